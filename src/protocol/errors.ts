@@ -1,0 +1,85 @@
+/**
+ * The one catalogue of error codes. Codes are the contract (DESIGN.md §8): they cross the wire and
+ * threads as plain `{ code, message }` objects, and each is documented in docs/ERRORS.md (a test
+ * keeps the two in step). Nothing else in the code base invents error codes.
+ */
+
+export const ErrorCodes = {
+  ERR_NOT_FOUND: 'The named file does not exist.',
+  ERR_EXISTS: 'A file with the target name already exists (create, rename).',
+  ERR_BAD_PATH:
+    'The name is not allowed: absolute, contains "..", NUL or control characters, is too long, names a folder or the server\'s own files, or leads outside the data directory through a symlink.',
+  ERR_IS_DIRECTORY: 'The name is a folder; operations act on files.',
+  ERR_LOCKED: 'The file is locked by another client; the message names the holder.',
+  ERR_NOT_OWNER: 'Only the owner of a lock may release it (unless forced).',
+  ERR_BUSY:
+    'The server already serves its maximum number of clients; retry after `retryAfterMs`.',
+  ERR_BAD_FRAME: 'The bytes received are not a valid frame (bad magic, unknown type, truncated).',
+  ERR_TOO_LARGE: 'A frame is over its hard size limit.',
+  ERR_BAD_REQUEST: 'A control message failed schema validation, or arrived out of order.',
+  ERR_UNKNOWN_OPERATION: 'The request names an operation this server does not know.',
+  ERR_UNSUPPORTED_VERSION: 'The two sides speak different protocol versions.',
+  ERR_INTEGRITY: 'The SHA-256 of the body received does not match the sender\'s.',
+  ERR_NO_SPACE: 'The server\'s disk is full (or over quota); nothing was changed.',
+  ERR_PERMISSION: 'The server\'s operating system refused access to the file.',
+  ERR_PEER_UNREACHABLE: 'A peer server could not be reached.',
+  ERR_TIMEOUT:
+    'An operation waited too long: a lock wait past its bound, or an idle connection closed.',
+  ERR_CONNECTION_CLOSED: 'The connection ended before the answer arrived (client side).',
+  ERR_SHUTTING_DOWN: 'The server is stopping and takes no new work.',
+  ERR_INTERNAL: 'An unexpected server error; the details are in the server\'s console.',
+} as const satisfies Record<string, string>
+
+export type ErrorCode = keyof typeof ErrorCodes
+
+export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[]
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ErrorCodes, value)
+}
+
+/** How an error crosses the wire or a thread boundary. */
+export interface WireError {
+  code: ErrorCode
+  message: string
+  /** For ERR_BUSY: when to try again. */
+  retryAfterMs?: number | undefined
+}
+
+/** The error class thrown by tandem code. It carries a stable code; compare codes, not messages. */
+export class TandemError extends Error {
+  readonly code: ErrorCode
+  readonly retryAfterMs: number | undefined
+
+  constructor(code: ErrorCode, message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'TandemError'
+    this.code = code
+    this.retryAfterMs = options?.retryAfterMs
+  }
+
+  toWire(): WireError {
+    const wire: WireError = { code: this.code, message: this.message }
+    if (this.retryAfterMs !== undefined) wire.retryAfterMs = this.retryAfterMs
+    return wire
+  }
+
+  static fromWire(wire: WireError): TandemError {
+    const code = isErrorCode(wire.code) ? wire.code : 'ERR_INTERNAL'
+    return new TandemError(code, wire.message, wire.retryAfterMs === undefined ? undefined : { retryAfterMs: wire.retryAfterMs })
+  }
+}
+
+/** Any thrown value as a WireError; unknown errors become ERR_INTERNAL (the caller logs them). */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof TandemError) return err.toWire()
+  if (typeof err === 'object' && err !== null && 'code' in err && isErrorCode(err.code)) {
+    const message = 'message' in err && typeof err.message === 'string' ? err.message : err.code
+    return { code: err.code, message }
+  }
+  return { code: 'ERR_INTERNAL', message: 'internal server error' }
+}
+
+export function isTandemError(err: unknown, code?: ErrorCode): err is TandemError {
+  return err instanceof TandemError && (code === undefined || err.code === code)
+}

@@ -1,0 +1,203 @@
+/**
+ * Control messages: their schemas (validated before use) and the shapes of results. Requests carry
+ * a numeric `id` that the response echoes; a client may pipeline requests, and the server answers
+ * them in order. Requests whose op is in BODY_OPS are followed by the body: data frames, then an
+ * end frame with the body's SHA-256. A download's success response is followed the same way.
+ */
+import { z } from 'zod'
+import { TandemError, type WireError } from './errors.js'
+
+const requestId = z.number().int().nonnegative()
+const name = z.string().min(1).max(8192)
+
+const requestSchemas = {
+  list: z.strictObject({ id: requestId, op: z.literal('list') }),
+  stat: z.strictObject({ id: requestId, op: z.literal('stat'), name }),
+  download: z.strictObject({ id: requestId, op: z.literal('download'), name }),
+  upload: z.strictObject({
+    id: requestId,
+    op: z.literal('upload'),
+    name,
+    /** Expected body size, when known: a mismatch fails with ERR_INTEGRITY. */
+    size: z.number().int().nonnegative().optional(),
+    /** Modification time to set on the stored file (ms since epoch). */
+    mtime: z.number().nonnegative().optional(),
+  }),
+  create: z.strictObject({ id: requestId, op: z.literal('create'), name }),
+  write: z.strictObject({ id: requestId, op: z.literal('write'), name }),
+  append: z.strictObject({ id: requestId, op: z.literal('append'), name }),
+  rename: z.strictObject({ id: requestId, op: z.literal('rename'), from: name, to: name }),
+  delete: z.strictObject({ id: requestId, op: z.literal('delete'), name }),
+  log: z.strictObject({
+    id: requestId,
+    op: z.literal('log'),
+    limit: z.number().int().min(1).max(100_000).optional(),
+    /** Keep sending new entries as `event` messages until the connection closes. */
+    follow: z.boolean().optional(),
+  }),
+  status: z.strictObject({ id: requestId, op: z.literal('status') }),
+  ping: z.strictObject({ id: requestId, op: z.literal('ping') }),
+} as const
+
+export type Operation = keyof typeof requestSchemas
+export const OPERATIONS = Object.keys(requestSchemas) as Operation[]
+export type Request = { [K in Operation]: z.infer<(typeof requestSchemas)[K]> }[Operation]
+export type RequestOf<K extends Operation> = z.infer<(typeof requestSchemas)[K]>
+/** A request as a caller writes it: everything but the id, which the connection assigns. */
+export type RequestBody<K extends Operation> = Omit<RequestOf<K>, 'id'>
+
+/** Operations whose request is followed by a body (data frames + end frame). */
+export const BODY_OPS: ReadonlySet<Operation> = new Set(['upload', 'create', 'write', 'append'])
+
+function isOperation(op: unknown): op is Operation {
+  return typeof op === 'string' && Object.hasOwn(requestSchemas, op)
+}
+
+/**
+ * Validate a decoded control message as a request. Throws ERR_UNKNOWN_OPERATION for an op this
+ * server does not know and ERR_BAD_REQUEST for anything else malformed. The error carries the
+ * request id when one could be read, so the answer can still be matched.
+ */
+export function parseRequest(raw: unknown): Request {
+  if (typeof raw !== 'object' || raw === null) throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
+  const record = raw as Record<string, unknown>
+  const id = typeof record.id === 'number' && Number.isInteger(record.id) && record.id >= 0 ? record.id : undefined
+  if (!isOperation(record.op)) {
+    throw new RequestError(id, 'ERR_UNKNOWN_OPERATION', `unknown operation ${JSON.stringify(record.op)}`)
+  }
+  const parsed = requestSchemas[record.op].safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue?.path.length ? ` (${issue.path.join('.')})` : ''
+    throw new RequestError(id, 'ERR_BAD_REQUEST', `invalid ${record.op} request${where}: ${issue?.message ?? 'malformed'}`)
+  }
+  return parsed.data as Request
+}
+
+/** A request-level validation failure, carrying the request id if it was readable. */
+export class RequestError extends TandemError {
+  constructor(
+    readonly requestId: number | undefined,
+    code: 'ERR_BAD_REQUEST' | 'ERR_UNKNOWN_OPERATION',
+    message: string,
+  ) {
+    super(code, message)
+  }
+}
+
+// ---- handshake -------------------------------------------------------------------------------
+
+export const helloSchema = z.strictObject({
+  type: z.literal('hello'),
+  role: z.enum(['client', 'peer']),
+  /** The client id (or peer server name). */
+  id: z.string().min(1).max(128),
+  software: z.string().max(128).optional(),
+})
+export type Hello = z.infer<typeof helloSchema>
+
+export interface Welcome {
+  type: 'welcome'
+  server: { name: string; version: string }
+  sessionId: string
+}
+
+// ---- server → client -------------------------------------------------------------------------
+
+export type Response =
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: WireError }
+
+/** A connection-level error, sent just before the server closes the connection. */
+export interface ConnectionError {
+  type: 'error'
+  error: WireError
+}
+
+export interface EventMessage {
+  type: 'event'
+  event: LogEntry
+}
+
+export type ServerMessage = Welcome | Response | ConnectionError | EventMessage
+
+const wireErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryAfterMs: z.number().optional(),
+})
+
+/** Light validation of what a server sends; the client trusts the content of results. */
+export const serverMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('welcome'), server: z.object({ name: z.string(), version: z.string() }), sessionId: z.string() }),
+  z.object({ type: z.literal('response'), id: z.number(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ type: z.literal('response'), id: z.number(), ok: z.literal(false), error: wireErrorSchema }),
+  z.object({ type: z.literal('error'), error: wireErrorSchema }),
+  z.object({ type: z.literal('event'), event: z.record(z.string(), z.unknown()) }),
+])
+
+// ---- results ---------------------------------------------------------------------------------
+
+/** One row of the listing (and the result of stat). */
+export interface FileRow {
+  index: number
+  name: string
+  size: number
+  /** Modification time, ms since the epoch. */
+  mtime: number
+  /** Names of the servers that hold this file. */
+  servers: string[]
+  locked: boolean
+}
+
+export interface ListResult {
+  files: FileRow[]
+}
+
+export interface WriteResult {
+  name: string
+  size: number
+  mtime: number
+  sha256: string
+}
+
+export interface DownloadHeader {
+  name: string
+  size: number
+  mtime: number
+}
+
+export interface RenameResult {
+  from: string
+  to: string
+}
+
+export interface DeleteResult {
+  name: string
+}
+
+export interface LogEntry {
+  seq: number
+  /** ms since the epoch */
+  time: number
+  server: string
+  op: string
+  name: string | null
+  /** The new name, for a rename. */
+  to: string | null
+  client: string | null
+  /** Bytes, for operations that move content. */
+  size: number | null
+  detail: string | null
+}
+
+export interface LogResult {
+  entries: LogEntry[]
+}
+
+export interface StatusResult {
+  server: { name: string; version: string; protocol: number; pid: number; startedAt: number; uptimeMs: number; root: string; host: string; port: number }
+  clients: { connected: number; max: number; list: { clientId: string; sessionId: string; address: string; connectedAt: number }[] }
+  peers: { address: string; up: boolean }[]
+  locks: unknown[]
+}
