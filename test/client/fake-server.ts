@@ -1,0 +1,202 @@
+// A hand-made tandem server for the connection's unit tests: it speaks the protocol frame by
+// frame over a real socket on port 0, keeps files in memory, and records every frame it receives
+// so tests can check ordering. Tests can swap in misbehaviours (wrong version, busy, bad hash).
+import { createHash } from 'node:crypto'
+import net from 'node:net'
+import {
+  encodeControl,
+  encodeData,
+  encodeEnd,
+  encodePreamble,
+  FrameDecoder,
+  Limits,
+  type WireError,
+} from '../../src/protocol/index.js'
+
+export type Received =
+  | { kind: 'control'; message: Record<string, unknown> }
+  | { kind: 'data'; length: number }
+  | { kind: 'end' }
+
+export interface FakeServerOptions {
+  /** Preamble version to announce (default 1). */
+  version?: number
+  /** Answer the hello with this connection error, then close. */
+  refuseWith?: WireError
+  /** Corrupt the SHA-256 of downloads. */
+  badDownloadHash?: boolean
+  /** Size of data frames for downloads (default Limits.dataChunk). */
+  downloadChunk?: number
+}
+
+export interface FakeServer {
+  port: number
+  files: Map<string, Buffer>
+  received: Received[]
+  sockets: Set<net.Socket>
+  /** Send a log event to every connected client. */
+  emitEvent(event: Record<string, unknown>): void
+  close(): Promise<void>
+}
+
+export async function startFakeServer(options: FakeServerOptions = {}): Promise<FakeServer> {
+  const files = new Map<string, Buffer>()
+  const received: Received[] = []
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    serve(socket, { files, received, options })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
+  return {
+    port,
+    files,
+    received,
+    sockets,
+    emitEvent(event) {
+      for (const socket of sockets) socket.write(encodeControl({ type: 'event', event }))
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+interface Context {
+  files: Map<string, Buffer>
+  received: Received[]
+  options: FakeServerOptions
+}
+
+function serve(socket: net.Socket, ctx: Context): void {
+  let hello = false
+  let body: { request: Record<string, unknown>; chunks: Buffer[] } | undefined
+  let frameLength = 0
+  const reply = (message: unknown): boolean => socket.write(encodeControl(message))
+  const decoder = new FrameDecoder(
+    {
+      onControl(message) {
+        const request = message as Record<string, unknown>
+        ctx.received.push({ kind: 'control', message: request })
+        if (!hello) {
+          hello = true
+          if (ctx.options.refuseWith) {
+            reply({ type: 'error', error: ctx.options.refuseWith })
+            socket.end()
+            return
+          }
+          reply({ type: 'welcome', server: { name: 'F', version: '0.0.0' }, sessionId: 's1' })
+          return
+        }
+        if (['upload', 'create', 'write', 'append'].includes(String(request.op))) {
+          body = { request, chunks: [] }
+          return
+        }
+        answer(socket, ctx, request)
+      },
+      onData(piece, frameEnd) {
+        body?.chunks.push(Buffer.from(piece))
+        frameLength += piece.length
+        if (frameEnd) {
+          ctx.received.push({ kind: 'data', length: frameLength })
+          frameLength = 0
+        }
+      },
+      onEnd(sha256) {
+        ctx.received.push({ kind: 'end' })
+        if (!body) return
+        const { request, chunks } = body
+        body = undefined
+        finishBody(ctx, request, Buffer.concat(chunks), sha256, reply)
+      },
+    },
+    { expectPreamble: true, maxControl: Limits.maxRequestControl },
+  )
+  socket.write(encodePreamble(ctx.options.version ?? 1))
+  socket.on('data', (chunk: Buffer) => decoder.push(chunk))
+}
+
+function finishBody(
+  ctx: Context,
+  request: Record<string, unknown>,
+  content: Buffer,
+  sha256: Buffer,
+  reply: (message: unknown) => boolean,
+): void {
+  const id = request.id as number
+  const name = String(request.name)
+  const digest = createHash('sha256').update(content).digest()
+  if (!digest.equals(sha256)) {
+    reply({
+      type: 'response',
+      id,
+      ok: false,
+      error: { code: 'ERR_INTEGRITY', message: 'bad hash' },
+    })
+    return
+  }
+  if (request.op === 'create' && ctx.files.has(name)) {
+    reply({ type: 'response', id, ok: false, error: { code: 'ERR_EXISTS', message: 'exists' } })
+    return
+  }
+  const stored =
+    request.op === 'append'
+      ? Buffer.concat([ctx.files.get(name) ?? Buffer.alloc(0), content])
+      : content
+  ctx.files.set(name, stored)
+  const result = { name, size: stored.length, mtime: 1, sha256: digest.toString('hex') }
+  reply({ type: 'response', id, ok: true, result })
+}
+
+function answer(socket: net.Socket, ctx: Context, request: Record<string, unknown>): void {
+  const id = request.id as number
+  const ok = (result: unknown): boolean =>
+    socket.write(encodeControl({ type: 'response', id, ok: true, result }))
+  const fail = (code: string, message: string): boolean =>
+    socket.write(encodeControl({ type: 'response', id, ok: false, error: { code, message } }))
+  const name = String(request.name)
+  switch (request.op) {
+    case 'ping':
+      ok({})
+      return
+    case 'list':
+      ok({
+        files: [...ctx.files].map(([n, b], index) => ({
+          index,
+          name: n,
+          size: b.length,
+          mtime: 1,
+          servers: ['F'],
+          locked: false,
+        })),
+      })
+      return
+    case 'log':
+      ok({ entries: [] })
+      return
+    case 'download': {
+      const content = ctx.files.get(name)
+      if (!content) return void fail('ERR_NOT_FOUND', `no file '${name}'`)
+      ok({ name, size: content.length, mtime: 1 })
+      sendContent(socket, content, ctx.options)
+      return
+    }
+    default:
+      fail('ERR_UNKNOWN_OPERATION', `unknown operation ${String(request.op)}`)
+  }
+}
+
+function sendContent(socket: net.Socket, content: Buffer, options: FakeServerOptions): void {
+  const chunk = options.downloadChunk ?? Limits.dataChunk
+  for (let offset = 0; offset < content.length; offset += chunk) {
+    socket.write(Buffer.concat(encodeData(content.subarray(offset, offset + chunk))))
+  }
+  const digest = createHash('sha256').update(content).digest()
+  if (options.badDownloadHash) digest[0] = digest[0]! ^ 0xff
+  socket.write(encodeEnd(digest))
+}
