@@ -1,0 +1,93 @@
+/**
+ * Server configuration: every option optional, validated once, filled from one defaults object,
+ * frozen. Sources, later winning: defaults < --config FILE (JSON) < command-line flags.
+ */
+import { readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+
+export const DEFAULTS = {
+  name: os.hostname().split('.')[0] || 'tandem',
+  root: './data',
+  host: '127.0.0.1',
+  port: 8001,
+  syncPort: 5001,
+  peers: [] as string[],
+  maxClients: 9,
+  idleTimeoutMs: 120_000, // 2 min without a byte moving closes a connection
+  lockTimeoutMs: 10_000, // 10 s: the longest a request waits for a per-path lock
+  shutdownGraceMs: 5_000, // 5 s for requests in progress to finish on SIGINT/SIGTERM
+  busyRetryAfterMs: 1_000, // 1 s: the hint sent with ERR_BUSY
+} as const
+
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT')
+const port = z.number().int().min(0).max(65535)
+
+export const optionsSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64').optional(),
+  root: z.string().min(1).optional(),
+  host: z.string().min(1).optional(),
+  port: port.optional(),
+  syncPort: port.optional(),
+  peers: z.array(hostPort).optional(),
+  maxClients: z.number().int().min(1).max(1000).optional(),
+  stateDir: z.string().min(1).optional(),
+  idleTimeoutMs: z.number().int().min(100).optional(),
+  lockTimeoutMs: z.number().int().min(1).optional(),
+  shutdownGraceMs: z.number().int().min(0).optional(),
+})
+export type ServerOptions = z.infer<typeof optionsSchema>
+
+export interface ServerConfig {
+  readonly name: string
+  /** Absolute path of the data directory. */
+  readonly root: string
+  readonly host: string
+  readonly port: number
+  readonly syncPort: number
+  readonly peers: readonly string[]
+  readonly maxClients: number
+  /** Absolute path of the state directory (database, pid file); outside the served tree. */
+  readonly stateDir: string
+  readonly idleTimeoutMs: number
+  readonly lockTimeoutMs: number
+  readonly shutdownGraceMs: number
+  readonly busyRetryAfterMs: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Validate options and fill defaults. Throws ConfigError naming the bad option. */
+export function resolveConfig(options: unknown): ServerConfig {
+  const parsed = optionsSchema.safeParse(options)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new ConfigError(`invalid option ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`)
+  }
+  const o = parsed.data
+  const root = path.resolve(o.root ?? DEFAULTS.root)
+  return Object.freeze({
+    ...DEFAULTS,
+    ...o,
+    root,
+    // Beside the data directory, hidden, so that emptying the data directory keeps the state.
+    stateDir: path.resolve(o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`)),
+    peers: Object.freeze([...(o.peers ?? [])]),
+  })
+}
+
+/** Read a --config file: JSON with the same keys as the options. */
+export function readConfigFile(file: string): ServerOptions {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
+  }
+  const parsed = optionsSchema.safeParse(raw)
+  if (!parsed.success) throw new ConfigError(`config file ${file}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  return parsed.data
+}

@@ -1,0 +1,68 @@
+/**
+ * The main thread's shared state: config, per-path locks, change log, console, admission and the
+ * live sessions. Session bridges call into it; it knows nothing of frames.
+ */
+import { PROTOCOL_VERSION, type StatusResult } from '../protocol/index.js'
+import type { ServerConfig } from './config.js'
+import type { ServerConsole } from './console.js'
+import type { LockManager } from './locks/lock-manager.js'
+import type { Admission } from './net/admission.js'
+import type { SessionBridge } from './net/session-bridge.js'
+import type { ChangeLog, LogInput } from './state/change-log.js'
+import { VERSION } from './version.js'
+
+export class ServerCore {
+  readonly sessions = new Set<SessionBridge>()
+  readonly startedAt = Date.now()
+  stopping = false
+  /** The port actually bound (differs from config.port when that is 0). */
+  boundPort = 0
+
+  constructor(
+    readonly config: ServerConfig,
+    readonly locks: LockManager,
+    readonly changeLog: ChangeLog,
+    readonly console: ServerConsole,
+    readonly admission: Admission,
+  ) {}
+
+  sessionHello(session: SessionBridge): void {
+    this.console.admitted(session, this.admission.count, this.admission.max)
+  }
+
+  sessionClosed(session: SessionBridge): void {
+    if (!this.sessions.delete(session)) return
+    this.admission.release()
+    this.console.left(session, this.admission.count, this.admission.max)
+  }
+
+  /** An operation done by a session: printed, and kept in the change log when `record`. */
+  record(input: LogInput, record: boolean): void {
+    if (record) this.changeLog.append(input)
+    this.console.operation({ op: input.op, name: input.name ?? null, to: input.to ?? null, client: input.client ?? null, size: input.size ?? null, detail: input.detail ?? null })
+  }
+
+  status(): StatusResult {
+    const now = Date.now()
+    return {
+      server: {
+        name: this.config.name,
+        version: VERSION,
+        protocol: PROTOCOL_VERSION,
+        pid: process.pid,
+        startedAt: this.startedAt,
+        uptimeMs: now - this.startedAt,
+        root: this.config.root,
+        host: this.config.host,
+        port: this.boundPort,
+      },
+      clients: {
+        connected: this.admission.count,
+        max: this.admission.max,
+        list: [...this.sessions].map((s) => ({ clientId: s.clientId, sessionId: s.sessionId, address: s.remoteAddress, connectedAt: s.connectedAt })),
+      },
+      peers: this.config.peers.map((address) => ({ address, up: false })),
+      locks: this.locks.snapshot(),
+    }
+  }
+}

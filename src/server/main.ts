@@ -1,0 +1,84 @@
+/**
+ * Entry point of `tandem serve`: argv → config → start → wait for a signal → stop. The only place
+ * in the server that exits the process.
+ */
+import { Command, InvalidArgumentError } from 'commander'
+import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { startServer } from './server.js'
+import { DirectoryLockedError } from './state/directory-lock.js'
+
+function int(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer')
+  return n
+}
+
+function parseArgs(args: string[]): ServerOptions {
+  const program = new Command('tandem serve')
+    .description('Serve a directory to up to nine clients and mirror it with peer servers.')
+    .option('--name <name>', 'this server\'s name, shown to clients and peers')
+    .option('--root <dir>', 'the data directory to serve (default ./data)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'control port for clients and peers (default 8001; 0 picks a free one)', int)
+    .option('--sync-port <port>', 'file-exchange port for peers (default 5001)', int)
+    .option('--peer <host:port>', 'a peer server\'s control port (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option('--max-clients <n>', 'clients served at once (default 9)', int)
+    .option('--state <dir>', 'where the database lives (default: .<root name>.tandem beside the root)')
+    .option('--idle-timeout-ms <ms>', 'close connections silent this long (default 120000)', int)
+    .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
+    .option('--config <file>', 'JSON file with any of these options (flags win)')
+    .exitOverride()
+  program.parse(args, { from: 'user' })
+  const o = program.opts<Record<string, unknown>>()
+  const fromFile = typeof o.config === 'string' ? readConfigFile(o.config) : {}
+  const flags: Record<string, unknown> = {
+    name: o.name,
+    root: o.root,
+    host: o.host,
+    port: o.port,
+    syncPort: o.syncPort,
+    peers: o.peer,
+    maxClients: o.maxClients,
+    stateDir: o.state,
+    idleTimeoutMs: o.idleTimeoutMs,
+    lockTimeoutMs: o.lockTimeoutMs,
+  }
+  for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
+  return { ...fromFile, ...flags } as ServerOptions
+}
+
+export async function main(args: string[]): Promise<void> {
+  let options: ServerOptions
+  try {
+    options = parseArgs(args)
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode
+    if (err instanceof ConfigError) process.stderr.write(`error: ${err.message}\n`)
+    process.exit(code ?? 2)
+  }
+  let server
+  try {
+    server = await startServer(resolveConfig(options))
+  } catch (err) {
+    if (err instanceof DirectoryLockedError || err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`)
+      process.exit(3)
+    }
+    process.stderr.write(`error: cannot start: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  }
+  let stopping = false
+  const onSignal = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`error while stopping (${signal}): ${String(err)}\n`)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'))
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+}

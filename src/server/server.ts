@@ -1,0 +1,84 @@
+/**
+ * `tandem serve`: assembles the parts in the main thread (DESIGN.md §2) and runs them until stop.
+ * Startup order: directory lock → leftover temp files removed → database → worker pool → accept
+ * loop. Stop reverses it: no new connections, sessions finish (bounded by the grace period),
+ * pool destroyed, database closed, directory lock released.
+ */
+import { mkdir, realpath } from 'node:fs/promises'
+import type net from 'node:net'
+import { once } from 'node:events'
+import { Piscina } from 'piscina'
+import type { ServerConfig } from './config.js'
+import { ServerConsole } from './console.js'
+import { ServerCore } from './core.js'
+import { LockManager } from './locks/lock-manager.js'
+import { createAcceptLoop } from './net/accept-loop.js'
+import { Admission } from './net/admission.js'
+import { ChangeLog } from './state/change-log.js'
+import { openDatabase } from './state/database.js'
+import { lockDirectory } from './state/directory-lock.js'
+import { removeLeftoverTempFiles } from './storage/listing.js'
+
+export interface RunningServer {
+  readonly config: ServerConfig
+  readonly address: { host: string; port: number }
+  stop(): Promise<void>
+}
+
+export async function startServer(given: ServerConfig, out?: (line: string) => void): Promise<RunningServer> {
+  await mkdir(given.root, { recursive: true })
+  // Work on the real path, so that the path jail compares like with like.
+  const config: ServerConfig = Object.freeze({ ...given, root: await realpath(given.root) })
+  const console = new ServerConsole(config.name, out)
+  await mkdir(config.stateDir, { recursive: true })
+  const releaseDirectory = await lockDirectory(config.root, config.stateDir, (err) => {
+    console.warn(`the lock on ${config.root} was compromised: ${err.message}`)
+  })
+  try {
+    const removed = await removeLeftoverTempFiles(config.root)
+    if (removed > 0) console.info(`removed ${removed} temporary file(s) left by an earlier run`)
+    const db = openDatabase(config.stateDir)
+    const core = new ServerCore(config, new LockManager(), new ChangeLog(db, config.name), console, new Admission(config.maxClients))
+    const pool = new Piscina({
+      filename: new URL('./workers/session-worker.js', import.meta.url).href,
+      minThreads: Math.min(2, config.maxClients),
+      maxThreads: config.maxClients,
+      concurrentTasksPerWorker: 1,
+      // The default 'sync' atomics freeze a worker's timers and ports between tasks.
+      atomics: 'disabled',
+      idleTimeout: 60_000,
+    })
+    const listener = createAcceptLoop(core, pool)
+    listener.listen(config.port, config.host)
+    await once(listener, 'listening')
+    const bound = listener.address() as net.AddressInfo
+    core.boundPort = bound.port
+    console.info(`tandem ${config.name} listening on ${config.host}:${bound.port} (data: ${config.root}, max ${config.maxClients} clients)`)
+    return {
+      config,
+      address: { host: config.host, port: bound.port },
+      stop: () => stop(core, listener, pool, async () => {
+        db.close()
+        await releaseDirectory()
+      }),
+    }
+  } catch (err) {
+    await releaseDirectory()
+    throw err
+  }
+}
+
+async function stop(core: ServerCore, listener: net.Server, pool: Piscina, closeState: () => Promise<void>): Promise<void> {
+  if (core.stopping) return
+  core.stopping = true
+  core.console.info(`stopping: ${core.sessions.size} session(s) to close`)
+  const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
+  for (const session of core.sessions) session.shutdown()
+  const deadline = Date.now() + core.config.shutdownGraceMs
+  while (core.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  for (const session of core.sessions) session.destroy()
+  await closed
+  await pool.destroy()
+  await closeState()
+  core.console.info('stopped')
+}

@@ -1,0 +1,48 @@
+/**
+ * Operations with a body (upload, create, write, append). The body is received into a temp file
+ * with no lock held (a slow client blocks nobody); only the final step, publishing the sealed temp
+ * file over the target, runs under the target's write lock.
+ */
+import { TandemError, type RequestOf, type WriteResult } from '../../protocol/index.js'
+import type { ResolvedName } from '../storage/path-jail.js'
+import type { TempFile } from '../storage/temp-file.js'
+import { withLock, type SessionContext } from './context.js'
+
+export type BodyRequest = RequestOf<'upload'> | RequestOf<'create'> | RequestOf<'write'> | RequestOf<'append'>
+
+/**
+ * Checks made before the body arrives, so that a doomed transfer fails early. They are repeated
+ * under the lock at commit time, where they count.
+ */
+export async function precheck(ctx: SessionContext, req: BodyRequest, file: ResolvedName): Promise<void> {
+  if (req.op === 'create' && (await ctx.store.exists(file))) {
+    throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
+  }
+  if ((req.op === 'write' || req.op === 'append') && !(await ctx.store.exists(file))) {
+    throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+  }
+}
+
+/** Publish a sealed temp file according to the operation. `sha256` is of the body received. */
+export async function commit(ctx: SessionContext, req: BodyRequest, file: ResolvedName, temp: TempFile, sha256: string): Promise<WriteResult> {
+  const info = await withLock(ctx, [file.name], 'write', async () => {
+    await ctx.store.resolve(file.name) // a symlink may have appeared since the request
+    switch (req.op) {
+      case 'upload':
+        await temp.publish(file.path)
+        break
+      case 'create':
+        await temp.publishExclusive(file.path)
+        break
+      case 'write':
+        if (!(await ctx.store.exists(file))) throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+        await temp.publish(file.path)
+        break
+      case 'append':
+        return ctx.store.appendFrom(file, temp)
+    }
+    return ctx.store.stat(file)
+  })
+  ctx.log({ op: req.op, name: file.name, size: temp.size }, true)
+  return { name: file.name, size: info.size, mtime: info.mtime, sha256 }
+}

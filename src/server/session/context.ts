@@ -1,0 +1,34 @@
+/**
+ * What an operation handler may use: the file store, the main thread's locks and queries, the
+ * reply channel, and the identity of the client. Handlers know nothing of frames or sockets.
+ */
+import type { Hello } from '../../protocol/index.js'
+import type { LockMode } from '../locks/lock-manager.js'
+import type { LogInput } from '../state/change-log.js'
+import type { FileStore } from '../storage/file-store.js'
+import type { SessionConfig } from '../workers/messages.js'
+
+export interface SessionContext {
+  readonly config: SessionConfig
+  readonly store: FileStore
+  readonly client: Hello
+  /** Take locks in the main thread; resolves to their release (call it in `finally`). */
+  lock(names: string[], mode: LockMode): Promise<() => void>
+  /** Record an operation: console always, change log when `record` is true. */
+  log(entry: LogInput, record: boolean): void
+  /** Aborted when the connection closes. */
+  readonly signal: AbortSignal
+}
+
+/** Run `fn` holding `mode` locks on `names`. */
+export async function withLock<T>(ctx: SessionContext, names: string[], mode: LockMode, fn: () => Promise<T>): Promise<T> {
+  const release = await ctx.lock(names, mode)
+  try {
+    return await fn()
+  } finally {
+    release()
+  }
+}
+
+/** Returned by a handler that already sent its own response. */
+export const NO_RESPONSE = Symbol('no response')

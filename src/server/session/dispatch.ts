@@ -1,0 +1,49 @@
+/**
+ * Routes a validated request without a body to its handler. Body operations go through the
+ * BodyReceiver instead (see session.ts).
+ */
+import type { LogEntry, LogResult, Request, StatusResult } from '../../protocol/index.js'
+import { NO_RESPONSE, type SessionContext } from './context.js'
+import { openDownload, type BodyOut } from './download.js'
+import { list, remove, rename, stat } from './simple-ops.js'
+
+/** How a handler reaches the client and the main thread beyond returning a result. */
+export interface Outbound extends BodyOut {
+  sendMessage(message: unknown): void
+  queryLog(limit: number | undefined): Promise<LogEntry[]>
+  queryStatus(): Promise<StatusResult>
+  follow(): void
+}
+
+export async function runRequest(ctx: SessionContext, req: Request, out: Outbound): Promise<unknown> {
+  switch (req.op) {
+    case 'list':
+      return list(ctx)
+    case 'stat':
+      return stat(ctx, req)
+    case 'rename':
+      return rename(ctx, req)
+    case 'delete':
+      return remove(ctx, req)
+    case 'download': {
+      const { header, stream } = await openDownload(ctx, req)
+      out.sendMessage({ type: 'response', id: req.id, ok: true, result: header })
+      await stream(out)
+      return NO_RESPONSE
+    }
+    case 'log': {
+      const result: LogResult = { entries: await out.queryLog(req.limit) }
+      if (!req.follow) return result
+      out.sendMessage({ type: 'response', id: req.id, ok: true, result })
+      out.follow()
+      return NO_RESPONSE
+    }
+    case 'status':
+      return out.queryStatus()
+    case 'ping':
+      return { time: Date.now() }
+    default:
+      // Body operations never reach here (session.ts routes them to the BodyReceiver).
+      throw new Error(`unexpected operation ${req.op}`)
+  }
+}

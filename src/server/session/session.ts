@@ -1,0 +1,258 @@
+/**
+ * One client connection, inside a session worker (DESIGN.md §2). Owns the frame decoder and the
+ * protocol state machine: preamble → hello → requests, answered strictly in order. Bytes arrive
+ * from the main thread through the PortLink and are acknowledged once processed, which is what
+ * paces the socket (backpressure end to end).
+ */
+import {
+  BODY_OPS,
+  FrameDecoder,
+  Limits,
+  PROTOCOL_VERSION,
+  RequestError,
+  TandemError,
+  encodeControl,
+  encodePreamble,
+  helloSchema,
+  parseRequest,
+  toWireError,
+  type Hello,
+  type LogEntry,
+  type Request,
+  type WireError,
+} from '../../protocol/index.js'
+import { FileStore } from '../storage/file-store.js'
+import type { PortLink } from '../workers/port-link.js'
+import type { SessionTask } from '../workers/messages.js'
+import { BodyReceiver } from './body-receiver.js'
+import type { BodyRequest } from './body-ops.js'
+import { NO_RESPONSE, type SessionContext } from './context.js'
+import { runRequest, type Outbound } from './dispatch.js'
+
+type DecoderEvent =
+  | { k: 'preamble'; version: number }
+  | { k: 'control'; message: unknown }
+  | { k: 'data'; piece: Buffer }
+  | { k: 'end'; sha256: Buffer }
+
+export class Session {
+  readonly #task: SessionTask
+  readonly #link: PortLink
+  readonly #store: FileStore
+  readonly #decoder: FrameDecoder
+  readonly #abort = new AbortController()
+  #events: DecoderEvent[] = []
+  #state: 'preamble' | 'hello' | 'ready' | 'closed' = 'preamble'
+  #client: Hello | undefined
+  #body: BodyReceiver | undefined
+  #busy = false
+  #shutdownRequested = false
+  #lastActivity = Date.now()
+
+  constructor(task: SessionTask, link: PortLink) {
+    this.#task = task
+    this.#link = link
+    this.#store = new FileStore(task.config.root)
+    this.#decoder = new FrameDecoder(
+      {
+        onPreamble: (version) => this.#events.push({ k: 'preamble', version }),
+        onControl: (message) => this.#events.push({ k: 'control', message }),
+        onData: (piece) => this.#events.push({ k: 'data', piece }),
+        onEnd: (sha256) => this.#events.push({ k: 'end', sha256 }),
+      },
+      { expectPreamble: true, maxControl: Limits.maxRequestControl },
+    )
+  }
+
+  // ---- called by the PortLink's handlers ---------------------------------------------------
+
+  touch(): void {
+    this.#lastActivity = Date.now()
+  }
+
+  onClosed(): void {
+    this.#state = 'closed'
+    this.#abort.abort()
+  }
+
+  onEvent(entry: LogEntry): void {
+    this.#send({ type: 'event', event: entry })
+  }
+
+  onShutdown(): void {
+    this.#shutdownRequested = true
+    if (!this.#busy && !this.#body) this.#fail(new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping'))
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  async run(): Promise<void> {
+    const { idleTimeoutMs } = this.#task.config
+    const idleTimer = setInterval(() => this.#checkIdle(), Math.max(50, Math.min(1000, idleTimeoutMs / 4)))
+    this.#link.send([encodePreamble()])
+    try {
+      for (;;) {
+        const chunk = await this.#link.nextChunk()
+        if (chunk === null || this.#state === 'closed') break
+        try {
+          this.#decoder.push(Buffer.from(chunk))
+        } catch (err) {
+          await this.#drainEvents() // what was valid before the bad bytes is still answered
+          this.#fail(err)
+          break
+        }
+        await this.#drainEvents()
+        this.#link.ack(chunk.byteLength)
+      }
+    } finally {
+      clearInterval(idleTimer)
+      this.#abort.abort()
+      await this.#body?.discard()
+    }
+  }
+
+  async #drainEvents(): Promise<void> {
+    while (this.#events.length > 0 && this.#state !== 'closed') {
+      const event = this.#events.shift()!
+      if (event.k === 'data') {
+        if (!this.#body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'data frame outside a body'))
+        this.#body.add(event.piece)
+        continue
+      }
+      await this.#body?.flush()
+      if (event.k === 'preamble') this.#onPreamble(event.version)
+      else if (event.k === 'control') await this.#onControl(event.message)
+      else await this.#onEnd(event.sha256)
+    }
+    await this.#body?.flush()
+  }
+
+  #onPreamble(version: number): void {
+    if (version !== PROTOCOL_VERSION) {
+      return this.#fail(new TandemError('ERR_UNSUPPORTED_VERSION', `this server speaks protocol version ${PROTOCOL_VERSION}, the client ${version}`))
+    }
+    this.#state = 'hello'
+  }
+
+  async #onControl(message: unknown): Promise<void> {
+    if (this.#state === 'hello') return this.#onHello(message)
+    if (this.#body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'control frame inside a body (end frame expected)'))
+    let request: Request
+    try {
+      request = parseRequest(message)
+    } catch (err) {
+      return this.#onBadRequest(err, message)
+    }
+    if (BODY_OPS.has(request.op)) {
+      this.#body = await BodyReceiver.open(this.#context(), request as BodyRequest)
+      return
+    }
+    await this.#serve(request.id, () => runRequest(this.#context(), request, this.#outbound()))
+  }
+
+  #onHello(message: unknown): void {
+    const parsed = helloSchema.safeParse(message)
+    if (!parsed.success) return this.#fail(new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'))
+    if (parsed.data.role !== 'client') return this.#fail(new TandemError('ERR_BAD_REQUEST', 'peer links are not served on this connection yet'))
+    this.#client = parsed.data
+    this.#state = 'ready'
+    this.#link.post({ t: 'hello', clientId: parsed.data.id })
+    this.#send({ type: 'welcome', server: { name: this.#task.config.serverName, version: this.#task.config.version }, sessionId: this.#task.sessionId })
+  }
+
+  #onBadRequest(err: unknown, message: unknown): void {
+    if (!(err instanceof RequestError) || err.requestId === undefined) return this.#fail(err)
+    const op = (message as { op?: unknown }).op
+    // A refused body operation is still followed by its body: read it and drop it.
+    if (typeof op === 'string' && BODY_OPS.has(op as Request['op'])) {
+      this.#body = BodyReceiver.refused(err.requestId, err.toWire())
+      return
+    }
+    this.#respondError(err.requestId, err.toWire())
+  }
+
+  async #onEnd(sha256: Buffer): Promise<void> {
+    const body = this.#body
+    if (!body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'end frame outside a body'))
+    this.#body = undefined
+    await this.#serve(body.requestId, () => body.finish(this.#context(), sha256))
+  }
+
+  /** Run one request and answer it; afterwards honour a pending shutdown. */
+  async #serve(id: number, run: () => Promise<unknown>): Promise<void> {
+    this.#busy = true
+    this.touch()
+    try {
+      const result = await run()
+      if (result !== NO_RESPONSE) this.#send({ type: 'response', id, ok: true, result })
+    } catch (err) {
+      this.#respondError(id, this.#wireError(err))
+    } finally {
+      this.#busy = false
+      this.touch()
+    }
+    if (this.#shutdownRequested) this.onShutdown()
+  }
+
+  #respondError(id: number, error: WireError): void {
+    this.#send({ type: 'response', id, ok: false, error })
+  }
+
+  #wireError(err: unknown): WireError {
+    const wire = toWireError(err)
+    if (wire.code === 'ERR_INTERNAL') console.error(`[session ${this.#task.sessionId}]`, err)
+    return wire
+  }
+
+  #send(message: unknown): void {
+    this.#link.send([encodeControl(message)])
+  }
+
+  /** Send a connection-level error and close. */
+  #fail(err: unknown): void {
+    if (this.#state === 'closed') return
+    const error = this.#wireError(err)
+    this.#send({ type: 'error', error })
+    this.#state = 'closed'
+    this.#link.closeConnection(`${error.code}: ${error.message}`)
+  }
+
+  #checkIdle(): void {
+    if (this.#state === 'closed') return
+    const idleMs = Date.now() - this.#lastActivity
+    // A request in progress is not idle while bytes move (downloads count the client's reads);
+    // a body upload whose client went silent is.
+    if (idleMs > this.#task.config.idleTimeoutMs) {
+      this.#fail(new TandemError('ERR_TIMEOUT', `connection idle for ${Math.round(idleMs / 1000)} s`))
+    }
+  }
+
+  #outbound(): Outbound {
+    const link = this.#link
+    return {
+      sendMessage: (message) => this.#send(message),
+      send: (buffers) => link.send(buffers),
+      whenWritable: () => link.whenWritable(),
+      queryLog: (limit) => link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
+      queryStatus: () => link.call((req) => ({ t: 'query', req, what: 'status' })),
+      follow: () => link.post({ t: 'follow' }),
+    }
+  }
+
+  #context(): SessionContext {
+    const link = this.#link
+    const config = this.#task.config
+    const client = this.#client!
+    return {
+      config,
+      store: this.#store,
+      client,
+      signal: this.#abort.signal,
+      lock: async (names, mode) => {
+        const token = await link.call<number>((req) => ({ t: 'lock', req, names, mode }))
+        return () => link.post({ t: 'unlock', token })
+      },
+      log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client: client.id }, record }),
+    }
+  }
+}

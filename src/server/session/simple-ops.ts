@@ -1,0 +1,42 @@
+/**
+ * Operations without a body: list, stat, rename, delete. Each takes its locks, acts through the
+ * file store, records itself, and returns its result.
+ */
+import { TandemError, type DeleteResult, type FileRow, type ListResult, type RenameResult, type RequestOf } from '../../protocol/index.js'
+import { listFiles } from '../storage/listing.js'
+import { withLock, type SessionContext } from './context.js'
+
+export async function list(ctx: SessionContext): Promise<ListResult> {
+  const files = await listFiles(ctx.store.jail)
+  return {
+    files: files.map((file, index): FileRow => ({ index, ...file, servers: [ctx.config.serverName], locked: false })),
+  }
+}
+
+export async function stat(ctx: SessionContext, req: RequestOf<'stat'>): Promise<FileRow> {
+  const file = await ctx.store.resolve(req.name)
+  await withLock(ctx, [file.name], 'read', () => ctx.store.stat(file))
+  // The index is the row's position in the listing, as `ls` shows it.
+  const row = (await list(ctx)).files.find((r) => r.name === file.name)
+  if (!row) throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+  return row
+}
+
+export async function rename(ctx: SessionContext, req: RequestOf<'rename'>): Promise<RenameResult> {
+  const from = await ctx.store.resolve(req.from)
+  const to = await ctx.store.resolve(req.to)
+  await withLock(ctx, [from.name, to.name], 'write', async () => {
+    // Resolve again under the lock: a symlink may have appeared since.
+    await ctx.store.resolve(req.to)
+    await ctx.store.rename(from, to)
+  })
+  ctx.log({ op: 'rename', name: from.name, to: to.name }, true)
+  return { from: from.name, to: to.name }
+}
+
+export async function remove(ctx: SessionContext, req: RequestOf<'delete'>): Promise<DeleteResult> {
+  const file = await ctx.store.resolve(req.name)
+  await withLock(ctx, [file.name], 'write', () => ctx.store.delete(file))
+  ctx.log({ op: 'delete', name: file.name }, true)
+  return { name: file.name }
+}

@@ -1,0 +1,87 @@
+/**
+ * The persistent change log (DESIGN.md §4 `log`): every operation, with time, server and client.
+ * Lives in the main thread with the database; subscribers (sessions following the log) are told
+ * of each new entry as it is written.
+ */
+import type { LogEntry } from '../../protocol/index.js'
+import type { Db } from './database.js'
+
+/** What a caller records; the log adds seq, time and server. */
+export interface LogInput {
+  op: string
+  name?: string | null | undefined
+  to?: string | null | undefined
+  client?: string | null | undefined
+  size?: number | null | undefined
+  detail?: string | null | undefined
+}
+
+/** Entries kept; older ones are pruned now and then. */
+const KEEP_ENTRIES = 100_000
+
+interface Row {
+  seq: number
+  time: number
+  server: string
+  op: string
+  name: string | null
+  new_name: string | null
+  client: string | null
+  size: number | null
+  detail: string | null
+}
+
+export class ChangeLog {
+  readonly #server: string
+  readonly #insert
+  readonly #recent
+  readonly #prune
+  readonly #subscribers = new Set<(entry: LogEntry) => void>()
+  #sincePrune = 0
+
+  constructor(db: Db, server: string, private readonly now: () => number = Date.now) {
+    this.#server = server
+    this.#insert = db.prepare<[number, string, string, string | null, string | null, string | null, number | null, string | null]>(
+      'INSERT INTO change_log (time, server, op, name, new_name, client, size, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    this.#recent = db.prepare<[number], Row>('SELECT * FROM change_log ORDER BY seq DESC LIMIT ?')
+    this.#prune = db.prepare<[number]>('DELETE FROM change_log WHERE seq <= (SELECT MAX(seq) FROM change_log) - ?')
+  }
+
+  append(input: LogInput): LogEntry {
+    const time = this.now()
+    const row = [time, this.#server, input.op, input.name ?? null, input.to ?? null, input.client ?? null, input.size ?? null, input.detail ?? null] as const
+    const info = this.#insert.run(...row)
+    const entry: LogEntry = {
+      seq: Number(info.lastInsertRowid),
+      time,
+      server: this.#server,
+      op: input.op,
+      name: row[3],
+      to: row[4],
+      client: row[5],
+      size: row[6],
+      detail: row[7],
+    }
+    if (++this.#sincePrune >= 1000) {
+      this.#sincePrune = 0
+      this.#prune.run(KEEP_ENTRIES)
+    }
+    for (const subscriber of this.#subscribers) subscriber(entry)
+    return entry
+  }
+
+  /** The newest `limit` entries, oldest first. */
+  recent(limit: number): LogEntry[] {
+    return this.#recent.all(limit).reverse().map(toEntry)
+  }
+
+  subscribe(listener: (entry: LogEntry) => void): () => void {
+    this.#subscribers.add(listener)
+    return () => this.#subscribers.delete(listener)
+  }
+}
+
+function toEntry(row: Row): LogEntry {
+  return { seq: row.seq, time: row.time, server: row.server, op: row.op, name: row.name, to: row.new_name, client: row.client, size: row.size, detail: row.detail }
+}

@@ -1,0 +1,152 @@
+/**
+ * File operations on the data directory, below the locks and above the raw fs: every name goes
+ * through the PathJail, every fs error through mapFsError. Knows nothing of sockets or frames.
+ * Callers hold the per-path locks; this module only guarantees atomicity of each step.
+ */
+import { constants as fsConstants } from 'node:fs'
+import { copyFile, link, lstat, mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises'
+import path from 'node:path'
+import { TandemError } from '../../protocol/index.js'
+import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
+import { PathJail, type ResolvedName } from './path-jail.js'
+import { TempFile, fsyncDir, tempPathFor } from './temp-file.js'
+
+export interface FileInfo {
+  name: string
+  size: number
+  mtime: number
+}
+
+export class FileStore {
+  readonly jail: PathJail
+
+  constructor(root: string) {
+    this.jail = new PathJail(root)
+  }
+
+  get root(): string {
+    return this.jail.root
+  }
+
+  resolve(name: unknown): Promise<ResolvedName> {
+    return this.jail.resolve(name)
+  }
+
+  async stat(file: ResolvedName): Promise<FileInfo> {
+    const st = await withFsErrors(file.name, () => stat(file.path))
+    if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${file.name}' is a folder`)
+    if (!st.isFile()) throw new TandemError('ERR_BAD_PATH', `'${file.name}' is not a regular file`)
+    return { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) }
+  }
+
+  async exists(file: ResolvedName): Promise<boolean> {
+    try {
+      await lstat(file.path)
+      return true
+    } catch (err) {
+      if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return false
+      throw mapFsError(err, file.name)
+    }
+  }
+
+  /**
+   * Open a file for reading and return its handle and metadata. An open handle pins this version:
+   * a later rename over the name does not change what the handle reads.
+   */
+  async openForRead(file: ResolvedName): Promise<{ handle: FileHandle; info: FileInfo }> {
+    const handle = await withFsErrors(file.name, () => open(file.path, 'r'))
+    try {
+      const st = await handle.stat()
+      if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${file.name}' is a folder`)
+      return { handle, info: { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) } }
+    } catch (err) {
+      await handle.close()
+      throw mapFsError(err, file.name)
+    }
+  }
+
+  newTempFile(file: ResolvedName): Promise<TempFile> {
+    return TempFile.create(file.path, file.name)
+  }
+
+  /**
+   * Append the sealed `body` to `file` atomically: copy the file to a temp (a reflink where the
+   * file system has them), add the body, fsync, rename over. The caller holds the write lock.
+   */
+  async appendFrom(file: ResolvedName, body: TempFile): Promise<FileInfo> {
+    const temp = tempPathFor(file.path)
+    try {
+      await withFsErrors(file.name, () => copyFile(file.path, temp, fsConstants.COPYFILE_FICLONE))
+      const out = await withFsErrors(file.name, () => open(temp, 'a'))
+      try {
+        await copyInto(body.path, out, file.name)
+        await withFsErrors(file.name, () => out.sync())
+      } finally {
+        await out.close()
+      }
+      await withFsErrors(file.name, () => rename(temp, file.path))
+    } catch (err) {
+      await unlink(temp).catch(() => undefined)
+      throw err
+    }
+    await fsyncDir(path.dirname(file.path))
+    return this.stat(file)
+  }
+
+  /**
+   * Rename without replacing: ERR_NOT_FOUND if `from` is gone, ERR_EXISTS if `to` exists. A hard
+   * link makes the no-clobber check atomic; where links are not supported, check then rename.
+   */
+  async rename(from: ResolvedName, to: ResolvedName): Promise<void> {
+    const st = await withFsErrors(from.name, () => lstat(from.path))
+    if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${from.name}' is a folder`)
+    if (from.path === to.path) throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+    await withFsErrors(to.name, () => mkdir(path.dirname(to.path), { recursive: true }))
+    try {
+      await link(from.path, to.path)
+      await unlink(from.path)
+    } catch (err) {
+      if (!isFsCode(err, 'EPERM') && !isFsCode(err, 'EXDEV') && !isFsCode(err, 'ENOTSUP')) throw mapFsError(err, isFsCode(err, 'EEXIST') ? to.name : from.name)
+      if (await this.exists(to)) throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+      await withFsErrors(from.name, () => rename(from.path, to.path))
+    }
+    await fsyncDir(path.dirname(to.path))
+    if (path.dirname(from.path) !== path.dirname(to.path)) await fsyncDir(path.dirname(from.path))
+    await this.pruneEmptyParents(from.path)
+  }
+
+  async delete(file: ResolvedName): Promise<void> {
+    const st = await withFsErrors(file.name, () => lstat(file.path))
+    if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${file.name}' is a folder`)
+    await withFsErrors(file.name, () => unlink(file.path))
+    await fsyncDir(path.dirname(file.path))
+    await this.pruneEmptyParents(file.path)
+  }
+
+  /** Folders are implied by their files: remove folders a delete or rename left empty. */
+  async pruneEmptyParents(filePath: string): Promise<void> {
+    let dir = path.dirname(filePath)
+    while (dir !== this.root && this.jail.contains(dir)) {
+      try {
+        await rmdir(dir)
+      } catch {
+        return // not empty (or raced with a new file): stop
+      }
+      dir = path.dirname(dir)
+    }
+  }
+}
+
+async function copyInto(source: string, out: FileHandle, name: string): Promise<void> {
+  const input = await withFsErrors(name, () => open(source, 'r'))
+  try {
+    const buffer = Buffer.allocUnsafe(1024 * 1024)
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, 0, buffer.length, null)
+      if (bytesRead === 0) return
+      await withFsErrors(name, () => out.write(buffer, 0, bytesRead))
+    }
+  } finally {
+    await input.close()
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * A temporary file beside its future target, the first half of every write (DESIGN.md §3): bytes
+ * go to `.tandem-tmp-*` in the target's directory while their SHA-256 is computed; `seal` fsyncs
+ * and verifies them; `publish` renames (or links, for no-clobber) over the target and fsyncs the
+ * directory. A crash at any instant leaves the old content or the new, plus a temp file that the
+ * next startup removes.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto'
+import { open, link, mkdir, rename, unlink, type FileHandle } from 'node:fs/promises'
+import path from 'node:path'
+import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
+import { isFsCode, mapFsError } from './fs-errors.js'
+
+export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+}
+
+/** fsync a directory so that a rename or unlink in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+export class TempFile {
+  readonly path: string
+  readonly #name: string
+  #handle: FileHandle | undefined
+  readonly #hash: Hash = createHash('sha256')
+  #size = 0
+  #done = false
+
+  private constructor(tempPath: string, name: string, handle: FileHandle) {
+    this.path = tempPath
+    this.#name = name
+    this.#handle = handle
+  }
+
+  /** Create a temp file beside `target` (creating missing parent folders). `name` is for errors. */
+  static async create(target: string, name: string): Promise<TempFile> {
+    const tempPath = tempPathFor(target)
+    try {
+      await mkdir(path.dirname(target), { recursive: true })
+      const handle = await open(tempPath, 'wx', 0o644)
+      return new TempFile(tempPath, name, handle)
+    } catch (err) {
+      throw mapFsError(err, name)
+    }
+  }
+
+  get size(): number {
+    return this.#size
+  }
+
+  /** Append pieces (one vectored write), hashing them on the way. */
+  async write(pieces: readonly Buffer[]): Promise<void> {
+    const handle = this.#open()
+    for (const piece of pieces) {
+      this.#hash.update(piece)
+      this.#size += piece.length
+    }
+    try {
+      let remaining = pieces.slice()
+      while (remaining.length > 0) {
+        const { bytesWritten } = await handle.writev(remaining)
+        remaining = dropWritten(remaining, bytesWritten)
+      }
+    } catch (err) {
+      throw mapFsError(err, this.#name)
+    }
+  }
+
+  /**
+   * Flush to disk and close; check the size and the sender's SHA-256. On a mismatch the temp file
+   * is removed and ERR_INTEGRITY thrown. Returns the hex SHA-256.
+   */
+  async seal(expected: { sha256: Buffer; size?: number | undefined; mtimeMs?: number | undefined }): Promise<string> {
+    const handle = this.#open()
+    const digest = this.#hash.digest()
+    try {
+      if (expected.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(expected.mtimeMs))
+      await handle.sync()
+    } catch (err) {
+      await this.discard()
+      throw mapFsError(err, this.#name)
+    }
+    await this.#close()
+    if (!digest.equals(expected.sha256)) {
+      await this.discard()
+      throw new TandemError('ERR_INTEGRITY', `SHA-256 of '${this.#name}' does not match what the client sent`)
+    }
+    if (expected.size !== undefined && expected.size !== this.#size) {
+      await this.discard()
+      throw new TandemError('ERR_INTEGRITY', `'${this.#name}': announced ${expected.size} bytes, received ${this.#size}`)
+    }
+    return digest.toString('hex')
+  }
+
+  /** Rename over `target` (replacing it). The caller holds the target's write lock. */
+  async publish(target: string): Promise<void> {
+    try {
+      await rename(this.path, target)
+      this.#done = true
+      await fsyncDir(path.dirname(target))
+    } catch (err) {
+      throw mapFsError(err, this.#name)
+    }
+  }
+
+  /** Publish only if `target` does not exist (ERR_EXISTS otherwise), atomically, with a hard link. */
+  async publishExclusive(target: string): Promise<void> {
+    try {
+      await link(this.path, target)
+    } catch (err) {
+      throw mapFsError(err, this.#name)
+    }
+    this.#done = true
+    await unlink(this.path).catch(() => undefined)
+    await fsyncDir(path.dirname(target))
+  }
+
+  /** Remove the temp file (idempotent, never throws). */
+  async discard(): Promise<void> {
+    await this.#close().catch(() => undefined)
+    if (this.#done) return
+    this.#done = true
+    await unlink(this.path).catch((err: unknown) => {
+      if (!isFsCode(err, 'ENOENT')) throw err
+    }).catch(() => undefined)
+  }
+
+  #open(): FileHandle {
+    if (!this.#handle) throw new TandemError('ERR_INTERNAL', 'temp file is already closed')
+    return this.#handle
+  }
+
+  async #close(): Promise<void> {
+    const handle = this.#handle
+    this.#handle = undefined
+    await handle?.close()
+  }
+}
+
+function dropWritten(pieces: Buffer[], written: number): Buffer[] {
+  let index = 0
+  while (index < pieces.length && written >= pieces[index]!.length) {
+    written -= pieces[index]!.length
+    index++
+  }
+  const rest = pieces.slice(index)
+  if (written > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(written)
+  return rest
+}

@@ -1,0 +1,58 @@
+/**
+ * Messages between the main thread and a session worker, over the connection's MessagePort.
+ * Byte chunks travel as transferred ArrayBuffers (zero copy). Errors cross as WireError objects.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import type { LogEntry, StatusResult, WireError } from '../../protocol/index.js'
+import type { LogInput } from '../state/change-log.js'
+import type { LockMode } from '../locks/lock-manager.js'
+
+/** What the Piscina task receives when a connection is handed over. */
+export interface SessionTask {
+  port: MessagePort
+  sessionId: string
+  remoteAddress: string
+  /** The slice of the server config a session needs. */
+  config: SessionConfig
+}
+
+export interface SessionConfig {
+  serverName: string
+  version: string
+  root: string
+  idleTimeoutMs: number
+  lockTimeoutMs: number
+}
+
+/** Main → worker. */
+export type ToWorker =
+  | { t: 'in'; buf: ArrayBuffer }
+  /** The socket ended or errored: stop, clean up, resolve the task. */
+  | { t: 'closed' }
+  /** Bytes of earlier `out` messages written to the socket (credit for more). */
+  | { t: 'sent'; bytes: number }
+  | { t: 'lock-granted'; req: number; token: number }
+  | { t: 'lock-failed'; req: number; error: WireError }
+  | { t: 'reply'; req: number; value: unknown }
+  | { t: 'event'; entry: LogEntry }
+  /** The server is stopping: finish the current request, then close with ERR_SHUTTING_DOWN. */
+  | { t: 'shutdown' }
+
+/** Worker → main. */
+export type FromWorker =
+  /** Bytes for the socket (in order). */
+  | { t: 'out'; bufs: ArrayBuffer[] }
+  /** Bytes of earlier `in` messages consumed (credit for more socket reads). */
+  | { t: 'ack'; bytes: number }
+  | { t: 'hello'; clientId: string }
+  | { t: 'lock'; req: number; names: string[]; mode: LockMode }
+  | { t: 'unlock'; token: number }
+  /** An operation done: on the console always, in the change log when `record`. */
+  | { t: 'log'; entry: LogInput; record: boolean }
+  | { t: 'query'; req: number; what: 'log'; limit: number }
+  | { t: 'query'; req: number; what: 'status' }
+  | { t: 'follow' }
+  /** Flush what was sent, then close the socket (`error` is logged on the console). */
+  | { t: 'close'; reason: string }
+
+export type QueryReply<W extends 'log' | 'status'> = W extends 'log' ? LogEntry[] : StatusResult

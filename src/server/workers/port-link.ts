@@ -1,0 +1,176 @@
+/**
+ * The worker's end of a connection's MessagePort: bytes out with credit-based flow control, bytes
+ * in as a queue, request/reply calls to the main thread (locks, queries), and notifications.
+ */
+import type { MessagePort } from 'node:worker_threads'
+import { TandemError, type LogEntry } from '../../protocol/index.js'
+import type { FromWorker, ToWorker } from './messages.js'
+
+/** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
+const OUT_HIGH_WATER = 4 * 1024 * 1024 // 4 MiB
+
+type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void }
+
+export interface PortLinkHandlers {
+  onEvent(entry: LogEntry): void
+  onShutdown(): void
+  onActivity(): void
+  onClosed(): void
+}
+
+export class PortLink {
+  readonly #port: MessagePort
+  readonly #handlers: PortLinkHandlers
+  readonly #inbox: (ArrayBuffer | null)[] = []
+  #inboxWaiter: ((chunk: ArrayBuffer | null) => void) | undefined
+  #outQueue: ArrayBuffer[] = []
+  #outScheduled = false
+  #unsent = 0
+  #drainWaiters: (() => void)[] = []
+  #ackBytes = 0
+  #nextReq = 1
+  readonly #pending = new Map<number, Pending>()
+  #closed = false
+
+  constructor(port: MessagePort, handlers: PortLinkHandlers) {
+    this.#port = port
+    this.#handlers = handlers
+    port.on('message', (message: ToWorker) => this.#onMessage(message))
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** The next chunk from the socket, or null once the connection is closed. */
+  nextChunk(): Promise<ArrayBuffer | null> {
+    const chunk = this.#inbox.shift()
+    if (chunk !== undefined) return Promise.resolve(chunk)
+    if (this.#closed) return Promise.resolve(null)
+    return new Promise((resolve) => (this.#inboxWaiter = resolve))
+  }
+
+  /** Give the main thread credit for `bytes` consumed (batched per microtask). */
+  ack(bytes: number): void {
+    if (this.#ackBytes === 0) queueMicrotask(() => this.#flushAck())
+    this.#ackBytes += bytes
+  }
+
+  /**
+   * Queue bytes for the socket. A buffer that owns its whole ArrayBuffer is transferred; any other
+   * (a view into a pool) is copied. Messages are batched per microtask.
+   */
+  send(buffers: readonly Uint8Array[]): void {
+    if (this.#closed) return
+    for (const buffer of buffers) {
+      const owns = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.buffer instanceof ArrayBuffer
+      const ab = owns ? (buffer.buffer as ArrayBuffer) : (buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer)
+      this.#outQueue.push(ab)
+      this.#unsent += ab.byteLength
+    }
+    if (!this.#outScheduled) {
+      this.#outScheduled = true
+      queueMicrotask(() => this.#flushOut())
+    }
+  }
+
+  /** Resolves when the unsent bytes are under the high-water mark (or the connection closed). */
+  whenWritable(): Promise<void> {
+    if (this.#unsent < OUT_HIGH_WATER || this.#closed) return Promise.resolve()
+    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+  }
+
+  post(message: FromWorker): void {
+    if (!this.#closed || message.t === 'unlock') this.#port.postMessage(message)
+  }
+
+  /** A request to the main thread; `make` builds the message around the request id. */
+  call<T>(make: (req: number) => FromWorker): Promise<T> {
+    if (this.#closed) return Promise.reject(new TandemError('ERR_CONNECTION_CLOSED', 'connection closed'))
+    const req = this.#nextReq++
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(req, { resolve: resolve as (value: unknown) => void, reject })
+      this.#port.postMessage(make(req))
+    })
+  }
+
+  /** Flush queued bytes, then ask the main thread to close the socket. */
+  closeConnection(reason: string): void {
+    this.#flushOut()
+    this.post({ t: 'close', reason })
+  }
+
+  #onMessage(message: ToWorker): void {
+    switch (message.t) {
+      case 'in':
+        this.#handlers.onActivity()
+        return this.#pushInbox(message.buf)
+      case 'sent':
+        this.#handlers.onActivity()
+        return this.#onSent(message.bytes)
+      case 'lock-granted':
+        return this.#settle(message.req, (p) => p.resolve(message.token))
+      case 'lock-failed':
+        return this.#settle(message.req, (p) => p.reject(TandemError.fromWire(message.error)))
+      case 'reply':
+        return this.#settle(message.req, (p) => p.resolve(message.value))
+      case 'event':
+        return this.#handlers.onEvent(message.entry)
+      case 'shutdown':
+        return this.#handlers.onShutdown()
+      case 'closed':
+        return this.#onClosed()
+    }
+  }
+
+  #pushInbox(chunk: ArrayBuffer | null): void {
+    const waiter = this.#inboxWaiter
+    if (waiter) {
+      this.#inboxWaiter = undefined
+      waiter(chunk)
+    } else if (chunk) this.#inbox.push(chunk)
+  }
+
+  #onSent(bytes: number): void {
+    this.#unsent -= bytes
+    if (this.#unsent < OUT_HIGH_WATER) this.#wakeWriters()
+  }
+
+  #wakeWriters(): void {
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  #onClosed(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#handlers.onClosed()
+    this.#pushInbox(null)
+    this.#wakeWriters()
+    const closedError = new TandemError('ERR_CONNECTION_CLOSED', 'connection closed')
+    for (const pending of this.#pending.values()) pending.reject(closedError)
+    this.#pending.clear()
+  }
+
+  #settle(req: number, settle: (pending: Pending) => void): void {
+    const pending = this.#pending.get(req)
+    if (!pending) return
+    this.#pending.delete(req)
+    settle(pending)
+  }
+
+  #flushOut(): void {
+    this.#outScheduled = false
+    const bufs = this.#outQueue
+    this.#outQueue = []
+    if (bufs.length === 0 || this.#closed) return
+    this.#port.postMessage({ t: 'out', bufs } satisfies FromWorker, bufs)
+  }
+
+  #flushAck(): void {
+    const bytes = this.#ackBytes
+    this.#ackBytes = 0
+    if (bytes > 0 && !this.#closed) this.#port.postMessage({ t: 'ack', bytes } satisfies FromWorker)
+  }
+}
