@@ -83,7 +83,12 @@ export class FrameDecoder {
       this.#pending.push(chunk.subarray(offset, offset + take))
       this.#pendingLength += take
       offset += take
-      if (this.#pendingLength < this.#need) return
+      if (this.#pendingLength < this.#need) {
+        // The unit stays incomplete past this push: copy its tail, because the caller may reuse
+        // the chunk's memory (recycled transfer buffers) before the next push.
+        this.#pending[this.#pending.length - 1] = Buffer.from(chunk.subarray(offset - take, offset))
+        return
+      }
       const unit = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingLength)
       this.#pending = []
       this.#pendingLength = 0

@@ -60,8 +60,11 @@ function isOperation(op: unknown): op is Operation {
  */
 export function parseRequest(raw: unknown): Request {
   if (typeof raw !== 'object' || raw === null) throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
+  if (Array.isArray(raw)) throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
   const record = raw as Record<string, unknown>
   const id = typeof record.id === 'number' && Number.isInteger(record.id) && record.id >= 0 ? record.id : undefined
+  // A missing or non-string op is a malformed request, not an operation this server lacks.
+  if (typeof record.op !== 'string') throw new RequestError(id, 'ERR_BAD_REQUEST', 'request has no op')
   if (!isOperation(record.op)) {
     throw new RequestError(id, 'ERR_UNKNOWN_OPERATION', `unknown operation ${JSON.stringify(record.op)}`)
   }

@@ -9,8 +9,11 @@ import { TandemError } from './errors.js'
 /** Prefix of the server's temporary files: never listed, never served, removed at startup. */
 export const TEMP_PREFIX = '.tandem-tmp-'
 
+// C0, DEL and C1 controls.
 // eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/
+/** A lone UTF-16 surrogate: the file system would store U+FFFD, so two names would meet. */
+const LONE_SURROGATE = /\p{Cs}/u
 
 /** True for names the server keeps for itself (temp files); they are hidden and refused. */
 export function isReservedName(segment: string): boolean {
@@ -24,6 +27,7 @@ export function isReservedName(segment: string): boolean {
 export function normalizeName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw badPath('name is empty')
   if (CONTROL_CHARS.test(name)) throw badPath('name contains NUL or control characters')
+  if (LONE_SURROGATE.test(name)) throw badPath('name is not valid Unicode (lone surrogate)')
   if (name.includes('\\')) throw badPath('name contains a backslash; use "/" between folders')
   if (name.startsWith('/')) throw badPath('absolute paths are not allowed')
   if (Buffer.byteLength(name, 'utf8') > NameLimits.maxPathBytes) {
