@@ -1,0 +1,22 @@
+import type { CliContext } from '../context.js'
+
+/** `cat NAME`: the file's bytes on stdout, unchanged (no JSON form: the content is the output). */
+export async function cat(ctx: CliContext, name: string): Promise<void> {
+  const conn = await ctx.connection()
+  const { stdout } = ctx.io
+  // A reader that went away (`tandem cat big | head`) ends the download instead of draining it,
+  // and is not an error: the reader had what it wanted.
+  let readerGone = false
+  const onError = (): void => {
+    readerGone = true
+    conn.destroy()
+  }
+  stdout.once('error', onError)
+  try {
+    await conn.download(name, stdout, { end: false })
+  } catch (err) {
+    if (!readerGone) throw err
+  } finally {
+    stdout.off('error', onError)
+  }
+}

@@ -1,0 +1,19 @@
+import { downloadFile, downloadTarget } from '../../transfer.js'
+import type { CliContext } from '../context.js'
+import { humanSize } from '../render/format.js'
+
+/** `get NAME [LOCAL]`: download atomically to LOCAL (default: the name's last part, here). */
+export async function get(ctx: CliContext, name: string, local: string | undefined): Promise<void> {
+  const target = await downloadTarget(name, local)
+  const conn = await ctx.connection()
+  const progress = ctx.progress(name)
+  try {
+    const result = await downloadFile(conn, name, target, {
+      onProgress: (done, total) => progress.update(done, total ?? done),
+    })
+    progress.stop()
+    ctx.print(result, `fetched ${result.name} to ${result.path} (${humanSize(result.size)})`)
+  } finally {
+    progress.stop()
+  }
+}

@@ -1,0 +1,9 @@
+import type { CliContext } from '../context.js'
+import { renderStatus } from '../render/status.js'
+
+/** `status`: the server, its clients, peers and locks. */
+export async function status(ctx: CliContext): Promise<void> {
+  const conn = await ctx.connection()
+  const result = await conn.status()
+  ctx.print(result, renderStatus(result))
+}

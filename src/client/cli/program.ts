@@ -1,0 +1,171 @@
+/**
+ * The command line's grammar (commander): global options, one subcommand per operation. Parsing
+ * only selects what to run; the commands do the work and main.ts decides exit codes.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import type { CliContext, CliIo, GlobalOptions } from './context.js'
+import { bodyCommand, type BodyOp } from './commands/body.js'
+import { cat } from './commands/cat.js'
+import { get } from './commands/get.js'
+import { lockCommand } from './commands/lock.js'
+import { log } from './commands/log.js'
+import { ls } from './commands/ls.js'
+import { menu } from './commands/menu.js'
+import { mv } from './commands/mv.js'
+import { put } from './commands/put.js'
+import { rm } from './commands/rm.js'
+import { status } from './commands/status.js'
+import { UsageError } from './errors.js'
+
+/** What parsing chose: a command to run (it may return an exit status), or help to show. */
+export type Invocation =
+  | { kind: 'run'; globals: GlobalOptions; run: (ctx: CliContext) => Promise<number | void> }
+  | { kind: 'help'; text: string }
+
+function positiveInt(max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`)
+    }
+    return n
+  }
+}
+
+/** Build the program; `select` receives the invocation chosen by the arguments. */
+export function buildProgram(
+  io: CliIo,
+  version: string,
+  select: (invocation: Invocation) => void,
+): Command {
+  const program = new Command('tandem')
+    .description('Client of a tandem file server: list, upload, download and edit its files.')
+    .version(version, '-V, --version')
+    .option(
+      '--server <host:port,...>',
+      'server address(es), first reachable wins (env TANDEM_SERVER; default 127.0.0.1:8001)',
+    )
+    .option(
+      '--client-id <id>',
+      'who this client is to the server (env TANDEM_CLIENT_ID; default: one kept in ~/.config/tandem)',
+    )
+    .option('--json', 'print machine-readable results on stdout')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Errors are printed by main.ts in the one `error: CODE: message` format.
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true)
+  const chose =
+    (run: (ctx: CliContext, ...args: never[]) => Promise<number | void>) =>
+    (...args: unknown[]): void => {
+      const command = args.at(-1) as Command
+      const globals = command.optsWithGlobals<GlobalOptions>()
+      select({ kind: 'run', globals, run: (ctx) => run(ctx, ...(args.slice(0, -1) as never[])) })
+    }
+
+  program
+    .command('ls')
+    .description('list the files (composite listing, with indices)')
+    .action(chose(ls))
+  program
+    .command('put')
+    .argument(
+      '<local...>',
+      'local files or folders; with one file, a second argument that is not a local path is its NAME',
+    )
+    .description('upload files or folders (folders keep their sub-folder paths)')
+    .action(chose((ctx, locals: string[]) => put(ctx, locals)))
+  program
+    .command('get')
+    .argument('<name>')
+    .argument('[local]', 'where to write (default: the last part of NAME, here)')
+    .description('download a file')
+    .action(chose((ctx, name: string, local: string | undefined) => get(ctx, name, local)))
+  program
+    .command('cat')
+    .argument('<name>')
+    .description('print a file')
+    .action(chose((ctx, name: string) => cat(ctx, name)))
+  for (const [op, what] of [
+    ['create', 'make a new file (refused if NAME exists)'],
+    ['write', "replace a file's content"],
+    ['append', 'append to a file'],
+  ] as const) {
+    program
+      .command(op)
+      .argument('<name>')
+      .option('--text <text>', 'the content (default: read stdin to its end)')
+      .description(`${what}; content from stdin or --text`)
+      .action(
+        chose((ctx, name: string, o: { text?: string }) =>
+          bodyCommand(ctx, op as BodyOp, name, o.text),
+        ),
+      )
+  }
+  program
+    .command('mv')
+    .argument('<old>')
+    .argument('<new>')
+    .description('rename a file')
+    .action(chose((ctx, a: string, b: string) => mv(ctx, a, b)))
+  program
+    .command('rm')
+    .argument('<name>')
+    .description('delete a file')
+    .action(chose((ctx, name: string) => rm(ctx, name)))
+  program
+    .command('log')
+    .option('--follow', 'keep printing changes as they happen')
+    .option('--limit <n>', 'the last N entries', positiveInt(100_000))
+    .description('the change log')
+    .action(chose((ctx, o: { follow?: boolean; limit?: number }) => log(ctx, o)))
+  program.command('status').description('server, peers, clients and locks').action(chose(status))
+  addLockCommands(program, chose)
+  program
+    .command('menu', { isDefault: true, hidden: true })
+    .argument('[command]')
+    .action((command: string | undefined, _o: unknown, self: Command) => {
+      if (command !== undefined)
+        throw new UsageError(`unknown command '${command}' (see tandem --help)`)
+      if (!io.stdin.isTTY || !io.stdout.isTTY)
+        return select({ kind: 'help', text: program.helpInformation() })
+      chose(menu)(self)
+    })
+  return program
+}
+
+type Chooser = (
+  run: (ctx: CliContext, ...args: never[]) => Promise<number | void>,
+) => (...args: unknown[]) => void
+
+function addLockCommands(program: Command, chose: Chooser): void {
+  program
+    .command('lock')
+    .argument('<target>', 'an index from ls, or a name')
+    .addOption(
+      new Option('--ttl <seconds>', 'release the lock after this long').argParser(
+        positiveInt(10 * 365 * 86_400),
+      ),
+    )
+    .option('--name', 'treat a numeric target as a name')
+    .description('lock a file at this server (user locks: not in this version yet)')
+    .action(
+      chose((ctx, target: string, o: { ttl?: number; name?: boolean }) =>
+        lockCommand(ctx, 'lock', target, o),
+      ),
+    )
+  program
+    .command('unlock')
+    .argument('<target>', 'an index from ls, or a name')
+    .option('--force', "release another client's lock")
+    .option('--name', 'treat a numeric target as a name')
+    .description('release a lock (user locks: not in this version yet)')
+    .action(
+      chose((ctx, target: string, o: { force?: boolean; name?: boolean }) =>
+        lockCommand(ctx, 'unlock', target, o),
+      ),
+    )
+}

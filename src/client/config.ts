@@ -1,0 +1,117 @@
+/**
+ * Where the client connects and who it says it is. The server address comes from --server, else
+ * TANDEM_SERVER, else 127.0.0.1:8001; the client id from --client-id, else TANDEM_CLIENT_ID, else
+ * one generated once and kept in the user's config directory, so that the change log and user
+ * locks recognise the same person across runs.
+ */
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { isUnreachable, parseAddressList, type ServerAddress } from './address.js'
+import { connect, type Connection } from './connection.js'
+import { isTandemError } from '../protocol/index.js'
+
+export type { ServerAddress } from './address.js'
+
+export const DEFAULT_SERVER = '127.0.0.1:8001'
+const MAX_CLIENT_ID_LENGTH = 128 // the hello schema's limit
+// eslint-disable-next-line no-control-regex
+const BAD_ID_CHARS = /[\u0000-\u0020\u007f]/
+
+type Env = Record<string, string | undefined>
+
+/** The address list to try, in order. Throws a TypeError for a malformed one. */
+export function resolveServers(flag: string | undefined, env: Env = process.env): ServerAddress[] {
+  return parseAddressList(flag ?? nonEmpty(env.TANDEM_SERVER) ?? DEFAULT_SERVER)
+}
+
+/** The client id: flag, environment, or the stored one (made on first use). */
+export async function resolveClientId(
+  flag: string | undefined,
+  env: Env = process.env,
+): Promise<string> {
+  const given = flag ?? nonEmpty(env.TANDEM_CLIENT_ID)
+  if (given !== undefined) return checkClientId(given)
+  return storedClientId(clientIdPath(env))
+}
+
+/** Where the generated client id lives: $XDG_CONFIG_HOME/tandem or ~/.config/tandem. */
+export function clientIdPath(env: Env = process.env): string {
+  const base = nonEmpty(env.XDG_CONFIG_HOME) ?? path.join(os.homedir(), '.config')
+  return path.join(base, 'tandem', 'client-id')
+}
+
+export function checkClientId(id: string): string {
+  if (id.length === 0 || id.length > MAX_CLIENT_ID_LENGTH || BAD_ID_CHARS.test(id)) {
+    throw new TypeError(
+      `'${id}' is not a client id (1 to ${MAX_CLIENT_ID_LENGTH} characters, no spaces or control characters)`,
+    )
+  }
+  return id
+}
+
+/** Read the stored id, or make and store one. Storing is best effort: a read-only home still works. */
+async function storedClientId(file: string): Promise<string> {
+  const existing = await readId(file)
+  if (existing) return existing
+  const id = generateClientId()
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 })
+    // 'wx': if another tandem process stored one first, use that one.
+    await fs.writeFile(file, `${id}\n`, { flag: 'wx', mode: 0o600 })
+    return id
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return (await readId(file)) ?? id
+    return id
+  }
+}
+
+async function readId(file: string): Promise<string | undefined> {
+  try {
+    const text = (await fs.readFile(file, 'utf8')).trim()
+    return checkClientId(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** Readable in the change log: the host name plus 8 random hex digits. */
+export function generateClientId(): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '')
+      .slice(0, 40) || 'client'
+  return `${host}-${randomBytes(4).toString('hex')}`
+}
+
+export interface ConnectFirstOptions {
+  clientId: string
+  connectTimeoutMs?: number
+}
+
+/**
+ * Connect to the first server of the list that answers. A server that refuses the connection,
+ * cannot be reached, times out or is busy makes it try the next; any other error stops at once.
+ * When all fail, the last error is thrown.
+ */
+export async function connectFirst(
+  servers: readonly ServerAddress[],
+  options: ConnectFirstOptions,
+): Promise<Connection> {
+  let lastError: unknown = new TypeError('no server address given')
+  for (const { host, port } of servers) {
+    try {
+      return await connect({ host, port, ...options })
+    } catch (err) {
+      if (!isUnreachable(err) && !isTandemError(err, 'ERR_BUSY')) throw err
+      lastError = err
+    }
+  }
+  throw lastError
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value
+}

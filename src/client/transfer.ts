@@ -1,0 +1,206 @@
+/**
+ * Files between the local disk and a server, over one Connection: upload one file (with its local
+ * size and mtime), download one atomically (temp name beside the target, fsync, rename), and put
+ * several files or whole folders pipelined, with progress for the whole batch. Returns data and
+ * never prints. Local file-system failures become TandemErrors with the catalogue's codes.
+ */
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { Limits, TandemError, type WriteResult } from '../protocol/index.js'
+import type { Connection, DownloadResult, Progress } from './connection.js'
+import { localError } from './local-errors.js'
+import type { PutItem } from './put-plan.js'
+
+export { localError } from './local-errors.js'
+export { planPut, type PutItem, type PutPlan, type PlanOptions } from './put-plan.js'
+
+/** Upload one local file as `name`, with the file's size and mtime. */
+export async function uploadFile(
+  conn: Connection,
+  localPath: string,
+  name: string,
+  options: { onProgress?: Progress } = {},
+): Promise<WriteResult> {
+  const stat = await fs.stat(localPath).catch((err: unknown) => {
+    throw localError(err, localPath)
+  })
+  if (!stat.isFile()) {
+    throw new TandemError('ERR_IS_DIRECTORY', `'${localPath}' is not a regular file`)
+  }
+  return uploadItem(conn, { local: localPath, name, size: stat.size, mtime: stat.mtimeMs }, options)
+}
+
+function uploadItem(
+  conn: Connection,
+  item: PutItem,
+  options: { onProgress?: Progress },
+): Promise<WriteResult> {
+  // Opened only when this body's turn on the wire comes, so a long queue holds one file open.
+  const open = async () => {
+    const handle = await fs.open(item.local, 'r').catch((err: unknown) => {
+      throw localError(err, item.local)
+    })
+    return handle.createReadStream({ highWaterMark: Limits.dataChunk })
+  }
+  const request = { size: item.size, mtime: item.mtime, ...options }
+  return conn.upload(item.name, open, request).catch((err: unknown) => {
+    throw localError(err, item.local)
+  })
+}
+
+export interface DownloadFileOptions {
+  onProgress?: Progress
+}
+
+/**
+ * Download `name` to `localPath` atomically: the bytes go to a temporary file beside the target,
+ * which is fsynced, given the server's mtime and renamed over the target only once the SHA-256
+ * checked out. On any failure the temporary file is removed and the target is untouched.
+ */
+export async function downloadFile(
+  conn: Connection,
+  name: string,
+  localPath: string,
+  options: DownloadFileOptions = {},
+): Promise<DownloadResult & { path: string }> {
+  const dir = path.dirname(localPath)
+  const temp = path.join(
+    dir,
+    `.${path.basename(localPath)}.tandem-part-${randomBytes(4).toString('hex')}`,
+  )
+  const handle = await fs.open(temp, 'wx', 0o666).catch((err: unknown) => {
+    throw localError(err, localPath)
+  })
+  const sink = handle.createWriteStream({ autoClose: false, highWaterMark: Limits.dataChunk })
+  try {
+    const result = await conn.download(name, sink, options)
+    await handle.sync()
+    await handle.utimes(new Date(), new Date(result.mtime))
+    await handle.close()
+    await fs.rename(temp, localPath)
+    await syncDirectory(dir)
+    return { ...result, path: localPath }
+  } catch (err) {
+    sink.destroy()
+    await handle.close().catch(() => {})
+    await fs.rm(temp, { force: true })
+    throw localError(err, localPath)
+  }
+}
+
+/** Where `get NAME [LOCAL]` writes: LOCAL, or inside LOCAL if it is a folder, or ./basename. */
+export async function downloadTarget(name: string, local: string | undefined): Promise<string> {
+  const base = path.posix.basename(name)
+  if (local === undefined) return base
+  if (local.endsWith('/') || local.endsWith(path.sep)) return path.join(local, base)
+  const stat = await fs.stat(local).catch(() => undefined)
+  return stat?.isDirectory() ? path.join(local, base) : local
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the rename itself durable; not every platform can fsync a directory, hence best effort.
+  const handle = await fs.open(dir, 'r').catch(() => undefined)
+  await handle?.sync().catch(() => {})
+  await handle?.close()
+}
+
+/** Progress of a batch: bytes and files done so far, and `name` the file that just moved. */
+export interface PutProgress {
+  bytesDone: number
+  bytesTotal: number
+  filesDone: number
+  filesTotal: number
+  name: string
+}
+
+export interface PutOptions {
+  onProgress?: (progress: PutProgress) => void
+  /** Uploads queued on the connection at once (default 8); bounds memory, not the wire. */
+  maxInFlight?: number
+}
+
+export interface PutResult {
+  files: (WriteResult & { local: string })[]
+  bytes: number
+}
+
+/**
+ * Upload every item of a plan over one connection, pipelined: up to `maxInFlight` uploads are
+ * queued, their bodies go out one after the other and only the one on the wire has its file
+ * open. Stops queueing at the first failure, lets the queued ones finish, and throws that failure
+ * with the file named and how many were stored.
+ */
+export async function putFiles(
+  conn: Connection,
+  items: readonly PutItem[],
+  options: PutOptions = {},
+): Promise<PutResult> {
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 8)
+  const batch = new BatchProgress(items, options.onProgress)
+  const files: PutResult['files'] = []
+  const inFlight = new Set<Promise<void>>()
+  let failure: { item: PutItem; error: unknown } | undefined
+  for (const item of items) {
+    if (failure) break
+    const task = uploadItem(conn, item, { onProgress: (done) => batch.progress(item, done) }).then(
+      (result) => {
+        files.push({ ...result, local: item.local })
+        batch.fileDone(item)
+      },
+      (error: unknown) => void (failure ??= { item, error }),
+    )
+    const tracked = task.finally(() => inFlight.delete(tracked))
+    inFlight.add(tracked)
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+  if (failure) throw batchError(failure.item, failure.error, files.length, items.length)
+  return { files, bytes: batch.bytesDone }
+}
+
+function batchError(item: PutItem, error: unknown, stored: number, total: number): TandemError {
+  const cause = localError(error, item.local)
+  const message = `'${item.local}' → '${item.name}': ${cause.message} (${stored} of ${total} files stored)`
+  return new TandemError(cause.code, message, { cause })
+}
+
+class BatchProgress {
+  readonly #onProgress: ((progress: PutProgress) => void) | undefined
+  readonly #sent = new Map<PutItem, number>()
+  readonly #bytesTotal: number
+  readonly #filesTotal: number
+  bytesDone = 0
+  #filesDone = 0
+
+  constructor(
+    items: readonly PutItem[],
+    onProgress: ((progress: PutProgress) => void) | undefined,
+  ) {
+    this.#onProgress = onProgress
+    this.#bytesTotal = items.reduce((sum, item) => sum + item.size, 0)
+    this.#filesTotal = items.length
+  }
+
+  progress(item: PutItem, done: number): void {
+    this.bytesDone += done - (this.#sent.get(item) ?? 0)
+    this.#sent.set(item, done)
+    this.#report(item)
+  }
+
+  fileDone(item: PutItem): void {
+    this.#sent.delete(item)
+    this.#filesDone++
+    this.#report(item)
+  }
+
+  #report(item: PutItem): void {
+    this.#onProgress?.({
+      bytesDone: this.bytesDone,
+      bytesTotal: this.#bytesTotal,
+      filesDone: this.#filesDone,
+      filesTotal: this.#filesTotal,
+      name: item.name,
+    })
+  }
+}
