@@ -1,67 +1,85 @@
 /**
- * The body of one upload/create/write/append as it arrives: pieces are batched into vectored
- * writes to the temp file. A request that already failed (bad name, ERR_EXISTS, disk full) keeps
+ * The body of one upload/create/write/append as it arrives. Opening the temp file runs in the
+ * background while the first bytes are buffered, so the session's read loop never waits on the
+ * disk for a small body (a `put` of many small files streams at network speed, and the commits
+ * overlap). A large body is written in batches (vectored writes) that the loop awaits, which is
+ * what paces the socket. A request that already failed (bad name, ERR_EXISTS, disk full) keeps
  * consuming its body until the end frame, so the stream stays in step, then answers the error.
  */
-import { TandemError, toWireError, type WireError, type WriteResult } from '../../protocol/index.js'
+import { TandemError, normalizeName, toWireError, type WireError, type WriteResult } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest } from './body-ops.js'
 import type { SessionContext } from './context.js'
 
+/** Buffered body bytes above which the read loop waits for them to reach the temp file. */
+const WRITE_BATCH = 256 * 1024 // 256 KiB
+
 export class BodyReceiver {
   readonly requestId: number
+  readonly #req: BodyRequest | undefined
+  /** Settles when the target is checked and the temp file open (never rejects). */
+  readonly #ready: Promise<void>
   #temp: TempFile | undefined
   #file: ResolvedName | undefined
   #error: WireError | undefined
   #pieces: Buffer[] = []
-  readonly #req: BodyRequest | undefined
+  #buffered = 0
+  #discarded = false
 
-  private constructor(requestId: number, req: BodyRequest | undefined, error: WireError | undefined) {
+  private constructor(requestId: number, req: BodyRequest | undefined, prepare: () => Promise<void>) {
     this.requestId = requestId
     this.#req = req
-    this.#error = error
+    this.#ready = prepare().catch((err: unknown) => this.#setError(err))
   }
 
-  /** A receiver for a request that is refused before its body: the body is read and dropped. */
+  /** A receiver for a request refused before its body: the body is read and dropped. */
   static refused(requestId: number, error: WireError): BodyReceiver {
-    return new BodyReceiver(requestId, undefined, error)
-  }
-
-  static async open(ctx: SessionContext, req: BodyRequest): Promise<BodyReceiver> {
-    const receiver = new BodyReceiver(req.id, req, undefined)
-    try {
-      const file = await ctx.store.resolve(req.name)
-      await precheck(ctx, req, file)
-      receiver.#file = file
-      receiver.#temp = await ctx.store.newTempFile(file)
-    } catch (err) {
-      receiver.#error = toWireError(err)
-    }
+    const receiver = new BodyReceiver(requestId, undefined, async () => undefined)
+    receiver.#error = error
     return receiver
   }
 
-  /** Queue a piece (a view of a received chunk; written at the next flush). */
+  /**
+   * Start receiving `req`'s body. `settled(name)` waits for this session's earlier commits on the
+   * same name (pipelining), so that, say, an append after an upload sees the upload.
+   */
+  static open(ctx: SessionContext, req: BodyRequest, settled: (name: string) => Promise<void>): BodyReceiver {
+    // Taken now, before this body's own commit can join the pipeline.
+    const earlier = settled(canonical(req.name))
+    const receiver: BodyReceiver = new BodyReceiver(req.id, req, async () => {
+      const file = await ctx.store.resolve(req.name)
+      receiver.#file = file
+      await earlier
+      await precheck(ctx, req, file)
+      const temp = await ctx.store.newTempFile(file)
+      if (receiver.#discarded || receiver.#error) await temp.discard()
+      else receiver.#temp = temp
+    })
+    return receiver
+  }
+
+  /** The target's canonical name ('' when the name is invalid). */
+  get name(): string {
+    return this.#req ? canonical(this.#req.name) : ''
+  }
+
+  /** Queue a piece (a view of a received chunk, which this session owns). */
   add(piece: Buffer): void {
-    if (this.#temp && piece.length > 0) this.#pieces.push(piece)
+    if (this.#error || piece.length === 0) return
+    this.#pieces.push(piece)
+    this.#buffered += piece.length
   }
 
-  async flush(): Promise<void> {
-    if (this.#pieces.length === 0 || !this.#temp) return
-    const pieces = this.#pieces
-    this.#pieces = []
-    try {
-      await this.#temp.write(pieces)
-    } catch (err) {
-      this.#error = toWireError(err)
-      await this.discard()
-    }
+  /** Called by the read loop after each chunk: writes once a batch has gathered. */
+  async maybeFlush(): Promise<void> {
+    if (this.#buffered >= WRITE_BATCH) await this.#flush()
   }
 
-  /** The end frame arrived: seal, verify and publish. Throws the request's error if it failed. */
+  /** The end frame arrived: write the rest, seal, verify, publish. Rejects with the request's error. */
   async finish(ctx: SessionContext, sha256: Buffer): Promise<WriteResult> {
-    await this.flush()
     try {
+      await this.#flush()
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
         throw TandemError.fromWire(this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' })
       }
@@ -74,9 +92,40 @@ export class BodyReceiver {
   }
 
   async discard(): Promise<void> {
+    this.#discarded = true
+    this.#pieces = []
+    this.#buffered = 0
     const temp = this.#temp
     this.#temp = undefined
-    this.#pieces = []
     await temp?.discard()
+  }
+
+  async #flush(): Promise<void> {
+    await this.#ready
+    const pieces = this.#pieces
+    this.#pieces = []
+    this.#buffered = 0
+    if (pieces.length === 0 || !this.#temp || this.#error) return
+    try {
+      await this.#temp.write(pieces)
+    } catch (err) {
+      this.#setError(err)
+      await this.discard()
+    }
+  }
+
+  #setError(err: unknown): void {
+    this.#error ??= toWireError(err)
+    this.#pieces = []
+    this.#buffered = 0
+  }
+}
+
+/** The canonical form of a name, or '' for an invalid one (which fails on its own later). */
+function canonical(name: string): string {
+  try {
+    return normalizeName(name)
+  } catch {
+    return ''
   }
 }

@@ -25,6 +25,7 @@ import { FileStore } from '../storage/file-store.js'
 import type { PortLink } from '../workers/port-link.js'
 import type { SessionTask } from '../workers/messages.js'
 import { BodyReceiver } from './body-receiver.js'
+import { CommitPipeline } from './commit-pipeline.js'
 import type { BodyRequest } from './body-ops.js'
 import { NO_RESPONSE, type SessionContext } from './context.js'
 import { runRequest, type Outbound } from './dispatch.js'
@@ -46,6 +47,8 @@ export class Session {
   #client: Hello | undefined
   #body: BodyReceiver | undefined
   #busy = false
+  /** Bodies being fsynced and published while the next ones arrive. */
+  readonly #commits = new CommitPipeline(16)
   #shutdownRequested = false
   #lastActivity = Date.now()
 
@@ -81,7 +84,7 @@ export class Session {
 
   onShutdown(): void {
     this.#shutdownRequested = true
-    if (!this.#busy && !this.#body) this.#fail(new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping'))
+    if (!this.#busy && !this.#body && this.#commits.size === 0) this.#fail(new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping'))
   }
 
   // ---- the loop -----------------------------------------------------------------------------
@@ -106,6 +109,7 @@ export class Session {
       }
     } finally {
       clearInterval(idleTimer)
+      await this.#commits.settled() // a commit under way finishes (its client may be gone)
       this.#abort.abort()
       await this.#body?.discard()
     }
@@ -119,12 +123,11 @@ export class Session {
         this.#body.add(event.piece)
         continue
       }
-      await this.#body?.flush()
       if (event.k === 'preamble') this.#onPreamble(event.version)
       else if (event.k === 'control') await this.#onControl(event.message)
       else await this.#onEnd(event.sha256)
     }
-    await this.#body?.flush()
+    await this.#body?.maybeFlush()
   }
 
   #onPreamble(version: number): void {
@@ -144,9 +147,10 @@ export class Session {
       return this.#onBadRequest(err, message)
     }
     if (BODY_OPS.has(request.op)) {
-      this.#body = await BodyReceiver.open(this.#context(), request as BodyRequest)
+      this.#body = BodyReceiver.open(this.#context(), request as BodyRequest, (name) => this.#commits.settled(name))
       return
     }
+    await this.#commits.settled()
     await this.#serve(request.id, () => runRequest(this.#context(), request, this.#outbound()))
   }
 
@@ -175,7 +179,19 @@ export class Session {
     const body = this.#body
     if (!body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'end frame outside a body'))
     this.#body = undefined
-    await this.#serve(body.requestId, () => body.finish(this.#context(), sha256))
+    const ctx = this.#context()
+    await this.#commits.add(
+      body.name,
+      () => body.finish(ctx, sha256).then(
+        (result) => ({ type: 'response', id: body.requestId, ok: true, result }) as const,
+        (err: unknown) => ({ type: 'response', id: body.requestId, ok: false, error: this.#wireError(err) }) as const,
+      ),
+      (response) => {
+        this.#send(response)
+        this.touch()
+        if (this.#shutdownRequested) this.onShutdown()
+      },
+    )
   }
 
   /** Run one request and answer it; afterwards honour a pending shutdown. */

@@ -9,7 +9,8 @@ import path from 'node:path'
 import { TandemError } from '../../protocol/index.js'
 import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
 import { PathJail, type ResolvedName } from './path-jail.js'
-import { TempFile, fsyncDir, tempPathFor } from './temp-file.js'
+import { fsyncDir } from './dir-sync.js'
+import { TempFile, tempPathFor } from './temp-file.js'
 
 export interface FileInfo {
   name: string

@@ -9,20 +9,11 @@ import { createHash, randomBytes, type Hash } from 'node:crypto'
 import { open, link, mkdir, rename, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
+import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
 
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
-}
-
-/** fsync a directory so that a rename or unlink in it survives a crash. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
 }
 
 export class TempFile {

@@ -1,0 +1,44 @@
+/**
+ * fsync of directories, coalesced: a rename is durable once its directory is fsynced, and one
+ * fsync that starts after several renames covers them all. Callers that arrive while a sync of the
+ * same directory runs share the next one (which starts after they arrived), so many small files
+ * published at once cost a few directory syncs instead of one each.
+ */
+import { open } from 'node:fs/promises'
+
+type Waiter = { resolve: () => void; reject: (err: unknown) => void }
+
+const waiting = new Map<string, Waiter[]>()
+const active = new Set<string>()
+
+export function fsyncDir(dir: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const list = waiting.get(dir)
+    if (list) list.push({ resolve, reject })
+    else waiting.set(dir, [{ resolve, reject }])
+    if (!active.has(dir)) void pump(dir)
+  })
+}
+
+async function pump(dir: string): Promise<void> {
+  active.add(dir)
+  for (let batch = waiting.get(dir); batch && batch.length > 0; batch = waiting.get(dir)) {
+    waiting.delete(dir)
+    try {
+      await syncOnce(dir)
+      for (const waiter of batch) waiter.resolve()
+    } catch (err) {
+      for (const waiter of batch) waiter.reject(err)
+    }
+  }
+  active.delete(dir)
+}
+
+async function syncOnce(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
