@@ -143,7 +143,7 @@ export class SessionBridge {
   async #lock(req: number, names: string[], mode: 'read' | 'write'): Promise<void> {
     try {
       const release = await this.#core.locks.acquire(names, mode, this.#core.config.lockTimeoutMs)
-      if (this.#socketClosed) return release() // the session ended while it waited
+      if (this.#taskDone) return release() // the session ended while it waited
       const token = this.#nextToken++
       this.#locks.set(token, release)
       this.#toWorker({ t: 'lock-granted', req, token })

@@ -80,13 +80,16 @@ export class PortLink {
     return new Promise((resolve) => this.#drainWaiters.push(resolve))
   }
 
+  /**
+   * A message to the main thread. Still delivered after the socket closed: a commit whose body
+   * arrived whole finishes (takes its lock, records itself) even if its client is gone.
+   */
   post(message: FromWorker): void {
-    if (!this.#closed || message.t === 'unlock') this.#port.postMessage(message)
+    this.#port.postMessage(message)
   }
 
   /** A request to the main thread; `make` builds the message around the request id. */
   call<T>(make: (req: number) => FromWorker): Promise<T> {
-    if (this.#closed) return Promise.reject(new TandemError('ERR_CONNECTION_CLOSED', 'connection closed'))
     const req = this.#nextReq++
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(req, { resolve: resolve as (value: unknown) => void, reject })
@@ -148,9 +151,6 @@ export class PortLink {
     this.#handlers.onClosed()
     this.#pushInbox(null)
     this.#wakeWriters()
-    const closedError = new TandemError('ERR_CONNECTION_CLOSED', 'connection closed')
-    for (const pending of this.#pending.values()) pending.reject(closedError)
-    this.#pending.clear()
   }
 
   #settle(req: number, settle: (pending: Pending) => void): void {
