@@ -5,6 +5,8 @@
  * never prints. Local file-system failures become TandemErrors with the catalogue's codes.
  */
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Limits, TandemError, type WriteResult } from '../protocol/index.js'
@@ -69,23 +71,38 @@ export async function downloadFile(
     dir,
     `.${path.basename(localPath)}.tandem-part-${randomBytes(4).toString('hex')}`,
   )
-  const handle = await fs.open(temp, 'wx', 0o666).catch((err: unknown) => {
-    throw localError(err, localPath)
+  const sink = createWriteStream(temp, {
+    flags: 'wx',
+    mode: 0o666,
+    highWaterMark: Limits.dataChunk,
   })
-  const sink = handle.createWriteStream({ autoClose: false, highWaterMark: Limits.dataChunk })
   try {
+    await once(sink, 'open')
     const result = await conn.download(name, sink, options)
-    await handle.sync()
-    await handle.utimes(new Date(), new Date(result.mtime))
-    await handle.close()
+    if (!sink.closed) await once(sink, 'close')
+    await sealFile(temp, result.mtime)
     await fs.rename(temp, localPath)
     await syncDirectory(dir)
     return { ...result, path: localPath }
   } catch (err) {
     sink.destroy()
-    await handle.close().catch(() => {})
     await fs.rm(temp, { force: true })
     throw localError(err, localPath)
+  }
+}
+
+/**
+ * fsync the finished temp file and give it the server's mtime. Through a second descriptor: a
+ * stream over a FileHandle keeps the handle busy until the stream closes it, and fsync covers the
+ * file's data whichever descriptor asks.
+ */
+async function sealFile(file: string, mtime: number): Promise<void> {
+  const handle = await fs.open(file, 'r+')
+  try {
+    await handle.sync()
+    await handle.utimes(new Date(), new Date(mtime))
+  } finally {
+    await handle.close()
   }
 }
 
