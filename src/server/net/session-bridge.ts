@@ -27,6 +27,8 @@ export class SessionBridge {
   #nextToken = 1
   readonly #locks = new Map<number, () => void>()
   #unfollow: (() => void) | undefined
+  /** Bytes written while the socket needed draining: credited to the worker on 'drain'. */
+  #awaitingDrain = 0
   #socketClosed = false
   #taskDone = false
 
@@ -128,8 +130,15 @@ export class SessionBridge {
     }
     this.#socket.uncork()
     // Credit returns when the socket has taken the bytes (its buffer drained below its mark).
-    if (this.#socket.writableNeedDrain) this.#socket.once('drain', () => this.#toWorker({ t: 'sent', bytes }))
-    else this.#toWorker({ t: 'sent', bytes })
+    if (this.#awaitingDrain === 0 && !this.#socket.writableNeedDrain) return this.#toWorker({ t: 'sent', bytes })
+    if (this.#awaitingDrain === 0) {
+      this.#socket.once('drain', () => {
+        const credit = this.#awaitingDrain
+        this.#awaitingDrain = 0
+        this.#toWorker({ t: 'sent', bytes: credit })
+      })
+    }
+    this.#awaitingDrain += bytes
   }
 
   #onAck(bytes: number): void {
