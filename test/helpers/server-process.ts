@@ -10,7 +10,9 @@ import { registerCleanup, trackProcess } from './cleanup.js'
 import { tempDir } from './temp-dir.js'
 import { deadline } from './wait-for.js'
 
-export const TANDEM_BIN = fileURLToPath(new URL('../../dist/bin/tandem.js', import.meta.url))
+/** The executable under test; TANDEM_BIN overrides it (e.g. to test an installed build). */
+export const TANDEM_BIN =
+  process.env.TANDEM_BIN ?? fileURLToPath(new URL('../../dist/bin/tandem.js', import.meta.url))
 
 const LISTENING = /listening on (\S+):(\d+)/
 const START_TIMEOUT_MS = 20_000
