@@ -85,7 +85,10 @@ export async function downloadFile(
     await syncDirectory(dir)
     return { ...result, path: localPath }
   } catch (err) {
+    // A write still in flight may fail once the stream is destroyed: that is expected here.
+    sink.on('error', () => {})
     sink.destroy()
+    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve))
     await fs.rm(temp, { force: true })
     throw localError(err, localPath)
   }

@@ -1,0 +1,166 @@
+// Transfers against the hand-made server: put plans (names, sub-folders, refusals), pipelined
+// batch puts with progress, and atomic downloads that leave nothing behind when they fail.
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { connect, type Connection } from '../../src/client/connection.js'
+import {
+  downloadFile,
+  downloadTarget,
+  planPut,
+  putFiles,
+  uploadFile,
+  type PutProgress,
+} from '../../src/client/transfer.js'
+import { TandemError } from '../../src/protocol/index.js'
+import { tempDir } from '../helpers/index.js'
+import { startFakeServer, type FakeServer, type FakeServerOptions } from './fake-server.js'
+
+let server: FakeServer | undefined
+let conn: Connection | undefined
+
+afterEach(async () => {
+  conn?.destroy()
+  conn = undefined
+  await server?.close()
+  server = undefined
+})
+
+async function setup(options: FakeServerOptions = {}): Promise<Connection> {
+  server = await startFakeServer(options)
+  conn = await connect({ host: '127.0.0.1', port: server.port, clientId: 't' })
+  return conn
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof TandemError ? err.code : String(err)),
+  )
+}
+
+async function tree(root: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(root, name)), { recursive: true })
+    await fs.writeFile(path.join(root, name), content)
+  }
+}
+
+describe('planPut', () => {
+  it('keeps a folder name and its relative paths, and a file its base name', async () => {
+    const dir = tempDir()
+    await tree(dir, { 'photos/a.jpg': 'a', 'photos/2026/b.jpg': 'bb', 'c.txt': 'ccc' })
+    await fs.symlink(path.join(dir, 'photos'), path.join(dir, 'photos', 'loop'))
+    const plan = await planPut([path.join(dir, 'photos'), path.join(dir, 'c.txt')])
+    expect(plan.items.map((i) => i.name)).toEqual(['photos/2026/b.jpg', 'photos/a.jpg', 'c.txt'])
+    expect(plan.bytes).toBe(6)
+    expect(plan.skipped).toEqual([
+      { local: path.join(dir, 'photos', 'loop'), reason: 'symlink to a folder' },
+    ])
+    const renamed = await planPut([path.join(dir, 'photos')], { as: 'pics' })
+    expect(renamed.items.map((i) => i.name)).toEqual(['pics/2026/b.jpg', 'pics/a.jpg'])
+  })
+
+  it('refuses missing paths, clashing names and names the server would refuse, before sending', async () => {
+    const dir = tempDir()
+    await tree(dir, { 'x/same.txt': '1', 'y/same.txt': '2', 'bad/.tandem-tmp-x': '3' })
+    expect(await codeOf(planPut([path.join(dir, 'nope')]))).toBe('ERR_NOT_FOUND')
+    expect(
+      await codeOf(planPut([path.join(dir, 'x/same.txt'), path.join(dir, 'y/same.txt')])),
+    ).toBe('ERR_EXISTS')
+    expect(await codeOf(planPut([path.join(dir, 'bad')]))).toBe('ERR_BAD_PATH')
+  })
+})
+
+describe('putFiles and uploadFile', () => {
+  it('uploads a batch pipelined over one connection, with progress for the whole batch', async () => {
+    const c = await setup()
+    const dir = tempDir()
+    const files: Record<string, Buffer> = {}
+    for (let i = 0; i < 20; i++)
+      files[`set/f${String(i).padStart(2, '0')}.bin`] = randomBytes(1000 + i * 5000)
+    await tree(dir, files)
+    const plan = await planPut([path.join(dir, 'set')])
+    const seen: PutProgress[] = []
+    const result = await putFiles(c, plan.items, {
+      maxInFlight: 4,
+      onProgress: (p) => seen.push(p),
+    })
+    expect(result.files).toHaveLength(20)
+    for (const [name, content] of Object.entries(files))
+      expect(server!.files.get(name)!.equals(content)).toBe(true)
+    const last = seen.at(-1)!
+    expect(last).toMatchObject({
+      bytesDone: plan.bytes,
+      bytesTotal: plan.bytes,
+      filesDone: 20,
+      filesTotal: 20,
+    })
+    expect(seen.every((p, i) => i === 0 || p.bytesDone >= seen[i - 1]!.bytesDone)).toBe(true)
+    const uploads = server!.received.filter(
+      (r) => r.kind === 'control' && r.message.op === 'upload',
+    )
+    expect(uploads[0]).toMatchObject({ message: { size: 1000 } })
+  })
+
+  it('stops a batch at the first failure and names the file', async () => {
+    const c = await setup()
+    const dir = tempDir()
+    await tree(dir, { 'b/1': 'one', 'b/2': 'two', 'b/3': 'three' })
+    const plan = await planPut([path.join(dir, 'b')])
+    await fs.rm(path.join(dir, 'b/2'))
+    const error = await putFiles(c, plan.items, { maxInFlight: 1 }).catch(
+      (e: unknown) => e as TandemError,
+    )
+    expect(error).toBeInstanceOf(TandemError)
+    expect((error as TandemError).code).toBe('ERR_NOT_FOUND')
+    expect((error as TandemError).message).toContain('b/2')
+    expect(server!.files.has('b/1')).toBe(true)
+    expect(server!.files.has('b/3')).toBe(false)
+  })
+
+  it('uploadFile sends the local size and mtime', async () => {
+    const c = await setup()
+    const file = path.join(tempDir(), 'm.txt')
+    await fs.writeFile(file, 'mtime')
+    const stat = await fs.stat(file)
+    await uploadFile(c, file, 'm.txt')
+    const request = server!.received.find((r) => r.kind === 'control' && r.message.op === 'upload')
+    expect(request).toMatchObject({ message: { name: 'm.txt', size: 5, mtime: stat.mtimeMs } })
+    expect(await codeOf(uploadFile(c, path.dirname(file), 'dir'))).toBe('ERR_IS_DIRECTORY')
+  })
+})
+
+describe('downloadFile', () => {
+  it('writes the file whole and leaves no temp file', async () => {
+    const c = await setup()
+    const content = randomBytes(1_500_000)
+    server!.files.set('d/big', content)
+    const dir = tempDir()
+    const target = await downloadTarget('d/big', dir)
+    const result = await downloadFile(c, 'd/big', target)
+    expect(result.path).toBe(path.join(dir, 'big'))
+    expect((await fs.readFile(target)).equals(content)).toBe(true)
+    expect(await fs.readdir(dir)).toEqual(['big'])
+  })
+
+  it('on a SHA-256 mismatch leaves the old target untouched and no temp file', async () => {
+    const c = await setup({ badDownloadHash: true })
+    server!.files.set('a', Buffer.from('new content'))
+    const dir = tempDir()
+    const target = path.join(dir, 'a')
+    await fs.writeFile(target, 'old')
+    expect(await codeOf(downloadFile(c, 'a', target))).toBe('ERR_INTEGRITY')
+    expect(await fs.readFile(target, 'utf8')).toBe('old')
+    expect(await fs.readdir(dir)).toEqual(['a'])
+  })
+
+  it('fails with ERR_NOT_FOUND into a missing folder', async () => {
+    const c = await setup()
+    server!.files.set('a', Buffer.from('x'))
+    expect(await codeOf(downloadFile(c, 'a', path.join(tempDir(), 'no', 'a')))).toBe(
+      'ERR_NOT_FOUND',
+    )
+  })
+})
