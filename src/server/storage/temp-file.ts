@@ -16,6 +16,12 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
 }
 
+/**
+ * Unsynced bytes after which a background fdatasync starts, so that the final fsync of a large
+ * upload has little left to flush (and dirty pages do not pile up in the page cache).
+ */
+const SYNC_BEHIND_BYTES = 32 * 1024 * 1024 // 32 MiB
+
 export class TempFile {
   readonly path: string
   readonly #name: string
@@ -23,6 +29,8 @@ export class TempFile {
   readonly #hash: Hash = createHash('sha256')
   #size = 0
   #done = false
+  #unsynced = 0
+  #syncing: Promise<void> | undefined
 
   private constructor(tempPath: string, name: string, handle: FileHandle) {
     this.path = tempPath
@@ -58,9 +66,15 @@ export class TempFile {
       while (remaining.length > 0) {
         const { bytesWritten } = await handle.writev(remaining)
         remaining = dropWritten(remaining, bytesWritten)
+        this.#unsynced += bytesWritten
       }
     } catch (err) {
       throw mapFsError(err, this.#name)
+    }
+    if (this.#unsynced >= SYNC_BEHIND_BYTES && !this.#syncing) {
+      this.#unsynced = 0
+      // Errors here are not lost: the final sync in seal() reports them.
+      this.#syncing = handle.datasync().catch(() => undefined).finally(() => (this.#syncing = undefined))
     }
   }
 
@@ -72,6 +86,7 @@ export class TempFile {
     const handle = this.#open()
     const digest = this.#hash.digest()
     try {
+      await this.#syncing
       if (expected.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(expected.mtimeMs))
       await handle.sync()
     } catch (err) {
@@ -129,6 +144,7 @@ export class TempFile {
   }
 
   async #close(): Promise<void> {
+    await this.#syncing
     const handle = this.#handle
     this.#handle = undefined
     await handle?.close()
