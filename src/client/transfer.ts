@@ -88,7 +88,7 @@ export async function downloadFile(
     // A write still in flight may fail once the stream is destroyed: that is expected here.
     sink.on('error', () => {})
     sink.destroy()
-    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve))
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()))
     await fs.rm(temp, { force: true })
     throw localError(err, localPath)
   }
