@@ -136,7 +136,7 @@ export interface PutProgress {
 
 export interface PutOptions {
   onProgress?: (progress: PutProgress) => void
-  /** Uploads queued on the connection at once (default 8); bounds memory, not the wire. */
+  /** Uploads queued on the connection at once (default 32); bounds memory and how far the sender runs ahead. */
   maxInFlight?: number
 }
 
@@ -156,7 +156,7 @@ export async function putFiles(
   items: readonly PutItem[],
   options: PutOptions = {},
 ): Promise<PutResult> {
-  const maxInFlight = Math.max(1, options.maxInFlight ?? 8)
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 32)
   const batch = new BatchProgress(items, options.onProgress)
   const files: PutResult['files'] = []
   const inFlight = new Set<Promise<void>>()
