@@ -63,6 +63,7 @@ export type CloseListener = (error: TandemError | undefined) => void
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000 // 10 s
 const CLIENT_SOFTWARE = 'tandem-client'
+const DEFAULT_KEEPALIVE_MS = 30_000 // 30 s, well under a server's idle timeout (2 min by default)
 
 /** One connection to a tandem server. Create it with `connect()`. */
 export class Connection {
@@ -81,6 +82,7 @@ export class Connection {
   #serverError: TandemError | undefined
   #socketError: Error | undefined
   #closing = false
+  #keepAlive: NodeJS.Timeout | undefined
   #closed: { error: TandemError | undefined } | undefined
 
   private constructor(socket: net.Socket, host: string, port: number) {
@@ -170,10 +172,20 @@ export class Connection {
 
   /**
    * Ask for the log and keep receiving new entries: `onEvent` is called for each one until the
-   * connection closes (use `onClose` to learn when). Resolves with the entries so far.
+   * connection closes (use `onClose` to learn when). Resolves with the entries so far. While
+   * following, a ping goes out every `keepAliveMs` (default 30 s, 0 for none): a listener that
+   * only waits for news is not idle, and the server's idle timeout must not close it.
    */
-  follow(onEvent: (event: LogEntry) => void, options: { limit?: number } = {}): Promise<LogResult> {
+  follow(
+    onEvent: (event: LogEntry) => void,
+    options: { limit?: number; keepAliveMs?: number } = {},
+  ): Promise<LogResult> {
     this.#eventListeners.add(onEvent)
+    const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS
+    if (keepAliveMs > 0 && !this.#keepAlive) {
+      this.#keepAlive = setInterval(() => void this.ping().catch(() => {}), keepAliveMs).unref()
+      this.onClose(() => clearInterval(this.#keepAlive))
+    }
     const request = { op: 'log', follow: true, ...definedOnly({ limit: options.limit }) }
     return this.#request(request) as Promise<LogResult>
   }

@@ -118,6 +118,14 @@ describe('requests', () => {
     expect(await codeOf(c.ping())).toBe('ERR_CONNECTION_CLOSED')
   })
 
+  it('pings while following, so an idle timeout does not close a listener', async () => {
+    const c = await setup()
+    await c.follow(() => {}, { keepAliveMs: 20 })
+    const pings = () =>
+      server!.received.filter((r) => r.kind === 'control' && r.message.op === 'ping').length
+    await expect.poll(pings).toBeGreaterThanOrEqual(2)
+  })
+
   it('delivers follow events', async () => {
     const c = await setup()
     const events: unknown[] = []
