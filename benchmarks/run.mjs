@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: runs each benchmark script (one question each), prints one table and writes
+ * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
+ * machine they ran on. See README.md for what each number means.
+ *
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files] [--cpu-prof]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { cleanupAll, installExitHooks } from './lib/children.mjs'
+import { DIST_DIR } from './lib/dist.mjs'
+import { machineInfo } from './lib/machine.mjs'
+import { MiB } from './lib/stats.mjs'
+import { renderTable, smallFileRows, throughputRows } from './lib/summary.mjs'
+import { measureSmallFiles } from './small-files.mjs'
+import { measureThroughput } from './throughput.mjs'
+
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
+
+const SIZES = {
+  full: {
+    singleSize: 1024 * MiB,
+    eachSize: 128 * MiB,
+    clients: 9,
+    smallCount: 1000,
+    smallSize: 4096,
+  },
+  quick: { singleSize: 64 * MiB, eachSize: 8 * MiB, clients: 9, smallCount: 200, smallSize: 4096 },
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files] [--cpu-prof]\n',
+    )
+    process.exit(0)
+  }
+  const runs = Number(values.runs ?? (values.quick ? 1 : 3))
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1')
+  if (values.only !== undefined && !['throughput', 'small-files'].includes(values.only))
+    throw new Error('--only takes throughput or small-files')
+  const profileDir = path.join(RESULTS, 'profiles', stamp())
+  return {
+    runs,
+    quick: values.quick,
+    dist: DIST_DIR,
+    only: values.only ?? null,
+    ...(values.quick ? SIZES.quick : SIZES.full),
+    profileDir: values['cpu-prof'] ? profileDir : null,
+    serverNodeArgs: values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  }
+}
+
+function stamp() {
+  return new Date().toISOString().replace(/[:.]/g, '-')
+}
+
+const log = (/** @type {string} */ line) => process.stdout.write(`${line}\n`)
+
+async function main() {
+  installExitHooks()
+  const opts = options()
+  const startedAt = new Date()
+  const machine = machineInfo()
+  log(
+    `tandem benchmarks: ${opts.runs} run(s)${opts.quick ? ', quick sizes' : ''} on ${machine.cpuCount} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`,
+  )
+  let throughput = null
+  let smallFiles = null
+  if (opts.only !== 'small-files') {
+    log(
+      `\ntransfer throughput: 1 client × ${opts.singleSize / MiB} MiB, ${opts.clients} clients × ${opts.eachSize / MiB} MiB`,
+    )
+    throughput = await measureThroughput({ ...opts }, log)
+  }
+  if (opts.only !== 'throughput') {
+    log(`\nsmall files: ${opts.smallCount} files of ${opts.smallSize / 1024} KiB in one put`)
+    smallFiles = await measureSmallFiles(
+      {
+        runs: opts.runs,
+        count: opts.smallCount,
+        size: opts.smallSize,
+        serverNodeArgs: opts.serverNodeArgs,
+      },
+      log,
+    )
+  }
+  const rows = [
+    ...(throughput ? throughputRows(throughput) : []),
+    ...(smallFiles ? smallFileRows(smallFiles) : []),
+  ]
+  log(
+    `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS and CPU, lower is better)\n`,
+  )
+  log(renderTable(rows))
+  const finishedAt = new Date()
+  const result = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSec: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    options: opts,
+    machine: { ...machine, loadAverageEnd: machineInfo().loadAverage },
+    summary: rows,
+    throughput,
+    smallFiles,
+  }
+  mkdirSync(RESULTS, { recursive: true })
+  const file = path.join(RESULTS, `bench-${stamp()}.json`)
+  const json = `${JSON.stringify(result, null, 1)}\n`
+  writeFileSync(file, json)
+  writeFileSync(path.join(RESULTS, 'latest.json'), json)
+  log(
+    `\n${result.durationSec} s; results in ${path.relative(process.cwd(), file)} (and results/latest.json)`,
+  )
+  if (opts.profileDir)
+    log(
+      `server CPU profiles in ${path.relative(process.cwd(), opts.profileDir)} (see README: reading a profile)`,
+    )
+}
+
+main().then(
+  () => {
+    cleanupAll()
+    process.exit(0)
+  },
+  (err) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    )
+    cleanupAll()
+    process.exit(1)
+  },
+)
