@@ -29,37 +29,24 @@ import {
 } from '../protocol/index.js'
 import { DownloadReceiver, type DownloadOptions, type DownloadResult } from './download-receiver.js'
 import { formatAddress, unreachable } from './address.js'
+import type {
+  BodyOptions,
+  CloseListener,
+  ConnectOptions,
+  UploadOptions,
+} from './connection-options.js'
 import type { BodySource, Progress } from './body-sender.js'
 import { parseServerMessage } from './server-message.js'
 import { RequestPipeline, type SendJob } from './request-pipeline.js'
 
 export type { BodySource, Progress } from './body-sender.js'
 export type { DownloadOptions, DownloadResult } from './download-receiver.js'
-
-export interface ConnectOptions {
-  host: string
-  port: number
-  /** Sent in the hello; the server logs it as the client of each operation. */
-  clientId: string
-  /** Bound on TCP connect plus handshake. Default 10 s. */
-  connectTimeoutMs?: number
-}
-
-/** Options for create, write and append. */
-export interface BodyOptions {
-  /** Called after each data frame is handed to the socket: (bytes sent, total if known). */
-  onProgress?: Progress
-}
-
-export interface UploadOptions extends BodyOptions {
-  /** Body size; the server refuses a body of another size. Taken from a Buffer body if omitted. */
-  size?: number
-  /** Modification time to set on the stored file, ms since the epoch. */
-  mtime?: number
-}
-
-/** Why a connection ended: undefined when this side closed it on purpose. */
-export type CloseListener = (error: TandemError | undefined) => void
+export type {
+  BodyOptions,
+  CloseListener,
+  ConnectOptions,
+  UploadOptions,
+} from './connection-options.js'
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000 // 10 s
 const CLIENT_SOFTWARE = 'tandem-client'
@@ -111,23 +98,17 @@ export class Connection {
     const socket = net.connect({ host, port })
     socket.setNoDelay(true)
     const conn = new Connection(socket, host, port)
-    const timer = setTimeout(() => {
-      conn.#fail(
-        new TandemError('ERR_TIMEOUT', `no answer from ${conn.address} within ${timeoutMs} ms`),
-      )
-    }, timeoutMs)
+    const timeout = new TandemError(
+      'ERR_TIMEOUT',
+      `no answer from ${conn.address} in ${timeoutMs} ms`,
+    )
+    const timer = setTimeout(() => conn.#fail(timeout), timeoutMs)
+    const hello = { type: 'hello', role: 'client', id: options.clientId, software: CLIENT_SOFTWARE }
     try {
       await new Promise<void>((resolve, reject) => {
         conn.#handshake = { resolve, reject }
         socket.write(encodePreamble())
-        socket.write(
-          encodeControl({
-            type: 'hello',
-            role: 'client',
-            id: options.clientId,
-            software: CLIENT_SOFTWARE,
-          }),
-        )
+        socket.write(encodeControl(hello))
       })
       return conn
     } finally {

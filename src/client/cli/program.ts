@@ -58,14 +58,37 @@ export function buildProgram(
       outputError: () => {},
     })
     .showSuggestionAfterError(true)
-  const chose =
-    (run: (ctx: CliContext, ...args: never[]) => Promise<number | void>) =>
-    (...args: unknown[]): void => {
+  const chose: Chooser =
+    (run) =>
+    (...args) => {
       const command = args.at(-1) as Command
       const globals = command.optsWithGlobals<GlobalOptions>()
       select({ kind: 'run', globals, run: (ctx) => run(ctx, ...(args.slice(0, -1) as never[])) })
     }
+  addFileCommands(program, chose)
+  addBodyCommands(program, chose)
+  addInfoCommands(program, chose)
+  addLockCommands(program, chose)
+  // No command: the menu on a terminal, else the help (and status 2).
+  program
+    .command('menu', { isDefault: true, hidden: true })
+    .argument('[command]')
+    .action((command: string | undefined, _o: unknown, self: Command) => {
+      if (command !== undefined)
+        throw new UsageError(`unknown command '${command}' (see tandem --help)`)
+      if (!io.stdin.isTTY || !io.stdout.isTTY)
+        return select({ kind: 'help', text: program.helpInformation() })
+      chose(menu)(self)
+    })
+  return program
+}
 
+/** Turns a command function into a commander action that only records the choice. */
+type Chooser = (
+  run: (ctx: CliContext, ...args: never[]) => Promise<number | void>,
+) => (...args: unknown[]) => void
+
+function addFileCommands(program: Command, chose: Chooser): void {
   program
     .command('ls')
     .description('list the files (composite listing, with indices)')
@@ -89,22 +112,6 @@ export function buildProgram(
     .argument('<name>')
     .description('print a file')
     .action(chose((ctx, name: string) => cat(ctx, name)))
-  for (const [op, what] of [
-    ['create', 'make a new file (refused if NAME exists)'],
-    ['write', "replace a file's content"],
-    ['append', 'append to a file'],
-  ] as const) {
-    program
-      .command(op)
-      .argument('<name>')
-      .option('--text <text>', 'the content (default: read stdin to its end)')
-      .description(`${what}; content from stdin or --text`)
-      .action(
-        chose((ctx, name: string, o: { text?: string }) =>
-          bodyCommand(ctx, op as BodyOp, name, o.text),
-        ),
-      )
-  }
   program
     .command('mv')
     .argument('<old>')
@@ -116,6 +123,27 @@ export function buildProgram(
     .argument('<name>')
     .description('delete a file')
     .action(chose((ctx, name: string) => rm(ctx, name)))
+}
+
+function addBodyCommands(program: Command, chose: Chooser): void {
+  const ops: [BodyOp, string][] = [
+    ['create', 'make a new file (refused if NAME exists)'],
+    ['write', "replace a file's content"],
+    ['append', 'append to a file'],
+  ]
+  for (const [op, what] of ops) {
+    program
+      .command(op)
+      .argument('<name>')
+      .option('--text <text>', 'the content (default: read stdin to its end)')
+      .description(`${what}; content from stdin or --text`)
+      .action(
+        chose((ctx, name: string, o: { text?: string }) => bodyCommand(ctx, op, name, o.text)),
+      )
+  }
+}
+
+function addInfoCommands(program: Command, chose: Chooser): void {
   program
     .command('log')
     .option('--follow', 'keep printing changes as they happen')
@@ -123,23 +151,7 @@ export function buildProgram(
     .description('the change log')
     .action(chose((ctx, o: { follow?: boolean; limit?: number }) => log(ctx, o)))
   program.command('status').description('server, peers, clients and locks').action(chose(status))
-  addLockCommands(program, chose)
-  program
-    .command('menu', { isDefault: true, hidden: true })
-    .argument('[command]')
-    .action((command: string | undefined, _o: unknown, self: Command) => {
-      if (command !== undefined)
-        throw new UsageError(`unknown command '${command}' (see tandem --help)`)
-      if (!io.stdin.isTTY || !io.stdout.isTTY)
-        return select({ kind: 'help', text: program.helpInformation() })
-      chose(menu)(self)
-    })
-  return program
 }
-
-type Chooser = (
-  run: (ctx: CliContext, ...args: never[]) => Promise<number | void>,
-) => (...args: unknown[]) => void
 
 function addLockCommands(program: Command, chose: Chooser): void {
   program

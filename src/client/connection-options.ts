@@ -1,0 +1,28 @@
+/** The options and callbacks of Connection's public methods (re-exported by connection.ts). */
+import type { TandemError } from '../protocol/index.js'
+import type { Progress } from './body-sender.js'
+
+export interface ConnectOptions {
+  host: string
+  port: number
+  /** Sent in the hello; the server logs it as the client of each operation. */
+  clientId: string
+  /** Bound on TCP connect plus handshake. Default 10 s. */
+  connectTimeoutMs?: number
+}
+
+/** Options for create, write and append. */
+export interface BodyOptions {
+  /** Called after each data frame is handed to the socket: (bytes sent, total if known). */
+  onProgress?: Progress
+}
+
+export interface UploadOptions extends BodyOptions {
+  /** Body size; the server refuses a body of another size. Taken from a Buffer body if omitted. */
+  size?: number
+  /** Modification time to set on the stored file, ms since the epoch. */
+  mtime?: number
+}
+
+/** Why a connection ended: undefined when this side closed it on purpose. */
+export type CloseListener = (error: TandemError | undefined) => void
