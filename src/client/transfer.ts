@@ -181,7 +181,8 @@ export async function putFiles(
 
 function batchError(item: PutItem, error: unknown, stored: number, total: number): TandemError {
   const cause = localError(error, item.local)
-  const message = `'${item.local}' → '${item.name}': ${cause.message} (${stored} of ${total} files stored)`
+  const count = total === 1 ? '' : ` (${stored} of ${total} files stored)`
+  const message = `'${item.local}' → '${item.name}': ${cause.message}${count}`
   return new TandemError(cause.code, message, { cause })
 }
 

@@ -112,7 +112,12 @@ describe('put and get', () => {
     const mtime = new Date('2025-01-02T03:04:05.678Z')
     await fs.utimes(local, mtime, mtime)
     expect((await tandem(['put', local], { cwd: dir })).code).toBe(0)
-    expect((await tandem(['put', local, 'put/renamed.txt'])).code).toBe(0)
+    const renamed = await json<{ files: { name: string; local: string }[] }>([
+      'put',
+      local,
+      'put/renamed.txt',
+    ])
+    expect(renamed.files).toMatchObject([{ name: 'put/renamed.txt', local }])
     const rows = await json<Row[]>(['ls'])
     for (const name of ['report.txt', 'put/renamed.txt']) {
       const row = rows.find((r) => r.name === name)

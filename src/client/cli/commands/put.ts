@@ -1,46 +1,50 @@
 import fs from 'node:fs/promises'
-import { planPut, putFiles, uploadFile } from '../../transfer.js'
+import { planPut, putFiles, type PutPlan, type PutResult } from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { humanDuration, humanSize, humanSpeed, plural } from '../render/format.js'
 
 /**
  * `put LOCAL... [NAME]`: one file (or folder) and a NAME that is not a local path stores it under
- * that name; otherwise every argument is a local file or folder and keeps its name.
+ * that name; otherwise every argument is a local file or folder and keeps its name. The JSON
+ * result has one shape however many files: `{ files: [...], bytes, skipped }`.
  */
 export async function put(ctx: CliContext, args: readonly string[]): Promise<void> {
   const { locals, as } = await splitTarget(args)
   const plan = await planPut(locals, as === undefined ? {} : { as })
   const conn = await ctx.connection()
+  const single = plan.items.length === 1
   const progress = ctx.progress('uploading')
   const started = Date.now()
   try {
-    if (plan.items.length === 1 && plan.items[0]!.local === locals[0]) {
-      const item = plan.items[0]!
-      const result = await uploadFile(conn, item.local, item.name, {
-        onProgress: (done, total) => progress.update(done, total ?? item.size, item.name),
-      })
-      progress.stop()
-      ctx.print(
-        { ...result, local: item.local },
-        `stored ${item.local} as ${result.name} (${humanSize(result.size)})`,
-      )
-      return
-    }
     const result = await putFiles(conn, plan.items, {
-      onProgress: (p) =>
-        progress.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} ${p.name}`),
+      onProgress: (p) => {
+        const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
+        progress.update(p.bytesDone, p.bytesTotal, label)
+      },
     })
     progress.stop()
-    const elapsed = Date.now() - started
-    const skipped = plan.skipped.map((s) => `skipped ${s.local}: ${s.reason}`)
-    const summary = `stored ${plural(result.files.length, 'file')} (${humanSize(result.bytes)}) in ${humanDuration(elapsed)}, ${humanSpeed(result.bytes, elapsed)}`
     ctx.print(
       { files: result.files, bytes: result.bytes, skipped: plan.skipped },
-      [...skipped, summary].join('\n'),
+      summary(plan, result, Date.now() - started),
     )
   } finally {
     progress.stop()
   }
+}
+
+function summary(plan: PutPlan, result: PutResult, elapsedMs: number): string {
+  const lines = plan.skipped.map((s) => `skipped ${s.local}: ${s.reason}`)
+  const [only] = result.files
+  if (result.files.length === 1 && only) {
+    lines.push(`stored ${only.local} as ${only.name} (${humanSize(only.size)})`)
+  } else {
+    const count = plural(result.files.length, 'file')
+    const speed = humanSpeed(result.bytes, elapsedMs)
+    lines.push(
+      `stored ${count} (${humanSize(result.bytes)}) in ${humanDuration(elapsedMs)}, ${speed}`,
+    )
+  }
+  return lines.join('\n')
 }
 
 async function splitTarget(args: readonly string[]): Promise<{ locals: string[]; as?: string }> {
