@@ -249,6 +249,17 @@ describe('command line', () => {
     expect(JSON.parse(fallback.stdout.toString())).toMatchObject({ server: { name: 'A' } })
   })
 
+  it('reports ERR_BUSY when the server is full', async () => {
+    const small = await startServer({ name: 'Small', maxClients: 1 })
+    const env = { TANDEM_SERVER: small.address, TANDEM_CLIENT_ID: 'holder' }
+    // A log entry first, so that the holder prints a line once it is connected.
+    expect((await runCli(['create', 'busy', '--text', 'b'], { env })).code).toBe(0)
+    const holder = spawnCli(['log', '--follow', '--json'], { env })
+    await waitFor(() => holder.stdout().includes('"busy"'), { what: 'the holder to connect' })
+    const run = await runCli(['ls'], { env: { ...env, TANDEM_CLIENT_ID: 'late' } })
+    expect([run.code, errorCode(run)]).toEqual([1, 'ERR_BUSY'])
+  })
+
   it('keeps a generated client id in the config dir and uses it', async () => {
     const home = tempDir('tandem-cli-home-')
     const env = { TANDEM_CLIENT_ID: undefined, XDG_CONFIG_HOME: home }
