@@ -198,17 +198,17 @@ export class Connection {
 
   /** Make a new file; ERR_EXISTS if the name exists. */
   create(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'create', name }, body, sizeOf(body), options.onProgress)
+    return this.#requestWithBody({ op: 'create', name }, body, undefined, options.onProgress)
   }
 
   /** Replace a file's content. */
   write(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'write', name }, body, sizeOf(body), options.onProgress)
+    return this.#requestWithBody({ op: 'write', name }, body, undefined, options.onProgress)
   }
 
   /** Add to the end of a file. */
   append(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'append', name }, body, sizeOf(body), options.onProgress)
+    return this.#requestWithBody({ op: 'append', name }, body, undefined, options.onProgress)
   }
 
   /**
@@ -255,7 +255,7 @@ export class Connection {
   /** Close at once; everything pending fails with ERR_CONNECTION_CLOSED. */
   destroy(): void {
     this.#closing = true
-    this.#fail(new TandemError('ERR_CONNECTION_CLOSED', 'connection closed by the client'))
+    this.#fail(undefined, 'connection closed by the client')
   }
 
   // ---- sending ---------------------------------------------------------------------------------
@@ -267,9 +267,10 @@ export class Connection {
   #requestWithBody(
     message: Record<string, unknown>,
     source: BodySource,
-    total: number | undefined,
+    size: number | undefined,
     onProgress: Progress | undefined,
   ): Promise<WriteResult> {
+    const total = size ?? (source instanceof Uint8Array ? source.length : undefined)
     return new Promise<unknown>((resolve, reject) => {
       this.#enqueue({ message, body: { source, total, onProgress }, entry: { resolve, reject } })
     }) as Promise<WriteResult>
@@ -368,12 +369,15 @@ export class Connection {
     this.#fail(new TandemError('ERR_CONNECTION_CLOSED', message, cause ? { cause } : undefined))
   }
 
-  /** End the connection and fail everything still waiting with `error`. */
-  #fail(error: TandemError | undefined): void {
+  /**
+   * End the connection and fail everything still waiting with `error`; undefined means this side
+   * closed on purpose (close listeners get undefined, pending requests ERR_CONNECTION_CLOSED).
+   */
+  #fail(error: TandemError | undefined, why = 'connection closed'): void {
     if (this.#closed) return
     this.#closed = { error }
     this.#socket.destroy()
-    const failure = error ?? new TandemError('ERR_CONNECTION_CLOSED', 'connection closed')
+    const failure = error ?? new TandemError('ERR_CONNECTION_CLOSED', why)
     this.#handshake?.reject(failure)
     this.#handshake = undefined
     this.#receiving?.abort(failure)
@@ -388,10 +392,6 @@ export class Connection {
 /** Connect to a tandem server and complete the handshake. */
 export function connect(options: ConnectOptions): Promise<Connection> {
   return Connection.open(options)
-}
-
-function sizeOf(body: BodySource): number | undefined {
-  return body instanceof Uint8Array ? body.length : undefined
 }
 
 function definedOnly(fields: Record<string, unknown>): Record<string, unknown> {
