@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util'
 import { cleanupAll, installExitHooks, tempDir } from './lib/children.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
 import { placeFile, writeRandomFile, writeSmallFiles } from './lib/data-files.mjs'
-import { startTandem } from './lib/servers.mjs'
+import { startTandem, tandemDirs } from './lib/servers.mjs'
 import { MiB, round } from './lib/stats.mjs'
 
 const TOP = 25
@@ -31,10 +31,10 @@ async function main() {
     throw new Error('first argument: upload, download or put')
   const dir = tempDir('tandem-bench-prof-')
   const profiles = values.keep ?? path.join(dir, 'profiles')
-  const root = tempDir('tandem-bench-proot-')
+  const { root, state } = tandemDirs('tandem-bench-ptandem-')
   const server = await startTandem({
     root,
-    state: tempDir('tandem-bench-pstate-'),
+    state,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
   })
   const clients = op === 'put' ? 1 : Number(positionals[1] ?? 1)

@@ -18,7 +18,7 @@ import { spawnTracked, tempDir } from './lib/children.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
 import { writeSmallFiles } from './lib/data-files.mjs'
 import { cpuDelta, cpuTimes } from './lib/proc-stats.mjs'
-import { startTandem, TANDEM_BIN } from './lib/servers.mjs'
+import { startTandem, TANDEM_BIN, tandemDirs } from './lib/servers.mjs'
 import { round } from './lib/stats.mjs'
 
 /** @typedef {'tandem put (CLI)' | 'tandem putFiles (library)' | 'writeFile' | 'writeFile+fsync'} Variant */
@@ -31,13 +31,9 @@ import { round } from './lib/stats.mjs'
 export async function measureSmallFiles(config, log) {
   const folder = path.join(tempDir('tandem-bench-small-'), 'small')
   const files = writeSmallFiles(folder, config.count, config.size)
-  const root = tempDir('tandem-bench-sroot-')
+  const { root, state } = tandemDirs('tandem-bench-standem-')
   const baseDir = tempDir('tandem-bench-slocal-')
-  const server = await startTandem({
-    root,
-    state: tempDir('tandem-bench-sstate-'),
-    nodeArgs: config.serverNodeArgs,
-  })
+  const server = await startTandem({ root, state, nodeArgs: config.serverNodeArgs })
   const pool = new ClientPool('tandem', 1)
   const hasCli = existsSync(TANDEM_BIN)
   if (!hasCli) log(`  (no ${TANDEM_BIN} yet: the CLI variant is skipped)`)

@@ -15,7 +15,7 @@ import { tempDir } from './lib/children.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
 import { placeFile, writeRandomFile } from './lib/data-files.mjs'
 import { cpuDelta, cpuTimes, machineBusy, machineCpu, MemorySampler } from './lib/proc-stats.mjs'
-import { startBaseline, startTandem } from './lib/servers.mjs'
+import { startBaseline, startTandem, tandemDirs } from './lib/servers.mjs'
 import { GiB, MiB, round } from './lib/stats.mjs'
 
 /**
@@ -80,8 +80,7 @@ export async function measureThroughput(config, log) {
 /** @param {{ singleSize: number, eachSize: number, clients: number, serverNodeArgs: string[] }} config @param {(line: string) => void} log */
 async function setUp(config, log) {
   const src = tempDir('tandem-bench-src-')
-  const tandemRoot = tempDir('tandem-bench-root-')
-  const tandemState = tempDir('tandem-bench-state-')
+  const { root: tandemRoot, state: tandemState } = tandemDirs('tandem-bench-tandem-')
   const baseRoot = tempDir('tandem-bench-baseroot-')
   const outDir = tempDir('tandem-bench-out-')
   const single = path.join(src, 'single.bin')

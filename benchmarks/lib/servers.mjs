@@ -2,9 +2,10 @@
  * The two servers under test, each a child process on 127.0.0.1 and a free port: a real
  * `tandem serve`, and the baseline (baseline-server.mjs).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { spawnTracked, stopChild, waitForOutput } from './children.mjs'
+import { spawnTracked, stopChild, tempDir, waitForOutput } from './children.mjs'
 import { distPath } from './dist.mjs'
 
 const LISTENING = /listening on (\S+):(\d+)/
@@ -30,6 +31,20 @@ async function start(name, args) {
     output: () => proc.output.text,
     stop: () => stopChild(proc.child),
   }
+}
+
+/**
+ * A data directory and a state directory for a tandem server, both inside one temp directory: the
+ * server's lock (`root.lock`, beside the root) then lands inside it too, and is removed with it
+ * even when the server was killed.
+ * @param {string} prefix
+ */
+export function tandemDirs(prefix) {
+  const base = tempDir(prefix)
+  const dirs = { root: path.join(base, 'root'), state: path.join(base, 'state') }
+  mkdirSync(dirs.root)
+  mkdirSync(dirs.state)
+  return dirs
 }
 
 /**
