@@ -46,13 +46,13 @@ export function unreachable(host: string, port: number, cause: Error): TandemErr
   const errno = (cause as NodeJS.ErrnoException).code ?? ''
   const reason = UNREACHABLE_REASONS[errno] ?? cause.message
   const message = `cannot reach the server at ${formatAddress(host, port)}: ${reason}`
-  return new TandemError('ERR_PEER_UNREACHABLE', message, { cause })
+  return new TandemError('ERR_UNREACHABLE', message, { cause })
 }
 
 /** True if connecting failed because nothing answered there (refused, unreachable, timed out). */
 export function isUnreachable(error: unknown): boolean {
   return (
     error instanceof TandemError &&
-    (error.code === 'ERR_PEER_UNREACHABLE' || error.code === 'ERR_TIMEOUT')
+    (error.code === 'ERR_UNREACHABLE' || error.code === 'ERR_TIMEOUT')
   )
 }

@@ -26,6 +26,8 @@ export const ErrorCodes = {
   ERR_TIMEOUT:
     'An operation waited too long: a lock wait past its bound, or an idle connection closed.',
   ERR_CONNECTION_CLOSED: 'The connection ended before the answer arrived (client side).',
+  ERR_UNREACHABLE: 'The server could not be reached: refused, no route, or no answer (client side).',
+  ERR_USAGE: 'The command line is wrong: unknown command or option, missing argument (client side).',
   ERR_SHUTTING_DOWN: 'The server is stopping and takes no new work.',
   ERR_INTERNAL: 'An unexpected server error; the details are in the server\'s console.',
 } as const satisfies Record<string, string>

@@ -130,8 +130,11 @@ const wireErrorSchema = z.object({
   retryAfterMs: z.number().optional(),
 })
 
-/** Light validation of what a server sends; the client trusts the content of results. */
-export const serverMessageSchema = z.discriminatedUnion('type', [
+/**
+ * Light validation of what a server sends; the client trusts the content of results. (A plain
+ * union: two variants share type 'response', which a discriminated union refuses.)
+ */
+export const serverMessageSchema = z.union([
   z.object({ type: z.literal('welcome'), server: z.object({ name: z.string(), version: z.string() }), sessionId: z.string() }),
   z.object({ type: z.literal('response'), id: z.number(), ok: z.literal(true), result: z.unknown() }),
   z.object({ type: z.literal('response'), id: z.number(), ok: z.literal(false), error: wireErrorSchema }),

@@ -186,7 +186,7 @@ describe('log and status', () => {
     ).toBe(true)
     expect(await json<unknown[]>(['log', '--limit', '1'])).toHaveLength(1)
     const bad = await tandem(['log', '--limit', 'zero'])
-    expect([bad.code, errorCode(bad)]).toEqual([2, 'ERR_BAD_REQUEST'])
+    expect([bad.code, errorCode(bad)]).toEqual([2, 'ERR_USAGE'])
   })
 
   it('log --follow --json prints new entries as they happen', async () => {
@@ -216,7 +216,7 @@ describe('log and status', () => {
 })
 
 describe('command line', () => {
-  it('exits 2 with ERR_BAD_REQUEST on usage errors, and prints help with no command off a terminal', async () => {
+  it('exits 2 with ERR_USAGE on usage errors, and prints help with no command off a terminal', async () => {
     for (const args of [
       ['frobnicate'],
       ['ls', '--bogus'],
@@ -224,7 +224,7 @@ describe('command line', () => {
       ['--server', 'nonsense', 'ls'],
     ]) {
       const run = await tandem(args)
-      expect([args, run.code, errorCode(run)]).toEqual([args, 2, 'ERR_BAD_REQUEST'])
+      expect([args, run.code, errorCode(run)]).toEqual([args, 2, 'ERR_USAGE'])
     }
     const bare = await tandem([])
     expect(bare.code).toBe(2)
@@ -238,7 +238,7 @@ describe('command line', () => {
     const deadAddress = dead.address
     await dead.stop()
     const run = await tandem(['ls'], { env: { TANDEM_SERVER: deadAddress } })
-    expect([run.code, errorCode(run)]).toEqual([1, 'ERR_PEER_UNREACHABLE'])
+    expect([run.code, errorCode(run)]).toEqual([1, 'ERR_UNREACHABLE'])
     const fallback = await tandem([
       '--server',
       `${deadAddress},${server.address}`,
@@ -274,6 +274,6 @@ describe('command line', () => {
   it("accepts the original tool's `-lock -3` form (user locks are not served yet)", async () => {
     const run = await tandem(['-lock', '-3'])
     expect(run.code).toBe(1)
-    expect(errorCode(run)).not.toBe('ERR_BAD_REQUEST')
+    expect(errorCode(run)).not.toBe('ERR_USAGE')
   })
 })

@@ -84,7 +84,7 @@ describe('handshake', () => {
     await server.close()
     server = undefined
     expect(await codeOf(connect({ host: '127.0.0.1', port, clientId: 'x' }))).toBe(
-      'ERR_PEER_UNREACHABLE',
+      'ERR_UNREACHABLE',
     )
   })
 })

@@ -4,7 +4,7 @@
  *   0  success (and --help, --version)
  *   1  the operation failed: one line `error: ERR_CODE: message` on stderr
  *   2  the command line was wrong (unknown command or option, bad value, no command off a
- *      terminal): `error: ERR_BAD_REQUEST: message`, or the help text
+ *      terminal): `error: ERR_USAGE: message`, or the help text
  *   the menu's own status when the interactive menu ran.
  */
 import { readFileSync } from 'node:fs'
@@ -61,10 +61,10 @@ function report(err: unknown, io: CliIo): number {
 
 function describe(err: unknown): { code: string; message: string; status: number } {
   if (err instanceof UsageError)
-    return { code: 'ERR_BAD_REQUEST', message: err.message, status: EXIT_USAGE }
+    return { code: 'ERR_USAGE', message: err.message, status: EXIT_USAGE }
   if (err instanceof CommanderError) {
     return {
-      code: 'ERR_BAD_REQUEST',
+      code: 'ERR_USAGE',
       message: err.message.replace(/^error:\s*/, ''),
       status: EXIT_USAGE,
     }
