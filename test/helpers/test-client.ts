@@ -31,8 +31,12 @@ export interface Reply<T = unknown> {
   bodyIntact?: boolean
 }
 
-/** A body to send: bytes, or chunks produced on the fly (for bodies too big to hold). */
-export type BodySource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+/**
+ * A body to send: bytes, chunks produced on the fly (for bodies too big to hold), or `{ raw }`:
+ * frames sent verbatim (for bad bodies: a wrong SHA-256, a missing end frame).
+ */
+export type BodySource =
+  Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array> | { raw: Uint8Array[] }
 
 interface Pending {
   id: number
@@ -54,6 +58,8 @@ export class TestClient {
   #pending: Pending[] = []
   #sending: Promise<void> = Promise.resolve()
   #download: { pending: Pending; result: unknown; pieces: Buffer[] } | undefined
+  /** The read loop has finished: the connection is gone. */
+  #ended = false
 
   private constructor(conn: RawConnection, welcome: Record<string, unknown>) {
     this.conn = conn
@@ -96,14 +102,15 @@ export class TestClient {
     fields: Record<string, unknown> = {},
     body?: BodySource,
   ): Promise<Reply<T>> {
+    if (this.#ended) return Promise.resolve({ ok: false, error: this.#closedError() })
     const id = this.#nextId++
     const answer = new Promise<Reply>((resolve) => this.#pending.push({ id, op, resolve }))
     const send = this.#sending.then(async () => {
       await this.conn.sendControl({ id, op, ...fields })
       if (body !== undefined) await sendBody(this.conn, body)
     })
-    // A failed send (socket closed) surfaces as the pending answer's ERR_CONNECTION_CLOSED.
-    this.#sending = send.catch(() => undefined)
+    // A failed send means the socket closed: the read loop then fails every pending answer.
+    this.#sending = send.catch(() => this.conn.destroy())
     return answer as Promise<Reply<T>>
   }
 
@@ -158,13 +165,15 @@ export class TestClient {
     } catch {
       // closed or undecodable: everything still pending fails below
     }
-    const error: WireError = this.connectionError ?? {
-      code: 'ERR_CONNECTION_CLOSED',
-      message: 'connection closed',
-    }
+    this.#ended = true
+    const error = this.#closedError()
     if (this.#download) this.#download.pending.resolve({ ok: false, error })
     this.#download = undefined
     for (const pending of this.#pending.splice(0)) pending.resolve({ ok: false, error })
+  }
+
+  #closedError(): WireError {
+    return this.connectionError ?? { code: 'ERR_CONNECTION_CLOSED', message: 'connection closed' }
   }
 
   #onFrame(frame: Awaited<ReturnType<RawConnection['next']>>): void {
@@ -208,6 +217,7 @@ export class TestClient {
 
 /** Data frames of at most the usual chunk size, then the end frame with the SHA-256. */
 async function sendBody(conn: RawConnection, body: BodySource): Promise<void> {
+  if ('raw' in body) return conn.send(...body.raw)
   const hash = createHash('sha256')
   const sendChunk = async (bytes: Uint8Array) => {
     for (let offset = 0; offset < bytes.length; offset += Limits.dataChunk) {
