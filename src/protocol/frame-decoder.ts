@@ -4,7 +4,9 @@
  * pieces and end-of-body frames. It never touches a socket.
  *
  * Data payloads are reported piece by piece, as subarrays of the input chunks (no copy, no waiting
- * for the whole frame), so a 1 MiB frame split over many TCP reads costs nothing extra.
+ * for the whole frame), so a 1 MiB frame split over many TCP reads costs nothing extra. A consumer
+ * that keeps a piece beyond the push() call must copy it; the decoder itself keeps no reference to
+ * a chunk after push() returns, so the caller may recycle chunk buffers.
  */
 import { FRAME_HEADER_LENGTH, FrameType, Limits, MAGIC, PREAMBLE_LENGTH, SHA256_LENGTH } from './constants.js'
 import { TandemError } from './errors.js'

@@ -15,6 +15,8 @@ export const DEFAULTS = {
   syncPort: 5001,
   peers: [] as string[],
   maxClients: 9,
+  /** Session worker threads; 0 = one per CPU core (at least 2). Sessions share them. */
+  workers: 0,
   idleTimeoutMs: 120_000, // 2 min without a byte moving closes a connection
   lockTimeoutMs: 10_000, // 10 s: the longest a request waits for a per-path lock
   shutdownGraceMs: 5_000, // 5 s for requests in progress to finish on SIGINT/SIGTERM
@@ -32,6 +34,7 @@ export const optionsSchema = z.strictObject({
   syncPort: port.optional(),
   peers: z.array(hostPort).optional(),
   maxClients: z.number().int().min(1).max(1000).optional(),
+  workers: z.number().int().min(0).max(64).optional(),
   stateDir: z.string().min(1).optional(),
   idleTimeoutMs: z.number().int().min(100).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
@@ -48,6 +51,8 @@ export interface ServerConfig {
   readonly syncPort: number
   readonly peers: readonly string[]
   readonly maxClients: number
+  /** Session worker threads (resolved: never 0, never more than maxClients). */
+  readonly workers: number
   /** Absolute path of the state directory (database, pid file); outside the served tree. */
   readonly stateDir: string
   readonly idleTimeoutMs: number
@@ -76,7 +81,17 @@ export function resolveConfig(options: unknown): ServerConfig {
     // Beside the data directory, hidden, so that emptying the data directory keeps the state.
     stateDir: path.resolve(o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`)),
     peers: Object.freeze([...(o.peers ?? [])]),
+    workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
   })
+}
+
+/**
+ * Sessions share worker threads: on a small machine nine threads (one per client) only add
+ * context switches and ~12 MiB of memory each, while a few threads run many async sessions.
+ */
+function resolveWorkers(requested: number, maxClients: number): number {
+  const wanted = requested > 0 ? requested : Math.max(2, os.availableParallelism())
+  return Math.min(wanted, maxClients)
 }
 
 /** Read a --config file: JSON with the same keys as the options. */

@@ -13,6 +13,8 @@ import { VERSION } from './version.js'
 
 export class ServerCore {
   readonly sessions = new Set<SessionBridge>()
+  /** Session tasks still running in the pool (they outlive their socket while cleaning up). */
+  readonly tasks = new Set<Promise<void>>()
   readonly startedAt = Date.now()
   stopping = false
   /** The port actually bound (differs from config.port when that is 0). */

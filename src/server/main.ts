@@ -23,6 +23,7 @@ function parseArgs(args: string[]): ServerOptions {
     .option('--sync-port <port>', 'file-exchange port for peers (default 5001)', int)
     .option('--peer <host:port>', 'a peer server\'s control port (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--max-clients <n>', 'clients served at once (default 9)', int)
+    .option('--workers <n>', 'session worker threads, shared by the clients (default: one per core, at least 2)', int)
     .option('--state <dir>', 'where the database lives (default: .<root name>.tandem beside the root)')
     .option('--idle-timeout-ms <ms>', 'close connections silent this long (default 120000)', int)
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
@@ -39,6 +40,7 @@ function parseArgs(args: string[]): ServerOptions {
     syncPort: o.syncPort,
     peers: o.peer,
     maxClients: o.maxClients,
+    workers: o.workers,
     stateDir: o.state,
     idleTimeoutMs: o.idleTimeoutMs,
     lockTimeoutMs: o.lockTimeoutMs,

@@ -41,12 +41,13 @@ export async function startServer(given: ServerConfig, out?: (line: string) => v
     const core = new ServerCore(config, new LockManager(), new ChangeLog(db, config.name), console, new Admission(config.maxClients))
     const pool = new Piscina({
       filename: new URL('./workers/session-worker.js', import.meta.url).href,
-      minThreads: Math.min(2, config.maxClients),
-      maxThreads: config.maxClients,
-      concurrentTasksPerWorker: 1,
+      // All threads up front, so sessions spread over them (least busy first) from the start.
+      minThreads: config.workers,
+      maxThreads: config.workers,
+      // A session is a long-lived async task; a thread runs several at once.
+      concurrentTasksPerWorker: Math.ceil(config.maxClients / config.workers),
       // The default 'sync' atomics freeze a worker's timers and ports between tasks.
       atomics: 'disabled',
-      idleTimeout: 60_000,
     })
     const listener = createAcceptLoop(core, pool)
     listener.listen(config.port, config.host)
@@ -77,6 +78,9 @@ async function stop(core: ServerCore, listener: net.Server, pool: Piscina, close
   const deadline = Date.now() + core.config.shutdownGraceMs
   while (core.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   for (const session of core.sessions) session.destroy()
+  // Sessions whose socket is gone still remove their temp files: let them, briefly.
+  const cleanupDeadline = Date.now() + 2_000
+  while (core.tasks.size > 0 && Date.now() < cleanupDeadline) await new Promise((r) => setTimeout(r, 20))
   await closed
   await pool.destroy()
   await closeState()

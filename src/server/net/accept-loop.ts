@@ -40,10 +40,12 @@ function handOver(core: ServerCore, pool: Piscina, socket: net.Socket): void {
     remoteAddress: bridge.remoteAddress,
     config: { serverName: config.name, version: VERSION, root: config.root, idleTimeoutMs: config.idleTimeoutMs, lockTimeoutMs: config.lockTimeoutMs },
   }
-  pool.run(task, { transferList: [bridge.workerPort] }).then(
+  const running: Promise<void> = pool.run(task, { transferList: [bridge.workerPort] }).then(
     () => bridge.taskSettled(),
     (err: unknown) => bridge.taskSettled(err ?? new Error('session task failed')),
   )
+  core.tasks.add(running)
+  void running.finally(() => core.tasks.delete(running))
 }
 
 /** Answer with our preamble and a connection error, then close. */

@@ -1,19 +1,18 @@
 /**
  * The body of one upload/create/write/append as it arrives. Opening the temp file runs in the
- * background while the first bytes are buffered, so the session's read loop never waits on the
+ * background while the first bytes are copied aside, so the session's read loop never waits on the
  * disk for a small body (a `put` of many small files streams at network speed, and the commits
- * overlap). A large body is written in batches (vectored writes) that the loop awaits, which is
- * what paces the socket. A request that already failed (bad name, ERR_EXISTS, disk full) keeps
- * consuming its body until the end frame, so the stream stays in step, then answers the error.
+ * overlap). Once the temp file is open, pieces are written straight from the received chunk (no
+ * copy) with one vectored write per chunk, which the loop awaits before handing the chunk's buffer
+ * back: that is what paces the socket. A request that already failed (bad name, ERR_EXISTS, disk
+ * full) keeps consuming its body until the end frame, so the stream stays in step, then answers
+ * the error.
  */
 import { TandemError, normalizeName, toWireError, type WireError, type WriteResult } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest } from './body-ops.js'
 import type { SessionContext } from './context.js'
-
-/** Buffered body bytes above which the read loop waits for them to reach the temp file. */
-const WRITE_BATCH = 256 * 1024 // 256 KiB
 
 export class BodyReceiver {
   readonly requestId: number
@@ -23,8 +22,9 @@ export class BodyReceiver {
   #temp: TempFile | undefined
   #file: ResolvedName | undefined
   #error: WireError | undefined
+  /** Pieces not yet written: copies, and (once the temp file is open) views of the current chunk. */
   #pieces: Buffer[] = []
-  #buffered = 0
+  #holdsViews = false
   #discarded = false
 
   private constructor(requestId: number, req: BodyRequest | undefined, prepare: () => Promise<void>) {
@@ -64,16 +64,20 @@ export class BodyReceiver {
     return this.#req ? canonical(this.#req.name) : ''
   }
 
-  /** Queue a piece (a view of a received chunk, which this session owns). */
+  /** Take a piece: a view into the current chunk, kept as is once the temp file is open. */
   add(piece: Buffer): void {
     if (this.#error || piece.length === 0) return
-    this.#pieces.push(piece)
-    this.#buffered += piece.length
+    if (this.#temp) {
+      this.#pieces.push(piece)
+      this.#holdsViews = true
+    } else {
+      this.#pieces.push(Buffer.from(piece)) // the temp file is not open yet: keep a copy
+    }
   }
 
-  /** Called by the read loop after each chunk: writes once a batch has gathered. */
-  async maybeFlush(): Promise<void> {
-    if (this.#buffered >= WRITE_BATCH) await this.#flush()
+  /** Before the current chunk's buffer is handed back: write the pieces that point into it. */
+  async releaseChunk(): Promise<void> {
+    if (this.#holdsViews) await this.#flush()
   }
 
   /** The end frame arrived: write the rest, seal, verify, publish. Rejects with the request's error. */
@@ -94,7 +98,7 @@ export class BodyReceiver {
   async discard(): Promise<void> {
     this.#discarded = true
     this.#pieces = []
-    this.#buffered = 0
+    this.#holdsViews = false
     const temp = this.#temp
     this.#temp = undefined
     await temp?.discard()
@@ -104,7 +108,7 @@ export class BodyReceiver {
     await this.#ready
     const pieces = this.#pieces
     this.#pieces = []
-    this.#buffered = 0
+    this.#holdsViews = false
     if (pieces.length === 0 || !this.#temp || this.#error) return
     try {
       await this.#temp.write(pieces)
@@ -117,7 +121,7 @@ export class BodyReceiver {
   #setError(err: unknown): void {
     this.#error ??= toWireError(err)
     this.#pieces = []
-    this.#buffered = 0
+    this.#holdsViews = false
   }
 }
 

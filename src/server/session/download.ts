@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { FRAME_HEADER_LENGTH, FrameType, Limits, encodeEnd, type DownloadHeader, type RequestOf } from '../../protocol/index.js'
+import type { FileHandle } from 'node:fs/promises'
 import type { FileInfo } from '../storage/file-store.js'
 import { mapFsError } from '../storage/fs-errors.js'
 import { withLock, type SessionContext } from './context.js'
@@ -14,6 +15,8 @@ import { withLock, type SessionContext } from './context.js'
 export interface BodyOut {
   send(buffers: readonly Uint8Array[]): void
   whenWritable(): Promise<void>
+  /** A buffer to fill and send whole (recycled from earlier sends when possible). */
+  takeBuffer(size: number): Buffer
 }
 
 /**
@@ -36,28 +39,38 @@ export async function openDownload(ctx: SessionContext, req: RequestOf<'download
   }
 }
 
-async function streamBody(ctx: SessionContext, handle: import('node:fs/promises').FileHandle, info: FileInfo, out: BodyOut): Promise<void> {
+async function streamBody(ctx: SessionContext, handle: FileHandle, info: FileInfo, out: BodyOut): Promise<void> {
   const hash = createHash('sha256')
-  let position = 0
   // Send exactly the size announced in the header, even if the file is appended to meanwhile.
-  while (position < info.size) {
-    await out.whenWritable()
-    if (ctx.signal.aborted) return
+  const readFrame = async (position: number): Promise<{ frame: Buffer; length: number }> => {
     const want = Math.min(Limits.dataChunk, info.size - position)
-    const frame = Buffer.allocUnsafeSlow(FRAME_HEADER_LENGTH + want)
-    let bytesRead: number
+    const frame = out.takeBuffer(FRAME_HEADER_LENGTH + Limits.dataChunk)
     try {
-      ;({ bytesRead } = await handle.read(frame, FRAME_HEADER_LENGTH, want, position))
+      const { bytesRead } = await handle.read(frame, FRAME_HEADER_LENGTH, want, position)
+      return { frame, length: bytesRead }
     } catch (err) {
       throw mapFsError(err, info.name)
     }
-    if (bytesRead === 0) break // truncated under us (by another program): the hash check will say so
-    position += bytesRead
-    const payload = frame.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + bytesRead)
+  }
+  let position = 0
+  let next = info.size > 0 ? readFrame(0) : undefined
+  while (next) {
+    const { frame, length } = await next
+    if (length === 0) break // truncated under us (by another program): the client's size check says so
+    position += length
+    // Read ahead while this frame is hashed and sent.
+    next = position < info.size ? readFrame(position) : undefined
+    const payload = frame.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + length)
     hash.update(payload)
-    frame.writeUInt32BE(bytesRead, 0)
+    frame.writeUInt32BE(length, 0)
     frame.writeUInt8(FrameType.Data, 4)
-    out.send([bytesRead === want ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + bytesRead)])
+    // A whole frame buffer is transferred as is; a short last one goes as a (copied) view.
+    out.send([length === Limits.dataChunk ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length)])
+    await out.whenWritable()
+    if (ctx.signal.aborted) {
+      await next?.catch(() => undefined)
+      return
+    }
   }
   out.send([encodeEnd(hash.digest())])
 }

@@ -98,14 +98,16 @@ export class Session {
         const chunk = await this.#link.nextChunk()
         if (chunk === null || this.#state === 'closed') break
         try {
-          this.#decoder.push(Buffer.from(chunk))
+          this.#decoder.push(Buffer.from(chunk.buf, 0, chunk.length))
         } catch (err) {
           await this.#drainEvents() // what was valid before the bad bytes is still answered
           this.#fail(err)
           break
         }
         await this.#drainEvents()
-        this.#link.ack(chunk.byteLength)
+        // Nothing may still point into the chunk when its buffer goes back to the main thread.
+        await this.#body?.releaseChunk()
+        this.#link.ack(chunk)
       }
     } finally {
       clearInterval(idleTimer)
@@ -127,7 +129,6 @@ export class Session {
       else if (event.k === 'control') await this.#onControl(event.message)
       else await this.#onEnd(event.sha256)
     }
-    await this.#body?.maybeFlush()
   }
 
   #onPreamble(version: number): void {
@@ -179,6 +180,7 @@ export class Session {
     const body = this.#body
     if (!body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'end frame outside a body'))
     this.#body = undefined
+    await body.releaseChunk()
     const ctx = this.#context()
     await this.#commits.add(
       body.name,
@@ -249,6 +251,7 @@ export class Session {
       sendMessage: (message) => this.#send(message),
       send: (buffers) => link.send(buffers),
       whenWritable: () => link.whenWritable(),
+      takeBuffer: (size) => link.takeBuffer(size),
       queryLog: (limit) => link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
       queryStatus: () => link.call((req) => ({ t: 'query', req, what: 'status' })),
       follow: () => link.post({ t: 'follow' }),

@@ -35,7 +35,14 @@ async function pump(dir: string): Promise<void> {
 }
 
 async function syncOnce(dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
+  let handle
+  try {
+    handle = await open(dir, 'r')
+  } catch (err) {
+    // Removed since (pruned after a later delete): nothing of ours is left in it to make durable.
+    if ((err as { code?: string }).code === 'ENOENT') return
+    throw err
+  }
   try {
     await handle.sync()
   } finally {

@@ -4,13 +4,13 @@
  * Callers hold the per-path locks; this module only guarantees atomicity of each step.
  */
 import { constants as fsConstants } from 'node:fs'
-import { copyFile, link, lstat, mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { copyFile, link, lstat, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { TandemError } from '../../protocol/index.js'
 import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
 import { PathJail, type ResolvedName } from './path-jail.js'
 import { fsyncDir } from './dir-sync.js'
-import { TempFile, tempPathFor } from './temp-file.js'
+import { TempFile, inFreshParent, tempPathFor } from './temp-file.js'
 
 export interface FileInfo {
   name: string
@@ -102,9 +102,16 @@ export class FileStore {
     const st = await withFsErrors(from.name, () => lstat(from.path))
     if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${from.name}' is a folder`)
     if (from.path === to.path) throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
-    await withFsErrors(to.name, () => mkdir(path.dirname(to.path), { recursive: true }))
     try {
-      await link(from.path, to.path)
+      await inFreshParent(to.path, async () => {
+        try {
+          await link(from.path, to.path)
+        } catch (err) {
+          // ENOENT for a vanished target folder is retried; for a vanished source it is final.
+          if (isFsCode(err, 'ENOENT') && !(await this.exists(from))) throw new TandemError('ERR_NOT_FOUND', `no file '${from.name}'`)
+          throw err
+        }
+      })
       await unlink(from.path)
     } catch (err) {
       if (!isFsCode(err, 'EPERM') && !isFsCode(err, 'EXDEV') && !isFsCode(err, 'ENOTSUP')) throw mapFsError(err, isFsCode(err, 'EEXIST') ? to.name : from.name)

@@ -12,6 +12,22 @@ import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
 import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
 
+/**
+ * Create something in `target`'s folder, creating the folder first. Folders are pruned when their
+ * last file goes (by another session, at any moment), so a folder made a moment ago may be gone
+ * again: then make it again and retry.
+ */
+export async function inFreshParent<T>(target: string, create: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(path.dirname(target), { recursive: true })
+    try {
+      return await create()
+    } catch (err) {
+      if (!isFsCode(err, 'ENOENT') || attempt >= 5) throw err
+    }
+  }
+}
+
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
 }
@@ -42,8 +58,7 @@ export class TempFile {
   static async create(target: string, name: string): Promise<TempFile> {
     const tempPath = tempPathFor(target)
     try {
-      await mkdir(path.dirname(target), { recursive: true })
-      const handle = await open(tempPath, 'wx', 0o644)
+      const handle = await inFreshParent(target, () => open(tempPath, 'wx', 0o644))
       return new TempFile(tempPath, name, handle)
     } catch (err) {
       throw mapFsError(err, name)

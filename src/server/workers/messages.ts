@@ -26,11 +26,12 @@ export interface SessionConfig {
 
 /** Main → worker. */
 export type ToWorker =
-  | { t: 'in'; buf: ArrayBuffer }
+  /** Bytes from the socket: the first `length` bytes of `buf` (a pooled buffer: return it in `ack`). */
+  | { t: 'in'; buf: ArrayBuffer; length: number }
   /** The socket ended or errored: stop, clean up, resolve the task. */
   | { t: 'closed' }
-  /** Bytes of earlier `out` messages written to the socket (credit for more). */
-  | { t: 'sent'; bytes: number }
+  /** Bytes of earlier `out` messages written to the socket (credit for more), and their buffers back for reuse. */
+  | { t: 'sent'; bytes: number; bufs: ArrayBuffer[] }
   | { t: 'lock-granted'; req: number; token: number }
   | { t: 'lock-failed'; req: number; error: WireError }
   | { t: 'reply'; req: number; value: unknown }
@@ -42,8 +43,8 @@ export type ToWorker =
 export type FromWorker =
   /** Bytes for the socket (in order). */
   | { t: 'out'; bufs: ArrayBuffer[] }
-  /** Bytes of earlier `in` messages consumed (credit for more socket reads). */
-  | { t: 'ack'; bytes: number }
+  /** Bytes of earlier `in` messages consumed (credit for more socket reads), and their buffers back. */
+  | { t: 'ack'; bytes: number; bufs: ArrayBuffer[] }
   | { t: 'hello'; clientId: string }
   | { t: 'lock'; req: number; names: string[]; mode: LockMode }
   | { t: 'unlock'; token: number }

@@ -8,6 +8,14 @@ import type { FromWorker, ToWorker } from './messages.js'
 
 /** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
 const OUT_HIGH_WATER = 4 * 1024 * 1024 // 4 MiB
+/** Buffers the main thread handed back, kept for reuse (by exact size). */
+const SPARE_MAX = 32
+
+/** A chunk of socket bytes: the first `length` bytes of a pooled buffer owned by the main thread. */
+export interface InChunk {
+  buf: ArrayBuffer
+  length: number
+}
 
 type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void }
 
@@ -21,13 +29,15 @@ export interface PortLinkHandlers {
 export class PortLink {
   readonly #port: MessagePort
   readonly #handlers: PortLinkHandlers
-  readonly #inbox: (ArrayBuffer | null)[] = []
-  #inboxWaiter: ((chunk: ArrayBuffer | null) => void) | undefined
+  readonly #inbox: InChunk[] = []
+  #inboxWaiter: ((chunk: InChunk | null) => void) | undefined
   #outQueue: ArrayBuffer[] = []
   #outScheduled = false
   #unsent = 0
   #drainWaiters: (() => void)[] = []
   #ackBytes = 0
+  #ackBufs: ArrayBuffer[] = []
+  readonly #spare: ArrayBuffer[] = []
   #nextReq = 1
   readonly #pending = new Map<number, Pending>()
   #closed = false
@@ -43,17 +53,28 @@ export class PortLink {
   }
 
   /** The next chunk from the socket, or null once the connection is closed. */
-  nextChunk(): Promise<ArrayBuffer | null> {
+  nextChunk(): Promise<InChunk | null> {
     const chunk = this.#inbox.shift()
     if (chunk !== undefined) return Promise.resolve(chunk)
     if (this.#closed) return Promise.resolve(null)
     return new Promise((resolve) => (this.#inboxWaiter = resolve))
   }
 
-  /** Give the main thread credit for `bytes` consumed (batched per microtask). */
-  ack(bytes: number): void {
+  /**
+   * A chunk is consumed: credit its bytes and hand its buffer back (batched per microtask). The
+   * caller must hold no view of the buffer any more: it is detached by the transfer.
+   */
+  ack(chunk: InChunk): void {
     if (this.#ackBytes === 0) queueMicrotask(() => this.#flushAck())
-    this.#ackBytes += bytes
+    this.#ackBytes += chunk.length
+    this.#ackBufs.push(chunk.buf)
+  }
+
+  /** A buffer of `size` bytes to fill and `send` whole: a returned one when there is one. */
+  takeBuffer(size: number): Buffer {
+    const index = this.#spare.findIndex((b) => b.byteLength === size)
+    const buf = index >= 0 ? this.#spare.splice(index, 1)[0]! : new ArrayBuffer(size)
+    return Buffer.from(buf)
   }
 
   /**
@@ -107,9 +128,10 @@ export class PortLink {
     switch (message.t) {
       case 'in':
         this.#handlers.onActivity()
-        return this.#pushInbox(message.buf)
+        return this.#pushInbox({ buf: message.buf, length: message.length })
       case 'sent':
         this.#handlers.onActivity()
+        for (const buf of message.bufs) if (this.#spare.length < SPARE_MAX) this.#spare.push(buf)
         return this.#onSent(message.bytes)
       case 'lock-granted':
         return this.#settle(message.req, (p) => p.resolve(message.token))
@@ -126,7 +148,7 @@ export class PortLink {
     }
   }
 
-  #pushInbox(chunk: ArrayBuffer | null): void {
+  #pushInbox(chunk: InChunk | null): void {
     const waiter = this.#inboxWaiter
     if (waiter) {
       this.#inboxWaiter = undefined
@@ -170,7 +192,9 @@ export class PortLink {
 
   #flushAck(): void {
     const bytes = this.#ackBytes
+    const bufs = this.#ackBufs
     this.#ackBytes = 0
-    if (bytes > 0 && !this.#closed) this.#port.postMessage({ t: 'ack', bytes } satisfies FromWorker)
+    this.#ackBufs = []
+    if (bytes > 0 && !this.#closed) this.#port.postMessage({ t: 'ack', bytes, bufs } satisfies FromWorker, bufs)
   }
 }
