@@ -7,6 +7,9 @@ export interface WaitOptions {
   what?: string
 }
 
+/** What a truthy check leaves of T. */
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>
+
 /**
  * Poll `predicate` until it returns a truthy value (which is returned) or the deadline passes
  * (which throws, naming `what` and the last error the predicate threw, if any).
@@ -14,14 +17,14 @@ export interface WaitOptions {
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
   options: WaitOptions = {},
-): Promise<NonNullable<T>> {
+): Promise<Truthy<T>> {
   const { timeoutMs = 10_000, intervalMs = 25, what = 'condition' } = options
   const deadline = Date.now() + timeoutMs
   let lastError: unknown
   for (;;) {
     try {
       const value = await predicate()
-      if (value) return value as NonNullable<T>
+      if (value) return value as Truthy<T>
     } catch (err) {
       lastError = err
     }
