@@ -1,4 +1,123 @@
-// Placeholder until the menu helper writes the interactive menu; it replaces this file.
-export async function runMenu(options: { server: string; clientId: string }): Promise<number> {
-  throw new Error(`menu not built yet (server ${options.server})`)
+/**
+ * The interactive menu (`tandem` with no command, on a terminal): the only client code that talks
+ * to a person. It owns the loop (choose an action, run it, show its result or one friendly error
+ * line, come back), the connection that outlives idle timeouts (session.ts), and one file per
+ * action (actions/). It uses the connection and transfer library for all protocol work.
+ *
+ * Keys: in the menu, Ctrl+C (or the end of input) leaves; inside an action, Esc or Ctrl+C at a
+ * prompt goes back to the menu, and Ctrl+C while waiting on the network stops the transfer.
+ */
+import { Separator } from '@inquirer/prompts'
+import { ACTION_GROUPS, type MenuAction } from './actions/index.js'
+import { pressAnyKey } from './key-press.js'
+import { choose } from './prompts.js'
+import { Session } from './session.js'
+import { bold, cyan, dim, isPromptExit, note, say, showError, takeLineCount } from './ui.js'
+
+const EXIT = 'exit'
+const EXIT_INTERRUPTED = 130 // a second Ctrl+C while a transfer would not stop
+
+export interface MenuOptions {
+  /** Server address list, "HOST:PORT[,HOST:PORT...]": the first that answers is used. */
+  server: string
+  clientId: string
+}
+
+/** Run the menu until the person leaves; returns the exit status. */
+export async function runMenu(options: MenuOptions): Promise<number> {
+  const session = new Session(options.server, options.clientId)
+  try {
+    await session.connection().catch((err: unknown) => {
+      showError(err)
+      note('Not connected yet: the menu tries again at the next action.')
+    })
+    await loop(session)
+    say(dim('Bye.'))
+    return 0
+  } finally {
+    await session.close()
+  }
+}
+
+async function loop(session: Session): Promise<void> {
+  const actions = new Map(ACTION_GROUPS.flat().map((action) => [action.id, action]))
+  let last = ACTION_GROUPS[0]?.[0]?.id ?? EXIT
+  const choices = menuChoices()
+  let shownHeader = ''
+  for (;;) {
+    // The header again only when it changed (connected at last, or to another server).
+    const current = header(session)
+    if (current !== shownHeader) {
+      say(`\n${current}`)
+      if (shownHeader === '') {
+        note('Choose with ↑↓ and Enter. In an action, Esc goes back; Ctrl+C here leaves.')
+      }
+      say()
+    }
+    shownHeader = current
+    let choice: string
+    try {
+      const config = {
+        message: 'What would you like to do?',
+        choices,
+        default: last,
+        pageSize: choices.length,
+        loop: false,
+      }
+      choice = await choose(config, { escape: false })
+    } catch (err) {
+      if (isPromptExit(err)) return
+      throw err
+    }
+    const action = actions.get(choice)
+    if (!action) return
+    last = choice
+    takeLineCount()
+    await runAction(session, action)
+    // Output taller than what the menu leaves visible waits to be read.
+    const menuHeight = choices.length + 4
+    if (!action.endsWithKey && takeLineCount() + menuHeight > (process.stdout.rows ?? 24)) {
+      await pressAnyKey('Press any key to go back to the menu…')
+    }
+    say()
+  }
+}
+
+function header(session: Session): string {
+  const where = session.serverName
+    ? `server ${bold(session.serverName)} at ${session.address}`
+    : `server ${session.address} ${dim('(not connected)')}`
+  return `${bold(cyan('tandem'))}  ${where}  ·  client ${bold(session.clientId)}`
+}
+
+function menuChoices(): (Separator | { value: string; name: string; description: string })[] {
+  const choices: (Separator | { value: string; name: string; description: string })[] = []
+  for (const group of ACTION_GROUPS) {
+    for (const { id, title, description } of group)
+      choices.push({ value: id, name: title, description })
+    choices.push(new Separator())
+  }
+  choices.push({ value: EXIT, name: 'Exit', description: 'Leave the menu' })
+  return choices
+}
+
+/** Run one action; whatever goes wrong becomes one line, and the menu comes back. */
+async function runAction(session: Session, action: MenuAction): Promise<void> {
+  let interrupts = 0
+  const onInterrupt = (): void => {
+    if (++interrupts > 1) process.exit(EXIT_INTERRUPTED)
+    session.interrupt()
+  }
+  // Outside prompts, Ctrl+C is a signal: it stops the network wait instead of the whole menu.
+  process.on('SIGINT', onInterrupt)
+  try {
+    await action.run(session)
+  } catch (err) {
+    if (isPromptExit(err)) note('Cancelled.')
+    else if (interrupts > 0) note('Stopped (Ctrl+C).')
+    else showError(err)
+  } finally {
+    process.off('SIGINT', onInterrupt)
+    session.clearInterrupt()
+  }
 }

@@ -1,0 +1,60 @@
+/**
+ * Choosing a file on the server: the listing in a searchable list (type part of a name, or an
+ * index), so nobody has to type a name exactly.
+ */
+import type { FileRow } from '../../protocol/index.js'
+import { humanSize, localTime } from '../cli/render/format.js'
+import { find } from './prompts.js'
+import type { Session } from './session.js'
+import { fit, note, waitWith } from './ui.js'
+
+const PAGE_SIZE = 10
+const MAX_NAME = 44
+
+/** The server's files, with a spinner while they come. */
+export async function fetchListing(session: Session): Promise<FileRow[]> {
+  const listing = session.run((conn) => conn.list(), { readOnly: true })
+  return (await waitWith('Fetching the file list…', listing)).files
+}
+
+/** Let the person pick one file; undefined (with a note) when the server has none. */
+export async function pickFile(session: Session, message: string): Promise<FileRow | undefined> {
+  const rows = await fetchListing(session)
+  if (rows.length === 0) {
+    note('There are no files on the server yet.')
+    return undefined
+  }
+  const indexWidth = String(rows.length - 1).length
+  const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...row.name].length)))
+  const choice = (row: FileRow) => ({
+    value: row,
+    name: `${String(row.index).padStart(indexWidth)}  ${fit(row.name, nameWidth).padEnd(nameWidth)}  ${humanSize(row.size).padStart(9)}`,
+    short: row.name,
+    description: `${row.name} · ${humanSize(row.size)} · modified ${localTime(row.mtime)} · on ${row.servers.join(', ')}${row.locked ? ' · locked' : ''}`,
+  })
+  const choices = rows.map(choice)
+  return find<FileRow>(
+    { message, pageSize: PAGE_SIZE, source: (term) => matching(choices, term) },
+    (row) => row.name,
+  )
+}
+
+/**
+ * Choices whose file name contains `term` (any case); a number also finds the file with that
+ * index, first. A whole choice line (Tab copies it into the search) finds its own file.
+ */
+function matching<C extends { value: FileRow; name: string }>(
+  choices: readonly C[],
+  term: string | undefined,
+): C[] {
+  const wanted = (term ?? '').trim().toLowerCase()
+  if (wanted === '') return [...choices]
+  const exact = choices.filter((c) => c.name.trim().toLowerCase() === wanted)
+  if (exact.length > 0) return exact
+  const index = /^\d+$/.test(wanted) ? Number(wanted) : undefined
+  const byIndex = choices.filter((c) => c.value.index === index)
+  const byName = choices.filter(
+    (c) => c.value.name.toLowerCase().includes(wanted) && c.value.index !== index,
+  )
+  return [...byIndex, ...byName]
+}

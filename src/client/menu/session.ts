@@ -1,0 +1,98 @@
+/**
+ * The menu's connection, kept open between actions and opened again when it has ended: the
+ * server closes a connection idle for two minutes (ERR_TIMEOUT), and a person may leave the menu
+ * open for an hour. No keep-alive pings: an idle menu must not hold one of the server's slots.
+ */
+import { connectFirst, resolveServers, type ServerAddress } from '../config.js'
+import type { Connection } from '../connection.js'
+import { isTandemError } from '../../protocol/index.js'
+import { waitWith } from './ui.js'
+
+export interface RunOptions {
+  /**
+   * The work only reads: if the connection turns out to have closed under it (the idle timeout
+   * racing the request), it is run once more on a new connection.
+   */
+  readOnly?: boolean
+}
+
+export class Session {
+  readonly clientId: string
+  readonly #servers: ServerAddress[]
+  readonly #extras = new Set<Connection>()
+  #conn: Connection | undefined
+  #interrupted = false
+
+  constructor(server: string, clientId: string) {
+    this.clientId = clientId
+    this.#servers = resolveServers(server)
+  }
+
+  /** The server's name once connected, else undefined. */
+  get serverName(): string | undefined {
+    return this.#conn?.server.name
+  }
+
+  /** Where the menu talks to: the connected address, else the address list as given. */
+  get address(): string {
+    return this.#conn?.address ?? this.#servers.map((s) => `${s.host}:${s.port}`).join(',')
+  }
+
+  /** An open connection: the current one, or a new one if it has ended. */
+  async connection(): Promise<Connection> {
+    if (this.#conn && !this.#conn.isClosed) return this.#conn
+    this.#conn = await this.#open()
+    return this.#conn
+  }
+
+  /** Run `work` on the connection (see RunOptions.readOnly for the one retry). */
+  async run<T>(work: (conn: Connection) => Promise<T>, options: RunOptions = {}): Promise<T> {
+    const conn = await this.connection()
+    try {
+      return await work(conn)
+    } catch (err) {
+      const lost = isTandemError(err, 'ERR_CONNECTION_CLOSED') || isTandemError(err, 'ERR_TIMEOUT')
+      if (!options.readOnly || !lost || !conn.isClosed || this.#interrupted) throw err
+      return work(await this.connection())
+    }
+  }
+
+  /**
+   * A second connection for work that occupies one until it ends (following the log). The
+   * caller closes it; `interrupt()` and `close()` end it too.
+   */
+  async extraConnection(): Promise<Connection> {
+    const conn = await this.#open()
+    this.#extras.add(conn)
+    conn.onClose(() => this.#extras.delete(conn))
+    return conn
+  }
+
+  /**
+   * Stop what is in flight at once (Ctrl+C during a transfer): every connection is cut, pending
+   * requests fail, and the next action connects again.
+   */
+  interrupt(): void {
+    this.#interrupted = true
+    this.#conn?.destroy()
+    for (const extra of this.#extras) extra.destroy()
+  }
+
+  /** Forget an interrupt once the action it stopped is over. */
+  clearInterrupt(): void {
+    this.#interrupted = false
+  }
+
+  async close(): Promise<void> {
+    for (const extra of this.#extras) extra.destroy()
+    const conn = this.#conn
+    this.#conn = undefined
+    if (conn && !conn.isClosed) await conn.close().catch(() => conn.destroy())
+  }
+
+  #open(): Promise<Connection> {
+    const where = this.#conn?.server.name ? `server ${this.#conn.server.name}` : this.address
+    const connecting = connectFirst(this.#servers, { clientId: this.clientId })
+    return waitWith(`Connecting to ${where}…`, connecting)
+  }
+}

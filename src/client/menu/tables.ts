@@ -1,0 +1,58 @@
+/**
+ * The menu's tables: the composite listing with every column (index, name, size, modified,
+ * servers, lock), and change-log entries in aligned columns, for the history and for live lines.
+ */
+import type { FileRow, LogEntry } from '../../protocol/index.js'
+import { humanSize, localTime, plural } from '../cli/render/format.js'
+import { renderTable, type Column } from '../cli/render/table.js'
+import { bold, dim, fit } from './ui.js'
+
+const MAX_NAME = 48 // keeps a row within 100 columns
+
+const LISTING_COLUMNS: Column[] = [
+  { header: '#', align: 'right' },
+  { header: 'NAME' },
+  { header: 'SIZE', align: 'right' },
+  { header: 'MODIFIED' },
+  { header: 'SERVERS' },
+  { header: 'LOCK' },
+]
+
+export function listingTable(rows: readonly FileRow[]): string {
+  const cells = rows.map((row) => [
+    String(row.index),
+    fit(row.name, MAX_NAME),
+    humanSize(row.size),
+    localTime(row.mtime),
+    row.servers.join(','),
+    row.locked ? 'locked' : '-',
+  ])
+  const [header = '', ...lines] = renderTable(LISTING_COLUMNS, cells)
+  const total = rows.reduce((sum, row) => sum + row.size, 0)
+  const footer = dim(`${plural(rows.length, 'file')}, ${humanSize(total)}`)
+  return [bold(header), ...lines, footer].join('\n')
+}
+
+const OP_WIDTH = 8 // 'download', the longest of today's operations
+
+const MAX_TARGET = 48
+
+/** What a change is about: the file, or 'old → new' for a rename. */
+export function targetOf(entry: LogEntry): string {
+  return entry.to ? `${entry.name ?? ''} → ${entry.to}` : (entry.name ?? '')
+}
+
+/**
+ * One change as a line: time, server, operation, file (padded to `targetWidth` so that the
+ * details line up), size, client.
+ */
+export function logLine(entry: LogEntry, targetWidth = 0): string {
+  const width = Math.min(targetWidth, MAX_TARGET)
+  const target = fit(targetOf(entry), MAX_TARGET).padEnd(width)
+  const size = (entry.size === null ? '' : humanSize(entry.size)).padStart(9)
+  const who = [entry.client ? `by ${entry.client}` : '', entry.detail ? `(${entry.detail})` : '']
+  const extra = `${size}  ${who.filter((part) => part !== '').join('  ')}`.trimEnd()
+  const when = dim(localTime(entry.time, true))
+  const head = `${when}  ${entry.server}  ${bold(entry.op.padEnd(OP_WIDTH))}  ${target}`
+  return extra.trim() === '' ? head.trimEnd() : `${head}  ${dim(extra)}`
+}

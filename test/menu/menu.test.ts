@@ -1,0 +1,183 @@
+// The interactive menu in a real terminal (tmux), against a real server: what a person sees and
+// what lands on the server's disk. Needs the tmux binary; skipped (saying so) without it.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  startServer,
+  TANDEM_BIN,
+  tempDir,
+  TestClient,
+  waitFor,
+  type ServerHandle,
+} from '../helpers/index.js'
+import type { StatusResult } from '../../src/protocol/index.js'
+import { hasTmux, Terminal } from './tmux.js'
+
+const TMUX = hasTmux()
+const CLIENT_ID = 'menu-test'
+const MENU = '? What would you like to do?'
+
+let terminal: Terminal | undefined
+
+afterEach(() => {
+  // Servers and temp dirs are cleaned by the helpers' registry; the terminal is ours.
+  terminal?.kill()
+  terminal = undefined
+})
+
+function quote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`
+}
+
+/** Open the menu in a fresh terminal, in `cwd`, talking to `server`. */
+async function openMenu(server: ServerHandle, cwd: string): Promise<Terminal> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: tempDir('tandem-menu-config-') }
+  for (const name of ['TANDEM_SERVER', 'TANDEM_CLIENT_ID', 'EDITOR', 'VISUAL', 'TMUX'])
+    delete env[name]
+  const command = [
+    process.execPath,
+    TANDEM_BIN,
+    '--server',
+    server.address,
+    '--client-id',
+    CLIENT_ID,
+  ]
+  terminal = Terminal.start({ command: command.map(quote).join(' '), cwd, env })
+  await terminal.waitFor(MENU)
+  return terminal
+}
+
+/** Choose a menu entry by typing the start of its title, as a person may. */
+async function choose(term: Terminal, title: string): Promise<void> {
+  await term.waitFor(MENU)
+  term.type(title.slice(0, 6).toLowerCase())
+  await term.waitFor(`❯ ${title}`)
+  term.keys('Enter')
+}
+
+/** Pick a file or path in a search list: type part of it, wait until it is highlighted, Enter. */
+async function pick(
+  term: Terminal,
+  prompt: string,
+  typed: string,
+  highlighted: RegExp,
+): Promise<void> {
+  await term.waitFor(`? ${prompt}`)
+  term.type(typed)
+  await term.waitFor(highlighted)
+  term.keys('Enter')
+}
+
+async function waitForExit(term: Terminal): Promise<number> {
+  const { status } = await waitFor(
+    () => {
+      const status = term.exitStatus()
+      return status === undefined ? undefined : { status }
+    },
+    { what: 'the menu to exit' },
+  )
+  return status
+}
+
+async function connectedClients(server: ServerHandle): Promise<string[]> {
+  const client = await TestClient.connect(server.port, { clientId: 'menu-test-observer' })
+  try {
+    const reply = await client.call<StatusResult>('status')
+    return reply.result?.clients.list.map((c) => c.clientId) ?? []
+  } finally {
+    await client.close()
+  }
+}
+
+describe.skipIf(!TMUX)(
+  `the interactive menu${TMUX ? '' : ' (skipped: tmux is not installed)'}`,
+  () => {
+    it('lists, uploads, downloads, renames and deletes, shows errors as one line, and exits', async () => {
+      const server = await startServer()
+      writeFileSync(path.join(server.root, 'notes.txt'), 'already here\n')
+      const home = tempDir('tandem-menu-home-')
+      mkdirSync(path.join(home, 'outbox'))
+      const bytes = randomBytes(200_000)
+      writeFileSync(path.join(home, 'outbox', 'report.bin'), bytes)
+      const term = await openMenu(server, home)
+      const header = await term.waitFor('client menu-test')
+      expect(header).toContain('server A at 127.0.0.1:')
+
+      await choose(term, 'List files')
+      await term.waitFor(/0\s+notes\.txt\s+13 B\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+A\s+-/)
+
+      // Upload: the local path completes from what is typed; the stored name defaults to its base.
+      await choose(term, 'Upload a file or folder')
+      await pick(term, 'Local file or folder to upload', 'outbox/rep', /❯ outbox\/report\.bin/)
+      await term.waitFor('? Store it on the server as (report.bin)')
+      term.keys('Enter')
+      await term.waitFor('✔ Uploaded outbox/report.bin as report.bin (195 KiB')
+      expect(readFileSync(path.join(server.root, 'report.bin')).equals(bytes)).toBe(true)
+
+      await choose(term, 'List files')
+      await term.waitFor(/1\s+report\.bin\s+195 KiB/)
+
+      // Download to the default, ./report.bin in the menu's directory.
+      await choose(term, 'Download a file')
+      await pick(term, 'File to download', 'report', /❯ 1\s+report\.bin/)
+      await term.waitFor('? Save it as (./report.bin)')
+      term.keys('Enter')
+      await term.waitFor('✔ Downloaded report.bin to ./report.bin (195 KiB')
+      expect(readFileSync(path.join(home, 'report.bin')).equals(bytes)).toBe(true)
+
+      // A refused rename is one line with its code, and the menu comes back.
+      await choose(term, 'Rename a file')
+      await pick(term, 'File to rename', 'report', /❯ 1\s+report\.bin/)
+      await term.waitFor('? New name report.bin')
+      term.keys('C-u')
+      term.type('notes.txt')
+      term.keys('Enter')
+      await term.waitFor('✖ ERR_EXISTS:')
+      expect(readFileSync(path.join(server.root, 'notes.txt'), 'utf8')).toBe('already here\n')
+
+      await choose(term, 'Rename a file')
+      await pick(term, 'File to rename', 'report', /❯ 1\s+report\.bin/)
+      await term.waitFor('? New name report.bin')
+      term.keys('C-u')
+      term.type('archive/report-2026.bin')
+      term.keys('Enter')
+      await term.waitFor('✔ Renamed report.bin → archive/report-2026.bin')
+      expect(existsSync(path.join(server.root, 'report.bin'))).toBe(false)
+      expect(readFileSync(path.join(server.root, 'archive/report-2026.bin')).equals(bytes)).toBe(
+        true,
+      )
+
+      // Delete asks first, and No is the default.
+      await choose(term, 'Delete a file')
+      await pick(term, 'File to delete', 'report', /❯ 0\s+archive\/report-2026\.bin/)
+      await term.waitFor('This cannot be undone. (y/N)')
+      term.type('y')
+      term.keys('Enter')
+      await term.waitFor('✔ Deleted archive/report-2026.bin')
+      expect(existsSync(path.join(server.root, 'archive/report-2026.bin'))).toBe(false)
+
+      await choose(term, 'Exit')
+      expect(await waitForExit(term)).toBe(0)
+      expect(term.screen()).toContain('Bye.')
+    })
+
+    it('connects again after the idle timeout closed its connection, and leaves on Ctrl+C', async () => {
+      const server = await startServer({ extraArgs: ['--idle-timeout-ms', '1000'] })
+      writeFileSync(path.join(server.root, 'kept.txt'), 'kept\n')
+      const term = await openMenu(server, tempDir('tandem-menu-home-'))
+      await waitFor(async () => !(await connectedClients(server)).includes(CLIENT_ID), {
+        what: 'the server to close the idle menu connection',
+      })
+
+      await choose(term, 'List files')
+      await term.waitFor(/0\s+kept\.txt\s+5 B/)
+      await term.waitFor(MENU)
+
+      term.keys('C-c')
+      expect(await waitForExit(term)).toBe(0)
+      expect(term.screen()).toContain('Bye.')
+    })
+  },
+)
