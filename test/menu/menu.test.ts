@@ -16,6 +16,7 @@ import type { StatusResult } from '../../src/protocol/index.js'
 import { hasTmux, Terminal } from './tmux.js'
 
 const TMUX = hasTmux()
+if (!TMUX) console.warn('test/menu: skipped, tmux is not installed (e.g. apt-get install tmux)')
 const CLIENT_ID = 'menu-test'
 const MENU = '? What would you like to do?'
 

@@ -41,37 +41,14 @@ export async function runMenu(options: MenuOptions): Promise<number> {
 
 async function loop(session: Session): Promise<void> {
   const actions = new Map(ACTION_GROUPS.flat().map((action) => [action.id, action]))
-  let last = ACTION_GROUPS[0]?.[0]?.id ?? EXIT
   const choices = menuChoices()
+  let last = ACTION_GROUPS[0]?.[0]?.id ?? EXIT
   let shownHeader = ''
   for (;;) {
-    // The header again only when it changed (connected at last, or to another server).
-    const current = header(session)
-    if (current !== shownHeader) {
-      say(`\n${current}`)
-      if (shownHeader === '') {
-        note('Choose with ↑↓ and Enter. In an action, Esc goes back; Ctrl+C here leaves.')
-      }
-      say()
-    }
-    shownHeader = current
-    let choice: string
-    try {
-      const config = {
-        message: 'What would you like to do?',
-        choices,
-        default: last,
-        pageSize: choices.length,
-        loop: false,
-      }
-      choice = await choose(config, { escape: false })
-    } catch (err) {
-      if (isPromptExit(err)) return
-      throw err
-    }
-    const action = actions.get(choice)
+    shownHeader = showHeader(session, shownHeader)
+    const action = actions.get(await chooseAction(choices, last))
     if (!action) return
-    last = choice
+    last = action.id
     takeLineCount()
     await runAction(session, action)
     // Output taller than what the menu leaves visible waits to be read.
@@ -83,6 +60,29 @@ async function loop(session: Session): Promise<void> {
   }
 }
 
+/** The header line, again only when it changed (connected at last, or to another server). */
+function showHeader(session: Session, shown: string): string {
+  const current = header(session)
+  if (current === shown) return shown
+  say(`\n${current}`)
+  if (shown === '')
+    note('Choose with ↑↓ and Enter. In an action, Esc goes back; Ctrl+C here leaves.')
+  say()
+  return current
+}
+
+/** The id of the chosen action, or EXIT (also when the person leaves with Ctrl+C). */
+async function chooseAction(choices: MenuChoice[], last: string): Promise<string> {
+  const message = 'What would you like to do?'
+  const config = { message, choices, default: last, pageSize: choices.length, loop: false }
+  try {
+    return await choose(config, { escape: false })
+  } catch (err) {
+    if (isPromptExit(err)) return EXIT
+    throw err
+  }
+}
+
 function header(session: Session): string {
   const where = session.serverName
     ? `server ${bold(session.serverName)} at ${session.address}`
@@ -90,8 +90,10 @@ function header(session: Session): string {
   return `${bold(cyan('tandem'))}  ${where}  ·  client ${bold(session.clientId)}`
 }
 
-function menuChoices(): (Separator | { value: string; name: string; description: string })[] {
-  const choices: (Separator | { value: string; name: string; description: string })[] = []
+type MenuChoice = Separator | { value: string; name: string; description: string }
+
+function menuChoices(): MenuChoice[] {
+  const choices: MenuChoice[] = []
   for (const group of ACTION_GROUPS) {
     for (const { id, title, description } of group)
       choices.push({ value: id, name: title, description })

@@ -95,7 +95,10 @@ export function yesNo(message: string, defaultAnswer: boolean): Promise<boolean>
 
 /** Text in the person's $VISUAL or $EDITOR, opened at once. */
 export function inEditor(message: string, initial: string | undefined): Promise<string> {
-  const show = (text: string): string => `${text.split('\n').length - 1} lines`
+  const show = (text: string): string => {
+    const lines = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
+    return lines === 1 ? '1 line' : `${lines} lines`
+  }
   return prompted({ message, show }, (context) =>
     editor({ message, default: initial, waitForUserInput: false }, context),
   )

@@ -15,7 +15,7 @@ export const changeLog: MenuAction = {
     if (entries.length === 0) return note('The change log is empty.')
     const where = session.serverName ?? session.address
     const which = entries.length < LIMIT ? plural(entries.length, 'change') : `the last ${LIMIT}`
-    say(`${bold(`Change log of server ${where}`)}  ${dim(`${which}, oldest first`)}`)
+    say(`${bold(`Change log of server ${where}`)} ${dim(`· ${which}, oldest first`)}`)
     const width = Math.max(...entries.map((entry) => targetOf(entry).length))
     for (const entry of entries) say(logLine(entry, width))
   },

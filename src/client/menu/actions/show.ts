@@ -20,7 +20,7 @@ export const showFile: MenuAction = {
     const row = await pickFile(session, 'File to show')
     if (!row) return
     const start = await fetchStart(session, row, MAX_BYTES)
-    say(bold(`${row.name}`) + dim(`  ${humanSize(row.size)} · modified ${localTime(row.mtime)}`))
+    say(`${bold(row.name)} ${dim(`· ${humanSize(row.size)} · modified ${localTime(row.mtime)}`)}`)
     if (start.text === undefined) return offerDownload(session, row)
     if (start.text === '') return note('(the file is empty)')
     const shown = printText(start.text)

@@ -29,7 +29,9 @@ export const watchActivity: MenuAction = {
       const following = conn.follow(onEvent, { limit: RECENT })
       const { entries } = await waitWith('Starting to follow the change log…', following)
       const name = conn.server.name
-      say(`${bold(`Watching server ${name} live`)}  ${dim('press any key to go back to the menu')}`)
+      say(
+        `${bold(`Watching server ${name} live`)} ${dim('· press any key to go back to the menu')}`,
+      )
       for (const entry of [...entries, ...early]) show(entry)
       if (lastSeq === -1) note('No changes yet; new ones will appear here.')
       ready = true
