@@ -21,13 +21,26 @@ const VERBS: Record<string, string> = {
 }
 
 export class ServerConsole {
+  #lines: string[] = []
+
+  /** `out` receives a batch of whole lines (each ending in a newline). */
   constructor(
     private readonly serverName: string,
-    private readonly out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    private readonly out: (text: string) => void = (text) => process.stdout.write(text),
   ) {}
 
   info(message: string): void {
-    this.out(`${stamp()} ${this.serverName}  ${message}`)
+    // Lines of one turn of the event loop go out in one write (a burst of small uploads would
+    // otherwise cost a synchronous write per file).
+    if (this.#lines.length === 0) setImmediate(() => this.flush())
+    this.#lines.push(`${stamp()} ${this.serverName}  ${message}\n`)
+  }
+
+  flush(): void {
+    if (this.#lines.length === 0) return
+    const text = this.#lines.join('')
+    this.#lines = []
+    this.out(text)
   }
 
   warn(message: string): void {

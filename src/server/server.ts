@@ -25,7 +25,7 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(given: ServerConfig, out?: (line: string) => void): Promise<RunningServer> {
+export async function startServer(given: ServerConfig, out?: (text: string) => void): Promise<RunningServer> {
   await mkdir(given.root, { recursive: true })
   // Work on the real path, so that the path jail compares like with like.
   const config: ServerConfig = Object.freeze({ ...given, root: await realpath(given.root) })
@@ -55,10 +55,12 @@ export async function startServer(given: ServerConfig, out?: (line: string) => v
     const bound = listener.address() as net.AddressInfo
     core.boundPort = bound.port
     console.info(`tandem ${config.name} listening on ${config.host}:${bound.port} (data: ${config.root}, max ${config.maxClients} clients)`)
+    console.flush()
     return {
       config,
       address: { host: config.host, port: bound.port },
       stop: () => stop(core, listener, pool, async () => {
+        core.changeLog.flush()
         db.close()
         await releaseDirectory()
       }),
@@ -85,4 +87,5 @@ async function stop(core: ServerCore, listener: net.Server, pool: Piscina, close
   await pool.destroy()
   await closeState()
   core.console.info('stopped')
+  core.console.flush()
 }

@@ -135,6 +135,9 @@ export class SessionBridge {
 
   #onWorkerMessage(message: FromWorker): void {
     switch (message.t) {
+      case 'batch':
+        for (const inner of message.messages) this.#onWorkerMessage(inner)
+        return
       case 'out':
         return this.#write(message.bufs)
       case 'ack':

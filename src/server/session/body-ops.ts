@@ -26,7 +26,6 @@ export async function precheck(ctx: SessionContext, req: BodyRequest, file: Reso
 /** Publish a sealed temp file according to the operation. `sha256` is of the body received. */
 export async function commit(ctx: SessionContext, req: BodyRequest, file: ResolvedName, temp: TempFile, sha256: string): Promise<WriteResult> {
   const info = await withLock(ctx, [file.name], 'write', async () => {
-    await ctx.store.resolve(file.name) // a symlink may have appeared since the request
     switch (req.op) {
       case 'upload':
         await temp.publish(file.path)

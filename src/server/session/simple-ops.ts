@@ -2,7 +2,7 @@
  * Operations without a body: list, stat, rename, delete. Each takes its locks, acts through the
  * file store, records itself, and returns its result.
  */
-import { TandemError, type DeleteResult, type FileRow, type ListResult, type RenameResult, type RequestOf } from '../../protocol/index.js'
+import { TandemError, normalizeName, type DeleteResult, type FileRow, type ListResult, type RenameResult, type RequestOf } from '../../protocol/index.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type SessionContext } from './context.js'
 
@@ -23,20 +23,21 @@ export async function stat(ctx: SessionContext, req: RequestOf<'stat'>): Promise
 }
 
 export async function rename(ctx: SessionContext, req: RequestOf<'rename'>): Promise<RenameResult> {
-  const from = await ctx.store.resolve(req.from)
-  const to = await ctx.store.resolve(req.to)
-  await withLock(ctx, [from.name, to.name], 'write', async () => {
-    // Resolve again under the lock: a symlink may have appeared since.
-    await ctx.store.resolve(req.to)
+  const fromName = normalizeName(req.from)
+  const toName = normalizeName(req.to)
+  // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
+  await withLock(ctx, [fromName, toName], 'write', async () => {
+    const from = await ctx.store.resolve(fromName)
+    const to = await ctx.store.resolve(toName)
     await ctx.store.rename(from, to)
   })
-  ctx.log({ op: 'rename', name: from.name, to: to.name }, true)
-  return { from: from.name, to: to.name }
+  ctx.log({ op: 'rename', name: fromName, to: toName }, true)
+  return { from: fromName, to: toName }
 }
 
 export async function remove(ctx: SessionContext, req: RequestOf<'delete'>): Promise<DeleteResult> {
-  const file = await ctx.store.resolve(req.name)
-  await withLock(ctx, [file.name], 'write', () => ctx.store.delete(file))
-  ctx.log({ op: 'delete', name: file.name }, true)
-  return { name: file.name }
+  const name = normalizeName(req.name)
+  await withLock(ctx, [name], 'write', async () => ctx.store.delete(await ctx.store.resolve(name)))
+  ctx.log({ op: 'delete', name }, true)
+  return { name }
 }

@@ -37,6 +37,8 @@ export class ChangeLog {
   readonly #recent
   readonly #prune
   readonly #subscribers = new Set<(entry: LogEntry) => void>()
+  readonly #insertAll: (pending: { time: number; input: LogInput }[]) => LogEntry[]
+  #pending: { time: number; input: LogInput }[] = []
   #sincePrune = 0
 
   constructor(db: Db, server: string, private readonly now: () => number = Date.now) {
@@ -46,33 +48,40 @@ export class ChangeLog {
     )
     this.#recent = db.prepare<[number], Row>('SELECT * FROM change_log ORDER BY seq DESC LIMIT ?')
     this.#prune = db.prepare<[number]>('DELETE FROM change_log WHERE seq <= (SELECT MAX(seq) FROM change_log) - ?')
+    this.#insertAll = db.transaction((pending: { time: number; input: LogInput }[]) => pending.map((p) => this.#insertOne(p.time, p.input)))
   }
 
-  append(input: LogInput): LogEntry {
-    const time = this.now()
-    const row = [time, this.#server, input.op, input.name ?? null, input.to ?? null, input.client ?? null, input.size ?? null, input.detail ?? null] as const
-    const info = this.#insert.run(...row)
-    const entry: LogEntry = {
-      seq: Number(info.lastInsertRowid),
-      time,
-      server: this.#server,
-      op: input.op,
-      name: row[3],
-      to: row[4],
-      client: row[5],
-      size: row[6],
-      detail: row[7],
-    }
-    if (++this.#sincePrune >= 1000) {
+  /**
+   * Record an operation. Entries of one turn of the event loop are inserted in one transaction
+   * (then told to subscribers): a burst of small uploads costs one commit, not one per file.
+   */
+  append(input: LogInput): void {
+    if (this.#pending.length === 0) setImmediate(() => this.flush())
+    this.#pending.push({ time: this.now(), input })
+  }
+
+  /** Write what is pending now (also before reads and at shutdown). */
+  flush(): void {
+    const pending = this.#pending
+    if (pending.length === 0) return
+    this.#pending = []
+    const entries = this.#insertAll(pending)
+    if (++this.#sincePrune >= 100) {
       this.#sincePrune = 0
       this.#prune.run(KEEP_ENTRIES)
     }
-    for (const subscriber of this.#subscribers) subscriber(entry)
-    return entry
+    for (const entry of entries) for (const subscriber of this.#subscribers) subscriber(entry)
+  }
+
+  #insertOne(time: number, input: LogInput): LogEntry {
+    const row = [time, this.#server, input.op, input.name ?? null, input.to ?? null, input.client ?? null, input.size ?? null, input.detail ?? null] as const
+    const info = this.#insert.run(...row)
+    return { seq: Number(info.lastInsertRowid), time, server: this.#server, op: input.op, name: row[3], to: row[4], client: row[5], size: row[6], detail: row[7] }
   }
 
   /** The newest `limit` entries, oldest first. */
   recent(limit: number): LogEntry[] {
+    this.flush()
     return this.#recent.all(limit).reverse().map(toEntry)
   }
 

@@ -3,7 +3,7 @@
  * through the PathJail, every fs error through mapFsError. Knows nothing of sockets or frames.
  * Callers hold the per-path locks; this module only guarantees atomicity of each step.
  */
-import { constants as fsConstants } from 'node:fs'
+import { existsSync, constants as fsConstants } from 'node:fs'
 import { copyFile, link, lstat, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { TandemError } from '../../protocol/index.js'
@@ -11,6 +11,8 @@ import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
 import { PathJail, type ResolvedName } from './path-jail.js'
 import { fsyncDir } from './dir-sync.js'
 import { TempFile, inFreshParent, tempPathFor } from './temp-file.js'
+
+const HAVE_PROC_FD = existsSync('/proc/self/fd')
 
 export interface FileInfo {
   name: string
@@ -57,6 +59,7 @@ export class FileStore {
   async openForRead(file: ResolvedName): Promise<{ handle: FileHandle; info: FileInfo }> {
     const handle = await withFsErrors(file.name, () => open(file.path, 'r'))
     try {
+      await this.jail.checkOpened(handle.fd, file.name)
       const st = await handle.stat()
       if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${file.name}' is a folder`)
       return { handle, info: { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) } }
@@ -76,8 +79,12 @@ export class FileStore {
    */
   async appendFrom(file: ResolvedName, body: TempFile): Promise<FileInfo> {
     const temp = tempPathFor(file.path)
+    const source = await this.openForRead(file)
     try {
-      await withFsErrors(file.name, () => copyFile(file.path, temp, fsConstants.COPYFILE_FICLONE))
+      // Copy the file just opened and checked (through its /proc link where there is one), not
+      // whatever the name points to a moment later.
+      const from = HAVE_PROC_FD ? `/proc/self/fd/${source.handle.fd}` : file.path
+      await withFsErrors(file.name, () => copyFile(from, temp, fsConstants.COPYFILE_FICLONE)).finally(() => source.handle.close())
       const out = await withFsErrors(file.name, () => open(temp, 'a'))
       try {
         await copyInto(body.path, out, file.name)

@@ -1,17 +1,21 @@
 /**
  * Confines names to the data directory (DESIGN.md §3). A name is first checked as a string
- * (normalizeName), then against the disk: no existing component of the path may be a symlink whose
- * real target lies outside the root. Nothing outside the root is ever opened.
+ * (normalizeName), then against the disk: neither the name, if it is a symlink, nor any folder
+ * above it may really lie outside the root. Nothing outside the root is ever opened.
  */
-import { lstat, realpath } from 'node:fs/promises'
+import { lstat, readlink, realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { TandemError, normalizeName } from '../../protocol/index.js'
-import { isFsCode } from './fs-errors.js'
+import { isFsCode, mapFsError } from './fs-errors.js'
 
 export interface ResolvedName {
   /** Canonical name as clients see it ('reports/q1.txt'). */
   name: string
-  /** Absolute path on disk. */
+  /**
+   * Absolute path on disk with no symlink in it: the real folder, plus the file name (or, when
+   * the name is a symlink to a file inside the root, that file's real path). Operations use this
+   * path, so a symlink re-pointed after the check cannot redirect them.
+   */
   path: string
 }
 
@@ -27,41 +31,73 @@ export class PathJail {
   async resolve(rawName: unknown): Promise<ResolvedName> {
     const name = normalizeName(rawName)
     const full = path.join(this.root, ...name.split('/'))
-    await this.#checkComponents(name, full)
-    return { name, path: full }
+    return { name, path: await this.#realPath(name, full) }
   }
 
-  /** Walk the path's existing components; a symlink must resolve inside the root. */
-  async #checkComponents(name: string, full: string): Promise<void> {
-    const parts = path.relative(this.root, full).split(path.sep)
-    let current = this.root
-    for (const part of parts) {
-      current = path.join(current, part)
-      let isLink: boolean
-      try {
-        isLink = (await lstat(current)).isSymbolicLink()
-      } catch (err) {
-        if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return // the rest does not exist yet
-        throw err
-      }
-      if (!isLink) continue
+  /**
+   * Two look-ups whatever the depth: the name itself (a symlink must lead inside the root), and
+   * the real path of its folder (a symlinked folder anywhere above must lead inside the root).
+   */
+  async #realPath(name: string, full: string): Promise<string> {
+    let st
+    try {
+      st = await lstat(full)
+    } catch (err) {
+      if (!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) throw mapFsError(err, name)
+    }
+    if (st?.isSymbolicLink()) {
       let target: string
       try {
-        target = await realpath(current)
+        target = await realpath(full)
       } catch {
-        throw new TandemError('ERR_BAD_PATH', `'${name}' goes through a broken symlink`)
+        throw new TandemError('ERR_BAD_PATH', `'${name}' is a broken symlink`)
       }
-      if (!this.contains(target)) throw new TandemError('ERR_BAD_PATH', `'${name}' leads outside the data directory`)
+      if (!this.contains(target)) throw outside(name)
+      return target
     }
+    const folder = path.dirname(full)
+    if (folder === this.root) return full
+    const realFolder = await this.#realFolder(folder, name)
+    if (!this.contains(realFolder)) throw outside(name)
+    return path.join(realFolder, path.basename(full))
+  }
+
+  /** The real path of `folder`: its deepest existing ancestor resolved, plus the rest. */
+  async #realFolder(folder: string, name: string): Promise<string> {
+    for (let probe = folder; ; probe = path.dirname(probe)) {
+      try {
+        return path.join(await realpath(probe), path.relative(probe, folder))
+      } catch (err) {
+        if ((!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) || probe === this.root) throw mapFsError(err, name)
+      }
+    }
+  }
+
+  /**
+   * After opening: check where the open file really is (Linux: /proc/self/fd). Closes the gap
+   * between check and use for reads, should a folder be swapped for a symlink in between.
+   */
+  async checkOpened(fd: number, name: string): Promise<void> {
+    let real: string
+    try {
+      real = await readlink(`/proc/self/fd/${fd}`)
+    } catch {
+      return // no /proc: the check at resolve time stands alone
+    }
+    if (!this.contains(real)) throw outside(name)
   }
 
   contains(absolute: string): boolean {
     const rel = path.relative(this.root, absolute)
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
   }
 
   /** The client-facing name of an absolute path inside the root. */
   nameOf(absolute: string): string {
     return path.relative(this.root, absolute).split(path.sep).join('/')
   }
+}
+
+function outside(name: string): TandemError {
+  return new TandemError('ERR_BAD_PATH', `'${name}' leads outside the data directory`)
 }

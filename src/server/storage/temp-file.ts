@@ -19,8 +19,9 @@ import { isFsCode, mapFsError } from './fs-errors.js'
  */
 export async function inFreshParent<T>(target: string, create: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    await mkdir(path.dirname(target), { recursive: true })
     try {
+      // mkdir itself can fail with ENOENT when a folder it just made is pruned under it.
+      await mkdir(path.dirname(target), { recursive: true })
       return await create()
     } catch (err) {
       if (!isFsCode(err, 'ENOENT') || attempt >= 5) throw err

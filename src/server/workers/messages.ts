@@ -55,5 +55,7 @@ export type FromWorker =
   | { t: 'follow' }
   /** Flush what was sent, then close the socket (`error` is logged on the console). */
   | { t: 'close'; reason: string }
+  /** Several of the above, in order (one postMessage per turn of the worker). */
+  | { t: 'batch'; messages: FromWorker[] }
 
 export type QueryReply<W extends 'log' | 'status'> = W extends 'log' ? LogEntry[] : StatusResult

@@ -1,6 +1,10 @@
 /**
- * The worker's end of a connection's MessagePort: bytes out with credit-based flow control, bytes
- * in as a queue, request/reply calls to the main thread (locks, queries), and notifications.
+ * The worker's end of a connection's MessagePort: bytes in as a queue, bytes out with credit-based
+ * flow control, request/reply calls to the main thread (locks, queries), and notifications.
+ *
+ * Everything the worker says in one turn (socket bytes, acknowledgements, lock requests, log
+ * lines) leaves as one message, in order: a pipelined burst of small requests costs a few
+ * postMessage calls, not several per request.
  */
 import type { MessagePort } from 'node:worker_threads'
 import { TandemError, type LogEntry } from '../../protocol/index.js'
@@ -31,12 +35,12 @@ export class PortLink {
   readonly #handlers: PortLinkHandlers
   readonly #inbox: InChunk[] = []
   #inboxWaiter: ((chunk: InChunk | null) => void) | undefined
-  #outQueue: ArrayBuffer[] = []
-  #outScheduled = false
+  /** Messages for the main thread, sent together at the end of this microtask. */
+  #queue: FromWorker[] = []
+  #transfer: ArrayBuffer[] = []
+  #flushScheduled = false
   #unsent = 0
   #drainWaiters: (() => void)[] = []
-  #ackBytes = 0
-  #ackBufs: ArrayBuffer[] = []
   readonly #spare: ArrayBuffer[] = []
   #nextReq = 1
   readonly #pending = new Map<number, Pending>()
@@ -61,13 +65,18 @@ export class PortLink {
   }
 
   /**
-   * A chunk is consumed: credit its bytes and hand its buffer back (batched per microtask). The
-   * caller must hold no view of the buffer any more: it is detached by the transfer.
+   * A chunk is consumed: credit its bytes and hand its buffer back. The caller must hold no view
+   * of the buffer any more: the transfer detaches it.
    */
   ack(chunk: InChunk): void {
-    if (this.#ackBytes === 0) queueMicrotask(() => this.#flushAck())
-    this.#ackBytes += chunk.length
-    this.#ackBufs.push(chunk.buf)
+    const last = this.#queue.at(-1)
+    if (last?.t === 'ack') {
+      last.bytes += chunk.length
+      last.bufs.push(chunk.buf)
+    } else {
+      this.#enqueue({ t: 'ack', bytes: chunk.length, bufs: [chunk.buf] })
+    }
+    this.#transfer.push(chunk.buf)
   }
 
   /** A buffer of `size` bytes to fill and `send` whole: a returned one when there is one. */
@@ -79,20 +88,21 @@ export class PortLink {
 
   /**
    * Queue bytes for the socket. A buffer that owns its whole ArrayBuffer is transferred; any other
-   * (a view into a pool) is copied. Messages are batched per microtask.
+   * (a view into a pool) is copied. Dropped once the connection is closed.
    */
   send(buffers: readonly Uint8Array[]): void {
     if (this.#closed) return
+    const bufs: ArrayBuffer[] = []
     for (const buffer of buffers) {
       const owns = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.buffer instanceof ArrayBuffer
       const ab = owns ? (buffer.buffer as ArrayBuffer) : (buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer)
-      this.#outQueue.push(ab)
+      bufs.push(ab)
       this.#unsent += ab.byteLength
     }
-    if (!this.#outScheduled) {
-      this.#outScheduled = true
-      queueMicrotask(() => this.#flushOut())
-    }
+    const last = this.#queue.at(-1)
+    if (last?.t === 'out') last.bufs.push(...bufs)
+    else this.#enqueue({ t: 'out', bufs })
+    this.#transfer.push(...bufs)
   }
 
   /** Resolves when the unsent bytes are under the high-water mark (or the connection closed). */
@@ -106,7 +116,7 @@ export class PortLink {
    * arrived whole finishes (takes its lock, records itself) even if its client is gone.
    */
   post(message: FromWorker): void {
-    this.#port.postMessage(message)
+    this.#enqueue(message)
   }
 
   /** A request to the main thread; `make` builds the message around the request id. */
@@ -114,14 +124,32 @@ export class PortLink {
     const req = this.#nextReq++
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(req, { resolve: resolve as (value: unknown) => void, reject })
-      this.#port.postMessage(make(req))
+      this.#enqueue(make(req))
     })
   }
 
   /** Flush queued bytes, then ask the main thread to close the socket. */
   closeConnection(reason: string): void {
-    this.#flushOut()
-    this.post({ t: 'close', reason })
+    this.#enqueue({ t: 'close', reason })
+    this.#flush()
+  }
+
+  #enqueue(message: FromWorker): void {
+    this.#queue.push(message)
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    queueMicrotask(() => this.#flush())
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false
+    const queue = this.#queue
+    const transfer = this.#transfer
+    if (queue.length === 0) return
+    this.#queue = []
+    this.#transfer = []
+    const message: FromWorker = queue.length === 1 ? queue[0]! : { t: 'batch', messages: queue }
+    this.#port.postMessage(message, transfer)
   }
 
   #onMessage(message: ToWorker): void {
@@ -180,21 +208,5 @@ export class PortLink {
     if (!pending) return
     this.#pending.delete(req)
     settle(pending)
-  }
-
-  #flushOut(): void {
-    this.#outScheduled = false
-    const bufs = this.#outQueue
-    this.#outQueue = []
-    if (bufs.length === 0 || this.#closed) return
-    this.#port.postMessage({ t: 'out', bufs } satisfies FromWorker, bufs)
-  }
-
-  #flushAck(): void {
-    const bytes = this.#ackBytes
-    const bufs = this.#ackBufs
-    this.#ackBytes = 0
-    this.#ackBufs = []
-    if (bytes > 0 && !this.#closed) this.#port.postMessage({ t: 'ack', bytes, bufs } satisfies FromWorker, bufs)
   }
 }
