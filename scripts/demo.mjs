@@ -13,11 +13,24 @@ const servers = [{ name: 'A', port: 8001, syncPort: 5001, dir: 'data/servera' }]
 const children = servers.map((s) =>
   spawn(
     process.execPath,
-    [bin, 'serve', '--name', s.name, '--root', path.join(root, s.dir), '--port', String(s.port), '--sync-port', String(s.syncPort)],
+    [
+      bin,
+      'serve',
+      '--name',
+      s.name,
+      '--root',
+      path.join(root, s.dir),
+      '--port',
+      String(s.port),
+      '--sync-port',
+      String(s.syncPort),
+    ],
     { stdio: 'inherit' },
   ),
 )
-console.log(`tandem demo: open the menu in another terminal with \`npx tandem\` (Ctrl+C here stops the server${servers.length > 1 ? 's' : ''})`)
+console.log(
+  `tandem demo: open the menu in another terminal with \`npx tandem\` (Ctrl+C here stops the server${servers.length > 1 ? 's' : ''})`,
+)
 
 let exiting = false
 const stop = (signal) => {

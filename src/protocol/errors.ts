@@ -12,24 +12,25 @@ export const ErrorCodes = {
   ERR_IS_DIRECTORY: 'The name is a folder; operations act on files.',
   ERR_LOCKED: 'The file is locked by another client; the message names the holder.',
   ERR_NOT_OWNER: 'Only the owner of a lock may release it (unless forced).',
-  ERR_BUSY:
-    'The server already serves its maximum number of clients; retry after `retryAfterMs`.',
+  ERR_BUSY: 'The server already serves its maximum number of clients; retry after `retryAfterMs`.',
   ERR_BAD_FRAME: 'The bytes received are not a valid frame (bad magic, unknown type, truncated).',
   ERR_TOO_LARGE: 'A frame is over its hard size limit.',
   ERR_BAD_REQUEST: 'A control message failed schema validation, or arrived out of order.',
   ERR_UNKNOWN_OPERATION: 'The request names an operation this server does not know.',
   ERR_UNSUPPORTED_VERSION: 'The two sides speak different protocol versions.',
-  ERR_INTEGRITY: 'The SHA-256 of the body received does not match the sender\'s.',
-  ERR_NO_SPACE: 'The server\'s disk is full (or over quota); nothing was changed.',
-  ERR_PERMISSION: 'The server\'s operating system refused access to the file.',
+  ERR_INTEGRITY: "The SHA-256 of the body received does not match the sender's.",
+  ERR_NO_SPACE: "The server's disk is full (or over quota); nothing was changed.",
+  ERR_PERMISSION: "The server's operating system refused access to the file.",
   ERR_PEER_UNREACHABLE: 'A peer server could not be reached.',
   ERR_TIMEOUT:
     'An operation waited too long: a lock wait past its bound, or an idle connection closed.',
   ERR_CONNECTION_CLOSED: 'The connection ended before the answer arrived (client side).',
-  ERR_UNREACHABLE: 'The server could not be reached: refused, no route, or no answer (client side).',
-  ERR_USAGE: 'The command line is wrong: unknown command or option, missing argument (client side).',
+  ERR_UNREACHABLE:
+    'The server could not be reached: refused, no route, or no answer (client side).',
+  ERR_USAGE:
+    'The command line is wrong: unknown command or option, missing argument (client side).',
   ERR_SHUTTING_DOWN: 'The server is stopping and takes no new work.',
-  ERR_INTERNAL: 'An unexpected server error; the details are in the server\'s console.',
+  ERR_INTERNAL: "An unexpected server error; the details are in the server's console.",
 } as const satisfies Record<string, string>
 
 export type ErrorCode = keyof typeof ErrorCodes
@@ -53,7 +54,11 @@ export class TandemError extends Error {
   readonly code: ErrorCode
   readonly retryAfterMs: number | undefined
 
-  constructor(code: ErrorCode, message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { retryAfterMs?: number; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'TandemError'
     this.code = code
@@ -68,7 +73,11 @@ export class TandemError extends Error {
 
   static fromWire(wire: WireError): TandemError {
     const code = isErrorCode(wire.code) ? wire.code : 'ERR_INTERNAL'
-    return new TandemError(code, wire.message, wire.retryAfterMs === undefined ? undefined : { retryAfterMs: wire.retryAfterMs })
+    return new TandemError(
+      code,
+      wire.message,
+      wire.retryAfterMs === undefined ? undefined : { retryAfterMs: wire.retryAfterMs },
+    )
   }
 }
 

@@ -8,7 +8,14 @@
  * that keeps a piece beyond the push() call must copy it; the decoder itself keeps no reference to
  * a chunk after push() returns, so the caller may recycle chunk buffers.
  */
-import { FRAME_HEADER_LENGTH, FrameType, Limits, MAGIC, PREAMBLE_LENGTH, SHA256_LENGTH } from './constants.js'
+import {
+  FRAME_HEADER_LENGTH,
+  FrameType,
+  Limits,
+  MAGIC,
+  PREAMBLE_LENGTH,
+  SHA256_LENGTH,
+} from './constants.js'
 import { TandemError } from './errors.js'
 
 export interface DecoderHandlers {
@@ -91,7 +98,10 @@ export class FrameDecoder {
         this.#pending[this.#pending.length - 1] = Buffer.from(chunk.subarray(offset - take, offset))
         return
       }
-      const unit = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingLength)
+      const unit =
+        this.#pending.length === 1
+          ? this.#pending[0]!
+          : Buffer.concat(this.#pending, this.#pendingLength)
       this.#pending = []
       this.#pendingLength = 0
       this.#completeUnit(unit)
@@ -136,7 +146,10 @@ export class FrameDecoder {
     switch (type) {
       case FrameType.Control:
         if (length > this.#maxControl) {
-          throw new TandemError('ERR_TOO_LARGE', `control frame of ${length} bytes is over the ${this.#maxControl}-byte limit`)
+          throw new TandemError(
+            'ERR_TOO_LARGE',
+            `control frame of ${length} bytes is over the ${this.#maxControl}-byte limit`,
+          )
         }
         if (length === 0) throw new TandemError('ERR_BAD_FRAME', 'empty control frame')
         this.#state = 'control'
@@ -144,14 +157,21 @@ export class FrameDecoder {
         return
       case FrameType.Data:
         if (length > this.#maxData) {
-          throw new TandemError('ERR_TOO_LARGE', `data frame of ${length} bytes is over the ${this.#maxData}-byte limit`)
+          throw new TandemError(
+            'ERR_TOO_LARGE',
+            `data frame of ${length} bytes is over the ${this.#maxData}-byte limit`,
+          )
         }
         if (length === 0) return this.#handlers.onData(Buffer.alloc(0), true)
         this.#state = 'data'
         this.#need = length
         return
       case FrameType.End:
-        if (length !== SHA256_LENGTH) throw new TandemError('ERR_BAD_FRAME', `end frame of ${length} bytes (expected ${SHA256_LENGTH})`)
+        if (length !== SHA256_LENGTH)
+          throw new TandemError(
+            'ERR_BAD_FRAME',
+            `end frame of ${length} bytes (expected ${SHA256_LENGTH})`,
+          )
         this.#state = 'end'
         this.#need = length
         return

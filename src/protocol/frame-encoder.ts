@@ -2,7 +2,15 @@
  * Frame encoder: turns messages and body chunks into wire bytes. Data payloads are never copied:
  * `dataFrame` returns the 5-byte header and the payload as two buffers for a vectored write.
  */
-import { FRAME_HEADER_LENGTH, FrameType, Limits, MAGIC, PREAMBLE_LENGTH, PROTOCOL_VERSION, SHA256_LENGTH } from './constants.js'
+import {
+  FRAME_HEADER_LENGTH,
+  FrameType,
+  Limits,
+  MAGIC,
+  PREAMBLE_LENGTH,
+  PROTOCOL_VERSION,
+  SHA256_LENGTH,
+} from './constants.js'
 
 function header(type: FrameType, length: number): Buffer {
   const buf = Buffer.allocUnsafe(FRAME_HEADER_LENGTH)
@@ -31,7 +39,8 @@ export function encodeControl(message: unknown): Buffer {
 
 /** A data frame as [header, payload]; the payload is not copied. */
 export function encodeData(payload: Uint8Array): [Buffer, Uint8Array] {
-  if (payload.length > Limits.maxData) throw new RangeError(`data frame of ${payload.length} bytes is over the limit`)
+  if (payload.length > Limits.maxData)
+    throw new RangeError(`data frame of ${payload.length} bytes is over the limit`)
   return [header(FrameType.Data, payload.length), payload]
 }
 

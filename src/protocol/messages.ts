@@ -59,20 +59,34 @@ function isOperation(op: unknown): op is Operation {
  * request id when one could be read, so the answer can still be matched.
  */
 export function parseRequest(raw: unknown): Request {
-  if (typeof raw !== 'object' || raw === null) throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
-  if (Array.isArray(raw)) throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
+  if (typeof raw !== 'object' || raw === null)
+    throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
+  if (Array.isArray(raw))
+    throw new RequestError(undefined, 'ERR_BAD_REQUEST', 'request is not an object')
   const record = raw as Record<string, unknown>
-  const id = typeof record.id === 'number' && Number.isInteger(record.id) && record.id >= 0 ? record.id : undefined
+  const id =
+    typeof record.id === 'number' && Number.isInteger(record.id) && record.id >= 0
+      ? record.id
+      : undefined
   // A missing or non-string op is a malformed request, not an operation this server lacks.
-  if (typeof record.op !== 'string') throw new RequestError(id, 'ERR_BAD_REQUEST', 'request has no op')
+  if (typeof record.op !== 'string')
+    throw new RequestError(id, 'ERR_BAD_REQUEST', 'request has no op')
   if (!isOperation(record.op)) {
-    throw new RequestError(id, 'ERR_UNKNOWN_OPERATION', `unknown operation ${JSON.stringify(record.op)}`)
+    throw new RequestError(
+      id,
+      'ERR_UNKNOWN_OPERATION',
+      `unknown operation ${JSON.stringify(record.op)}`,
+    )
   }
   const parsed = requestSchemas[record.op].safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const where = issue?.path.length ? ` (${issue.path.join('.')})` : ''
-    throw new RequestError(id, 'ERR_BAD_REQUEST', `invalid ${record.op} request${where}: ${issue?.message ?? 'malformed'}`)
+    throw new RequestError(
+      id,
+      'ERR_BAD_REQUEST',
+      `invalid ${record.op} request${where}: ${issue?.message ?? 'malformed'}`,
+    )
   }
   return parsed.data as Request
 }
@@ -135,9 +149,23 @@ const wireErrorSchema = z.object({
  * union: two variants share type 'response', which a discriminated union refuses.)
  */
 export const serverMessageSchema = z.union([
-  z.object({ type: z.literal('welcome'), server: z.object({ name: z.string(), version: z.string() }), sessionId: z.string() }),
-  z.object({ type: z.literal('response'), id: z.number(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ type: z.literal('response'), id: z.number(), ok: z.literal(false), error: wireErrorSchema }),
+  z.object({
+    type: z.literal('welcome'),
+    server: z.object({ name: z.string(), version: z.string() }),
+    sessionId: z.string(),
+  }),
+  z.object({
+    type: z.literal('response'),
+    id: z.number(),
+    ok: z.literal(true),
+    result: z.unknown(),
+  }),
+  z.object({
+    type: z.literal('response'),
+    id: z.number(),
+    ok: z.literal(false),
+    error: wireErrorSchema,
+  }),
   z.object({ type: z.literal('error'), error: wireErrorSchema }),
   z.object({ type: z.literal('event'), event: z.record(z.string(), z.unknown()) }),
 ])
@@ -202,8 +230,22 @@ export interface LogResult {
 }
 
 export interface StatusResult {
-  server: { name: string; version: string; protocol: number; pid: number; startedAt: number; uptimeMs: number; root: string; host: string; port: number }
-  clients: { connected: number; max: number; list: { clientId: string; sessionId: string; address: string; connectedAt: number }[] }
+  server: {
+    name: string
+    version: string
+    protocol: number
+    pid: number
+    startedAt: number
+    uptimeMs: number
+    root: string
+    host: string
+    port: number
+  }
+  clients: {
+    connected: number
+    max: number
+    list: { clientId: string; sessionId: string; address: string; connectedAt: number }[]
+  }
   peers: { address: string; up: boolean }[]
   locks: unknown[]
 }

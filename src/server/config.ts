@@ -27,7 +27,10 @@ const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT')
 const port = z.number().int().min(0).max(65535)
 
 export const optionsSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64').optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64')
+    .optional(),
   root: z.string().min(1).optional(),
   host: z.string().min(1).optional(),
   port: port.optional(),
@@ -70,7 +73,9 @@ export function resolveConfig(options: unknown): ServerConfig {
   const parsed = optionsSchema.safeParse(options)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new ConfigError(`invalid option ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`)
+    throw new ConfigError(
+      `invalid option ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`,
+    )
   }
   const o = parsed.data
   const root = path.resolve(o.root ?? DEFAULTS.root)
@@ -79,7 +84,9 @@ export function resolveConfig(options: unknown): ServerConfig {
     ...o,
     root,
     // Beside the data directory, hidden, so that emptying the data directory keeps the state.
-    stateDir: path.resolve(o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`)),
+    stateDir: path.resolve(
+      o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`),
+    ),
     peers: Object.freeze([...(o.peers ?? [])]),
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
   })
@@ -103,6 +110,7 @@ export function readConfigFile(file: string): ServerOptions {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
   }
   const parsed = optionsSchema.safeParse(raw)
-  if (!parsed.success) throw new ConfigError(`config file ${file}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+  if (!parsed.success)
+    throw new ConfigError(`config file ${file}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
   return parsed.data
 }

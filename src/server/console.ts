@@ -48,7 +48,9 @@ export class ServerConsole {
   }
 
   admitted(session: SessionView, count: number, max: number): void {
-    this.info(`● ${session.clientId} connected from ${session.remoteAddress} (${count}/${max} clients)`)
+    this.info(
+      `● ${session.clientId} connected from ${session.remoteAddress} (${count}/${max} clients)`,
+    )
   }
 
   refused(address: string, count: number, max: number): void {
@@ -66,7 +68,8 @@ export class ServerConsole {
   operation(entry: Pick<LogEntry, 'op' | 'name' | 'to' | 'client' | 'size' | 'detail'>): void {
     const verb = VERBS[entry.op] ?? entry.op
     const target = entry.to ? `${entry.name} → ${entry.to}` : (entry.name ?? '')
-    const size = entry.size !== null && entry.size !== undefined ? ` (${formatBytes(entry.size)})` : ''
+    const size =
+      entry.size !== null && entry.size !== undefined ? ` (${formatBytes(entry.size)})` : ''
     const detail = entry.detail ? ` — ${entry.detail}` : ''
     this.info(`${entry.client ?? '?'} ${verb} ${target}${size}${detail}`)
   }

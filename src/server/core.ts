@@ -41,7 +41,14 @@ export class ServerCore {
   /** An operation done by a session: printed, and kept in the change log when `record`. */
   record(input: LogInput, record: boolean): void {
     if (record) this.changeLog.append(input)
-    this.console.operation({ op: input.op, name: input.name ?? null, to: input.to ?? null, client: input.client ?? null, size: input.size ?? null, detail: input.detail ?? null })
+    this.console.operation({
+      op: input.op,
+      name: input.name ?? null,
+      to: input.to ?? null,
+      client: input.client ?? null,
+      size: input.size ?? null,
+      detail: input.detail ?? null,
+    })
   }
 
   status(): StatusResult {
@@ -61,7 +68,12 @@ export class ServerCore {
       clients: {
         connected: this.admission.count,
         max: this.admission.max,
-        list: [...this.sessions].map((s) => ({ clientId: s.clientId, sessionId: s.sessionId, address: s.remoteAddress, connectedAt: s.connectedAt })),
+        list: [...this.sessions].map((s) => ({
+          clientId: s.clientId,
+          sessionId: s.sessionId,
+          address: s.remoteAddress,
+          connectedAt: s.connectedAt,
+        })),
       },
       peers: this.config.peers.map((address) => ({ address, up: false })),
       locks: this.locks.snapshot(),

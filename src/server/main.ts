@@ -16,15 +16,30 @@ function int(value: string): number {
 function parseArgs(args: string[]): ServerOptions {
   const program = new Command('tandem serve')
     .description('Serve a directory to up to nine clients and mirror it with peer servers.')
-    .option('--name <name>', 'this server\'s name, shown to clients and peers')
+    .option('--name <name>', "this server's name, shown to clients and peers")
     .option('--root <dir>', 'the data directory to serve (default ./data)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('--port <port>', 'control port for clients and peers (default 8001; 0 picks a free one)', int)
+    .option(
+      '--port <port>',
+      'control port for clients and peers (default 8001; 0 picks a free one)',
+      int,
+    )
     .option('--sync-port <port>', 'file-exchange port for peers (default 5001)', int)
-    .option('--peer <host:port>', 'a peer server\'s control port (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option(
+      '--peer <host:port>',
+      "a peer server's control port (repeatable)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--max-clients <n>', 'clients served at once (default 9)', int)
-    .option('--workers <n>', 'session worker threads, shared by the clients (default: one per core, at least 2)', int)
-    .option('--state <dir>', 'where the database lives (default: .<root name>.tandem beside the root)')
+    .option(
+      '--workers <n>',
+      'session worker threads, shared by the clients (default: one per core, at least 2)',
+      int,
+    )
+    .option(
+      '--state <dir>',
+      'where the database lives (default: .<root name>.tandem beside the root)',
+    )
     .option('--idle-timeout-ms <ms>', 'close connections silent this long (default 120000)', int)
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option('--config <file>', 'JSON file with any of these options (flags win)')

@@ -25,7 +25,10 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(given: ServerConfig, out?: (text: string) => void): Promise<RunningServer> {
+export async function startServer(
+  given: ServerConfig,
+  out?: (text: string) => void,
+): Promise<RunningServer> {
   await mkdir(given.root, { recursive: true })
   // Work on the real path, so that the path jail compares like with like.
   const config: ServerConfig = Object.freeze({ ...given, root: await realpath(given.root) })
@@ -38,7 +41,13 @@ export async function startServer(given: ServerConfig, out?: (text: string) => v
     const removed = await removeLeftoverTempFiles(config.root)
     if (removed > 0) console.info(`removed ${removed} temporary file(s) left by an earlier run`)
     const db = openDatabase(config.stateDir)
-    const core = new ServerCore(config, new LockManager(), new ChangeLog(db, config.name), console, new Admission(config.maxClients))
+    const core = new ServerCore(
+      config,
+      new LockManager(),
+      new ChangeLog(db, config.name),
+      console,
+      new Admission(config.maxClients),
+    )
     const pool = new Piscina({
       filename: new URL('./workers/session-worker.js', import.meta.url).href,
       // All threads up front, so sessions spread over them (least busy first) from the start.
@@ -54,16 +63,19 @@ export async function startServer(given: ServerConfig, out?: (text: string) => v
     await once(listener, 'listening')
     const bound = listener.address() as net.AddressInfo
     core.boundPort = bound.port
-    console.info(`tandem ${config.name} listening on ${config.host}:${bound.port} (data: ${config.root}, max ${config.maxClients} clients)`)
+    console.info(
+      `tandem ${config.name} listening on ${config.host}:${bound.port} (data: ${config.root}, max ${config.maxClients} clients)`,
+    )
     console.flush()
     return {
       config,
       address: { host: config.host, port: bound.port },
-      stop: () => stop(core, listener, pool, async () => {
-        core.changeLog.flush()
-        db.close()
-        await releaseDirectory()
-      }),
+      stop: () =>
+        stop(core, listener, pool, async () => {
+          core.changeLog.flush()
+          db.close()
+          await releaseDirectory()
+        }),
     }
   } catch (err) {
     await releaseDirectory()
@@ -71,18 +83,25 @@ export async function startServer(given: ServerConfig, out?: (text: string) => v
   }
 }
 
-async function stop(core: ServerCore, listener: net.Server, pool: Piscina, closeState: () => Promise<void>): Promise<void> {
+async function stop(
+  core: ServerCore,
+  listener: net.Server,
+  pool: Piscina,
+  closeState: () => Promise<void>,
+): Promise<void> {
   if (core.stopping) return
   core.stopping = true
   core.console.info(`stopping: ${core.sessions.size} session(s) to close`)
   const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
   for (const session of core.sessions) session.shutdown()
   const deadline = Date.now() + core.config.shutdownGraceMs
-  while (core.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  while (core.sessions.size > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20))
   for (const session of core.sessions) session.destroy()
   // Sessions whose socket is gone still remove their temp files: let them, briefly.
   const cleanupDeadline = Date.now() + 2_000
-  while (core.tasks.size > 0 && Date.now() < cleanupDeadline) await new Promise((r) => setTimeout(r, 20))
+  while (core.tasks.size > 0 && Date.now() < cleanupDeadline)
+    await new Promise((r) => setTimeout(r, 20))
   await closed
   await pool.destroy()
   await closeState()

@@ -89,7 +89,12 @@ export class LockManager {
       let timedOut = false
       const timer = this.#timers.setTimeout(() => {
         timedOut = true
-        reject(new TandemError('ERR_TIMEOUT', `waited over ${timeoutMs} ms for the ${mode} lock on '${name}'`))
+        reject(
+          new TandemError(
+            'ERR_TIMEOUT',
+            `waited over ${timeoutMs} ms for the ${mode} lock on '${name}'`,
+          ),
+        )
       }, timeoutMs)
       lock.semaphore.acquire(weight).then(
         ([, semRelease]) => {

@@ -15,7 +15,8 @@ import { SessionBridge } from './session-bridge.js'
 export function createAcceptLoop(core: ServerCore, pool: Piscina): net.Server {
   const server = net.createServer({ noDelay: true }, (socket) => {
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-    if (core.stopping) return refuse(socket, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
+    if (core.stopping)
+      return refuse(socket, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
     if (!core.admission.tryAdmit()) {
       core.console.refused(address, core.admission.count, core.admission.max)
       const { busyRetryAfterMs } = core.config
@@ -38,7 +39,13 @@ function handOver(core: ServerCore, pool: Piscina, socket: net.Socket): void {
     port: bridge.workerPort,
     sessionId: bridge.sessionId,
     remoteAddress: bridge.remoteAddress,
-    config: { serverName: config.name, version: VERSION, root: config.root, idleTimeoutMs: config.idleTimeoutMs, lockTimeoutMs: config.lockTimeoutMs },
+    config: {
+      serverName: config.name,
+      version: VERSION,
+      root: config.root,
+      idleTimeoutMs: config.idleTimeoutMs,
+      lockTimeoutMs: config.lockTimeoutMs,
+    },
   }
   const running: Promise<void> = pool.run(task, { transferList: [bridge.workerPort] }).then(
     () => bridge.taskSettled(),

@@ -152,12 +152,18 @@ export class SessionBridge {
       case 'log':
         return this.#core.record(message.entry, message.record)
       case 'query':
-        return this.#reply(message.req, message.what === 'log' ? this.#core.changeLog.recent(message.limit) : this.#core.status())
+        return this.#reply(
+          message.req,
+          message.what === 'log' ? this.#core.changeLog.recent(message.limit) : this.#core.status(),
+        )
       case 'follow':
-        this.#unfollow ??= this.#core.changeLog.subscribe((entry: LogEntry) => this.#toWorker({ t: 'event', entry }))
+        this.#unfollow ??= this.#core.changeLog.subscribe((entry: LogEntry) =>
+          this.#toWorker({ t: 'event', entry }),
+        )
         return
       case 'close':
-        if (message.reason !== 'session ended') this.#core.console.sessionClosed(this, message.reason)
+        if (message.reason !== 'session ended')
+          this.#core.console.sessionClosed(this, message.reason)
         this.#socket.end()
         return
     }
@@ -188,7 +194,9 @@ export class SessionBridge {
   }
 
   #onAck(bytes: number, bufs: ArrayBuffer[]): void {
-    for (const buf of bufs) if (this.#inPool.length < IN_POOL_MAX && buf.byteLength === IN_BUFFER_SIZE) this.#inPool.push(buf)
+    for (const buf of bufs)
+      if (this.#inPool.length < IN_POOL_MAX && buf.byteLength === IN_BUFFER_SIZE)
+        this.#inPool.push(buf)
     this.#inFlight -= bytes
     if (this.#paused && this.#inFlight < IN_LOW_WATER) {
       this.#paused = false

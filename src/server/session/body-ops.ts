@@ -8,13 +8,18 @@ import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { withLock, type SessionContext } from './context.js'
 
-export type BodyRequest = RequestOf<'upload'> | RequestOf<'create'> | RequestOf<'write'> | RequestOf<'append'>
+export type BodyRequest =
+  RequestOf<'upload'> | RequestOf<'create'> | RequestOf<'write'> | RequestOf<'append'>
 
 /**
  * Checks made before the body arrives, so that a doomed transfer fails early. They are repeated
  * under the lock at commit time, where they count.
  */
-export async function precheck(ctx: SessionContext, req: BodyRequest, file: ResolvedName): Promise<void> {
+export async function precheck(
+  ctx: SessionContext,
+  req: BodyRequest,
+  file: ResolvedName,
+): Promise<void> {
   if (req.op === 'create' && (await ctx.store.exists(file))) {
     throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
   }
@@ -24,7 +29,13 @@ export async function precheck(ctx: SessionContext, req: BodyRequest, file: Reso
 }
 
 /** Publish a sealed temp file according to the operation. `sha256` is of the body received. */
-export async function commit(ctx: SessionContext, req: BodyRequest, file: ResolvedName, temp: TempFile, sha256: string): Promise<WriteResult> {
+export async function commit(
+  ctx: SessionContext,
+  req: BodyRequest,
+  file: ResolvedName,
+  temp: TempFile,
+  sha256: string,
+): Promise<WriteResult> {
   const info = await withLock(ctx, [file.name], 'write', async () => {
     switch (req.op) {
       case 'upload':
@@ -34,7 +45,8 @@ export async function commit(ctx: SessionContext, req: BodyRequest, file: Resolv
         await temp.publishExclusive(file.path)
         break
       case 'write':
-        if (!(await ctx.store.exists(file))) throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+        if (!(await ctx.store.exists(file)))
+          throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
         await temp.publish(file.path)
         break
       case 'append':

@@ -8,7 +8,13 @@
  * full) keeps consuming its body until the end frame, so the stream stays in step, then answers
  * the error.
  */
-import { TandemError, normalizeName, toWireError, type WireError, type WriteResult } from '../../protocol/index.js'
+import {
+  TandemError,
+  normalizeName,
+  toWireError,
+  type WireError,
+  type WriteResult,
+} from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest } from './body-ops.js'
@@ -27,7 +33,11 @@ export class BodyReceiver {
   #holdsViews = false
   #discarded = false
 
-  private constructor(requestId: number, req: BodyRequest | undefined, prepare: () => Promise<void>) {
+  private constructor(
+    requestId: number,
+    req: BodyRequest | undefined,
+    prepare: () => Promise<void>,
+  ) {
     this.requestId = requestId
     this.#req = req
     this.#ready = prepare().catch((err: unknown) => this.#setError(err))
@@ -44,7 +54,11 @@ export class BodyReceiver {
    * Start receiving `req`'s body. `settled(name)` waits for this session's earlier commits on the
    * same name (pipelining), so that, say, an append after an upload sees the upload.
    */
-  static open(ctx: SessionContext, req: BodyRequest, settled: (name: string) => Promise<void>): BodyReceiver {
+  static open(
+    ctx: SessionContext,
+    req: BodyRequest,
+    settled: (name: string) => Promise<void>,
+  ): BodyReceiver {
     // Taken now, before this body's own commit can join the pipeline.
     const earlier = settled(canonical(req.name))
     const receiver: BodyReceiver = new BodyReceiver(req.id, req, async () => {
@@ -85,7 +99,9 @@ export class BodyReceiver {
     try {
       await this.#flush()
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
-        throw TandemError.fromWire(this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' })
+        throw TandemError.fromWire(
+          this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' },
+        )
       }
       const upload = this.#req.op === 'upload' ? this.#req : undefined
       const digest = await this.#temp.seal({ sha256, size: upload?.size, mtimeMs: upload?.mtime })

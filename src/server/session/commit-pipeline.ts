@@ -31,7 +31,8 @@ export class CommitPipeline {
    * Waits first while the pipeline is full, which paces a client that sends faster than the disk.
    */
   async add<T>(name: string, work: () => Promise<T>, deliver: (result: T) => void): Promise<void> {
-    while (this.#inFlight.size >= this.#limit) await Promise.race([...this.#inFlight].map((c) => c.done))
+    while (this.#inFlight.size >= this.#limit)
+      await Promise.race([...this.#inFlight].map((c) => c.done))
     const result = work()
     const done = (this.#tail = this.#tail.then(() => result).then(deliver))
     const entry = { name, done }

@@ -21,7 +21,12 @@ export interface SessionContext {
 }
 
 /** Run `fn` holding `mode` locks on `names`. */
-export async function withLock<T>(ctx: SessionContext, names: string[], mode: LockMode, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  ctx: SessionContext,
+  names: string[],
+  mode: LockMode,
+  fn: () => Promise<T>,
+): Promise<T> {
   const release = await ctx.lock(names, mode)
   try {
     return await fn()

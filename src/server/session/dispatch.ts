@@ -15,7 +15,11 @@ export interface Outbound extends BodyOut {
   follow(): void
 }
 
-export async function runRequest(ctx: SessionContext, req: Request, out: Outbound): Promise<unknown> {
+export async function runRequest(
+  ctx: SessionContext,
+  req: Request,
+  out: Outbound,
+): Promise<unknown> {
   switch (req.op) {
     case 'list':
       return list(ctx)

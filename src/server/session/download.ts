@@ -6,7 +6,14 @@
  * transferred buffer: no copy.
  */
 import { createHash } from 'node:crypto'
-import { FRAME_HEADER_LENGTH, FrameType, Limits, encodeEnd, type DownloadHeader, type RequestOf } from '../../protocol/index.js'
+import {
+  FRAME_HEADER_LENGTH,
+  FrameType,
+  Limits,
+  encodeEnd,
+  type DownloadHeader,
+  type RequestOf,
+} from '../../protocol/index.js'
 import type { FileHandle } from 'node:fs/promises'
 import type { FileInfo } from '../storage/file-store.js'
 import { mapFsError } from '../storage/fs-errors.js'
@@ -23,9 +30,14 @@ export interface BodyOut {
  * Open the file and return the response header plus a function that streams the body. The caller
  * sends the header first, then awaits `stream`.
  */
-export async function openDownload(ctx: SessionContext, req: RequestOf<'download'>): Promise<{ header: DownloadHeader; stream: (out: BodyOut) => Promise<void> }> {
+export async function openDownload(
+  ctx: SessionContext,
+  req: RequestOf<'download'>,
+): Promise<{ header: DownloadHeader; stream: (out: BodyOut) => Promise<void> }> {
   const file = await ctx.store.resolve(req.name)
-  const { handle, info } = await withLock(ctx, [file.name], 'read', () => ctx.store.openForRead(file))
+  const { handle, info } = await withLock(ctx, [file.name], 'read', () =>
+    ctx.store.openForRead(file),
+  )
   return {
     header: { name: info.name, size: info.size, mtime: info.mtime },
     stream: async (out) => {
@@ -39,7 +51,12 @@ export async function openDownload(ctx: SessionContext, req: RequestOf<'download
   }
 }
 
-async function streamBody(ctx: SessionContext, handle: FileHandle, info: FileInfo, out: BodyOut): Promise<void> {
+async function streamBody(
+  ctx: SessionContext,
+  handle: FileHandle,
+  info: FileInfo,
+  out: BodyOut,
+): Promise<void> {
   const hash = createHash('sha256')
   // Send exactly the size announced in the header, even if the file is appended to meanwhile.
   const readFrame = async (position: number): Promise<{ frame: Buffer; length: number }> => {
@@ -65,7 +82,9 @@ async function streamBody(ctx: SessionContext, handle: FileHandle, info: FileInf
     frame.writeUInt32BE(length, 0)
     frame.writeUInt8(FrameType.Data, 4)
     // A whole frame buffer is transferred as is; a short last one goes as a (copied) view.
-    out.send([length === Limits.dataChunk ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length)])
+    out.send([
+      length === Limits.dataChunk ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length),
+    ])
     await out.whenWritable()
     if (ctx.signal.aborted) {
       await next?.catch(() => undefined)

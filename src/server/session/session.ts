@@ -22,7 +22,7 @@ import {
   type WireError,
 } from '../../protocol/index.js'
 import { FileStore } from '../storage/file-store.js'
-import type { PortLink } from '../workers/port-link.js'
+import { PortLink } from '../workers/port-link.js'
 import type { SessionTask } from '../workers/messages.js'
 import { BodyReceiver } from './body-receiver.js'
 import { CommitPipeline } from './commit-pipeline.js'
@@ -52,9 +52,14 @@ export class Session {
   #shutdownRequested = false
   #lastActivity = Date.now()
 
-  constructor(task: SessionTask, link: PortLink) {
+  constructor(task: SessionTask) {
     this.#task = task
-    this.#link = link
+    this.#link = new PortLink(task.port, {
+      onActivity: () => this.touch(),
+      onEvent: (entry) => this.onEvent(entry),
+      onShutdown: () => this.onShutdown(),
+      onClosed: () => this.onClosed(),
+    })
     this.#store = new FileStore(task.config.root)
     this.#decoder = new FrameDecoder(
       {
@@ -84,14 +89,18 @@ export class Session {
 
   onShutdown(): void {
     this.#shutdownRequested = true
-    if (!this.#busy && !this.#body && this.#commits.size === 0) this.#fail(new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping'))
+    if (!this.#busy && !this.#body && this.#commits.size === 0)
+      this.#fail(new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping'))
   }
 
   // ---- the loop -----------------------------------------------------------------------------
 
   async run(): Promise<void> {
     const { idleTimeoutMs } = this.#task.config
-    const idleTimer = setInterval(() => this.#checkIdle(), Math.max(50, Math.min(1000, idleTimeoutMs / 4)))
+    const idleTimer = setInterval(
+      () => this.#checkIdle(),
+      Math.max(50, Math.min(1000, idleTimeoutMs / 4)),
+    )
     this.#link.send([encodePreamble()])
     try {
       for (;;) {
@@ -114,6 +123,9 @@ export class Session {
       await this.#commits.settled() // a commit under way finishes (its client may be gone)
       this.#abort.abort()
       await this.#body?.discard()
+      // The main thread closes the port once the socket is closed; closing it here could drop
+      // bytes still queued on it.
+      this.#link.closeConnection('session ended')
     }
   }
 
@@ -121,7 +133,8 @@ export class Session {
     while (this.#events.length > 0 && this.#state !== 'closed') {
       const event = this.#events.shift()!
       if (event.k === 'data') {
-        if (!this.#body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'data frame outside a body'))
+        if (!this.#body)
+          return this.#fail(new TandemError('ERR_BAD_FRAME', 'data frame outside a body'))
         this.#body.add(event.piece)
         continue
       }
@@ -133,14 +146,22 @@ export class Session {
 
   #onPreamble(version: number): void {
     if (version !== PROTOCOL_VERSION) {
-      return this.#fail(new TandemError('ERR_UNSUPPORTED_VERSION', `this server speaks protocol version ${PROTOCOL_VERSION}, the client ${version}`))
+      return this.#fail(
+        new TandemError(
+          'ERR_UNSUPPORTED_VERSION',
+          `this server speaks protocol version ${PROTOCOL_VERSION}, the client ${version}`,
+        ),
+      )
     }
     this.#state = 'hello'
   }
 
   async #onControl(message: unknown): Promise<void> {
     if (this.#state === 'hello') return this.#onHello(message)
-    if (this.#body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'control frame inside a body (end frame expected)'))
+    if (this.#body)
+      return this.#fail(
+        new TandemError('ERR_BAD_FRAME', 'control frame inside a body (end frame expected)'),
+      )
     let request: Request
     try {
       request = parseRequest(message)
@@ -148,7 +169,9 @@ export class Session {
       return this.#onBadRequest(err, message)
     }
     if (BODY_OPS.has(request.op)) {
-      this.#body = BodyReceiver.open(this.#context(), request as BodyRequest, (name) => this.#commits.settled(name))
+      this.#body = BodyReceiver.open(this.#context(), request as BodyRequest, (name) =>
+        this.#commits.settled(name),
+      )
       return
     }
     await this.#commits.settled()
@@ -157,12 +180,22 @@ export class Session {
 
   #onHello(message: unknown): void {
     const parsed = helloSchema.safeParse(message)
-    if (!parsed.success) return this.#fail(new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'))
-    if (parsed.data.role !== 'client') return this.#fail(new TandemError('ERR_BAD_REQUEST', 'peer links are not served on this connection yet'))
+    if (!parsed.success)
+      return this.#fail(
+        new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'),
+      )
+    if (parsed.data.role !== 'client')
+      return this.#fail(
+        new TandemError('ERR_BAD_REQUEST', 'peer links are not served on this connection yet'),
+      )
     this.#client = parsed.data
     this.#state = 'ready'
     this.#link.post({ t: 'hello', clientId: parsed.data.id })
-    this.#send({ type: 'welcome', server: { name: this.#task.config.serverName, version: this.#task.config.version }, sessionId: this.#task.sessionId })
+    this.#send({
+      type: 'welcome',
+      server: { name: this.#task.config.serverName, version: this.#task.config.version },
+      sessionId: this.#task.sessionId,
+    })
   }
 
   #onBadRequest(err: unknown, message: unknown): void {
@@ -184,10 +217,17 @@ export class Session {
     const ctx = this.#context()
     await this.#commits.add(
       body.name,
-      () => body.finish(ctx, sha256).then(
-        (result) => ({ type: 'response', id: body.requestId, ok: true, result }) as const,
-        (err: unknown) => ({ type: 'response', id: body.requestId, ok: false, error: this.#wireError(err) }) as const,
-      ),
+      () =>
+        body.finish(ctx, sha256).then(
+          (result) => ({ type: 'response', id: body.requestId, ok: true, result }) as const,
+          (err: unknown) =>
+            ({
+              type: 'response',
+              id: body.requestId,
+              ok: false,
+              error: this.#wireError(err),
+            }) as const,
+        ),
       (response) => {
         this.#send(response)
         this.touch()
@@ -241,7 +281,9 @@ export class Session {
     // A request in progress is not idle while bytes move (downloads count the client's reads);
     // a body upload whose client went silent is.
     if (idleMs > this.#task.config.idleTimeoutMs) {
-      this.#fail(new TandemError('ERR_TIMEOUT', `connection idle for ${Math.round(idleMs / 1000)} s`))
+      this.#fail(
+        new TandemError('ERR_TIMEOUT', `connection idle for ${Math.round(idleMs / 1000)} s`),
+      )
     }
   }
 
@@ -252,7 +294,8 @@ export class Session {
       send: (buffers) => link.send(buffers),
       whenWritable: () => link.whenWritable(),
       takeBuffer: (size) => link.takeBuffer(size),
-      queryLog: (limit) => link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
+      queryLog: (limit) =>
+        link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
       queryStatus: () => link.call((req) => ({ t: 'query', req, what: 'status' })),
       follow: () => link.post({ t: 'follow' }),
     }
@@ -271,7 +314,8 @@ export class Session {
         const token = await link.call<number>((req) => ({ t: 'lock', req, names, mode }))
         return () => link.post({ t: 'unlock', token })
       },
-      log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client: client.id }, record }),
+      log: (entry, record) =>
+        link.post({ t: 'log', entry: { ...entry, client: client.id }, record }),
     }
   }
 }

@@ -2,14 +2,27 @@
  * Operations without a body: list, stat, rename, delete. Each takes its locks, acts through the
  * file store, records itself, and returns its result.
  */
-import { TandemError, normalizeName, type DeleteResult, type FileRow, type ListResult, type RenameResult, type RequestOf } from '../../protocol/index.js'
+import {
+  TandemError,
+  normalizeName,
+  type DeleteResult,
+  type FileRow,
+  type ListResult,
+  type RenameResult,
+  type RequestOf,
+} from '../../protocol/index.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type SessionContext } from './context.js'
 
 export async function list(ctx: SessionContext): Promise<ListResult> {
   const files = await listFiles(ctx.store.jail)
   return {
-    files: files.map((file, index): FileRow => ({ index, ...file, servers: [ctx.config.serverName], locked: false })),
+    files: files.map((file, index): FileRow => ({
+      index,
+      ...file,
+      servers: [ctx.config.serverName],
+      locked: false,
+    })),
   }
 }
 

@@ -41,14 +41,33 @@ export class ChangeLog {
   #pending: { time: number; input: LogInput }[] = []
   #sincePrune = 0
 
-  constructor(db: Db, server: string, private readonly now: () => number = Date.now) {
+  constructor(
+    db: Db,
+    server: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.#server = server
-    this.#insert = db.prepare<[number, string, string, string | null, string | null, string | null, number | null, string | null]>(
+    this.#insert = db.prepare<
+      [
+        number,
+        string,
+        string,
+        string | null,
+        string | null,
+        string | null,
+        number | null,
+        string | null,
+      ]
+    >(
       'INSERT INTO change_log (time, server, op, name, new_name, client, size, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
     this.#recent = db.prepare<[number], Row>('SELECT * FROM change_log ORDER BY seq DESC LIMIT ?')
-    this.#prune = db.prepare<[number]>('DELETE FROM change_log WHERE seq <= (SELECT MAX(seq) FROM change_log) - ?')
-    this.#insertAll = db.transaction((pending: { time: number; input: LogInput }[]) => pending.map((p) => this.#insertOne(p.time, p.input)))
+    this.#prune = db.prepare<[number]>(
+      'DELETE FROM change_log WHERE seq <= (SELECT MAX(seq) FROM change_log) - ?',
+    )
+    this.#insertAll = db.transaction((pending: { time: number; input: LogInput }[]) =>
+      pending.map((p) => this.#insertOne(p.time, p.input)),
+    )
   }
 
   /**
@@ -74,9 +93,28 @@ export class ChangeLog {
   }
 
   #insertOne(time: number, input: LogInput): LogEntry {
-    const row = [time, this.#server, input.op, input.name ?? null, input.to ?? null, input.client ?? null, input.size ?? null, input.detail ?? null] as const
+    const row = [
+      time,
+      this.#server,
+      input.op,
+      input.name ?? null,
+      input.to ?? null,
+      input.client ?? null,
+      input.size ?? null,
+      input.detail ?? null,
+    ] as const
     const info = this.#insert.run(...row)
-    return { seq: Number(info.lastInsertRowid), time, server: this.#server, op: input.op, name: row[3], to: row[4], client: row[5], size: row[6], detail: row[7] }
+    return {
+      seq: Number(info.lastInsertRowid),
+      time,
+      server: this.#server,
+      op: input.op,
+      name: row[3],
+      to: row[4],
+      client: row[5],
+      size: row[6],
+      detail: row[7],
+    }
   }
 
   /** The newest `limit` entries, oldest first. */
@@ -92,5 +130,15 @@ export class ChangeLog {
 }
 
 function toEntry(row: Row): LogEntry {
-  return { seq: row.seq, time: row.time, server: row.server, op: row.op, name: row.name, to: row.new_name, client: row.client, size: row.size, detail: row.detail }
+  return {
+    seq: row.seq,
+    time: row.time,
+    server: row.server,
+    op: row.op,
+    name: row.name,
+    to: row.new_name,
+    client: row.client,
+    size: row.size,
+    detail: row.detail,
+  }
 }

@@ -10,8 +10,13 @@ import lockfile from 'proper-lockfile'
 const STALE_MS = 10_000 // the lock's mtime is refreshed every STALE_MS / 2
 
 export class DirectoryLockedError extends Error {
-  constructor(readonly root: string, readonly pid: number | undefined) {
-    super(`the data directory ${root} is already served by another tandem server${pid ? ` (pid ${pid})` : ''}`)
+  constructor(
+    readonly root: string,
+    readonly pid: number | undefined,
+  ) {
+    super(
+      `the data directory ${root} is already served by another tandem server${pid ? ` (pid ${pid})` : ''}`,
+    )
     this.name = 'DirectoryLockedError'
   }
 }
@@ -20,7 +25,11 @@ export class DirectoryLockedError extends Error {
  * Lock `root`; returns the release function. `onCompromised` is called if the lock is lost while
  * running (e.g. its directory was removed): the default would throw and kill the process.
  */
-export async function lockDirectory(root: string, stateDir: string, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
+export async function lockDirectory(
+  root: string,
+  stateDir: string,
+  onCompromised: (err: Error) => void,
+): Promise<() => Promise<void>> {
   const pidFile = path.join(stateDir, 'server.pid')
   const lockPath = `${root}.lock`
   const options = { stale: STALE_MS, lockfilePath: lockPath, realpath: false, onCompromised }

@@ -4,7 +4,17 @@
  * Callers hold the per-path locks; this module only guarantees atomicity of each step.
  */
 import { existsSync, constants as fsConstants } from 'node:fs'
-import { copyFile, link, lstat, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises'
+import {
+  copyFile,
+  link,
+  lstat,
+  open,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises'
 import path from 'node:path'
 import { TandemError } from '../../protocol/index.js'
 import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
@@ -84,7 +94,9 @@ export class FileStore {
       // Copy the file just opened and checked (through its /proc link where there is one), not
       // whatever the name points to a moment later.
       const from = HAVE_PROC_FD ? `/proc/self/fd/${source.handle.fd}` : file.path
-      await withFsErrors(file.name, () => copyFile(from, temp, fsConstants.COPYFILE_FICLONE)).finally(() => source.handle.close())
+      await withFsErrors(file.name, () =>
+        copyFile(from, temp, fsConstants.COPYFILE_FICLONE),
+      ).finally(() => source.handle.close())
       const out = await withFsErrors(file.name, () => open(temp, 'a'))
       try {
         await copyInto(body.path, out, file.name)
@@ -115,13 +127,15 @@ export class FileStore {
           await link(from.path, to.path)
         } catch (err) {
           // ENOENT for a vanished target folder is retried; for a vanished source it is final.
-          if (isFsCode(err, 'ENOENT') && !(await this.exists(from))) throw new TandemError('ERR_NOT_FOUND', `no file '${from.name}'`)
+          if (isFsCode(err, 'ENOENT') && !(await this.exists(from)))
+            throw new TandemError('ERR_NOT_FOUND', `no file '${from.name}'`)
           throw err
         }
       })
       await unlink(from.path)
     } catch (err) {
-      if (!isFsCode(err, 'EPERM') && !isFsCode(err, 'EXDEV') && !isFsCode(err, 'ENOTSUP')) throw mapFsError(err, isFsCode(err, 'EEXIST') ? to.name : from.name)
+      if (!isFsCode(err, 'EPERM') && !isFsCode(err, 'EXDEV') && !isFsCode(err, 'ENOTSUP'))
+        throw mapFsError(err, isFsCode(err, 'EEXIST') ? to.name : from.name)
       if (await this.exists(to)) throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
       await withFsErrors(from.name, () => rename(from.path, to.path))
     }

@@ -29,14 +29,16 @@ async function walk(jail: PathJail, dir: string, out: FileInfo[]): Promise<void>
     const full = path.join(dir, entry.name)
     if (entry.isDirectory()) await walk(jail, full, out)
     else if (entry.isFile()) await pushFile(jail, full, out)
-    else if (entry.isSymbolicLink() && (await linksInside(jail, full))) await pushFile(jail, full, out)
+    else if (entry.isSymbolicLink() && (await linksInside(jail, full)))
+      await pushFile(jail, full, out)
   }
 }
 
 async function pushFile(jail: PathJail, full: string, out: FileInfo[]): Promise<void> {
   try {
     const st = await stat(full)
-    if (st.isFile()) out.push({ name: jail.nameOf(full), size: st.size, mtime: Math.round(st.mtimeMs) })
+    if (st.isFile())
+      out.push({ name: jail.nameOf(full), size: st.size, mtime: Math.round(st.mtimeMs) })
   } catch {
     // deleted between readdir and stat: not listed
   }

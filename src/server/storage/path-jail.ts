@@ -68,7 +68,8 @@ export class PathJail {
       try {
         return path.join(await realpath(probe), path.relative(probe, folder))
       } catch (err) {
-        if ((!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) || probe === this.root) throw mapFsError(err, name)
+        if ((!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) || probe === this.root)
+          throw mapFsError(err, name)
       }
     }
   }

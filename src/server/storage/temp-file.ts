@@ -90,7 +90,10 @@ export class TempFile {
     if (this.#unsynced >= SYNC_BEHIND_BYTES && !this.#syncing) {
       this.#unsynced = 0
       // Errors here are not lost: the final sync in seal() reports them.
-      this.#syncing = handle.datasync().catch(() => undefined).finally(() => (this.#syncing = undefined))
+      this.#syncing = handle
+        .datasync()
+        .catch(() => undefined)
+        .finally(() => (this.#syncing = undefined))
     }
   }
 
@@ -98,12 +101,17 @@ export class TempFile {
    * Flush to disk and close; check the size and the sender's SHA-256. On a mismatch the temp file
    * is removed and ERR_INTEGRITY thrown. Returns the hex SHA-256.
    */
-  async seal(expected: { sha256: Buffer; size?: number | undefined; mtimeMs?: number | undefined }): Promise<string> {
+  async seal(expected: {
+    sha256: Buffer
+    size?: number | undefined
+    mtimeMs?: number | undefined
+  }): Promise<string> {
     const handle = this.#open()
     const digest = this.#hash.digest()
     try {
       await this.#syncing
-      if (expected.mtimeMs !== undefined) await handle.utimes(new Date(), new Date(expected.mtimeMs))
+      if (expected.mtimeMs !== undefined)
+        await handle.utimes(new Date(), new Date(expected.mtimeMs))
       await handle.sync()
     } catch (err) {
       await this.discard()
@@ -112,11 +120,17 @@ export class TempFile {
     await this.#close()
     if (!digest.equals(expected.sha256)) {
       await this.discard()
-      throw new TandemError('ERR_INTEGRITY', `SHA-256 of '${this.#name}' does not match what the client sent`)
+      throw new TandemError(
+        'ERR_INTEGRITY',
+        `SHA-256 of '${this.#name}' does not match what the client sent`,
+      )
     }
     if (expected.size !== undefined && expected.size !== this.#size) {
       await this.discard()
-      throw new TandemError('ERR_INTEGRITY', `'${this.#name}': announced ${expected.size} bytes, received ${this.#size}`)
+      throw new TandemError(
+        'ERR_INTEGRITY',
+        `'${this.#name}': announced ${expected.size} bytes, received ${this.#size}`,
+      )
     }
     return digest.toString('hex')
   }
@@ -149,9 +163,11 @@ export class TempFile {
     await this.#close().catch(() => undefined)
     if (this.#done) return
     this.#done = true
-    await unlink(this.path).catch((err: unknown) => {
-      if (!isFsCode(err, 'ENOENT')) throw err
-    }).catch(() => undefined)
+    await unlink(this.path)
+      .catch((err: unknown) => {
+        if (!isFsCode(err, 'ENOENT')) throw err
+      })
+      .catch(() => undefined)
   }
 
   #open(): FileHandle {

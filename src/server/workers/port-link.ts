@@ -94,8 +94,16 @@ export class PortLink {
     if (this.#closed) return
     const bufs: ArrayBuffer[] = []
     for (const buffer of buffers) {
-      const owns = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.buffer instanceof ArrayBuffer
-      const ab = owns ? (buffer.buffer as ArrayBuffer) : (buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer)
+      const owns =
+        buffer.byteOffset === 0 &&
+        buffer.byteLength === buffer.buffer.byteLength &&
+        buffer.buffer instanceof ArrayBuffer
+      const ab = owns
+        ? (buffer.buffer as ArrayBuffer)
+        : (buffer.buffer.slice(
+            buffer.byteOffset,
+            buffer.byteOffset + buffer.byteLength,
+          ) as ArrayBuffer)
       bufs.push(ab)
       this.#unsent += ab.byteLength
     }
