@@ -111,7 +111,7 @@ export class TempFile {
     try {
       await this.#syncing
       if (expected.mtimeMs !== undefined)
-        await handle.utimes(new Date(), new Date(expected.mtimeMs))
+        await handle.utimes(Date.now() / 1000, expected.mtimeMs / 1000) // seconds: keeps sub-ms precision
       await handle.sync()
     } catch (err) {
       await this.discard()
