@@ -2,12 +2,24 @@
  * Receives one download body: data frames go into the caller's Writable (the socket is paused
  * while the Writable is full), the end frame's SHA-256 and the announced size are checked, and the
  * download's promise settles. Created by Connection when a download's ok response arrives.
+ *
+ * Pieces arrive as views into the connection's recycled read buffer, so they are copied into a
+ * staging buffer of up to 1 MiB and the sink gets one write per staging buffer: one fs write per
+ * MiB instead of one per socket read. Staged bytes are flushed when the buffer is full, at the end
+ * of the body, on failure, and after FLUSH_DELAY_MS, so that a slow trickle (`cat`) still shows.
+ * A file write stream gets recycled blocks (it is done with a chunk once the write has called
+ * back); any other sink may keep what it is given, so it gets fresh buffers, sized to what is left
+ * of the file.
  */
 import { createHash } from 'node:crypto'
+import { WriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { TandemError, type DownloadHeader } from '../protocol/index.js'
 import type { Progress } from './body-sender.js'
+import { BLOCK_BYTES, returnBlock, takeBlock } from './block-pool.js'
+
+const FLUSH_DELAY_MS = 20 // longest a received byte waits for its staging buffer to fill
 
 export interface DownloadOptions {
   /** Called with each piece written: (bytes received, file size). */
@@ -43,6 +55,11 @@ export class DownloadReceiver {
   #bytes = 0
   #error: Error | undefined
   #paused = false
+  #staging: Buffer | undefined
+  #staged = 0
+  #flushTimer: NodeJS.Timeout | undefined
+  /** True when staging blocks may be recycled once the sink has called back (see the header). */
+  readonly #recycle: boolean
 
   constructor(
     header: DownloadHeader,
@@ -56,6 +73,7 @@ export class DownloadReceiver {
     this.#options = options
     this.#settle = settle
     this.#flow = flow
+    this.#recycle = Object.getPrototypeOf(sink) === WriteStream.prototype
     sink.on('error', this.#onSinkError)
     options.onHeader?.(header)
   }
@@ -64,13 +82,49 @@ export class DownloadReceiver {
     // After a sink error the rest of the body is still read (to keep the framing), and dropped.
     if (this.#error) return
     this.#hash.update(piece)
-    this.#bytes += piece.length
-    const ok = this.#sink.write(piece)
+    let offset = 0
+    while (offset < piece.length) {
+      const staging = (this.#staging ??= this.#newStaging())
+      const copied = piece.copy(staging, this.#staged, offset)
+      offset += copied
+      this.#staged += copied
+      this.#bytes += copied
+      if (this.#staged === staging.length) this.#flush()
+    }
+    if (this.#staged > 0 && !this.#flushTimer) {
+      this.#flushTimer = setTimeout(() => this.#flush(), FLUSH_DELAY_MS)
+    }
     this.#options.onProgress?.(this.#bytes, this.#header.size)
+  }
+
+  /** A staging buffer: a recycled block, or a fresh one for what is left of the announced size. */
+  #newStaging(): Buffer {
+    if (this.#recycle) return takeBlock()
+    const left = this.#header.size - this.#bytes
+    return Buffer.allocUnsafe(left > 0 ? Math.min(left, BLOCK_BYTES) : BLOCK_BYTES)
+  }
+
+  /** Hand the staged bytes to the sink, and pause the socket if the sink is full. */
+  #flush(): void {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    const staging = this.#staging
+    if (!staging || this.#staged === 0) return
+    const chunk = this.#staged === staging.length ? staging : staging.subarray(0, this.#staged)
+    this.#staging = undefined
+    this.#staged = 0
+    if (this.#error) {
+      if (this.#recycle) returnBlock(staging)
+      return
+    }
+    const ok = this.#recycle
+      ? this.#sink.write(chunk, () => returnBlock(staging))
+      : this.#sink.write(chunk)
     if (!ok && !this.#paused) this.#pauseUntilDrained()
   }
 
   end(sha256: Buffer): void {
+    this.#flush()
     const digest = this.#hash.digest()
     const error =
       this.#error ??
@@ -95,6 +149,9 @@ export class DownloadReceiver {
 
   /** Fail the download (the connection ended, or the body did not check out). */
   abort(error: Error): void {
+    // What arrived still reaches the sink, as it did before staging: the caller decides its fate.
+    if (this.#sink.writable) this.#flush()
+    else clearTimeout(this.#flushTimer)
     this.#done(() => this.#settle.reject(error))
   }
 
