@@ -36,6 +36,8 @@ export class RequestPipeline {
   #pumping = false
   #outstanding = 0
   #stopped = false
+  #failure: Error | undefined
+  #corked = false
 
   constructor(socket: net.Socket) {
     this.#socket = socket
@@ -76,6 +78,7 @@ export class RequestPipeline {
   /** Stop sending and fail every request, sent or not, with `error`. */
   failAll(error: Error): void {
     this.#stopped = true
+    this.#failure ??= error
     for (const entry of this.#awaiting.splice(0)) entry.reject(error)
     for (const job of this.#queue.splice(0)) job.entry.reject(error)
   }
@@ -98,16 +101,18 @@ export class RequestPipeline {
 
   async #send(job: SendJob): Promise<void> {
     const entry: Awaiting = { ...job.entry, id: this.#nextId++ }
-    const begin = async (): Promise<void> => {
-      // Registered before the write: the answer cannot come before the request left.
-      this.#awaiting.push(entry)
-      await this.#write(encodeControl({ ...job.message, id: entry.id }))
+    const begin = (): Buffer => {
+      // Registered before the write: the answer cannot come before the request left. A body that
+      // took its time to open may find the connection gone: it fails like the rest did.
+      if (this.#failure) entry.reject(this.#failure)
+      else this.#awaiting.push(entry)
+      return encodeControl({ ...job.message, id: entry.id })
     }
-    if (!job.body) return begin()
+    if (!job.body) return this.#write(begin())
     const { source, total, onProgress } = job.body
     const io = {
       begin,
-      write: (data: Uint8Array | Uint8Array[]) => this.#write(data),
+      write: (data: Uint8Array | Uint8Array[], written?: () => void) => this.#write(data, written),
       fail: (err: Error) => job.entry.reject(err),
       localError: (err: Error) => (entry.localError = err),
       isClosed: () => this.#stopped,
@@ -115,14 +120,31 @@ export class RequestPipeline {
     await sendBody(io, source, total, onProgress)
   }
 
-  /** Write bytes; resolves at once, or when the socket drains if its buffer is full. */
-  #write(data: Uint8Array | Uint8Array[]): Promise<void> {
-    if (this.#stopped || this.#socket.destroyed) return Promise.resolve()
+  /**
+   * Write bytes; resolves at once, or when the socket drains if its buffer is full. The socket
+   * stays corked until the end of the tick, so that everything written in one tick (the frames of
+   * a body, or of many small uploads) leaves in one vectored write. `written` runs once the socket
+   * is done with the bytes (even if it failed to send them).
+   */
+  #write(data: Uint8Array | Uint8Array[], written?: () => void): Promise<void> {
+    if (this.#stopped || this.#socket.destroyed) {
+      written?.()
+      return Promise.resolve()
+    }
+    if (!this.#corked) {
+      this.#corked = true
+      this.#socket.cork()
+      process.nextTick(() => {
+        this.#corked = false
+        this.#socket.uncork()
+      })
+    }
     const parts = Array.isArray(data) ? data : [data]
-    this.#socket.cork()
     let ok = true
-    for (const part of parts) ok = this.#socket.write(part)
-    this.#socket.uncork()
+    parts.forEach((part, i) => {
+      const last = i === parts.length - 1
+      ok = last && written ? this.#socket.write(part, written) : this.#socket.write(part)
+    })
     if (ok) return Promise.resolve()
     return new Promise((resolve) => {
       const done = (): void => {

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Limits, TandemError, type WriteResult } from '../protocol/index.js'
 import type { Connection, DownloadResult, Progress } from './connection.js'
+import { FileBody } from './file-body.js'
 import { localError } from './local-errors.js'
 import type { PutItem } from './put-plan.js'
 
@@ -39,12 +40,7 @@ function uploadItem(
   options: { onProgress?: Progress },
 ): Promise<WriteResult> {
   // Opened only when this body's turn on the wire comes, so a long queue holds one file open.
-  const open = async () => {
-    const handle = await fs.open(item.local, 'r').catch((err: unknown) => {
-      throw localError(err, item.local)
-    })
-    return handle.createReadStream({ highWaterMark: Limits.dataChunk })
-  }
+  const open = () => new FileBody(item.local, item.size)
   const request = { size: item.size, mtime: item.mtime, ...options }
   return conn.upload(item.name, open, request).catch((err: unknown) => {
     throw localError(err, item.local)
