@@ -27,6 +27,8 @@ export interface FakeServerOptions {
   badDownloadHash?: boolean
   /** Size of data frames for downloads (default Limits.dataChunk). */
   downloadChunk?: number
+  /** Send only this many bytes of a download's body, then nothing more (a stalled server). */
+  stallDownloadAfter?: number
 }
 
 export interface FakeServer {
@@ -193,9 +195,12 @@ function answer(socket: net.Socket, ctx: Context, request: Record<string, unknow
 
 function sendContent(socket: net.Socket, content: Buffer, options: FakeServerOptions): void {
   const chunk = options.downloadChunk ?? Limits.dataChunk
-  for (let offset = 0; offset < content.length; offset += chunk) {
-    socket.write(Buffer.concat(encodeData(content.subarray(offset, offset + chunk))))
+  const stall = options.stallDownloadAfter
+  const sent = stall === undefined ? content : content.subarray(0, stall)
+  for (let offset = 0; offset < sent.length; offset += chunk) {
+    socket.write(Buffer.concat(encodeData(sent.subarray(offset, offset + chunk))))
   }
+  if (stall !== undefined) return
   const digest = createHash('sha256').update(content).digest()
   if (options.badDownloadHash) digest[0] = digest[0]! ^ 0xff
   socket.write(encodeEnd(digest))
