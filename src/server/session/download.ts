@@ -19,6 +19,9 @@ import type { FileInfo } from '../storage/file-store.js'
 import { mapFsError } from '../storage/fs-errors.js'
 import { withLock, type SessionContext } from './context.js'
 
+/** Bytes per data frame sent: the largest frame allowed, so fewer reads, messages and writes. */
+const DOWNLOAD_FRAME = Limits.maxData // 1 MiB
+
 export interface BodyOut {
   send(buffers: readonly Uint8Array[]): void
   whenWritable(): Promise<void>
@@ -60,8 +63,8 @@ async function streamBody(
   const hash = createHash('sha256')
   // Send exactly the size announced in the header, even if the file is appended to meanwhile.
   const readFrame = async (position: number): Promise<{ frame: Buffer; length: number }> => {
-    const want = Math.min(Limits.dataChunk, info.size - position)
-    const frame = out.takeBuffer(FRAME_HEADER_LENGTH + Limits.dataChunk)
+    const want = Math.min(DOWNLOAD_FRAME, info.size - position)
+    const frame = out.takeBuffer(FRAME_HEADER_LENGTH + DOWNLOAD_FRAME)
     try {
       const { bytesRead } = await handle.read(frame, FRAME_HEADER_LENGTH, want, position)
       return { frame, length: bytesRead }
@@ -83,7 +86,7 @@ async function streamBody(
     frame.writeUInt8(FrameType.Data, 4)
     // A whole frame buffer is transferred as is; a short last one goes as a (copied) view.
     out.send([
-      length === Limits.dataChunk ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length),
+      length === DOWNLOAD_FRAME ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length),
     ])
     await out.whenWritable()
     if (ctx.signal.aborted) {

@@ -13,7 +13,7 @@ import type { FromWorker, ToWorker } from './messages.js'
 /** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
 const OUT_HIGH_WATER = 4 * 1024 * 1024 // 4 MiB
 /** Buffers the main thread handed back, kept for reuse (by exact size). */
-const SPARE_MAX = 32
+const SPARE_MAX = 8
 
 /** A chunk of socket bytes: the first `length` bytes of a pooled buffer owned by the main thread. */
 export interface InChunk {
