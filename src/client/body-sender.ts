@@ -10,7 +10,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { encodeData, encodeEnd, Limits, SHA256_LENGTH } from '../protocol/index.js'
-import { returnBlock, takeBlock } from './block-pool.js'
+import { readBlocks } from './block-pool.js'
 import { FileBody } from './file-body.js'
 
 /**
@@ -109,11 +109,11 @@ async function sendFile(s: Sending, file: FileBody): Promise<void> {
   try {
     for (;;) {
       const length = await reading.catch((err: unknown) => {
-        returnBlock(block)
+        readBlocks.give(block)
         throw err
       })
       head ??= [s.io.begin()]
-      if (s.io.isClosed()) return returnBlock(block)
+      if (s.io.isClosed()) return readBlocks.give(block)
       const sent = block
       const view = sent.subarray(0, length)
       s.hash.update(view)
@@ -122,13 +122,13 @@ async function sendFile(s: Sending, file: FileBody): Promise<void> {
       // empty read always is), which spares small files a second read.
       const more = length > 0 && (length === sent.length || s.total === undefined || done < s.total)
       if (more) {
-        block = takeBlock()
+        block = readBlocks.take()
         reading = file.readInto(block)
         reading.catch(() => {}) // awaited (and its failure reported) at the top of the loop
       }
       const frames = length > 0 ? encodeData(view) : []
       const end = more ? [] : [encodeEnd(s.hash.digest())]
-      await s.io.write([...head, ...frames, ...end], () => returnBlock(sent))
+      await s.io.write([...head, ...frames, ...end], () => readBlocks.give(sent))
       head = []
       if (length > 0) s.onProgress?.(done, s.total)
       if (!more) return

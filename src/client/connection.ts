@@ -37,6 +37,7 @@ import type {
 } from './connection-options.js'
 import type { BodySource, Progress } from './body-sender.js'
 import { parseServerMessage } from './server-message.js'
+import { writeBlocks } from './block-pool.js'
 import { RequestPipeline, type SendJob } from './request-pipeline.js'
 
 export type { BodySource, Progress } from './body-sender.js'
@@ -55,9 +56,11 @@ const DEFAULT_KEEPALIVE_MS = 30_000 // 30 s, well under a server's idle timeout 
  * The socket reads into one buffer per connection, reused for every read (net's `onread`), instead
  * of a new 64 KiB buffer per read: that garbage was a large part of a download's client CPU. Safe
  * because every consumer is done with a chunk when the callback returns: the decoder copies what
- * it keeps, and the download receiver copies data into its own staging buffers.
+ * it keeps, and the download receiver copies data into its own staging blocks. A read is no
+ * larger than one staging block, so that it completes at most one sink write: a file write stream
+ * would merge several waiting writes into one large write, which is what the blocks' size avoids.
  */
-const READ_BUFFER_BYTES = 1024 * 1024 // 1 MiB
+const READ_BUFFER_BYTES = writeBlocks.blockBytes
 
 /** One connection to a tandem server. Create it with `connect()`. */
 export class Connection {

@@ -4,8 +4,8 @@
  * download's promise settles. Created by Connection when a download's ok response arrives.
  *
  * Pieces arrive as views into the connection's recycled read buffer, so they are copied into a
- * staging buffer of up to 1 MiB and the sink gets one write per staging buffer: one fs write per
- * MiB instead of one per socket read. Staged bytes are flushed when the buffer is full, at the end
+ * staging buffer of 256 KiB (see writeBlocks for why not more) and the sink gets one write per
+ * staging buffer, instead of one per frame piece. Staged bytes are flushed when the buffer is full, at the end
  * of the body, on failure, and after FLUSH_DELAY_MS, so that a slow trickle (`cat`) still shows.
  * A file write stream gets recycled blocks (it is done with a chunk once the write has called
  * back); any other sink may keep what it is given, so it gets fresh buffers, sized to what is left
@@ -17,7 +17,7 @@ import type { Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { TandemError, type DownloadHeader } from '../protocol/index.js'
 import type { Progress } from './body-sender.js'
-import { BLOCK_BYTES, returnBlock, takeBlock } from './block-pool.js'
+import { writeBlocks } from './block-pool.js'
 
 const FLUSH_DELAY_MS = 20 // longest a received byte waits for its staging buffer to fill
 
@@ -99,9 +99,10 @@ export class DownloadReceiver {
 
   /** A staging buffer: a recycled block, or a fresh one for what is left of the announced size. */
   #newStaging(): Buffer {
-    if (this.#recycle) return takeBlock()
+    if (this.#recycle) return writeBlocks.take()
     const left = this.#header.size - this.#bytes
-    return Buffer.allocUnsafe(left > 0 ? Math.min(left, BLOCK_BYTES) : BLOCK_BYTES)
+    const full = writeBlocks.blockBytes
+    return Buffer.allocUnsafe(left > 0 ? Math.min(left, full) : full)
   }
 
   /** Hand the staged bytes to the sink, and pause the socket if the sink is full. */
@@ -114,11 +115,11 @@ export class DownloadReceiver {
     this.#staging = undefined
     this.#staged = 0
     if (this.#error) {
-      if (this.#recycle) returnBlock(staging)
+      if (this.#recycle) writeBlocks.give(staging)
       return
     }
     const ok = this.#recycle
-      ? this.#sink.write(chunk, () => returnBlock(staging))
+      ? this.#sink.write(chunk, () => writeBlocks.give(staging))
       : this.#sink.write(chunk)
     if (!ok && !this.#paused) this.#pauseUntilDrained()
   }

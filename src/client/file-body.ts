@@ -11,7 +11,7 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import fs, { type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
-import { BLOCK_BYTES, takeBlock } from './block-pool.js'
+import { readBlocks } from './block-pool.js'
 
 const SYNC_READ_LIMIT = 64 * 1024 // 64 KiB: files up to this size are read synchronously
 
@@ -35,7 +35,7 @@ export class FileBody extends Readable {
    * calls back, so recycled blocks would not come back in time and each would be a fresh 1 MiB.
    */
   firstBuffer(): Buffer {
-    return this.#size <= SYNC_READ_LIMIT ? Buffer.allocUnsafe(this.#size + 1) : takeBlock()
+    return this.#size <= SYNC_READ_LIMIT ? Buffer.allocUnsafe(this.#size + 1) : readBlocks.take()
   }
 
   /** Read the file's next bytes into `target`; 0 at the end of the file. */
@@ -72,7 +72,7 @@ export class FileBody extends Readable {
 
   // The plain Readable side, for a consumer other than body-sender: fresh buffers, read to EOF.
   override _read(): void {
-    const buffer = Buffer.allocUnsafe(BLOCK_BYTES)
+    const buffer = Buffer.allocUnsafe(readBlocks.blockBytes)
     this.readInto(buffer).then(
       (length) => void this.push(length > 0 ? buffer.subarray(0, length) : null),
       (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
