@@ -57,7 +57,9 @@ export class DownloadReceiver {
   #paused = false
   #staging: Buffer | undefined
   #staged = 0
-  #flushTimer: NodeJS.Timeout | undefined
+  /** One timer per download, re-armed with refresh(): at most one flush per FLUSH_DELAY_MS. */
+  #timer: NodeJS.Timeout | undefined
+  #timerArmed = false
   /** True when staging blocks may be recycled once the sink has called back (see the header). */
   readonly #recycle: boolean
 
@@ -91,9 +93,7 @@ export class DownloadReceiver {
       this.#bytes += copied
       if (this.#staged === staging.length) this.#flush()
     }
-    if (this.#staged > 0 && !this.#flushTimer) {
-      this.#flushTimer = setTimeout(() => this.#flush(), FLUSH_DELAY_MS)
-    }
+    if (this.#staged > 0 && !this.#timerArmed) this.#armTimer()
     this.#options.onProgress?.(this.#bytes, this.#header.size)
   }
 
@@ -107,8 +107,6 @@ export class DownloadReceiver {
 
   /** Hand the staged bytes to the sink, and pause the socket if the sink is full. */
   #flush(): void {
-    clearTimeout(this.#flushTimer)
-    this.#flushTimer = undefined
     const staging = this.#staging
     if (!staging || this.#staged === 0) return
     const chunk = this.#staged === staging.length ? staging : staging.subarray(0, this.#staged)
@@ -152,7 +150,6 @@ export class DownloadReceiver {
   abort(error: Error): void {
     // What arrived still reaches the sink, as it did before staging: the caller decides its fate.
     if (this.#sink.writable) this.#flush()
-    else clearTimeout(this.#flushTimer)
     this.#done(() => this.#settle.reject(error))
   }
 
@@ -174,7 +171,20 @@ export class DownloadReceiver {
     await finished(this.#sink, { readable: false })
   }
 
+  #armTimer(): void {
+    this.#timerArmed = true
+    if (this.#timer) this.#timer.refresh()
+    else this.#timer = setTimeout(this.#onTimer, FLUSH_DELAY_MS)
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timerArmed = false
+    this.#flush()
+  }
+
   #done(settle: () => void): void {
+    clearTimeout(this.#timer)
+    this.#timerArmed = false
     this.#sink.off('error', this.#onSinkError)
     if (this.#paused) this.#resume()
     settle()
