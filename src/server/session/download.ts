@@ -19,8 +19,12 @@ import type { FileInfo } from '../storage/file-store.js'
 import { mapFsError } from '../storage/fs-errors.js'
 import { withLock, type SessionContext } from './context.js'
 
-/** Bytes per data frame sent: the largest frame allowed, so fewer reads, messages and writes. */
-const DOWNLOAD_FRAME = Limits.maxData // 1 MiB
+/**
+ * Bytes per data frame sent. Measured here (512 MiB download, 3 runs each): 1 MiB frames took
+ * 2.04-2.10 s and 256 KiB frames 1.56-1.96 s (the server used ~20 % less CPU with 1 MiB, the
+ * client more); the end-to-end time decides.
+ */
+const DOWNLOAD_FRAME = Limits.dataChunk // 256 KiB
 
 export interface BodyOut {
   send(buffers: readonly Uint8Array[]): void
