@@ -6,6 +6,7 @@
  *
  * Only hand a block out where its release can be tied to the moment nothing refers to it anymore.
  */
+import { Limits } from '../protocol/index.js'
 
 export class BlockPool {
   readonly #idle: Buffer[] = []
@@ -32,7 +33,7 @@ export class BlockPool {
  * Upload reads: 1 MiB, the largest data frame (Limits.maxData), so each read is one frame and a
  * GiB takes 1,024 reads (each read is a thread hand-off, ~40 µs of CPU on a busy machine).
  */
-export const readBlocks = new BlockPool(1024 * 1024, 4) // 1 MiB blocks, 4 MiB idle at most
+export const readBlocks = new BlockPool(Limits.maxData, 4) // 1 MiB blocks, 4 MiB idle at most
 
 /**
  * Download writes: 256 KiB. On the reference machine (a VM, Linux 6.18, ext4), writing 1 GiB of
