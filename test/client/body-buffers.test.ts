@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type Connection } from '../../src/client/connection.js'
+import { FileBody } from '../../src/client/file-body.js'
 import { putFiles, uploadFile } from '../../src/client/transfer.js'
 import { Limits, TandemError } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
@@ -115,6 +116,17 @@ describe('uploads of local files', () => {
       ).toBe(false)
     }
     await expect(c.ping()).resolves.toEqual({})
+  })
+
+  it('reads as a plain Readable too, small or large', async () => {
+    const dir = tempDir()
+    for (const size of [10, 2.5 * MiB]) {
+      const content = randomBytes(size)
+      const file = path.join(dir, `r${size}`)
+      await fs.writeFile(file, content)
+      const chunks = (await new FileBody(file, size).toArray()) as Buffer[]
+      expect(Buffer.concat(chunks).equals(content)).toBe(true)
+    }
   })
 
   it('fails a body whose opening outlives the connection, instead of hanging', async () => {
