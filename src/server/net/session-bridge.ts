@@ -11,15 +11,15 @@ import type { FromWorker, ToWorker } from '../workers/messages.js'
 import type { ServerCore } from '../core.js'
 
 /** Bytes handed to the worker and not yet consumed before the socket is paused. */
-const IN_HIGH_WATER = 4 * 1024 * 1024 // 4 MiB
-const IN_LOW_WATER = 1024 * 1024 // 1 MiB
+const IN_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
+const IN_LOW_WATER = 512 * 1024 // 512 KiB
 /**
  * Socket bytes are gathered into pooled buffers of this size before they go to the worker: one
  * message per 256 KiB instead of one per 64 KiB socket read, and the worker hands each buffer back
  * for reuse, so no garbage piles up in the worker's heap.
  */
 const IN_BUFFER_SIZE = 256 * 1024
-const IN_POOL_MAX = IN_HIGH_WATER / IN_BUFFER_SIZE + 4
+const IN_POOL_MAX = IN_HIGH_WATER / IN_BUFFER_SIZE + 2
 
 export class SessionBridge {
   readonly sessionId: string

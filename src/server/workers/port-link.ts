@@ -11,7 +11,7 @@ import { TandemError, type LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from './messages.js'
 
 /** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
-const OUT_HIGH_WATER = 4 * 1024 * 1024 // 4 MiB
+const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
 /** Buffers the main thread handed back, kept for reuse (by exact size). */
 const SPARE_MAX = 8
 
