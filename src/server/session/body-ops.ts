@@ -40,6 +40,9 @@ export async function commit(
     switch (req.op) {
       case 'upload':
         await temp.publish(file.path)
+        // The client gave the time (set on the file): no need to stat for it.
+        if (req.mtime !== undefined)
+          return { name: file.name, size: temp.size, mtime: Math.round(req.mtime) }
         break
       case 'create':
         await temp.publishExclusive(file.path)

@@ -89,9 +89,7 @@ async function streamBody(
     frame.writeUInt32BE(length, 0)
     frame.writeUInt8(FrameType.Data, 4)
     // A whole frame buffer is transferred as is; a short last one goes as a (copied) view.
-    out.send([
-      length === DOWNLOAD_FRAME ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length),
-    ])
+    out.send([length === DOWNLOAD_FRAME ? frame : frame.subarray(0, FRAME_HEADER_LENGTH + length)])
     await out.whenWritable()
     if (ctx.signal.aborted) {
       await next?.catch(() => undefined)

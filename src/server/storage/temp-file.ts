@@ -13,18 +13,23 @@ import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
 
 /**
- * Create something in `target`'s folder, creating the folder first. Folders are pruned when their
- * last file goes (by another session, at any moment), so a folder made a moment ago may be gone
- * again: then make it again and retry.
+ * Create something in `target`'s folder, making the folder when it is missing. Tried first as is
+ * (the folder usually exists: no mkdir per file). Folders are pruned when their last file goes (by
+ * another session, at any moment), so a folder made a moment ago may be gone again: then make it
+ * again and retry.
  */
 export async function inFreshParent<T>(target: string, create: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // mkdir itself can fail with ENOENT when a folder it just made is pruned under it.
-      await mkdir(path.dirname(target), { recursive: true })
       return await create()
     } catch (err) {
-      if (!isFsCode(err, 'ENOENT') || attempt >= 5) throw err
+      if (!isFsCode(err, 'ENOENT') || attempt >= 6) throw err
+    }
+    try {
+      await mkdir(path.dirname(target), { recursive: true })
+    } catch (err) {
+      // mkdir itself fails with ENOENT when a folder it just made is pruned under it: retry.
+      if (!isFsCode(err, 'ENOENT')) throw err
     }
   }
 }
