@@ -9,40 +9,21 @@ import path from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, type Connection } from '../../src/client/connection.js'
+import type { Connection } from '../../src/client/connection.js'
 import { FileBody } from '../../src/client/file-body.js'
 import { putFiles, uploadFile } from '../../src/client/transfer.js'
-import { Limits, TandemError } from '../../src/protocol/index.js'
+import { Limits } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
-import { startFakeServer, type FakeServer, type FakeServerOptions } from './fake-server.js'
+import { codeOf, fakeServerFixture } from './fake-server.js'
 
 const MiB = 1024 * 1024
-let server: FakeServer | undefined
-const conns: Connection[] = []
-
-afterEach(async () => {
-  for (const conn of conns.splice(0)) conn.destroy()
-  await server?.close()
-  server = undefined
-})
-
-async function setup(options: FakeServerOptions = {}): Promise<Connection> {
-  server ??= await startFakeServer(options)
-  const conn = await connect({ host: '127.0.0.1', port: server.port, clientId: 't' })
-  conns.push(conn)
-  return conn
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (err: unknown) => (err instanceof TandemError ? err.code : String(err)),
-  )
-}
+const fake = fakeServerFixture('t')
+afterEach(() => fake.teardown())
+const setup = fake.setup
 
 /** The data frame lengths the server received for the upload of `name`. */
 function frameLengths(name: string): number[] {
-  const received = server!.received
+  const received = fake.server!.received
   const start = received.findIndex((r) => r.kind === 'control' && r.message.name === name)
   const lengths: number[] = []
   for (const r of received.slice(start + 1)) {
@@ -74,7 +55,7 @@ describe('uploads of local files', () => {
       const file = path.join(dir, `f${size}`)
       await fs.writeFile(file, content)
       await uploadFile(c, file, `f${size}`)
-      expect(server!.files.get(`f${size}`)!.equals(content)).toBe(true)
+      expect(fake.server!.files.get(`f${size}`)!.equals(content)).toBe(true)
     }
     expect(frameLengths('f0')).toEqual([])
     expect(frameLengths('f10')).toEqual([10])
@@ -102,7 +83,7 @@ describe('uploads of local files', () => {
     }
     await putFiles(c, items)
     for (const [name, content] of contents)
-      expect(server!.files.get(name)!.equals(content)).toBe(true)
+      expect(fake.server!.files.get(name)!.equals(content)).toBe(true)
   })
 
   it('fails a file that vanished before its turn with nothing sent, small or large', async () => {
@@ -112,7 +93,7 @@ describe('uploads of local files', () => {
       const item = { local: path.join(dir, 'gone'), name: `gone-${size}`, size, mtime: 1 }
       expect(await codeOf(putFiles(c, [item]))).toBe('ERR_NOT_FOUND')
       expect(
-        server!.received.some((r) => r.kind === 'control' && r.message.name === item.name),
+        fake.server!.received.some((r) => r.kind === 'control' && r.message.name === item.name),
       ).toBe(false)
     }
     await expect(c.ping()).resolves.toEqual({})
@@ -135,7 +116,7 @@ describe('uploads of local files', () => {
     const upload = c.upload('late', () => new Promise<Readable>((resolve) => (open = resolve)))
     await expect.poll(() => open).toBeDefined()
     const closed = new Promise((resolve) => c.onClose(resolve))
-    for (const socket of server!.sockets) socket.destroy()
+    for (const socket of fake.server!.sockets) socket.destroy()
     await closed
     open!(Readable.from([Buffer.from('late')]))
     expect(await codeOf(upload)).toBe('ERR_CONNECTION_CLOSED')
@@ -147,7 +128,7 @@ describe('downloads', () => {
     const [c1, c2] = [await setup(), await setup()]
     const a = randomBytes(3 * MiB + 5)
     const b = randomBytes(1.5 * MiB)
-    server!.files.set('a', a).set('b', b)
+    fake.server!.files.set('a', a).set('b', b)
     const dir = tempDir()
     let n = 0
     const get = async (conn: Connection, name: string): Promise<Buffer> => {
@@ -170,7 +151,7 @@ describe('downloads', () => {
     const c = await setup()
     const a = randomBytes(2 * MiB + 3)
     const b = randomBytes(2 * MiB + 3)
-    server!.files.set('a', a).set('b', b)
+    fake.server!.files.set('a', a).set('b', b)
     const first = keepingSink()
     const second = keepingSink()
     await c.download('a', first.sink)
@@ -181,13 +162,15 @@ describe('downloads', () => {
 
   it('passes a trickle on without waiting for a full block, and keeps it when the connection drops', async () => {
     const c = await setup({ stallDownloadAfter: 1000 })
-    server!.files.set('slow', randomBytes(3 * MiB))
+    fake.server!.files.set('slow', randomBytes(3 * MiB))
     const { sink, chunks } = keepingSink()
     const download = c.download('slow', sink)
     const received = () => chunks.reduce((sum, chunk) => sum + chunk.length, 0)
     await expect.poll(received).toBe(1000)
-    for (const socket of server!.sockets) socket.destroy()
+    for (const socket of fake.server!.sockets) socket.destroy()
     expect(await codeOf(download)).toBe('ERR_CONNECTION_CLOSED')
-    expect(Buffer.concat(chunks).equals(server!.files.get('slow')!.subarray(0, 1000))).toBe(true)
+    expect(Buffer.concat(chunks).equals(fake.server!.files.get('slow')!.subarray(0, 1000))).toBe(
+      true,
+    )
   })
 })

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import type { FileRow } from '../../src/protocol/index.js'
 import { startServer, tempDir, waitFor, type ServerHandle } from '../helpers/index.js'
 import { CLI_BIN, errorCode, runCli, spawnCli, type CliOptions } from './run-cli.js'
 
@@ -36,14 +37,7 @@ async function json<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(run.stdout.toString('utf8')) as T
 }
 
-interface Row {
-  index: number
-  name: string
-  size: number
-  mtime: number
-  servers: string[]
-  locked: boolean
-}
+type Row = FileRow
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 

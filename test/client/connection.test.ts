@@ -4,34 +4,13 @@
 import { randomBytes } from 'node:crypto'
 import { Readable, Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, type Connection } from '../../src/client/connection.js'
+import { connect } from '../../src/client/connection.js'
 import { Limits, PROTOCOL_VERSION, TandemError } from '../../src/protocol/index.js'
-import { startFakeServer, type FakeServer, type FakeServerOptions } from './fake-server.js'
+import { codeOf, fakeServerFixture } from './fake-server.js'
 
-let server: FakeServer | undefined
-let conn: Connection | undefined
-
-afterEach(async () => {
-  conn?.destroy()
-  conn = undefined
-  await server?.close()
-  server = undefined
-})
-
-async function setup(options: FakeServerOptions = {}): Promise<Connection> {
-  server = await startFakeServer(options)
-  conn = await connect({ host: '127.0.0.1', port: server.port, clientId: 'test-client' })
-  return conn
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (err) {
-    return err instanceof TandemError ? err.code : `not a TandemError: ${String(err)}`
-  }
-  return 'resolved'
-}
+const fake = fakeServerFixture('test-client')
+afterEach(() => fake.teardown())
+const setup = fake.setup
 
 /** A Writable that collects what it gets, slowly, to exercise backpressure. */
 function slowSink(delayMs: number): { sink: Writable; chunks: Buffer[] } {
@@ -51,14 +30,14 @@ describe('handshake', () => {
     const c = await setup()
     expect(c.server.name).toBe('F')
     expect(c.sessionId).toBe('s1')
-    expect(server!.received[0]).toEqual({
+    expect(fake.server!.received[0]).toEqual({
       kind: 'control',
       message: { type: 'hello', role: 'client', id: 'test-client', software: 'tandem-client' },
     })
   })
 
   it('names both versions when the server speaks another protocol version', async () => {
-    server = await startFakeServer({ version: PROTOCOL_VERSION + 1 })
+    const server = await fake.start({ version: PROTOCOL_VERSION + 1 })
     const error = await connect({ host: '127.0.0.1', port: server.port, clientId: 'x' }).catch(
       (e: unknown) => e,
     )
@@ -68,7 +47,7 @@ describe('handshake', () => {
   })
 
   it('rejects with the server error and keeps retryAfterMs for ERR_BUSY', async () => {
-    server = await startFakeServer({
+    const server = await fake.start({
       refuseWith: { code: 'ERR_BUSY', message: 'full', retryAfterMs: 1500 },
     })
     const error = await connect({ host: '127.0.0.1', port: server.port, clientId: 'x' }).catch(
@@ -79,10 +58,9 @@ describe('handshake', () => {
   })
 
   it('reports a refused connection as unreachable', async () => {
-    server = await startFakeServer()
+    const server = await fake.start()
     const port = server.port
     await server.close()
-    server = undefined
     expect(await codeOf(connect({ host: '127.0.0.1', port, clientId: 'x' }))).toBe(
       'ERR_UNREACHABLE',
     )
@@ -94,11 +72,11 @@ describe('requests', () => {
     const c = await setup()
     const results = await Promise.all([c.ping(), c.list(), c.log({ limit: 5 }), c.ping()])
     expect(results[1]).toEqual({ files: [] })
-    const ids = server!.received.flatMap((r) =>
+    const ids = fake.server!.received.flatMap((r) =>
       r.kind === 'control' && 'op' in r.message ? [r.message.id] : [],
     )
     expect(ids).toEqual([1, 2, 3, 4])
-    expect(server!.received[3]).toMatchObject({ message: { op: 'log', limit: 5 } })
+    expect(fake.server!.received[3]).toMatchObject({ message: { op: 'log', limit: 5 } })
   })
 
   it('rejects an error response with its code and stays usable', async () => {
@@ -111,7 +89,7 @@ describe('requests', () => {
     const c = await setup()
     await c.ping()
     const closed = new Promise<TandemError | undefined>((resolve) => c.onClose(resolve))
-    for (const socket of server!.sockets) socket.destroy()
+    for (const socket of fake.server!.sockets) socket.destroy()
     const pending = c.download('never', new Writable({ write: (_c, _e, cb) => cb() }))
     expect(await codeOf(pending)).toBe('ERR_CONNECTION_CLOSED')
     expect((await closed)?.code).toBe('ERR_CONNECTION_CLOSED')
@@ -122,7 +100,7 @@ describe('requests', () => {
     const c = await setup()
     await c.follow(() => {}, { keepAliveMs: 20 })
     const pings = () =>
-      server!.received.filter((r) => r.kind === 'control' && r.message.op === 'ping').length
+      fake.server!.received.filter((r) => r.kind === 'control' && r.message.op === 'ping').length
     await expect.poll(pings).toBeGreaterThanOrEqual(2)
   })
 
@@ -130,7 +108,7 @@ describe('requests', () => {
     const c = await setup()
     const events: unknown[] = []
     await c.follow((event) => events.push(event))
-    server!.emitEvent({ seq: 1, op: 'upload', name: 'a' })
+    fake.server!.emitEvent({ seq: 1, op: 'upload', name: 'a' })
     await expect.poll(() => events.length).toBe(1)
     expect(events[0]).toMatchObject({ seq: 1 })
   })
@@ -146,11 +124,11 @@ describe('bodies', () => {
       onProgress: (done) => progress.push(done),
     })
     expect(result.size).toBe(content.length)
-    expect(server!.files.get('a.bin')!.equals(content)).toBe(true)
-    const lengths = server!.received.flatMap((r) => (r.kind === 'data' ? [r.length] : []))
+    expect(fake.server!.files.get('a.bin')!.equals(content)).toBe(true)
+    const lengths = fake.server!.received.flatMap((r) => (r.kind === 'data' ? [r.length] : []))
     expect(lengths).toEqual([Limits.dataChunk, Limits.dataChunk, 123])
     expect(progress.at(-1)).toBe(content.length)
-    expect(server!.received[1]).toMatchObject({
+    expect(fake.server!.received[1]).toMatchObject({
       message: { op: 'upload', size: content.length, mtime: 5 },
     })
   })
@@ -161,8 +139,10 @@ describe('bodies', () => {
     await c.write('r.bin', Readable.from([big.subarray(0, 10), big.subarray(10)]))
     await c.create('empty', Buffer.alloc(0))
     await c.append('r.bin', () => Readable.from([Buffer.from('tail')]))
-    expect(server!.files.get('r.bin')!.equals(Buffer.concat([big, Buffer.from('tail')]))).toBe(true)
-    expect(server!.files.get('empty')!.length).toBe(0)
+    expect(fake.server!.files.get('r.bin')!.equals(Buffer.concat([big, Buffer.from('tail')]))).toBe(
+      true,
+    )
+    expect(fake.server!.files.get('empty')!.length).toBe(0)
   })
 
   it('never interleaves the bodies of pipelined uploads', async () => {
@@ -170,9 +150,9 @@ describe('bodies', () => {
     const bodies = [0, 1, 2, 3].map(() => randomBytes(Limits.dataChunk * 3))
     await Promise.all(bodies.map((body, i) => c.upload(`f${i}`, Readable.from([body]))))
     // Each request is followed by exactly its own data frames and end before the next control.
-    const kinds = server!.received.slice(1).map((r) => r.kind)
+    const kinds = fake.server!.received.slice(1).map((r) => r.kind)
     expect(kinds).toEqual(Array(4).fill(['control', 'data', 'data', 'data', 'end']).flat())
-    bodies.forEach((body, i) => expect(server!.files.get(`f${i}`)!.equals(body)).toBe(true))
+    bodies.forEach((body, i) => expect(fake.server!.files.get(`f${i}`)!.equals(body)).toBe(true))
   })
 
   it('reports a failing body stream with its own error and keeps the connection usable', async () => {
@@ -185,7 +165,7 @@ describe('bodies', () => {
     })
     const error = await c.upload('x', failing).catch((e: unknown) => e)
     expect((error as Error).message).toBe('disk read failed')
-    expect(server!.files.has('x')).toBe(false)
+    expect(fake.server!.files.has('x')).toBe(false)
     await expect(c.ping()).resolves.toEqual({})
   })
 
@@ -197,9 +177,9 @@ describe('bodies', () => {
       })
       .catch((e: unknown) => e)
     expect((error as Error).message).toBe('cannot open')
-    expect(server!.received.some((r) => r.kind === 'control' && r.message.op === 'upload')).toBe(
-      false,
-    )
+    expect(
+      fake.server!.received.some((r) => r.kind === 'control' && r.message.op === 'upload'),
+    ).toBe(false)
   })
 })
 
@@ -207,7 +187,7 @@ describe('downloads', () => {
   it('streams into a slow Writable with backpressure and checks the SHA-256', async () => {
     const c = await setup({ downloadChunk: 64 * 1024 })
     const content = randomBytes(2 * 1024 * 1024 + 5)
-    server!.files.set('big', content)
+    fake.server!.files.set('big', content)
     const { sink, chunks } = slowSink(1)
     const sizes: number[] = []
     const result = await c.download('big', sink, {
@@ -224,7 +204,7 @@ describe('downloads', () => {
 
   it('rejects a body whose SHA-256 does not match, and stays usable', async () => {
     const c = await setup({ badDownloadHash: true })
-    server!.files.set('a', Buffer.from('hello'))
+    fake.server!.files.set('a', Buffer.from('hello'))
     expect(await codeOf(c.download('a', slowSink(0).sink))).toBe('ERR_INTEGRITY')
     await expect(c.ping()).resolves.toEqual({})
   })
@@ -236,7 +216,7 @@ describe('downloads', () => {
 
   it('pipelines downloads and uploads on one connection', async () => {
     const c = await setup()
-    server!.files.set('a', randomBytes(700_000))
+    fake.server!.files.set('a', randomBytes(700_000))
     const sinks = [slowSink(0), slowSink(0), slowSink(0)]
     await Promise.all([
       c.download('a', sinks[0]!.sink),
@@ -244,8 +224,8 @@ describe('downloads', () => {
       c.download('a', sinks[1]!.sink),
       c.download('b', sinks[2]!.sink),
     ])
-    expect(Buffer.concat(sinks[1]!.chunks).equals(server!.files.get('a')!)).toBe(true)
-    expect(Buffer.concat(sinks[2]!.chunks).equals(server!.files.get('b')!)).toBe(true)
+    expect(Buffer.concat(sinks[1]!.chunks).equals(fake.server!.files.get('a')!)).toBe(true)
+    expect(Buffer.concat(sinks[2]!.chunks).equals(fake.server!.files.get('b')!)).toBe(true)
   })
 })
 

@@ -3,6 +3,7 @@
 // so tests can check ordering. Tests can swap in misbehaviours (wrong version, busy, bad hash).
 import { createHash } from 'node:crypto'
 import net from 'node:net'
+import { connect, type Connection } from '../../src/client/connection.js'
 import {
   encodeControl,
   encodeData,
@@ -10,6 +11,7 @@ import {
   encodePreamble,
   FrameDecoder,
   Limits,
+  TandemError,
   type WireError,
 } from '../../src/protocol/index.js'
 
@@ -204,4 +206,47 @@ function sendContent(socket: net.Socket, content: Buffer, options: FakeServerOpt
   const digest = createHash('sha256').update(content).digest()
   if (options.badDownloadHash) digest[0] = digest[0]! ^ 0xff
   socket.write(encodeEnd(digest))
+}
+
+/**
+ * One fake server per test and the connections made to it: `setup()` starts the server on first
+ * use and connects; `teardown()` (call it in afterEach) ends them all.
+ */
+export function fakeServerFixture(clientId: string): {
+  setup(options?: FakeServerOptions): Promise<Connection>
+  /** Only the server (for tests that connect by hand). */
+  start(options?: FakeServerOptions): Promise<FakeServer>
+  teardown(): Promise<void>
+  readonly server: FakeServer | undefined
+} {
+  let server: FakeServer | undefined
+  const conns: Connection[] = []
+  return {
+    async setup(options = {}) {
+      server ??= await startFakeServer(options)
+      const conn = await connect({ host: '127.0.0.1', port: server.port, clientId })
+      conns.push(conn)
+      return conn
+    },
+    async start(options = {}) {
+      server = await startFakeServer(options)
+      return server
+    },
+    async teardown() {
+      for (const conn of conns.splice(0)) conn.destroy()
+      await server?.close().catch(() => undefined) // a test may have closed it already
+      server = undefined
+    },
+    get server() {
+      return server
+    },
+  }
+}
+
+/** The TandemError code a promise rejects with, or 'resolved'. */
+export function codeOf(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof TandemError ? err.code : `not a TandemError: ${String(err)}`),
+  )
 }

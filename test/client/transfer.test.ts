@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, type Connection } from '../../src/client/connection.js'
 import {
   downloadFile,
   downloadTarget,
@@ -15,30 +14,11 @@ import {
 } from '../../src/client/transfer.js'
 import { TandemError } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
-import { startFakeServer, type FakeServer, type FakeServerOptions } from './fake-server.js'
+import { codeOf, fakeServerFixture } from './fake-server.js'
 
-let server: FakeServer | undefined
-let conn: Connection | undefined
-
-afterEach(async () => {
-  conn?.destroy()
-  conn = undefined
-  await server?.close()
-  server = undefined
-})
-
-async function setup(options: FakeServerOptions = {}): Promise<Connection> {
-  server = await startFakeServer(options)
-  conn = await connect({ host: '127.0.0.1', port: server.port, clientId: 't' })
-  return conn
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  return promise.then(
-    () => 'resolved',
-    (err: unknown) => (err instanceof TandemError ? err.code : String(err)),
-  )
-}
+const fake = fakeServerFixture('t')
+afterEach(() => fake.teardown())
+const setup = fake.setup
 
 async function tree(root: string, files: Record<string, string | Buffer>): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
@@ -89,7 +69,7 @@ describe('putFiles and uploadFile', () => {
     })
     expect(result.files).toHaveLength(20)
     for (const [name, content] of Object.entries(files))
-      expect(server!.files.get(name)!.equals(content)).toBe(true)
+      expect(fake.server!.files.get(name)!.equals(content)).toBe(true)
     const last = seen.at(-1)!
     expect(last).toMatchObject({
       bytesDone: plan.bytes,
@@ -98,7 +78,7 @@ describe('putFiles and uploadFile', () => {
       filesTotal: 20,
     })
     expect(seen.every((p, i) => i === 0 || p.bytesDone >= seen[i - 1]!.bytesDone)).toBe(true)
-    const uploads = server!.received.filter(
+    const uploads = fake.server!.received.filter(
       (r) => r.kind === 'control' && r.message.op === 'upload',
     )
     expect(uploads[0]).toMatchObject({ message: { size: 1000 } })
@@ -116,8 +96,8 @@ describe('putFiles and uploadFile', () => {
     expect(error).toBeInstanceOf(TandemError)
     expect((error as TandemError).code).toBe('ERR_NOT_FOUND')
     expect((error as TandemError).message).toContain('b/2')
-    expect(server!.files.has('b/1')).toBe(true)
-    expect(server!.files.has('b/3')).toBe(false)
+    expect(fake.server!.files.has('b/1')).toBe(true)
+    expect(fake.server!.files.has('b/3')).toBe(false)
   })
 
   it('uploadFile sends the local size and mtime', async () => {
@@ -126,7 +106,9 @@ describe('putFiles and uploadFile', () => {
     await fs.writeFile(file, 'mtime')
     const stat = await fs.stat(file)
     await uploadFile(c, file, 'm.txt')
-    const request = server!.received.find((r) => r.kind === 'control' && r.message.op === 'upload')
+    const request = fake.server!.received.find(
+      (r) => r.kind === 'control' && r.message.op === 'upload',
+    )
     expect(request).toMatchObject({ message: { name: 'm.txt', size: 5, mtime: stat.mtimeMs } })
     expect(await codeOf(uploadFile(c, path.dirname(file), 'dir'))).toBe('ERR_IS_DIRECTORY')
   })
@@ -136,7 +118,7 @@ describe('downloadFile', () => {
   it('writes the file whole and leaves no temp file', async () => {
     const c = await setup()
     const content = randomBytes(1_500_000)
-    server!.files.set('d/big', content)
+    fake.server!.files.set('d/big', content)
     const dir = tempDir()
     const target = await downloadTarget('d/big', dir)
     const result = await downloadFile(c, 'd/big', target)
@@ -147,7 +129,7 @@ describe('downloadFile', () => {
 
   it('on a SHA-256 mismatch leaves the old target untouched and no temp file', async () => {
     const c = await setup({ badDownloadHash: true })
-    server!.files.set('a', Buffer.from('new content'))
+    fake.server!.files.set('a', Buffer.from('new content'))
     const dir = tempDir()
     const target = path.join(dir, 'a')
     await fs.writeFile(target, 'old')
@@ -158,7 +140,7 @@ describe('downloadFile', () => {
 
   it('fails with ERR_NOT_FOUND into a missing folder', async () => {
     const c = await setup()
-    server!.files.set('a', Buffer.from('x'))
+    fake.server!.files.set('a', Buffer.from('x'))
     expect(await codeOf(downloadFile(c, 'a', path.join(tempDir(), 'no', 'a')))).toBe(
       'ERR_NOT_FOUND',
     )
