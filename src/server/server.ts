@@ -44,7 +44,9 @@ export async function startServer(
     const core = new ServerCore(
       config,
       new LockManager(),
-      new ChangeLog(db, config.name),
+      new ChangeLog(db, config.name, (err) =>
+        console.warn(`cannot write the change log: ${String(err)}`),
+      ),
       console,
       new Admission(config.maxClients),
     )
@@ -60,7 +62,13 @@ export async function startServer(
     })
     const listener = createAcceptLoop(core, pool)
     listener.listen(config.port, config.host)
-    await once(listener, 'listening')
+    try {
+      await once(listener, 'listening') // rejects with the 'error' (EADDRINUSE, EACCES…)
+    } catch (err) {
+      await pool.destroy()
+      db.close()
+      throw err
+    }
     const bound = listener.address() as net.AddressInfo
     core.boundPort = bound.port
     console.info(

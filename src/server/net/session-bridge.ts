@@ -5,7 +5,7 @@
  * worker's calls that must run here: per-path locks, the change log, status and events.
  */
 import type { Socket } from 'node:net'
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { toWireError, type LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
 import type { ServerCore } from '../core.js'
@@ -16,6 +16,9 @@ import type { ServerCore } from '../core.js'
  * upload: 331-336 MiB/s with 2 MiB, 346-412 MiB/s with 8 MiB); nine clients get 2 MiB each, which
  * keeps the server's memory bounded whatever the number of clients.
  */
+/** How long a closed connection may linger for its peer to close its side. */
+const CLOSE_GRACE_MS = 2_000
+
 const IN_BUDGET = 16 * 1024 * 1024 // 16 MiB for all sessions together
 const IN_WINDOW_MIN = 2 * 1024 * 1024 // 2 MiB
 const IN_WINDOW_MAX = 8 * 1024 * 1024 // 8 MiB
@@ -139,6 +142,11 @@ export class SessionBridge {
 
   #maybeFinish(): void {
     if (!this.#socketClosed || !this.#taskDone) return
+    // Piscina reports the task's end on another port, so messages the worker queued just before
+    // (a last log line, an unlock) may still wait on this one: take them first.
+    for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
+      this.#onWorkerMessage(m.message as FromWorker)
+    }
     // Only now: until its task ends, the worker may still be inside a locked step.
     this.#releaseAll()
     this.#portClosed = true
@@ -177,6 +185,9 @@ export class SessionBridge {
         if (message.reason !== 'session ended')
           this.#core.console.sessionClosed(this, message.reason)
         this.#socket.end()
+        // end() waits for the peer to close its side too: a client that never does (or never
+        // reads what is left to send) must not keep its slot.
+        setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref()
         return
     }
   }

@@ -36,9 +36,12 @@ export async function commit(
   temp: TempFile,
   sha256: string,
 ): Promise<WriteResult> {
-  const info = await withLock(ctx, [file.name], 'write', async () => {
+  // Also the real file's name: two names (a symlink and its target) must not commit at once.
+  const names = [file.name, ctx.store.jail.nameOf(file.path)]
+  const info = await withLock(ctx, names, 'write', async () => {
     switch (req.op) {
       case 'upload':
+        await temp.adoptModeOf(file.path)
         await temp.publish(file.path)
         // The client gave the time (set on the file): no need to stat for it.
         if (req.mtime !== undefined)
@@ -50,6 +53,7 @@ export async function commit(
       case 'write':
         if (!(await ctx.store.exists(file)))
           throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+        await temp.adoptModeOf(file.path)
         await temp.publish(file.path)
         break
       case 'append':

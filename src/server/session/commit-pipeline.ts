@@ -34,9 +34,14 @@ export class CommitPipeline {
     while (this.#inFlight.size >= this.#limit)
       await Promise.race([...this.#inFlight].map((c) => c.done))
     const result = work()
-    const done = (this.#tail = this.#tail.then(() => result).then(deliver))
-    const entry = { name, done }
+    const entry: { name: string; done: Promise<void> } = { name, done: Promise.resolve() }
+    // The entry leaves before `deliver` runs, so a deliver that checks `size` sees it gone.
+    entry.done = this.#tail = this.#tail
+      .then(() => result)
+      .then((value) => {
+        this.#inFlight.delete(entry)
+        deliver(value)
+      })
     this.#inFlight.add(entry)
-    void done.finally(() => this.#inFlight.delete(entry))
   }
 }

@@ -32,7 +32,12 @@ export async function runRequest(
     case 'download': {
       const { header, stream } = await openDownload(ctx, req)
       out.sendMessage({ type: 'response', id: req.id, ok: true, result: header })
-      await stream(out)
+      try {
+        await stream(out)
+      } catch (err) {
+        // The body has begun: an answer now would land inside it. Only closing is left.
+        throw new BodyBroken(err)
+      }
       return NO_RESPONSE
     }
     case 'log': {
@@ -49,5 +54,13 @@ export async function runRequest(
     default:
       // Body operations never reach here (session.ts routes them to the BodyReceiver).
       throw new Error(`unexpected operation ${req.op}`)
+  }
+}
+
+/** A failure after a response's body began: the connection must close (see session.ts). */
+export class BodyBroken extends Error {
+  constructor(override readonly cause: unknown) {
+    super('a response body broke off')
+    this.name = 'BodyBroken'
   }
 }

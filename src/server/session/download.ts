@@ -77,13 +77,20 @@ async function streamBody(
     }
   }
   let position = 0
-  let next = info.size > 0 ? readFrame(0) : undefined
+  // The read ahead is awaited later; mark it handled now, or a read error while this loop waits
+  // for the socket would be an unhandled rejection (which ends the worker thread).
+  const ahead = (position: number): Promise<{ frame: Buffer; length: number }> => {
+    const read = readFrame(position)
+    read.catch(() => undefined)
+    return read
+  }
+  let next = info.size > 0 ? ahead(0) : undefined
   while (next) {
     const { frame, length } = await next
     if (length === 0) break // truncated under us (by another program): the client's size check says so
     position += length
     // Read ahead while this frame is hashed and sent.
-    next = position < info.size ? readFrame(position) : undefined
+    next = position < info.size ? ahead(position) : undefined
     const payload = frame.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + length)
     hash.update(payload)
     frame.writeUInt32BE(length, 0)

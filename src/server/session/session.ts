@@ -28,7 +28,7 @@ import { BodyReceiver } from './body-receiver.js'
 import { CommitPipeline } from './commit-pipeline.js'
 import type { BodyRequest } from './body-ops.js'
 import { NO_RESPONSE, type SessionContext } from './context.js'
-import { runRequest, type Outbound } from './dispatch.js'
+import { BodyBroken, runRequest, type Outbound } from './dispatch.js'
 
 type DecoderEvent =
   | { k: 'preamble'; version: number }
@@ -50,6 +50,8 @@ export class Session {
   /** Bodies being fsynced and published while the next ones arrive. */
   readonly #commits = new CommitPipeline(16)
   #shutdownRequested = false
+  /** This side closed the connection with an error (not the client going away). */
+  #failed = false
   #lastActivity = Date.now()
 
   constructor(task: SessionTask) {
@@ -166,8 +168,9 @@ export class Session {
     try {
       request = parseRequest(message)
     } catch (err) {
-      return this.#onBadRequest(err, message)
+      return await this.#onBadRequest(err, message)
     }
+    if (this.#shutdownRequested) return this.#refuseWhileStopping(request)
     if (BODY_OPS.has(request.op)) {
       this.#body = BodyReceiver.open(this.#context(), request as BodyRequest, (name) =>
         this.#commits.settled(name),
@@ -198,7 +201,7 @@ export class Session {
     })
   }
 
-  #onBadRequest(err: unknown, message: unknown): void {
+  async #onBadRequest(err: unknown, message: unknown): Promise<void> {
     if (!(err instanceof RequestError) || err.requestId === undefined) return this.#fail(err)
     const op = (message as { op?: unknown }).op
     // A refused body operation is still followed by its body: read it and drop it.
@@ -206,14 +209,30 @@ export class Session {
       this.#body = BodyReceiver.refused(err.requestId, err.toWire())
       return
     }
+    await this.#commits.settled() // answers leave in request order
     this.#respondError(err.requestId, err.toWire())
+  }
+
+  /** While the server stops, new requests are answered ERR_SHUTTING_DOWN (bodies are dropped). */
+  async #refuseWhileStopping(request: Request): Promise<void> {
+    const error = new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping').toWire()
+    if (BODY_OPS.has(request.op)) {
+      this.#body = BodyReceiver.refused(request.id, error)
+      return
+    }
+    await this.#commits.settled()
+    this.#respondError(request.id, error)
+    this.onShutdown()
   }
 
   async #onEnd(sha256: Buffer): Promise<void> {
     const body = this.#body
     if (!body) return this.#fail(new TandemError('ERR_BAD_FRAME', 'end frame outside a body'))
-    this.#body = undefined
     await body.releaseChunk()
+    this.#body = undefined
+    // The session failed the connection meanwhile (idle, shutdown): its client was told so, so
+    // the body must not be applied behind its back.
+    if (this.#failed) return body.discard()
     const ctx = this.#context()
     await this.#commits.add(
       body.name,
@@ -244,7 +263,8 @@ export class Session {
       const result = await run()
       if (result !== NO_RESPONSE) this.#send({ type: 'response', id, ok: true, result })
     } catch (err) {
-      this.#respondError(id, this.#wireError(err))
+      if (err instanceof BodyBroken) this.#fail(err.cause)
+      else this.#respondError(id, this.#wireError(err))
     } finally {
       this.#busy = false
       this.touch()
@@ -269,6 +289,7 @@ export class Session {
   /** Send a connection-level error and close. */
   #fail(err: unknown): void {
     if (this.#state === 'closed') return
+    this.#failed = true
     const error = this.#wireError(err)
     this.#send({ type: 'error', error })
     this.#state = 'closed'
@@ -280,7 +301,7 @@ export class Session {
     const idleMs = Date.now() - this.#lastActivity
     // A request in progress is not idle while bytes move (downloads count the client's reads);
     // a body upload whose client went silent is.
-    if (idleMs > this.#task.config.idleTimeoutMs) {
+    if (idleMs > this.#task.config.idleTimeoutMs && this.#commits.size === 0) {
       this.#fail(
         new TandemError('ERR_TIMEOUT', `connection idle for ${Math.round(idleMs / 1000)} s`),
       )

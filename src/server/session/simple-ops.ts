@@ -40,8 +40,8 @@ export async function rename(ctx: SessionContext, req: RequestOf<'rename'>): Pro
   const toName = normalizeName(req.to)
   // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
   await withLock(ctx, [fromName, toName], 'write', async () => {
-    const from = await ctx.store.resolve(fromName)
-    const to = await ctx.store.resolve(toName)
+    const from = await ctx.store.resolve(fromName, { follow: false })
+    const to = await ctx.store.resolve(toName, { follow: false })
     await ctx.store.rename(from, to)
   })
   ctx.log({ op: 'rename', name: fromName, to: toName }, true)
@@ -50,7 +50,9 @@ export async function rename(ctx: SessionContext, req: RequestOf<'rename'>): Pro
 
 export async function remove(ctx: SessionContext, req: RequestOf<'delete'>): Promise<DeleteResult> {
   const name = normalizeName(req.name)
-  await withLock(ctx, [name], 'write', async () => ctx.store.delete(await ctx.store.resolve(name)))
+  await withLock(ctx, [name], 'write', async () =>
+    ctx.store.delete(await ctx.store.resolve(name, { follow: false })),
+  )
   ctx.log({ op: 'delete', name }, true)
   return { name }
 }

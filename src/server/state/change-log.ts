@@ -16,6 +16,9 @@ export interface LogInput {
   detail?: string | null | undefined
 }
 
+/** Entries held in memory while the database refuses writes (disk full). */
+const MAX_PENDING = 10_000
+
 /** Entries kept; older ones are pruned now and then. */
 const KEEP_ENTRIES = 100_000
 
@@ -44,6 +47,7 @@ export class ChangeLog {
   constructor(
     db: Db,
     server: string,
+    private readonly onError: (err: unknown) => void,
     private readonly now: () => number = Date.now,
   ) {
     this.#server = server
@@ -84,7 +88,16 @@ export class ChangeLog {
     const pending = this.#pending
     if (pending.length === 0) return
     this.#pending = []
-    const entries = this.#insertAll(pending)
+    let entries: LogEntry[]
+    try {
+      entries = this.#insertAll(pending)
+    } catch (err) {
+      // A full disk must not take the server down: keep the entries (bounded) and try later.
+      this.#pending = [...pending, ...this.#pending].slice(-MAX_PENDING)
+      this.onError(err)
+      setTimeout(() => this.flush(), 1_000).unref()
+      return
+    }
     if (++this.#sincePrune >= 100) {
       this.#sincePrune = 0
       this.#prune.run(KEEP_ENTRIES)

@@ -41,8 +41,8 @@ export class FileStore {
     return this.jail.root
   }
 
-  resolve(name: unknown): Promise<ResolvedName> {
-    return this.jail.resolve(name)
+  resolve(name: unknown, options?: { follow?: boolean }): Promise<ResolvedName> {
+    return this.jail.resolve(name, options)
   }
 
   async stat(file: ResolvedName): Promise<FileInfo> {
@@ -67,11 +67,15 @@ export class FileStore {
    * a later rename over the name does not change what the handle reads.
    */
   async openForRead(file: ResolvedName): Promise<{ handle: FileHandle; info: FileInfo }> {
-    const handle = await withFsErrors(file.name, () => open(file.path, 'r'))
+    // O_NONBLOCK: a FIFO (made by another program) would block a thread-pool thread in open().
+    const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK
+    const handle = await withFsErrors(file.name, () => open(file.path, flags))
     try {
       await this.jail.checkOpened(handle.fd, file.name)
       const st = await handle.stat()
       if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${file.name}' is a folder`)
+      if (!st.isFile())
+        throw new TandemError('ERR_BAD_PATH', `'${file.name}' is not a regular file`)
       return { handle, info: { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) } }
     } catch (err) {
       await handle.close()

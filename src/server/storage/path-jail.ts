@@ -27,21 +27,25 @@ export class PathJail {
     this.root = root
   }
 
-  /** Validate a name and resolve it; throws ERR_BAD_PATH for anything that escapes. */
-  async resolve(rawName: unknown): Promise<ResolvedName> {
+  /**
+   * Validate a name and resolve it; throws ERR_BAD_PATH for anything that escapes. With `follow`
+   * (the default) a name that is a symlink resolves to its target, where reads and writes go;
+   * without, to the link itself, which is what delete and rename act on (like `rm` and `mv`).
+   */
+  async resolve(rawName: unknown, options: { follow?: boolean } = {}): Promise<ResolvedName> {
     const name = normalizeName(rawName)
     const full = path.join(this.root, ...name.split('/'))
-    return { name, path: await this.#realPath(name, full) }
+    return { name, path: await this.#realPath(name, full, options.follow ?? true) }
   }
 
   /**
    * Two look-ups whatever the depth: the name itself (a symlink must lead inside the root), and
    * the real path of its folder (a symlinked folder anywhere above must lead inside the root).
    */
-  async #realPath(name: string, full: string): Promise<string> {
+  async #realPath(name: string, full: string, follow: boolean): Promise<string> {
     let st
     try {
-      st = await lstat(full)
+      st = follow ? await lstat(full) : undefined
     } catch (err) {
       if (!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) throw mapFsError(err, name)
     }

@@ -6,7 +6,7 @@
  * next startup removes.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { open, link, mkdir, rename, unlink, type FileHandle } from 'node:fs/promises'
+import { chmod, open, link, mkdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
 import { fsyncDir } from './dir-sync.js'
@@ -26,11 +26,22 @@ export async function inFreshParent<T>(target: string, create: () => Promise<T>)
       if (!isFsCode(err, 'ENOENT') || attempt >= 6) throw err
     }
     try {
-      await mkdir(path.dirname(target), { recursive: true })
+      await makeFolder(path.dirname(target))
     } catch (err) {
       // mkdir itself fails with ENOENT when a folder it just made is pruned under it: retry.
       if (!isFsCode(err, 'ENOENT')) throw err
     }
+  }
+}
+
+/** mkdir -p, then fsync the parents of what it created, so that the new folders survive a crash. */
+async function makeFolder(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true })
+  if (first === undefined) return
+  const top = path.dirname(first)
+  for (let parent = path.dirname(dir); ; parent = path.dirname(parent)) {
+    await fsyncDir(parent)
+    if (parent === top) return
   }
 }
 
@@ -138,6 +149,23 @@ export class TempFile {
       )
     }
     return digest.toString('hex')
+  }
+
+  /**
+   * Give the temp file the mode of the file it replaces (a 0600 file stays 0600), where it differs
+   * from the default 0644. The caller holds the target's write lock.
+   */
+  async adoptModeOf(target: string): Promise<void> {
+    let mode: number
+    try {
+      mode = (await stat(target)).mode & 0o7777
+    } catch {
+      return // nothing to replace (or not readable): keep the default
+    }
+    if (mode !== 0o644)
+      await chmod(this.path, mode).catch((err: unknown) => {
+        throw mapFsError(err, this.#name)
+      })
   }
 
   /** Rename over `target` (replacing it). The caller holds the target's write lock. */
