@@ -29,6 +29,7 @@ import { CommitPipeline } from './commit-pipeline.js'
 import type { BodyRequest } from './body-ops.js'
 import { NO_RESPONSE, type SessionContext } from './context.js'
 import { BodyBroken, runRequest, type Outbound } from './dispatch.js'
+import { linkContext, linkOutbound } from './link-adapters.js'
 
 type DecoderEvent =
   | { k: 'preamble'; version: number }
@@ -309,34 +310,15 @@ export class Session {
   }
 
   #outbound(): Outbound {
-    const link = this.#link
-    return {
-      sendMessage: (message) => this.#send(message),
-      send: (buffers) => link.send(buffers),
-      whenWritable: () => link.whenWritable(),
-      takeBuffer: (size) => link.takeBuffer(size),
-      queryLog: (limit) =>
-        link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
-      queryStatus: () => link.call((req) => ({ t: 'query', req, what: 'status' })),
-      follow: () => link.post({ t: 'follow' }),
-    }
+    return linkOutbound(this.#link, (message) => this.#send(message))
   }
 
   #context(): SessionContext {
-    const link = this.#link
-    const config = this.#task.config
-    const client = this.#client!
-    return {
-      config,
+    return linkContext(this.#link, {
+      config: this.#task.config,
       store: this.#store,
-      client,
+      client: this.#client!,
       signal: this.#abort.signal,
-      lock: async (names, mode) => {
-        const token = await link.call<number>((req) => ({ t: 'lock', req, names, mode }))
-        return () => link.post({ t: 'unlock', token })
-      },
-      log: (entry, record) =>
-        link.post({ t: 'log', entry: { ...entry, client: client.id }, record }),
-    }
+    })
   }
 }
