@@ -29,7 +29,6 @@ const IN_WINDOW_MAX = 8 * 1024 * 1024 // 8 MiB
  * for reuse, so no garbage piles up in the worker's heap.
  */
 const IN_BUFFER_SIZE = 256 * 1024
-const IN_POOL_MAX = IN_WINDOW_MAX / IN_BUFFER_SIZE + 2
 
 export class SessionBridge {
   readonly sessionId: string
@@ -218,7 +217,10 @@ export class SessionBridge {
 
   #onAck(bytes: number, bufs: ArrayBuffer[]): void {
     for (const buf of bufs)
-      if (this.#inPool.length < IN_POOL_MAX && buf.byteLength === IN_BUFFER_SIZE)
+      if (
+        this.#inPool.length < this.#window() / IN_BUFFER_SIZE + 2 &&
+        buf.byteLength === IN_BUFFER_SIZE
+      )
         this.#inPool.push(buf)
     this.#inFlight -= bytes
     if (this.#paused && this.#inFlight < this.#window() / 4) {
