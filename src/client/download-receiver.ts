@@ -149,7 +149,7 @@ export class DownloadReceiver {
   /** Fail the download (the connection ended, or the body did not check out). */
   abort(error: Error): void {
     // What arrived still reaches the sink, as it did before staging: the caller decides its fate.
-    if (this.#sink.writable) this.#flush()
+    if (!this.#error && !this.#sink.destroyed && this.#sink.writable) this.#flush()
     this.#done(() => this.#settle.reject(error))
   }
 

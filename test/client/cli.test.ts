@@ -1,6 +1,8 @@
 // The client CLI end to end: the built executable against a real server on port 0, in temp dirs.
 // Checks results through --json, exit statuses, and the one `error: ERR_...` line on failures.
+import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -269,5 +271,47 @@ describe('command line', () => {
     const run = await tandem(['-lock', '-3'])
     expect(run.code).toBe(1)
     expect(errorCode(run)).not.toBe('ERR_USAGE')
+  })
+})
+
+describe('pipes and stdin', () => {
+  it('`cat BIG | head` ends quietly with status 0', async () => {
+    await tandem(['create', 'pipes/big.bin'], { input: randomBytes(8 * 1024 * 1024) })
+    const proc = spawn(
+      process.execPath,
+      [CLI_BIN, '--server', server.address, 'cat', 'pipes/big.bin'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    let stderr = ''
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    // Read one chunk, then go away like `head` does.
+    await new Promise<void>((resolve) => proc.stdout.once('data', () => resolve()))
+    proc.stdout.destroy()
+    const [code] = (await once(proc, 'exit')) as [number | null]
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+  })
+
+  it('`write` refuses an empty stdin (it would empty the file); --text "" empties it on purpose', async () => {
+    await tandem(['create', 'pipes/keep.txt', '--text', 'keep me'])
+    const run = await tandem(['write', 'pipes/keep.txt'], { input: '' })
+    expect([run.code, errorCode(run)]).toEqual([2, 'ERR_USAGE'])
+    expect((await tandem(['cat', 'pipes/keep.txt'])).stdout.toString()).toBe('keep me')
+    expect((await tandem(['write', 'pipes/keep.txt', '--text', ''])).code).toBe(0)
+    expect((await tandem(['cat', 'pipes/keep.txt'])).stdout.length).toBe(0)
+  })
+
+  it('a bad name fails at once, without waiting for stdin to end', async () => {
+    const proc = spawn(process.execPath, [CLI_BIN, '--server', server.address, 'write', '../x'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    proc.stdin.write('the pipe stays open\n') // and is never ended by us
+    let stderr = ''
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const [code] = (await once(proc, 'exit')) as [number | null]
+    proc.stdin.destroy()
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/^error: ERR_BAD_PATH: /)
   })
 })

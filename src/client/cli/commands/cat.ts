@@ -11,12 +11,11 @@ export async function cat(ctx: CliContext, name: string): Promise<void> {
     readerGone = true
     conn.destroy()
   }
-  stdout.once('error', onError)
+  // `on`, never removed: after the reader left, later writes fail again and must stay quiet.
+  stdout.on('error', onError)
   try {
     await conn.download(name, stdout, { end: false })
   } catch (err) {
     if (!readerGone) throw err
-  } finally {
-    stdout.off('error', onError)
   }
 }

@@ -1,5 +1,6 @@
 import { downloadFile, downloadTarget } from '../../transfer.js'
 import type { CliContext } from '../context.js'
+import { interruptible } from '../interrupt.js'
 import { humanSize } from '../render/format.js'
 
 /** `get NAME [LOCAL]`: download atomically to LOCAL (default: the name's last part, here). */
@@ -8,9 +9,11 @@ export async function get(ctx: CliContext, name: string, local: string | undefin
   const conn = await ctx.connection()
   const progress = ctx.progress(name)
   try {
-    const result = await downloadFile(conn, name, target, {
-      onProgress: (done, total) => progress.update(done, total ?? done),
-    })
+    const result = await interruptible(conn, () =>
+      downloadFile(conn, name, target, {
+        onProgress: (done, total) => progress.update(done, total ?? done),
+      }),
+    )
     progress.stop()
     ctx.print(result, `fetched ${result.name} to ${result.path} (${humanSize(result.size)})`)
   } finally {

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import { planPut, putFiles, type PutPlan, type PutResult } from '../../transfer.js'
 import type { CliContext } from '../context.js'
+import { interruptible } from '../interrupt.js'
 import { humanDuration, humanSize, humanSpeed, plural } from '../render/format.js'
 
 /**
@@ -16,12 +17,14 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<voi
   const progress = ctx.progress('uploading')
   const started = Date.now()
   try {
-    const result = await putFiles(conn, plan.items, {
-      onProgress: (p) => {
-        const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
-        progress.update(p.bytesDone, p.bytesTotal, label)
-      },
-    })
+    const result = await interruptible(conn, () =>
+      putFiles(conn, plan.items, {
+        onProgress: (p) => {
+          const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
+          progress.update(p.bytesDone, p.bytesTotal, label)
+        },
+      }),
+    )
     progress.stop()
     ctx.print(
       { files: result.files, bytes: result.bytes, skipped: plan.skipped },
