@@ -41,7 +41,7 @@ export async function commit(
   const info = await withLock(ctx, names, 'write', async () => {
     switch (req.op) {
       case 'upload':
-        await temp.adoptModeOf(file.path)
+        await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
         // The client gave the time (set on the file): no need to stat for it.
         if (req.mtime !== undefined)
@@ -53,7 +53,7 @@ export async function commit(
       case 'write':
         if (!(await ctx.store.exists(file)))
           throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
-        await temp.adoptModeOf(file.path)
+        await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
         break
       case 'append':

@@ -17,6 +17,12 @@ export interface ResolvedName {
    * path, so a symlink re-pointed after the check cannot redirect them.
    */
   path: string
+  /**
+   * The file's permission bits as seen at resolve time: a number for a regular file, null when
+   * nothing was there, undefined when not known (a symlink, or not looked at). Lets a write keep
+   * the mode of the file it replaces without another stat.
+   */
+  mode?: number | null
 }
 
 export class PathJail {
@@ -35,19 +41,26 @@ export class PathJail {
   async resolve(rawName: unknown, options: { follow?: boolean } = {}): Promise<ResolvedName> {
     const name = normalizeName(rawName)
     const full = path.join(this.root, ...name.split('/'))
-    return { name, path: await this.#realPath(name, full, options.follow ?? true) }
+    return { name, ...(await this.#realPath(name, full, options.follow ?? true)) }
   }
 
   /**
    * Two look-ups whatever the depth: the name itself (a symlink must lead inside the root), and
    * the real path of its folder (a symlinked folder anywhere above must lead inside the root).
    */
-  async #realPath(name: string, full: string, follow: boolean): Promise<string> {
+  async #realPath(
+    name: string,
+    full: string,
+    follow: boolean,
+  ): Promise<{ path: string; mode?: number | null }> {
     let st
+    let mode: number | null | undefined
     try {
       st = follow ? await lstat(full) : undefined
+      if (st?.isFile()) mode = st.mode & 0o7777
     } catch (err) {
       if (!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) throw mapFsError(err, name)
+      mode = null
     }
     if (st?.isSymbolicLink()) {
       let target: string
@@ -57,13 +70,13 @@ export class PathJail {
         throw new TandemError('ERR_BAD_PATH', `'${name}' is a broken symlink`)
       }
       if (!this.contains(target)) throw outside(name)
-      return target
+      return { path: target }
     }
     const folder = path.dirname(full)
-    if (folder === this.root) return full
+    if (folder === this.root) return { path: full, mode }
     const realFolder = await this.#realFolder(folder, name)
     if (!this.contains(realFolder)) throw outside(name)
-    return path.join(realFolder, path.basename(full))
+    return { path: path.join(realFolder, path.basename(full)), mode }
   }
 
   /** The real path of `folder`: its deepest existing ancestor resolved, plus the rest. */

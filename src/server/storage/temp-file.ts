@@ -155,10 +155,11 @@ export class TempFile {
    * Give the temp file the mode of the file it replaces (a 0600 file stays 0600), where it differs
    * from the default 0644. The caller holds the target's write lock.
    */
-  async adoptModeOf(target: string): Promise<void> {
+  async adoptModeOf(target: string, known?: number | null): Promise<void> {
     let mode: number
+    if (known === null) return // nothing was there when the name was resolved
     try {
-      mode = (await stat(target)).mode & 0o7777
+      mode = known ?? (await stat(target)).mode & 0o7777
     } catch {
       return // nothing to replace (or not readable): keep the default
     }
