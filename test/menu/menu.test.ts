@@ -128,22 +128,22 @@ describe.skipIf(!TMUX)(
       await term.waitFor('✔ Downloaded report.bin to ./report.bin (195 KiB')
       expect(readFileSync(path.join(home, 'report.bin')).equals(bytes)).toBe(true)
 
+      // Rename report.bin, typing the new name over the pre-filled old one.
+      const renameReportTo = async (newName: string): Promise<void> => {
+        await choose(term, 'Rename a file')
+        await pick(term, 'File to rename', 'report', /❯ 1\s+report\.bin/)
+        await term.waitFor('? New name report.bin')
+        term.keys('C-u')
+        term.type(newName)
+        term.keys('Enter')
+      }
+
       // A refused rename is one line with its code, and the menu comes back.
-      await choose(term, 'Rename a file')
-      await pick(term, 'File to rename', 'report', /❯ 1\s+report\.bin/)
-      await term.waitFor('? New name report.bin')
-      term.keys('C-u')
-      term.type('notes.txt')
-      term.keys('Enter')
+      await renameReportTo('notes.txt')
       await term.waitFor('✖ ERR_EXISTS:')
       expect(readFileSync(path.join(server.root, 'notes.txt'), 'utf8')).toBe('already here\n')
 
-      await choose(term, 'Rename a file')
-      await pick(term, 'File to rename', 'report', /❯ 1\s+report\.bin/)
-      await term.waitFor('? New name report.bin')
-      term.keys('C-u')
-      term.type('archive/report-2026.bin')
-      term.keys('Enter')
+      await renameReportTo('archive/report-2026.bin')
       await term.waitFor('✔ Renamed report.bin → archive/report-2026.bin')
       expect(existsSync(path.join(server.root, 'report.bin'))).toBe(false)
       expect(readFileSync(path.join(server.root, 'archive/report-2026.bin')).equals(bytes)).toBe(
