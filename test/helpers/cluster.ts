@@ -1,0 +1,286 @@
+/**
+ * A cluster of real tandem servers (A, B, C…) that mirror each other, for the sync tests. Each
+ * server has its own temp root and state dir and pre-allocated control and sync ports (a peer
+ * must know the others' control ports at start, and a restarted server comes back on the same
+ * ones), and every other server as `--peer`. Everything is cleaned up when the test ends.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import path from 'node:path'
+import { registerCleanup, trackProcess } from './cleanup.js'
+import { startServer, TANDEM_BIN, type ServerHandle } from './server-process.js'
+import { tempDir } from './temp-dir.js'
+import { TestClient } from './test-client.js'
+import { waitFor } from './wait-for.js'
+
+export interface ClusterOptions {
+  /** Server names, in order (default A, B, C…). */
+  names?: string[]
+  /** Added to every server's command line. */
+  extraArgs?: string[]
+  /** Wait until every server sees every peer up (default true). */
+  waitPeers?: boolean
+}
+
+/** What `status --json` says about the peers and the sync engine (DESIGN.md, issue 3). */
+export interface PeerStatus {
+  address: string
+  name: string | null
+  up: boolean
+  lastHeard: number | null
+  behind: number | null
+  clockSkewMs: number | null
+}
+export interface ClusterStatus {
+  server: { name: string }
+  peers: PeerStatus[]
+  sync?: { state: 'starting' | 'running' | 'refused'; reason?: string }
+}
+/** One row of `ls --json`. */
+export interface ListRow {
+  index: number
+  name: string
+  size: number
+  mtime: number
+  servers: string[]
+  locked: boolean
+}
+
+export class ClusterServer {
+  readonly host = '127.0.0.1'
+  /** 'host:port' of the control port. */
+  readonly address: string
+  #handle: ServerHandle | undefined
+  #earlierOutput = ''
+
+  constructor(
+    readonly name: string,
+    readonly root: string,
+    readonly stateDir: string,
+    readonly port: number,
+    readonly syncPort: number,
+    readonly peers: readonly string[],
+    readonly extraArgs: readonly string[],
+  ) {
+    this.address = `${this.host}:${port}`
+  }
+
+  get running(): boolean {
+    const proc = this.#handle?.proc
+    return proc !== undefined && proc.exitCode === null && proc.signalCode === null
+  }
+
+  /** Everything this server printed, over all its runs. */
+  output(): string {
+    return this.#earlierOutput + (this.#handle?.output() ?? '')
+  }
+
+  /** Start it on its ports and directories; resolves once the control port accepts connections. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error(`server ${this.name} is already running`)
+    this.#earlierOutput = this.output()
+    const peerArgs = this.peers.flatMap((peer) => ['--peer', peer])
+    this.#handle = await startServer({
+      name: this.name,
+      root: this.root,
+      stateDir: this.stateDir,
+      // The later --port wins over the port 0 that serverArgs puts first.
+      extraArgs: ['--port', String(this.port), '--sync-port', String(this.syncPort)]
+        .concat(peerArgs)
+        .concat(this.extraArgs),
+    })
+    // The first "listening on" line may be another listener's: wait for the control port itself.
+    await waitFor(() => canConnect(this.port), { what: `${this.name}'s control port` })
+  }
+
+  /** SIGTERM and wait for the exit; resolves to the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.#handle) throw new Error(`server ${this.name} was never started`)
+    return this.#handle.stop('SIGTERM')
+  }
+
+  async kill9(): Promise<void> {
+    await this.#handle?.kill9()
+  }
+
+  async restart(): Promise<void> {
+    if (this.running) await this.stop()
+    await this.start()
+  }
+
+  /** Run `tandem --server ADDRESS --json ARGS...` and parse its stdout; throws on a failure. */
+  cli<T = unknown>(...args: string[]): Promise<T> {
+    return runTandemJson<T>(['--server', this.address, '--json', ...args])
+  }
+
+  /** `status`, through a protocol connection (cheap enough to poll; same object as --json). */
+  async status(): Promise<ClusterStatus> {
+    const client = await TestClient.connect(this.port, { clientId: `cluster-probe-${this.name}` })
+    try {
+      const reply = await client.status()
+      if (!reply.ok) throw new Error(`status: ${reply.error?.code}`)
+      return reply.result as unknown as ClusterStatus
+    } finally {
+      await client.close()
+    }
+  }
+
+  /** The composite listing, through a protocol connection (the rows `ls --json` prints). */
+  async list(): Promise<ListRow[]> {
+    const client = await TestClient.connect(this.port, { clientId: `cluster-probe-${this.name}` })
+    try {
+      const reply = await client.list()
+      if (!reply.ok) throw new Error(`list: ${reply.error?.code}`)
+      return reply.result!.files as ListRow[]
+    } finally {
+      await client.close()
+    }
+  }
+
+  /**
+   * Run `tandem --server ADDRESS --json log --follow` and keep it running (killed at the end of
+   * the test); `entries()` returns the entries it has printed so far.
+   */
+  followLog(): { entries(): Record<string, unknown>[]; stop(): void } {
+    const proc = spawn(
+      process.execPath,
+      [TANDEM_BIN, '--server', this.address, '--json', 'log', '--follow'],
+      { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    trackProcess(proc)
+    const stop = () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    }
+    registerCleanup(stop)
+    let stdout = ''
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    const entries = () =>
+      stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+    return { entries, stop }
+  }
+
+  /** Path of `name` inside this server's data directory. */
+  file(name: string): string {
+    return path.join(this.root, ...name.split('/'))
+  }
+
+  /** Write `name` straight into the data directory, as another program would (folders made). */
+  async write(name: string, content: string | Uint8Array): Promise<void> {
+    await fs.mkdir(path.dirname(this.file(name)), { recursive: true })
+    await fs.writeFile(this.file(name), content)
+  }
+}
+
+/** The servers of a cluster of n, typed as a tuple for the usual sizes. */
+export type Cluster<N extends number> = N extends 2
+  ? [ClusterServer, ClusterServer]
+  : N extends 3
+    ? [ClusterServer, ClusterServer, ClusterServer]
+    : ClusterServer[]
+
+/** Start n servers that each have all the others as peers. */
+export async function startCluster<N extends number>(
+  n: N,
+  options: ClusterOptions = {},
+): Promise<Cluster<N>> {
+  const names = options.names ?? Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i))
+  const ports = await freePorts(2 * n)
+  const servers = names.slice(0, n).map((name, i) => {
+    const base = tempDir(`tandem-${name}-`)
+    const root = path.join(base, 'root')
+    const stateDir = path.join(base, 'state')
+    mkdirSync(root)
+    mkdirSync(stateDir)
+    const peers = ports.slice(0, n).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`]))
+    return new ClusterServer(name, root, stateDir, ports[i]!, ports[n + i]!, peers, [
+      ...(options.extraArgs ?? []),
+    ])
+  })
+  await Promise.all(servers.map((server) => server.start()))
+  if (options.waitPeers ?? true)
+    await Promise.all(servers.map((server) => waitPeersUp(server, n - 1)))
+  return servers as Cluster<N>
+}
+
+/** Ports free right now: listen on port 0, read the port, close (all held open at once). */
+export async function freePorts(count: number): Promise<number[]> {
+  const listeners = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer()
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        }),
+    ),
+  )
+  const ports = listeners.map((server) => (server.address() as net.AddressInfo).port)
+  await Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))))
+  return ports
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Poll `status` until `server` sees at least `count` peers up. */
+export async function waitPeersUp(
+  server: ClusterServer,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<ClusterStatus> {
+  return waitFor(
+    async () => {
+      const status = await server.status()
+      return status.peers.filter((peer) => peer.up).length >= count && status
+    },
+    { timeoutMs, intervalMs: 100, what: `${server.name} to see ${count} peer(s) up` },
+  )
+}
+
+/** The CLI's environment: a fixed client id, and no TANDEM_SERVER that could pick a server. */
+function cliEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TANDEM_CLIENT_ID: 'cluster-test' }
+  delete env.TANDEM_SERVER
+  return env
+}
+
+/** Run the CLI with `args`; resolves with its parsed JSON stdout, rejects on a non-zero exit. */
+export function runTandemJson<T = unknown>(args: readonly string[]): Promise<T> {
+  const proc = spawn(process.execPath, [TANDEM_BIN, ...args], {
+    env: cliEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  trackProcess(proc)
+  let stdout = ''
+  let stderr = ''
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject)
+    proc.once('close', (code) => {
+      if (code !== 0)
+        return reject(new Error(`tandem ${args.join(' ')} exited ${code}: ${stderr.trim()}`))
+      try {
+        resolve(JSON.parse(stdout) as T)
+      } catch (err) {
+        reject(
+          new Error(`tandem ${args.join(' ')}: stdout is not JSON (${String(err)}): ${stdout}`),
+        )
+      }
+    })
+  })
+}
