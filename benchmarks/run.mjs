@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -14,6 +14,8 @@ import { DIST_DIR } from './lib/dist.mjs'
 import { machineInfo } from './lib/machine.mjs'
 import { MiB } from './lib/stats.mjs'
 import { renderTable, smallFileRows, throughputRows } from './lib/summary.mjs'
+import { mirrorRows } from './lib/mirror-rows.mjs'
+import { measureMirror } from './mirror.mjs'
 import { measureSmallFiles } from './small-files.mjs'
 import { measureThroughput } from './throughput.mjs'
 
@@ -26,9 +28,37 @@ const SIZES = {
     clients: 9,
     smallCount: 1000,
     smallSize: 4096,
+    mirror: {
+      trials: 20,
+      latencySize: 1024,
+      smallCount: 1000,
+      smallSize: 4096,
+      bigSize: 256 * MiB,
+      manyCount: 10_000,
+      manySize: 1024,
+      opTimeoutMs: 10_000,
+    },
   },
-  quick: { singleSize: 64 * MiB, eachSize: 8 * MiB, clients: 9, smallCount: 200, smallSize: 4096 },
+  quick: {
+    singleSize: 64 * MiB,
+    eachSize: 8 * MiB,
+    clients: 9,
+    smallCount: 200,
+    smallSize: 4096,
+    mirror: {
+      trials: 5,
+      latencySize: 1024,
+      smallCount: 200,
+      smallSize: 4096,
+      bigSize: 16 * MiB,
+      manyCount: 1000,
+      manySize: 1024,
+      opTimeoutMs: 10_000,
+    },
+  },
 }
+
+const ONLY = ['throughput', 'small-files', 'mirror']
 
 function options() {
   const { values } = parseArgs({
@@ -42,14 +72,14 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror] [--cpu-prof]\n',
     )
     process.exit(0)
   }
   const runs = Number(values.runs ?? (values.quick ? 1 : 3))
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1')
-  if (values.only !== undefined && !['throughput', 'small-files'].includes(values.only))
-    throw new Error('--only takes throughput or small-files')
+  if (values.only !== undefined && !ONLY.includes(values.only))
+    throw new Error(`--only takes one of ${ONLY.join(', ')}`)
   const profileDir = path.join(RESULTS, 'profiles', stamp())
   return {
     runs,
@@ -78,13 +108,15 @@ async function main() {
   )
   let throughput = null
   let smallFiles = null
-  if (opts.only !== 'small-files') {
+  let mirror = null
+  const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
+  if (wanted('throughput')) {
     log(
       `\ntransfer throughput: 1 client × ${opts.singleSize / MiB} MiB, ${opts.clients} clients × ${opts.eachSize / MiB} MiB`,
     )
     throughput = await measureThroughput({ ...opts }, log)
   }
-  if (opts.only !== 'throughput') {
+  if (wanted('small-files')) {
     log(`\nsmall files: ${opts.smallCount} files of ${opts.smallSize / 1024} KiB in one put`)
     smallFiles = await measureSmallFiles(
       {
@@ -96,9 +128,20 @@ async function main() {
       log,
     )
   }
+  if (wanted('mirror')) {
+    const m = opts.mirror
+    log(
+      `\nmirroring A → B: latency ${m.trials} trials × create/modify/rename/delete of ${m.latencySize} B; initial mirror ${m.smallCount} × ${m.smallSize / 1024} KiB, 1 × ${m.bigSize / MiB} MiB, ${m.manyCount} × ${m.manySize / 1024} KiB`,
+    )
+    mirror = await measureMirror(
+      { ...m, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
+    ...(mirror ? mirrorRows(mirror) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS and CPU, lower is better)\n`,
@@ -114,6 +157,7 @@ async function main() {
     summary: rows,
     throughput,
     smallFiles,
+    mirror,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)
