@@ -22,6 +22,8 @@ export const ErrorCodes = {
   ERR_NO_SPACE: "The server's disk is full (or over quota); nothing was changed.",
   ERR_PERMISSION: "The server's operating system refused access to the file.",
   ERR_PEER_UNREACHABLE: 'A peer server could not be reached.',
+  ERR_SYNC_REFUSED:
+    'The server does not sync: its data directory looks emptied or vanished while its index lists files (a mass deletion is never propagated). The server console says how to resume.',
   ERR_TIMEOUT:
     'An operation waited too long: a lock wait past its bound, or an idle connection closed.',
   ERR_CONNECTION_CLOSED: 'The connection ended before the answer arrived (client side).',

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { TandemError, type WireError } from './errors.js'
+import type { PeerSyncInfo } from './peer-messages.js'
 
 const requestId = z.number().int().nonnegative()
 const name = z.string().min(1).max(8192)
@@ -117,6 +118,8 @@ export interface Welcome {
   type: 'welcome'
   server: { name: string; version: string }
   sessionId: string
+  /** To a peer only: its file-exchange port and clock (the peer then closes this connection). */
+  sync?: PeerSyncInfo
 }
 
 // ---- server → client -------------------------------------------------------------------------
@@ -153,6 +156,7 @@ export const serverMessageSchema = z.union([
     type: z.literal('welcome'),
     server: z.object({ name: z.string(), version: z.string() }),
     sessionId: z.string(),
+    sync: z.object({ port: z.number(), time: z.number() }).optional(),
   }),
   z.object({
     type: z.literal('response'),
@@ -246,6 +250,31 @@ export interface StatusResult {
     max: number
     list: { clientId: string; sessionId: string; address: string; connectedAt: number }[]
   }
-  peers: { address: string; up: boolean }[]
+  peers: PeerStatus[]
+  sync: SyncStatus
   locks: unknown[]
+}
+
+/** One peer as this server sees it. */
+export interface PeerStatus {
+  /** As given to --peer (host:control port). */
+  address: string
+  /** Its server name, once a handshake told it. */
+  name: string | null
+  up: boolean
+  /** When this server last heard from it (ms since the epoch). */
+  lastHeard: number | null
+  /** Changes it announced that this server has not applied yet. */
+  behind: number | null
+  /** Its clock minus ours, estimated at the handshake. */
+  clockSkewMs: number | null
+}
+
+export interface SyncStatus {
+  /** 'refused': the data directory looks emptied or vanished; nothing is synced (see reason). */
+  state: 'starting' | 'running' | 'refused' | 'stopped'
+  reason?: string
+  /** Files in the index (live) and this server's change sequence. */
+  files?: number
+  seq?: number
 }

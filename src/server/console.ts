@@ -75,6 +75,42 @@ export class ServerConsole {
   }
 }
 
+/** A sync action or peer event, as the sync worker reports it. */
+export interface SyncLine {
+  op: string
+  name: string | null
+  to?: string | null | undefined
+  size?: number | null | undefined
+  peer: string
+  detail?: string | undefined
+}
+
+/** `⇣ pulled reports/q1.txt from B (12.0 kB)` and friends. */
+export function syncLine(e: SyncLine): string {
+  const size = e.size !== null && e.size !== undefined ? ` (${formatBytes(e.size)})` : ''
+  switch (e.op) {
+    case 'sync-pull':
+      return `⇣ pulled ${e.name} from ${e.peer}${size}`
+    case 'sync-delete':
+      return `✗ deleted ${e.name}, as on ${e.peer}`
+    case 'sync-rename':
+      return `→ renamed ${e.name} → ${e.to}, as on ${e.peer}`
+    case 'sync-conflict':
+      return `⚠ conflict on ${e.name} with ${e.peer}: the other version is kept as ${e.to}`
+    case 'peer-up':
+      return `⇄ peer ${e.peer} up`
+    case 'peer-down':
+      return `⇹ peer ${e.peer} down${e.detail ? `: ${e.detail}` : ''}`
+    case 'clock-skew': {
+      const ms = Number(e.detail)
+      const side = ms > 0 ? 'ahead of' : 'behind'
+      return `⚠ the clock of ${e.peer} is ${(Math.abs(ms) / 1000).toFixed(1)} s ${side} ours: "newest wins" depends on clocks`
+    }
+    default:
+      return `${e.op} ${e.name ?? ''} (${e.peer})`
+  }
+}
+
 function stamp(): string {
   return new Date().toTimeString().slice(0, 8)
 }

@@ -9,6 +9,7 @@ import type { LockManager } from './locks/lock-manager.js'
 import type { Admission } from './net/admission.js'
 import type { SessionBridge } from './net/session-bridge.js'
 import type { ChangeLog, LogInput } from './state/change-log.js'
+import type { SyncHost } from './sync/sync-host.js'
 import { VERSION } from './version.js'
 
 export class ServerCore {
@@ -19,6 +20,12 @@ export class ServerCore {
   stopping = false
   /** The port actually bound (differs from config.port when that is 0). */
   boundPort = 0
+  /** The peer-sync worker, once started. */
+  sync: SyncHost | undefined
+
+  get syncPort(): number {
+    return this.sync?.syncPort ?? 0
+  }
 
   constructor(
     readonly config: ServerConfig,
@@ -35,7 +42,9 @@ export class ServerCore {
   sessionClosed(session: SessionBridge): void {
     if (!this.sessions.delete(session)) return
     this.admission.release()
-    this.console.left(session, this.admission.count, this.admission.max)
+    // A peer's handshake says no client hello: it is not a client arriving or leaving.
+    if (session.clientId !== '?')
+      this.console.left(session, this.admission.count, this.admission.max)
   }
 
   /** An operation done by a session: printed, and kept in the change log when `record`. */
@@ -51,7 +60,10 @@ export class ServerCore {
     })
   }
 
-  status(): StatusResult {
+  async status(): Promise<StatusResult> {
+    const { peers, sync } = this.sync
+      ? await this.sync.status(this.config.peers)
+      : { peers: [], sync: { state: 'stopped' as const } }
     const now = Date.now()
     return {
       server: {
@@ -75,7 +87,8 @@ export class ServerCore {
           connectedAt: s.connectedAt,
         })),
       },
-      peers: this.config.peers.map((address) => ({ address, up: false })),
+      peers,
+      sync,
       locks: this.locks.snapshot(),
     }
   }

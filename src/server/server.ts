@@ -18,6 +18,7 @@ import { ChangeLog } from './state/change-log.js'
 import { openDatabase } from './state/database.js'
 import { lockDirectory } from './state/directory-lock.js'
 import { removeLeftoverTempFiles } from './storage/listing.js'
+import { SyncHost } from './sync/sync-host.js'
 
 export interface RunningServer {
   readonly config: ServerConfig
@@ -50,6 +51,11 @@ export async function startServer(
       console,
       new Admission(config.maxClients),
     )
+    core.sync = await SyncHost.start(config, {
+      locks: core.locks,
+      changeLog: core.changeLog,
+      console,
+    })
     const pool = new Piscina({
       filename: new URL('./workers/session-worker.js', import.meta.url).href,
       // All threads up front, so sessions spread over them (least busy first) from the start.
@@ -66,6 +72,7 @@ export async function startServer(
       await once(listener, 'listening') // rejects with the 'error' (EADDRINUSE, EACCES…)
     } catch (err) {
       await pool.destroy()
+      await core.sync.stop()
       db.close()
       throw err
     }
@@ -112,6 +119,7 @@ async function stop(
     await new Promise((r) => setTimeout(r, 20))
   await closed
   await pool.destroy()
+  await core.sync?.stop()
   await closeState()
   core.console.info('stopped')
   core.console.flush()

@@ -45,6 +45,8 @@ function handOver(core: ServerCore, pool: Piscina, socket: net.Socket): void {
       root: config.root,
       idleTimeoutMs: config.idleTimeoutMs,
       lockTimeoutMs: config.lockTimeoutMs,
+      syncPort: core.syncPort,
+      stateDir: config.stateDir,
     },
   }
   const running: Promise<void> = pool.run(task, { transferList: [bridge.workerPort] }).then(

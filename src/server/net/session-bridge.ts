@@ -171,10 +171,9 @@ export class SessionBridge {
       case 'log':
         return this.#core.record(message.entry, message.record)
       case 'query':
-        return this.#reply(
-          message.req,
-          message.what === 'log' ? this.#core.changeLog.recent(message.limit) : this.#core.status(),
-        )
+        if (message.what === 'log')
+          return this.#reply(message.req, this.#core.changeLog.recent(message.limit))
+        return void this.#core.status().then((status) => this.#reply(message.req, status))
       case 'follow':
         this.#unfollow ??= this.#core.changeLog.subscribe((entry: LogEntry) =>
           this.#toWorker({ t: 'event', entry }),

@@ -188,10 +188,7 @@ export class Session {
       return this.#fail(
         new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'),
       )
-    if (parsed.data.role !== 'client')
-      return this.#fail(
-        new TandemError('ERR_BAD_REQUEST', 'peer links are not served on this connection yet'),
-      )
+    if (parsed.data.role === 'peer') return this.#onPeerHello()
     this.#client = parsed.data
     this.#state = 'ready'
     this.#link.post({ t: 'hello', clientId: parsed.data.id })
@@ -200,6 +197,22 @@ export class Session {
       server: { name: this.#task.config.serverName, version: this.#task.config.version },
       sessionId: this.#task.sessionId,
     })
+  }
+
+  /**
+   * A peer server's handshake: it learns where to exchange files and our clock, then the
+   * connection ends (peers talk on the file-exchange port, to the sync worker).
+   */
+  #onPeerHello(): void {
+    const { config } = this.#task
+    this.#send({
+      type: 'welcome',
+      server: { name: config.serverName, version: config.version },
+      sessionId: this.#task.sessionId,
+      sync: { port: config.syncPort, time: Date.now() },
+    })
+    this.#state = 'closed'
+    this.#link.closeConnection('session ended')
   }
 
   async #onBadRequest(err: unknown, message: unknown): Promise<void> {

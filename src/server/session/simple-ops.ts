@@ -11,19 +11,41 @@ import {
   type RenameResult,
   type RequestOf,
 } from '../../protocol/index.js'
+import { peerHoldings } from '../index/peer-holdings.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type SessionContext } from './context.js'
 
+/**
+ * The composite listing (DESIGN.md §4): every file on this server's disk and every file a peer
+ * announced, sorted by name, each with the servers that hold it.
+ */
 export async function list(ctx: SessionContext): Promise<ListResult> {
-  const files = await listFiles(ctx.store.jail)
-  return {
-    files: files.map((file, index): FileRow => ({
-      index,
-      ...file,
-      servers: [ctx.config.serverName],
-      locked: false,
-    })),
+  const self = ctx.config.serverName
+  const rows = new Map<string, FileRow>()
+  for (const file of await listFiles(ctx.store.jail))
+    rows.set(file.name, { index: 0, ...file, servers: [self], locked: false })
+  for (const held of peerHoldings(ctx.config.stateDir)) {
+    const row = rows.get(held.name)
+    if (row) {
+      if (!row.servers.includes(held.peer)) row.servers.push(held.peer)
+    } else {
+      const { name, size } = held
+      rows.set(name, {
+        index: 0,
+        name,
+        size,
+        mtime: Math.round(held.mtime),
+        servers: [held.peer],
+        locked: false,
+      })
+    }
   }
+  const files = [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  files.forEach((row, index) => {
+    row.index = index
+    row.servers.sort()
+  })
+  return { files }
 }
 
 export async function stat(ctx: SessionContext, req: RequestOf<'stat'>): Promise<FileRow> {

@@ -22,6 +22,10 @@ export interface SessionConfig {
   root: string
   idleTimeoutMs: number
   lockTimeoutMs: number
+  /** The file-exchange port actually bound, told to peers at their handshake. */
+  syncPort: number
+  /** Where the sync worker's index lives (read for the composite listing). */
+  stateDir: string
 }
 
 /** Main → worker. */

@@ -1,0 +1,103 @@
+/**
+ * Messages between servers (DESIGN.md §2, §5). On the control port a peer says hello with role
+ * 'peer' and learns the file-exchange port and the server's clock from the welcome. On the
+ * file-exchange port a server opens two kinds of channel to a peer:
+ * - 'index': `subscribe` once; the peer answers with batches of index entries changed since then,
+ *   then keeps pushing new ones, with heartbeats between;
+ * - 'content': pipelined `fetch` requests, answered in order, each by a header and the body
+ *   (data frames, then an end frame with the SHA-256), or by an error.
+ */
+import { z } from 'zod'
+import type { WireError } from './errors.js'
+
+const serverName = z.string().min(1).max(64)
+const name = z.string().min(1).max(8192)
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/)
+
+export const fileEntrySchema = z.strictObject({
+  name,
+  size: z.number().int().nonnegative(),
+  mtime: z.number().nonnegative(),
+  hash: sha256Hex.nullable(),
+  deleted: z.boolean(),
+  version: z.record(serverName, z.number().int().nonnegative()),
+  origin: serverName,
+  seq: z.number().int().nonnegative(),
+  renamedFrom: name.nullable().optional(),
+})
+export type WireFileEntry = z.infer<typeof fileEntrySchema>
+
+export const peerHelloSchema = z.strictObject({
+  type: z.literal('peer-hello'),
+  server: serverName,
+  channel: z.enum(['index', 'content']),
+})
+export type PeerHello = z.infer<typeof peerHelloSchema>
+
+export interface PeerWelcome {
+  type: 'peer-welcome'
+  server: string
+  /** Identifies the index the sequence numbers count in (a new one after the index is reset). */
+  epoch: string
+  time: number
+}
+
+/** What the control port's welcome adds for a peer: where to exchange files, and the clock. */
+export interface PeerSyncInfo {
+  port: number
+  time: number
+}
+
+export const peerRequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('subscribe'),
+    /** The last sequence number applied from this epoch (0 for everything). */
+    since: z.number().int().nonnegative(),
+    epoch: z.string().max(64).nullable(),
+  }),
+  z.strictObject({
+    type: z.literal('fetch'),
+    id: z.number().int().nonnegative(),
+    name,
+    hash: sha256Hex,
+  }),
+  /** The subscriber found our clocks apart: shown on this server's console too. */
+  z.strictObject({ type: z.literal('clock'), skewMs: z.number() }),
+])
+export type PeerRequest = z.infer<typeof peerRequestSchema>
+
+export type PeerPush =
+  | PeerWelcome
+  | { type: 'entries'; epoch: string; entries: WireFileEntry[]; seq: number }
+  | { type: 'heartbeat'; time: number; seq: number }
+  | { type: 'content'; id: number; ok: true; size: number; mtime: number }
+  | { type: 'content'; id: number; ok: false; error: WireError }
+  | { type: 'error'; error: WireError }
+
+export const peerPushSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('peer-welcome'),
+    server: serverName,
+    epoch: z.string(),
+    time: z.number(),
+  }),
+  z.object({
+    type: z.literal('entries'),
+    epoch: z.string(),
+    entries: z.array(fileEntrySchema),
+    seq: z.number(),
+  }),
+  z.object({ type: z.literal('heartbeat'), time: z.number(), seq: z.number() }),
+  z.object({
+    type: z.literal('content'),
+    id: z.number(),
+    ok: z.boolean(),
+    size: z.number().optional(),
+    mtime: z.number().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+  z.object({
+    type: z.literal('error'),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+])

@@ -1,0 +1,78 @@
+/**
+ * The file index's database (SQLite via better-sqlite3): `index.db` in the state directory,
+ * outside the served tree, owned by the peer-sync worker (session workers open it read-only for
+ * the composite listing). Separate from the main thread's `tandem.db` so that the two threads
+ * never wait on each other's write transactions. WAL mode: kill -9 never corrupts it.
+ */
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+
+export type IndexDb = Database.Database
+
+export const INDEX_FILE = 'index.db'
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE files (
+     name     TEXT PRIMARY KEY,
+     size     INTEGER NOT NULL,
+     mtime    REAL    NOT NULL,
+     hash     TEXT,
+     deleted  INTEGER NOT NULL,
+     version  TEXT    NOT NULL,  -- JSON version vector
+     origin   TEXT    NOT NULL,
+     seq      INTEGER NOT NULL,
+     renamed_from TEXT,
+     fp_size  INTEGER,           -- local fingerprint: how the file looked when indexed
+     fp_mtime REAL,
+     fp_ino   INTEGER
+   );
+   CREATE UNIQUE INDEX files_seq ON files (seq);
+   CREATE INDEX files_hash ON files (hash) WHERE deleted = 0;
+   CREATE INDEX files_ino ON files (fp_ino) WHERE deleted = 0;
+   -- Per peer: its index epoch and the last of its sequence numbers applied here.
+   CREATE TABLE peers (name TEXT PRIMARY KEY, epoch TEXT NOT NULL, last_seq INTEGER NOT NULL);
+   -- What each peer last announced per name: which servers hold which file (the listing).
+   CREATE TABLE peer_files (
+     peer    TEXT NOT NULL,
+     name    TEXT NOT NULL,
+     size    INTEGER NOT NULL,
+     mtime   REAL NOT NULL,
+     hash    TEXT,
+     deleted INTEGER NOT NULL,
+     PRIMARY KEY (peer, name)
+   ) WITHOUT ROWID;
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+]
+
+export function openIndexDb(stateDir: string): IndexDb {
+  mkdirSync(stateDir, { recursive: true })
+  const db = new Database(path.join(stateDir, INDEX_FILE))
+  db.pragma('journal_mode = WAL')
+  // NORMAL in WAL mode survives a process crash; after a power cut the startup inventory finds
+  // what the last transactions missed (the disk is the truth, the index a cache of it).
+  db.pragma('synchronous = NORMAL')
+  db.pragma('busy_timeout = 5000')
+  const current = db.pragma('user_version', { simple: true }) as number
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!)
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+  return db
+}
+
+/** A read-only connection for other threads (WAL: readers never block the writer). */
+export function openIndexReader(stateDir: string): IndexDb | undefined {
+  try {
+    const db = new Database(path.join(stateDir, INDEX_FILE), {
+      readonly: true,
+      fileMustExist: true,
+    })
+    db.pragma('busy_timeout = 2000')
+    return db
+  } catch {
+    return undefined
+  }
+}

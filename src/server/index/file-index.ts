@@ -1,0 +1,216 @@
+/**
+ * The file index (issue 3): per file the current version — size, mtime, SHA-256, version vector,
+ * tombstone flag — and the local fingerprint that tells whether the disk changed since. Every
+ * stored entry gets the next value of this server's change sequence, so a peer asks only for what
+ * changed since it last looked. Also keeps each peer's progress and what each peer holds.
+ */
+import { randomUUID } from 'node:crypto'
+import type { FileEntry, Fingerprint, LocalEntry } from './entry.js'
+import type { IndexDb } from './database.js'
+import type { VersionVector } from './version-vector.js'
+
+interface Row {
+  name: string
+  size: number
+  mtime: number
+  hash: string | null
+  deleted: number
+  version: string
+  origin: string
+  seq: number
+  renamed_from: string | null
+  fp_size: number | null
+  fp_mtime: number | null
+  fp_ino: number | null
+}
+
+export interface PeerProgress {
+  epoch: string
+  lastSeq: number
+}
+
+/** An entry to store: the index assigns its sequence number. */
+export interface NewEntry {
+  entry: Omit<FileEntry, 'seq'>
+  fingerprint: Fingerprint | null
+}
+
+export class FileIndex {
+  readonly epoch: string
+  #seq: number
+  readonly #db: IndexDb
+  readonly #listeners = new Set<(entries: FileEntry[]) => void>()
+  readonly #q
+
+  constructor(db: IndexDb) {
+    this.#db = db
+    this.#q = prepare(db)
+    this.epoch = this.#meta('epoch') ?? this.#setMeta('epoch', randomUUID())
+    this.#seq = (db.prepare('SELECT MAX(seq) AS s FROM files').get() as { s: number | null }).s ?? 0
+  }
+
+  get seq(): number {
+    return this.#seq
+  }
+
+  get(name: string): LocalEntry | undefined {
+    const row = this.#q.get.get(name) as Row | undefined
+    return row && toLocal(row)
+  }
+
+  /** Store entries in one transaction, each with the next sequence number; tell the listeners. */
+  put(items: readonly NewEntry[]): FileEntry[] {
+    if (items.length === 0) return []
+    const stored = this.#db.transaction(() =>
+      items.map(({ entry, fingerprint }) => {
+        const full: FileEntry = { ...entry, seq: ++this.#seq }
+        this.#q.upsert.run(toRow(full, fingerprint))
+        return full
+      }),
+    )()
+    for (const listener of this.#listeners) listener(stored)
+    return stored
+  }
+
+  /** Record how the file looks on disk now, when its content is unchanged (no new version). */
+  setFingerprint(name: string, fingerprint: Fingerprint | null): void {
+    this.#q.setFingerprint.run(
+      fingerprint?.size ?? null,
+      fingerprint?.mtimeMs ?? null,
+      fingerprint?.ino ?? null,
+      name,
+    )
+  }
+
+  /** Entries with seq > `after`, oldest first. */
+  since(after: number, limit: number): FileEntry[] {
+    return (this.#q.since.all(after, limit) as Row[]).map(toEntry)
+  }
+
+  /** Live entries (name and fingerprint), for the inventory of the disk. */
+  live(): LocalEntry[] {
+    return (this.#q.live.all() as Row[]).map(toLocal)
+  }
+
+  /** Live entries under a folder name. */
+  liveUnder(folder: string): LocalEntry[] {
+    return (this.#q.liveUnder.all(`${folder}/`, `${folder}0`) as Row[]).map(toLocal)
+  }
+
+  /** Live entries whose file had this inode when indexed (rename detection). */
+  byInode(ino: number): LocalEntry[] {
+    return (this.#q.byInode.all(ino) as Row[]).map(toLocal)
+  }
+
+  liveCount(): number {
+    return (this.#q.liveCount.get() as { n: number }).n
+  }
+
+  /** Live files here with this content (to copy locally instead of fetching). */
+  byHash(hash: string): LocalEntry[] {
+    return (this.#q.byHash.all(hash) as Row[]).map(toLocal)
+  }
+
+  onStored(listener: (entries: FileEntry[]) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  peerProgress(peer: string): PeerProgress | undefined {
+    const row = this.#q.peerGet.get(peer) as { epoch: string; last_seq: number } | undefined
+    return row && { epoch: row.epoch, lastSeq: row.last_seq }
+  }
+
+  /** A peer's progress and what it announced, in one transaction. */
+  recordPeer(peer: string, progress: PeerProgress, announced: readonly FileEntry[]): void {
+    this.#db.transaction(() => {
+      for (const e of announced)
+        this.#q.peerFile.run(peer, e.name, e.size, e.mtime, e.hash, e.deleted ? 1 : 0)
+      this.#q.peerSet.run(peer, progress.epoch, progress.lastSeq)
+    })()
+  }
+
+  /** Forget what a peer holds (its index was reset: it will announce everything again). */
+  forgetPeer(peer: string): void {
+    this.#q.peerForget.run(peer)
+  }
+
+  #meta(key: string): string | undefined {
+    return (
+      this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+        { value: string } | undefined
+    )?.value
+  }
+
+  #setMeta(key: string, value: string): string {
+    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+    return value
+  }
+}
+
+function prepare(db: IndexDb) {
+  return {
+    get: db.prepare('SELECT * FROM files WHERE name = ?'),
+    upsert: db.prepare(
+      `INSERT OR REPLACE INTO files
+         (name, size, mtime, hash, deleted, version, origin, seq, renamed_from, fp_size, fp_mtime, fp_ino)
+       VALUES (@name, @size, @mtime, @hash, @deleted, @version, @origin, @seq, @renamed_from,
+               @fp_size, @fp_mtime, @fp_ino)`,
+    ),
+    setFingerprint: db.prepare(
+      'UPDATE files SET fp_size = ?, fp_mtime = ?, fp_ino = ? WHERE name = ?',
+    ),
+    since: db.prepare('SELECT * FROM files WHERE seq > ? ORDER BY seq LIMIT ?'),
+    live: db.prepare('SELECT * FROM files WHERE deleted = 0'),
+    // '0' follows '/' in code-point order: the range holds exactly the names under the folder.
+    liveUnder: db.prepare('SELECT * FROM files WHERE deleted = 0 AND name >= ? AND name < ?'),
+    byInode: db.prepare('SELECT * FROM files WHERE fp_ino = ? AND deleted = 0'),
+    liveCount: db.prepare('SELECT COUNT(*) AS n FROM files WHERE deleted = 0'),
+    byHash: db.prepare('SELECT * FROM files WHERE hash = ? AND deleted = 0'),
+    peerGet: db.prepare('SELECT epoch, last_seq FROM peers WHERE name = ?'),
+    peerSet: db.prepare('INSERT OR REPLACE INTO peers (name, epoch, last_seq) VALUES (?, ?, ?)'),
+    peerFile: db.prepare(
+      'INSERT OR REPLACE INTO peer_files (peer, name, size, mtime, hash, deleted) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    peerForget: db.prepare('DELETE FROM peer_files WHERE peer = ?'),
+  }
+}
+
+function toRow(e: FileEntry, fp: Fingerprint | null): Record<string, unknown> {
+  return {
+    name: e.name,
+    size: e.size,
+    mtime: e.mtime,
+    hash: e.hash,
+    deleted: e.deleted ? 1 : 0,
+    version: JSON.stringify(e.version),
+    origin: e.origin,
+    seq: e.seq,
+    renamed_from: e.renamedFrom ?? null,
+    fp_size: fp?.size ?? null,
+    fp_mtime: fp?.mtimeMs ?? null,
+    fp_ino: fp?.ino ?? null,
+  }
+}
+
+function toEntry(row: Row): FileEntry {
+  return {
+    name: row.name,
+    size: row.size,
+    mtime: row.mtime,
+    hash: row.hash,
+    deleted: row.deleted === 1,
+    version: JSON.parse(row.version) as VersionVector,
+    origin: row.origin,
+    seq: row.seq,
+    renamedFrom: row.renamed_from,
+  }
+}
+
+function toLocal(row: Row): LocalEntry {
+  const fingerprint =
+    row.fp_size === null || row.fp_mtime === null || row.fp_ino === null
+      ? null
+      : { size: row.fp_size, mtimeMs: row.fp_mtime, ino: row.fp_ino }
+  return { ...toEntry(row), fingerprint }
+}

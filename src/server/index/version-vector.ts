@@ -1,0 +1,38 @@
+/**
+ * Version vectors (as in Syncthing's lib/protocol/vector.go): per file, a counter per server that
+ * changed it. Comparing two vectors tells whether one version descends from the other or whether
+ * they were made concurrently (a conflict). Pure: no I/O.
+ */
+
+/** Server name → number of changes that server made to the file's lineage. */
+export type VersionVector = Readonly<Record<string, number>>
+
+export type Ordering = 'equal' | 'greater' | 'lesser' | 'concurrent'
+
+/** How `a` relates to `b`: 'greater' when a descends from b (a dominates), and so on. */
+export function compareVectors(a: VersionVector, b: VersionVector): Ordering {
+  let aAhead = false
+  let bAhead = false
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[key] ?? 0
+    const y = b[key] ?? 0
+    if (x > y) aAhead = true
+    else if (y > x) bAhead = true
+  }
+  if (aAhead && bAhead) return 'concurrent'
+  if (aAhead) return 'greater'
+  if (bAhead) return 'lesser'
+  return 'equal'
+}
+
+/** The element-wise maximum: a version that has seen both. */
+export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector {
+  const merged: Record<string, number> = { ...a }
+  for (const [key, value] of Object.entries(b)) merged[key] = Math.max(merged[key] ?? 0, value)
+  return merged
+}
+
+/** A new version made by `server` on top of `base`. */
+export function bumpVector(base: VersionVector, server: string): VersionVector {
+  return { ...base, [server]: (base[server] ?? 0) + 1 }
+}

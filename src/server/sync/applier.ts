@@ -1,0 +1,296 @@
+/**
+ * The applier (the "puller"): performs what the planner decided for a peer's entries. Content is
+ * taken from a local file with the same SHA-256 when there is one, else fetched from the peer;
+ * either way it goes to a temp file that is fsynced and checked against the hash, then renamed
+ * into place under the same per-path write locks as client operations (taken in the main thread),
+ * after checking that the disk still looks as indexed. If it does not (a local change not scanned
+ * yet), the name is scanned first and the entry planned again: a local edit is never overwritten
+ * unseen, it becomes the other side of a conflict.
+ */
+import { TandemError } from '../../protocol/index.js'
+import type { FileEntry, LocalEntry } from '../index/entry.js'
+import { sameFingerprint } from '../index/entry.js'
+import type { FileIndex } from '../index/file-index.js'
+import type { FileStore } from '../storage/file-store.js'
+import type { ResolvedName } from '../storage/path-jail.js'
+import { TempFile } from '../storage/temp-file.js'
+import { fingerprintOf, probe } from '../watch/disk-probe.js'
+import type { Scanner } from '../watch/scanner.js'
+import { moveInto } from './move-into.js'
+import { planBatch, plan, type Action } from './planner.js'
+
+const CONCURRENCY = 16
+const ATTEMPTS = 3
+const COPY_CHUNK = 1024 * 1024
+
+/** Where a peer's content comes from. */
+export interface PeerSource {
+  readonly name: string
+  fetch(name: string, hash: string, temp: TempFile): Promise<{ size: number; mtime: number }>
+}
+
+export interface SyncReport {
+  op: 'sync-pull' | 'sync-delete' | 'sync-rename' | 'sync-conflict'
+  name: string
+  to?: string
+  size?: number
+  peer: string
+}
+
+export interface ApplierOptions {
+  self: string
+  index: FileIndex
+  store: FileStore
+  scanner: Scanner
+  /** Names being changed here; the scanner leaves them alone until re-hinted. */
+  busy: Set<string>
+  /** Write locks from the main thread's lock table (the ones client operations use). */
+  lock(names: readonly string[]): Promise<() => void>
+  report(report: SyncReport): void
+  warn(message: string): void
+}
+
+/** The disk no longer looks as the index says: scan, then plan again. */
+class Stale extends Error {}
+
+export class Applier {
+  readonly #o: ApplierOptions
+
+  constructor(options: ApplierOptions) {
+    this.#o = options
+  }
+
+  /** Apply a batch of a peer's entries. Throws when the peer or the disk fails (retried later). */
+  async applyBatch(peer: PeerSource, remotes: readonly FileEntry[]): Promise<void> {
+    const { index, self } = this.#o
+    const actions = planBatch(remotes, (name) => index.get(name), self)
+    let next = 0
+    let failure: unknown
+    const worker = async (): Promise<void> => {
+      while (next < actions.length && failure === undefined) {
+        const action = actions[next++]!
+        try {
+          await this.#withRetries(peer, action)
+        } catch (err) {
+          failure ??= err
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, actions.length) }, worker))
+    if (failure !== undefined) throw failure
+  }
+
+  async #withRetries(peer: PeerSource, first: Action): Promise<void> {
+    let action = first
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#perform(peer, action)
+      } catch (err) {
+        if (isSkippable(err))
+          return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
+        if (!(err instanceof Stale) || attempt === ATTEMPTS) throw err
+      }
+      const names = namesOf(action)
+      await this.#o.scanner.scanNow(names)
+      const remote = remoteOf(action)
+      action = plan(this.#o.index.get(remote.name), remote, this.#o.self)
+    }
+  }
+
+  async #perform(peer: PeerSource, action: Action): Promise<void> {
+    const { index } = this.#o
+    switch (action.kind) {
+      case 'skip':
+        return
+      case 'record':
+      case 'keep': {
+        const local = index.get(action.entry.name)
+        index.put([
+          {
+            entry: action.entry,
+            fingerprint: action.entry.deleted ? null : (local?.fingerprint ?? null),
+          },
+        ])
+        return
+      }
+      case 'take':
+        return this.#busy([action.entry.name], () => this.#take(peer, action.entry))
+      case 'delete':
+        return this.#busy([action.entry.name], () => this.#delete(peer, action.entry))
+      case 'rename':
+        return this.#busy([action.from.name, action.to.name], () =>
+          this.#rename(peer, action.from, action.to),
+        )
+      case 'conflict':
+        return this.#busy([action.entry.name, action.copyName], () => this.#conflict(peer, action))
+    }
+  }
+
+  async #busy(names: string[], fn: () => Promise<void>): Promise<void> {
+    const { busy, scanner } = this.#o
+    for (const name of names) busy.add(name)
+    try {
+      await fn()
+    } finally {
+      for (const name of names) {
+        busy.delete(name)
+        scanner.hint(name) // anything that changed meanwhile is seen now
+      }
+    }
+  }
+
+  async #take(peer: PeerSource, entry: FileEntry): Promise<void> {
+    const local = this.#o.index.get(entry.name)
+    const file = await this.#o.store.resolve(entry.name, { follow: false })
+    const temp = await this.#content(peer, entry, file)
+    try {
+      await this.#locked([entry.name], async () => {
+        await expectDisk(file.path, local)
+        await temp.adoptModeOf(file.path, file.mode)
+        await temp.publish(file.path)
+      })
+    } finally {
+      await temp.discard()
+    }
+    this.#o.index.put([{ entry, fingerprint: await fingerprintOf(file.path) }])
+    this.#o.report({ op: 'sync-pull', name: entry.name, size: entry.size, peer: peer.name })
+  }
+
+  async #delete(peer: PeerSource, entry: FileEntry): Promise<void> {
+    const local = this.#o.index.get(entry.name)
+    const file = await this.#o.store.resolve(entry.name, { follow: false })
+    await this.#locked([entry.name], async () => {
+      await expectDisk(file.path, local)
+      await this.#o.store.delete(file)
+    })
+    this.#o.index.put([{ entry, fingerprint: null }])
+    this.#o.report({ op: 'sync-delete', name: entry.name, peer: peer.name })
+  }
+
+  async #rename(peer: PeerSource, from: FileEntry, to: FileEntry): Promise<void> {
+    const { index, store } = this.#o
+    const [localFrom, localTo] = [index.get(from.name), index.get(to.name)]
+    const src = await store.resolve(from.name, { follow: false })
+    const dst = await store.resolve(to.name, { follow: false })
+    await this.#locked([from.name, to.name], async () => {
+      await expectDisk(src.path, localFrom)
+      await expectDisk(dst.path, localTo)
+      await moveInto(src.path, dst.path)
+      await store.pruneEmptyParents(src.path)
+    })
+    index.put([
+      { entry: to, fingerprint: await fingerprintOf(dst.path) },
+      { entry: from, fingerprint: null },
+    ])
+    this.#o.report({ op: 'sync-rename', name: from.name, to: to.name, peer: peer.name })
+  }
+
+  /** Keep the loser beside the winner as a conflict copy; the scanner then indexes the copy. */
+  async #conflict(peer: PeerSource, a: Extract<Action, { kind: 'conflict' }>): Promise<void> {
+    const { index, store } = this.#o
+    const local = index.get(a.entry.name)
+    const file = await store.resolve(a.entry.name, { follow: false })
+    const copy = await store.resolve(a.copyName, { follow: false })
+    const localCopy = index.get(a.copyName)
+    // The content that travels is theirs: as the copy when we win, as the file when they win.
+    const temp = await this.#content(peer, a.remote, a.winner === 'local' ? copy : file)
+    try {
+      await this.#locked([a.entry.name, a.copyName], async () => {
+        await expectDisk(file.path, local)
+        await expectDisk(copy.path, localCopy)
+        if (a.winner === 'local') return temp.publish(copy.path)
+        await moveInto(file.path, copy.path)
+        await temp.publish(file.path)
+      })
+    } finally {
+      await temp.discard()
+    }
+    index.put([{ entry: a.entry, fingerprint: await fingerprintOf(file.path) }])
+    this.#o.scanner.hint(a.copyName)
+    this.#o.report({ op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
+  }
+
+  /** A sealed temp file beside `target` holding `entry`'s content (local copy, else fetched). */
+  async #content(peer: PeerSource, entry: FileEntry, target: ResolvedName): Promise<TempFile> {
+    const hash = entry.hash
+    if (!hash) throw new TandemError('ERR_INTERNAL', `no content to take for '${entry.name}'`)
+    const expected = { sha256: Buffer.from(hash, 'hex'), size: entry.size, mtimeMs: entry.mtime }
+    for (const source of this.#o.index.byHash(hash)) {
+      const temp = await TempFile.create(target.path, target.name)
+      try {
+        await copyLocal(this.#o.store, source, temp)
+        await temp.seal(expected)
+        return temp
+      } catch {
+        await temp.discard() // changed since indexed: fetch instead
+      }
+    }
+    const temp = await TempFile.create(target.path, target.name)
+    try {
+      await peer.fetch(entry.name, hash, temp)
+      await temp.seal(expected)
+      return temp
+    } catch (err) {
+      await temp.discard()
+      throw err
+    }
+  }
+
+  async #locked(names: readonly string[], fn: () => Promise<void>): Promise<void> {
+    const release = await this.#o.lock(names)
+    try {
+      await fn()
+    } finally {
+      release()
+    }
+  }
+}
+
+async function expectDisk(path: string, local: LocalEntry | undefined): Promise<void> {
+  const now = await probe(path)
+  if (now.kind === 'dir') throw new TandemError('ERR_IS_DIRECTORY', `'${path}' is a folder here`)
+  const expected = local && !local.deleted ? local.fingerprint : null
+  const actual = now.kind === 'file' ? now.fingerprint : null
+  if (now.kind === 'other' || !sameFingerprint(expected, actual)) throw new Stale('changed on disk')
+}
+
+async function copyLocal(store: FileStore, source: LocalEntry, temp: TempFile): Promise<void> {
+  const file = await store.resolve(source.name, { follow: false })
+  const current = await fingerprintOf(file.path)
+  if (!sameFingerprint(current, source.fingerprint)) throw new Stale('source changed')
+  const { handle } = await store.openForRead(file)
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK)
+      const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
+      if (bytesRead === 0) return
+      await temp.write([buf.subarray(0, bytesRead)])
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+function namesOf(action: Action): string[] {
+  if (action.kind === 'rename') return [action.from.name, action.to.name]
+  if (action.kind === 'conflict') return [action.entry.name, action.copyName]
+  return 'entry' in action ? [action.entry.name] : []
+}
+
+function remoteOf(action: Action): FileEntry {
+  if (action.kind === 'rename') return action.to
+  if (action.kind === 'conflict') return action.remote
+  if (action.kind === 'skip') throw new TandemError('ERR_INTERNAL', 'nothing to retry')
+  return action.entry
+}
+
+/** Failures that concern one entry only: the peer will announce something newer. */
+function isSkippable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return (
+    code === 'ERR_INTEGRITY' ||
+    code === 'ERR_NOT_FOUND' ||
+    code === 'ERR_BAD_PATH' ||
+    code === 'ERR_IS_DIRECTORY'
+  )
+}

@@ -1,0 +1,132 @@
+/**
+ * A content channel to one peer's file-exchange port: pipelined fetches by name and SHA-256,
+ * answered in order, each body written straight into a temp file (with backpressure: the socket
+ * pauses while the disk is behind). The caller seals the temp file against the expected hash.
+ */
+import net from 'node:net'
+import { TandemError, peerPushSchema } from '../../protocol/index.js'
+import type { TempFile } from '../storage/temp-file.js'
+import { FramedSocket } from './framed-socket.js'
+
+const PAUSE_ABOVE = 8 * 1024 * 1024 // bytes received but not yet on disk
+const RESUME_BELOW = 2 * 1024 * 1024
+
+interface Pending {
+  id: number
+  temp: TempFile
+  header?: { size: number; mtime: number }
+  resolve(header: { size: number; mtime: number }): void
+  reject(err: Error): void
+}
+
+export class ContentClient {
+  readonly #framed: FramedSocket
+  readonly #queue: Pending[] = []
+  #nextId = 0
+  #writing: Promise<void> = Promise.resolve()
+  #unwritten = 0
+  #failure: Error | undefined
+  #welcomed: Promise<void>
+
+  private constructor(socket: net.Socket, self: string) {
+    let welcomed!: () => void
+    let refused!: (err: Error) => void
+    this.#welcomed = new Promise((resolve, reject) => {
+      welcomed = resolve
+      refused = reject
+    })
+    this.#welcomed.catch(() => undefined)
+    this.#framed = new FramedSocket(socket, {
+      onControl: (m) => this.#onControl(m, welcomed),
+      onData: (piece) => this.#onData(piece),
+      onEnd: () => this.#onEnd(),
+      onClose: (err) => {
+        const failure =
+          this.#failure ??
+          new TandemError(
+            'ERR_PEER_UNREACHABLE',
+            `content link closed${err ? `: ${err.message}` : ''}`,
+          )
+        refused(failure)
+        for (const p of this.#queue.splice(0)) p.reject(failure)
+      },
+    })
+    this.#framed.send({ type: 'peer-hello', server: self, channel: 'content' })
+  }
+
+  static async connect(host: string, port: number, self: string): Promise<ContentClient> {
+    const socket = net.connect({ host, port })
+    const client = new ContentClient(socket, self)
+    await client.#welcomed
+    return client
+  }
+
+  get closed(): boolean {
+    return this.#framed.closed
+  }
+
+  /** Fetch content into `temp`; resolves with the sender's size and mtime once all is written. */
+  fetch(name: string, hash: string, temp: TempFile): Promise<{ size: number; mtime: number }> {
+    if (this.#framed.closed)
+      return Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', 'content link closed'))
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id, temp, resolve, reject })
+      this.#framed.send({ type: 'fetch', id, name, hash })
+    })
+  }
+
+  close(): void {
+    this.#framed.destroy()
+  }
+
+  #onControl(message: unknown, welcomed: () => void): void {
+    const parsed = peerPushSchema.safeParse(message)
+    if (!parsed.success) return this.#broken('malformed message from peer')
+    const m = parsed.data
+    if (m.type === 'peer-welcome') return welcomed()
+    if (m.type === 'error') {
+      this.#failure = TandemError.fromWire(m.error as never)
+      return this.#framed.destroy()
+    }
+    if (m.type !== 'content') return
+    const head = this.#queue[0]
+    if (!head || head.id !== m.id || head.header) return this.#broken('answer out of order')
+    if (!m.ok) {
+      this.#queue.shift()
+      return head.reject(
+        TandemError.fromWire((m.error ?? { code: 'ERR_INTERNAL', message: '?' }) as never),
+      )
+    }
+    head.header = { size: m.size ?? 0, mtime: m.mtime ?? 0 }
+  }
+
+  #onData(piece: Buffer): void {
+    const head = this.#queue[0]
+    if (!head?.header) return this.#broken('data without a header')
+    this.#unwritten += piece.length
+    if (this.#unwritten > PAUSE_ABOVE) this.#framed.socket.pause()
+    const temp = head.temp
+    this.#writing = this.#writing.then(async () => {
+      try {
+        await temp.write([piece])
+      } catch (err) {
+        head.reject(err as Error)
+      }
+      this.#unwritten -= piece.length
+      if (this.#unwritten < RESUME_BELOW) this.#framed.socket.resume()
+    })
+  }
+
+  #onEnd(): void {
+    const head = this.#queue.shift()
+    if (!head?.header) return this.#broken('end without a header')
+    const header = head.header
+    this.#writing = this.#writing.then(() => head.resolve(header))
+  }
+
+  #broken(why: string): void {
+    this.#failure = new TandemError('ERR_BAD_FRAME', `peer content channel: ${why}`)
+    this.#framed.destroy()
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The file-exchange port (DESIGN.md §2): peers connect here for two kinds of channel. An index
+ * channel streams this server's index entries changed since the peer's last look, then every new
+ * one as it is stored, with a heartbeat each second. A content channel answers pipelined fetches
+ * by name and SHA-256, in order, streaming the file with backpressure; the receiver checks the
+ * hash, so a file changed while it was read is refused there, never stored torn.
+ */
+import { createHash } from 'node:crypto'
+import { constants as fsConstants } from 'node:fs'
+import { open } from 'node:fs/promises'
+import net from 'node:net'
+import {
+  Limits,
+  TandemError,
+  peerHelloSchema,
+  peerRequestSchema,
+  type PeerPush,
+  type PeerRequest,
+  type WireFileEntry,
+} from '../../protocol/index.js'
+import { sameFingerprint, type LocalEntry } from '../index/entry.js'
+import type { FileIndex } from '../index/file-index.js'
+import type { FileStore } from '../storage/file-store.js'
+import { probe } from '../watch/disk-probe.js'
+import { FramedSocket } from './framed-socket.js'
+
+const BATCH = 500
+const HEARTBEAT_MS = 1_000
+
+export interface ExchangeOptions {
+  self: string
+  index: FileIndex
+  store: FileStore
+  /** Null while syncing runs; else why this server refuses to sync (channels are refused). */
+  refusal(): string | null
+  onClockReport(peer: string, skewMs: number): void
+  warn(message: string): void
+}
+
+export function createExchangeServer(o: ExchangeOptions): net.Server {
+  return net.createServer((socket) => {
+    let channel: Channel | undefined
+    const framed = new FramedSocket(socket, {
+      onControl: (message) => {
+        if (!channel) {
+          channel = open_(framed, message, o)
+          return
+        }
+        const parsed = peerRequestSchema.safeParse(message)
+        if (!parsed.success) return fail(framed, 'ERR_BAD_REQUEST', 'malformed peer request')
+        channel.request(parsed.data)
+      },
+      onClose: () => channel?.close(),
+    })
+  })
+}
+
+interface Channel {
+  request(message: PeerRequest): void
+  close(): void
+}
+
+function open_(framed: FramedSocket, message: unknown, o: ExchangeOptions): Channel | undefined {
+  const hello = peerHelloSchema.safeParse(message)
+  if (!hello.success) return void fail(framed, 'ERR_BAD_REQUEST', 'expected a peer hello')
+  const refusal = o.refusal()
+  if (refusal) return void fail(framed, 'ERR_SYNC_REFUSED', refusal)
+  send(framed, { type: 'peer-welcome', server: o.self, epoch: o.index.epoch, time: Date.now() })
+  const peer = hello.data.server
+  return hello.data.channel === 'index' ? indexChannel(framed, peer, o) : contentChannel(framed, o)
+}
+
+function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): Channel {
+  let unsubscribe: (() => void) | undefined
+  const heartbeat = setInterval(
+    () => send(framed, { type: 'heartbeat', time: Date.now(), seq: o.index.seq }),
+    HEARTBEAT_MS,
+  )
+  return {
+    request(message) {
+      if (message.type === 'clock') return o.onClockReport(peer, message.skewMs)
+      if (message.type !== 'subscribe' || unsubscribe)
+        return fail(framed, 'ERR_BAD_REQUEST', 'an index channel takes one subscribe')
+      let cursor = message.epoch === o.index.epoch ? message.since : 0
+      // Catch up synchronously, then follow: nothing can be stored in between.
+      for (;;) {
+        const entries = o.index.since(cursor, BATCH)
+        if (entries.length === 0) break
+        cursor = entries[entries.length - 1]!.seq
+        sendEntries(framed, o, entries)
+      }
+      if (cursor === 0) sendEntries(framed, o, []) // an empty index still answers
+      unsubscribe = o.index.onStored((entries) => sendEntries(framed, o, entries))
+    },
+    close() {
+      clearInterval(heartbeat)
+      unsubscribe?.()
+    },
+  }
+}
+
+function sendEntries(
+  framed: FramedSocket,
+  o: ExchangeOptions,
+  entries: readonly WireFileEntry[],
+): void {
+  send(framed, {
+    type: 'entries',
+    epoch: o.index.epoch,
+    entries: entries.map(wire),
+    seq: o.index.seq,
+  })
+}
+
+/** Only the fields the wire schema knows (the index's rows carry local fingerprints too). */
+function wire(e: WireFileEntry): WireFileEntry {
+  return {
+    name: e.name,
+    size: e.size,
+    mtime: e.mtime,
+    hash: e.hash,
+    deleted: e.deleted,
+    version: e.version,
+    origin: e.origin,
+    seq: e.seq,
+    renamedFrom: e.renamedFrom ?? null,
+  }
+}
+
+function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channel {
+  let queue = Promise.resolve()
+  return {
+    request(message) {
+      if (message.type !== 'fetch') return fail(framed, 'ERR_BAD_REQUEST', 'expected fetch')
+      queue = queue.then(() => serveFetch(framed, o, message.id, message.name, message.hash))
+    },
+    close() {},
+  }
+}
+
+async function serveFetch(
+  framed: FramedSocket,
+  o: ExchangeOptions,
+  id: number,
+  name: string,
+  hash: string,
+): Promise<void> {
+  if (framed.closed) return
+  const sources = [o.index.get(name), ...o.index.byHash(hash)].filter(
+    (e): e is LocalEntry => !!e && !e.deleted && e.hash === hash,
+  )
+  for (const source of sources) {
+    try {
+      if (await streamFile(framed, o, id, source)) return
+    } catch (err) {
+      if (framed.closed) return
+      o.warn(`serving '${source.name}' to a peer: ${String(err)}`)
+      return framed.destroy() // a body half-sent cannot be taken back
+    }
+  }
+  send(framed, {
+    type: 'content',
+    id,
+    ok: false,
+    error: { code: 'ERR_NOT_FOUND', message: `no current copy of '${name}' with that content` },
+  })
+}
+
+/** Stream one file if it is still as indexed; false (nothing sent) if it changed since. */
+async function streamFile(
+  framed: FramedSocket,
+  o: ExchangeOptions,
+  id: number,
+  source: LocalEntry,
+): Promise<boolean> {
+  let file
+  try {
+    file = await o.store.resolve(source.name, { follow: false })
+  } catch {
+    return false
+  }
+  const handle = await open(
+    file.path,
+    fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK,
+  ).catch(() => undefined)
+  if (!handle) return false
+  try {
+    const st = await handle.stat()
+    const now = await probe(file.path)
+    if (!st.isFile() || now.kind !== 'file' || now.fingerprint.ino !== st.ino) return false
+    if (!sameFingerprint(source.fingerprint, now.fingerprint)) return false
+    send(framed, { type: 'content', id, ok: true, size: st.size, mtime: source.mtime })
+    const hash = createHash('sha256')
+    const chunk = Limits.dataChunk
+    let position = 0
+    while (position < st.size) {
+      const buf = Buffer.allocUnsafe(Math.min(chunk, st.size - position))
+      const { bytesRead } = await handle.read(buf, 0, buf.length, position)
+      if (bytesRead === 0) break // shrank while read: the receiver's size check fails it
+      const piece = buf.subarray(0, bytesRead)
+      hash.update(piece)
+      await framed.sendData(piece)
+      position += bytesRead
+    }
+    framed.sendEnd(hash.digest())
+    return true
+  } finally {
+    await handle.close()
+  }
+}
+
+function send(framed: FramedSocket, message: PeerPush): void {
+  framed.send(message)
+}
+
+function fail(framed: FramedSocket, code: string, message: string): void {
+  const error = new TandemError(
+    code === 'ERR_SYNC_REFUSED' ? 'ERR_SYNC_REFUSED' : 'ERR_BAD_REQUEST',
+    message,
+  )
+  send(framed, { type: 'error', error: error.toWire() })
+  framed.socket.end()
+}

@@ -1,0 +1,42 @@
+/**
+ * Messages between the main thread and the peer-sync worker (a plain worker_thread). The worker
+ * asks for per-path write locks (the lock table lives in the main thread, shared with client
+ * sessions) and reports what it does; the main thread asks it for status and to stop.
+ */
+import type { PeerStatus, SyncStatus, WireError } from '../../protocol/index.js'
+
+export interface SyncWorkerData {
+  self: string
+  root: string
+  stateDir: string
+  host: string
+  syncPort: number
+  peers: readonly string[]
+  rescanIntervalMs: number
+}
+
+export type ToSync =
+  | { t: 'lock-granted'; req: number; token: number }
+  | { t: 'lock-failed'; req: number; error: WireError }
+  | { t: 'status'; req: number }
+  | { t: 'stop' }
+
+export type FromSync =
+  | { t: 'ready'; syncPort: number }
+  | { t: 'failed'; error: string }
+  | { t: 'lock'; req: number; names: string[] }
+  | { t: 'unlock'; token: number }
+  | { t: 'info'; message: string }
+  | { t: 'warn'; message: string }
+  /** A sync action or peer event: on the console, in the change log, to followers. */
+  | {
+      t: 'log'
+      op: string
+      name: string | null
+      to?: string | null
+      size?: number | null
+      peer: string
+      detail?: string
+    }
+  | { t: 'status'; req: number; peers: PeerStatus[]; sync: SyncStatus }
+  | { t: 'stopped' }

@@ -1,0 +1,244 @@
+/**
+ * A link to one peer named by --peer (its control port). Each round: a handshake on the control
+ * port (role 'peer') tells the peer's name, its file-exchange port and its clock; then an index
+ * channel on the file-exchange port subscribes to the peer's changes since the last one applied
+ * here, and a content channel fetches what they need. A link that fails is retried with backoff;
+ * the peer shows as down meanwhile, and catches up from where it left when it returns.
+ */
+import net from 'node:net'
+import {
+  TandemError,
+  peerPushSchema,
+  serverMessageSchema,
+  type PeerStatus,
+  type WireFileEntry,
+} from '../../protocol/index.js'
+import type { FileIndex } from '../index/file-index.js'
+import type { TempFile } from '../storage/temp-file.js'
+import type { Applier, PeerSource } from './applier.js'
+import { ContentClient } from './content-client.js'
+import { FramedSocket } from './framed-socket.js'
+
+const BACKOFF_MIN_MS = 200
+const BACKOFF_MAX_MS = 5_000
+const SILENCE_MS = 5_000 // no heartbeat for this long: the link is dead
+const CONNECT_TIMEOUT_MS = 5_000
+export const CLOCK_SKEW_WARN_MS = 2_000
+
+export interface PeerLinkOptions {
+  address: string
+  self: string
+  index: FileIndex
+  applier: Applier
+  onUp(peer: string): void
+  onDown(peer: string, reason: string): void
+  onClockSkew(peer: string, skewMs: number): void
+  warn(message: string): void
+}
+
+export class PeerLink implements PeerSource {
+  readonly #o: PeerLinkOptions
+  readonly #host: string
+  readonly #port: number
+  #name: string | null = null
+  #up = false
+  #lastHeard: number | null = null
+  #peerSeq: number | null = null
+  #applied = 0
+  #skew: number | null = null
+  #stopped = false
+  #index: FramedSocket | undefined
+  #content: Promise<ContentClient> | undefined
+  #syncPort = 0
+  #wake: (() => void) | undefined
+
+  constructor(options: PeerLinkOptions) {
+    this.#o = options
+    const at = options.address.lastIndexOf(':')
+    this.#host = options.address.slice(0, at)
+    this.#port = Number(options.address.slice(at + 1))
+  }
+
+  get name(): string {
+    return this.#name ?? this.#o.address
+  }
+
+  start(): void {
+    void this.#loop()
+  }
+
+  stop(): void {
+    this.#stopped = true
+    this.#index?.destroy()
+    void this.#content?.then(
+      (c) => c.close(),
+      () => undefined,
+    )
+    this.#wake?.()
+  }
+
+  status(): PeerStatus {
+    return {
+      address: this.#o.address,
+      name: this.#name,
+      up: this.#up,
+      lastHeard: this.#lastHeard,
+      behind: this.#peerSeq === null ? null : Math.max(0, this.#peerSeq - this.#applied),
+      clockSkewMs: this.#skew,
+    }
+  }
+
+  async fetch(
+    name: string,
+    hash: string,
+    temp: TempFile,
+  ): Promise<{ size: number; mtime: number }> {
+    let client = await this.#contentClient()
+    if (client.closed) {
+      this.#content = undefined
+      client = await this.#contentClient()
+    }
+    return client.fetch(name, hash, temp)
+  }
+
+  #contentClient(): Promise<ContentClient> {
+    this.#content ??= ContentClient.connect(this.#host, this.#syncPort, this.#o.self)
+    const pending = this.#content
+    pending.catch(() => {
+      if (this.#content === pending) this.#content = undefined
+    })
+    return pending
+  }
+
+  async #loop(): Promise<void> {
+    let backoff = BACKOFF_MIN_MS
+    while (!this.#stopped) {
+      let reason = 'unreachable'
+      try {
+        await this.#round(() => (backoff = BACKOFF_MIN_MS))
+      } catch (err) {
+        reason = (err as Error).message
+      }
+      if (this.#up) this.#o.onDown(this.name, reason)
+      this.#up = false
+      void this.#content?.then(
+        (c) => c.close(),
+        () => undefined,
+      )
+      this.#content = undefined
+      if (this.#stopped) return
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve
+        setTimeout(resolve, backoff).unref()
+      })
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
+    }
+  }
+
+  /** One connected period: handshake, subscribe, apply until the link fails. */
+  async #round(connected: () => void): Promise<void> {
+    const hello = await handshake(this.#host, this.#port, this.#o.self)
+    this.#name = hello.name
+    this.#syncPort = hello.syncPort
+    this.#skew = hello.skewMs
+    if (Math.abs(hello.skewMs) > CLOCK_SKEW_WARN_MS) this.#o.onClockSkew(hello.name, hello.skewMs)
+    const socket = net.connect({ host: this.#host, port: hello.syncPort })
+    let batches: Promise<void> = Promise.resolve()
+    let failure: Error | undefined
+    const closed = new Promise<void>((resolve) => {
+      this.#index = new FramedSocket(socket, {
+        onControl: (message) => {
+          const parsed = peerPushSchema.safeParse(message)
+          if (!parsed.success) return this.#index?.destroy(new Error('malformed message from peer'))
+          this.#lastHeard = Date.now()
+          const m = parsed.data
+          if (m.type === 'peer-welcome')
+            return this.#subscribe(m.server, m.epoch, hello.skewMs, connected)
+          if (m.type === 'error') return void (failure = TandemError.fromWire(m.error as never))
+          if (m.type === 'heartbeat') return void (this.#peerSeq = m.seq)
+          if (m.type !== 'entries') return
+          this.#peerSeq = m.seq
+          batches = batches
+            .then(() => this.#apply(m.epoch, m.entries))
+            .catch((err: unknown) => {
+              failure ??= err as Error
+              this.#index?.destroy()
+            })
+        },
+        onClose: (err) => {
+          failure ??= err
+          resolve()
+        },
+      })
+      this.#index.send({ type: 'peer-hello', server: this.#o.self, channel: 'index' })
+    })
+    const watchdog = setInterval(() => {
+      if (this.#lastHeard !== null && Date.now() - this.#lastHeard > SILENCE_MS)
+        this.#index?.destroy(new Error('no heartbeat'))
+    }, 1_000)
+    try {
+      await closed
+      await batches
+    } finally {
+      clearInterval(watchdog)
+    }
+    throw failure ?? new Error('link closed')
+  }
+
+  #subscribe(peer: string, epoch: string, skewMs: number, connected: () => void): void {
+    const progress = this.#o.index.peerProgress(peer)
+    const since = progress?.epoch === epoch ? progress.lastSeq : 0
+    if (progress && progress.epoch !== epoch) this.#o.index.forgetPeer(peer)
+    this.#applied = since
+    this.#index?.send({ type: 'subscribe', since, epoch: progress?.epoch ?? null })
+    if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) this.#index?.send({ type: 'clock', skewMs: -skewMs })
+    this.#up = true
+    connected()
+    this.#o.onUp(peer)
+  }
+
+  async #apply(epoch: string, entries: WireFileEntry[]): Promise<void> {
+    if (entries.length > 0) await this.#o.applier.applyBatch(this, entries)
+    const last = entries.length > 0 ? entries[entries.length - 1]!.seq : this.#applied
+    this.#applied = Math.max(this.#applied, last)
+    this.#o.index.recordPeer(this.name, { epoch, lastSeq: this.#applied }, entries)
+  }
+}
+
+interface HandshakeResult {
+  name: string
+  syncPort: number
+  /** The peer's clock minus ours. */
+  skewMs: number
+}
+
+/** Hello as a peer on the control port; the welcome tells the file-exchange port and the clock. */
+async function handshake(host: string, port: number, self: string): Promise<HandshakeResult> {
+  const socket = net.connect({ host, port })
+  socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('handshake timed out')))
+  const sentAt = Date.now()
+  try {
+    return await new Promise<HandshakeResult>((resolve, reject) => {
+      const framed = new FramedSocket(socket, {
+        onControl: (message) => {
+          const parsed = serverMessageSchema.safeParse(message)
+          if (!parsed.success) return reject(new Error('malformed welcome'))
+          const m = parsed.data
+          if (m.type === 'error') return reject(TandemError.fromWire(m.error as never))
+          if (m.type !== 'welcome' || !m.sync) return reject(new Error('not a tandem peer'))
+          const now = Date.now()
+          resolve({
+            name: m.server.name,
+            syncPort: m.sync.port,
+            skewMs: m.sync.time - (sentAt + now) / 2,
+          })
+        },
+        onClose: (err) => reject(err ?? new Error('closed during handshake')),
+      })
+      framed.send({ type: 'hello', role: 'peer', id: self })
+    })
+  } finally {
+    socket.end()
+    socket.destroy()
+  }
+}

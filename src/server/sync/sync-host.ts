@@ -1,0 +1,170 @@
+/**
+ * The main thread's side of the peer-sync worker: starts it, grants it per-path write locks from
+ * the shared lock table, records its reports (console, change log, followers) and relays status.
+ */
+import { Worker } from 'node:worker_threads'
+import type { PeerStatus, SyncStatus } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/index.js'
+import type { ServerConfig } from '../config.js'
+import { syncLine, type ServerConsole } from '../console.js'
+import type { LockManager, Release } from '../locks/lock-manager.js'
+import type { ChangeLog } from '../state/change-log.js'
+import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
+
+const STATUS_TIMEOUT_MS = 2_000
+const RESCAN_INTERVAL_MS = 60_000 // 1 min: the safety net under the watcher
+
+export interface SyncState {
+  peers: PeerStatus[]
+  sync: SyncStatus
+}
+
+export class SyncHost {
+  readonly syncPort: number
+  readonly #worker: Worker
+  readonly #held = new Map<number, Release>()
+  readonly #statusWaits = new Map<number, (s: SyncState) => void>()
+  #nextToken = 0
+  #nextReq = 0
+  #stopped = false
+
+  private constructor(worker: Worker, syncPort: number) {
+    this.#worker = worker
+    this.syncPort = syncPort
+  }
+
+  static async start(
+    config: ServerConfig,
+    deps: { locks: LockManager; changeLog: ChangeLog; console: ServerConsole },
+  ): Promise<SyncHost> {
+    const workerData: SyncWorkerData = {
+      self: config.name,
+      root: config.root,
+      stateDir: config.stateDir,
+      host: config.host,
+      syncPort: config.syncPort,
+      peers: config.peers,
+      rescanIntervalMs: RESCAN_INTERVAL_MS,
+    }
+    const worker = new Worker(new URL('./sync-worker.js', import.meta.url), { workerData })
+    const ready = await new Promise<number>((resolve, reject) => {
+      worker.once('error', reject)
+      worker.once('exit', (code) => reject(new Error(`the sync worker exited (${code})`)))
+      worker.on('message', function first(m: FromSync) {
+        if (m.t === 'ready') resolve(m.syncPort)
+        if (m.t === 'failed') reject(new Error(m.error))
+        if (m.t === 'ready' || m.t === 'failed') worker.off('message', first)
+      })
+    })
+    worker.removeAllListeners('error').removeAllListeners('exit')
+    const host = new SyncHost(worker, ready)
+    worker.on('message', (m: FromSync) => host.#onMessage(m, deps, config))
+    worker.on('error', (err) =>
+      deps.console.warn(`the sync worker failed: ${err.stack ?? String(err)}`),
+    )
+    return host
+  }
+
+  #onMessage(
+    m: FromSync,
+    deps: { locks: LockManager; changeLog: ChangeLog; console: ServerConsole },
+    config: ServerConfig,
+  ): void {
+    switch (m.t) {
+      case 'lock':
+        deps.locks.acquire(m.names, 'write', config.lockTimeoutMs).then(
+          (release) => {
+            const token = ++this.#nextToken
+            this.#held.set(token, release)
+            this.#post({ t: 'lock-granted', req: m.req, token })
+          },
+          (err: unknown) => this.#post({ t: 'lock-failed', req: m.req, error: toWire(err) }),
+        )
+        return
+      case 'unlock':
+        this.#held.get(m.token)?.()
+        this.#held.delete(m.token)
+        return
+      case 'info':
+        return deps.console.info(m.message)
+      case 'warn':
+        return deps.console.warn(m.message)
+      case 'failed':
+        return deps.console.warn(`the sync worker failed: ${m.error}`)
+      case 'log':
+        deps.console.info(syncLine(m))
+        deps.changeLog.append({
+          op: m.op,
+          name: m.name,
+          to: m.to ?? null,
+          size: m.size ?? null,
+          detail: m.op.startsWith('sync-')
+            ? `from ${m.peer}`
+            : m.detail
+              ? `${m.peer}: ${m.detail}`
+              : m.peer,
+        })
+        return
+      case 'status':
+        this.#statusWaits.get(m.req)?.({ peers: m.peers, sync: m.sync })
+        this.#statusWaits.delete(m.req)
+        return
+      default:
+        return
+    }
+  }
+
+  #post(message: ToSync): void {
+    if (!this.#stopped) this.#worker.postMessage(message)
+  }
+
+  /** Peers and sync state, as the worker sees them (a stopped or stuck worker: 'stopped'). */
+  async status(peers: readonly string[]): Promise<SyncState> {
+    const fallback: SyncState = {
+      peers: peers.map((address) => ({
+        address,
+        name: null,
+        up: false,
+        lastHeard: null,
+        behind: null,
+        clockSkewMs: null,
+      })),
+      sync: { state: 'stopped' },
+    }
+    if (this.#stopped) return fallback
+    const req = ++this.#nextReq
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#statusWaits.delete(req)
+        resolve(fallback)
+      }, STATUS_TIMEOUT_MS)
+      this.#statusWaits.set(req, (s) => {
+        clearTimeout(timer)
+        resolve(s)
+      })
+      this.#post({ t: 'status', req })
+    })
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    const stopped = new Promise<void>((resolve) => {
+      this.#worker.on('message', (m: FromSync) => m.t === 'stopped' && resolve())
+      this.#worker.once('exit', () => resolve())
+    })
+    this.#post({ t: 'stop' })
+    this.#stopped = true
+    const timer = setTimeout(() => void this.#worker.terminate(), 5_000)
+    await stopped
+    clearTimeout(timer)
+    for (const release of this.#held.values()) release()
+    this.#held.clear()
+    await this.#worker.terminate()
+  }
+}
+
+function toWire(err: unknown) {
+  return err instanceof TandemError
+    ? err.toWire()
+    : { code: 'ERR_INTERNAL' as const, message: String(err) }
+}

@@ -1,0 +1,168 @@
+/**
+ * The peer-sync worker (DESIGN.md §2, issue 3): a plain worker thread that owns the watcher, the
+ * file index, the file-exchange port and the links to the peers. Startup: inventory the disk
+ * against the index (changes made while the server was down), refusing to sync a data directory
+ * that looks emptied or vanished; then serve peers and follow them.
+ */
+import { once } from 'node:events'
+import type net from 'node:net'
+import { parentPort, workerData } from 'node:worker_threads'
+import { TandemError, type SyncStatus } from '../../protocol/index.js'
+import { openIndexDb } from '../index/database.js'
+import { FileIndex } from '../index/file-index.js'
+import { FileStore } from '../storage/file-store.js'
+import { Scanner, directoryExists } from '../watch/scanner.js'
+import { Watcher } from '../watch/watcher.js'
+import { Applier } from './applier.js'
+import { createExchangeServer } from './exchange-server.js'
+import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
+import { PeerLink } from './peer-link.js'
+
+const data = workerData as SyncWorkerData
+const port = parentPort!
+const post = (message: FromSync): void => port.postMessage(message)
+const info = (message: string): void => post({ t: 'info', message })
+const warn = (message: string): void => post({ t: 'warn', message })
+
+let lockReq = 0
+const lockWaits = new Map<number, { resolve(token: number): void; reject(err: Error): void }>()
+const statusOf: { state: SyncStatus['state']; reason?: string } = { state: 'starting' }
+
+async function main(): Promise<void> {
+  const db = openIndexDb(data.stateDir)
+  const index = new FileIndex(db)
+  const store = new FileStore(data.root)
+  const busy = new Set<string>()
+  const scanner = new Scanner({
+    root: data.root,
+    index,
+    self: data.self,
+    busy,
+    rootPresent: async () => {
+      if (await directoryExists(data.root)) return true
+      refuse(`the data directory ${data.root} has vanished`)
+      return false
+    },
+    warn,
+  })
+  const applier = new Applier({
+    self: data.self,
+    index,
+    store,
+    scanner,
+    busy,
+    lock: lockNames,
+    report: (r) =>
+      post({
+        t: 'log',
+        op: r.op,
+        name: r.name,
+        to: r.to ?? null,
+        size: r.size ?? null,
+        peer: r.peer,
+      }),
+    warn,
+  })
+  const exchange = createExchangeServer({
+    self: data.self,
+    index,
+    store,
+    refusal: () => (statusOf.state === 'refused' ? (statusOf.reason ?? 'refused') : null),
+    onClockReport: (peer, skewMs) => clockWarning(peer, skewMs),
+    warn,
+  })
+  exchange.listen(data.syncPort, data.host)
+  await once(exchange, 'listening')
+  const syncPort = (exchange.address() as net.AddressInfo).port
+
+  const links = data.peers.map(
+    (address) =>
+      new PeerLink({
+        address,
+        self: data.self,
+        index,
+        applier,
+        onUp: (peer) => post({ t: 'log', op: 'peer-up', name: null, peer }),
+        onDown: (peer, reason) =>
+          post({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
+        onClockSkew: (peer, skewMs) => clockWarning(peer, skewMs),
+        warn,
+      }),
+  )
+  const running: { watcher?: Watcher } = {}
+  function refuse(reason: string): void {
+    if (statusOf.state === 'refused') return
+    statusOf.state = 'refused'
+    statusOf.reason = reason
+    warn(`sync refused (ERR_SYNC_REFUSED): ${reason}`)
+    scanner.stop()
+    for (const link of links) link.stop()
+    void running.watcher?.close()
+  }
+
+  port.on('message', (m: ToSync) => {
+    if (m.t === 'lock-granted') lockWaits.get(m.req)?.resolve(m.token)
+    else if (m.t === 'lock-failed') lockWaits.get(m.req)?.reject(TandemError.fromWire(m.error))
+    if (m.t === 'lock-granted' || m.t === 'lock-failed') lockWaits.delete(m.req)
+    if (m.t === 'status')
+      post({
+        t: 'status',
+        req: m.req,
+        peers: links.map((l) => l.status()),
+        sync: { ...statusOf, files: index.liveCount(), seq: index.seq },
+      })
+    if (m.t === 'stop') void stop()
+  })
+
+  async function stop(): Promise<void> {
+    scanner.stop()
+    for (const link of links) link.stop()
+    exchange.close()
+    await running.watcher?.close()
+    db.close()
+    post({ t: 'stopped' })
+    port.close()
+  }
+
+  post({ t: 'ready', syncPort })
+  // The inventory: what changed while the server was down.
+  const known = index.liveCount()
+  const onDisk = await scanner.walk('')
+  if (known > 0 && onDisk.length === 0) {
+    return refuse(
+      `the data directory ${data.root} is empty, but the index lists ${known} file(s): not propagating a mass deletion. ` +
+        `Restore the files, or stop the server and remove ${data.stateDir}/index.db to take every file from the peers.`,
+    )
+  }
+  running.watcher = new Watcher({
+    root: data.root,
+    scanner,
+    rescanIntervalMs: data.rescanIntervalMs,
+    onRootLost: () => refuse(`the data directory ${data.root} has vanished`),
+    warn,
+  })
+  await scanner.inventory()
+  if (statusOf.state === 'refused') return
+  statusOf.state = 'running'
+  info(`sync: ${index.liveCount()} file(s) indexed; file-exchange on ${data.host}:${syncPort}`)
+  for (const link of links) link.start()
+}
+
+function lockNames(names: readonly string[]): Promise<() => void> {
+  const req = ++lockReq
+  return new Promise((resolve, reject) => {
+    lockWaits.set(req, {
+      resolve: (token) => resolve(() => post({ t: 'unlock', token })),
+      reject,
+    })
+    post({ t: 'lock', req, names: [...names] })
+  })
+}
+
+function clockWarning(peer: string, skewMs: number): void {
+  post({ t: 'log', op: 'clock-skew', name: null, peer, detail: String(Math.round(skewMs)) })
+}
+
+main().catch((err: unknown) => {
+  post({ t: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) })
+})

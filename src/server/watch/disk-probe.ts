@@ -1,0 +1,64 @@
+/**
+ * How a name looks on disk, without following symlinks, and the SHA-256 of a file's content. The
+ * scanner and the applier compare these fingerprints with the index to notice changes.
+ */
+import { createHash } from 'node:crypto'
+import { lstat, open } from 'node:fs/promises'
+import { constants as fsConstants } from 'node:fs'
+import type { Fingerprint } from '../index/entry.js'
+import { isFsCode } from '../storage/fs-errors.js'
+
+export type Probe =
+  | { kind: 'file'; fingerprint: Fingerprint; ctimeMs: number; mtimeMs: number }
+  | { kind: 'absent' }
+  | { kind: 'dir' }
+  /** A symlink, FIFO, socket or device: never mirrored. */
+  | { kind: 'other' }
+
+export async function probe(full: string): Promise<Probe> {
+  try {
+    const st = await lstat(full)
+    if (st.isFile())
+      return {
+        kind: 'file',
+        fingerprint: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino },
+        ctimeMs: st.ctimeMs,
+        mtimeMs: st.mtimeMs,
+      }
+    return st.isDirectory() ? { kind: 'dir' } : { kind: 'other' }
+  } catch (err) {
+    if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return { kind: 'absent' }
+    throw err
+  }
+}
+
+export async function fingerprintOf(full: string): Promise<Fingerprint | null> {
+  const p = await probe(full)
+  return p.kind === 'file' ? p.fingerprint : null
+}
+
+const READ_CHUNK = 1024 * 1024
+
+/** Hex SHA-256 of a regular file (never follows a symlink, never blocks on a FIFO). */
+export async function hashFile(full: string): Promise<string> {
+  const handle = await open(
+    full,
+    fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK,
+  )
+  try {
+    const hash = createHash('sha256')
+    const buf = Buffer.allocUnsafe(READ_CHUNK)
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, READ_CHUNK, null)
+      if (bytesRead === 0) break
+      hash.update(buf.subarray(0, bytesRead))
+    }
+    return hash.digest('hex')
+  } finally {
+    await handle.close()
+  }
+}
+
+export function isGone(err: unknown): boolean {
+  return isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR') || isFsCode(err, 'ELOOP')
+}

@@ -1,0 +1,330 @@
+/**
+ * The scanner: turns "something may have changed at these names" (watcher events, the periodic
+ * rescan, the startup inventory) into new index entries. It never trusts an event: it looks at
+ * the disk, compares with the index's fingerprint, and hashes only what changed.
+ *
+ * A file still being written is not indexed half-written: its ctime must be older than the
+ * settle time before it is read (a write during the read would then change ctime, which the
+ * stat after the read catches), and a file that keeps changing waits longer each time.
+ * A name that vanished while a new name appeared with the same content is recorded as a rename.
+ */
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { TEMP_PREFIX, normalizeName } from '../../protocol/index.js'
+import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
+import { sameFingerprint } from '../index/entry.js'
+import type { FileIndex, NewEntry } from '../index/file-index.js'
+import { bumpVector } from '../index/version-vector.js'
+import { hashFile, isGone, probe } from './disk-probe.js'
+
+const BATCH_DELAY_MS = 3 // events of one burst are scanned together
+const SETTLE_MS = 10 // over the kernel's timestamp granularity (1–10 ms)
+const MAX_SETTLE_MS = 1_500
+const CONCURRENCY = 8
+const GONE_GRACE_MS = 15
+
+type Finding =
+  | {
+      kind: 'new'
+      name: string
+      seen: LocalEntry | undefined
+      hash: string
+      fp: Fingerprint
+      mtime: number
+      renamedFrom?: string
+    }
+  | { kind: 'same'; name: string; seen: LocalEntry; fp: Fingerprint }
+  | { kind: 'gone'; name: string; seen: LocalEntry }
+
+export interface ScannerOptions {
+  root: string
+  index: FileIndex
+  self: string
+  /** Names the applier is changing right now: not scanned (the applier re-hints them after). */
+  busy: ReadonlySet<string>
+  /** Before deletions are recorded: false stops them (the data directory vanished). */
+  rootPresent(): Promise<boolean>
+  warn(message: string): void
+  now?: () => number
+}
+
+export class Scanner {
+  readonly #o: ScannerOptions
+  readonly #now: () => number
+  #pending = new Set<string>()
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> = Promise.resolve()
+  readonly #unstable = new Map<string, number>()
+  readonly #retry = new Map<string, NodeJS.Timeout>()
+  readonly #badNames = new Set<string>()
+  readonly #goneAt = new Map<string, number>()
+  #stopped = false
+
+  constructor(options: ScannerOptions) {
+    this.#o = options
+    this.#now = options.now ?? Date.now
+  }
+
+  /** Something may have changed at `name` (a file or a folder). */
+  hint(name: string): void {
+    if (this.#stopped) return
+    this.#pending.add(name)
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined
+      const names = [...this.#pending]
+      this.#pending.clear()
+      this.#running = this.#running.then(() => this.scan(names))
+    }, BATCH_DELAY_MS)
+  }
+
+  /** Scan names now (after whatever batch is running); resolves when their changes are stored. */
+  scanNow(names: readonly string[]): Promise<void> {
+    this.#running = this.#running.then(() => this.scan(names))
+    return this.#running
+  }
+
+  /** Every file on disk and every live name in the index: the startup inventory and rescan. */
+  async inventory(): Promise<{ onDisk: number }> {
+    const onDisk = await this.walk('')
+    const names = new Set(onDisk)
+    for (const entry of this.#o.index.live()) names.add(entry.name)
+    await this.scanNow([...names])
+    return { onDisk: onDisk.length }
+  }
+
+  stop(): void {
+    this.#stopped = true
+    clearTimeout(this.#timer)
+    for (const t of this.#retry.values()) clearTimeout(t)
+  }
+
+  /** Scan names (folders expand to the files in them and the index names under them). */
+  async scan(names: readonly string[]): Promise<void> {
+    if (this.#stopped) return
+    const files = await this.#expand(names)
+    const findings: Finding[] = []
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < files.length) findings.push(...(await this.#examine(files[next++]!)))
+    }
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker))
+    await this.#commit(findings)
+  }
+
+  async #expand(names: readonly string[]): Promise<string[]> {
+    const out = new Set<string>()
+    for (const name of names) {
+      const p = name === '' ? { kind: 'dir' as const } : await probe(this.#full(name))
+      if (p.kind === 'dir') {
+        for (const file of await this.walk(name)) out.add(file)
+        const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
+        for (const entry of under) out.add(entry.name)
+      } else {
+        out.add(name)
+        if (p.kind === 'absent')
+          for (const entry of this.#o.index.liveUnder(name)) out.add(entry.name)
+      }
+    }
+    return [...out]
+  }
+
+  /** Names of the regular files under a folder ('' = the root), temp files excluded. */
+  async walk(dirName: string): Promise<string[]> {
+    const out: string[] = []
+    const visit = async (dir: string): Promise<void> => {
+      let entries
+      try {
+        entries = await readdir(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue
+        const full = path.join(dir, entry.name)
+        if (entry.isDirectory()) await visit(full)
+        else if (entry.isFile()) {
+          const name = this.#nameOf(full)
+          if (name !== undefined) out.push(name)
+        }
+      }
+    }
+    await visit(dirName === '' ? this.#o.root : this.#full(dirName))
+    return out
+  }
+
+  async #examine(name: string): Promise<Finding[]> {
+    if (this.#o.busy.has(name)) return []
+    const seen = this.#o.index.get(name)
+    const live = seen && !seen.deleted ? seen : undefined
+    const full = this.#full(name)
+    const before = await probe(full)
+    if (before.kind !== 'file') return this.#gone(name, live)
+    this.#goneAt.delete(name)
+    if (live && sameFingerprint(live.fingerprint, before.fingerprint)) return []
+    if (!live) {
+      const renamed = await this.#renameSource(name, before.fingerprint)
+      if (renamed) return renamed
+    }
+    const settle = Math.min(SETTLE_MS * 2 ** (this.#unstable.get(name) ?? 0), MAX_SETTLE_MS)
+    const age = this.#now() - before.ctimeMs
+    if (age < settle) return this.#later(name, settle - age, false)
+    let hash: string
+    try {
+      hash = await hashFile(full)
+    } catch (err) {
+      if (isGone(err)) return this.#later(name, 0, false)
+      throw err
+    }
+    const after = await probe(full)
+    if (
+      after.kind !== 'file' ||
+      after.ctimeMs !== before.ctimeMs ||
+      !sameFingerprint(after.fingerprint, before.fingerprint)
+    )
+      return this.#later(name, settle, true)
+    this.#unstable.delete(name)
+    if (live?.hash === hash) return [{ kind: 'same', name, seen: live, fp: before.fingerprint }]
+    return [{ kind: 'new', name, seen, hash, fp: before.fingerprint, mtime: before.mtimeMs }]
+  }
+
+  /**
+   * A vanished file is recorded as deleted after a short grace, so that the name it may have been
+   * renamed to (whose event can come a moment later) is seen first and the pair sent as a rename.
+   */
+  #gone(name: string, live: LocalEntry | undefined): Finding[] {
+    const first = this.#goneAt.get(name)
+    if (!live) {
+      this.#goneAt.delete(name)
+      return []
+    }
+    const waited = first === undefined ? 0 : this.#now() - first
+    if (first === undefined) this.#goneAt.set(name, this.#now())
+    if (waited < GONE_GRACE_MS) return this.#later(name, GONE_GRACE_MS - waited, false)
+    this.#goneAt.delete(name)
+    return [{ kind: 'gone', name, seen: live }]
+  }
+
+  /**
+   * A new name whose inode, size and mtime are those of an indexed file that is no longer at its
+   * own name: that file was renamed (content known, nothing to read).
+   */
+  async #renameSource(name: string, fp: Fingerprint): Promise<Finding[] | undefined> {
+    for (const old of this.#o.index.byInode(fp.ino)) {
+      if (old.name === name || !sameFingerprint(old.fingerprint, fp) || !old.hash) continue
+      if (this.#o.busy.has(old.name)) continue
+      if ((await probe(this.#full(old.name))).kind === 'file') continue // a hard link, not a rename
+      const seen = this.#o.index.get(name)
+      return [
+        { kind: 'new', name, seen, hash: old.hash, fp, mtime: old.mtime, renamedFrom: old.name },
+        { kind: 'gone', name: old.name, seen: old },
+      ]
+    }
+    return undefined
+  }
+
+  /** Not ready: look again later; a file that changed while read waits longer each time. */
+  #later(name: string, delayMs: number, changed: boolean): [] {
+    if (changed) this.#unstable.set(name, (this.#unstable.get(name) ?? 0) + 1)
+    clearTimeout(this.#retry.get(name))
+    this.#retry.set(
+      name,
+      setTimeout(
+        () => {
+          this.#retry.delete(name)
+          this.hint(name)
+        },
+        Math.max(1, Math.ceil(delayMs)),
+      ),
+    )
+    return []
+  }
+
+  async #commit(findings: Finding[]): Promise<void> {
+    if (findings.some((f) => f.kind === 'gone') && !(await this.#o.rootPresent())) return
+    const { index, self } = this.#o
+    const entries: NewEntry[] = []
+    const goneByHash = new Map<string, string>()
+    for (const f of findings)
+      if (f.kind === 'gone' && f.seen.hash) goneByHash.set(f.seen.hash, f.name)
+    const done = new Set<string>()
+    for (const f of findings) {
+      if (done.has(f.name)) continue // found twice (a rename's source was also scanned itself)
+      done.add(f.name)
+      // Someone (the applier) stored this name while we looked: our view is stale, look again.
+      const current = index.get(f.name)
+      if (current?.seq !== f.seen?.seq || this.#o.busy.has(f.name)) {
+        this.hint(f.name)
+        continue
+      }
+      if (f.kind === 'same') index.setFingerprint(f.name, f.fp)
+      else if (f.kind === 'gone') entries.push(tombstone(f.seen, self, this.#now()))
+      else {
+        const from =
+          f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
+        entries.push(version(f, self, from))
+      }
+    }
+    // The new name before the old one's tombstone: a receiver sees the rename whole.
+    entries.sort((a, b) => Number(a.entry.deleted) - Number(b.entry.deleted))
+    index.put(entries)
+  }
+
+  #full(name: string): string {
+    return path.join(this.#o.root, ...name.split('/'))
+  }
+
+  #nameOf(full: string): string | undefined {
+    const raw = path.relative(this.#o.root, full).split(path.sep).join('/')
+    try {
+      return normalizeName(raw)
+    } catch {
+      if (!this.#badNames.has(raw)) {
+        this.#badNames.add(raw)
+        this.#o.warn(`not mirrored: '${raw}' is not a name tandem can serve`)
+      }
+      return undefined
+    }
+  }
+}
+
+function version(
+  f: Extract<Finding, { kind: 'new' }>,
+  self: string,
+  renamedFrom?: string,
+): NewEntry {
+  const entry: Omit<FileEntry, 'seq'> = {
+    name: f.name,
+    size: f.fp.size,
+    mtime: f.mtime,
+    hash: f.hash,
+    deleted: false,
+    version: bumpVector(f.seen?.version ?? {}, self),
+    origin: self,
+    renamedFrom: renamedFrom ?? null,
+  }
+  return { entry, fingerprint: f.fp }
+}
+
+function tombstone(seen: LocalEntry, self: string, now: number): NewEntry {
+  return {
+    entry: {
+      name: seen.name,
+      size: 0,
+      mtime: now,
+      hash: null,
+      deleted: true,
+      version: bumpVector(seen.version, self),
+      origin: self,
+      renamedFrom: null,
+    },
+    fingerprint: null,
+  }
+}
+
+export async function directoryExists(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory()
+  } catch {
+    return false
+  }
+}
