@@ -70,6 +70,9 @@ export function serverArgs(options: ServerOptions & { root: string; stateDir: st
     '127.0.0.1',
     '--port',
     '0',
+    // A free file-exchange port too (flags in extraArgs come later and win).
+    '--sync-port',
+    '0',
   ]
   args.push('--state', options.stateDir)
   if (options.maxClients !== undefined) args.push('--max-clients', String(options.maxClients))
