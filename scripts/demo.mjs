@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// `npm start`: the demo of the source design. For now one server (A on port 8001, file-exchange
-// port 5001, directory data/servera); mirroring to a second server comes with the sync issue.
-// Its console is shown here; Ctrl+C stops it cleanly.
+// `npm start`: the two-server demo of the source design (DESIGN.md §7): server A (port 8001,
+// file-exchange 5001, data/servera) and server B (9001, 6001, data/serverb), each the other's
+// peer. Their consoles (every sync action, named) are shown here; Ctrl+C stops both cleanly.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const bin = path.join(root, 'dist', 'bin', 'tandem.js')
-const servers = [{ name: 'A', port: 8001, syncPort: 5001, dir: 'data/servera' }]
+const servers = [
+  { name: 'A', port: 8001, syncPort: 5001, dir: 'data/servera', peer: '127.0.0.1:9001' },
+  { name: 'B', port: 9001, syncPort: 6001, dir: 'data/serverb', peer: '127.0.0.1:8001' },
+]
 
 const children = servers.map((s) =>
   spawn(
@@ -24,12 +27,16 @@ const children = servers.map((s) =>
       String(s.port),
       '--sync-port',
       String(s.syncPort),
+      '--peer',
+      s.peer,
     ],
     { stdio: 'inherit' },
   ),
 )
 console.log(
-  `tandem demo: open the menu in another terminal with \`npx tandem\` (Ctrl+C here stops the server${servers.length > 1 ? 's' : ''})`,
+  'tandem demo: servers A (127.0.0.1:8001, data/servera) and B (127.0.0.1:9001, data/serverb) mirror each other.\n' +
+    'Open the menu in another terminal with `npx tandem` (server A) or `npx tandem --server 127.0.0.1:9001` (B),\n' +
+    'or change files in either directory with any program. Ctrl+C here stops both servers.',
 )
 
 let exiting = false

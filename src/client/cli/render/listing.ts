@@ -7,7 +7,8 @@ export function renderListing(rows: readonly FileRow[]): string {
   if (rows.length === 0) return 'no files'
   const showLocks = rows.some((row) => row.locked)
   const serverSets = new Set(rows.map((row) => row.servers.join(',')))
-  const showServers = serverSets.size > 1
+  // With peers, which servers hold each file is the point of the composite listing.
+  const showServers = serverSets.size > 1 || rows.some((row) => row.servers.length > 1)
   const columns: Column[] = [
     { header: '#', align: 'right' },
     { header: 'NAME' },

@@ -1,6 +1,6 @@
 /** The human form of `status`: this server, its clients, peers and locks. */
-import type { StatusResult } from '../../../protocol/index.js'
-import { humanDuration, localTime } from './format.js'
+import type { PeerStatus, StatusResult, SyncStatus } from '../../../protocol/index.js'
+import { humanDuration, localTime, plural } from './format.js'
 
 export function renderStatus(status: StatusResult): string {
   const { server, clients, peers, locks } = status
@@ -16,8 +16,31 @@ export function renderStatus(status: StatusResult): string {
       `         ${client.clientId} from ${client.address} since ${localTime(client.connectedAt, true)}`,
     )
   }
+  lines.push(`sync     ${syncLine(status.sync)}`)
   lines.push(`peers    ${peers.length === 0 ? 'none' : ''}`.trimEnd())
-  for (const peer of peers) lines.push(`         ${peer.address} ${peer.up ? 'up' : 'down'}`)
+  for (const peer of peers) lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
   lines.push(`locks    ${locks.length}`)
   return lines.join('\n')
+}
+
+function syncLine(sync: SyncStatus | undefined): string {
+  if (!sync) return 'unknown'
+  const files = sync.files === undefined ? '' : `, ${plural(sync.files, 'file')} indexed`
+  const reason = sync.reason ? `: ${sync.reason}` : ''
+  return `${sync.state}${files}${reason}`
+}
+
+/** `B (127.0.0.1:9001) up, heard 0.4 s ago, 0 changes behind, clock +3.1 s` */
+function peerLine(peer: PeerStatus, uptimeMs: number): string {
+  const who = peer.name ? `${peer.name} (${peer.address})` : peer.address
+  const parts = [`${who} ${peer.up ? 'up' : 'down'}`]
+  if (peer.lastHeard !== null)
+    parts.push(`heard ${humanDuration(Math.max(0, Date.now() - peer.lastHeard))} ago`)
+  else if (!peer.up) parts.push(`never reached in ${humanDuration(uptimeMs)}`)
+  if (peer.behind !== null) parts.push(`${plural(peer.behind, 'change')} behind`)
+  if (peer.clockSkewMs !== null && Math.abs(peer.clockSkewMs) >= 1000)
+    parts.push(
+      `clock ${peer.clockSkewMs > 0 ? '+' : '-'}${(Math.abs(peer.clockSkewMs) / 1000).toFixed(1)} s`,
+    )
+  return parts.join(', ')
 }
