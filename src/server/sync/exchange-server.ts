@@ -90,7 +90,17 @@ function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): C
         sendEntries(framed, o, entries)
       }
       if (cursor === 0) sendEntries(framed, o, []) // an empty index still answers
-      unsubscribe = o.index.onStored((entries) => sendEntries(framed, o, entries))
+      // Entries stored in one turn of the event loop go out as one message.
+      let pending: WireFileEntry[] = []
+      unsubscribe = o.index.onStored((entries) => {
+        if (pending.length === 0)
+          setImmediate(() => {
+            const batch = pending
+            pending = []
+            sendEntries(framed, o, batch)
+          })
+        pending.push(...entries)
+      })
     },
     close() {
       clearInterval(heartbeat)

@@ -88,7 +88,8 @@ function concurrent(local: FileEntry, remote: FileEntry, self: string): Action {
 /** Newest modification wins; a tie goes to the smaller server name (the same choice everywhere). */
 function newer(a: FileEntry, b: FileEntry): FileEntry {
   if (a.mtime !== b.mtime) return a.mtime > b.mtime ? a : b
-  return a.origin <= b.origin ? a : b
+  if (a.origin !== b.origin) return a.origin < b.origin ? a : b
+  return (a.hash ?? '') <= (b.hash ?? '') ? a : b // the same everywhere, however unlikely
 }
 
 /**

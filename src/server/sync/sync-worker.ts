@@ -141,6 +141,8 @@ async function main(): Promise<void> {
     onRootLost: () => refuse(`the data directory ${data.root} has vanished`),
     warn,
   })
+  // Watches first, then the inventory: a change during either is seen by one or the other.
+  await running.watcher.ready
   await scanner.inventory()
   if (statusOf.state === 'refused') return
   statusOf.state = 'running'
