@@ -142,7 +142,12 @@ function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channel {
   return {
     request(message) {
       if (message.type !== 'fetch') return fail(framed, 'ERR_BAD_REQUEST', 'expected fetch')
-      queue = queue.then(() => serveFetch(framed, o, message.id, message.name, message.hash))
+      queue = queue
+        .then(() => serveFetch(framed, o, message.id, message.name, message.hash))
+        .catch((err: unknown) => {
+          o.warn(`content channel: ${String(err)}`)
+          framed.destroy()
+        })
     },
     close() {},
   }

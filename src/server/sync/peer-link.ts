@@ -24,6 +24,8 @@ const BACKOFF_MAX_MS = 5_000
 const SILENCE_MS = 5_000 // no heartbeat for this long: the link is dead
 const CONNECT_TIMEOUT_MS = 5_000
 export const CLOCK_SKEW_WARN_MS = 2_000
+const RETRY_MIN_MS = 500
+const RETRY_MAX_MS = 30_000
 
 export interface PeerLinkOptions {
   address: string
@@ -198,10 +200,30 @@ export class PeerLink implements PeerSource {
   }
 
   async #apply(epoch: string, entries: WireFileEntry[]): Promise<void> {
-    if (entries.length > 0) await this.#o.applier.applyBatch(this, entries)
+    if (entries.length > 0) await this.#applyRetrying(entries)
     const last = entries.length > 0 ? entries[entries.length - 1]!.seq : this.#applied
     this.#applied = Math.max(this.#applied, last)
     this.#o.index.recordPeer(this.name, { epoch, lastSeq: this.#applied }, entries)
+  }
+
+  /**
+   * A batch that fails here (disk full, a lock held too long) is retried with backoff while the
+   * link stays up; a failure of the peer itself ends the link (it resumes from the same place).
+   */
+  async #applyRetrying(entries: WireFileEntry[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#o.applier.applyBatch(this, entries)
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        if (this.#stopped || this.#index?.closed || code === 'ERR_PEER_UNREACHABLE') throw err
+        if (attempt === 0)
+          this.#o.warn(
+            `cannot apply changes from ${this.name} yet (${String((err as Error).message)}); retrying`,
+          )
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_MIN_MS * 2 ** attempt, RETRY_MAX_MS)))
+      }
+    }
   }
 }
 

@@ -12,6 +12,8 @@ import type { ChangeLog } from '../state/change-log.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
+/** A remote change waits this long behind a client (a slow download) before it is retried. */
+const SYNC_LOCK_TIMEOUT_MS = 120_000 // 2 min
 const RESCAN_INTERVAL_MS = 60_000 // 1 min: the safety net under the watcher
 
 export interface SyncState {
@@ -58,7 +60,7 @@ export class SyncHost {
     })
     worker.removeAllListeners('error').removeAllListeners('exit')
     const host = new SyncHost(worker, ready)
-    worker.on('message', (m: FromSync) => host.#onMessage(m, deps, config))
+    worker.on('message', (m: FromSync) => host.#onMessage(m, deps))
     worker.on('error', (err) =>
       deps.console.warn(`the sync worker failed: ${err.stack ?? String(err)}`),
     )
@@ -68,11 +70,10 @@ export class SyncHost {
   #onMessage(
     m: FromSync,
     deps: { locks: LockManager; changeLog: ChangeLog; console: ServerConsole },
-    config: ServerConfig,
   ): void {
     switch (m.t) {
       case 'lock':
-        deps.locks.acquire(m.names, 'write', config.lockTimeoutMs).then(
+        deps.locks.acquire(m.names, 'write', SYNC_LOCK_TIMEOUT_MS).then(
           (release) => {
             const token = ++this.#nextToken
             this.#held.set(token, release)
