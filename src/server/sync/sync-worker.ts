@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   if (known > 0 && onDisk.length === 0) {
     return refuse(
       `the data directory ${data.root} is empty, but the index lists ${known} file(s): not propagating a mass deletion. ` +
-        `Restore the files, or stop the server and remove ${data.stateDir}/index.db to take every file from the peers.`,
+        `Restore the files, or stop the server and remove ${data.stateDir}/index.db (with its -wal and -shm files) to take every file from the peers.`,
     )
   }
   running.watcher = new Watcher({
