@@ -166,7 +166,8 @@ function prepare(db: IndexDb) {
     liveUnder: db.prepare('SELECT * FROM files WHERE deleted = 0 AND name >= ? AND name < ?'),
     byInode: db.prepare('SELECT * FROM files WHERE fp_ino = ? AND deleted = 0'),
     liveCount: db.prepare('SELECT COUNT(*) AS n FROM files WHERE deleted = 0'),
-    byHash: db.prepare('SELECT * FROM files WHERE hash = ? AND deleted = 0'),
+    // A few candidates are enough: the first whose disk still matches is copied.
+    byHash: db.prepare('SELECT * FROM files WHERE hash = ? AND deleted = 0 LIMIT 4'),
     peerGet: db.prepare('SELECT epoch, last_seq FROM peers WHERE name = ?'),
     peerSet: db.prepare('INSERT OR REPLACE INTO peers (name, epoch, last_seq) VALUES (?, ?, ?)'),
     peerFile: db.prepare(

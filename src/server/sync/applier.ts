@@ -48,6 +48,8 @@ export interface ApplierOptions {
   lock(names: readonly string[]): Promise<() => void>
   report(report: SyncReport): void
   warn(message: string): void
+  /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
+  bulk?: { begin(writes: number): void; end(): void }
 }
 
 /** The disk no longer looks as the index says: scan, then plan again. */
@@ -64,6 +66,18 @@ export class Applier {
   async applyBatch(peer: PeerSource, remotes: readonly FileEntry[]): Promise<void> {
     const { index, self } = this.#o
     const actions = planBatch(remotes, (name) => index.get(name), self)
+    const writes = actions.filter(
+      (a) => a.kind !== 'skip' && a.kind !== 'record' && a.kind !== 'keep',
+    )
+    this.#o.bulk?.begin(writes.length)
+    try {
+      await this.#run(peer, actions)
+    } finally {
+      this.#o.bulk?.end()
+    }
+  }
+
+  async #run(peer: PeerSource, actions: Action[]): Promise<void> {
     let next = 0
     let failure: unknown
     const worker = async (): Promise<void> => {

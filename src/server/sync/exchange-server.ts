@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { constants as fsConstants } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import net from 'node:net'
 import {
   Limits,
@@ -21,7 +21,6 @@ import {
 import { sameFingerprint, type LocalEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
-import { probe } from '../watch/disk-probe.js'
 import { FramedSocket } from './framed-socket.js'
 
 const BATCH = 500
@@ -138,79 +137,98 @@ function wire(e: WireFileEntry): WireFileEntry {
 }
 
 function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channel {
-  let queue = Promise.resolve()
+  // Fetches are looked up and opened concurrently (small files read whole), then answered in
+  // order: a burst of small files costs one round of disk look-ups, not one per file in turn.
+  let order = Promise.resolve()
   return {
     request(message) {
       if (message.type !== 'fetch') return fail(framed, 'ERR_BAD_REQUEST', 'expected fetch')
-      queue = queue
-        .then(() => serveFetch(framed, o, message.id, message.name, message.hash))
+      const prepared = prepare(o, message.name, message.hash)
+      order = order
+        .then(async () => answer(framed, message.id, message.name, await prepared))
         .catch((err: unknown) => {
-          o.warn(`content channel: ${String(err)}`)
-          framed.destroy()
+          if (!framed.closed) o.warn(`content channel: ${String(err)}`)
+          framed.destroy() // a body half-sent cannot be taken back
         })
     },
     close() {},
   }
 }
 
-async function serveFetch(
-  framed: FramedSocket,
-  o: ExchangeOptions,
-  id: number,
-  name: string,
-  hash: string,
-): Promise<void> {
-  if (framed.closed) return
+const READ_WHOLE = 256 * 1024
+
+/** An opened, checked copy of the content: read whole when small, else a handle to stream. */
+interface Prepared {
+  handle: FileHandle
+  size: number
+  mtime: number
+  whole?: Buffer
+}
+
+async function prepare(o: ExchangeOptions, name: string, hash: string): Promise<Prepared | null> {
   const sources = [o.index.get(name), ...o.index.byHash(hash)].filter(
     (e): e is LocalEntry => !!e && !e.deleted && e.hash === hash,
   )
   for (const source of sources) {
+    const opened = await openIfCurrent(o, source)
+    if (!opened) continue
+    if (opened.size > READ_WHOLE) return opened
     try {
-      if (await streamFile(framed, o, id, source)) return
-    } catch (err) {
-      if (framed.closed) return
-      o.warn(`serving '${source.name}' to a peer: ${String(err)}`)
-      return framed.destroy() // a body half-sent cannot be taken back
+      const whole = Buffer.allocUnsafe(opened.size)
+      const { bytesRead } = await opened.handle.read(whole, 0, opened.size, 0)
+      return { ...opened, whole: whole.subarray(0, bytesRead) }
+    } finally {
+      await opened.handle.close()
     }
   }
-  send(framed, {
-    type: 'content',
-    id,
-    ok: false,
-    error: { code: 'ERR_NOT_FOUND', message: `no current copy of '${name}' with that content` },
-  })
+  return null
 }
 
-/** Stream one file if it is still as indexed; false (nothing sent) if it changed since. */
-async function streamFile(
-  framed: FramedSocket,
-  o: ExchangeOptions,
-  id: number,
-  source: LocalEntry,
-): Promise<boolean> {
-  let file
+/** Open a file if it is still as indexed (else null: it changed since, and will be announced). */
+async function openIfCurrent(o: ExchangeOptions, source: LocalEntry): Promise<Prepared | null> {
+  let path: string
   try {
-    file = await o.store.resolve(source.name, { follow: false })
+    path = (await o.store.resolve(source.name, { follow: false })).path
   } catch {
-    return false
+    return null
   }
-  const handle = await open(
-    file.path,
-    fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK,
-  ).catch(() => undefined)
-  if (!handle) return false
+  const flags = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK
+  const handle = await open(path, flags).catch(() => undefined)
+  if (!handle) return null
+  const st = await handle.stat()
+  const fp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
+  if (st.isFile() && sameFingerprint(source.fingerprint, fp))
+    return { handle, size: st.size, mtime: source.mtime }
+  await handle.close()
+  return null
+}
+
+async function answer(
+  framed: FramedSocket,
+  id: number,
+  name: string,
+  p: Prepared | null,
+): Promise<void> {
+  if (!p) {
+    return send(framed, {
+      type: 'content',
+      id,
+      ok: false,
+      error: { code: 'ERR_NOT_FOUND', message: `no current copy of '${name}' with that content` },
+    })
+  }
+  send(framed, { type: 'content', id, ok: true, size: p.size, mtime: p.mtime })
+  const hash = createHash('sha256')
+  if (p.whole) {
+    hash.update(p.whole)
+    if (p.whole.length > 0) await framed.sendData(p.whole)
+    return framed.sendEnd(hash.digest())
+  }
   try {
-    const st = await handle.stat()
-    const now = await probe(file.path)
-    if (!st.isFile() || now.kind !== 'file' || now.fingerprint.ino !== st.ino) return false
-    if (!sameFingerprint(source.fingerprint, now.fingerprint)) return false
-    send(framed, { type: 'content', id, ok: true, size: st.size, mtime: source.mtime })
-    const hash = createHash('sha256')
-    const chunk = Limits.dataChunk
     let position = 0
-    while (position < st.size) {
-      const buf = Buffer.allocUnsafe(Math.min(chunk, st.size - position))
-      const { bytesRead } = await handle.read(buf, 0, buf.length, position)
+    while (position < p.size) {
+      const buf = Buffer.allocUnsafe(Math.min(Limits.dataChunk, p.size - position))
+      const { bytesRead } = await p.handle.read(buf, 0, buf.length, position)
       if (bytesRead === 0) break // shrank while read: the receiver's size check fails it
       const piece = buf.subarray(0, bytesRead)
       hash.update(piece)
@@ -218,9 +236,8 @@ async function streamFile(
       position += bytesRead
     }
     framed.sendEnd(hash.digest())
-    return true
   } finally {
-    await handle.close()
+    await p.handle.close()
   }
 }
 

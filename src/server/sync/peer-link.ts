@@ -145,8 +145,8 @@ export class PeerLink implements PeerSource {
     this.#skew = hello.skewMs
     if (Math.abs(hello.skewMs) > CLOCK_SKEW_WARN_MS) this.#o.onClockSkew(hello.name, hello.skewMs)
     const socket = net.connect({ host: this.#host, port: hello.syncPort })
-    let batches: Promise<void> = Promise.resolve()
     let failure: Error | undefined
+    const queue = new EntryQueue((epoch, entries, lastSeq) => this.#apply(epoch, entries, lastSeq))
     const closed = new Promise<void>((resolve) => {
       this.#index = new FramedSocket(socket, {
         onControl: (message) => {
@@ -160,12 +160,10 @@ export class PeerLink implements PeerSource {
           if (m.type === 'heartbeat') return void (this.#peerSeq = m.seq)
           if (m.type !== 'entries') return
           this.#peerSeq = m.seq
-          batches = batches
-            .then(() => this.#apply(m.epoch, m.entries))
-            .catch((err: unknown) => {
-              failure ??= err as Error
-              this.#index?.destroy()
-            })
+          queue.push(m.epoch, m.entries, (err) => {
+            failure ??= err
+            this.#index?.destroy()
+          })
         },
         onClose: (err) => {
           failure ??= err
@@ -180,7 +178,7 @@ export class PeerLink implements PeerSource {
     }, 1_000)
     try {
       await closed
-      await batches
+      await queue.idle()
     } finally {
       clearInterval(watchdog)
     }
@@ -199,10 +197,9 @@ export class PeerLink implements PeerSource {
     this.#o.onUp(peer)
   }
 
-  async #apply(epoch: string, entries: WireFileEntry[]): Promise<void> {
+  async #apply(epoch: string, entries: WireFileEntry[], lastSeq: number): Promise<void> {
     if (entries.length > 0) await this.#applyRetrying(entries)
-    const last = entries.length > 0 ? entries[entries.length - 1]!.seq : this.#applied
-    this.#applied = Math.max(this.#applied, last)
+    this.#applied = Math.max(this.#applied, lastSeq)
     this.#o.index.recordPeer(this.name, { epoch, lastSeq: this.#applied }, entries)
   }
 
@@ -263,4 +260,57 @@ async function handshake(host: string, port: number, self: string): Promise<Hand
     socket.end()
     socket.destroy()
   }
+}
+
+const MAX_BATCH = 5_000
+
+/**
+ * Entries waiting to be applied. Messages that arrive while a batch is being applied are merged
+ * into the next batch (the newest entry per name wins), so a burst of small messages is applied
+ * with full concurrency instead of one small batch after another.
+ */
+class EntryQueue {
+  #pending: WireFileEntry[] = []
+  #epoch = ''
+  #running: Promise<void> = Promise.resolve()
+  #active = false
+
+  constructor(
+    private readonly apply: (
+      epoch: string,
+      entries: WireFileEntry[],
+      lastSeq: number,
+    ) => Promise<void>,
+  ) {}
+
+  push(epoch: string, entries: readonly WireFileEntry[], onError: (err: Error) => void): void {
+    if (epoch !== this.#epoch && this.#pending.length > 0) this.#pending = []
+    this.#epoch = epoch
+    this.#pending.push(...entries)
+    if (this.#active || this.#pending.length === 0) return
+    this.#active = true
+    this.#running = this.#drain().catch((err: unknown) => onError(err as Error))
+  }
+
+  idle(): Promise<void> {
+    return this.#running
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const taken = this.#pending.splice(0, MAX_BATCH)
+        const lastSeq = Math.max(...taken.map((e) => e.seq))
+        await this.apply(this.#epoch, newestPerName(taken), lastSeq)
+      }
+    } finally {
+      this.#active = false // synchronously after the loop's last check: no push is missed
+    }
+  }
+}
+
+function newestPerName(entries: readonly WireFileEntry[]): WireFileEntry[] {
+  const newest = new Map<string, WireFileEntry>()
+  for (const e of entries) newest.set(e.name, e)
+  return entries.filter((e) => newest.get(e.name) === e)
 }

@@ -12,6 +12,7 @@ import { openIndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import { FileStore } from '../storage/file-store.js'
 import { Scanner, directoryExists } from '../watch/scanner.js'
+import { BulkMode } from '../watch/bulk-mode.js'
 import { Watcher } from '../watch/watcher.js'
 import { Applier } from './applier.js'
 import { createExchangeServer } from './exchange-server.js'
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const index = new FileIndex(db)
   const store = new FileStore(data.root)
   const busy = new Set<string>()
+  const running: { watcher?: Watcher } = {}
   const scanner = new Scanner({
     root: data.root,
     index,
@@ -52,6 +54,10 @@ async function main(): Promise<void> {
     scanner,
     busy,
     lock: lockNames,
+    bulk: new BulkMode(
+      () => running.watcher?.pause(),
+      () => running.watcher?.resume(),
+    ),
     report: (r) =>
       post({
         t: 'log',
@@ -89,7 +95,6 @@ async function main(): Promise<void> {
         warn,
       }),
   )
-  const running: { watcher?: Watcher } = {}
   function refuse(reason: string): void {
     if (statusOf.state === 'refused') return
     statusOf.state = 'refused'
