@@ -23,6 +23,12 @@ export function peerHoldings(stateDir: string): Holding[] {
     readers.set(stateDir, db)
   }
   return db
-    .prepare('SELECT peer, name, size, mtime FROM peer_files WHERE deleted = 0')
+    .prepare(
+      // A name this server has deleted is not listed for a peer that has not applied the
+      // delete yet (it will): a deleted file must not seem to linger in `ls`.
+      `SELECT p.peer, p.name, p.size, p.mtime FROM peer_files p
+         LEFT JOIN files f ON f.name = p.name
+        WHERE p.deleted = 0 AND (f.deleted IS NULL OR f.deleted = 0)`,
+    )
     .all() as Holding[]
 }
