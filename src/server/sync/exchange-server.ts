@@ -37,7 +37,10 @@ export interface ExchangeOptions {
 }
 
 export function createExchangeServer(o: ExchangeOptions): net.Server {
-  return net.createServer((socket) => {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
     let channel: Channel | undefined
     const framed = new FramedSocket(socket, {
       onControl: (message) => {
@@ -52,6 +55,14 @@ export function createExchangeServer(o: ExchangeOptions): net.Server {
       onClose: () => channel?.close(),
     })
   })
+  // Closing also ends the peers' channels at once (net.Server.close only stops accepting).
+  const close = server.close.bind(server)
+  server.close = (callback?: (err?: Error) => void) => {
+    close(callback)
+    for (const socket of sockets) socket.destroy()
+    return server
+  }
+  return server
 }
 
 interface Channel {

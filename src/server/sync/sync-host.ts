@@ -61,9 +61,11 @@ export class SyncHost {
     worker.removeAllListeners('error').removeAllListeners('exit')
     const host = new SyncHost(worker, ready)
     worker.on('message', (m: FromSync) => host.#onMessage(m, deps))
-    worker.on('error', (err) =>
-      deps.console.warn(`the sync worker failed: ${err.stack ?? String(err)}`),
-    )
+    worker.on('error', (err) => {
+      if (!host.#stopped)
+        deps.console.warn(`the sync worker failed; mirroring stopped: ${err.stack ?? String(err)}`)
+    })
+    worker.on('exit', () => (host.#stopped = true))
     return host
   }
 
