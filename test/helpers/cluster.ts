@@ -9,11 +9,16 @@ import { mkdirSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
+import { onTestFailed } from 'vitest'
 import { registerCleanup, trackProcess } from './cleanup.js'
 import { startServer, TANDEM_BIN, type ServerHandle } from './server-process.js'
 import { tempDir } from './temp-dir.js'
 import { TestClient } from './test-client.js'
 import { waitFor } from './wait-for.js'
+
+const OUTPUT_LINES_ON_FAILURE = 40
+/** The client id of the status and listing probes. */
+const PROBE_ID = 'cluster-probe'
 
 export interface ClusterOptions {
   /** Server names, in order (default A, B, C…). */
@@ -36,7 +41,7 @@ export interface PeerStatus {
 export interface ClusterStatus {
   server: { name: string }
   peers: PeerStatus[]
-  sync?: { state: 'starting' | 'running' | 'refused'; reason?: string }
+  sync?: { state: 'starting' | 'running' | 'refused'; reason?: string; files?: number }
 }
 /** One row of `ls --json`. */
 export interface ListRow {
@@ -117,7 +122,7 @@ export class ClusterServer {
 
   /** `status`, through a protocol connection (cheap enough to poll; same object as --json). */
   async status(): Promise<ClusterStatus> {
-    const client = await TestClient.connect(this.port, { clientId: `cluster-probe-${this.name}` })
+    const client = await TestClient.connect(this.port, { clientId: PROBE_ID })
     try {
       const reply = await client.status()
       if (!reply.ok) throw new Error(`status: ${reply.error?.code}`)
@@ -129,7 +134,7 @@ export class ClusterServer {
 
   /** The composite listing, through a protocol connection (the rows `ls --json` prints). */
   async list(): Promise<ListRow[]> {
-    const client = await TestClient.connect(this.port, { clientId: `cluster-probe-${this.name}` })
+    const client = await TestClient.connect(this.port, { clientId: PROBE_ID })
     try {
       const reply = await client.list()
       if (!reply.ok) throw new Error(`list: ${reply.error?.code}`)
@@ -201,10 +206,33 @@ export async function startCluster<N extends number>(
       ...(options.extraArgs ?? []),
     ])
   })
+  showOutputOnFailure(servers)
   await Promise.all(servers.map((server) => server.start()))
   if (options.waitPeers ?? true)
     await Promise.all(servers.map((server) => waitPeersUp(server, n - 1)))
   return servers as Cluster<N>
+}
+
+/** When the test fails, print what each server said (the last lines), to see why. */
+function showOutputOnFailure(servers: readonly ClusterServer[]): void {
+  try {
+    onTestFailed(() => {
+      for (const server of servers) {
+        // The status probes' connect/leave lines would crowd out the rest.
+        const lines = server
+          .output()
+          .trimEnd()
+          .split('\n')
+          .filter((line) => !line.includes(PROBE_ID))
+          .slice(-OUTPUT_LINES_ON_FAILURE)
+        console.error(
+          `--- server ${server.name}, last ${lines.length} lines ---\n${lines.join('\n')}`,
+        )
+      }
+    })
+  } catch {
+    // outside a test (beforeAll): nothing to attach to
+  }
 }
 
 /** Ports free right now: listen on port 0, read the port, close (all held open at once). */

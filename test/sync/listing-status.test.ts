@@ -36,7 +36,7 @@ describe('composite listing', () => {
         const row = (await b.list()).find((r) => r.name === 'big.bin')
         return row !== undefined && !row.servers.includes('B') && row
       },
-      { timeoutMs: 15_000, intervalMs: 10, what: 'big.bin in B’s listing, held by A only' },
+      { timeoutMs: 10_000, intervalMs: 10, what: 'big.bin in B’s listing, held by A only' },
     )
     expect(onlyA.servers).toEqual(['A'])
     expect(onlyA.size).toBe(128 * MiB)

@@ -1,58 +1,86 @@
-// A data directory emptied while its server was stopped is not propagated as a mass deletion: the
-// server refuses to sync (status says so), and the peer keeps every file.
+// A data directory emptied or removed (while its server was stopped, or under it while it runs) is
+// not propagated as a mass deletion: the server refuses to sync (status says so), and the peer
+// keeps every file.
 import fs from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import type { LogEntry } from '../../src/protocol/index.js'
 import { sha256Of, startCluster, waitFor, waitTree, type ClusterServer } from '../helpers/index.js'
 
-/** True once `server` sees the peer called `peer` up. */
-async function seesUp(server: ClusterServer, peer: string): Promise<boolean> {
-  const status = await server.status()
-  return status.peers.some((p) => p.name === peer && p.up)
+const NAMES = ['one.txt', 'two.txt', 'reports/q1.txt', 'reports/2026/q2.txt']
+
+/** Two servers holding the same few files (made on A). */
+async function mirroredPair() {
+  const [a, b] = await startCluster(2)
+  const files = new Map<string, string>()
+  for (const name of NAMES) {
+    await a.write(name, `content of ${name}\n`)
+    files.set(name, sha256Of(`content of ${name}\n`))
+  }
+  await waitTree([a, b], files)
+  return { a, b, files }
 }
 
-describe('an emptied data directory', () => {
-  it('emptying A while it is stopped does not delete B’s files; A refuses to sync', async () => {
-    const [a, b] = await startCluster(2)
-    const files = new Map<string, string>()
-    for (const name of ['one.txt', 'two.txt', 'reports/q1.txt', 'reports/2026/q2.txt']) {
-      await a.write(name, `content of ${name}\n`)
-      files.set(name, sha256Of(`content of ${name}\n`))
-    }
-    await waitTree([a, b], files)
+async function emptyDir(dir: string): Promise<void> {
+  for (const entry of await fs.readdir(dir))
+    await fs.rm(`${dir}/${entry}`, { recursive: true, force: true })
+}
 
-    expect(await a.stop()).toBe(0)
-    for (const entry of await fs.readdir(a.root))
-      await fs.rm(a.file(entry), { recursive: true, force: true })
-    await a.start()
+/**
+ * A refuses to sync; once B has heard from A since `since` and has indexed a change of its own,
+ * B still holds every file and has deleted nothing.
+ */
+async function refusedAndKept(
+  a: ClusterServer,
+  b: ClusterServer,
+  files: Map<string, string>,
+  since: number,
+): Promise<void> {
+  await waitFor(async () => (await a.status()).sync?.state === 'refused', {
+    timeoutMs: 10_000,
+    intervalMs: 100,
+    what: "A's sync state to be 'refused'",
+  })
+  // A has had its chance to reach B: B has heard from A since then (a refusing server answers
+  // its peers with the refusal, so the link itself does not come up).
+  await waitFor(
+    async () => {
+      const peer = (await b.status()).peers.find((p) => p.name === 'A')
+      return peer?.lastHeard != null && peer.lastHeard >= since
+    },
+    { timeoutMs: 10_000, intervalMs: 100, what: 'B to hear from A' },
+  )
+  // ... and B has indexed a change of its own since: its state is current.
+  await b.write('after.txt', 'made on B afterwards\n')
+  await waitFor(async () => (await b.status()).sync?.files === files.size + 1, {
+    what: 'B to index after.txt',
+  })
+  await waitTree([b], new Map([...files, ['after.txt', sha256Of('made on B afterwards\n')]]))
+  const deletes = (await b.cli<LogEntry[]>('log')).filter((e) => e.op === 'sync-delete')
+  expect(deletes).toEqual([])
+  expect((await a.status()).sync?.state).toBe('refused')
+}
 
-    const refused = await waitFor(
-      async () => {
-        const status = await a.status()
-        return status.sync?.state === 'refused' && status
-      },
-      { timeoutMs: 10_000, intervalMs: 100, what: "A's sync state to be 'refused'" },
-    )
-    expect(refused.sync?.state).toBe('refused')
+describe('an emptied or vanished data directory', () => {
+  it.each(['emptied', 'removed'])(
+    'A’s directory %s while A is stopped: A refuses to sync, B keeps every file',
+    async (how) => {
+      const { a, b, files } = await mirroredPair()
+      expect(await a.stop()).toBe(0)
+      if (how === 'emptied') await emptyDir(a.root)
+      else await fs.rm(a.root, { recursive: true })
+      const restartedAt = Date.now()
+      await a.start()
+      await refusedAndKept(a, b, files, restartedAt)
+    },
+    45_000,
+  )
 
-    // A has had its chance to reach B (a link in either direction is up) ...
-    await waitFor(async () => (await seesUp(b, 'A')) || (await seesUp(a, 'B')), {
-      timeoutMs: 10_000,
-      intervalMs: 100,
-      what: 'a link between A and B',
-    })
-    // ... and B has processed a change of its own since then.
-    await b.write('after.txt', 'made on B after A came back\n')
-    await waitFor(async () => (await b.list()).some((row) => row.name === 'after.txt'), {
-      what: "after.txt in B's listing",
-    })
-    await waitTree(
-      [b],
-      new Map([...files, ['after.txt', sha256Of('made on B after A came back\n')]]),
-    )
-
-    const deletes = (await b.cli<LogEntry[]>('log')).filter((e) => e.op === 'sync-delete')
-    expect(deletes).toEqual([])
-    expect((await a.status()).sync?.state).toBe('refused')
+  // Emptying it file by file while A runs is an ordinary deletion, mirrored; the folder itself
+  // vanishing is not.
+  it('A’s directory removed while A runs: A refuses to sync, B keeps every file', async () => {
+    const { a, b, files } = await mirroredPair()
+    const at = Date.now()
+    await fs.rm(a.root, { recursive: true })
+    await refusedAndKept(a, b, files, at)
   }, 45_000)
 })
