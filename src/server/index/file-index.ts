@@ -121,13 +121,17 @@ export class FileIndex {
     return row && { epoch: row.epoch, lastSeq: row.last_seq }
   }
 
-  /** A peer's progress and what it announced, in one transaction. */
-  recordPeer(peer: string, progress: PeerProgress, announced: readonly FileEntry[]): void {
+  /** What a peer announced it holds (recorded on arrival, for the composite listing). */
+  recordHoldings(peer: string, announced: readonly FileEntry[]): void {
     this.#db.transaction(() => {
       for (const e of announced)
         this.#q.peerFile.run(peer, e.name, e.size, e.mtime, e.hash, e.deleted ? 1 : 0)
-      this.#q.peerSet.run(peer, progress.epoch, progress.lastSeq)
     })()
+  }
+
+  /** How far this server has applied a peer's changes (after they are applied). */
+  recordProgress(peer: string, progress: PeerProgress): void {
+    this.#q.peerSet.run(peer, progress.epoch, progress.lastSeq)
   }
 
   /** Forget what a peer holds (its index was reset: it will announce everything again). */

@@ -100,6 +100,7 @@ export class Applier {
       try {
         return await this.#perform(peer, action)
       } catch (err) {
+        if (isSuperseded(err)) return // changed there since: a newer entry is on its way
         if (isSkippable(err))
           return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
         if (!(err instanceof Stale) || attempt === ATTEMPTS) throw err
@@ -296,6 +297,12 @@ function remoteOf(action: Action): FileEntry {
   if (action.kind === 'conflict') return action.remote
   if (action.kind === 'skip') throw new TandemError('ERR_INTERNAL', 'nothing to retry')
   return action.entry
+}
+
+/** The peer's copy changed while we fetched it (or moved away): expected, and silent. */
+function isSuperseded(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'ERR_INTEGRITY' || code === 'ERR_NOT_FOUND'
 }
 
 /** Failures that concern one entry only: the peer will announce something newer. */

@@ -36,7 +36,13 @@ export interface ExchangeOptions {
   warn(message: string): void
 }
 
-export function createExchangeServer(o: ExchangeOptions): net.Server {
+export interface ExchangeServer {
+  readonly server: net.Server
+  /** End every peer channel now (they reconnect, and are refused if this server refuses). */
+  dropConnections(): void
+}
+
+export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
   const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
     sockets.add(socket)
@@ -55,14 +61,12 @@ export function createExchangeServer(o: ExchangeOptions): net.Server {
       onClose: () => channel?.close(),
     })
   })
-  // Closing also ends the peers' channels at once (net.Server.close only stops accepting).
-  const close = server.close.bind(server)
-  server.close = (callback?: (err?: Error) => void) => {
-    close(callback)
-    for (const socket of sockets) socket.destroy()
-    return server
+  return {
+    server,
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy()
+    },
   }
-  return server
 }
 
 interface Channel {

@@ -160,6 +160,7 @@ export class PeerLink implements PeerSource {
           if (m.type === 'heartbeat') return void (this.#peerSeq = m.seq)
           if (m.type !== 'entries') return
           this.#peerSeq = m.seq
+          this.#o.index.recordHoldings(this.name, m.entries)
           queue.push(m.epoch, m.entries, (err) => {
             failure ??= err
             this.#index?.destroy()
@@ -200,7 +201,7 @@ export class PeerLink implements PeerSource {
   async #apply(epoch: string, entries: WireFileEntry[], lastSeq: number): Promise<void> {
     if (entries.length > 0) await this.#applyRetrying(entries)
     this.#applied = Math.max(this.#applied, lastSeq)
-    this.#o.index.recordPeer(this.name, { epoch, lastSeq: this.#applied }, entries)
+    this.#o.index.recordProgress(this.name, { epoch, lastSeq: this.#applied })
   }
 
   /**

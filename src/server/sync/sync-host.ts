@@ -12,7 +12,7 @@ import type { ChangeLog } from '../state/change-log.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
-/** A remote change waits this long behind a client (a slow download) before it is retried. */
+/** A remote change waits this long for a name's lock (behind client commits) before its batch is retried. */
 const SYNC_LOCK_TIMEOUT_MS = 120_000 // 2 min
 const RESCAN_INTERVAL_MS = 60_000 // 1 min: the safety net under the watcher
 
@@ -77,6 +77,7 @@ export class SyncHost {
       case 'lock':
         deps.locks.acquire(m.names, 'write', SYNC_LOCK_TIMEOUT_MS).then(
           (release) => {
+            if (this.#stopped) return release() // granted after stop: nobody will unlock it
             const token = ++this.#nextToken
             this.#held.set(token, release)
             this.#post({ t: 'lock-granted', req: m.req, token })

@@ -11,7 +11,7 @@ import { TandemError, type SyncStatus } from '../../protocol/index.js'
 import { openIndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import { FileStore } from '../storage/file-store.js'
-import { Scanner, directoryExists } from '../watch/scanner.js'
+import { Scanner } from '../watch/scanner.js'
 import { BulkMode } from '../watch/bulk-mode.js'
 import { Watcher } from '../watch/watcher.js'
 import { Applier } from './applier.js'
@@ -40,11 +40,7 @@ async function main(): Promise<void> {
     index,
     self: data.self,
     busy,
-    rootPresent: async () => {
-      if (await directoryExists(data.root)) return true
-      refuse(`the data directory ${data.root} has vanished`)
-      return false
-    },
+    refuse: (reason) => refuse(reason),
     warn,
   })
   const applier = new Applier({
@@ -77,9 +73,9 @@ async function main(): Promise<void> {
     onClockReport: (peer, skewMs) => clockWarning(peer, skewMs),
     warn,
   })
-  exchange.listen(data.syncPort, data.host)
-  await once(exchange, 'listening')
-  const syncPort = (exchange.address() as net.AddressInfo).port
+  exchange.server.listen(data.syncPort, data.host)
+  await once(exchange.server, 'listening')
+  const syncPort = (exchange.server.address() as net.AddressInfo).port
 
   const links = data.peers.map(
     (address) =>
@@ -99,9 +95,13 @@ async function main(): Promise<void> {
     if (statusOf.state === 'refused') return
     statusOf.state = 'refused'
     statusOf.reason = reason
-    warn(`sync refused (ERR_SYNC_REFUSED): ${reason}`)
+    warn(
+      `sync refused (ERR_SYNC_REFUSED): ${reason}; not propagating a mass deletion. Restore the files and restart, ` +
+        `or stop the server and remove ${data.stateDir}/index.db (with its -wal and -shm files) to take every file from the peers.`,
+    )
     scanner.stop()
     for (const link of links) link.stop()
+    exchange.dropConnections()
     void running.watcher?.close()
   }
 
@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   async function stop(): Promise<void> {
     scanner.stop()
     for (const link of links) link.stop()
-    exchange.close()
+    exchange.server.close()
+    exchange.dropConnections()
     await running.watcher?.close()
     db.close()
     post({ t: 'stopped' })
@@ -131,14 +132,8 @@ async function main(): Promise<void> {
 
   post({ t: 'ready', syncPort })
   // The inventory: what changed while the server was down.
-  const known = index.liveCount()
-  const onDisk = await scanner.walk('')
-  if (known > 0 && onDisk.length === 0) {
-    return refuse(
-      `the data directory ${data.root} is empty, but the index lists ${known} file(s): not propagating a mass deletion. ` +
-        `Restore the files, or stop the server and remove ${data.stateDir}/index.db (with its -wal and -shm files) to take every file from the peers.`,
-    )
-  }
+  const reason = await scanner.emptied()
+  if (reason) return refuse(reason)
   running.watcher = new Watcher({
     root: data.root,
     scanner,

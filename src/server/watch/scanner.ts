@@ -15,6 +15,7 @@ import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
 import { bumpVector } from '../index/version-vector.js'
+import { DeletionGuard } from './deletion-guard.js'
 import { hashFile, isGone, probe } from './disk-probe.js'
 
 const BATCH_DELAY_MS = 3 // events of one burst are scanned together
@@ -42,8 +43,8 @@ export interface ScannerOptions {
   self: string
   /** Names the applier is changing right now: not scanned (the applier re-hints them after). */
   busy: ReadonlySet<string>
-  /** Before deletions are recorded: false stops them (the data directory vanished). */
-  rootPresent(): Promise<boolean>
+  /** The data directory vanished or was emptied (at runtime): stop syncing, say why. */
+  refuse(reason: string): void
   warn(message: string): void
   now?: () => number
 }
@@ -60,9 +61,26 @@ export class Scanner {
   readonly #goneAt = new Map<string, number>()
   #stopped = false
 
+  readonly #guard: DeletionGuard
+
   constructor(options: ScannerOptions) {
     this.#o = options
     this.#now = options.now ?? Date.now
+    this.#guard = new DeletionGuard({
+      emptied: () => this.emptied(),
+      refuse: (reason) => options.refuse(reason),
+      release: (names) => void this.scanNow(names, true),
+    })
+  }
+
+  /** Why the directory must not be synced: it vanished, or it is empty while the index lists files. */
+  async emptied(): Promise<string | null> {
+    const { root, index } = this.#o
+    if (!(await directoryExists(root))) return `the data directory ${root} has vanished`
+    const known = index.liveCount()
+    if (known > 0 && (await this.walk('')).length === 0)
+      return `the data directory ${root} is empty, but the index lists ${known} file(s)`
+    return null
   }
 
   /** Something may have changed at `name` (a file or a folder). */
@@ -78,8 +96,8 @@ export class Scanner {
   }
 
   /** Scan names now (after whatever batch is running); resolves when their changes are stored. */
-  scanNow(names: readonly string[]): Promise<void> {
-    this.#running = this.#running.then(() => this.scan(names))
+  scanNow(names: readonly string[], admitDeletions = false): Promise<void> {
+    this.#running = this.#running.then(() => this.scan(names, admitDeletions))
     return this.#running
   }
 
@@ -94,12 +112,13 @@ export class Scanner {
 
   stop(): void {
     this.#stopped = true
+    this.#guard.stop()
     clearTimeout(this.#timer)
     for (const t of this.#retry.values()) clearTimeout(t)
   }
 
   /** Scan names (folders expand to the files in them and the index names under them). */
-  async scan(names: readonly string[]): Promise<void> {
+  async scan(names: readonly string[], admitDeletions = false): Promise<void> {
     if (this.#stopped) return
     const files = await this.#expand(names)
     const findings: Finding[] = []
@@ -108,7 +127,7 @@ export class Scanner {
       while (next < files.length) findings.push(...(await this.#examine(files[next++]!)))
     }
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker))
-    await this.#commit(findings)
+    await this.#commit(findings, admitDeletions)
   }
 
   async #expand(names: readonly string[]): Promise<string[]> {
@@ -239,8 +258,15 @@ export class Scanner {
     return []
   }
 
-  async #commit(findings: Finding[]): Promise<void> {
-    if (findings.some((f) => f.kind === 'gone') && !(await this.#o.rootPresent())) return
+  async #commit(all: Finding[], admitDeletions: boolean): Promise<void> {
+    const gone = all.filter((f) => f.kind === 'gone').map((f) => f.name)
+    const admitted = new Set(
+      admitDeletions ? gone : this.#guard.admit(gone, await this.#folderGone(gone)),
+    )
+    const findings = all.filter((f) => f.kind !== 'gone' || admitted.has(f.name))
+    // A few deletions: the folder must still be there (a burst is judged by the guard).
+    if (admitted.size > 0 && !(await directoryExists(this.#o.root)))
+      return this.#o.refuse(`the data directory ${this.#o.root} has vanished`)
     const { index, self } = this.#o
     const entries: NewEntry[] = []
     const goneByHash = new Map<string, string>()
@@ -267,6 +293,16 @@ export class Scanner {
     // The new name before the old one's tombstone: a receiver sees the rename whole.
     entries.sort((a, b) => Number(a.entry.deleted) - Number(b.entry.deleted))
     index.put(entries)
+  }
+
+  /** Has a folder that held one of these names vanished (the root included)? */
+  async #folderGone(names: readonly string[]): Promise<boolean> {
+    const folders = new Set(names.map((n) => path.posix.dirname(n)))
+    for (const folder of folders) {
+      const dir = folder === '.' ? this.#o.root : this.#full(folder)
+      if (!(await directoryExists(dir))) return true
+    }
+    return false
   }
 
   #full(name: string): string {

@@ -10,6 +10,7 @@ import { TEMP_PREFIX } from '../../protocol/index.js'
 import type { Scanner } from './scanner.js'
 
 const RESUME_RESCAN_MS = 500
+const TRAILING_LOOK_MS = 75 // past chokidar's 50 ms change throttle
 
 export interface WatcherOptions {
   root: string
@@ -27,6 +28,7 @@ export class Watcher {
   readonly #root: string
   readonly #scanner: Scanner
   #paused = 0
+  readonly #after = new Map<string, NodeJS.Timeout>()
 
   constructor(o: WatcherOptions) {
     this.#root = o.root
@@ -43,6 +45,7 @@ export class Watcher {
       const name = nameOf(full)
       if (name === '' || name.startsWith('..')) return
       o.scanner.hint(name)
+      this.#trailing(name)
     }
     this.#watcher.on('add', hint).on('change', hint).on('unlink', hint).on('addDir', hint)
     this.#watcher.on('unlinkDir', (full: string) => {
@@ -53,6 +56,22 @@ export class Watcher {
     this.ready = new Promise((resolve) => this.#watcher.once('ready', () => resolve()))
     this.#rescan = setInterval(() => o.scanner.hint(''), o.rescanIntervalMs)
     this.#rescan.unref()
+  }
+
+  /**
+   * chokidar drops a path's 'change' events that follow the previous one within 50 ms, with no
+   * trailing event: a file written twice in quick succession would keep its first version until
+   * the periodic rescan. So each event is followed by one more look a little later.
+   */
+  #trailing(name: string): void {
+    clearTimeout(this.#after.get(name))
+    this.#after.set(
+      name,
+      setTimeout(() => {
+        this.#after.delete(name)
+        this.#scanner.hint(name)
+      }, TRAILING_LOOK_MS),
+    )
   }
 
   /**
@@ -75,6 +94,7 @@ export class Watcher {
 
   async close(): Promise<void> {
     clearInterval(this.#rescan)
+    for (const timer of this.#after.values()) clearTimeout(timer)
     await this.#watcher.close()
   }
 }

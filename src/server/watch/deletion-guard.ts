@@ -1,0 +1,63 @@
+/**
+ * The runtime half of the mass-deletion guard (DESIGN.md §3). Deletions found in bursts (many
+ * names at once, as `rm -rf` makes them) are held instead of recorded, until deletions have been
+ * quiet for a moment; then, if the data directory is gone or empty, the server refuses to sync
+ * rather than tell the peers to delete everything; otherwise the held deletions are recorded
+ * (found again by a fresh look at the disk). A few deletions at a time are recorded at once.
+ */
+const MASS = 20 // deletions found in one scan that start holding
+const QUIET_MS = 1_000
+
+export interface DeletionGuardOptions {
+  /** Why the directory may not be synced (vanished, or emptied while the index lists files), or null. */
+  emptied(): Promise<string | null>
+  refuse(reason: string): void
+  /** Look at these names again and record what is still deleted. */
+  release(names: string[]): void
+  now?: () => number
+}
+
+export class DeletionGuard {
+  readonly #o: DeletionGuardOptions
+  readonly #now: () => number
+  readonly #held = new Set<string>()
+  #lastMassAt = 0
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(options: DeletionGuardOptions) {
+    this.#o = options
+    this.#now = options.now ?? Date.now
+  }
+
+  /**
+   * The deletions that may be recorded now; the others are held. `folderGone`: a folder holding
+   * one of them has vanished too (`rm -r`), which is judged like a burst.
+   */
+  admit(names: readonly string[], folderGone: boolean): readonly string[] {
+    const burst = names.length >= MASS || (folderGone && names.length > 0)
+    if (!burst && this.#held.size === 0) return names
+    if (burst) this.#lastMassAt = this.#now()
+    for (const name of names) this.#held.add(name)
+    this.#schedule(QUIET_MS)
+    return []
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+  }
+
+  #schedule(delay: number): void {
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => void this.#decide(), delay)
+  }
+
+  async #decide(): Promise<void> {
+    const quietFor = this.#now() - this.#lastMassAt
+    if (quietFor < QUIET_MS) return this.#schedule(QUIET_MS - quietFor)
+    const reason = await this.#o.emptied()
+    if (reason) return this.#o.refuse(reason)
+    const names = [...this.#held]
+    this.#held.clear()
+    this.#o.release(names)
+  }
+}
