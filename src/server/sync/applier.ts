@@ -8,20 +8,19 @@
  * unseen, it becomes the other side of a conflict.
  */
 import { TandemError } from '../../protocol/index.js'
-import type { FileEntry, LocalEntry } from '../index/entry.js'
-import { sameFingerprint } from '../index/entry.js'
+import type { FileEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
-import type { ResolvedName } from '../storage/path-jail.js'
-import { TempFile } from '../storage/temp-file.js'
-import { fingerprintOf, probe } from '../watch/disk-probe.js'
+import type { TempFile } from '../storage/temp-file.js'
+import { fingerprintOf } from '../watch/disk-probe.js'
 import type { Scanner } from '../watch/scanner.js'
+import { contentFor } from './content-source.js'
+import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
 import { planBatch, plan, type Action } from './planner.js'
 
 const CONCURRENCY = 16
 const ATTEMPTS = 3
-const COPY_CHUNK = 1024 * 1024
 
 /** Where a peer's content comes from. */
 export interface PeerSource {
@@ -51,9 +50,6 @@ export interface ApplierOptions {
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
   bulk?: { begin(writes: number): void; end(): void }
 }
-
-/** The disk no longer looks as the index says: scan, then plan again. */
-class Stale extends Error {}
 
 export class Applier {
   readonly #o: ApplierOptions
@@ -157,7 +153,7 @@ export class Applier {
   async #take(peer: PeerSource, entry: FileEntry): Promise<void> {
     const local = this.#o.index.get(entry.name)
     const file = await this.#o.store.resolve(entry.name, { follow: false })
-    const temp = await this.#content(peer, entry, file)
+    const temp = await contentFor(this.#o.index, this.#o.store, peer, entry, file)
     try {
       await this.#locked([entry.name], async () => {
         await expectDisk(file.path, local)
@@ -208,7 +204,7 @@ export class Applier {
     const copy = await store.resolve(a.copyName, { follow: false })
     const localCopy = index.get(a.copyName)
     // The content that travels is theirs: as the copy when we win, as the file when they win.
-    const temp = await this.#content(peer, a.remote, a.winner === 'local' ? copy : file)
+    const temp = await contentFor(index, store, peer, a.remote, a.winner === 'local' ? copy : file)
     try {
       await this.#locked([a.entry.name, a.copyName], async () => {
         await expectDisk(file.path, local)
@@ -225,32 +221,6 @@ export class Applier {
     this.#o.report({ op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
   }
 
-  /** A sealed temp file beside `target` holding `entry`'s content (local copy, else fetched). */
-  async #content(peer: PeerSource, entry: FileEntry, target: ResolvedName): Promise<TempFile> {
-    const hash = entry.hash
-    if (!hash) throw new TandemError('ERR_INTERNAL', `no content to take for '${entry.name}'`)
-    const expected = { sha256: Buffer.from(hash, 'hex'), size: entry.size, mtimeMs: entry.mtime }
-    for (const source of this.#o.index.byHash(hash)) {
-      const temp = await TempFile.create(target.path, target.name)
-      try {
-        await copyLocal(this.#o.store, source, temp)
-        await temp.seal(expected)
-        return temp
-      } catch {
-        await temp.discard() // changed since indexed: fetch instead
-      }
-    }
-    const temp = await TempFile.create(target.path, target.name)
-    try {
-      await peer.fetch(entry.name, hash, temp)
-      await temp.seal(expected)
-      return temp
-    } catch (err) {
-      await temp.discard()
-      throw err
-    }
-  }
-
   async #locked(names: readonly string[], fn: () => Promise<void>): Promise<void> {
     const release = await this.#o.lock(names)
     try {
@@ -258,31 +228,6 @@ export class Applier {
     } finally {
       release()
     }
-  }
-}
-
-async function expectDisk(path: string, local: LocalEntry | undefined): Promise<void> {
-  const now = await probe(path)
-  if (now.kind === 'dir') throw new TandemError('ERR_IS_DIRECTORY', `'${path}' is a folder here`)
-  const expected = local && !local.deleted ? local.fingerprint : null
-  const actual = now.kind === 'file' ? now.fingerprint : null
-  if (now.kind === 'other' || !sameFingerprint(expected, actual)) throw new Stale('changed on disk')
-}
-
-async function copyLocal(store: FileStore, source: LocalEntry, temp: TempFile): Promise<void> {
-  const file = await store.resolve(source.name, { follow: false })
-  const current = await fingerprintOf(file.path)
-  if (!sameFingerprint(current, source.fingerprint)) throw new Stale('source changed')
-  const { handle } = await store.openForRead(file)
-  try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(COPY_CHUNK)
-      const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
-      if (bytesRead === 0) return
-      await temp.write([buf.subarray(0, bytesRead)])
-    }
-  } finally {
-    await handle.close()
   }
 }
 

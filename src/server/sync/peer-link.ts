@@ -9,7 +9,6 @@ import net from 'node:net'
 import {
   TandemError,
   peerPushSchema,
-  serverMessageSchema,
   type PeerStatus,
   type WireFileEntry,
 } from '../../protocol/index.js'
@@ -17,12 +16,13 @@ import type { FileIndex } from '../index/file-index.js'
 import type { TempFile } from '../storage/temp-file.js'
 import type { Applier, PeerSource } from './applier.js'
 import { ContentClient } from './content-client.js'
+import { EntryQueue } from './entry-queue.js'
 import { FramedSocket } from './framed-socket.js'
+import { handshake } from './peer-handshake.js'
 
 const BACKOFF_MIN_MS = 200
 const BACKOFF_MAX_MS = 5_000
 const SILENCE_MS = 5_000 // no heartbeat for this long: the link is dead
-const CONNECT_TIMEOUT_MS = 5_000
 export const CLOCK_SKEW_WARN_MS = 2_000
 const RETRY_MIN_MS = 500
 const RETRY_MAX_MS = 30_000
@@ -223,95 +223,4 @@ export class PeerLink implements PeerSource {
       }
     }
   }
-}
-
-interface HandshakeResult {
-  name: string
-  syncPort: number
-  /** The peer's clock minus ours. */
-  skewMs: number
-}
-
-/** Hello as a peer on the control port; the welcome tells the file-exchange port and the clock. */
-async function handshake(host: string, port: number, self: string): Promise<HandshakeResult> {
-  const socket = net.connect({ host, port })
-  socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('handshake timed out')))
-  const sentAt = Date.now()
-  try {
-    return await new Promise<HandshakeResult>((resolve, reject) => {
-      const framed = new FramedSocket(socket, {
-        onControl: (message) => {
-          const parsed = serverMessageSchema.safeParse(message)
-          if (!parsed.success) return reject(new Error('malformed welcome'))
-          const m = parsed.data
-          if (m.type === 'error') return reject(TandemError.fromWire(m.error as never))
-          if (m.type !== 'welcome' || !m.sync) return reject(new Error('not a tandem peer'))
-          const now = Date.now()
-          resolve({
-            name: m.server.name,
-            syncPort: m.sync.port,
-            skewMs: m.sync.time - (sentAt + now) / 2,
-          })
-        },
-        onClose: (err) => reject(err ?? new Error('closed during handshake')),
-      })
-      framed.send({ type: 'hello', role: 'peer', id: self })
-    })
-  } finally {
-    socket.end()
-    socket.destroy()
-  }
-}
-
-const MAX_BATCH = 5_000
-
-/**
- * Entries waiting to be applied. Messages that arrive while a batch is being applied are merged
- * into the next batch (the newest entry per name wins), so a burst of small messages is applied
- * with full concurrency instead of one small batch after another.
- */
-class EntryQueue {
-  #pending: WireFileEntry[] = []
-  #epoch = ''
-  #running: Promise<void> = Promise.resolve()
-  #active = false
-
-  constructor(
-    private readonly apply: (
-      epoch: string,
-      entries: WireFileEntry[],
-      lastSeq: number,
-    ) => Promise<void>,
-  ) {}
-
-  push(epoch: string, entries: readonly WireFileEntry[], onError: (err: Error) => void): void {
-    if (epoch !== this.#epoch && this.#pending.length > 0) this.#pending = []
-    this.#epoch = epoch
-    this.#pending.push(...entries)
-    if (this.#active || this.#pending.length === 0) return
-    this.#active = true
-    this.#running = this.#drain().catch((err: unknown) => onError(err as Error))
-  }
-
-  idle(): Promise<void> {
-    return this.#running
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#pending.length > 0) {
-        const taken = this.#pending.splice(0, MAX_BATCH)
-        const lastSeq = Math.max(...taken.map((e) => e.seq))
-        await this.apply(this.#epoch, newestPerName(taken), lastSeq)
-      }
-    } finally {
-      this.#active = false // synchronously after the loop's last check: no push is missed
-    }
-  }
-}
-
-function newestPerName(entries: readonly WireFileEntry[]): WireFileEntry[] {
-  const newest = new Map<string, WireFileEntry>()
-  for (const e of entries) newest.set(e.name, e)
-  return entries.filter((e) => newest.get(e.name) === e)
 }

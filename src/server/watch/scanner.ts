@@ -8,34 +8,20 @@
  * stat after the read catches), and a file that keeps changing waits longer each time.
  * A name that vanished while a new name appeared with the same content is recorded as a rename.
  */
-import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { TEMP_PREFIX, normalizeName } from '../../protocol/index.js'
-import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
+import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
-import { bumpVector } from '../index/version-vector.js'
 import { DeletionGuard } from './deletion-guard.js'
 import { hashFile, isGone, probe } from './disk-probe.js'
+import { newVersion, tombstone, type Finding } from './findings.js'
+import { TreeWalk, directoryExists } from './tree-walk.js'
 
 const BATCH_DELAY_MS = 3 // events of one burst are scanned together
 const SETTLE_MS = 10 // over the kernel's timestamp granularity (1–10 ms)
 const MAX_SETTLE_MS = 1_500
 const CONCURRENCY = 8
 const GONE_GRACE_MS = 15
-
-type Finding =
-  | {
-      kind: 'new'
-      name: string
-      seen: LocalEntry | undefined
-      hash: string
-      fp: Fingerprint
-      mtime: number
-      renamedFrom?: string
-    }
-  | { kind: 'same'; name: string; seen: LocalEntry; fp: Fingerprint }
-  | { kind: 'gone'; name: string; seen: LocalEntry }
 
 export interface ScannerOptions {
   root: string
@@ -57,14 +43,16 @@ export class Scanner {
   #running: Promise<void> = Promise.resolve()
   readonly #unstable = new Map<string, number>()
   readonly #retry = new Map<string, NodeJS.Timeout>()
-  readonly #badNames = new Set<string>()
   readonly #goneAt = new Map<string, number>()
   #stopped = false
 
   readonly #guard: DeletionGuard
 
+  readonly #tree: TreeWalk
+
   constructor(options: ScannerOptions) {
     this.#o = options
+    this.#tree = new TreeWalk(options.root, options.warn)
     this.#now = options.now ?? Date.now
     this.#guard = new DeletionGuard({
       emptied: () => this.emptied(),
@@ -148,27 +136,8 @@ export class Scanner {
   }
 
   /** Names of the regular files under a folder ('' = the root), temp files excluded. */
-  async walk(dirName: string): Promise<string[]> {
-    const out: string[] = []
-    const visit = async (dir: string): Promise<void> => {
-      let entries
-      try {
-        entries = await readdir(dir, { withFileTypes: true })
-      } catch {
-        return
-      }
-      for (const entry of entries) {
-        if (entry.name.startsWith(TEMP_PREFIX)) continue
-        const full = path.join(dir, entry.name)
-        if (entry.isDirectory()) await visit(full)
-        else if (entry.isFile()) {
-          const name = this.#nameOf(full)
-          if (name !== undefined) out.push(name)
-        }
-      }
-    }
-    await visit(dirName === '' ? this.#o.root : this.#full(dirName))
-    return out
+  walk(dirName: string): Promise<string[]> {
+    return this.#tree.files(dirName)
   }
 
   async #examine(name: string): Promise<Finding[]> {
@@ -287,7 +256,7 @@ export class Scanner {
       else {
         const from =
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
-        entries.push(version(f, self, from))
+        entries.push(newVersion(f, self, from))
       }
     }
     // The new name before the old one's tombstone: a receiver sees the rename whole.
@@ -306,61 +275,6 @@ export class Scanner {
   }
 
   #full(name: string): string {
-    return path.join(this.#o.root, ...name.split('/'))
-  }
-
-  #nameOf(full: string): string | undefined {
-    const raw = path.relative(this.#o.root, full).split(path.sep).join('/')
-    try {
-      return normalizeName(raw)
-    } catch {
-      if (!this.#badNames.has(raw)) {
-        this.#badNames.add(raw)
-        this.#o.warn(`not mirrored: '${raw}' is not a name tandem can serve`)
-      }
-      return undefined
-    }
-  }
-}
-
-function version(
-  f: Extract<Finding, { kind: 'new' }>,
-  self: string,
-  renamedFrom?: string,
-): NewEntry {
-  const entry: Omit<FileEntry, 'seq'> = {
-    name: f.name,
-    size: f.fp.size,
-    mtime: f.mtime,
-    hash: f.hash,
-    deleted: false,
-    version: bumpVector(f.seen?.version ?? {}, self),
-    origin: self,
-    renamedFrom: renamedFrom ?? null,
-  }
-  return { entry, fingerprint: f.fp }
-}
-
-function tombstone(seen: LocalEntry, self: string, now: number): NewEntry {
-  return {
-    entry: {
-      name: seen.name,
-      size: 0,
-      mtime: now,
-      hash: null,
-      deleted: true,
-      version: bumpVector(seen.version, self),
-      origin: self,
-      renamedFrom: null,
-    },
-    fingerprint: null,
-  }
-}
-
-export async function directoryExists(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory()
-  } catch {
-    return false
+    return this.#tree.full(name)
   }
 }

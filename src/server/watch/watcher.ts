@@ -28,6 +28,7 @@ export class Watcher {
   readonly #root: string
   readonly #scanner: Scanner
   #paused = 0
+  #pausedDirs: string[] = []
   readonly #after = new Map<string, NodeJS.Timeout>()
 
   constructor(o: WatcherOptions) {
@@ -81,12 +82,19 @@ export class Watcher {
    * watch; on resume a rescan finds whatever another program changed meanwhile.
    */
   pause(): void {
-    if (this.#paused++ === 0) this.#watcher.unwatch(this.#root)
+    if (this.#paused++ > 0) return
+    // Every folder, not just the root: unwatching the root leaves its sub-folders watched.
+    const root = this.#root
+    this.#pausedDirs = Object.keys(this.#watcher.getWatched()).filter(
+      (dir) => dir === root || dir.startsWith(root + path.sep),
+    )
+    this.#watcher.unwatch(this.#pausedDirs)
   }
 
   resume(): void {
     if (--this.#paused > 0) return
-    this.#watcher.add(this.#root)
+    this.#watcher.add([this.#root, ...this.#pausedDirs])
+    this.#pausedDirs = []
     this.#scanner.hint('')
     // chokidar sets its watches up again in the background: look once more when it has.
     setTimeout(() => this.#scanner.hint(''), RESUME_RESCAN_MS).unref()

@@ -1,0 +1,66 @@
+/**
+ * Where a mirrored version's content comes from: a file here with the same SHA-256 when there is
+ * one still as indexed (a copy, a rename already seen), else the peer. Either way it lands in a
+ * temp file beside the target, fsynced and checked against the hash, with the version's mtime.
+ */
+import { TandemError } from '../../protocol/index.js'
+import type { FileEntry, LocalEntry } from '../index/entry.js'
+import { sameFingerprint } from '../index/entry.js'
+import type { FileIndex } from '../index/file-index.js'
+import type { FileStore } from '../storage/file-store.js'
+import type { ResolvedName } from '../storage/path-jail.js'
+import { TempFile } from '../storage/temp-file.js'
+import { fingerprintOf } from '../watch/disk-probe.js'
+import type { PeerSource } from './applier.js'
+import { Stale } from './disk-check.js'
+
+const COPY_CHUNK = 1024 * 1024
+
+/** A sealed temp file beside `target` holding `entry`'s content. */
+export async function contentFor(
+  index: FileIndex,
+  store: FileStore,
+  peer: PeerSource,
+  entry: FileEntry,
+  target: ResolvedName,
+): Promise<TempFile> {
+  const hash = entry.hash
+  if (!hash) throw new TandemError('ERR_INTERNAL', `no content to take for '${entry.name}'`)
+  const expected = { sha256: Buffer.from(hash, 'hex'), size: entry.size, mtimeMs: entry.mtime }
+  for (const source of index.byHash(hash)) {
+    const temp = await TempFile.create(target.path, target.name)
+    try {
+      await copyLocal(store, source, temp)
+      await temp.seal(expected)
+      return temp
+    } catch {
+      await temp.discard() // changed since indexed: fetch instead
+    }
+  }
+  const temp = await TempFile.create(target.path, target.name)
+  try {
+    await peer.fetch(entry.name, hash, temp)
+    await temp.seal(expected)
+    return temp
+  } catch (err) {
+    await temp.discard()
+    throw err
+  }
+}
+
+async function copyLocal(store: FileStore, source: LocalEntry, temp: TempFile): Promise<void> {
+  const file = await store.resolve(source.name, { follow: false })
+  const current = await fingerprintOf(file.path)
+  if (!sameFingerprint(current, source.fingerprint)) throw new Stale('source changed')
+  const { handle } = await store.openForRead(file)
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK)
+      const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
+      if (bytesRead === 0) return
+      await temp.write([buf.subarray(0, bytesRead)])
+    }
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The data directory as names: the regular files under a folder (temp files skipped, names
+ * tandem cannot serve reported once and skipped), and a name's path on disk.
+ */
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { TEMP_PREFIX, normalizeName } from '../../protocol/index.js'
+
+export class TreeWalk {
+  readonly #badNames = new Set<string>()
+
+  constructor(
+    readonly root: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  full(name: string): string {
+    return path.join(this.root, ...name.split('/'))
+  }
+
+  /** Names of the regular files under a folder ('' = the root). */
+  async files(dirName: string): Promise<string[]> {
+    const out: string[] = []
+    const visit = async (dir: string): Promise<void> => {
+      let entries
+      try {
+        entries = await readdir(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue
+        const full = path.join(dir, entry.name)
+        if (entry.isDirectory()) await visit(full)
+        else if (entry.isFile()) {
+          const name = this.#nameOf(full)
+          if (name !== undefined) out.push(name)
+        }
+      }
+    }
+    await visit(dirName === '' ? this.root : this.full(dirName))
+    return out
+  }
+
+  #nameOf(full: string): string | undefined {
+    const raw = path.relative(this.root, full).split(path.sep).join('/')
+    try {
+      return normalizeName(raw)
+    } catch {
+      if (!this.#badNames.has(raw)) {
+        this.#badNames.add(raw)
+        this.warn(`not mirrored: '${raw}' is not a name tandem can serve`)
+      }
+      return undefined
+    }
+  }
+}
+
+export async function directoryExists(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory()
+  } catch {
+    return false
+  }
+}
