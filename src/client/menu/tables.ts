@@ -33,7 +33,7 @@ export function listingTable(rows: readonly FileRow[]): string {
   return [bold(header), ...lines, footer].join('\n')
 }
 
-const OP_WIDTH = 8 // 'download', the longest of today's operations
+const OP_WIDTH = 13 // 'sync-conflict', the longest operation name
 
 const MAX_TARGET = 48
 
