@@ -15,11 +15,12 @@ import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { tempDir } from './lib/children.mjs'
-import { startCluster, stopCluster } from './lib/cluster.mjs'
+import { startCluster, stopCluster, whileAlive } from './lib/cluster.mjs'
 import { writeRandomFile, writeSmallFiles } from './lib/data-files.mjs'
 import { measureCopy, waitIdle } from './lib/mirror-copy.mjs'
 import { measureLatency } from './lib/mirror-latency.mjs'
 import { hashFd, waitContent, waitGone } from './lib/mirror-wait.mjs'
+import { memoryKiB } from './lib/proc-stats.mjs'
 import { round } from './lib/stats.mjs'
 
 /**
@@ -62,12 +63,18 @@ async function oneRun(config, data, run, log) {
   const cluster = await startCluster({ nodeArgs: config.serverNodeArgs })
   const [a, b] = /** @type {[Server, Server]} */ (cluster)
   /** @type {Record<string, any>} */
-  const result = { run: run + 1, servers: cluster.map((s) => s.command.join(' ')) }
+  const result = { run: run + 1, servers: cluster.map((s) => s.command.join(' ')), rss: [] }
+  // Each server's RSS and VmHWM (MiB) after each phase: where the memory of the last rows came from.
+  const rssAfter = (/** @type {string} */ phase) =>
+    result.rss.push({ after: phase, ...rssOf(a, 'A'), ...rssOf(b, 'B') })
   try {
-    result.ready = await waitMirroring(a, b)
+    rssAfter('start')
+    result.ready = await whileAlive(cluster, waitMirroring(a, b))
+    rssAfter('link')
     log(`${tag}  linked after ${result.ready.firstLinkSec.toFixed(2)} s`)
-    result.idleBeforeLatency = await waitIdle(a, b)
-    result.latency = await measureLatency(a, b, config, log, tag)
+    result.idleBeforeLatency = await whileAlive(cluster, waitIdle(a, b))
+    result.latency = await whileAlive(cluster, measureLatency(a, b, config, log, tag))
+    rssAfter('latency')
     const cpFirst = run % 2 === 0
     result.initial = {}
     for (const [kind, src, files, wait] of /** @type {const} */ ([
@@ -75,22 +82,31 @@ async function oneRun(config, data, run, log) {
       ['big', data.bigFile, null, 'big'],
       ['many', data.manyDir, data.many, 'tree'],
     ])) {
-      const s = await measureCopy(a, b, {
-        kind,
-        src,
-        dest: `${kind}-r${run + 1}${kind === 'big' ? '.bin' : ''}`,
-        files,
-        big: kind === 'big' ? { size: config.bigSize, sha256: data.big.sha256 } : null,
-        wait,
-        cpFirst,
-        sampleMemory: kind === 'many',
-      })
+      const s = await whileAlive(
+        cluster,
+        measureCopy(a, b, {
+          kind,
+          src,
+          dest: `${kind}-r${run + 1}${kind === 'big' ? '.bin' : ''}`,
+          files,
+          big: kind === 'big' ? { size: config.bigSize, sha256: data.big.sha256 } : null,
+          wait,
+          cpFirst,
+          sampleMemory: kind === 'many',
+        }),
+      )
       const { memory, ...sample } = s
       result.initial[kind] = sample
       if (memory) result.memory = memory
+      rssAfter(kind)
       log(
         `${tag}  initial mirror ${kind.padEnd(5)} ${fmtSec(s.tandem.fromCopyEndSec)} s after cp ended (${fmtSec(s.tandem.fromCopyStartSec)} s after it started; local cp ${fmtSec(s.cp.sec)} s)${s.tandem.timedOut ? '  TIMED OUT' : ''}`,
       )
+      const p = s.tandem.progress
+      if (p)
+        log(
+          `${tag}    after cp started: A indexed all at ${p.aIndexedAllSec} s; B's pulls logged ${p.bFirstLineSec}–${p.bLastLineSec} s (${p.bLines} lines); CPU A ${s.tandem.cpu.A.totalSec} s, B ${s.tandem.cpu.B.totalSec} s`,
+        )
     }
     const m = result.memory
     const mib = (/** @type {number} */ x) => x.toFixed(0)
@@ -111,32 +127,35 @@ async function oneRun(config, data, run, log) {
   return result
 }
 
+/** @param {Server} s @param {string} name */
+function rssOf(s, name) {
+  const { rss, hwm } = memoryKiB(s.pid)
+  return { [`${name}rssMiB`]: round(rss / 1024, 1), [`${name}hwmMiB`]: round(hwm / 1024, 1) }
+}
+
 const fmtSec = (/** @type {number} */ s) => (Number.isFinite(s) ? s.toFixed(3) : '—')
 
 /**
  * Wait until A → B and B → A both carry a file (this is what "the link is up" means here), then
- * remove the probes and wait for that too. Times are from the call.
+ * remove B's probe on A and wait for B to see that too. Times are from the call.
  * @param {Server} a @param {Server} b
  */
 async function waitMirroring(a, b) {
   const t0 = performance.now()
-  mkdirSync(path.join(a.root, 'probe'), { recursive: true })
-  const probeA = randomBytes(64)
-  writeFileSync(path.join(a.root, 'probe', 'from-a.txt'), probeA)
-  const ab = await waitContent(
-    path.join(b.root, 'probe', 'from-a.txt'),
-    probeA,
-    null,
-    READY_TIMEOUT_MS,
-  )
-  if (ab.timedOut) throw new Error(`A's probe did not reach B within ${READY_TIMEOUT_MS} ms`)
-  const probeB = randomBytes(64)
-  writeFileSync(path.join(b.root, 'probe', 'from-b.txt'), probeB)
-  const ba = await waitContent(path.join(a.root, 'probe', 'from-b.txt'), probeB, null, 10_000)
+  // keep.txt stays for the whole run: a tree that deletes leave empty would look like an emptied
+  // data directory, which tandem rightly refuses to propagate.
+  const keep = randomBytes(64)
+  writeFileSync(path.join(a.root, 'keep.txt'), keep)
+  const ab = await waitContent(path.join(b.root, 'keep.txt'), keep, null, READY_TIMEOUT_MS)
+  if (ab.timedOut) throw new Error(`A's first file did not reach B within ${READY_TIMEOUT_MS} ms`)
+  const probe = randomBytes(64)
+  mkdirSync(path.join(b.root, 'probe'))
+  writeFileSync(path.join(b.root, 'probe', 'from-b.txt'), probe)
+  const ba = await waitContent(path.join(a.root, 'probe', 'from-b.txt'), probe, null, 10_000)
   if (ba.timedOut) throw new Error("B's probe did not reach A within 10 s")
-  rmSync(path.join(a.root, 'probe'), { recursive: true })
+  rmSync(path.join(a.root, 'probe', 'from-b.txt'))
   const gone = await waitGone(path.join(b.root, 'probe', 'from-b.txt'))
-  if (gone.timedOut) throw new Error("removing A's probe folder did not reach B within 10 s")
+  if (gone.timedOut) throw new Error('removing the probe on A did not reach B within 10 s')
   return {
     firstLinkSec: round((ab.done - t0) / 1000, 3),
     backSec: round((ba.done - ab.done) / 1000, 3),

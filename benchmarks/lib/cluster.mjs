@@ -41,8 +41,39 @@ export async function freePorts(count) {
 /**
  * @typedef {{ name: string, pid: number, host: string, port: number, syncPort: number,
  *   root: string, state: string, base: string, command: string[],
- *   lines: [number, string][], output(): string, stop(): Promise<number | null> }} ClusterServer
+ *   lines: [number, string][], output(): string, stop(): Promise<number | null>,
+ *   died: Promise<never> }} ClusterServer
  */
+
+/**
+ * Settle as `promise` does, unless one of `servers` exits first (it was not asked to): then fail
+ * at once, rather than waiting out a deadline for a server that is gone.
+ * @template T @param {ClusterServer[]} servers @param {Promise<T>} promise @returns {Promise<T>}
+ */
+export function whileAlive(servers, promise) {
+  return Promise.race([promise, ...servers.map((s) => s.died)])
+}
+
+/**
+ * A promise that rejects when `child` exits before `stopping()` is true.
+ * @param {string} name @param {{ child: import('node:child_process').ChildProcess, output: { text: string } }} proc
+ * @param {() => boolean} stopping @returns {Promise<never>}
+ */
+function deathOf(name, proc, stopping) {
+  const died = new Promise((_resolve, reject) => {
+    proc.child.once('exit', (code, signal) => {
+      if (stopping()) return
+      const why = signal ? `signal ${signal}` : `code ${code}`
+      reject(
+        new Error(
+          `server ${name} exited (${why}) while the benchmark was using it${code === 0 ? ': a clean stop, so something outside sent it SIGTERM or SIGINT' : ''}; its last output:\n${proc.output.text.slice(-2000)}`,
+        ),
+      )
+    })
+  })
+  died.catch(() => undefined) // observed through whileAlive(); never an unhandled rejection
+  return /** @type {Promise<never>} */ (died)
+}
 
 /**
  * Keep every stdout line of `child` with the performance.now() at which it arrived.
@@ -93,6 +124,7 @@ export async function startCluster({ names = ['A', 'B'], nodeArgs = [], prefix =
       ]
       const proc = spawnTracked(process.execPath, args)
       const lines = timestampLines(proc.child)
+      let stopping = false
       started.push({
         ...p,
         pid: /** @type {number} */ (proc.child.pid),
@@ -100,7 +132,9 @@ export async function startCluster({ names = ['A', 'B'], nodeArgs = [], prefix =
         command: ['node', ...args],
         lines,
         output: () => proc.output.text,
+        died: deathOf(p.name, proc, () => stopping),
         stop: async () => {
+          stopping = true
           await stopChild(proc.child)
           return proc.child.exitCode
         },

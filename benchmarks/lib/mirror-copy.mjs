@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { spawnTracked, tempDir } from './children.mjs'
+import { startProgress } from './mirror-progress.mjs'
 import { waitBigFile, waitTree } from './mirror-wait.mjs'
 import {
   MemorySampler,
@@ -23,6 +24,10 @@ import { round } from './stats.mjs'
 
 /** @typedef {import('./cluster.mjs').ClusterServer} Server */
 
+// TANDEM_BENCH_DIAGNOSE=1: also follow both servers' index counts during each sample (see
+// mirror-progress.mjs). Off by default: its client connections cost the servers a little CPU and
+// may start a session thread, which would blur the memory rows.
+const DIAGNOSE = process.env.TANDEM_BENCH_DIAGNOSE === '1'
 const TIMEOUT_MS = { small: 60_000, big: 120_000, many: 300_000 }
 const IDLE_CPU_SEC = 0.05 // both servers together, per IDLE_STEP_MS: "idle" means under 5 % of a core
 const IDLE_STEP_MS = 500
@@ -73,6 +78,7 @@ export async function measureCopy(a, b, opts) {
 
 /** @param {Server} a @param {Server} b @param {CopyOptions} opts */
 async function mirrorCopy(a, b, opts) {
+  const progress = DIAGNOSE ? await startProgress(a, b) : null
   const before = { A: cpuTimes(a.pid), B: cpuTimes(b.pid), machine: machineCpu() }
   const self = process.cpuUsage()
   const memory = opts.sampleMemory ? startMemory(a, b) : null
@@ -84,7 +90,7 @@ async function mirrorCopy(a, b, opts) {
       ? waitBigFile(target, opts.big.size, opts.big.sha256, { timeoutMs })
       : waitTree(target, opts.files ?? [], {
           // Listing 10,000 names takes milliseconds: poll less often there, to leave the cores free.
-          intervalMs: (opts.files?.length ?? 0) > 2000 ? 50 : 5,
+          intervalMs: (opts.files?.length ?? 0) > 2000 ? 20 : 5,
           timeoutMs,
         })
   const copy = await timeCp(opts.src, path.join(a.root, opts.dest))
@@ -108,6 +114,11 @@ async function mirrorCopy(a, b, opts) {
     },
     machine: machineBusy(before.machine, machineCpu()),
   }
+  const needle = opts.files ? `${opts.dest}/` : opts.dest
+  if (progress)
+    Object.assign(tandem, {
+      progress: await progress.finish(copy.t0, opts.files?.length ?? 1, needle),
+    })
   return { tandem, memory: memory ? await memory.finish() : null }
 }
 
