@@ -74,37 +74,27 @@ function latencyRows(runs) {
 function initialRows(runs, kind, label, hasTarget = true) {
   const samples = runs.map((r) => r.initial[kind]).filter(Boolean)
   if (samples.length === 0) return []
-  const med = (/** @type {(s: any) => number} */ f) => median(samples.map(f))
+  // Targeted rows in ms: "1.00 s  FAIL" for 1.004 s would read as a contradiction.
+  const [unit, k] = hasTarget ? ['ms', 1000] : ['s', 1]
+  const med = (/** @type {(s: any) => number} */ f) => median(samples.map(f)) * k
   const fromEnd = med((s) => (s.tandem.timedOut ? Infinity : s.tandem.fromCopyEndSec))
   const fromStart = med((s) => (s.tandem.timedOut ? Infinity : s.tandem.fromCopyStartSec))
-  const cp = med((s) => s.cp.sec)
-  const { initialSec } = MIRROR_TARGETS
+  const cp = { baseline: med((s) => s.cp.sec), baselineName: 'local cp' }
+  const limit = MIRROR_TARGETS.initialSec * k
   return [
-    row(`initial mirror, ${label}, from copy end`, 's', fromEnd, {
-      baseline: cp,
-      baselineName: 'local cp',
-      ...(hasTarget ? { target: `≤ ${initialSec.toFixed(2)} s`, pass: fromEnd <= initialSec } : {}),
+    row(`initial mirror, ${label}, from copy end`, unit, fromEnd, {
+      ...cp,
+      ...(hasTarget ? { target: `≤ ${limit} ${unit}`, pass: fromEnd <= limit } : {}),
     }),
-    row(`  from copy start`, 's', fromStart, { baseline: cp, baselineName: 'local cp' }),
+    row(`  from copy start`, unit, fromStart, cp),
     row(
       `  copy into A's directory`,
-      's',
+      unit,
       med((s) => s.tandem.copySec),
-      {
-        baseline: cp,
-        baselineName: 'local cp',
-      },
+      cp,
     ),
-    row(
-      `  CPU of server A`,
-      's',
-      med((s) => s.tandem.cpu.A.totalSec),
-    ),
-    row(
-      `  CPU of server B`,
-      's',
-      med((s) => s.tandem.cpu.B.totalSec),
-    ),
+    row(`  CPU of server A`, 's', med((s) => s.tandem.cpu.A.totalSec) / k),
+    row(`  CPU of server B`, 's', med((s) => s.tandem.cpu.B.totalSec) / k),
   ]
 }
 
@@ -127,6 +117,12 @@ function memoryRows(runs, count) {
         },
       ),
       row(`  RSS when idle after`, 'MiB', median(mems.map((m) => m[name].idleRssMiB))),
+      // The same server linked but holding no file yet: what the 10,000 files added to.
+      row(
+        `  RSS once linked, before any file`,
+        'MiB',
+        median(runs.map((r) => r.rss?.find((x) => x.after === 'link')?.[`${name}rssMiB`] ?? NaN)),
+      ),
     )
   }
   return rows
