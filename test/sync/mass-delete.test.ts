@@ -84,3 +84,37 @@ describe('an emptied or vanished data directory', () => {
     await refusedAndKept(a, b, files, at)
   }, 45_000)
 })
+
+describe('deletions while running', () => {
+  it('everything in A’s directory deleted at once (rm -rf dir/*, 30 files): refused, B keeps them', async () => {
+    const [a, b] = await startCluster(2)
+    const files = new Map<string, string>()
+    for (let i = 0; i < 30; i++) {
+      const name = i % 2 ? `docs/f${i}.txt` : `f${i}.txt`
+      await a.write(name, `file ${i}\n`)
+      files.set(name, sha256Of(`file ${i}\n`))
+    }
+    await waitTree([a, b], files)
+    const at = Date.now()
+    await emptyDir(a.root)
+    await refusedAndKept(a, b, files, at)
+  }, 45_000)
+
+  it('a folder holding the only two files deleted: an ordinary deletion, and sync goes on', async () => {
+    const [a, b] = await startCluster(2)
+    await a.write('probe/x.txt', 'x\n')
+    await a.write('probe/y.txt', 'y\n')
+    await waitTree(
+      [b],
+      new Map([
+        ['probe/x.txt', sha256Of('x\n')],
+        ['probe/y.txt', sha256Of('y\n')],
+      ]),
+    )
+    await fs.rm(`${a.root}/probe`, { recursive: true })
+    await waitTree([b], new Map())
+    await a.write('next.txt', 'next\n')
+    await waitTree([b], new Map([['next.txt', sha256Of('next\n')]]))
+    expect((await a.status()).sync?.state).toBe('running')
+  }, 45_000)
+})

@@ -132,8 +132,10 @@ async function main(): Promise<void> {
 
   post({ t: 'ready', syncPort })
   // The inventory: what changed while the server was down.
-  const reason = await scanner.emptied()
-  if (reason) return refuse(reason)
+  // At startup an emptied directory is refused whatever the count: it changed while nobody
+  // watched (a wiped disk, a failed mount), and the index is all that remembers the files.
+  const emptied = await scanner.emptied()
+  if (emptied) return refuse(emptied.reason)
   running.watcher = new Watcher({
     root: data.root,
     scanner,

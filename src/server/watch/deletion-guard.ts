@@ -3,14 +3,20 @@
  * names at once, as `rm -rf` makes them) are held instead of recorded, until deletions have been
  * quiet for a moment; then, if the data directory is gone or empty, the server refuses to sync
  * rather than tell the peers to delete everything; otherwise the held deletions are recorded
- * (found again by a fresh look at the disk). A few deletions at a time are recorded at once.
+ * (found again by a fresh look at the disk). A few deletions at a time are recorded at once, and
+ * a burst of fewer than 20 that happens to leave the directory empty is recorded too.
  */
 const MASS = 20 // deletions found in one scan that start holding
 const QUIET_MS = 1_000
 
+export interface Emptied {
+  vanished: boolean
+  reason: string
+}
+
 export interface DeletionGuardOptions {
-  /** Why the directory may not be synced (vanished, or emptied while the index lists files), or null. */
-  emptied(): Promise<string | null>
+  /** Whether the directory vanished, or holds no file while the index lists some (and why). */
+  emptied(): Promise<Emptied | null>
   refuse(reason: string): void
   /** Look at these names again and record what is still deleted. */
   release(names: string[]): void
@@ -21,6 +27,7 @@ export class DeletionGuard {
   readonly #o: DeletionGuardOptions
   readonly #now: () => number
   readonly #held = new Set<string>()
+  readonly #released = new Set<string>()
   #lastMassAt = 0
   #timer: NodeJS.Timeout | undefined
 
@@ -34,12 +41,15 @@ export class DeletionGuard {
    * one of them has vanished too (`rm -r`), which is judged like a burst.
    */
   admit(names: readonly string[], folderGone: boolean): readonly string[] {
-    const burst = names.length >= MASS || (folderGone && names.length > 0)
+    // Names released after a burst was judged harmless pass once, whatever comes with them.
+    const released = names.filter((name) => this.#released.delete(name))
+    const rest = names.filter((name) => !released.includes(name))
+    const burst = rest.length >= MASS || (folderGone && rest.length > 0)
     if (!burst && this.#held.size === 0) return names
     if (burst) this.#lastMassAt = this.#now()
-    for (const name of names) this.#held.add(name)
-    this.#schedule(QUIET_MS)
-    return []
+    for (const name of rest) this.#held.add(name)
+    if (rest.length > 0) this.#schedule(QUIET_MS)
+    return released
   }
 
   stop(): void {
@@ -54,10 +64,14 @@ export class DeletionGuard {
   async #decide(): Promise<void> {
     const quietFor = this.#now() - this.#lastMassAt
     if (quietFor < QUIET_MS) return this.#schedule(QUIET_MS - quietFor)
-    const reason = await this.#o.emptied()
-    if (reason) return this.#o.refuse(reason)
+    // A vanished directory is never synced; an emptied one when the burst was a mass deletion
+    // (deleting one's last two files is a deletion like any other).
+    const emptied = await this.#o.emptied()
+    if (emptied && (emptied.vanished || this.#held.size >= MASS))
+      return this.#o.refuse(emptied.reason)
     const names = [...this.#held]
     this.#held.clear()
+    for (const name of names) this.#released.add(name)
     this.#o.release(names)
   }
 }

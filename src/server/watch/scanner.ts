@@ -12,7 +12,7 @@ import path from 'node:path'
 import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
-import { DeletionGuard } from './deletion-guard.js'
+import { DeletionGuard, type Emptied } from './deletion-guard.js'
 import { hashFile, isGone, probe } from './disk-probe.js'
 import { newVersion, tombstone, type Finding } from './findings.js'
 import { TreeWalk, directoryExists } from './tree-walk.js'
@@ -57,17 +57,23 @@ export class Scanner {
     this.#guard = new DeletionGuard({
       emptied: () => this.emptied(),
       refuse: (reason) => options.refuse(reason),
-      release: (names) => void this.scanNow(names, true),
+      release: (names) => {
+        for (const name of names) this.hint(name)
+      },
     })
   }
 
   /** Why the directory must not be synced: it vanished, or it is empty while the index lists files. */
-  async emptied(): Promise<string | null> {
+  async emptied(): Promise<Emptied | null> {
     const { root, index } = this.#o
-    if (!(await directoryExists(root))) return `the data directory ${root} has vanished`
     const known = index.liveCount()
+    if (!(await directoryExists(root)))
+      return { vanished: true, reason: `the data directory ${root} has vanished` }
     if (known > 0 && (await this.walk('')).length === 0)
-      return `the data directory ${root} is empty, but the index lists ${known} file(s)`
+      return {
+        vanished: false,
+        reason: `the data directory ${root} is empty, but the index lists ${known} file(s)`,
+      }
     return null
   }
 
@@ -84,8 +90,8 @@ export class Scanner {
   }
 
   /** Scan names now (after whatever batch is running); resolves when their changes are stored. */
-  scanNow(names: readonly string[], admitDeletions = false): Promise<void> {
-    this.#running = this.#running.then(() => this.scan(names, admitDeletions))
+  scanNow(names: readonly string[]): Promise<void> {
+    this.#running = this.#running.then(() => this.scan(names))
     return this.#running
   }
 
@@ -106,7 +112,7 @@ export class Scanner {
   }
 
   /** Scan names (folders expand to the files in them and the index names under them). */
-  async scan(names: readonly string[], admitDeletions = false): Promise<void> {
+  async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
     const files = await this.#expand(names)
     const findings: Finding[] = []
@@ -115,7 +121,7 @@ export class Scanner {
       while (next < files.length) findings.push(...(await this.#examine(files[next++]!)))
     }
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker))
-    await this.#commit(findings, admitDeletions)
+    await this.#commit(findings)
   }
 
   async #expand(names: readonly string[]): Promise<string[]> {
@@ -227,11 +233,9 @@ export class Scanner {
     return []
   }
 
-  async #commit(all: Finding[], admitDeletions: boolean): Promise<void> {
+  async #commit(all: Finding[]): Promise<void> {
     const gone = all.filter((f) => f.kind === 'gone').map((f) => f.name)
-    const admitted = new Set(
-      admitDeletions ? gone : this.#guard.admit(gone, await this.#folderGone(gone)),
-    )
+    const admitted = new Set(this.#guard.admit(gone, await this.#folderGone(gone)))
     const findings = all.filter((f) => f.kind !== 'gone' || admitted.has(f.name))
     // A few deletions: the folder must still be there (a burst is judged by the guard).
     if (admitted.size > 0 && !(await directoryExists(this.#o.root)))
