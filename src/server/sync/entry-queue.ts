@@ -3,7 +3,7 @@
  */
 import type { WireFileEntry } from '../../protocol/index.js'
 
-const MAX_BATCH = 5_000
+const MAX_BATCH = 1_000
 
 /**
  * Entries waiting to be applied. Messages that arrive while a batch is being applied are merged
