@@ -48,7 +48,7 @@ export interface ApplierOptions {
   report(report: SyncReport): void
   warn(message: string): void
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
-  bulk?: { begin(writes: number): void; end(): void }
+  bulk?: { begin(writes: number): void; end(): void; readonly active: boolean }
 }
 
 export class Applier {
@@ -143,9 +143,11 @@ export class Applier {
     try {
       await fn()
     } finally {
+      // Anything that changed meanwhile is seen now (in bulk mode, by the rescan on resume).
+      const rescanLater = this.#o.bulk?.active ?? false
       for (const name of names) {
         busy.delete(name)
-        scanner.hint(name) // anything that changed meanwhile is seen now
+        if (!rescanLater) scanner.hint(name)
       }
     }
   }

@@ -7,11 +7,16 @@
 import { createHash } from 'node:crypto'
 import { constants as fsConstants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { Limits } from '../../protocol/index.js'
+import { Limits, TandemError } from '../../protocol/index.js'
 import { sameFingerprint, type LocalEntry } from '../index/entry.js'
 import { fail, send, type Channel } from './channel.js'
 import type { ExchangeOptions } from './exchange-server.js'
 import type { FramedSocket } from './framed-socket.js'
+import { isGone } from '../watch/disk-probe.js'
+
+function isTandemError(err: unknown): boolean {
+  return err instanceof TandemError
+}
 
 export function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channel {
   // Fetches are looked up and opened concurrently (small files read whole), then answered in
@@ -66,11 +71,17 @@ async function openIfCurrent(o: ExchangeOptions, source: LocalEntry): Promise<Pr
   let path: string
   try {
     path = (await o.store.resolve(source.name, { follow: false })).path
-  } catch {
-    return null
+  } catch (err) {
+    if (isTandemError(err)) return null // not a servable name any more (a folder, a symlink out)
+    throw err
   }
   const flags = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK
-  const handle = await open(path, flags).catch(() => undefined)
+  // Gone or replaced since indexed: null (its change will be announced). Anything else (EMFILE,
+  // EIO) is thrown: the channel closes and the peer retries, rather than skip the file for good.
+  const handle = await open(path, flags).catch((err: unknown) => {
+    if (isGone(err)) return undefined
+    throw err
+  })
   if (!handle) return null
   const st = await handle.stat()
   const fp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }

@@ -40,3 +40,5 @@ export type FromSync =
     }
   | { t: 'status'; req: number; peers: PeerStatus[]; sync: SyncStatus }
   | { t: 'stopped' }
+  /** Several of the above, in order (one postMessage per microtask). */
+  | { t: 'batch'; messages: FromSync[] }

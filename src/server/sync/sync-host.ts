@@ -14,7 +14,7 @@ import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 const STATUS_TIMEOUT_MS = 2_000
 /** A remote change waits this long for a name's lock (behind client commits) before its batch is retried. */
 const SYNC_LOCK_TIMEOUT_MS = 120_000 // 2 min
-const RESCAN_INTERVAL_MS = 60_000 // 1 min: the safety net under the watcher
+const RESCAN_INTERVAL_MS = 15_000 // 15 s: the safety net under the watcher (a stat per file)
 
 export interface SyncState {
   peers: PeerStatus[]
@@ -58,10 +58,13 @@ export class SyncHost {
     const ready = await new Promise<number>((resolve, reject) => {
       worker.once('error', reject)
       worker.once('exit', (code) => reject(new Error(`the sync worker exited (${code})`)))
-      worker.on('message', function first(m: FromSync) {
-        if (m.t === 'ready') resolve(m.syncPort)
-        if (m.t === 'failed') reject(new Error(m.error))
-        if (m.t === 'ready' || m.t === 'failed') worker.off('message', first)
+      worker.on('message', function first(message: FromSync) {
+        const all = message.t === 'batch' ? message.messages : [message]
+        for (const m of all) {
+          if (m.t === 'ready') resolve(m.syncPort)
+          if (m.t === 'failed') reject(new Error(m.error))
+          if (m.t === 'ready' || m.t === 'failed') worker.off('message', first)
+        }
       })
     })
     worker.removeAllListeners('error').removeAllListeners('exit')
@@ -80,6 +83,9 @@ export class SyncHost {
     deps: { locks: LockManager; changeLog: ChangeLog; console: ServerConsole },
   ): void {
     switch (m.t) {
+      case 'batch':
+        for (const message of m.messages) this.#onMessage(message, deps)
+        return
       case 'lock':
         deps.locks.acquire(m.names, 'write', SYNC_LOCK_TIMEOUT_MS).then(
           (release) => {
@@ -159,7 +165,10 @@ export class SyncHost {
   async stop(): Promise<void> {
     if (this.#stopped) return
     const stopped = new Promise<void>((resolve) => {
-      this.#worker.on('message', (m: FromSync) => m.t === 'stopped' && resolve())
+      this.#worker.on('message', (m: FromSync) => {
+        const all = m.t === 'batch' ? m.messages : [m]
+        if (all.some((one) => one.t === 'stopped')) resolve()
+      })
       this.#worker.once('exit', () => resolve())
     })
     this.#post({ t: 'stop' })

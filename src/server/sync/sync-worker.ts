@@ -21,7 +21,18 @@ import { PeerLink } from './peer-link.js'
 
 const data = workerData as SyncWorkerData
 const port = parentPort!
-const post = (message: FromSync): void => port.postMessage(message)
+// Messages of one microtask leave as one (a bulk mirror asks for thousands of locks).
+let outbox: FromSync[] = []
+const flush = (): void => {
+  const batch = outbox
+  outbox = []
+  if (batch.length > 0)
+    port.postMessage(batch.length === 1 ? batch[0] : { t: 'batch', messages: batch })
+}
+const post = (message: FromSync): void => {
+  if (outbox.length === 0) queueMicrotask(flush)
+  outbox.push(message)
+}
 const info = (message: string): void => post({ t: 'info', message })
 const warn = (message: string): void => post({ t: 'warn', message })
 
@@ -127,6 +138,7 @@ async function main(): Promise<void> {
     await running.watcher?.close()
     db.close()
     post({ t: 'stopped' })
+    flush()
     port.close()
   }
 

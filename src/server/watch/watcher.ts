@@ -11,6 +11,7 @@ import { TEMP_PREFIX } from '../../protocol/index.js'
 import type { Scanner } from './scanner.js'
 
 const RESUME_RESCAN_MS = 500
+const NEW_FOLDER_LOOKS_MS = [250, 2_000]
 
 export interface WatcherOptions {
   root: string
@@ -55,7 +56,13 @@ export class Watcher {
       if (!file || !dir || file.startsWith(TEMP_PREFIX)) return
       hint(path.join(dir, file))
     })
-    this.#watcher.on('add', hint).on('change', hint).on('unlink', hint).on('addDir', hint)
+    this.#watcher.on('add', hint).on('change', hint).on('unlink', hint)
+    this.#watcher.on('addDir', (full: string) => {
+      hint(full)
+      // chokidar reports a new folder, reads it, and only then watches it: files made in between
+      // send no event. Looking at the folder again once its watch is surely set up finds them.
+      for (const delay of NEW_FOLDER_LOOKS_MS) setTimeout(() => hint(full), delay).unref()
+    })
     this.#watcher.on('unlinkDir', (full: string) => {
       if (path.resolve(full) === path.resolve(o.root)) o.onRootLost()
       else hint(full)

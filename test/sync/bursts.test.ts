@@ -1,0 +1,32 @@
+// Bursts of changes made by another program: a new folder filled at once (its files are made
+// before the watcher watches it), and a few hundred files written in a row. Everything reaches
+// the peer well before the periodic rescan (every 15 s) could have found it.
+import fs from 'node:fs'
+import { describe, it } from 'vitest'
+import { sha256Of, startCluster, waitTree } from '../helpers/index.js'
+
+describe('bursts of changes on disk', () => {
+  it('a folder made and filled at once (1,000 files, nested) reaches the peer whole', async () => {
+    const [a, b] = await startCluster(2)
+    const expected = new Map<string, string>()
+    fs.mkdirSync(`${a.root}/burst/deep`, { recursive: true })
+    for (let i = 0; i < 1000; i++) {
+      const name = i % 3 ? `burst/f${i}.txt` : `burst/deep/f${i}.txt`
+      fs.writeFileSync(`${a.root}/${name}`, `content ${i}\n`)
+      expected.set(name, sha256Of(`content ${i}\n`))
+    }
+    await waitTree([b], expected, 15_000)
+  }, 45_000)
+
+  it('each file rewritten right after it was made: the peer ends with every last version', async () => {
+    const [a, b] = await startCluster(2)
+    const expected = new Map<string, string>()
+    for (let i = 0; i < 50; i++) {
+      const file = `${a.root}/twice${i}.txt`
+      fs.writeFileSync(file, 'first\n')
+      fs.writeFileSync(file, `second ${i}\n`)
+      expected.set(`twice${i}.txt`, sha256Of(`second ${i}\n`))
+    }
+    await waitTree([b], expected, 15_000)
+  }, 45_000)
+})
