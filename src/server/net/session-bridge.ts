@@ -170,6 +170,8 @@ export class SessionBridge {
         return this.#unlock(message.token)
       case 'log':
         return this.#core.record(message.entry, message.record)
+      case 'published':
+        return this.#core.sync?.published(message.name, message.sha256, message.identity)
       case 'query':
         if (message.what === 'log')
           return this.#reply(message.req, this.#core.changeLog.recent(message.limit))

@@ -61,6 +61,9 @@ export async function commit(
     }
     return ctx.store.stat(file)
   })
+  // The temp file held the whole content (not so for append): the sync worker can trust its hash.
+  if (req.op !== 'append' && temp.identity)
+    ctx.published(ctx.store.jail.nameOf(file.path), sha256, temp.identity)
   ctx.log({ op: req.op, name: file.name, size: temp.size }, true)
   return { name: file.name, size: info.size, mtime: info.mtime, sha256 }
 }

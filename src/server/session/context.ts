@@ -6,6 +6,7 @@ import type { Hello } from '../../protocol/index.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { LogInput } from '../state/change-log.js'
 import type { FileStore } from '../storage/file-store.js'
+import type { FileIdentity } from '../storage/temp-file.js'
 import type { SessionConfig } from '../workers/messages.js'
 
 export interface SessionContext {
@@ -16,6 +17,11 @@ export interface SessionContext {
   lock(names: string[], mode: LockMode): Promise<() => void>
   /** Record an operation: console always, change log when `record` is true. */
   log(entry: LogInput, record: boolean): void
+  /**
+   * A whole file was published with this content: the sync worker then need not read it again
+   * to hash it (it checks the identity first).
+   */
+  published(name: string, sha256: string, identity: FileIdentity): void
   /** Aborted when the connection closes. */
   readonly signal: AbortSignal
 }

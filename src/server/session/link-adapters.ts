@@ -18,6 +18,7 @@ export function linkContext(
     },
     log: (entry, record) =>
       link.post({ t: 'log', entry: { ...entry, client: base.client.id }, record }),
+    published: (name, sha256, identity) => link.post({ t: 'published', name, sha256, identity }),
   }
 }
 

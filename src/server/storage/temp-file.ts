@@ -55,8 +55,17 @@ export function tempPathFor(target: string): string {
  */
 const SYNC_BEHIND_BYTES = 32 * 1024 * 1024 // 32 MiB
 
+/** What a sealed temp file is on disk (a rename keeps it): a peer-sync fingerprint. */
+export interface FileIdentity {
+  size: number
+  mtimeMs: number
+  ino: number
+}
+
 export class TempFile {
   readonly path: string
+  /** Set by seal(): the file's size, mtime and inode, as the published file will have them. */
+  identity: FileIdentity | undefined
   readonly #name: string
   #handle: FileHandle | undefined
   readonly #hash: Hash = createHash('sha256')
@@ -129,6 +138,8 @@ export class TempFile {
       if (expected.mtimeMs !== undefined)
         await handle.utimes(Date.now() / 1000, expected.mtimeMs / 1000) // seconds: keeps sub-ms precision
       await handle.sync()
+      const st = await handle.stat()
+      this.identity = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
     } catch (err) {
       await this.discard()
       throw mapFsError(err, this.#name)

@@ -165,7 +165,9 @@ export class Applier {
     } finally {
       await temp.discard()
     }
-    this.#o.index.put([{ entry, fingerprint: await fingerprintOf(file.path) }])
+    // The renamed temp file is the file now: its identity is the fingerprint (no stat needed).
+    const fingerprint = temp.identity ?? (await fingerprintOf(file.path))
+    this.#o.index.put([{ entry, fingerprint }])
     this.#o.report({ op: 'sync-pull', name: entry.name, size: entry.size, peer: peer.name })
   }
 

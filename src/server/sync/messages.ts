@@ -4,6 +4,7 @@
  * sessions) and reports what it does; the main thread asks it for status and to stop.
  */
 import type { PeerStatus, SyncStatus, WireError } from '../../protocol/index.js'
+import type { FileIdentity } from '../storage/temp-file.js'
 
 export interface SyncWorkerData {
   self: string
@@ -19,6 +20,8 @@ export type ToSync =
   | { t: 'lock-granted'; req: number; token: number }
   | { t: 'lock-failed'; req: number; error: WireError }
   | { t: 'status'; req: number }
+  /** A client's upload published this content (the scanner need not hash it again). */
+  | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
   | { t: 'stop' }
 
 export type FromSync =

@@ -9,6 +9,7 @@ import type { ServerConfig } from '../config.js'
 import { syncLine, type ServerConsole } from '../console.js'
 import type { LockManager, Release } from '../locks/lock-manager.js'
 import type { ChangeLog } from '../state/change-log.js'
+import type { FileIdentity } from '../storage/temp-file.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
@@ -132,6 +133,10 @@ export class SyncHost {
 
   #post(message: ToSync): void {
     if (!this.#stopped) this.#worker.postMessage(message)
+  }
+
+  published(name: string, sha256: string, identity: FileIdentity): void {
+    this.#post({ t: 'published', name, sha256, identity })
   }
 
   /** Peers and sync state, as the worker sees them (a stopped or stuck worker: 'stopped'). */

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
         peers: links.map((l) => l.status()),
         sync: { ...statusOf, files: index.liveCount(), seq: index.seq },
       })
+    if (m.t === 'published') scanner.remember(m.name, m.sha256, m.identity)
     if (m.t === 'stop') void stop()
   })
 

@@ -22,6 +22,7 @@ const SETTLE_MS = 10 // over the kernel's timestamp granularity (1–10 ms)
 const MAX_SETTLE_MS = 1_500
 const CONCURRENCY = 8
 const GONE_GRACE_MS = 15
+const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
 
 export interface ScannerOptions {
   root: string
@@ -44,6 +45,7 @@ export class Scanner {
   readonly #unstable = new Map<string, number>()
   readonly #retry = new Map<string, NodeJS.Timeout>()
   readonly #goneAt = new Map<string, number>()
+  readonly #known = new Map<string, { hash: string; fp: Fingerprint }>()
   #stopped = false
 
   readonly #guard: DeletionGuard
@@ -159,6 +161,11 @@ export class Scanner {
       const renamed = await this.#renameSource(name, before.fingerprint)
       if (renamed) return renamed
     }
+    const known = this.#known.get(name)
+    if (known && sameFingerprint(known.fp, before.fingerprint)) {
+      this.#known.delete(name)
+      return [this.#finding(name, seen, live, known.hash, before.fingerprint, before.mtimeMs)]
+    }
     const settle = Math.min(SETTLE_MS * 2 ** (this.#unstable.get(name) ?? 0), MAX_SETTLE_MS)
     const age = this.#now() - before.ctimeMs
     if (age < settle) return this.#later(name, settle - age, false)
@@ -177,8 +184,29 @@ export class Scanner {
     )
       return this.#later(name, settle, true)
     this.#unstable.delete(name)
-    if (live?.hash === hash) return [{ kind: 'same', name, seen: live, fp: before.fingerprint }]
-    return [{ kind: 'new', name, seen, hash, fp: before.fingerprint, mtime: before.mtimeMs }]
+    return [this.#finding(name, seen, live, hash, before.fingerprint, before.mtimeMs)]
+  }
+
+  #finding(
+    name: string,
+    seen: LocalEntry | undefined,
+    live: LocalEntry | undefined,
+    hash: string,
+    fp: Fingerprint,
+    mtime: number,
+  ): Finding {
+    if (live?.hash === hash) return { kind: 'same', name, seen: live, fp }
+    return { kind: 'new', name, seen, hash, fp, mtime }
+  }
+
+  /**
+   * A client's upload published this content at this name: when the disk still shows exactly
+   * that file (same inode, size and mtime), its hash is taken as told instead of read again.
+   */
+  remember(name: string, hash: string, fp: Fingerprint): void {
+    this.#known.delete(name)
+    this.#known.set(name, { hash, fp })
+    if (this.#known.size > MAX_KNOWN) this.#known.delete(this.#known.keys().next().value!)
   }
 
   /**

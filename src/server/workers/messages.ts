@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { LogEntry, StatusResult, WireError } from '../../protocol/index.js'
 import type { LogInput } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
+import type { FileIdentity } from '../storage/temp-file.js'
 
 /** What the Piscina task receives when a connection is handed over. */
 export interface SessionTask {
@@ -54,6 +55,8 @@ export type FromWorker =
   | { t: 'unlock'; token: number }
   /** An operation done: on the console always, in the change log when `record`. */
   | { t: 'log'; entry: LogInput; record: boolean }
+  /** A whole file published with this SHA-256 (told to the sync worker). */
+  | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
   | { t: 'query'; req: number; what: 'log'; limit: number }
   | { t: 'query'; req: number; what: 'status' }
   | { t: 'follow' }
