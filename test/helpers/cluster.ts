@@ -10,6 +10,7 @@ import fs from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { onTestFailed } from 'vitest'
+import type { FileRow, StatusResult } from '../../src/protocol/index.js'
 import { registerCleanup, trackProcess } from './cleanup.js'
 import { startServer, TANDEM_BIN, type ServerHandle } from './server-process.js'
 import { tempDir } from './temp-dir.js'
@@ -29,29 +30,10 @@ export interface ClusterOptions {
   waitPeers?: boolean
 }
 
-/** What `status --json` says about the peers and the sync engine (DESIGN.md, issue 3). */
-export interface PeerStatus {
-  address: string
-  name: string | null
-  up: boolean
-  lastHeard: number | null
-  behind: number | null
-  clockSkewMs: number | null
-}
-export interface ClusterStatus {
-  server: { name: string }
-  peers: PeerStatus[]
-  sync?: { state: 'starting' | 'running' | 'refused'; reason?: string; files?: number }
-}
+/** What `status --json` says (the server's own type: peers and the sync engine included). */
+export type ClusterStatus = StatusResult
 /** One row of `ls --json`. */
-export interface ListRow {
-  index: number
-  name: string
-  size: number
-  mtime: number
-  servers: string[]
-  locked: boolean
-}
+export type ListRow = FileRow
 
 export class ClusterServer {
   readonly host = '127.0.0.1'
