@@ -9,22 +9,44 @@
  */
 import { z } from 'zod'
 import type { WireError } from './errors.js'
+import { normalizeName } from './names.js'
 
 const serverName = z.string().min(1).max(64)
 const name = z.string().min(1).max(8192)
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/)
 
-export const fileEntrySchema = z.strictObject({
-  name,
-  size: z.number().int().nonnegative(),
-  mtime: z.number().nonnegative(),
-  hash: sha256Hex.nullable(),
-  deleted: z.boolean(),
-  version: z.record(serverName, z.number().int().nonnegative()),
-  origin: serverName,
-  seq: z.number().int().nonnegative(),
-  renamedFrom: name.nullable().optional(),
-})
+/** A name exactly as normalizeName leaves it: peers' names key the index and the locks. */
+const canonicalName = name.refine((n) => isCanonicalName(n), 'not a canonical file name')
+
+export const fileEntrySchema = z
+  .strictObject({
+    name: canonicalName,
+    size: z.number().int().nonnegative(),
+    mtime: z.number().nonnegative(),
+    hash: sha256Hex.nullable(),
+    deleted: z.boolean(),
+    version: z.record(
+      serverName,
+      z
+        .number()
+        .int()
+        .nonnegative()
+        .max(Number.MAX_SAFE_INTEGER - 1),
+    ),
+    origin: serverName,
+    seq: z.number().int().nonnegative(),
+    renamedFrom: canonicalName.nullable().optional(),
+  })
+  // A live version has content, a tombstone has none.
+  .refine((e) => e.deleted === (e.hash === null), 'hash must be set exactly for live entries')
+
+function isCanonicalName(n: string): boolean {
+  try {
+    return normalizeName(n) === n
+  } catch {
+    return false
+  }
+}
 export type WireFileEntry = z.infer<typeof fileEntrySchema>
 
 export const peerHelloSchema = z.strictObject({
@@ -84,7 +106,8 @@ export const peerPushSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('entries'),
     epoch: z.string(),
-    entries: z.array(fileEntrySchema),
+    // Checked one by one (fileEntrySchema): one bad entry is dropped, not the whole batch.
+    entries: z.array(z.unknown()),
     seq: z.number(),
   }),
   z.object({ type: z.literal('heartbeat'), time: z.number(), seq: z.number() }),

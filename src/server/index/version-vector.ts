@@ -14,8 +14,9 @@ export function compareVectors(a: VersionVector, b: VersionVector): Ordering {
   let aAhead = false
   let bAhead = false
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[key] ?? 0
-    const y = b[key] ?? 0
+    // Own keys only: a server named like an Object.prototype member must not read one.
+    const x = Object.hasOwn(a, key) ? (a[key] ?? 0) : 0
+    const y = Object.hasOwn(b, key) ? (b[key] ?? 0) : 0
     if (x > y) aAhead = true
     else if (y > x) bAhead = true
   }
@@ -28,11 +29,12 @@ export function compareVectors(a: VersionVector, b: VersionVector): Ordering {
 /** The element-wise maximum: a version that has seen both. */
 export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector {
   const merged: Record<string, number> = { ...a }
-  for (const [key, value] of Object.entries(b)) merged[key] = Math.max(merged[key] ?? 0, value)
+  for (const [key, value] of Object.entries(b))
+    merged[key] = Math.max(Object.hasOwn(merged, key) ? (merged[key] ?? 0) : 0, value)
   return merged
 }
 
 /** A new version made by `server` on top of `base`. */
 export function bumpVector(base: VersionVector, server: string): VersionVector {
-  return { ...base, [server]: (base[server] ?? 0) + 1 }
+  return { ...base, [server]: (Object.hasOwn(base, server) ? (base[server] ?? 0) : 0) + 1 }
 }

@@ -14,10 +14,12 @@ import type { FileStore } from '../storage/file-store.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { fingerprintOf } from '../watch/disk-probe.js'
 import type { Scanner } from '../watch/scanner.js'
+import type { BusyNames } from './busy-names.js'
+import { Superseded } from './content-client.js'
 import { contentFor } from './content-source.js'
 import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
-import { planBatch, plan, type Action } from './planner.js'
+import { planBatch, type Action } from './planner.js'
 
 const CONCURRENCY = 16
 const ATTEMPTS = 3
@@ -25,7 +27,12 @@ const ATTEMPTS = 3
 /** Where a peer's content comes from. */
 export interface PeerSource {
   readonly name: string
-  fetch(name: string, hash: string, temp: TempFile): Promise<{ size: number; mtime: number }>
+  fetch(
+    name: string,
+    hash: string,
+    size: number,
+    temp: TempFile,
+  ): Promise<{ size: number; mtime: number }>
 }
 
 export interface SyncReport {
@@ -42,9 +49,11 @@ export interface ApplierOptions {
   store: FileStore
   scanner: Scanner
   /** Names being changed here; the scanner leaves them alone until re-hinted. */
-  busy: Set<string>
+  busy: BusyNames
   /** Write locks from the main thread's lock table (the ones client operations use). */
   lock(names: readonly string[]): Promise<() => void>
+  /** Is the data directory still there? (When not, the caller refuses to sync.) */
+  rootPresent(): Promise<boolean>
   report(report: SyncReport): void
   warn(message: string): void
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
@@ -53,6 +62,7 @@ export interface ApplierOptions {
 
 export class Applier {
   readonly #o: ApplierOptions
+  #stopped = false
 
   constructor(options: ApplierOptions) {
     this.#o = options
@@ -90,26 +100,42 @@ export class Applier {
     if (failure !== undefined) throw failure
   }
 
-  async #withRetries(peer: PeerSource, first: Action): Promise<void> {
-    let action = first
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#perform(peer, action)
-      } catch (err) {
-        if (isSuperseded(err)) return // changed there since: a newer entry is on its way
-        if (isSkippable(err))
-          return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
-        if (!(err instanceof Stale) || attempt === ATTEMPTS) throw err
-      }
-      const names = namesOf(action)
-      await this.#o.scanner.scanNow(names)
-      const remote = remoteOf(action)
-      action = plan(this.#o.index.get(remote.name), remote, this.#o.self)
+  /**
+   * Perform an action; when the disk changed under it, scan and plan again (both names of a
+   * rename). One entry that cannot be applied here is reported and passed over: it must not hold
+   * back the rest of the peer's stream. Failures of the peer or of the whole disk are thrown.
+   */
+  async #withRetries(peer: PeerSource, action: Action, attempt = 1): Promise<void> {
+    try {
+      return await this.#perform(peer, action)
+    } catch (err) {
+      if (isSuperseded(err)) return // changed there since: a newer entry is on its way
+      const what = namesOf(action).join("', '")
+      if (isSkippable(err))
+        return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
+      if (!(err instanceof Stale)) throw err
+      if (attempt >= ATTEMPTS)
+        return this.#o.warn(
+          `not applied from ${peer.name}: '${what}' keeps changing here (its own version will be sent)`,
+        )
     }
+    await this.#o.scanner.scanNow(namesOf(action))
+    const again = planBatch(remotesOf(action), (name) => this.#o.index.get(name), this.#o.self)
+    for (const next of again) await this.#withRetries(peer, next, attempt + 1)
+  }
+
+  /** No more actions (the server stops, or refuses to sync): batches in flight end at once. */
+  stop(): void {
+    this.#stopped = true
   }
 
   async #perform(peer: PeerSource, action: Action): Promise<void> {
     const { index } = this.#o
+    if (this.#stopped) throw new TandemError('ERR_SYNC_REFUSED', 'syncing has stopped')
+    // Writing into a data directory that vanished would create it again (temp files make their
+    // folders), and the next start would then see a directory holding files and go on.
+    if (action.kind !== 'skip' && !(await this.#o.rootPresent()))
+      throw new TandemError('ERR_SYNC_REFUSED', 'the data directory has vanished')
     switch (action.kind) {
       case 'skip':
         return
@@ -187,14 +213,16 @@ export class Applier {
     const [localFrom, localTo] = [index.get(from.name), index.get(to.name)]
     const src = await store.resolve(from.name, { follow: false })
     const dst = await store.resolve(to.name, { follow: false })
-    await this.#locked([from.name, to.name], async () => {
+    // The fingerprint is taken under the lock: a client commit right after cannot slip into it.
+    const fingerprint = await this.#locked([from.name, to.name], async () => {
       await expectDisk(src.path, localFrom)
       await expectDisk(dst.path, localTo)
       await moveInto(src.path, dst.path)
       await store.pruneEmptyParents(src.path)
+      return fingerprintOf(dst.path)
     })
     index.put([
-      { entry: to, fingerprint: await fingerprintOf(dst.path) },
+      { entry: to, fingerprint },
       { entry: from, fingerprint: null },
     ])
     this.#o.report({ op: 'sync-rename', name: from.name, to: to.name, peer: peer.name })
@@ -209,26 +237,30 @@ export class Applier {
     const localCopy = index.get(a.copyName)
     // The content that travels is theirs: as the copy when we win, as the file when they win.
     const temp = await contentFor(index, store, peer, a.remote, a.winner === 'local' ? copy : file)
+    let fingerprint
     try {
-      await this.#locked([a.entry.name, a.copyName], async () => {
+      fingerprint = await this.#locked([a.entry.name, a.copyName], async () => {
         await expectDisk(file.path, local)
         await expectDisk(copy.path, localCopy)
-        if (a.winner === 'local') return temp.publish(copy.path)
-        await moveInto(file.path, copy.path)
-        await temp.publish(file.path)
+        if (a.winner === 'local') await temp.publish(copy.path)
+        else {
+          await moveInto(file.path, copy.path)
+          await temp.publish(file.path)
+        }
+        return fingerprintOf(file.path)
       })
     } finally {
       await temp.discard()
     }
-    index.put([{ entry: a.entry, fingerprint: await fingerprintOf(file.path) }])
+    index.put([{ entry: a.entry, fingerprint }])
     this.#o.scanner.hint(a.copyName)
     this.#o.report({ op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
   }
 
-  async #locked(names: readonly string[], fn: () => Promise<void>): Promise<void> {
+  async #locked<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
     const release = await this.#o.lock(names)
     try {
-      await fn()
+      return await fn()
     } finally {
       release()
     }
@@ -241,26 +273,23 @@ function namesOf(action: Action): string[] {
   return 'entry' in action ? [action.entry.name] : []
 }
 
-function remoteOf(action: Action): FileEntry {
-  if (action.kind === 'rename') return action.to
-  if (action.kind === 'conflict') return action.remote
-  if (action.kind === 'skip') throw new TandemError('ERR_INTERNAL', 'nothing to retry')
-  return action.entry
+/** The peer's entries behind an action, to plan it again. */
+function remotesOf(action: Action): FileEntry[] {
+  if (action.kind === 'rename') return [action.to, action.from]
+  if (action.kind === 'conflict') return [action.remote]
+  return action.kind === 'skip' ? [] : [action.entry]
 }
 
-/** The peer's copy changed while we fetched it (or moved away): expected, and silent. */
+/**
+ * The peer's copy changed before or while we fetched it: expected, silent, and the peer
+ * announces the new version. (A local ERR_NOT_FOUND, a temp file removed under us, is not this.)
+ */
 function isSuperseded(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code
-  return code === 'ERR_INTEGRITY' || code === 'ERR_NOT_FOUND'
+  return err instanceof Superseded || (err as { code?: unknown }).code === 'ERR_INTEGRITY'
 }
 
 /** Failures that concern one entry only: the peer will announce something newer. */
 function isSkippable(err: unknown): boolean {
   const code = (err as { code?: unknown }).code
-  return (
-    code === 'ERR_INTEGRITY' ||
-    code === 'ERR_NOT_FOUND' ||
-    code === 'ERR_BAD_PATH' ||
-    code === 'ERR_IS_DIRECTORY'
-  )
+  return code === 'ERR_BAD_PATH' || code === 'ERR_IS_DIRECTORY' || code === 'ERR_PERMISSION'
 }

@@ -12,10 +12,15 @@ const PAUSE_ABOVE = 8 * 1024 * 1024 // bytes received but not yet on disk
 const RESUME_BELOW = 2 * 1024 * 1024
 const WRITE_AT = 1024 * 1024
 
+/** The peer has no current copy of that content: it changed there, and will be announced. */
+export class Superseded extends TandemError {}
+
 interface Pending {
   id: number
+  size: number
   temp: TempFile
   header?: { size: number; mtime: number }
+  received?: number
   resolve(header: { size: number; mtime: number }): void
   reject(err: Error): void
 }
@@ -69,12 +74,17 @@ export class ContentClient {
   }
 
   /** Fetch content into `temp`; resolves with the sender's size and mtime once all is written. */
-  fetch(name: string, hash: string, temp: TempFile): Promise<{ size: number; mtime: number }> {
+  fetch(
+    name: string,
+    hash: string,
+    size: number,
+    temp: TempFile,
+  ): Promise<{ size: number; mtime: number }> {
     if (this.#framed.closed)
       return Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', 'content link closed'))
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
-      this.#queue.push({ id, temp, resolve, reject })
+      this.#queue.push({ id, size, temp, resolve, reject })
       this.#framed.send({ type: 'fetch', id, name, hash })
     })
   }
@@ -97,16 +107,23 @@ export class ContentClient {
     if (!head || head.id !== m.id || head.header) return this.#broken('answer out of order')
     if (!m.ok) {
       this.#queue.shift()
+      const wire = m.error ?? { code: 'ERR_INTERNAL', message: 'no reason given' }
       return head.reject(
-        TandemError.fromWire((m.error ?? { code: 'ERR_INTERNAL', message: '?' }) as never),
+        wire.code === 'ERR_NOT_FOUND'
+          ? new Superseded('ERR_NOT_FOUND', wire.message)
+          : TandemError.fromWire(wire as never),
       )
     }
-    head.header = { size: m.size ?? 0, mtime: m.mtime ?? 0 }
+    // The size is the entry's: a peer may not stream more (or other) than it announced.
+    if (m.size !== head.size) return this.#broken(`announced ${head.size} bytes, sends ${m.size}`)
+    head.header = { size: m.size, mtime: m.mtime ?? 0 }
   }
 
   #onData(piece: Buffer): void {
     const head = this.#queue[0]
     if (!head?.header) return this.#broken('data without a header')
+    head.received = (head.received ?? 0) + piece.length
+    if (head.received > head.header.size) return this.#broken('more data than announced')
     this.#unwritten += piece.length
     if (this.#unwritten > PAUSE_ABOVE) this.#framed.socket.pause()
     this.#gathered.push(piece)

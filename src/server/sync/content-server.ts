@@ -83,7 +83,10 @@ async function openIfCurrent(o: ExchangeOptions, source: LocalEntry): Promise<Pr
     throw err
   })
   if (!handle) return null
-  const st = await handle.stat()
+  const st = await handle.stat().catch(async (err: unknown) => {
+    await handle.close()
+    throw err
+  })
   const fp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
   if (st.isFile() && sameFingerprint(source.fingerprint, fp))
     return { handle, size: st.size, mtime: source.mtime }

@@ -39,7 +39,7 @@ export async function contentFor(
   }
   const temp = await TempFile.create(target.path, target.name)
   try {
-    await peer.fetch(entry.name, hash, temp)
+    await peer.fetch(entry.name, hash, entry.size, temp)
     await temp.seal(expected)
     return temp
   } catch (err) {

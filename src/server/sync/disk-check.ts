@@ -13,7 +13,9 @@ export class Stale extends Error {}
 export async function expectDisk(path: string, local: LocalEntry | undefined): Promise<void> {
   const now = await probe(path)
   if (now.kind === 'dir') throw new TandemError('ERR_IS_DIRECTORY', `'${path}' is a folder here`)
+  if (now.kind === 'other')
+    throw new TandemError('ERR_BAD_PATH', `'${path}' is a symlink or special file here: left as is`)
   const expected = local && !local.deleted ? local.fingerprint : null
   const actual = now.kind === 'file' ? now.fingerprint : null
-  if (now.kind === 'other' || !sameFingerprint(expected, actual)) throw new Stale('changed on disk')
+  if (!sameFingerprint(expected, actual)) throw new Stale('changed on disk')
 }

@@ -62,6 +62,9 @@ export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
 function open_(framed: FramedSocket, message: unknown, o: ExchangeOptions): Channel | undefined {
   const hello = peerHelloSchema.safeParse(message)
   if (!hello.success) return void fail(framed, 'ERR_BAD_REQUEST', 'expected a peer hello')
+  // Two servers of one name would share a version-vector counter: their edits would look equal.
+  if (hello.data.server === o.self)
+    return void fail(framed, 'ERR_BAD_REQUEST', `a peer is named '${o.self}' like this server`)
   const refusal = o.refusal()
   if (refusal) return void fail(framed, 'ERR_SYNC_REFUSED', refusal)
   send(framed, { type: 'peer-welcome', server: o.self, epoch: o.index.epoch, time: Date.now() })
@@ -80,7 +83,10 @@ function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): C
       if (message.type === 'clock') return o.onClockReport(peer, message.skewMs)
       if (message.type !== 'subscribe' || unsubscribe)
         return fail(framed, 'ERR_BAD_REQUEST', 'an index channel takes one subscribe')
-      let cursor = message.epoch === o.index.epoch ? message.since : 0
+      // A cursor past our sequence means this index lost its last writes (a power cut, a backup
+      // restored): send everything again rather than hide what reuses those numbers.
+      let cursor =
+        message.epoch === o.index.epoch && message.since <= o.index.seq ? message.since : 0
       // Catch up synchronously, then follow: nothing can be stored in between.
       for (;;) {
         const entries = o.index.since(cursor, BATCH)

@@ -31,6 +31,8 @@ export class FramedSocket {
   constructor(socket: net.Socket, handlers: FrameHandlers) {
     this.socket = socket
     socket.setNoDelay(true)
+    // A peer whose machine vanished is noticed even when nothing is being sent.
+    socket.setKeepAlive(true, 10_000)
     const decoder = new FrameDecoder(
       {
         onPreamble: (version) => {

@@ -8,6 +8,7 @@
 import net from 'node:net'
 import {
   TandemError,
+  fileEntrySchema,
   peerPushSchema,
   type PeerStatus,
   type WireFileEntry,
@@ -93,6 +94,7 @@ export class PeerLink implements PeerSource {
   async fetch(
     name: string,
     hash: string,
+    size: number,
     temp: TempFile,
   ): Promise<{ size: number; mtime: number }> {
     let client = await this.#contentClient()
@@ -100,7 +102,7 @@ export class PeerLink implements PeerSource {
       this.#content = undefined
       client = await this.#contentClient()
     }
-    return client.fetch(name, hash, temp)
+    return client.fetch(name, hash, size, temp)
   }
 
   #contentClient(): Promise<ContentClient> {
@@ -140,7 +142,12 @@ export class PeerLink implements PeerSource {
   /** One connected period: handshake, subscribe, apply until the link fails. */
   async #round(connected: () => void): Promise<void> {
     const hello = await handshake(this.#host, this.#port, this.#o.self)
+    if (hello.name === this.#o.self)
+      throw new Error(
+        `it is named '${hello.name}' like this server: give each server its own --name`,
+      )
     this.#name = hello.name
+    this.#lastHeard = null
     this.#syncPort = hello.syncPort
     this.#skew = hello.skewMs
     if (Math.abs(hello.skewMs) > CLOCK_SKEW_WARN_MS) this.#o.onClockSkew(hello.name, hello.skewMs)
@@ -160,8 +167,9 @@ export class PeerLink implements PeerSource {
           if (m.type === 'heartbeat') return void (this.#peerSeq = m.seq)
           if (m.type !== 'entries') return
           this.#peerSeq = m.seq
-          this.#o.index.recordHoldings(this.name, m.entries)
-          queue.push(m.epoch, m.entries, (err) => {
+          const entries = this.#valid(m.entries)
+          this.#o.index.recordHoldings(this.name, entries)
+          queue.push(m.epoch, entries, (err) => {
             failure ??= err
             this.#index?.destroy()
           })
@@ -179,11 +187,31 @@ export class PeerLink implements PeerSource {
     }, 1_000)
     try {
       await closed
+      // A fetch from a peer that went silent would never settle: end it, so the batch fails.
+      void this.#content?.then(
+        (c) => c.close(),
+        () => undefined,
+      )
+      this.#content = undefined
       await queue.idle()
     } finally {
       clearInterval(watchdog)
     }
     throw failure ?? new Error('link closed')
+  }
+
+  /** Entries that pass the schema (canonical names, consistent fields); the others are reported. */
+  #valid(raw: readonly unknown[]): WireFileEntry[] {
+    const valid: WireFileEntry[] = []
+    for (const item of raw) {
+      const parsed = fileEntrySchema.safeParse(item)
+      if (parsed.success) valid.push(parsed.data)
+      else
+        this.#o.warn(
+          `ignored an invalid entry from ${this.name}: ${parsed.error.issues[0]?.message ?? 'malformed'} (${JSON.stringify(item).slice(0, 120)})`,
+        )
+    }
+    return valid
   }
 
   #subscribe(peer: string, epoch: string, skewMs: number, connected: () => void): void {

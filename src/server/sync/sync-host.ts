@@ -75,7 +75,12 @@ export class SyncHost {
       if (!host.#stopped)
         deps.console.warn(`the sync worker failed; mirroring stopped: ${err.stack ?? String(err)}`)
     })
-    worker.on('exit', () => (host.#stopped = true))
+    worker.on('exit', () => {
+      host.#stopped = true
+      // A worker that died holding a name's lock must not block that name's writers.
+      for (const release of host.#held.values()) release()
+      host.#held.clear()
+    })
     return host
   }
 

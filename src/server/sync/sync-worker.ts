@@ -12,9 +12,11 @@ import { openIndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import { FileStore } from '../storage/file-store.js'
 import { Scanner } from '../watch/scanner.js'
+import { directoryExists } from '../watch/tree-walk.js'
 import { BulkMode } from '../watch/bulk-mode.js'
 import { Watcher } from '../watch/watcher.js'
 import { Applier } from './applier.js'
+import { BusyNames } from './busy-names.js'
 import { createExchangeServer } from './exchange-server.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 import { PeerLink } from './peer-link.js'
@@ -44,8 +46,12 @@ async function main(): Promise<void> {
   const db = openIndexDb(data.stateDir)
   const index = new FileIndex(db)
   const store = new FileStore(data.root)
-  const busy = new Set<string>()
+  const busy = new BusyNames()
   const running: { watcher?: Watcher } = {}
+  const bulk = new BulkMode(
+    () => running.watcher?.pause(),
+    () => running.watcher?.resume(),
+  )
   const scanner = new Scanner({
     root: data.root,
     index,
@@ -61,10 +67,12 @@ async function main(): Promise<void> {
     scanner,
     busy,
     lock: lockNames,
-    bulk: new BulkMode(
-      () => running.watcher?.pause(),
-      () => running.watcher?.resume(),
-    ),
+    rootPresent: async () => {
+      if (await directoryExists(data.root)) return true
+      refuse(`the data directory ${data.root} has vanished`)
+      return false
+    },
+    bulk,
     report: (r) =>
       post({
         t: 'log',
@@ -111,6 +119,8 @@ async function main(): Promise<void> {
         `or stop the server and remove ${data.stateDir}/index.db (with its -wal and -shm files) to take every file from the peers.`,
     )
     scanner.stop()
+    bulk.stop()
+    applier.stop()
     for (const link of links) link.stop()
     exchange.dropConnections()
     void running.watcher?.close()
@@ -133,6 +143,8 @@ async function main(): Promise<void> {
 
   async function stop(): Promise<void> {
     scanner.stop()
+    bulk.stop()
+    applier.stop()
     for (const link of links) link.stop()
     exchange.server.close()
     exchange.dropConnections()

@@ -22,6 +22,8 @@ const SETTLE_MS = 10 // over the kernel's timestamp granularity (1–10 ms)
 const MAX_SETTLE_MS = 1_500
 const CONCURRENCY = 8
 const GONE_GRACE_MS = 15
+const NEARLY_EMPTY_MIN = 20 // indexed files from which "nearly empty" is judged
+const NEARLY_EMPTY_SHARE = 0.1 // fewer than this share of them left on disk
 const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
 
 export interface ScannerOptions {
@@ -29,7 +31,7 @@ export interface ScannerOptions {
   index: FileIndex
   self: string
   /** Names the applier is changing right now: not scanned (the applier re-hints them after). */
-  busy: ReadonlySet<string>
+  busy: { has(name: string): boolean }
   /** The data directory vanished or was emptied (at runtime): stop syncing, say why. */
   refuse(reason: string): void
   warn(message: string): void
@@ -45,6 +47,7 @@ export class Scanner {
   readonly #unstable = new Map<string, number>()
   readonly #retry = new Map<string, NodeJS.Timeout>()
   readonly #goneAt = new Map<string, number>()
+  readonly #failing = new Set<string>()
   readonly #known = new Map<string, { hash: string; fp: Fingerprint }>()
   #stopped = false
 
@@ -71,10 +74,14 @@ export class Scanner {
     const known = index.liveCount()
     if (!(await directoryExists(root)))
       return { vanished: true, reason: `the data directory ${root} has vanished` }
-    if (known > 0 && (await this.walk('')).length === 0)
+    if (known === 0) return null
+    const onDisk = (await this.walk('')).length
+    // Nearly empty counts too: an `rm -rf` that failed on a folder written to meanwhile, a disk
+    // half restored. (A few files kept of many is no one's normal edit.)
+    if (onDisk === 0 || (known >= NEARLY_EMPTY_MIN && onDisk < known * NEARLY_EMPTY_SHARE))
       return {
         vanished: false,
-        reason: `the data directory ${root} is empty, but the index lists ${known} file(s)`,
+        reason: `the data directory ${root} holds ${onDisk} file(s), but the index lists ${known}`,
       }
     return null
   }
@@ -87,13 +94,13 @@ export class Scanner {
       this.#timer = undefined
       const names = [...this.#pending]
       this.#pending.clear()
-      this.#running = this.#running.then(() => this.scan(names))
+      this.#running = this.#running.then(() => this.#scanSafely(names))
     }, BATCH_DELAY_MS)
   }
 
   /** Scan names now (after whatever batch is running); resolves when their changes are stored. */
   scanNow(names: readonly string[]): Promise<void> {
-    this.#running = this.#running.then(() => this.scan(names))
+    this.#running = this.#running.then(() => this.#scanSafely(names))
     return this.#running
   }
 
@@ -120,7 +127,7 @@ export class Scanner {
     const findings: Finding[] = []
     let next = 0
     const worker = async (): Promise<void> => {
-      while (next < files.length) findings.push(...(await this.#examine(files[next++]!)))
+      while (next < files.length) findings.push(...(await this.#examineSafely(files[next++]!)))
     }
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker))
     await this.#commit(findings)
@@ -148,13 +155,44 @@ export class Scanner {
     return this.#tree.files(dirName)
   }
 
+  /** A scan that fails (the index closed at stop, a disk error) is reported; later ones go on. */
+  async #scanSafely(names: readonly string[]): Promise<void> {
+    try {
+      await this.scan(names)
+    } catch (err) {
+      if (!this.#stopped) this.#o.warn(`scan failed: ${String(err)}`)
+    }
+  }
+
+  /**
+   * A name that cannot be looked at (EACCES, ELOOP, EIO) is reported once and looked at again
+   * later, waiting longer each time: it must not stop the scan of every other name.
+   */
+  async #examineSafely(name: string): Promise<Finding[]> {
+    try {
+      return await this.#examine(name)
+    } catch (err) {
+      if (!this.#failing.has(name)) this.#o.warn(`cannot look at '${name}': ${String(err)}`)
+      this.#failing.add(name)
+      return this.#later(
+        name,
+        Math.min(SETTLE_MS * 2 ** (this.#unstable.get(name) ?? 0), MAX_SETTLE_MS) * 100,
+        true,
+      )
+    }
+  }
+
   async #examine(name: string): Promise<Finding[]> {
     if (this.#o.busy.has(name)) return []
     const seen = this.#o.index.get(name)
     const live = seen && !seen.deleted ? seen : undefined
     const full = this.#full(name)
     const before = await probe(full)
-    if (before.kind !== 'file') return this.#gone(name, live)
+    if (before.kind !== 'file') {
+      this.#unstable.delete(name)
+      this.#known.delete(name)
+      return this.#gone(name, live)
+    }
     this.#goneAt.delete(name)
     if (live && sameFingerprint(live.fingerprint, before.fingerprint)) return []
     if (!live) {
@@ -184,6 +222,7 @@ export class Scanner {
     )
       return this.#later(name, settle, true)
     this.#unstable.delete(name)
+    this.#failing.delete(name)
     return [this.#finding(name, seen, live, hash, before.fingerprint, before.mtimeMs)]
   }
 
@@ -277,6 +316,7 @@ export class Scanner {
     for (const f of findings) {
       if (done.has(f.name)) continue // found twice (a rename's source was also scanned itself)
       done.add(f.name)
+      this.#known.delete(f.name) // what it told is used or outdated now
       // Someone (the applier) stored this name while we looked: our view is stale, look again.
       const current = index.get(f.name)
       if (current?.seq !== f.seen?.seq || this.#o.busy.has(f.name)) {
