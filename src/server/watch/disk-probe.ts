@@ -27,7 +27,8 @@ export async function probe(full: string): Promise<Probe> {
       }
     return st.isDirectory() ? { kind: 'dir' } : { kind: 'other' }
   } catch (err) {
-    if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return { kind: 'absent' }
+    // ELOOP: a folder above became a symlink loop; nothing is reachable at this name.
+    if (isGone(err)) return { kind: 'absent' }
     throw err
   }
 }

@@ -136,7 +136,13 @@ export class Scanner {
   async #expand(names: readonly string[]): Promise<string[]> {
     const out = new Set<string>()
     for (const name of names) {
-      const p = name === '' ? { kind: 'dir' as const } : await probe(this.#full(name))
+      // A name that cannot be looked at is examined alone (and reported there).
+      const p =
+        name === '' ? { kind: 'dir' as const } : await probe(this.#full(name)).catch(() => null)
+      if (p === null) {
+        out.add(name)
+        continue
+      }
       if (p.kind === 'dir') {
         for (const file of await this.walk(name)) out.add(file)
         const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
