@@ -22,9 +22,12 @@ export function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channe
   // Fetches are looked up and opened concurrently (small files read whole), then answered in
   // order: a burst of small files costs one round of disk look-ups, not one per file in turn.
   let order = Promise.resolve()
+  let outstanding = 0
   return {
     request(message) {
       if (message.type !== 'fetch') return fail(framed, 'ERR_BAD_REQUEST', 'expected fetch')
+      // Bounded: a peer that asks faster than it reads stops being read (no flood of open files).
+      if (++outstanding >= MAX_OUTSTANDING) framed.socket.pause()
       const prepared = prepare(o, message.name, message.hash)
       order = order
         .then(async () => answer(framed, message.id, message.name, await prepared))
@@ -32,12 +35,16 @@ export function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channe
           if (!framed.closed) o.warn(`content channel: ${String(err)}`)
           framed.destroy() // a body half-sent cannot be taken back
         })
+        .finally(() => {
+          if (--outstanding < MAX_OUTSTANDING / 2) framed.socket.resume()
+        })
     },
     close() {},
   }
 }
 
 const READ_WHOLE = 256 * 1024
+const MAX_OUTSTANDING = 64 // fetches being prepared or answered on one channel
 
 /** An opened, checked copy of the content: read whole when small, else a handle to stream. */
 interface Prepared {

@@ -6,7 +6,12 @@
  * hash, so a file changed while it was read is refused there, never stored torn.
  */
 import net from 'node:net'
-import { peerHelloSchema, peerRequestSchema, type WireFileEntry } from '../../protocol/index.js'
+import {
+  Limits,
+  peerHelloSchema,
+  peerRequestSchema,
+  type WireFileEntry,
+} from '../../protocol/index.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import { fail, send, type Channel } from './channel.js'
@@ -15,6 +20,7 @@ import { FramedSocket } from './framed-socket.js'
 
 const BATCH = 500
 const HEARTBEAT_MS = 1_000
+const HELLO_TIMEOUT_MS = 10_000
 
 export interface ExchangeOptions {
   self: string
@@ -38,18 +44,26 @@ export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     let channel: Channel | undefined
-    const framed = new FramedSocket(socket, {
-      onControl: (message) => {
-        if (!channel) {
-          channel = open_(framed, message, o)
-          return
-        }
-        const parsed = peerRequestSchema.safeParse(message)
-        if (!parsed.success) return fail(framed, 'ERR_BAD_REQUEST', 'malformed peer request')
-        channel.request(parsed.data)
+    const framed = new FramedSocket(
+      socket,
+      {
+        onControl: (message) => {
+          if (!channel) {
+            channel = open_(framed, message, o)
+            return
+          }
+          const parsed = peerRequestSchema.safeParse(message)
+          if (!parsed.success) return fail(framed, 'ERR_BAD_REQUEST', 'malformed peer request')
+          channel.request(parsed.data)
+        },
+        onClose: () => channel?.close(),
       },
-      onClose: () => channel?.close(),
-    })
+      // Peers send small requests; only the answers (index batches) are large.
+      Limits.maxRequestControl,
+    )
+    // A connection that never says hello does not keep a socket here.
+    const helloTimer = setTimeout(() => channel ?? framed.destroy(), HELLO_TIMEOUT_MS)
+    helloTimer.unref()
   })
   return {
     server,

@@ -28,7 +28,12 @@ export class FramedSocket {
   #closed = false
   #error: Error | undefined
 
-  constructor(socket: net.Socket, handlers: FrameHandlers) {
+  /** `maxControl`: the largest control message accepted (the serving side takes small ones). */
+  constructor(
+    socket: net.Socket,
+    handlers: FrameHandlers,
+    maxControl: number = Limits.maxResponseControl,
+  ) {
     this.socket = socket
     socket.setNoDelay(true)
     // A peer whose machine vanished is noticed even when nothing is being sent.
@@ -45,8 +50,7 @@ export class FramedSocket {
         onData: (piece) => handlers.onData?.(piece),
         onEnd: (sha) => handlers.onEnd?.(sha),
       },
-      // Index batches can be large: the same bound as a server's answers to clients.
-      { expectPreamble: true, maxControl: Limits.maxResponseControl },
+      { expectPreamble: true, maxControl },
     )
     socket.on('data', (chunk: Buffer) => {
       try {
