@@ -45,8 +45,19 @@ export class FileIndex {
   constructor(db: IndexDb) {
     this.#db = db
     this.#q = prepare(db)
-    this.epoch = this.#meta('epoch') ?? this.#setMeta('epoch', randomUUID())
+    // After an unclean stop the last transactions may be lost (synchronous = NORMAL), and their
+    // sequence numbers reused for other changes: a new epoch makes every peer start over from 0
+    // (entries only; content it already has is never fetched again).
+    const uncleanStop = this.#meta('clean') === '0'
+    const epoch = this.#meta('epoch')
+    this.epoch = epoch && !uncleanStop ? epoch : this.#setMeta('epoch', randomUUID())
+    this.#setMeta('clean', '0')
     this.#seq = (db.prepare('SELECT MAX(seq) AS s FROM files').get() as { s: number | null }).s ?? 0
+  }
+
+  /** Called at a clean stop: the next start keeps the epoch. */
+  markClean(): void {
+    this.#setMeta('clean', '1')
   }
 
   get seq(): number {

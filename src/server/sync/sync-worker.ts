@@ -149,6 +149,7 @@ async function main(): Promise<void> {
     exchange.server.close()
     exchange.dropConnections()
     await running.watcher?.close()
+    index.markClean()
     db.close()
     post({ t: 'stopped' })
     flush()
