@@ -125,7 +125,7 @@ async function answer(
   try {
     let position = 0
     while (position < p.size) {
-      const buf = Buffer.allocUnsafe(Math.min(Limits.dataChunk, p.size - position))
+      const buf = Buffer.allocUnsafe(Math.min(Limits.maxData, p.size - position))
       const { bytesRead } = await p.handle.read(buf, 0, buf.length, position)
       if (bytesRead === 0) break // shrank while read: the receiver's size check fails it
       const piece = buf.subarray(0, bytesRead)
