@@ -41,18 +41,25 @@ export async function fingerprintOf(full: string): Promise<Fingerprint | null> {
 const READ_CHUNK = 1024 * 1024
 
 /** Hex SHA-256 of a regular file (never follows a symlink, never blocks on a FIFO). */
-export async function hashFile(full: string): Promise<string> {
+export async function hashFile(full: string, sizeHint = READ_CHUNK): Promise<string> {
+  // Small files get small buffers (a 4 KiB file needs no 1 MiB one, let alone two).
+  const chunkSize = Math.max(1, Math.min(READ_CHUNK, sizeHint + 1))
   const handle = await open(
     full,
     fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK,
   )
   try {
     const hash = createHash('sha256')
-    const buf = Buffer.allocUnsafe(READ_CHUNK)
+    // Two buffers: the next chunk is read (in the thread pool) while this one is hashed.
+    let [current, spare] = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)]
+    let reading = handle.read(current, 0, chunkSize, null)
     for (;;) {
-      const { bytesRead } = await handle.read(buf, 0, READ_CHUNK, null)
+      const { bytesRead } = await reading
       if (bytesRead === 0) break
-      hash.update(buf.subarray(0, bytesRead))
+      const chunk = current
+      ;[current, spare] = [spare, current]
+      reading = handle.read(current, 0, chunkSize, null)
+      hash.update(chunk.subarray(0, bytesRead))
     }
     return hash.digest('hex')
   } finally {

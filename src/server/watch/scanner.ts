@@ -215,7 +215,7 @@ export class Scanner {
     if (age < settle) return this.#later(name, settle - age, false)
     let hash: string
     try {
-      hash = await hashFile(full)
+      hash = await hashFile(full, before.fingerprint.size)
     } catch (err) {
       if (isGone(err)) return this.#later(name, 0, false)
       throw err
