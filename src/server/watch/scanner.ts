@@ -13,7 +13,7 @@ import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
 import { DeletionGuard, type Emptied } from './deletion-guard.js'
-import { hashFile, isGone, probe } from './disk-probe.js'
+import { hashFile, isGone, probe, type Probe } from './disk-probe.js'
 import { newVersion, tombstone, type Finding } from './findings.js'
 import { TreeWalk, directoryExists } from './tree-walk.js'
 
@@ -123,37 +123,38 @@ export class Scanner {
   /** Scan names (folders expand to the files in them and the index names under them). */
   async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
-    const files = await this.#expand(names)
-    const findings: Finding[] = []
-    let next = 0
-    const worker = async (): Promise<void> => {
-      while (next < files.length) findings.push(...(await this.#examineSafely(files[next++]!)))
-    }
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, files.length) }, worker))
-    await this.#commit(findings)
+    const files = [...(await this.#expand(names))]
+    const found = await eachConcurrently(files, ([name, seen]) => this.#examineSafely(name, seen))
+    await this.#commit(found.flat())
   }
 
-  async #expand(names: readonly string[]): Promise<string[]> {
-    const out = new Set<string>()
-    for (const name of names) {
+  /**
+   * The names to examine, each with how it looked just now when that is known (examined without
+   * a second lstat). A folder stands for the files under it, on disk and in the index.
+   */
+  async #expand(names: readonly string[]): Promise<Map<string, Probe | undefined>> {
+    const out = new Map<string, Probe | undefined>()
+    const add = (name: string): void => {
+      if (!out.has(name)) out.set(name, undefined)
+    }
+    const probes = await eachConcurrently(names, (name) =>
       // A name that cannot be looked at is examined alone (and reported there).
-      const p =
-        name === '' ? { kind: 'dir' as const } : await probe(this.#full(name)).catch(() => null)
-      if (p === null) {
-        out.add(name)
+      name === ''
+        ? Promise.resolve<Probe>({ kind: 'dir' })
+        : probe(this.#full(name)).catch(() => undefined),
+    )
+    for (const [i, name] of names.entries()) {
+      const p = probes[i]
+      if (p?.kind === 'dir') {
+        for (const file of await this.walk(name)) add(file)
+        const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
+        for (const entry of under) add(entry.name)
         continue
       }
-      if (p.kind === 'dir') {
-        for (const file of await this.walk(name)) out.add(file)
-        const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
-        for (const entry of under) out.add(entry.name)
-      } else {
-        out.add(name)
-        if (p.kind === 'absent')
-          for (const entry of this.#o.index.liveUnder(name)) out.add(entry.name)
-      }
+      out.set(name, p)
+      if (p?.kind === 'absent') for (const entry of this.#o.index.liveUnder(name)) add(entry.name)
     }
-    return [...out]
+    return out
   }
 
   /** Names of the regular files under a folder ('' = the root), temp files excluded. */
@@ -174,9 +175,9 @@ export class Scanner {
    * A name that cannot be looked at (EACCES, ELOOP, EIO) is reported once and looked at again
    * later, waiting longer each time: it must not stop the scan of every other name.
    */
-  async #examineSafely(name: string): Promise<Finding[]> {
+  async #examineSafely(name: string, seen?: Probe): Promise<Finding[]> {
     try {
-      return await this.#examine(name)
+      return await this.#examine(name, seen)
     } catch (err) {
       if (!this.#failing.has(name)) this.#o.warn(`cannot look at '${name}': ${String(err)}`)
       this.#failing.add(name)
@@ -188,12 +189,12 @@ export class Scanner {
     }
   }
 
-  async #examine(name: string): Promise<Finding[]> {
+  async #examine(name: string, probed?: Probe): Promise<Finding[]> {
     if (this.#o.busy.has(name)) return []
     const seen = this.#o.index.get(name)
     const live = seen && !seen.deleted ? seen : undefined
     const full = this.#full(name)
-    const before = await probe(full)
+    const before = probed ?? (await probe(full))
     if (before.kind !== 'file') {
       this.#unstable.delete(name)
       this.#known.delete(name)
@@ -355,4 +356,21 @@ export class Scanner {
   #full(name: string): string {
     return this.#tree.full(name)
   }
+}
+
+/** `fn` over `items`, CONCURRENCY at a time, results in order. */
+async function eachConcurrently<T, R>(
+  items: readonly T[],
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await fn(items[i]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker))
+  return results
 }
