@@ -11,7 +11,10 @@ export const ErrorCodes = {
     'The name is not allowed: absolute, contains "..", NUL or control characters, is too long, names a folder or the server\'s own files, or leads outside the data directory through a symlink.',
   ERR_IS_DIRECTORY: 'The name is a folder; operations act on files.',
   ERR_LOCKED: 'The file is locked by another client; the message names the holder.',
-  ERR_NOT_OWNER: 'Only the owner of a lock may release it (unless forced).',
+  ERR_NOT_OWNER:
+    'Only the owner of a lock may release it (unless forced); the message names the holder.',
+  ERR_LISTING_CHANGED:
+    'The listing changed since the client read it: the index given now names another file (list again).',
   ERR_BUSY: 'The server already serves its maximum number of clients; retry after `retryAfterMs`.',
   ERR_BAD_FRAME: 'The bytes received are not a valid frame (bad magic, unknown type, truncated).',
   ERR_TOO_LARGE: 'A frame is over its hard size limit.',

@@ -11,6 +11,20 @@ import type { PeerSyncInfo } from './peer-messages.js'
 const requestId = z.number().int().nonnegative()
 const name = z.string().min(1).max(8192)
 
+/**
+ * What lock and unlock act on: a name, or an index into the composite listing (sorted by name).
+ * With an index the client sends the name it saw there (`expect`); when the listing has changed
+ * so that the index names another file, the server answers ERR_LISTING_CHANGED.
+ */
+const lockTarget = {
+  name: name.optional(),
+  index: z.number().int().nonnegative().optional(),
+  expect: name.optional(),
+}
+const oneTarget = (t: { name?: string | undefined; index?: number | undefined }): boolean =>
+  (t.name === undefined) !== (t.index === undefined)
+const ONE_TARGET = { message: 'give either a name or an index', path: ['name'] }
+
 const requestSchemas = {
   list: z.strictObject({ id: requestId, op: z.literal('list') }),
   stat: z.strictObject({ id: requestId, op: z.literal('stat'), name }),
@@ -37,6 +51,29 @@ const requestSchemas = {
     follow: z.boolean().optional(),
   }),
   status: z.strictObject({ id: requestId, op: z.literal('status') }),
+  lock: z
+    .strictObject({
+      id: requestId,
+      op: z.literal('lock'),
+      ...lockTarget,
+      /** The lock ends by itself after this long (seconds); none: until unlocked. */
+      ttlSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(10 * 365 * 86_400)
+        .optional(),
+    })
+    .refine(oneTarget, ONE_TARGET),
+  unlock: z
+    .strictObject({
+      id: requestId,
+      op: z.literal('unlock'),
+      ...lockTarget,
+      /** Release a lock another client holds. */
+      force: z.boolean().optional(),
+    })
+    .refine(oneTarget, ONE_TARGET),
   ping: z.strictObject({ id: requestId, op: z.literal('ping') }),
 } as const
 
@@ -185,7 +222,38 @@ export interface FileRow {
   mtime: number
   /** Names of the servers that hold this file. */
   servers: string[]
+  /** Locked at some server (see `locks`). */
   locked: boolean
+  /** The user locks on this file, at this server first, then at its peers (by server name). */
+  locks: UserLock[]
+}
+
+/** A user lock (DESIGN.md §6): held at `server`, owned by the client id `owner`. */
+export interface UserLock {
+  name: string
+  server: string
+  owner: string
+  /** When it was taken (ms since the epoch). */
+  since: number
+  /** When it ends by itself (ms since the epoch), or null: until unlocked. */
+  expiresAt: number | null
+  /** Peers' updates to the file waiting at `server` for the unlock. */
+  queued: number
+}
+
+/** The answer to `lock`: the lock as held. */
+export type LockResult = UserLock
+
+/** The answer to `unlock`. */
+export interface UnlockResult {
+  name: string
+  /** Whose lock it was. */
+  owner: string
+  /** The lock was another client's, released with `force`. */
+  forced: boolean
+  /** Queued updates applied, and how many of them left a conflict copy. */
+  applied: number
+  conflicts: number
 }
 
 export interface ListResult {
@@ -252,7 +320,10 @@ export interface StatusResult {
   }
   peers: PeerStatus[]
   sync: SyncStatus
-  locks: unknown[]
+  /** User locks held here and at the peers (as they announced them). */
+  locks: UserLock[]
+  /** Per-path read/write locks held or awaited right now (operations in progress). */
+  pathLocks: { name: string; readers: number; writers: number; waiting: number }[]
 }
 
 /** One peer as this server sees it. */

@@ -89,7 +89,8 @@ export class ServerCore {
       },
       peers,
       sync,
-      locks: this.locks.snapshot(),
+      locks: [],
+      pathLocks: this.locks.snapshot(),
     }
   }
 }

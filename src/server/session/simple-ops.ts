@@ -23,7 +23,7 @@ export async function list(ctx: SessionContext): Promise<ListResult> {
   const self = ctx.config.serverName
   const rows = new Map<string, FileRow>()
   for (const file of await listFiles(ctx.store.jail))
-    rows.set(file.name, { index: 0, ...file, servers: [self], locked: false })
+    rows.set(file.name, { index: 0, ...file, servers: [self], locked: false, locks: [] })
   for (const held of peerHoldings(ctx.config.stateDir)) {
     const row = rows.get(held.name)
     if (row) {
@@ -37,6 +37,7 @@ export async function list(ctx: SessionContext): Promise<ListResult> {
         mtime: Math.round(held.mtime),
         servers: [held.peer],
         locked: false,
+        locks: [],
       })
     }
   }
