@@ -36,10 +36,15 @@ export async function resolveClientId(
   return storedClientId(clientIdPath(env))
 }
 
-/** Where the generated client id lives: $XDG_CONFIG_HOME/tandem or ~/.config/tandem. */
-export function clientIdPath(env: Env = process.env): string {
+/** The client's own directory: $XDG_CONFIG_HOME/tandem or ~/.config/tandem. */
+export function configDir(env: Env = process.env): string {
   const base = nonEmpty(env.XDG_CONFIG_HOME) ?? path.join(os.homedir(), '.config')
-  return path.join(base, 'tandem', 'client-id')
+  return path.join(base, 'tandem')
+}
+
+/** Where the generated client id lives, in configDir(). */
+export function clientIdPath(env: Env = process.env): string {
+  return path.join(configDir(env), 'client-id')
 }
 
 export function checkClientId(id: string): string {

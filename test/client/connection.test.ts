@@ -81,7 +81,7 @@ describe('requests', () => {
 
   it('rejects an error response with its code and stays usable', async () => {
     const c = await setup()
-    expect(await codeOf(c.request('lock', { name: 'a' }))).toBe('ERR_UNKNOWN_OPERATION')
+    expect(await codeOf(c.request('frobnicate', { name: 'a' }))).toBe('ERR_UNKNOWN_OPERATION')
     await expect(c.ping()).resolves.toEqual({})
   })
 

@@ -177,8 +177,13 @@ function answer(socket: net.Socket, ctx: Context, request: Record<string, unknow
           mtime: 1,
           servers: ['F'],
           locked: false,
+          locks: [],
         })),
       })
+      return
+    case 'lock':
+    case 'unlock':
+      answerLock(ctx, request, ok, fail)
       return
     case 'log':
       ok({ entries: [] })
@@ -193,6 +198,27 @@ function answer(socket: net.Socket, ctx: Context, request: Record<string, unknow
     default:
       fail('ERR_UNKNOWN_OPERATION', `unknown operation ${String(request.op)}`)
   }
+}
+
+/** Lock and unlock, just enough to check what the client sends: nothing is held. */
+function answerLock(
+  ctx: Context,
+  request: Record<string, unknown>,
+  ok: (result: unknown) => boolean,
+  fail: (code: string, message: string) => boolean,
+): void {
+  const names = [...ctx.files.keys()]
+  const name = typeof request.name === 'string' ? request.name : names[Number(request.index)]
+  if (name === undefined || !ctx.files.has(name)) return void fail('ERR_NOT_FOUND', 'no such file')
+  if (request.expect !== undefined && request.expect !== name)
+    return void fail('ERR_LISTING_CHANGED', `index ${String(request.index)} is now ${name}`)
+  if (request.op === 'unlock') {
+    ok({ name, owner: 'fake', forced: request.force === true, applied: 2, conflicts: 1 })
+    return
+  }
+  const ttl = typeof request.ttlSeconds === 'number' ? request.ttlSeconds : undefined
+  const expiresAt = ttl === undefined ? null : Date.now() + ttl * 1000
+  ok({ name, server: 'F', owner: 'fake', since: Date.now(), expiresAt, queued: 0 })
 }
 
 function sendContent(socket: net.Socket, content: Buffer, options: FakeServerOptions): void {

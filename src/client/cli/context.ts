@@ -3,11 +3,13 @@
  * is opened on first use (and closed by main.ts), and the choice between JSON and human output.
  */
 import type { Readable, Writable } from 'node:stream'
-import { resolveClientId, resolveServers, connectFirst } from '../config.js'
+import { configDir, resolveClientId, resolveServers, connectFirst } from '../config.js'
+import { listingCachePath } from '../listing-cache.js'
 import type { ServerAddress } from '../address.js'
 import type { Connection } from '../connection.js'
 import { UsageError } from './errors.js'
 import { createProgress, type ProgressDisplay } from './render/progress.js'
+import { withSpinner } from './render/spinner.js'
 
 /** The process's streams and environment, passed in so that main.ts stays testable. */
 export interface CliIo {
@@ -79,6 +81,16 @@ export class CliContext {
 
   progress(label: string): ProgressDisplay {
     return createProgress(this.io.stderr, this.interactive, label)
+  }
+
+  /** Wait for `work`, with a spinner on stderr when a person watches. */
+  waitWith<T>(text: string, work: Promise<T>): Promise<T> {
+    return withSpinner(this.io.stderr, this.interactive && !this.json, text, work)
+  }
+
+  /** Where `ls` remembers the names it printed (see listing-cache.ts). */
+  get listingCacheFile(): string {
+    return listingCachePath(configDir(this.io.env))
   }
 
   /** Close the connection if one was opened, after what is in flight. */

@@ -7,7 +7,7 @@ import type { CliContext, CliIo, GlobalOptions } from './context.js'
 import { bodyCommand, type BodyOp } from './commands/body.js'
 import { cat } from './commands/cat.js'
 import { get } from './commands/get.js'
-import { lockCommand } from './commands/lock.js'
+import { lockCommand, unlockCommand } from './commands/lock.js'
 import { log } from './commands/log.js'
 import { ls } from './commands/ls.js'
 import { menu } from './commands/menu.js'
@@ -156,28 +156,30 @@ function addInfoCommands(program: Command, chose: Chooser): void {
 function addLockCommands(program: Command, chose: Chooser): void {
   program
     .command('lock')
-    .argument('<target>', 'an index from ls, or a name')
+    .argument('<target>', 'an index from the last ls, or a name')
     .addOption(
-      new Option('--ttl <seconds>', 'release the lock after this long').argParser(
+      new Option('--ttl <seconds>', 'the lock ends by itself after this long').argParser(
         positiveInt(10 * 365 * 86_400),
       ),
     )
     .option('--name', 'treat a numeric target as a name')
-    .description('lock a file at this server (user locks: not in this version yet)')
+    .description(
+      "lock a file at this server: it stays as it is here, peers' changes wait until unlock",
+    )
     .action(
       chose((ctx, target: string, o: { ttl?: number; name?: boolean }) =>
-        lockCommand(ctx, 'lock', target, o),
+        lockCommand(ctx, target, o),
       ),
     )
   program
     .command('unlock')
-    .argument('<target>', 'an index from ls, or a name')
+    .argument('<target>', 'an index from the last ls, or a name')
     .option('--force', "release another client's lock")
     .option('--name', 'treat a numeric target as a name')
-    .description('release a lock (user locks: not in this version yet)')
+    .description('release a lock; the updates queued meanwhile are applied in order')
     .action(
       chose((ctx, target: string, o: { force?: boolean; name?: boolean }) =>
-        lockCommand(ctx, 'unlock', target, o),
+        unlockCommand(ctx, target, o),
       ),
     )
 }

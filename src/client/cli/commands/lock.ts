@@ -1,24 +1,56 @@
+import type { Connection } from '../../connection.js'
+import { recallListing } from '../../listing-cache.js'
+import { lockFile, lockTarget, unlockFile, type LockTarget } from '../../user-locks.js'
 import type { CliContext } from '../context.js'
+import { UsageError } from '../errors.js'
+import { renderLocked, renderUnlocked } from '../render/locks.js'
 
-/**
- * `lock INDEX|NAME [--ttl S]` and `unlock INDEX|NAME [--force]`. User locks come with a later
- * issue: for now the request goes to the server as is, and today's server answers
- * ERR_UNKNOWN_OPERATION, which is printed like any error. The request's shape is provisional.
- */
+/** `lock INDEX|NAME [--ttl S] [--name]`: a user lock at the connected server (DESIGN.md §6). */
 export async function lockCommand(
   ctx: CliContext,
-  op: 'lock' | 'unlock',
   target: string,
-  options: { name?: boolean; ttl?: number; force?: boolean },
+  options: { ttl?: number; name?: boolean },
 ): Promise<void> {
+  checkTarget(target, options.name === true)
   const conn = await ctx.connection()
-  const which = /^\d+$/.test(target) && !options.name ? { index: Number(target) } : { name: target }
-  const extra =
-    op === 'lock' ? defined({ ttlSeconds: options.ttl }) : defined({ force: options.force })
-  const result = await conn.request(op, { ...which, ...extra })
-  ctx.print(result, `${op === 'lock' ? 'locked' : 'unlocked'} ${target}`)
+  const which = await resolveTarget(ctx, conn, target, options.name === true)
+  const result = await lockFile(conn, which, { ttlSeconds: options.ttl })
+  ctx.print(result, renderLocked(result, ctx.interactive))
 }
 
-function defined(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
+/** `unlock INDEX|NAME [--force] [--name]`: release it; the server applies what was queued. */
+export async function unlockCommand(
+  ctx: CliContext,
+  target: string,
+  options: { force?: boolean; name?: boolean },
+): Promise<void> {
+  checkTarget(target, options.name === true)
+  const conn = await ctx.connection()
+  const which = await resolveTarget(ctx, conn, target, options.name === true)
+  const unlocking = unlockFile(conn, which, { force: options.force })
+  const result = await ctx.waitWith(`Unlocking ${target} (applying queued updates)…`, unlocking)
+  ctx.print(result, renderUnlocked(result, conn.server.name))
+}
+
+/** Refuse what cannot be a target before connecting. */
+function checkTarget(target: string, asName: boolean): void {
+  if (target === '') throw new UsageError('give an index from ls, or a name')
+  if (!asName && /^\d+$/.test(target) && !Number.isSafeInteger(Number(target)))
+    throw new UsageError(`'${target}' is not an index (too large); use --name for a name`)
+}
+
+/**
+ * A numeric target is an index into the listing `ls` last printed for this server: the name it
+ * showed there goes along as `expect`. Without a remembered listing the server resolves the index
+ * in its current one.
+ */
+async function resolveTarget(
+  ctx: CliContext,
+  conn: Connection,
+  target: string,
+  asName: boolean,
+): Promise<LockTarget> {
+  const numeric = !asName && /^\d+$/.test(target)
+  const seen = numeric ? await recallListing(ctx.listingCacheFile, conn.address) : undefined
+  return lockTarget(target, asName, seen)
 }

@@ -1,9 +1,18 @@
+import { rememberListing } from '../../listing-cache.js'
 import type { CliContext } from '../context.js'
 import { renderListing } from '../render/listing.js'
 
-/** `ls`: the composite listing, with the indices that lock/unlock accept. */
+/**
+ * `ls`: the composite listing, with the indices that lock/unlock accept. The names are remembered
+ * for this server address, so that `lock INDEX` can tell the server which file the index named.
+ */
 export async function ls(ctx: CliContext): Promise<void> {
   const conn = await ctx.connection()
   const { files } = await conn.list()
-  ctx.print(files, renderListing(files))
+  ctx.print(files, renderListing(files, { decorate: ctx.interactive }))
+  await rememberListing(
+    ctx.listingCacheFile,
+    conn.address,
+    files.map((row) => row.name),
+  )
 }

@@ -33,6 +33,12 @@ export function localTime(ms: number, withSeconds = false): string {
   return withSeconds ? `${date} ${time}:${pad2(d.getSeconds())}` : `${date} ${time}`
 }
 
+/** "14:03:10" when `ms` falls on the same local day as `now`, else "2026-03-02 14:03:10". */
+export function clockTime(ms: number, now = Date.now()): string {
+  const full = localTime(ms, true)
+  return full.slice(0, 10) === localTime(now).slice(0, 10) ? full.slice(11) : full
+}
+
 /** 850 ms, 12.3 s, 4 min 05 s, 3 h 07 min, 2 d 04 h. */
 export function humanDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`

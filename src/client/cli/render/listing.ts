@@ -1,11 +1,20 @@
-/** The human form of `ls`: index, name, size, modified time, and lock and server columns when they say something. */
+/**
+ * The human form of `ls`: index, name, size, modified time, and server and lock columns when they
+ * say something. The lock column names each lock's owner and server ("alice@A (3 queued)").
+ */
 import type { FileRow } from '../../../protocol/index.js'
 import { humanSize, localTime, plural } from './format.js'
+import { describeLocks } from './locks.js'
 import { renderTable, type Column } from './table.js'
 
-export function renderListing(rows: readonly FileRow[]): string {
+export interface ListingOptions {
+  /** Mark locks with 🔒 (a person at a terminal); plain words otherwise. */
+  decorate?: boolean
+}
+
+export function renderListing(rows: readonly FileRow[], options: ListingOptions = {}): string {
   if (rows.length === 0) return 'no files'
-  const showLocks = rows.some((row) => row.locked)
+  const showLocks = rows.some((row) => row.locked || row.locks.length > 0)
   const serverSets = new Set(rows.map((row) => row.servers.join(',')))
   // With peers, which servers hold each file is the point of the composite listing.
   const showServers = serverSets.size > 1 || rows.some((row) => row.servers.length > 1)
@@ -20,7 +29,7 @@ export function renderListing(rows: readonly FileRow[]): string {
   const cells = rows.map((row) => {
     const line = [String(row.index), row.name, humanSize(row.size), localTime(row.mtime)]
     if (showServers) line.push(row.servers.join(','))
-    if (showLocks) line.push(row.locked ? 'locked' : '')
+    if (showLocks) line.push(describeLocks(row.locks, row.locked, options.decorate === true))
     return line
   })
   const total = rows.reduce((sum, row) => sum + row.size, 0)

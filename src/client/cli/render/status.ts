@@ -1,6 +1,9 @@
-/** The human form of `status`: this server, its clients, peers and locks. */
-import type { PeerStatus, StatusResult, SyncStatus } from '../../../protocol/index.js'
-import { humanDuration, localTime, plural } from './format.js'
+/** The human form of `status`: this server, its clients, peers, user locks and files in use. */
+import type { PeerStatus, StatusResult, SyncStatus, UserLock } from '../../../protocol/index.js'
+import { clockTime, humanDuration, localTime, plural } from './format.js'
+import { renderTable, type Column } from './table.js'
+
+const INDENT = '         ' // under the labels' column
 
 export function renderStatus(status: StatusResult): string {
   const { server, clients, peers, locks } = status
@@ -19,8 +22,34 @@ export function renderStatus(status: StatusResult): string {
   lines.push(`sync     ${syncLine(status.sync)}`)
   lines.push(`peers    ${peers.length === 0 ? 'none' : ''}`.trimEnd())
   for (const peer of peers) lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
-  lines.push(`locks    ${locks.length}`)
+  lines.push(`locks    ${locks.length === 0 ? 'none' : locks.length}`)
+  for (const line of lockTable(locks)) lines.push(`${INDENT}${line}`)
+  const busy = status.pathLocks
+  if (busy.length > 0) lines.push(`busy     ${plural(busy.length, 'file')} in use by operations`)
   return lines.join('\n')
+}
+
+/** Every user lock, here and at the peers: file, owner, server, since, end, queued updates. */
+function lockTable(locks: readonly UserLock[]): string[] {
+  if (locks.length === 0) return []
+  const now = Date.now()
+  const columns: Column[] = [
+    { header: 'NAME' },
+    { header: 'OWNER' },
+    { header: 'SERVER' },
+    { header: 'SINCE' },
+    { header: 'EXPIRES' },
+    { header: 'QUEUED', align: 'right' },
+  ]
+  const rows = locks.map((lock) => [
+    lock.name,
+    lock.owner,
+    lock.server,
+    clockTime(lock.since, now),
+    lock.expiresAt === null ? 'when unlocked' : clockTime(lock.expiresAt, now),
+    String(lock.queued),
+  ])
+  return renderTable(columns, rows)
 }
 
 function syncLine(sync: SyncStatus | undefined): string {
