@@ -49,6 +49,16 @@ function isCanonicalName(n: string): boolean {
 }
 export type WireFileEntry = z.infer<typeof fileEntrySchema>
 
+/** A user lock a server holds, as it tells its peers (their listings show it). */
+export const peerLockSchema = z.strictObject({
+  name: canonicalName,
+  owner: z.string().min(1).max(128),
+  since: z.number(),
+  expiresAt: z.number().nullable(),
+  queued: z.number().int().nonnegative(),
+})
+export type PeerLock = z.infer<typeof peerLockSchema>
+
 export const peerHelloSchema = z.strictObject({
   type: z.literal('peer-hello'),
   server: serverName,
@@ -92,6 +102,8 @@ export type PeerPush =
   | PeerWelcome
   | { type: 'entries'; epoch: string; entries: WireFileEntry[]; seq: number }
   | { type: 'heartbeat'; time: number; seq: number }
+  /** Every user lock the sender holds now (after the catch-up, and on each change). */
+  | { type: 'locks'; locks: PeerLock[] }
   | { type: 'content'; id: number; ok: true; size: number; mtime: number }
   | { type: 'content'; id: number; ok: false; error: WireError }
   | { type: 'error'; error: WireError }
@@ -111,6 +123,7 @@ export const peerPushSchema = z.discriminatedUnion('type', [
     seq: z.number(),
   }),
   z.object({ type: z.literal('heartbeat'), time: z.number(), seq: z.number() }),
+  z.object({ type: z.literal('locks'), locks: z.array(peerLockSchema).max(100_000) }),
   z.object({
     type: z.literal('content'),
     id: z.number(),

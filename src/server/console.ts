@@ -111,6 +111,33 @@ export function syncLine(e: SyncLine): string {
   }
 }
 
+/** A user-lock event, as the sync worker reports it. */
+export interface LockLine {
+  op: string
+  name: string
+  owner: string
+  peer?: string | undefined
+  queued: number
+  detail?: string | undefined
+}
+
+/** `🔒 plan.txt locked by alice; 3 updates from B queued` and friends. */
+export function lockLine(e: LockLine): string {
+  const updates = (n: number): string => `${n} update${n === 1 ? '' : 's'}`
+  switch (e.op) {
+    case 'lock':
+      return `🔒 ${e.name} locked by ${e.owner}${e.detail ? ` ${e.detail}` : ''}${e.queued > 0 ? `; ${updates(e.queued)} queued` : ''}`
+    case 'lock-queue':
+      return `🔒 ${e.name} locked by ${e.owner}; ${updates(e.queued)} from ${e.peer ?? '?'} queued${e.detail ? ` (last: ${e.detail})` : ''}`
+    case 'lock-apply':
+      return `⇣ applied a queued update of ${e.name} from ${e.peer ?? '?'} (${e.detail ?? 'done'}; ${e.queued} left)`
+    case 'unlock':
+      return `🔓 ${e.name} unlocked (was ${e.owner}'s)${e.detail ? `: ${e.detail}` : ''}`
+    default:
+      return `${e.op} ${e.name} (${e.owner})`
+  }
+}
+
 function stamp(): string {
   return new Date().toTimeString().slice(0, 8)
 }

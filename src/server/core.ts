@@ -2,7 +2,8 @@
  * The main thread's shared state: config, per-path locks, change log, console, admission and the
  * live sessions. Session bridges call into it; it knows nothing of frames.
  */
-import { PROTOCOL_VERSION, type StatusResult } from '../protocol/index.js'
+import { PROTOCOL_VERSION, TandemError, type StatusResult } from '../protocol/index.js'
+import { knownLocks } from './index/peer-holdings.js'
 import type { ServerConfig } from './config.js'
 import type { ServerConsole } from './console.js'
 import type { LockManager } from './locks/lock-manager.js'
@@ -60,6 +61,46 @@ export class ServerCore {
     })
   }
 
+  /** A lock or unlock by `owner` (the client id), done by the sync worker. */
+  async userLock(request: {
+    op: 'lock' | 'unlock'
+    name: string
+    owner: string
+    ttlSeconds?: number | undefined
+    force?: boolean | undefined
+  }): Promise<unknown> {
+    if (!this.sync) throw new TandemError('ERR_SHUTTING_DOWN', 'the sync worker is not running')
+    return this.sync.userLock(request)
+  }
+
+  /**
+   * Why `client` may not write `names` now: another client's user lock on one of them (DESIGN.md
+   * §6), or, for a rename, any user lock (its owner unlocks first). Undefined when it may.
+   */
+  userLockRefusal(
+    names: readonly string[],
+    client: string,
+    purpose?: 'rename',
+  ): TandemError | undefined {
+    const held = this.sync?.userLocks
+    if (!held || held.size === 0) return undefined
+    for (const name of names) {
+      const lock = held.get(name)
+      if (!lock) continue
+      if (lock.owner === client && purpose === 'rename')
+        return new TandemError(
+          'ERR_LOCKED',
+          `'${name}' is locked by you (${client}) at ${this.config.name}: unlock it before renaming it`,
+        )
+      if (lock.owner !== client)
+        return new TandemError(
+          'ERR_LOCKED',
+          `'${name}' is locked by ${lock.owner} at ${this.config.name} (since ${new Date(lock.since).toISOString()})`,
+        )
+    }
+    return undefined
+  }
+
   async status(): Promise<StatusResult> {
     const { peers, sync } = this.sync
       ? await this.sync.status(this.config.peers)
@@ -89,7 +130,7 @@ export class ServerCore {
       },
       peers,
       sync,
-      locks: [],
+      locks: knownLocks(this.config.stateDir, this.config.name),
       pathLocks: this.locks.snapshot(),
     }
   }

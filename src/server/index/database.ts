@@ -43,6 +43,31 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (peer, name)
    ) WITHOUT ROWID;
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // User locks (DESIGN.md §6), the peers' updates queued for them, and the locks peers announce.
+  `CREATE TABLE user_locks (
+     name    TEXT PRIMARY KEY,
+     owner   TEXT    NOT NULL,
+     since   INTEGER NOT NULL,
+     expires INTEGER            -- ms since the epoch; NULL: until unlocked
+   );
+   CREATE TABLE lock_queue (
+     id       INTEGER PRIMARY KEY AUTOINCREMENT,  -- arrival order
+     name     TEXT    NOT NULL,
+     peer     TEXT    NOT NULL,
+     entry    TEXT    NOT NULL,  -- JSON FileEntry as the peer sent it
+     content  TEXT,              -- file under <state>/queue holding its content (NULL: a tombstone)
+     received INTEGER NOT NULL
+   );
+   CREATE INDEX lock_queue_name ON lock_queue (name, id);
+   CREATE TABLE peer_locks (
+     peer    TEXT    NOT NULL,
+     name    TEXT    NOT NULL,
+     owner   TEXT    NOT NULL,
+     since   INTEGER NOT NULL,
+     expires INTEGER,
+     queued  INTEGER NOT NULL,
+     PRIMARY KEY (peer, name)
+   ) WITHOUT ROWID;`,
 ]
 
 export function openIndexDb(stateDir: string): IndexDb {

@@ -1,7 +1,9 @@
 /**
- * What the peers hold, read from the sync worker's index by other threads (session workers build
- * the composite listing from it). One read-only connection per thread, opened on first use.
+ * What the peers hold and which files are locked, read from the sync worker's index by other
+ * threads (session workers build the composite listing from it). One read-only connection per
+ * thread, opened on first use.
  */
+import type { UserLock } from '../../protocol/index.js'
 import type { IndexDb } from './database.js'
 import { openIndexReader } from './database.js'
 
@@ -16,12 +18,8 @@ const readers = new Map<string, IndexDb>()
 
 /** Live files each peer last announced (empty before the sync worker made its index). */
 export function peerHoldings(stateDir: string): Holding[] {
-  let db = readers.get(stateDir)
-  if (!db) {
-    db = openIndexReader(stateDir)
-    if (!db) return []
-    readers.set(stateDir, db)
-  }
+  const db = reader(stateDir)
+  if (!db) return []
   return db
     .prepare(
       // A name this server has deleted is not listed for a peer that has not applied the
@@ -31,4 +29,40 @@ export function peerHoldings(stateDir: string): Holding[] {
         WHERE p.deleted = 0 AND (f.deleted IS NULL OR f.deleted = 0)`,
     )
     .all() as Holding[]
+}
+
+/** User locks held here (as server `self`) and those the peers announced: this server's first. */
+export function knownLocks(stateDir: string, self: string): UserLock[] {
+  const db = reader(stateDir)
+  if (!db) return []
+  const own = db
+    .prepare(
+      `SELECT l.name, l.owner, l.since, l.expires AS expiresAt,
+              (SELECT COUNT(*) FROM lock_queue q WHERE q.name = l.name) AS queued
+         FROM user_locks l ORDER BY l.name`,
+    )
+    .all() as Omit<UserLock, 'server'>[]
+  const theirs = db
+    .prepare(
+      'SELECT peer AS server, name, owner, since, expires AS expiresAt, queued FROM peer_locks ORDER BY peer, name',
+    )
+    .all() as UserLock[]
+  return [...own.map((l) => ({ ...l, server: self })), ...theirs]
+}
+
+/** The owner of the user lock on `name` here, if any (a cheap early check before a body). */
+export function lockOwner(stateDir: string, name: string): string | undefined {
+  const row = reader(stateDir)?.prepare('SELECT owner FROM user_locks WHERE name = ?').get(name) as
+    { owner: string } | undefined
+  return row?.owner
+}
+
+function reader(stateDir: string): IndexDb | undefined {
+  let db = readers.get(stateDir)
+  if (!db) {
+    db = openIndexReader(stateDir)
+    if (!db) return undefined
+    readers.set(stateDir, db)
+  }
+  return db
 }

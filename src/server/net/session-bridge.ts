@@ -165,7 +165,14 @@ export class SessionBridge {
         this.clientId = message.clientId
         return this.#core.sessionHello(this)
       case 'lock':
-        return void this.#lock(message.req, message.names, message.mode)
+        return void this.#lock(message.req, message.names, message.mode, message.purpose)
+      case 'user-lock': {
+        const { req, t: _, ...request } = message
+        return void this.#core.userLock({ ...request, owner: this.clientId }).then(
+          (value) => this.#reply(req, value),
+          (err: unknown) => this.#toWorker({ t: 'reply-failed', req, error: toWireError(err) }),
+        )
+      }
       case 'unlock':
         return this.#unlock(message.token)
       case 'log':
@@ -230,10 +237,21 @@ export class SessionBridge {
     }
   }
 
-  async #lock(req: number, names: string[], mode: 'read' | 'write'): Promise<void> {
+  async #lock(
+    req: number,
+    names: string[],
+    mode: 'read' | 'write',
+    purpose?: 'rename',
+  ): Promise<void> {
     try {
       const release = await this.#core.locks.acquire(names, mode, this.#core.config.lockTimeoutMs)
       if (this.#taskDone) return release() // the session ended while it waited
+      // Checked holding the write lock: a user lock is taken under it too, so none slips between.
+      const refusal = mode === 'write' && this.#core.userLockRefusal(names, this.clientId, purpose)
+      if (refusal) {
+        release()
+        throw refusal
+      }
       const token = this.#nextToken++
       this.#locks.set(token, release)
       this.#toWorker({ t: 'lock-granted', req, token })

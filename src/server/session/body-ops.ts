@@ -6,6 +6,7 @@
 import { TandemError, type RequestOf, type WriteResult } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
+import { lockOwner } from '../index/peer-holdings.js'
 import { withLock, type SessionContext } from './context.js'
 
 export type BodyRequest =
@@ -20,6 +21,13 @@ export async function precheck(
   req: BodyRequest,
   file: ResolvedName,
 ): Promise<void> {
+  // Early, so that a body is not sent for nothing; the main thread checks again at commit.
+  const owner = req.op === 'create' ? undefined : lockOwner(ctx.config.stateDir, file.name)
+  if (owner !== undefined && owner !== ctx.client.id)
+    throw new TandemError(
+      'ERR_LOCKED',
+      `'${file.name}' is locked by ${owner} at ${ctx.config.serverName}`,
+    )
   if (req.op === 'create' && (await ctx.store.exists(file))) {
     throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
   }

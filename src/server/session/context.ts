@@ -13,8 +13,12 @@ export interface SessionContext {
   readonly config: SessionConfig
   readonly store: FileStore
   readonly client: Hello
-  /** Take locks in the main thread; resolves to their release (call it in `finally`). */
-  lock(names: string[], mode: LockMode): Promise<() => void>
+  /**
+   * Take locks in the main thread; resolves to their release (call it in `finally`). A write
+   * lock is refused with ERR_LOCKED on a name another client holds a user lock on (`purpose`
+   * 'rename': any user lock, its owner's too).
+   */
+  lock(names: string[], mode: LockMode, purpose?: 'rename'): Promise<() => void>
   /** Record an operation: console always, change log when `record` is true. */
   log(entry: LogInput, record: boolean): void
   /**
@@ -32,8 +36,9 @@ export async function withLock<T>(
   names: string[],
   mode: LockMode,
   fn: () => Promise<T>,
+  purpose?: 'rename',
 ): Promise<T> {
-  const release = await ctx.lock(names, mode)
+  const release = await ctx.lock(names, mode, purpose)
   try {
     return await fn()
   } finally {

@@ -5,6 +5,7 @@
 import type { LogEntry, LogResult, Request, StatusResult } from '../../protocol/index.js'
 import { NO_RESPONSE, type SessionContext } from './context.js'
 import { openDownload, type BodyOut } from './download.js'
+import { userLock } from './lock-ops.js'
 import { list, remove, rename, stat } from './simple-ops.js'
 
 /** How a handler reaches the client and the main thread beyond returning a result. */
@@ -13,6 +14,13 @@ export interface Outbound extends BodyOut {
   queryLog(limit: number | undefined): Promise<LogEntry[]>
   queryStatus(): Promise<StatusResult>
   follow(): void
+  /** A user lock or unlock, done by the main thread and the sync worker. */
+  userLock(request: {
+    op: 'lock' | 'unlock'
+    name: string
+    ttlSeconds?: number | undefined
+    force?: boolean | undefined
+  }): Promise<unknown>
 }
 
 export async function runRequest(
@@ -49,6 +57,9 @@ export async function runRequest(
     }
     case 'status':
       return out.queryStatus()
+    case 'lock':
+    case 'unlock':
+      return userLock(ctx, req, out)
     case 'ping':
       return { time: Date.now() }
     default:

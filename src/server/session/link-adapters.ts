@@ -12,8 +12,10 @@ export function linkContext(
 ): SessionContext {
   return {
     ...base,
-    lock: async (names, mode) => {
-      const token = await link.call<number>((req) => ({ t: 'lock', req, names, mode }))
+    lock: async (names, mode, purpose) => {
+      const token = await link.call<number>((req) =>
+        purpose ? { t: 'lock', req, names, mode, purpose } : { t: 'lock', req, names, mode },
+      )
       return () => link.post({ t: 'unlock', token })
     },
     log: (entry, record) =>
@@ -31,5 +33,6 @@ export function linkOutbound(link: PortLink, sendMessage: (message: unknown) => 
     queryLog: (limit) => link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
     queryStatus: () => link.call((req) => ({ t: 'query', req, what: 'status' })),
     follow: () => link.post({ t: 'follow' }),
+    userLock: (request) => link.call((req) => ({ t: 'user-lock', req, ...request })),
   }
 }

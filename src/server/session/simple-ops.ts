@@ -11,7 +11,7 @@ import {
   type RenameResult,
   type RequestOf,
 } from '../../protocol/index.js'
-import { peerHoldings } from '../index/peer-holdings.js'
+import { knownLocks, peerHoldings } from '../index/peer-holdings.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type SessionContext } from './context.js'
 
@@ -24,7 +24,8 @@ export async function list(ctx: SessionContext): Promise<ListResult> {
   const rows = new Map<string, FileRow>()
   for (const file of await listFiles(ctx.store.jail))
     rows.set(file.name, { index: 0, ...file, servers: [self], locked: false, locks: [] })
-  for (const held of peerHoldings(ctx.config.stateDir)) {
+  const holdings = peerHoldings(ctx.config.stateDir)
+  for (const held of holdings) {
     const row = rows.get(held.name)
     if (row) {
       if (!row.servers.includes(held.peer)) row.servers.push(held.peer)
@@ -40,6 +41,12 @@ export async function list(ctx: SessionContext): Promise<ListResult> {
         locks: [],
       })
     }
+  }
+  for (const lock of knownLocks(ctx.config.stateDir, self)) {
+    const row = rows.get(lock.name)
+    if (!row) continue
+    row.locked = true
+    row.locks.push(lock)
   }
   const files = [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   files.forEach((row, index) => {
@@ -62,11 +69,17 @@ export async function rename(ctx: SessionContext, req: RequestOf<'rename'>): Pro
   const fromName = normalizeName(req.from)
   const toName = normalizeName(req.to)
   // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
-  await withLock(ctx, [fromName, toName], 'write', async () => {
-    const from = await ctx.store.resolve(fromName, { follow: false })
-    const to = await ctx.store.resolve(toName, { follow: false })
-    await ctx.store.rename(from, to)
-  })
+  await withLock(
+    ctx,
+    [fromName, toName],
+    'write',
+    async () => {
+      const from = await ctx.store.resolve(fromName, { follow: false })
+      const to = await ctx.store.resolve(toName, { follow: false })
+      await ctx.store.rename(from, to)
+    },
+    'rename',
+  )
   ctx.log({ op: 'rename', name: fromName, to: toName }, true)
   return { from: fromName, to: toName }
 }

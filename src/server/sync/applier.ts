@@ -27,6 +27,8 @@ const ATTEMPTS = 3
 /** Where a peer's content comes from. */
 export interface PeerSource {
   readonly name: string
+  /** Set when this source is a user lock's queue being applied: that name is not held for it. */
+  readonly unlocks?: string
   fetch(
     name: string,
     hash: string,
@@ -56,6 +58,11 @@ export interface ApplierOptions {
   rootPresent(): Promise<boolean>
   report(report: SyncReport): void
   warn(message: string): void
+  /** User locks: a held name's updates are queued (with their content) instead of applied. */
+  userLocks?: {
+    held(name: string): boolean
+    enqueue(peer: PeerSource, entry: FileEntry): Promise<void>
+  }
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
   bulk?: { begin(writes: number): void; end(): void; readonly active: boolean }
 }
@@ -71,7 +78,8 @@ export class Applier {
   /** Apply a batch of a peer's entries. Throws when the peer or the disk fails (retried later). */
   async applyBatch(peer: PeerSource, remotes: readonly FileEntry[]): Promise<void> {
     const { index, self } = this.#o
-    const actions = planBatch(remotes, (name) => index.get(name), self)
+    const free = await this.#queueHeld(peer, remotes)
+    const actions = planBatch(free, (name) => index.get(name), self)
     const writes = actions.filter(
       (a) => a.kind !== 'skip' && a.kind !== 'record' && a.kind !== 'keep',
     )
@@ -113,6 +121,13 @@ export class Applier {
       const what = namesOf(action).join("', '")
       if (isSkippable(err))
         return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
+      if (err instanceof Held) {
+        // Locked by a user since it was planned: queue what is held now, plan the rest again.
+        const free = await this.#queueHeld(peer, remotesOf(action))
+        const again = planBatch(free, (name) => this.#o.index.get(name), this.#o.self)
+        for (const next of again) await this.#withRetries(peer, next, attempt)
+        return
+      }
       if (!(err instanceof Stale)) throw err
       if (attempt >= ATTEMPTS)
         return this.#o.warn(
@@ -122,6 +137,18 @@ export class Applier {
     await this.#o.scanner.scanNow(namesOf(action))
     const again = planBatch(remotesOf(action), (name) => this.#o.index.get(name), this.#o.self)
     for (const next of again) await this.#withRetries(peer, next, attempt + 1)
+  }
+
+  /** Hand the entries of user-locked names to their queue, in order; the others are returned. */
+  async #queueHeld(peer: PeerSource, remotes: readonly FileEntry[]): Promise<FileEntry[]> {
+    const locks = this.#o.userLocks
+    if (!locks) return [...remotes]
+    const free: FileEntry[] = []
+    for (const remote of remotes) {
+      if (remote.name !== peer.unlocks && locks.held(remote.name)) await locks.enqueue(peer, remote)
+      else free.push(remote)
+    }
+    return free
   }
 
   /** No more actions (the server stops, or refuses to sync): batches in flight end at once. */
@@ -183,7 +210,7 @@ export class Applier {
     const file = await this.#o.store.resolve(entry.name, { follow: false })
     const temp = await contentFor(this.#o.index, this.#o.store, peer, entry, file)
     try {
-      await this.#locked([entry.name], async () => {
+      await this.#locked(peer, [entry.name], async () => {
         await expectDisk(file.path, local)
         await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
@@ -200,7 +227,7 @@ export class Applier {
   async #delete(peer: PeerSource, entry: FileEntry): Promise<void> {
     const local = this.#o.index.get(entry.name)
     const file = await this.#o.store.resolve(entry.name, { follow: false })
-    await this.#locked([entry.name], async () => {
+    await this.#locked(peer, [entry.name], async () => {
       await expectDisk(file.path, local)
       await this.#o.store.delete(file)
     })
@@ -214,7 +241,7 @@ export class Applier {
     const src = await store.resolve(from.name, { follow: false })
     const dst = await store.resolve(to.name, { follow: false })
     // The fingerprint is taken under the lock: a client commit right after cannot slip into it.
-    const fingerprint = await this.#locked([from.name, to.name], async () => {
+    const fingerprint = await this.#locked(peer, [from.name, to.name], async () => {
       await expectDisk(src.path, localFrom)
       await expectDisk(dst.path, localTo)
       await moveInto(src.path, dst.path)
@@ -239,7 +266,7 @@ export class Applier {
     const temp = await contentFor(index, store, peer, a.remote, a.winner === 'local' ? copy : file)
     let fingerprint
     try {
-      fingerprint = await this.#locked([a.entry.name, a.copyName], async () => {
+      fingerprint = await this.#locked(peer, [a.entry.name, a.copyName], async () => {
         await expectDisk(file.path, local)
         await expectDisk(copy.path, localCopy)
         if (a.winner === 'local') await temp.publish(copy.path)
@@ -257,15 +284,21 @@ export class Applier {
     this.#o.report({ op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
   }
 
-  async #locked<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
+  /** Run `fn` under the names' write locks, unless a user locked one of them meanwhile. */
+  async #locked<T>(peer: PeerSource, names: readonly string[], fn: () => Promise<T>): Promise<T> {
     const release = await this.#o.lock(names)
     try {
+      const locks = this.#o.userLocks
+      if (locks && names.some((name) => name !== peer.unlocks && locks.held(name))) throw new Held()
       return await fn()
     } finally {
       release()
     }
   }
 }
+
+/** A name became user-locked between planning and writing: its entry is queued instead. */
+class Held extends Error {}
 
 function namesOf(action: Action): string[] {
   if (action.kind === 'rename') return [action.from.name, action.to.name]

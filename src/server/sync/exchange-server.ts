@@ -12,7 +12,9 @@ import {
   peerRequestSchema,
   type WireFileEntry,
 } from '../../protocol/index.js'
+import type { UserLock } from '../../protocol/index.js'
 import type { FileIndex } from '../index/file-index.js'
+import type { LockChanges } from '../locks/lock-changes.js'
 import type { FileStore } from '../storage/file-store.js'
 import { fail, send, type Channel } from './channel.js'
 import { contentChannel } from './content-server.js'
@@ -29,6 +31,8 @@ export interface ExchangeOptions {
   /** Null while syncing runs; else why this server refuses to sync (channels are refused). */
   refusal(): string | null
   onClockReport(peer: string, skewMs: number): void
+  /** This server's user locks, told to each subscriber (after its catch-up, then on change). */
+  locks?: LockChanges
   warn(message: string): void
 }
 
@@ -88,6 +92,7 @@ function open_(framed: FramedSocket, message: unknown, o: ExchangeOptions): Chan
 
 function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): Channel {
   let unsubscribe: (() => void) | undefined
+  let unlisten: (() => void) | undefined
   const heartbeat = setInterval(
     () => send(framed, { type: 'heartbeat', time: Date.now(), seq: o.index.seq }),
     HEARTBEAT_MS,
@@ -120,10 +125,17 @@ function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): C
           })
         pending.push(...entries)
       })
+      if (o.locks) {
+        const tell = (locks: readonly UserLock[]): void =>
+          send(framed, { type: 'locks', locks: locks.map(({ server: _, ...lock }) => lock) })
+        tell(o.locks.list())
+        unlisten = o.locks.listen(tell)
+      }
     },
     close() {
       clearInterval(heartbeat)
       unsubscribe?.()
+      unlisten?.()
     },
   }
 }

@@ -3,7 +3,8 @@
  * asks for per-path write locks (the lock table lives in the main thread, shared with client
  * sessions) and reports what it does; the main thread asks it for status and to stop.
  */
-import type { PeerStatus, SyncStatus, WireError } from '../../protocol/index.js'
+import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
+import type { UserLockEvent } from '../locks/user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 
 export interface SyncWorkerData {
@@ -22,6 +23,16 @@ export type ToSync =
   | { t: 'status'; req: number }
   /** A client's upload published this content (the scanner need not hash it again). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
+  /** A client's lock or unlock (the session already resolved an index to a name). */
+  | {
+      t: 'user-lock'
+      req: number
+      op: 'lock' | 'unlock'
+      name: string
+      owner: string
+      ttlSeconds?: number | undefined
+      force?: boolean | undefined
+    }
   | { t: 'stop' }
 
 export type FromSync =
@@ -42,6 +53,12 @@ export type FromSync =
       detail?: string
     }
   | { t: 'status'; req: number; peers: PeerStatus[]; sync: SyncStatus }
+  | { t: 'user-lock-done'; req: number; ok: true; value: unknown }
+  | { t: 'user-lock-done'; req: number; ok: false; error: WireError }
+  /** The user locks held here now (the main thread refuses other clients' writes to them). */
+  | { t: 'user-locks'; locks: UserLock[] }
+  /** A lock, queue or apply event: on the console, in the change log, to followers. */
+  | ({ t: 'lock-event' } & UserLockEvent)
   | { t: 'stopped' }
   /** Several of the above, in order (one postMessage per microtask). */
   | { t: 'batch'; messages: FromSync[] }

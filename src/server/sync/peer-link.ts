@@ -11,6 +11,7 @@ import {
   fileEntrySchema,
   peerPushSchema,
   type PeerStatus,
+  type PeerLock,
   type WireFileEntry,
 } from '../../protocol/index.js'
 import type { FileIndex } from '../index/file-index.js'
@@ -36,6 +37,8 @@ export interface PeerLinkOptions {
   onUp(peer: string): void
   onDown(peer: string, reason: string): void
   onClockSkew(peer: string, skewMs: number): void
+  /** The peer's user locks, as it announced them (they replace the earlier ones). */
+  onLocks?(peer: string, locks: PeerLock[]): void
   warn(message: string): void
 }
 
@@ -165,6 +168,7 @@ export class PeerLink implements PeerSource {
             return this.#subscribe(m.server, m.epoch, hello.skewMs, connected)
           if (m.type === 'error') return void (failure = TandemError.fromWire(m.error as never))
           if (m.type === 'heartbeat') return void (this.#peerSeq = m.seq)
+          if (m.type === 'locks') return this.#o.onLocks?.(this.name, m.locks)
           if (m.type !== 'entries') return
           this.#peerSeq = m.seq
           const entries = this.#valid(m.entries)

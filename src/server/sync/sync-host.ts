@@ -3,10 +3,10 @@
  * the shared lock table, records its reports (console, change log, followers) and relays status.
  */
 import { Worker } from 'node:worker_threads'
-import type { PeerStatus, SyncStatus } from '../../protocol/index.js'
+import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
 import type { ServerConfig } from '../config.js'
-import { syncLine, type ServerConsole } from '../console.js'
+import { lockLine, syncLine, type ServerConsole } from '../console.js'
 import type { LockManager, Release } from '../locks/lock-manager.js'
 import type { ChangeLog } from '../state/change-log.js'
 import type { FileIdentity } from '../storage/temp-file.js'
@@ -27,6 +27,12 @@ export class SyncHost {
   readonly #worker: Worker
   readonly #held = new Map<number, Release>()
   readonly #statusWaits = new Map<number, (s: SyncState) => void>()
+  readonly #lockWaits = new Map<
+    number,
+    { resolve(value: unknown): void; reject(err: TandemError): void }
+  >()
+  /** The user locks held here, by name, as the worker last told (client writes check them). */
+  userLocks = new Map<string, UserLock>()
   #nextToken = 0
   #nextReq = 0
   #stopped = false
@@ -77,6 +83,7 @@ export class SyncHost {
     })
     worker.on('exit', () => {
       host.#stopped = true
+      host.#failLockWaits({ code: 'ERR_SHUTTING_DOWN', message: 'the sync worker has stopped' })
       // A worker that died holding a name's lock must not block that name's writers.
       for (const release of host.#held.values()) release()
       host.#held.clear()
@@ -127,6 +134,32 @@ export class SyncHost {
               : m.peer,
         })
         return
+      case 'user-locks':
+        this.userLocks = new Map(m.locks.map((lock) => [lock.name, lock]))
+        return
+      case 'user-lock-done': {
+        const wait = this.#lockWaits.get(m.req)
+        this.#lockWaits.delete(m.req)
+        if (m.ok) wait?.resolve(m.value)
+        else wait?.reject(TandemError.fromWire(m.error))
+        return
+      }
+      case 'lock-event':
+        deps.console.info(lockLine(m))
+        deps.changeLog.append({
+          op: m.op,
+          name: m.name,
+          client: m.owner,
+          detail:
+            [
+              m.peer && `from ${m.peer}`,
+              m.detail,
+              m.op === 'lock-queue' || m.op === 'lock-apply' ? `${m.queued} waiting` : '',
+            ]
+              .filter(Boolean)
+              .join('; ') || null,
+        })
+        return
       case 'status':
         this.#statusWaits.get(m.req)?.({ peers: m.peers, sync: m.sync })
         this.#statusWaits.delete(m.req)
@@ -142,6 +175,28 @@ export class SyncHost {
 
   published(name: string, sha256: string, identity: FileIdentity): void {
     this.#post({ t: 'published', name, sha256, identity })
+  }
+
+  /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */
+  userLock(request: {
+    op: 'lock' | 'unlock'
+    name: string
+    owner: string
+    ttlSeconds?: number | undefined
+    force?: boolean | undefined
+  }): Promise<unknown> {
+    if (this.#stopped)
+      return Promise.reject(new TandemError('ERR_SHUTTING_DOWN', 'the sync worker has stopped'))
+    const req = ++this.#nextReq
+    return new Promise((resolve, reject) => {
+      this.#lockWaits.set(req, { resolve, reject })
+      this.#post({ t: 'user-lock', req, ...request })
+    })
+  }
+
+  #failLockWaits(error: WireError): void {
+    for (const wait of this.#lockWaits.values()) wait.reject(TandemError.fromWire(error))
+    this.#lockWaits.clear()
   }
 
   /** Peers and sync state, as the worker sees them (a stopped or stuck worker: 'stopped'). */
@@ -186,6 +241,7 @@ export class SyncHost {
     const timer = setTimeout(() => void this.#worker.terminate(), 5_000)
     await stopped
     clearTimeout(timer)
+    this.#failLockWaits({ code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
     for (const release of this.#held.values()) release()
     this.#held.clear()
     await this.#worker.terminate()

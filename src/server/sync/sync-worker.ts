@@ -7,7 +7,8 @@
 import { once } from 'node:events'
 import type net from 'node:net'
 import { parentPort, workerData } from 'node:worker_threads'
-import { TandemError, type SyncStatus } from '../../protocol/index.js'
+import { TandemError, toWireError, type SyncStatus } from '../../protocol/index.js'
+import { LockChanges } from '../locks/lock-changes.js'
 import { openIndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import { FileStore } from '../storage/file-store.js'
@@ -20,6 +21,9 @@ import { BusyNames } from './busy-names.js'
 import { createExchangeServer } from './exchange-server.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 import { PeerLink } from './peer-link.js'
+import { QueuedContent } from '../locks/queued-content.js'
+import { UserLockStore } from '../locks/user-lock-store.js'
+import { UserLocks } from '../locks/user-locks.js'
 
 const data = workerData as SyncWorkerData
 const port = parentPort!
@@ -60,12 +64,31 @@ async function main(): Promise<void> {
     refuse: (reason) => refuse(reason),
     warn,
   })
-  const applier = new Applier({
+  const lockStore = new UserLockStore(db)
+  const userLocks: UserLocks = new UserLocks({
+    self: data.self,
+    store: lockStore,
+    content: new QueuedContent(data.stateDir, index, store),
+    index,
+    files: store,
+    lockPaths: lockNames,
+    apply: (source, entry) => applier.applyBatch(source, [entry]),
+    report: (event) => post({ t: 'lock-event', ...event }),
+    // The main thread first (in order with the path-lock release that follows), then the peers.
+    changed: () => {
+      post({ t: 'user-locks', locks: userLocks.list() })
+      lockChanges.changed()
+    },
+    warn,
+  })
+  const lockChanges = new LockChanges(() => userLocks.list())
+  const applier: Applier = new Applier({
     self: data.self,
     index,
     store,
     scanner,
     busy,
+    userLocks,
     lock: lockNames,
     rootPresent: async () => {
       if (await directoryExists(data.root)) return true
@@ -90,6 +113,7 @@ async function main(): Promise<void> {
     store,
     refusal: () => (statusOf.state === 'refused' ? (statusOf.reason ?? 'refused') : null),
     onClockReport: (peer, skewMs) => clockWarning(peer, skewMs),
+    locks: lockChanges,
     warn,
   })
   exchange.server.listen(data.syncPort, data.host)
@@ -107,6 +131,7 @@ async function main(): Promise<void> {
         onDown: (peer, reason) =>
           post({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
         onClockSkew: (peer, skewMs) => clockWarning(peer, skewMs),
+        onLocks: (peer, locks) => lockStore.replacePeerLocks(peer, locks),
         warn,
       }),
   )
@@ -138,10 +163,24 @@ async function main(): Promise<void> {
         sync: { ...statusOf, files: index.liveCount(), seq: index.seq },
       })
     if (m.t === 'published') scanner.remember(m.name, m.sha256, m.identity)
+    if (m.t === 'user-lock') void userLockRequest(m)
     if (m.t === 'stop') void stop()
   })
 
+  async function userLockRequest(m: Extract<ToSync, { t: 'user-lock' }>): Promise<void> {
+    try {
+      const value =
+        m.op === 'lock'
+          ? await userLocks.lock(m.name, m.owner, m.ttlSeconds)
+          : await userLocks.unlock(m.name, m.owner, m.force ?? false)
+      post({ t: 'user-lock-done', req: m.req, ok: true, value })
+    } catch (err) {
+      post({ t: 'user-lock-done', req: m.req, ok: false, error: toWireError(err) })
+    }
+  }
+
   async function stop(): Promise<void> {
+    userLocks.stop()
     scanner.stop()
     bulk.stop()
     applier.stop()
@@ -156,6 +195,8 @@ async function main(): Promise<void> {
     port.close()
   }
 
+  userLocks.load()
+  post({ t: 'user-locks', locks: userLocks.list() })
   post({ t: 'ready', syncPort })
   // The inventory: what changed while the server was down.
   // At startup an emptied directory is refused whatever the count: it changed while nobody
@@ -175,6 +216,7 @@ async function main(): Promise<void> {
   if (statusOf.state === 'refused') return
   statusOf.state = 'running'
   info(`sync: ${index.liveCount()} file(s) indexed; file-exchange on ${data.host}:${syncPort}`)
+  await userLocks.begin()
   for (const link of links) link.start()
 }
 

@@ -40,6 +40,7 @@ export type ToWorker =
   | { t: 'lock-granted'; req: number; token: number }
   | { t: 'lock-failed'; req: number; error: WireError }
   | { t: 'reply'; req: number; value: unknown }
+  | { t: 'reply-failed'; req: number; error: WireError }
   | { t: 'event'; entry: LogEntry }
   /** The server is stopping: finish the current request, then close with ERR_SHUTTING_DOWN. */
   | { t: 'shutdown' }
@@ -51,7 +52,17 @@ export type FromWorker =
   /** Bytes of earlier `in` messages consumed (credit for more socket reads), and their buffers back. */
   | { t: 'ack'; bytes: number; bufs: ArrayBuffer[] }
   | { t: 'hello'; clientId: string }
-  | { t: 'lock'; req: number; names: string[]; mode: LockMode }
+  /** `purpose`: the operation asking, when a user lock's owner may not do it either (rename). */
+  | { t: 'lock'; req: number; names: string[]; mode: LockMode; purpose?: 'rename' }
+  /** A user lock or unlock (DESIGN.md §6) of a name, by this session's client. */
+  | {
+      t: 'user-lock'
+      req: number
+      op: 'lock' | 'unlock'
+      name: string
+      ttlSeconds?: number | undefined
+      force?: boolean | undefined
+    }
   | { t: 'unlock'; token: number }
   /** An operation done: on the console always, in the change log when `record`. */
   | { t: 'log'; entry: LogInput; record: boolean }

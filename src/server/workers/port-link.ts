@@ -175,6 +175,8 @@ export class PortLink {
         return this.#settle(message.req, (p) => p.reject(TandemError.fromWire(message.error)))
       case 'reply':
         return this.#settle(message.req, (p) => p.resolve(message.value))
+      case 'reply-failed':
+        return this.#settle(message.req, (p) => p.reject(TandemError.fromWire(message.error)))
       case 'event':
         return this.#handlers.onEvent(message.entry)
       case 'shutdown':
