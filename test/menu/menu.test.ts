@@ -82,14 +82,19 @@ async function waitForExit(term: Terminal): Promise<number> {
   return status
 }
 
-async function connectedClients(server: ServerHandle): Promise<string[]> {
+async function serverStatus(server: ServerHandle): Promise<StatusResult> {
   const client = await TestClient.connect(server.port, { clientId: 'menu-test-observer' })
   try {
     const reply = await client.call<StatusResult>('status')
-    return reply.result?.clients.list.map((c) => c.clientId) ?? []
+    if (!reply.result) throw new Error(`status failed: ${JSON.stringify(reply.error)}`)
+    return reply.result
   } finally {
     await client.close()
   }
+}
+
+async function connectedClients(server: ServerHandle): Promise<string[]> {
+  return (await serverStatus(server)).clients.list.map((c) => c.clientId)
 }
 
 describe.skipIf(!TMUX)(
@@ -179,6 +184,73 @@ describe.skipIf(!TMUX)(
       term.keys('C-c')
       expect(await waitForExit(term)).toBe(0)
       expect(term.screen()).toContain('Bye.')
+    })
+
+    it('locks a file picked from the listing, shows it locked, and unlocks it (forcing only when asked)', async () => {
+      const server = await startServer()
+      writeFileSync(path.join(server.root, 'alpha.txt'), 'alpha\n')
+      writeFileSync(path.join(server.root, 'plan.txt'), 'plan\n')
+      const term = await openMenu(server, tempDir('tandem-menu-home-'))
+
+      await choose(term, 'List files')
+      await term.waitFor(/1\s+plan\.txt\s+5 B\s+\S+ \S+\s+A\s+-/)
+
+      // Lock plan.txt: picked by typing part of its name; no time-to-live.
+      await choose(term, 'Lock a file')
+      await pick(term, 'File to lock', 'plan', /❯ 1\s+plan\.txt/)
+      await term.waitFor('? Time to live')
+      term.keys('Enter')
+      await term.waitFor('✔ 🔒 Locked plan.txt at A (until unlocked)')
+      expect((await serverStatus(server)).locks).toEqual([
+        expect.objectContaining({
+          name: 'plan.txt',
+          server: 'A',
+          owner: CLIENT_ID,
+          expiresAt: null,
+        }),
+      ])
+
+      await choose(term, 'List files')
+      await term.waitFor(
+        /Locked plan\.txt[\s\S]*1\s+plan\.txt\s+5 B\s+\S+ \S+\s+A\s+🔒 menu-test@A/,
+      )
+
+      // Another client's lock on alpha.txt: the menu asks before forcing it, and No keeps it.
+      const other = await TestClient.connect(server.port, { clientId: 'someone-else' })
+      try {
+        expect((await other.call('lock', { name: 'alpha.txt' })).ok).toBe(true)
+      } finally {
+        await other.close()
+      }
+      await choose(term, 'Unlock a file')
+      await pick(term, 'File to unlock', 'alpha', /❯ 0\s+alpha\.txt/)
+      await term.waitFor('alpha.txt is locked by someone-else. Force the unlock? (y/N)')
+      term.keys('Enter')
+      await term.waitFor('Left alpha.txt locked.')
+
+      // Unlock plan.txt, our own lock: no question asked.
+      await choose(term, 'Unlock a file')
+      await pick(term, 'File to unlock', 'plan', /❯ 1\s+plan\.txt/)
+      await term.waitFor('✔ Unlocked plan.txt at A: no queued updates')
+      const locks = (await serverStatus(server)).locks
+      expect(locks.map((lock) => [lock.name, lock.owner])).toEqual([['alpha.txt', 'someone-else']])
+
+      await choose(term, 'List files')
+      await term.waitFor(/Unlocked plan\.txt[\s\S]*1\s+plan\.txt\s+5 B\s+\S+ \S+\s+A\s+-/)
+
+      // Forcing alpha.txt when the person says yes.
+      await choose(term, 'Unlock a file')
+      await pick(term, 'File to unlock', 'alpha', /❯ 0\s+alpha\.txt/)
+      await term.waitFor('Force the unlock? (y/N)')
+      term.type('y')
+      term.keys('Enter')
+      await term.waitFor("✔ Unlocked alpha.txt at A (forced; it was someone-else's)")
+      expect((await serverStatus(server)).locks).toEqual([])
+
+      await choose(term, 'Unlock a file')
+      await term.waitFor('No file is locked.')
+      await choose(term, 'Exit')
+      expect(await waitForExit(term)).toBe(0)
     })
   },
 )

@@ -4,6 +4,7 @@
  */
 import type { FileRow } from '../../protocol/index.js'
 import { humanSize, localTime } from '../cli/render/format.js'
+import { describeLocks } from '../cli/render/locks.js'
 import { find } from './prompts.js'
 import type { Session } from './session.js'
 import { fit, note, waitWith } from './ui.js'
@@ -17,26 +18,48 @@ export async function fetchListing(session: Session): Promise<FileRow[]> {
   return (await waitWith('Fetching the file list…', listing)).files
 }
 
-/** Let the person pick one file; undefined (with a note) when the server has none. */
-export async function pickFile(session: Session, message: string): Promise<FileRow | undefined> {
-  const rows = await fetchListing(session)
+export interface PickOptions {
+  /** Choose among these rows (a part of the listing) instead of fetching the whole listing. */
+  rows?: readonly FileRow[]
+}
+
+/** Let the person pick one file; undefined (with a note) when there is none to pick. */
+export async function pickFile(
+  session: Session,
+  message: string,
+  options: PickOptions = {},
+): Promise<FileRow | undefined> {
+  const rows = options.rows ?? (await fetchListing(session))
   if (rows.length === 0) {
     note('There are no files on the server yet.')
     return undefined
   }
-  const indexWidth = String(rows.length - 1).length
+  const indexWidth = String(Math.max(...rows.map((row) => row.index))).length
   const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...row.name].length)))
   const choice = (row: FileRow) => ({
     value: row,
     name: `${String(row.index).padStart(indexWidth)}  ${fit(row.name, nameWidth).padEnd(nameWidth)}  ${humanSize(row.size).padStart(9)}`,
     short: row.name,
-    description: `${row.name} · ${humanSize(row.size)} · modified ${localTime(row.mtime)} · on ${row.servers.join(', ')}${row.locked ? ' · locked' : ''}`,
+    description: describeRow(row),
   })
   const choices = rows.map(choice)
   return find<FileRow>(
     { message, pageSize: PAGE_SIZE, source: (term) => matching(choices, term) },
     (row) => row.name,
   )
+}
+
+/** The highlighted file in full: size, time, servers, and who holds it locked where. */
+function describeRow(row: FileRow): string {
+  const locks = describeLocks(row.locks, row.locked, true)
+  const parts = [
+    row.name,
+    humanSize(row.size),
+    `modified ${localTime(row.mtime)}`,
+    `on ${row.servers.join(', ')}`,
+  ]
+  if (locks !== '') parts.push(locks)
+  return parts.join(' · ')
 }
 
 /**

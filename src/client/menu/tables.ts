@@ -1,9 +1,10 @@
 /**
  * The menu's tables: the composite listing with every column (index, name, size, modified,
- * servers, lock), and change-log entries in aligned columns, for the history and for live lines.
+ * servers, lock: "🔒 alice@A (3 queued)"), and change-log entries in aligned columns, for the history and for live lines.
  */
 import type { FileRow, LogEntry } from '../../protocol/index.js'
 import { humanSize, localTime, plural } from '../cli/render/format.js'
+import { describeLocks } from '../cli/render/locks.js'
 import { renderTable, type Column } from '../cli/render/table.js'
 import { bold, dim, fit } from './ui.js'
 
@@ -25,7 +26,7 @@ export function listingTable(rows: readonly FileRow[]): string {
     humanSize(row.size),
     localTime(row.mtime),
     row.servers.join(','),
-    row.locked ? 'locked' : '-',
+    describeLocks(row.locks, row.locked, true) || '-',
   ])
   const [header = '', ...lines] = renderTable(LISTING_COLUMNS, cells)
   const total = rows.reduce((sum, row) => sum + row.size, 0)
