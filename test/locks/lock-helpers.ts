@@ -16,7 +16,7 @@ export async function locksOn(server: ClusterServer, name: string): Promise<User
   return row?.locks ?? []
 }
 
-/** Wait until `server`'s listing shows `name` locked at `at` with `queued` updates waiting. */
+/** Wait until `server`'s listing shows `name` locked at `at` with `queued` or more updates waiting. */
 export async function waitLock(
   server: ClusterServer,
   name: string,
@@ -26,7 +26,7 @@ export async function waitLock(
   return waitFor(
     async () => {
       const lock = (await locksOn(server, name)).find((l) => l.server === at)
-      return lock && (queued === undefined || lock.queued === queued) ? lock : undefined
+      return lock && (queued === undefined || lock.queued >= queued) ? lock : undefined
     },
     {
       timeoutMs: 10_000,

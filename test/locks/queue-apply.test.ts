@@ -43,7 +43,7 @@ describe('user locks: queue and apply', () => {
     const log = (
       await ok<{ entries: { op: string; name: string | null }[] }>(alice.log({ limit: 100 }))
     ).entries
-      .filter((e) => (e.name === 'plan.txt' && e.op.startsWith('lock')) || e.op === 'unlock')
+      .filter((e) => e.name === 'plan.txt' && (e.op.startsWith('lock') || e.op === 'unlock'))
       .map((e) => e.op)
     expect(log).toEqual([
       'lock',

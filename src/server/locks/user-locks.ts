@@ -58,6 +58,8 @@ export interface UserLocksOptions {
   files: FileStore
   /** The main thread's per-path write locks: taking a lock waits for writes in progress. */
   lockPaths(names: readonly string[]): Promise<Release>
+  /** Look at the name on disk now (the owner's last edit may not be indexed yet). */
+  scan(name: string): Promise<void>
   /** Apply one queued update through the applier, bypassing the lock on `source.unlocks`. */
   apply(source: PeerSource, entry: FileEntry): Promise<void>
   report(event: UserLockEvent): void
@@ -248,6 +250,7 @@ export class UserLocks {
         await Promise.allSettled(arriving)
         continue
       }
+      await this.#o.scan(lock.name)
       const action = plan(index.get(lock.name), update.entry, self)
       const carried = store
         .queued(lock.name)
@@ -257,10 +260,16 @@ export class UserLocks {
             compareVectors(later.entry.version, update.entry.version) === 'greater',
         )
       if (action.kind !== 'conflict' || !carried) {
-        const source = { ...content.source(update.peer, update.content), unlocks: lock.name }
+        const source: PeerSource = {
+          ...content.source(update.peer, update.content),
+          unlocks: lock.name,
+          // Counted as done (the plan above can be stale: an edit not indexed yet).
+          onReport: (r) => {
+            if (r.op === 'sync-conflict') conflicts++
+          },
+        }
         await this.#o.apply(source, update.entry)
         applied++
-        if (action.kind === 'conflict') conflicts++
       }
       store.dequeue(update.id)
       await content.remove(update.content)

@@ -29,6 +29,8 @@ export interface PeerSource {
   readonly name: string
   /** Set when this source is a user lock's queue being applied: that name is not held for it. */
   readonly unlocks?: string
+  /** Told of what was done with this source's entries (besides the applier's own report). */
+  onReport?(report: SyncReport): void
   fetch(
     name: string,
     hash: string,
@@ -221,7 +223,7 @@ export class Applier {
     // The renamed temp file is the file now: its identity is the fingerprint (no stat needed).
     const fingerprint = temp.identity ?? (await fingerprintOf(file.path))
     this.#o.index.put([{ entry, fingerprint }])
-    this.#o.report({ op: 'sync-pull', name: entry.name, size: entry.size, peer: peer.name })
+    this.#report(peer, { op: 'sync-pull', name: entry.name, size: entry.size, peer: peer.name })
   }
 
   async #delete(peer: PeerSource, entry: FileEntry): Promise<void> {
@@ -232,7 +234,7 @@ export class Applier {
       await this.#o.store.delete(file)
     })
     this.#o.index.put([{ entry, fingerprint: null }])
-    this.#o.report({ op: 'sync-delete', name: entry.name, peer: peer.name })
+    this.#report(peer, { op: 'sync-delete', name: entry.name, peer: peer.name })
   }
 
   async #rename(peer: PeerSource, from: FileEntry, to: FileEntry): Promise<void> {
@@ -252,7 +254,7 @@ export class Applier {
       { entry: to, fingerprint },
       { entry: from, fingerprint: null },
     ])
-    this.#o.report({ op: 'sync-rename', name: from.name, to: to.name, peer: peer.name })
+    this.#report(peer, { op: 'sync-rename', name: from.name, to: to.name, peer: peer.name })
   }
 
   /** Keep the loser beside the winner as a conflict copy; the scanner then indexes the copy. */
@@ -281,10 +283,15 @@ export class Applier {
     }
     index.put([{ entry: a.entry, fingerprint }])
     this.#o.scanner.hint(a.copyName)
-    this.#o.report({ op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
+    this.#report(peer, { op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
   }
 
   /** Run `fn` under the names' write locks, unless a user locked one of them meanwhile. */
+  #report(peer: PeerSource, report: SyncReport): void {
+    this.#o.report(report)
+    peer.onReport?.(report)
+  }
+
   async #locked<T>(peer: PeerSource, names: readonly string[], fn: () => Promise<T>): Promise<T> {
     const release = await this.#o.lock(names)
     try {
