@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import type { FileEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
-import { TempFile } from '../storage/temp-file.js'
+import type { TempFile } from '../storage/temp-file.js'
 import type { PeerSource } from '../sync/applier.js'
 import { contentFor } from '../sync/content-source.js'
 

@@ -167,8 +167,8 @@ export class SessionBridge {
       case 'lock':
         return void this.#lock(message.req, message.names, message.mode, message.purpose)
       case 'user-lock': {
-        const { req, t: _, ...request } = message
-        return void this.#core.userLock({ ...request, owner: this.clientId }).then(
+        const { req, op, name, ttlSeconds, force } = message
+        return void this.#core.userLock({ op, name, ttlSeconds, force, owner: this.clientId }).then(
           (value) => this.#reply(req, value),
           (err: unknown) => this.#toWorker({ t: 'reply-failed', req, error: toWireError(err) }),
         )

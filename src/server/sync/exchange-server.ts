@@ -127,7 +127,16 @@ function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): C
       })
       if (o.locks) {
         const tell = (locks: readonly UserLock[]): void =>
-          send(framed, { type: 'locks', locks: locks.map(({ server: _, ...lock }) => lock) })
+          send(framed, {
+            type: 'locks',
+            locks: locks.map((l) => ({
+              name: l.name,
+              owner: l.owner,
+              since: l.since,
+              expiresAt: l.expiresAt,
+              queued: l.queued,
+            })),
+          })
         tell(o.locks.list())
         unlisten = o.locks.listen(tell)
       }
