@@ -266,12 +266,6 @@ describe('command line', () => {
     const entries = await json<{ name: string; client: string }[]>(['log'])
     expect(entries.filter((e) => e.name?.startsWith('id/')).map((e) => e.client)).toEqual([id, id])
   })
-
-  it("accepts the original tool's `-lock -3` form (user locks are not served yet)", async () => {
-    const run = await tandem(['-lock', '-3'])
-    expect(run.code).toBe(1)
-    expect(errorCode(run)).not.toBe('ERR_USAGE')
-  })
 })
 
 describe('pipes and stdin', () => {

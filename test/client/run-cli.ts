@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { registerCleanup, trackProcess } from '../helpers/index.js'
 
-export const CLI_BIN = fileURLToPath(new URL('../../dist/bin/tandem.js', import.meta.url))
+/** The built client; TANDEM_BIN overrides it, as for the servers (test/helpers/server-process.ts). */
+export const CLI_BIN =
+  process.env.TANDEM_BIN ?? fileURLToPath(new URL('../../dist/bin/tandem.js', import.meta.url))
 
 export interface CliRun {
   code: number | null
