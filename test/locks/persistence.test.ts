@@ -26,6 +26,9 @@ describe('user locks: persistence and time-to-live', () => {
     const [lock] = await locksOn(a, 'plan.txt')
     expect(lock).toMatchObject({ server: 'A', owner: 'alice', queued: 2 })
     expect(await fs.readFile(a.file('plan.txt'), 'utf8')).toBe('base\n')
+    const carol = await clientOf(a, 'carol')
+    expect((await carol.append('plan.txt', enc('carol\n'))).error?.code).toBe('ERR_LOCKED')
+    expect((await carol.delete('plan.txt')).error?.code).toBe('ERR_LOCKED')
 
     const again = await clientOf(a, 'alice')
     const done = await ok<UnlockResult>(again.call('unlock', { name: 'plan.txt' }))

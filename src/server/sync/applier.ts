@@ -147,8 +147,19 @@ export class Applier {
     if (!locks) return [...remotes]
     const free: FileEntry[] = []
     for (const remote of remotes) {
-      if (remote.name !== peer.unlocks && locks.held(remote.name)) await locks.enqueue(peer, remote)
-      else free.push(remote)
+      if (remote.name === peer.unlocks || !locks.held(remote.name)) {
+        free.push(remote)
+        continue
+      }
+      try {
+        await locks.enqueue(peer, remote)
+      } catch (err) {
+        // Changed there again before its content could be kept: the newer version is on its way
+        // and is queued in its turn. Other failures fail the batch (retried; queued ones once).
+        if (isSuperseded(err)) continue
+        if (!isSkippable(err)) throw err
+        this.#o.warn(`not queued from ${peer.name}: ${String((err as Error).message)}`)
+      }
     }
     return free
   }

@@ -62,6 +62,8 @@ export class SyncHost {
       // 196 MiB RSS for the whole server by default, 181 MiB with this.
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     })
+    // What the worker says before it is ready (the user locks it loaded) is kept for the host.
+    const early: FromSync[] = []
     const ready = await new Promise<number>((resolve, reject) => {
       worker.once('error', reject)
       worker.once('exit', (code) => reject(new Error(`the sync worker exited (${code})`)))
@@ -69,13 +71,15 @@ export class SyncHost {
         const all = message.t === 'batch' ? message.messages : [message]
         for (const m of all) {
           if (m.t === 'ready') resolve(m.syncPort)
-          if (m.t === 'failed') reject(new Error(m.error))
+          else if (m.t === 'failed') reject(new Error(m.error))
+          else early.push(m)
           if (m.t === 'ready' || m.t === 'failed') worker.off('message', first)
         }
       })
     })
     worker.removeAllListeners('error').removeAllListeners('exit')
     const host = new SyncHost(worker, ready)
+    for (const m of early) host.#onMessage(m, deps)
     worker.on('message', (m: FromSync) => host.#onMessage(m, deps))
     worker.on('error', (err) => {
       if (!host.#stopped)
