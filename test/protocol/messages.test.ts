@@ -28,6 +28,8 @@ describe('parseRequest', () => {
       { id: 9, op: 'log', limit: 10, follow: true },
       { id: 10, op: 'status' },
       { id: 11, op: 'ping' },
+      { id: 12, op: 'lock', index: 3, expect: 'plan.txt', ttlSeconds: 60 },
+      { id: 13, op: 'unlock', name: 'plan.txt', force: true },
     ]
     expect(new Set(samples.map((s) => s.op))).toEqual(new Set(OPERATIONS))
     for (const sample of samples) expect(parseRequest(sample)).toEqual(sample)
@@ -58,6 +60,11 @@ describe('parseRequest', () => {
     ['a fractional size', { id: 3, op: 'upload', name: 'a', size: 1.5 }],
     ['a rename without to', { id: 3, op: 'rename', from: 'a' }],
     ['a log limit of 0', { id: 3, op: 'log', limit: 0 }],
+    ['a lock with neither name nor index', { id: 3, op: 'lock' }],
+    ['a lock with both name and index', { id: 3, op: 'lock', name: 'a', index: 0 }],
+    ['a lock with a negative index', { id: 3, op: 'lock', index: -1 }],
+    ['a lock with a ttl of 0', { id: 3, op: 'lock', name: 'a', ttlSeconds: 0 }],
+    ['an unlock with a string force', { id: 3, op: 'unlock', name: 'a', force: 'yes' }],
     ['a follow that is not boolean', { id: 3, op: 'log', follow: 'yes' }],
     ['a missing op', { id: 3 }],
     ['an op that is not a string', { id: 3, op: 7 }],
