@@ -73,4 +73,27 @@ describe('user locks: queue and apply', () => {
     expect(done.applied).toBe(1)
     await waitFile([a, b], 'gone.txt', null)
   })
+
+  it('makes one conflict copy for a line of queued updates that meets the owner’s edit', async () => {
+    const [a, b] = await startCluster(2)
+    await b.write('plan.txt', 'base\n')
+    await waitFile([a], 'plan.txt', 'base\n')
+    const alice = await clientOf(a, 'alice')
+    await ok(alice.call('lock', { name: 'plan.txt' }))
+    await fs.appendFile(b.file('plan.txt'), 'v1\n')
+    await waitLock(a, 'plan.txt', 'A', 1)
+    await fs.appendFile(b.file('plan.txt'), 'v2\n')
+    await waitLock(a, 'plan.txt', 'A', 2)
+    await b.stop() // the owner's edit then meets B's line only in A's queue
+    await ok(alice.append('plan.txt', enc('owner line\n')))
+
+    const done = await ok<UnlockResult>(alice.call('unlock', { name: 'plan.txt' }))
+    // v1 is carried by v2 (which descends from it): one update applied, one copy.
+    expect(done).toMatchObject({ applied: 1, conflicts: 1 })
+    const names = await fs.readdir(a.root)
+    expect(names).toHaveLength(2)
+    const copy = names.find((n) => n !== 'plan.txt') ?? ''
+    expect(await fs.readFile(a.file('plan.txt'), 'utf8')).toBe('base\nowner line\n')
+    expect(await fs.readFile(a.file(copy), 'utf8')).toBe('base\nv1\nv2\n')
+  })
 })

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     index,
     files: store,
     lockPaths: lockNames,
-    scan: (name) => scanner.scanNow([name]),
+    scan: (name) => scanner.settle(name),
     apply: (source, entry) => applier.applyBatch(source, [entry]),
     report: (event) => post({ t: 'lock-event', ...event }),
     // The main thread first (in order with the path-lock release that follows), then the peers.

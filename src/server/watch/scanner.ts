@@ -13,7 +13,7 @@ import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
 import { DeletionGuard, type Emptied } from './deletion-guard.js'
-import { hashFile, isGone, probe, type Probe } from './disk-probe.js'
+import { fingerprintOf, hashFile, isGone, probe, type Probe } from './disk-probe.js'
 import { newVersion, tombstone, type Finding } from './findings.js'
 import { TreeWalk, directoryExists } from './tree-walk.js'
 
@@ -102,6 +102,23 @@ export class Scanner {
   scanNow(names: readonly string[]): Promise<void> {
     this.#running = this.#running.then(() => this.#scanSafely(names))
     return this.#running
+  }
+
+  /**
+   * Scan `name` until the index agrees with the disk (a file written a moment ago waits for its
+   * ctime to settle before it is read), or `timeoutMs` passes. For when a decision depends on the
+   * latest local version: a user lock's queue applied against its owner's last edit.
+   */
+  async settle(name: string, timeoutMs = 3_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    const full = path.join(this.#o.root, ...name.split('/'))
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      await this.scanNow([name])
+      const entry = this.#o.index.get(name)
+      const known = entry && !entry.deleted ? entry.fingerprint : null
+      if (sameFingerprint(await fingerprintOf(full), known) || Date.now() >= deadline) return
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
   }
 
   /** Every file on disk and every live name in the index: the startup inventory and rescan. */
