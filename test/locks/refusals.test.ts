@@ -65,6 +65,9 @@ describe('user locks: who may do what', () => {
     const alice = await clientOf(a, 'alice')
 
     expect((await alice.call('lock', { name: 'nope.txt' })).error?.code).toBe('ERR_NOT_FOUND')
+    await a.write('folder/inside.txt', 'x\n')
+    expect((await alice.call('lock', { name: 'folder' })).error?.code).toBe('ERR_IS_DIRECTORY')
+    await fs.rm(a.file('folder'), { recursive: true })
     expect((await alice.call('unlock', { name: 'b.txt' })).error?.code).toBe('ERR_NOT_FOUND')
     expect((await alice.call('lock', { index: 7 })).error?.code).toBe('ERR_NOT_FOUND')
     // The client saw b.txt at index 0; a.txt now sorts before it.

@@ -22,6 +22,7 @@ import { compareVectors } from '../index/version-vector.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { PeerSource } from '../sync/applier.js'
 import { plan } from '../sync/planner.js'
+import { probe } from '../watch/disk-probe.js'
 import type { Release } from './lock-manager.js'
 import type { QueuedContent } from './queued-content.js'
 import type { LockRow, UserLockStore } from './user-lock-store.js'
@@ -128,7 +129,11 @@ export class UserLocks {
     const existing = this.#locks.get(name)
     if (existing && existing.owner !== owner) throw this.#lockedError(existing)
     const file = await this.#o.files.resolve(name, { follow: false })
-    if (!(await this.#o.files.exists(file)))
+    const found = await probe(file.path)
+    if (found.kind === 'dir')
+      throw new TandemError('ERR_IS_DIRECTORY', `'${name}' is a folder; lock the files in it`)
+    // A file mirrors and queues; a symlink or a FIFO here never does, so a lock would hold nothing.
+    if (found.kind !== 'file')
       throw new TandemError('ERR_NOT_FOUND', `no file '${name}' at ${this.#o.self}`)
     // Taken under the name's write lock: a write in progress finishes first, none starts after.
     const release = await this.#o.lockPaths([name])
