@@ -1,9 +1,11 @@
 // User locks on the command line, end to end: the built executable against a real server on
 // port 0, with its own config dir (where `ls` remembers the listing that `lock INDEX` checks).
 import { existsSync } from 'node:fs'
+import fs from 'node:fs/promises'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { FileRow, StatusResult, UnlockResult, UserLock } from '../../src/protocol/index.js'
-import { startServer, tempDir } from '../helpers/index.js'
+import { startCluster, startServer, tempDir, waitFor } from '../helpers/index.js'
+import { waitLock } from '../locks/lock-helpers.js'
 import { CLI_BIN, errorCode, runCli, type CliOptions } from './run-cli.js'
 
 beforeAll(() => {
@@ -123,5 +125,41 @@ describe('lock and unlock', () => {
     expect([missing.code, errorCode(missing)]).toEqual([1, 'ERR_NOT_FOUND'])
     expect((await tandem(['lock', '7', '--name'])).code).toBe(0)
     expect(await locks()).toMatchObject([{ name: '7' }])
+  })
+
+  it("shows what waits: peers' updates queued at A in ls and status, applied by unlock", async () => {
+    const [a, b] = await startCluster(2)
+    const configHome = tempDir('tandem-cli-config-')
+    const at = (server: typeof a, args: string[]) =>
+      runCli(args, {
+        env: {
+          TANDEM_SERVER: server.address,
+          TANDEM_CLIENT_ID: 'cli-test',
+          XDG_CONFIG_HOME: configHome,
+        },
+      })
+    await a.write('plan.txt', 'v0\n')
+    await waitFor(async () => (await b.list()).some((r) => r.name === 'plan.txt'), {
+      what: 'B to list plan.txt',
+    })
+    expect((await at(a, ['ls'])).code).toBe(0)
+    expect((await at(a, ['lock', '0'])).code).toBe(0)
+    await waitLock(b, 'plan.txt', 'A') // B knows of the lock before it changes the file
+    for (const line of ['v1\n', 'v2\n'])
+      expect((await at(b, ['append', 'plan.txt', '--text', line])).code).toBe(0)
+    await waitLock(a, 'plan.txt', 'A', 2)
+    expect((await at(a, ['ls'])).stdout.toString()).toMatch(
+      /0\s+plan\.txt\s.*\scli-test@A \(2 queued\)\n/,
+    )
+    expect((await at(b, ['ls'])).stdout.toString()).toMatch(/0\s+plan\.txt\s.*\scli-test@A/)
+    expect((await at(a, ['status'])).stdout.toString()).toMatch(
+      /^\s+plan\.txt\s+cli-test\s+A\s+\S+\s+when unlocked\s+2$/m,
+    )
+    const unlocked = await at(a, ['unlock', '0'])
+    expect([unlocked.code, unlocked.stdout.toString()]).toEqual([
+      0,
+      'unlocked plan.txt at A: 2 queued updates applied\n',
+    ])
+    expect(await fs.readFile(a.file('plan.txt'), 'utf8')).toBe('v0\nv1\nv2\n')
   })
 })
