@@ -67,6 +67,9 @@ async function pick(
 ): Promise<void> {
   await term.waitFor(`? ${prompt}`)
   term.type(typed)
+  // The whole term first: the terminal may pass the typed keys in two reads, and an Enter read
+  // together with the last ones arrives while the search is still loading, which drops it.
+  await term.waitFor(`? ${prompt} ${typed}`)
   await term.waitFor(highlighted)
   term.keys('Enter')
 }
