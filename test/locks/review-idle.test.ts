@@ -22,7 +22,9 @@ async function* zeros(size: number): AsyncIterable<Uint8Array> {
 
 describe('review: a waiting lock request is not idle', () => {
   it('answers a lock that waited longer than the idle timeout for a write in progress', async () => {
-    const [a] = await startCluster(1, { extraArgs: ['--idle-timeout-ms', String(IDLE_MS)] })
+    const [a] = (await startCluster(1, {
+      extraArgs: ['--idle-timeout-ms', String(IDLE_MS)],
+    })) as [ClusterServer]
     await a.write('big.bin', 'start\n')
     await waitFor(async () => (await a.list()).some((r) => r.name === 'big.bin'))
 
