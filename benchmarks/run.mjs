@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -16,6 +16,9 @@ import { MiB } from './lib/stats.mjs'
 import { renderTable, smallFileRows, throughputRows } from './lib/summary.mjs'
 import { mirrorRows } from './lib/mirror-rows.mjs'
 import { measureMirror } from './mirror.mjs'
+// User locks (issue 4): locks.mjs, lib/lock-*.mjs.
+import { lockRows } from './lib/lock-rows.mjs'
+import { measureLocks } from './locks.mjs'
 import { measureSmallFiles } from './small-files.mjs'
 import { measureThroughput } from './throughput.mjs'
 
@@ -38,6 +41,14 @@ const SIZES = {
       manySize: 1024,
       opTimeoutMs: 10_000,
     },
+    locks: {
+      trials: 30,
+      warmups: 3,
+      updates: 100,
+      queuedTrials: 2,
+      updateSize: 1024,
+      opTimeoutMs: 10_000,
+    },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -55,10 +66,18 @@ const SIZES = {
       manySize: 1024,
       opTimeoutMs: 10_000,
     },
+    locks: {
+      trials: 10,
+      warmups: 1,
+      updates: 100,
+      queuedTrials: 2,
+      updateSize: 1024,
+      opTimeoutMs: 10_000,
+    },
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror']
+const ONLY = ['throughput', 'small-files', 'mirror', 'locks']
 
 function options() {
   const { values } = parseArgs({
@@ -72,7 +91,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -109,6 +128,7 @@ async function main() {
   let throughput = null
   let smallFiles = null
   let mirror = null
+  let locks = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -138,10 +158,18 @@ async function main() {
       log,
     )
   }
+  if (wanted('locks')) {
+    const l = opts.locks
+    log(
+      `\nuser locks at A, B changing the file: ${l.trials} trials × ping/stat/lock/unlock; unlock applying ${l.updates} queued updates of ${l.updateSize} B, ${l.queuedTrials} trial(s) per run next to ${l.updates} changes mirrored unlocked`,
+    )
+    locks = await measureLocks({ ...l, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
     ...(mirror ? mirrorRows(mirror) : []),
+    ...(locks ? lockRows(locks) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS and CPU, lower is better)\n`,
@@ -158,6 +186,7 @@ async function main() {
     throughput,
     smallFiles,
     mirror,
+    locks,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)
