@@ -79,6 +79,11 @@ describe('user locks: who may do what', () => {
 
     await ok(alice.call('lock', { index: 1, expect: 'b.txt' }))
     await waitLock(b, 'b.txt', 'A')
+    // Held at A: a lock on it at B is refused, naming who holds it where.
+    const bob = await clientOf(b, 'bob')
+    const elsewhere = await bob.call('lock', { name: 'b.txt' })
+    expect(elsewhere.error?.code).toBe('ERR_LOCKED')
+    expect(elsewhere.error?.message).toContain('alice')
     await ok(alice.delete('b.txt'))
     await waitUnlocked(a, 'b.txt')
     await waitUnlocked(b, 'b.txt')

@@ -68,6 +68,8 @@ const MIGRATIONS: readonly string[] = [
      queued  INTEGER NOT NULL,
      PRIMARY KEY (peer, name)
    ) WITHOUT ROWID;`,
+  // Set while a lock's queue is being applied: an unlock cut short by a crash resumes at start.
+  `ALTER TABLE user_locks ADD COLUMN unlocking TEXT;`,
 ]
 
 export function openIndexDb(stateDir: string): IndexDb {

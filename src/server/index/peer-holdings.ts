@@ -42,11 +42,13 @@ export function knownLocks(stateDir: string, self: string): UserLock[] {
          FROM user_locks l ORDER BY l.name`,
     )
     .all() as Omit<UserLock, 'server'>[]
+  // A peer's lock past its time is not shown: it ends there as soon as that peer runs.
   const theirs = db
     .prepare(
-      'SELECT peer AS server, name, owner, since, expires AS expiresAt, queued FROM peer_locks ORDER BY peer, name',
+      `SELECT peer AS server, name, owner, since, expires AS expiresAt, queued FROM peer_locks
+        WHERE expires IS NULL OR expires > ? ORDER BY peer, name`,
     )
-    .all() as UserLock[]
+    .all(Date.now()) as UserLock[]
   return [...own.map((l) => ({ ...l, server: self })), ...theirs]
 }
 

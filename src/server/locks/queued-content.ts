@@ -7,6 +7,7 @@
 import { open, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { TandemError } from '../../protocol/index.js'
 import type { FileEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
@@ -41,14 +42,24 @@ export class QueuedContent {
     return file
   }
 
-  /** A source that hands out a kept content (for the applier, as if fetched from `peer`). */
-  source(peer: string, file: string | null): PeerSource {
+  /**
+   * A source that hands out a kept content (for the applier, as if fetched from `peer`). When the
+   * kept file is gone (removed by hand from the state directory), `fallback` — the peer itself,
+   * if it is connected — is asked for the same content instead.
+   */
+  source(peer: string, file: string | null, fallback?: PeerSource): PeerSource {
     const stored = file && path.join(this.#dir, file)
     return {
       name: peer,
-      fetch: async (name, _hash, _size, temp: TempFile) => {
-        if (!stored) throw new Error(`no content was kept for '${name}'`)
-        const handle = await open(stored, 'r')
+      fetch: async (name, hash, size, temp: TempFile) => {
+        const handle = stored ? await open(stored, 'r').catch(() => undefined) : undefined
+        if (!handle) {
+          if (fallback) return fallback.fetch(name, hash, size, temp)
+          throw new TandemError(
+            'ERR_PEER_UNREACHABLE',
+            `the queued content of '${name}' is missing here and ${peer} is not connected to send it again`,
+          )
+        }
         try {
           for (;;) {
             const buf = Buffer.allocUnsafe(COPY_CHUNK)

@@ -14,6 +14,8 @@ export interface LockRow {
   since: number
   /** ms since the epoch, or null: until unlocked. */
   expires: number | null
+  /** Why it is being unlocked (its queue being applied), or null. */
+  unlocking: string | null
 }
 
 export interface QueuedUpdate {
@@ -42,9 +44,15 @@ export class UserLockStore {
   constructor(db: IndexDb) {
     this.#db = db
     this.#s = {
-      all: db.prepare<[], LockRow>('SELECT name, owner, since, expires FROM user_locks'),
-      put: db.prepare<[string, string, number, number | null]>(
-        'INSERT OR REPLACE INTO user_locks (name, owner, since, expires) VALUES (?, ?, ?, ?)',
+      all: db.prepare<[], LockRow>('SELECT name, owner, since, expires, unlocking FROM user_locks'),
+      put: db.prepare<[string, string, number, number | null, string | null]>(
+        'INSERT OR REPLACE INTO user_locks (name, owner, since, expires, unlocking) VALUES (?, ?, ?, ?, ?)',
+      ),
+      unlocking: db.prepare<[string | null, string]>(
+        'UPDATE user_locks SET unlocking = ? WHERE name = ?',
+      ),
+      peerLock: db.prepare<[string, number], { peer: string; owner: string }>(
+        'SELECT peer, owner FROM peer_locks WHERE name = ? AND (expires IS NULL OR expires > ?) LIMIT 1',
       ),
       remove: db.prepare<[string]>('DELETE FROM user_locks WHERE name = ?'),
       add: db.prepare<[string, string, string, string | null, number]>(
@@ -76,11 +84,33 @@ export class UserLockStore {
   }
 
   put(row: LockRow): void {
-    this.#s.put.run(row.name, row.owner, row.since, row.expires)
+    this.#durably(() => this.#s.put.run(row.name, row.owner, row.since, row.expires, row.unlocking))
   }
 
   remove(name: string): void {
-    this.#s.remove.run(name)
+    this.#durably(() => this.#s.remove.run(name))
+  }
+
+  setUnlocking(name: string, why: string | null): void {
+    this.#s.unlocking.run(why, name)
+  }
+
+  /** A lock a peer announced on `name` (still in its time), if any. */
+  peerLock(name: string): { peer: string; owner: string } | undefined {
+    return this.#s.peerLock.get(name, Date.now())
+  }
+
+  /**
+   * A client is told its lock is taken (or gone) only once that survives a power cut: the index
+   * runs with synchronous=NORMAL (its files can be rebuilt from the disk), a lock cannot.
+   */
+  #durably(write: () => void): void {
+    this.#db.pragma('synchronous = FULL')
+    try {
+      write()
+    } finally {
+      this.#db.pragma('synchronous = NORMAL')
+    }
   }
 
   /** Queue a peer's update; false when the same version from the same peer is already queued. */

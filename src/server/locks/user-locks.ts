@@ -59,6 +59,8 @@ export interface UserLocksOptions {
   files: FileStore
   /** The main thread's per-path write locks: taking a lock waits for writes in progress. */
   lockPaths(names: readonly string[]): Promise<Release>
+  /** The link to a peer, if connected (to fetch a queued content again that went missing). */
+  peer?(name: string): PeerSource | undefined
   /** Look at the name on disk now (the owner's last edit may not be indexed yet). */
   scan(name: string): Promise<void>
   /** Apply one queued update through the applier, bypassing the lock on `source.unlocks`. */
@@ -72,7 +74,7 @@ export interface UserLocksOptions {
 
 interface Held extends LockRow {
   /** The unlock in progress (the queue being applied), if any. */
-  unlocking?: Promise<UnlockOutcome>
+  draining?: Promise<UnlockOutcome>
   timer?: NodeJS.Timeout
 }
 
@@ -82,6 +84,8 @@ export class UserLocks {
   #counts = new Map<string, number>()
   /** Updates being queued (their content still arriving), per name. */
   readonly #arriving = new Map<string, Set<Promise<void>>>()
+  /** The entries of those updates. */
+  readonly #keeping = new Set<FileEntry>()
   readonly #now: () => number
   #stopped = false
 
@@ -108,7 +112,15 @@ export class UserLocks {
   async begin(): Promise<void> {
     const removed = await this.#o.content.sweep(this.#o.store.contentFiles())
     if (removed > 0) this.#o.warn(`removed ${removed} queued content file(s) no update refers to`)
-    for (const name of this.#locks.keys()) this.#arm(name)
+    for (const [name, lock] of this.#locks) {
+      // An unlock that a crash cut short goes on where it stopped.
+      if (lock.unlocking !== null)
+        this.unlock(name, lock.owner, false, `${lock.unlocking} (resumed after a restart)`).catch(
+          (err: unknown) =>
+            this.#o.warn(`the unlock of '${name}' could not resume: ${String(err)}`),
+        )
+      else this.#arm(name)
+    }
   }
 
   stop(): void {
@@ -128,6 +140,14 @@ export class UserLocks {
   async lock(name: string, owner: string, ttlSeconds?: number): Promise<UserLock> {
     const existing = this.#locks.get(name)
     if (existing && existing.owner !== owner) throw this.#lockedError(existing)
+    // Locked at a peer already: two people holding one file still at two servers would each
+    // queue the other's edits, and the second would not know of the first.
+    const theirs = this.#o.store.peerLock(name)
+    if (theirs)
+      throw new TandemError(
+        'ERR_LOCKED',
+        `'${name}' is locked by ${theirs.owner} at ${theirs.peer}`,
+      )
     const file = await this.#o.files.resolve(name, { follow: false })
     const found = await probe(file.path)
     if (found.kind === 'dir')
@@ -139,11 +159,14 @@ export class UserLocks {
     const release = await this.#o.lockPaths([name])
     let row: Held
     try {
+      // Again under the write lock: a peer's delete or rename may have gone first.
+      if ((await probe(file.path)).kind !== 'file')
+        throw new TandemError('ERR_NOT_FOUND', `no file '${name}' at ${this.#o.self}`)
       const now = this.#locks.get(name)
       if (now && now.owner !== owner) throw this.#lockedError(now)
-      if (now?.unlocking) throw this.#lockedError(now)
+      if (now?.draining) throw this.#lockedError(now)
       const expires = ttlSeconds === undefined ? null : this.#now() + ttlSeconds * 1000
-      row = { name, owner, since: now?.since ?? this.#now(), expires }
+      row = { name, owner, since: now?.since ?? this.#now(), expires, unlocking: null }
       this.#o.store.put(row)
       if (now) clearTimeout(now.timer)
       this.#locks.set(name, row)
@@ -170,17 +193,22 @@ export class UserLocks {
         'ERR_NOT_OWNER',
         `'${name}' is locked by ${lock.owner} at ${this.#o.self}, not by ${owner} (unlock --force releases it)`,
       )
-    if (!lock.unlocking) {
+    if (!lock.draining) {
       clearTimeout(lock.timer)
       const forced = lock.owner !== owner
-      lock.unlocking = this.#release(lock, forced, why ?? (forced ? `forced by ${owner}` : ''))
-      lock.unlocking.catch(() => {
+      const reason = why ?? (forced ? `forced by ${owner}` : '')
+      lock.unlocking = reason
+      this.#o.store.setUnlocking(name, reason || 'unlocked')
+      lock.draining = this.#release(lock, forced, reason)
+      lock.draining.catch(() => {
         // The queue could not be applied (a full disk…): the lock stays, nothing is lost.
-        delete lock.unlocking
+        delete lock.draining
+        lock.unlocking = null
+        this.#o.store.setUnlocking(name, null)
         if (lock.expires !== null) this.#arm(name, EXPIRE_RETRY_MS)
       })
     }
-    return lock.unlocking
+    return lock.draining
   }
 
   /**
@@ -202,7 +230,17 @@ export class UserLocks {
   }
 
   async #keep(peer: PeerSource, entry: FileEntry): Promise<void> {
-    const content = await this.#o.content.keep(peer, entry)
+    // This version (or one after it) is already waiting, or on its way into the queue, from this
+    // peer or relayed by another.
+    const waiting = [...this.#o.store.queued(entry.name).map((q) => q.entry), ...this.#keeping]
+    if (waiting.some((q) => q.name === entry.name && covers(q, entry))) return
+    this.#keeping.add(entry)
+    let content: string | null
+    try {
+      content = await this.#o.content.keep(peer, entry)
+    } finally {
+      this.#keeping.delete(entry)
+    }
     const lock = this.#locks.get(entry.name)
     if (!this.#o.store.enqueue(entry.name, peer.name, entry, content)) {
       await this.#o.content.remove(content)
@@ -264,9 +302,9 @@ export class UserLocks {
             later.id !== update.id &&
             compareVectors(later.entry.version, update.entry.version) === 'greater',
         )
-      if (action.kind !== 'conflict' || !carried) {
+      if (action.kind !== 'skip' && (action.kind !== 'conflict' || !carried)) {
         const source: PeerSource = {
-          ...content.source(update.peer, update.content),
+          ...content.source(update.peer, update.content, this.#o.peer?.(update.peer)),
           unlocks: lock.name,
           // Counted as done (the plan above can be stale: an edit not indexed yet).
           onReport: (r) => {
@@ -285,7 +323,12 @@ export class UserLocks {
         owner: lock.owner,
         peer: update.peer,
         queued,
-        detail: action.kind === 'conflict' && carried ? 'carried by a later update' : action.kind,
+        detail:
+          action.kind === 'conflict' && carried
+            ? 'carried by a later update'
+            : action.kind === 'skip'
+              ? 'already here'
+              : action.kind,
       })
       this.#o.changed()
     }
@@ -294,7 +337,7 @@ export class UserLocks {
   /** The locked file was deleted here: the lock ends with it. */
   #ended(name: string): void {
     const lock = this.#locks.get(name)
-    if (!lock || lock.unlocking) return
+    if (!lock || lock.draining) return
     this.unlock(name, lock.owner, false, 'the file was deleted').catch((err: unknown) =>
       this.#o.warn(`the lock on '${name}' could not end with its file: ${String(err)}`),
     )
@@ -345,4 +388,10 @@ export class UserLocks {
       `'${lock.name}' is locked by ${lock.owner} at ${this.#o.self}${lock.expires ? ` until ${new Date(lock.expires).toISOString()}` : ''}`,
     )
   }
+}
+
+/** Does the queued version `queued` make `entry` pointless (the same version, or one after it)? */
+function covers(queued: FileEntry, entry: FileEntry): boolean {
+  const order = compareVectors(queued.version, entry.version)
+  return order === 'equal' || order === 'greater'
 }

@@ -54,6 +54,8 @@ export class Session {
   /** This side closed the connection with an error (not the client going away). */
   #failed = false
   #lastActivity = Date.now()
+  /** Requests the server itself is working on (an unlock applying its queue): not idle. */
+  #serverWork = 0
 
   constructor(task: SessionTask) {
     this.#task = task
@@ -315,7 +317,11 @@ export class Session {
     const idleMs = Date.now() - this.#lastActivity
     // A request in progress is not idle while bytes move (downloads count the client's reads);
     // a body upload whose client went silent is.
-    if (idleMs > this.#task.config.idleTimeoutMs && this.#commits.size === 0) {
+    if (
+      idleMs > this.#task.config.idleTimeoutMs &&
+      this.#commits.size === 0 &&
+      this.#serverWork === 0
+    ) {
       this.#fail(
         new TandemError('ERR_TIMEOUT', `connection idle for ${Math.round(idleMs / 1000)} s`),
       )
@@ -323,7 +329,19 @@ export class Session {
   }
 
   #outbound(): Outbound {
-    return linkOutbound(this.#link, (message) => this.#send(message))
+    const out = linkOutbound(this.#link, (message) => this.#send(message))
+    return {
+      ...out,
+      userLock: async (request) => {
+        this.#serverWork++
+        try {
+          return await out.userLock(request)
+        } finally {
+          this.#serverWork--
+          this.touch()
+        }
+      },
+    }
   }
 
   #context(): SessionContext {

@@ -19,7 +19,7 @@ import { Superseded } from './content-client.js'
 import { contentFor } from './content-source.js'
 import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
-import { planBatch, type Action } from './planner.js'
+import { plan, planBatch, type Action } from './planner.js'
 
 const CONCURRENCY = 16
 const ATTEMPTS = 3
@@ -148,6 +148,14 @@ export class Applier {
     const free: FileEntry[] = []
     for (const remote of remotes) {
       if (remote.name === peer.unlocks || !locks.held(remote.name)) {
+        free.push(remote)
+        continue
+      }
+      // What changes nothing on disk passes: an echo of our own version (skip), the same
+      // content (record). Queued, it would wait as an "update", and a peer that merged the
+      // owner's edit would see every next edit as a conflict again.
+      const kind = plan(this.#o.index.get(remote.name), remote, this.#o.self).kind
+      if (kind === 'skip' || kind === 'record') {
         free.push(remote)
         continue
       }

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     files: store,
     lockPaths: lockNames,
     scan: (name) => scanner.settle(name),
+    peer: (name) => links.find((link) => link.name === name),
     apply: (source, entry) => applier.applyBatch(source, [entry]),
     report: (event) => post({ t: 'lock-event', ...event }),
     // The main thread first (in order with the path-lock release that follows), then the peers.
