@@ -112,11 +112,14 @@ export class Scanner {
   async settle(name: string, timeoutMs = 3_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     const full = path.join(this.#o.root, ...name.split('/'))
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-      await this.scanNow([name])
+    const agrees = async (): Promise<boolean> => {
       const entry = this.#o.index.get(name)
       const known = entry && !entry.deleted ? entry.fingerprint : null
-      if (sameFingerprint(await fingerprintOf(full), known) || Date.now() >= deadline) return
+      return sameFingerprint(await fingerprintOf(full), known)
+    }
+    for (let wait = 5; !(await agrees()); wait = Math.min(wait * 2, 100)) {
+      await this.scanNow([name])
+      if ((await agrees()) || Date.now() >= deadline) return
       await new Promise((resolve) => setTimeout(resolve, wait))
     }
   }
