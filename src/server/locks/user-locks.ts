@@ -269,8 +269,8 @@ export class UserLocks {
     this.#locks.delete(lock.name)
     const detail = [
       why,
-      applied > 0 ? `${applied} queued update(s) applied` : '',
-      conflicts > 0 ? `${conflicts} conflict copy(ies)` : '',
+      applied > 0 ? `${applied} queued update${applied === 1 ? '' : 's'} applied` : '',
+      conflicts > 0 ? `${conflicts} conflict cop${conflicts === 1 ? 'y' : 'ies'}` : '',
     ]
       .filter(Boolean)
       .join('; ')
