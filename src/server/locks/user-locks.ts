@@ -201,6 +201,8 @@ export class UserLocks {
       this.#o.store.setUnlocking(name, reason || 'unlocked')
       lock.draining = this.#release(lock, forced, reason)
       lock.draining.catch(() => {
+        // Stopping: the mark stays, and the unlock resumes at the next start.
+        if (this.#stopped) return
         // The queue could not be applied (a full disk…): the lock stays, nothing is lost.
         delete lock.draining
         lock.unlocking = null
