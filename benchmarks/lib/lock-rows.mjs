@@ -3,26 +3,8 @@
  * sets no target: the measured rows say "report" and never pass or fail; the baseline column holds
  * what the same run measured to compare with (see README.md, "User locks").
  */
-import { median, round } from './stats.mjs'
-
-/**
- * @param {string} metric @param {string} unit @param {number} value
- * @param {{ baseline?: number, baselineName?: string, target?: string }} [extra]
- * @returns {import('./summary.mjs').Row}
- */
-function row(metric, unit, value, extra = {}) {
-  const baseline = extra.baseline ?? NaN
-  return {
-    metric,
-    unit,
-    tandem: round(value),
-    baseline: round(baseline),
-    baselineName: extra.baselineName ?? 'baseline',
-    ratio: Number.isFinite(baseline) ? round(value / baseline, 3) : NaN,
-    target: extra.target ?? '(context)',
-    pass: null,
-  }
-}
+import { median } from './stats.mjs'
+import { row } from './summary.mjs'
 
 /** @param {{ config: any, runs: any[] }} locks @returns {import('./summary.mjs').Row[]} */
 export function lockRows(locks) {

@@ -3,7 +3,8 @@
  * percentiles per operation, initial-mirror times next to a local `cp` of the same data, and the
  * servers' memory with the 10,000 files mirrored. Each target from issue 3 gets pass or FAIL.
  */
-import { median, round } from './stats.mjs'
+import { median } from './stats.mjs'
+import { row } from './summary.mjs'
 
 export const MIRROR_TARGETS = {
   p50Ms: 100,
@@ -23,25 +24,6 @@ export function percentile(values, p) {
   const sorted = [...values].sort((x, y) => x - y)
   if (sorted.length === 0) return NaN
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? NaN
-}
-
-/**
- * @param {string} metric @param {string} unit @param {number} value
- * @param {{ target?: string, pass?: boolean | null, baseline?: number, baselineName?: string }} [extra]
- * @returns {import('./summary.mjs').Row}
- */
-function row(metric, unit, value, extra = {}) {
-  const baseline = extra.baseline ?? NaN
-  return {
-    metric,
-    unit,
-    tandem: round(value),
-    baseline: round(baseline),
-    baselineName: extra.baselineName ?? 'baseline',
-    ratio: Number.isFinite(baseline) ? round(value / baseline, 3) : NaN,
-    target: extra.target ?? '(context)',
-    pass: extra.pass ?? null,
-  }
 }
 
 /** @param {any[]} runs @returns {import('./summary.mjs').Row[]} */

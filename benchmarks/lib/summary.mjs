@@ -9,6 +9,26 @@ import { median, round } from './stats.mjs'
 
 const MEMORY_LIMIT_MIB = 250
 
+/**
+ * One row from a value and, optionally, its baseline (ratio value / baseline) and target.
+ * @param {string} metric @param {string} unit @param {number} value
+ * @param {{ target?: string, pass?: boolean | null, baseline?: number, baselineName?: string }} [extra]
+ * @returns {Row}
+ */
+export function row(metric, unit, value, extra = {}) {
+  const baseline = extra.baseline ?? NaN
+  return {
+    metric,
+    unit,
+    tandem: round(value),
+    baseline: round(baseline),
+    baselineName: extra.baselineName ?? 'baseline',
+    ratio: Number.isFinite(baseline) ? round(value / baseline, 3) : NaN,
+    target: extra.target ?? '(context)',
+    pass: extra.pass ?? null,
+  }
+}
+
 /** @param {any[]} samples @param {(s: any) => boolean} where @param {(s: any) => number} value */
 function med(samples, where, value) {
   return median(samples.filter(where).map(value))

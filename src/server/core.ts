@@ -11,6 +11,7 @@ import type { Admission } from './net/admission.js'
 import type { SessionBridge } from './net/session-bridge.js'
 import type { ChangeLog, LogInput } from './state/change-log.js'
 import type { SyncHost } from './sync/sync-host.js'
+import type { UserLockRequest } from './workers/messages.js'
 import { VERSION } from './version.js'
 
 export class ServerCore {
@@ -62,13 +63,7 @@ export class ServerCore {
   }
 
   /** A lock or unlock by `owner` (the client id), done by the sync worker. */
-  async userLock(request: {
-    op: 'lock' | 'unlock'
-    name: string
-    owner: string
-    ttlSeconds?: number | undefined
-    force?: boolean | undefined
-  }): Promise<unknown> {
+  async userLock(request: UserLockRequest & { owner: string }): Promise<unknown> {
     if (!this.sync) throw new TandemError('ERR_SHUTTING_DOWN', 'the sync worker is not running')
     return this.sync.userLock(request)
   }

@@ -13,9 +13,7 @@ import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { TempFile } from '../storage/temp-file.js'
 import type { PeerSource } from '../sync/applier.js'
-import { contentFor } from '../sync/content-source.js'
-
-const COPY_CHUNK = 1024 * 1024
+import { contentFor, copyInto } from '../sync/content-source.js'
 
 export class QueuedContent {
   readonly #dir: string
@@ -61,12 +59,7 @@ export class QueuedContent {
           )
         }
         try {
-          for (;;) {
-            const buf = Buffer.allocUnsafe(COPY_CHUNK)
-            const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
-            if (bytesRead === 0) break
-            await temp.write([buf.subarray(0, bytesRead)])
-          }
+          await copyInto(handle, temp)
           const info = await handle.stat()
           return { size: info.size, mtime: info.mtimeMs }
         } finally {

@@ -58,9 +58,6 @@ export class UserLockStore {
       add: db.prepare<[string, string, string, string | null, number]>(
         'INSERT INTO lock_queue (name, peer, entry, content, received) VALUES (?, ?, ?, ?, ?)',
       ),
-      entries: db.prepare<[string, string], { entry: string }>(
-        'SELECT entry FROM lock_queue WHERE name = ? AND peer = ?',
-      ),
       first: db.prepare<[string], QueueRow>(
         'SELECT * FROM lock_queue WHERE name = ? ORDER BY id LIMIT 1',
       ),
@@ -113,15 +110,9 @@ export class UserLockStore {
     }
   }
 
-  /** Queue a peer's update; false when the same version from the same peer is already queued. */
-  enqueue(name: string, peer: string, entry: FileEntry, content: string | null): boolean {
-    const version = JSON.stringify(entry.version)
-    const known = this.#s.entries
-      .all(name, peer)
-      .some((row) => JSON.stringify((JSON.parse(row.entry) as FileEntry).version) === version)
-    if (known) return false
+  /** Queue a peer's update, after the others (the caller has checked it is not queued yet). */
+  enqueue(name: string, peer: string, entry: FileEntry, content: string | null): void {
     this.#s.add.run(name, peer, JSON.stringify(entry), content, Date.now())
-    return true
   }
 
   /** The oldest update queued for `name`. */

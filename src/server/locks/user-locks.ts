@@ -215,7 +215,8 @@ export class UserLocks {
 
   /**
    * Queue a peer's update to a held file, with its content (kept now: the peer may change the
-   * file again before the unlock). The same version from the same peer is queued once.
+   * file again before the unlock). A version already waiting (or one after it), from any peer,
+   * is not queued again.
    */
   async enqueue(peer: PeerSource, entry: FileEntry): Promise<void> {
     const name = entry.name
@@ -244,10 +245,7 @@ export class UserLocks {
       this.#keeping.delete(entry)
     }
     const lock = this.#locks.get(entry.name)
-    if (!this.#o.store.enqueue(entry.name, peer.name, entry, content)) {
-      await this.#o.content.remove(content)
-      return
-    }
+    this.#o.store.enqueue(entry.name, peer.name, entry, content)
     const queued = this.#bump(entry.name, 1)
     this.#o.report({
       op: 'lock-queue',

@@ -3,6 +3,7 @@
  * BodyReceiver instead (see session.ts).
  */
 import type { LogEntry, LogResult, Request, StatusResult } from '../../protocol/index.js'
+import type { UserLockRequest } from '../workers/messages.js'
 import { NO_RESPONSE, type SessionContext } from './context.js'
 import { openDownload, type BodyOut } from './download.js'
 import { userLock } from './lock-ops.js'
@@ -15,12 +16,7 @@ export interface Outbound extends BodyOut {
   queryStatus(): Promise<StatusResult>
   follow(): void
   /** A user lock or unlock, done by the main thread and the sync worker. */
-  userLock(request: {
-    op: 'lock' | 'unlock'
-    name: string
-    ttlSeconds?: number | undefined
-    force?: boolean | undefined
-  }): Promise<unknown>
+  userLock(request: UserLockRequest): Promise<unknown>
 }
 
 export async function runRequest(

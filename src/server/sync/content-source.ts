@@ -3,6 +3,7 @@
  * one still as indexed (a copy, a rename already seen), else the peer. Either way it lands in a
  * temp file beside the target, fsynced and checked against the hash, with the version's mtime.
  */
+import type { FileHandle } from 'node:fs/promises'
 import { TandemError } from '../../protocol/index.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
@@ -54,13 +55,18 @@ async function copyLocal(store: FileStore, source: LocalEntry, temp: TempFile): 
   if (!sameFingerprint(current, source.fingerprint)) throw new Stale('source changed')
   const { handle } = await store.openForRead(file)
   try {
-    for (;;) {
-      const buf = Buffer.allocUnsafe(COPY_CHUNK)
-      const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
-      if (bytesRead === 0) return
-      await temp.write([buf.subarray(0, bytesRead)])
-    }
+    await copyInto(handle, temp)
   } finally {
     await handle.close()
+  }
+}
+
+/** Copy an open file, from its current position to its end, into a temp file. */
+export async function copyInto(handle: FileHandle, temp: TempFile): Promise<void> {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(COPY_CHUNK)
+    const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
+    if (bytesRead === 0) return
+    await temp.write([buf.subarray(0, bytesRead)])
   }
 }

@@ -6,6 +6,7 @@
 import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
 import type { UserLockEvent } from '../locks/user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
+import type { UserLockRequest } from '../workers/messages.js'
 
 export interface SyncWorkerData {
   self: string
@@ -24,15 +25,7 @@ export type ToSync =
   /** A client's upload published this content (the scanner need not hash it again). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
   /** A client's lock or unlock (the session already resolved an index to a name). */
-  | {
-      t: 'user-lock'
-      req: number
-      op: 'lock' | 'unlock'
-      name: string
-      owner: string
-      ttlSeconds?: number | undefined
-      force?: boolean | undefined
-    }
+  | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
   | { t: 'stop' }
 
 export type FromSync =

@@ -10,6 +10,7 @@ import { lockLine, syncLine, type ServerConsole } from '../console.js'
 import type { LockManager, Release } from '../locks/lock-manager.js'
 import type { ChangeLog } from '../state/change-log.js'
 import type { FileIdentity } from '../storage/temp-file.js'
+import type { UserLockRequest } from '../workers/messages.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
@@ -182,13 +183,7 @@ export class SyncHost {
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */
-  userLock(request: {
-    op: 'lock' | 'unlock'
-    name: string
-    owner: string
-    ttlSeconds?: number | undefined
-    force?: boolean | undefined
-  }): Promise<unknown> {
+  userLock(request: UserLockRequest & { owner: string }): Promise<unknown> {
     if (this.#stopped)
       return Promise.reject(new TandemError('ERR_SHUTTING_DOWN', 'the sync worker has stopped'))
     const req = ++this.#nextReq

@@ -29,6 +29,14 @@ export interface SessionConfig {
   stateDir: string
 }
 
+/** A user lock or unlock of a name (a session has resolved an index to it). */
+export interface UserLockRequest {
+  op: 'lock' | 'unlock'
+  name: string
+  ttlSeconds?: number | undefined
+  force?: boolean | undefined
+}
+
 /** Main → worker. */
 export type ToWorker =
   /** Bytes from the socket: the first `length` bytes of `buf` (a pooled buffer: return it in `ack`). */
@@ -55,14 +63,7 @@ export type FromWorker =
   /** `purpose`: the operation asking, when a user lock's owner may not do it either (rename). */
   | { t: 'lock'; req: number; names: string[]; mode: LockMode; purpose?: 'rename' }
   /** A user lock or unlock (DESIGN.md §6) of a name, by this session's client. */
-  | {
-      t: 'user-lock'
-      req: number
-      op: 'lock' | 'unlock'
-      name: string
-      ttlSeconds?: number | undefined
-      force?: boolean | undefined
-    }
+  | ({ t: 'user-lock'; req: number } & UserLockRequest)
   | { t: 'unlock'; token: number }
   /** An operation done: on the console always, in the change log when `record`. */
   | { t: 'log'; entry: LogInput; record: boolean }
