@@ -1,7 +1,14 @@
 // Shared steps of the user-lock tests: a client with a chosen id, and polls on what a server's
 // listing says of a file's locks.
 import type { UserLock } from '../../src/protocol/index.js'
-import { TestClient, registerCleanup, waitFor, type ClusterServer } from '../helpers/index.js'
+import {
+  TestClient,
+  registerCleanup,
+  startCluster,
+  waitFile,
+  waitFor,
+  type ClusterServer,
+} from '../helpers/index.js'
 
 /** A protocol client of `server` with client id `id`, closed at the end of the test. */
 export async function clientOf(server: ClusterServer, id: string): Promise<TestClient> {
@@ -50,4 +57,18 @@ export async function ok<T>(
   const r = await reply
   if (!r.ok) throw new Error(`expected success, got ${r.error?.code}: ${r.error?.message}`)
   return r.result as T
+}
+
+/** The usual start: servers A and B, `plan.txt` ("base\n") made at B and mirrored to A, then locked at A by alice. */
+export async function planLockedAtA(): Promise<{
+  a: ClusterServer
+  b: ClusterServer
+  alice: TestClient
+}> {
+  const [a, b] = await startCluster(2)
+  await b.write('plan.txt', 'base\n')
+  await waitFile([a], 'plan.txt', 'base\n')
+  const alice = await clientOf(a, 'alice')
+  await ok(alice.call('lock', { name: 'plan.txt' }))
+  return { a, b, alice }
 }

@@ -4,17 +4,13 @@ import fs from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import type { UnlockResult } from '../../src/protocol/index.js'
 import { startCluster, waitConverged, waitFile, waitFor } from '../helpers/index.js'
-import { clientOf, locksOn, ok, waitLock, waitUnlocked } from './lock-helpers.js'
+import { clientOf, locksOn, ok, waitLock, waitUnlocked, planLockedAtA } from './lock-helpers.js'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
 describe('user locks: persistence and time-to-live', () => {
   it('keeps a lock and its queue through kill -9 and restart; unlock then applies the queue', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b } = await planLockedAtA()
     await waitLock(b, 'plan.txt', 'A')
     await fs.appendFile(b.file('plan.txt'), 'v1\n')
     await waitLock(a, 'plan.txt', 'A', 1)
@@ -54,11 +50,7 @@ describe('user locks: persistence and time-to-live', () => {
   })
 
   it('leaves a conflict copy when a queued update meets an edit the owner made under the lock', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b, alice } = await planLockedAtA()
     await fs.appendFile(b.file('plan.txt'), 'from B\n')
     await waitLock(a, 'plan.txt', 'A', 1)
     // B goes away, so the owner's edit meets B's only in A's queue.

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import type { LockResult, UnlockResult } from '../../src/protocol/index.js'
 import { startCluster, waitConverged, waitFile } from '../helpers/index.js'
-import { clientOf, ok, waitLock, waitUnlocked } from './lock-helpers.js'
+import { clientOf, ok, waitLock, waitUnlocked, planLockedAtA } from './lock-helpers.js'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -75,11 +75,7 @@ describe('user locks: queue and apply', () => {
   })
 
   it('makes one conflict copy for a line of queued updates that meets the owner’s edit', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b, alice } = await planLockedAtA()
     await fs.appendFile(b.file('plan.txt'), 'v1\n')
     await waitLock(a, 'plan.txt', 'A', 1)
     await fs.appendFile(b.file('plan.txt'), 'v2\n')

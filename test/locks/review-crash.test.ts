@@ -1,18 +1,14 @@
 // Review of user locks across kill -9 (issue 4): a server killed while an unlock applies the queue.
 import fs from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import { startCluster, waitFile, waitFor } from '../helpers/index.js'
-import { clientOf, locksOn, ok, waitLock, waitUnlocked } from './lock-helpers.js'
+import { waitFile, waitFor } from '../helpers/index.js'
+import { locksOn, waitLock, waitUnlocked, planLockedAtA } from './lock-helpers.js'
 
 const UPDATES = 40
 
 describe('review: kill -9 while an unlock applies the queue', () => {
   it('finishes the unlock after restart (not left locked, half applied)', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b, alice } = await planLockedAtA()
     await waitLock(b, 'plan.txt', 'A')
     let text = 'base\n'
     for (let i = 1; i <= UPDATES; i++) {

@@ -13,7 +13,7 @@ import {
   type ClusterServer,
   type Reply,
 } from '../helpers/index.js'
-import { clientOf, locksOn, ok, waitLock, waitUnlocked } from './lock-helpers.js'
+import { clientOf, locksOn, ok, waitLock, waitUnlocked, planLockedAtA } from './lock-helpers.js'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -111,11 +111,7 @@ describe('review: a lock racing a peer’s delete', () => {
 
 describe('review: a queue that cannot be applied', () => {
   it('lets --force release a lock whose queued content is gone', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b } = await planLockedAtA()
     await waitLock(b, 'plan.txt', 'A')
     await fs.appendFile(b.file('plan.txt'), 'v1\n')
     await waitLock(a, 'plan.txt', 'A', 1)
@@ -135,11 +131,7 @@ describe('review: a queue that cannot be applied', () => {
 
 describe('review: renames and locks', () => {
   it('a peer renames a locked file: after unlock nothing is lost and the servers agree', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b, alice } = await planLockedAtA()
     await waitLock(b, 'plan.txt', 'A')
     await fs.appendFile(b.file('plan.txt'), 'v1\n')
     await waitLock(a, 'plan.txt', 'A', 1)
@@ -174,11 +166,7 @@ describe('review: renames and locks', () => {
   })
 
   it('the owner’s edit meets a peer’s rename of the locked file: both survive', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b, alice } = await planLockedAtA()
     await waitLock(b, 'plan.txt', 'A')
     await b.stop()
     await ok(alice.append('plan.txt', enc('owner line\n')))

@@ -10,7 +10,7 @@ import {
   waitFor,
   type ClusterServer,
 } from '../helpers/index.js'
-import { clientOf, locksOn, ok, waitLock, waitUnlocked } from './lock-helpers.js'
+import { clientOf, locksOn, ok, waitLock, waitUnlocked, planLockedAtA } from './lock-helpers.js'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -74,11 +74,7 @@ describe('review: what a locked server queues', () => {
   })
 
   it('does not turn the owner’s own earlier saves into conflict copies at B', async () => {
-    const [a, b] = await startCluster(2)
-    await b.write('plan.txt', 'base\n')
-    await waitFile([a], 'plan.txt', 'base\n')
-    const alice = await clientOf(a, 'alice')
-    await ok(alice.call('lock', { name: 'plan.txt' }))
+    const { a, b, alice } = await planLockedAtA()
     await waitLock(b, 'plan.txt', 'A')
 
     // B changes the file once (queued at A)…
