@@ -4,6 +4,7 @@
  * thread, opened on first use.
  */
 import type { UserLock } from '../../protocol/index.js'
+import type { Statement } from 'better-sqlite3'
 import type { IndexDb } from './database.js'
 import { openIndexReader } from './database.js'
 
@@ -54,10 +55,18 @@ export function knownLocks(stateDir: string, self: string): UserLock[] {
 
 /** The owner of the user lock on `name` here, if any (a cheap early check before a body). */
 export function lockOwner(stateDir: string, name: string): string | undefined {
-  const row = reader(stateDir)?.prepare('SELECT owner FROM user_locks WHERE name = ?').get(name) as
-    { owner: string } | undefined
-  return row?.owner
+  const db = reader(stateDir)
+  if (!db) return undefined
+  // Prepared once per connection: every upload, write and append asks.
+  let query = ownerQueries.get(db)
+  if (!query) {
+    query = db.prepare<[string], { owner: string }>('SELECT owner FROM user_locks WHERE name = ?')
+    ownerQueries.set(db, query)
+  }
+  return query.get(name)?.owner
 }
+
+const ownerQueries = new WeakMap<IndexDb, Statement<[string], { owner: string }>>()
 
 function reader(stateDir: string): IndexDb | undefined {
   let db = readers.get(stateDir)
