@@ -332,11 +332,21 @@ export interface PeerStatus {
   address: string
   /** Its server name, once a handshake told it. */
   name: string | null
+  /**
+   * 'up': connected, and its changes flow (or none wait); 'stalled': connected, but changes wait
+   * and none was applied (nor any content received) for a while; 'down': not connected.
+   */
+  state: 'up' | 'stalled' | 'down'
+  /** `state === 'up'`. */
   up: boolean
+  /** The links to it are open (up or stalled). */
+  connected: boolean
   /** When this server last heard from it (ms since the epoch). */
   lastHeard: number | null
-  /** Changes it announced that this server has not applied yet. */
+  /** Changes it announced that this server has not applied yet (the backlog). */
   behind: number | null
+  /** How long the oldest of those has waited here (ms), or null when none waits. */
+  oldestWaitingMs: number | null
   /** Its clock minus ours, estimated at the handshake. */
   clockSkewMs: number | null
 }
@@ -348,4 +358,23 @@ export interface SyncStatus {
   /** Files in the index (live) and this server's change sequence. */
   files?: number
   seq?: number
+  /** Peers' entries that could not be applied here yet; retried (see SetAsideEntry). */
+  setAside?: SetAsideEntry[]
+}
+
+/** A peer's entry set aside: the rest of its stream went on; this one is retried. */
+export interface SetAsideEntry {
+  name: string
+  /** The peer it came from. */
+  peer: string
+  /** The error of the last attempt (ERR_NO_SPACE, ERR_IS_DIRECTORY, …) and its message. */
+  code: string
+  reason: string
+  /** ms since the epoch: when it was first set aside. */
+  since: number
+  attempts: number
+  /** ms since the epoch: the next attempt at the latest (sooner if something changes). */
+  nextRetryAt: number
+  /** For ERR_NO_SPACE: the bytes it needs. */
+  neededBytes: number | null
 }

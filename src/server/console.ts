@@ -96,7 +96,11 @@ export function syncLine(e: SyncLine): string {
     case 'sync-rename':
       return `→ renamed ${e.name} → ${e.to}, as on ${e.peer}`
     case 'sync-conflict':
-      return `⚠ conflict on ${e.name} with ${e.peer}: the other version is kept as ${e.to}`
+      return `⚠ conflict on ${e.name} with ${e.peer}: the other version is kept as ${e.to}${e.detail ? ` (${e.detail})` : ''}`
+    case 'sync-blocked':
+      return `⚠ set aside ${e.name} from ${e.peer}: ${e.detail ?? 'cannot be applied here yet'}; the rest goes on, and it is tried again`
+    case 'sync-cleared':
+      return `✓ ${e.name} from ${e.peer} is no longer set aside${e.detail ? ` (${e.detail})` : ''}`
     case 'peer-up':
       return `⇄ peer ${e.peer} up`
     case 'peer-down':

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   extraArgs?: string[]
   /** Wait until every server sees every peer up (default true). */
   waitPeers?: boolean
+  /** Called once the servers' directories exist, before any server starts (mount a disk…). */
+  beforeStart?: (servers: readonly ClusterServer[]) => Promise<void> | void
 }
 
 /** What `status --json` says (the server's own type: peers and the sync engine included). */
@@ -189,6 +191,7 @@ export async function startCluster<N extends number>(
     ])
   })
   showOutputOnFailure(servers)
+  await options.beforeStart?.(servers)
   await Promise.all(servers.map((server) => server.start()))
   if (options.waitPeers ?? true)
     await Promise.all(servers.map((server) => waitPeersUp(server, n - 1)))

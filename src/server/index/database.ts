@@ -70,6 +70,19 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // Set while a lock's queue is being applied: an unlock cut short by a crash resumes at start.
   `ALTER TABLE user_locks ADD COLUMN unlocking TEXT;`,
+  // A peer's entry that could not be applied here yet (a file/folder clash, no space…): kept
+  // until it is applied or superseded, so moving the peer's progress past it loses nothing.
+  `CREATE TABLE set_aside (
+     peer     TEXT    NOT NULL,
+     name     TEXT    NOT NULL,
+     entry    TEXT    NOT NULL,  -- JSON FileEntry as the peer sent it
+     code     TEXT    NOT NULL,  -- the error code of the last attempt
+     reason   TEXT    NOT NULL,
+     since    INTEGER NOT NULL,  -- ms since the epoch: first set aside
+     attempts INTEGER NOT NULL,
+     next_at  INTEGER NOT NULL,  -- ms since the epoch: the next retry
+     PRIMARY KEY (peer, name)
+   ) WITHOUT ROWID;`,
 ]
 
 export function openIndexDb(stateDir: string): IndexDb {

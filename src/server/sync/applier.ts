@@ -6,46 +6,31 @@
  * after checking that the disk still looks as indexed. If it does not (a local change not scanned
  * yet), the name is scanned first and the entry planned again: a local edit is never overwritten
  * unseen, it becomes the other side of a conflict.
+ *
+ * One entry that cannot be applied (a file/folder clash it cannot resolve, no space, a permission
+ * error, a name this file system refuses) is set aside with its reason (set-aside.ts) and the rest
+ * of the batch goes on; only a failure of the peer or of syncing as a whole fails the batch.
  */
 import { TandemError } from '../../protocol/index.js'
-import type { FileEntry } from '../index/entry.js'
+import type { FileEntry, LocalEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
-import type { TempFile } from '../storage/temp-file.js'
-import { fingerprintOf } from '../watch/disk-probe.js'
+import { fingerprintOf, probe } from '../watch/disk-probe.js'
 import type { Scanner } from '../watch/scanner.js'
 import type { BusyNames } from './busy-names.js'
-import { Superseded } from './content-client.js'
 import { contentFor } from './content-source.js'
 import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
-import { plan, planBatch, type Action } from './planner.js'
+import { concernsOneEntry, isSkippable, isSuperseded } from './entry-failures.js'
+import { namesOf, plan, planBatch, remotesOf, type Action } from './planner.js'
+import type { PeerSource, SetAsideSink, SyncReport } from './peer-source.js'
+import { ensureRoom } from './room.js'
+import { TypeClash } from './type-clash.js'
 
 const CONCURRENCY = 16
 const ATTEMPTS = 3
 
-/** Where a peer's content comes from. */
-export interface PeerSource {
-  readonly name: string
-  /** Set when this source is a user lock's queue being applied: that name is not held for it. */
-  readonly unlocks?: string
-  /** Told of what was done with this source's entries (besides the applier's own report). */
-  onReport?(report: SyncReport): void
-  fetch(
-    name: string,
-    hash: string,
-    size: number,
-    temp: TempFile,
-  ): Promise<{ size: number; mtime: number }>
-}
-
-export interface SyncReport {
-  op: 'sync-pull' | 'sync-delete' | 'sync-rename' | 'sync-conflict'
-  name: string
-  to?: string
-  size?: number
-  peer: string
-}
+export type { PeerSource, SetAsideSink, SyncReport } from './peer-source.js'
 
 export interface ApplierOptions {
   self: string
@@ -67,19 +52,35 @@ export interface ApplierOptions {
   }
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
   bulk?: { begin(writes: number): void; end(): void; readonly active: boolean }
+  /** Entries that cannot be applied are set aside here (without it, they fail the batch). */
+  setAside?: SetAsideSink
 }
 
 export class Applier {
   readonly #o: ApplierOptions
+  readonly #clash: TypeClash
   #stopped = false
 
   constructor(options: ApplierOptions) {
     this.#o = options
+    this.#clash = new TypeClash({
+      self: options.self,
+      index: options.index,
+      store: options.store,
+      scanNow: (names) => options.scanner.scanNow(names),
+      hint: (name) => options.scanner.hint(name),
+      held: (name) => options.userLocks?.held(name) ?? false,
+      locked: (names, fn) => this.#busyLocked(names, fn),
+    })
   }
 
-  /** Apply a batch of a peer's entries. Throws when the peer or the disk fails (retried later). */
+  /**
+   * Apply a batch of a peer's entries. An entry that cannot be applied is set aside (when there
+   * is somewhere to set it); the batch throws only when the peer or syncing as a whole fails.
+   */
   async applyBatch(peer: PeerSource, remotes: readonly FileEntry[]): Promise<void> {
     const { index, self } = this.#o
+    const aside = new Set<string>()
     const free = await this.#queueHeld(peer, remotes)
     const actions = planBatch(free, (name) => index.get(name), self)
     const writes = actions.filter(
@@ -87,22 +88,36 @@ export class Applier {
     )
     this.#o.bulk?.begin(writes.length)
     try {
-      await this.#run(peer, actions)
+      await this.#run(peer, actions, aside)
     } finally {
       this.#o.bulk?.end()
     }
+    // Everything else in the batch was applied, queued or found superseded: nothing waits for it.
+    const sink = this.#sink(peer)
+    for (const remote of remotes) if (!aside.has(remote.name)) sink?.cleared(peer.name, remote)
   }
 
-  async #run(peer: PeerSource, actions: Action[]): Promise<void> {
+  /** Where this source's entries are set aside: a user lock's queue has its own (it is kept). */
+  #sink(peer: PeerSource): SetAsideSink | undefined {
+    return peer.unlocks === undefined ? this.#o.setAside : undefined
+  }
+
+  async #run(peer: PeerSource, actions: Action[], aside: Set<string>): Promise<void> {
     let next = 0
     let failure: unknown
+    const sink = this.#sink(peer)
     const worker = async (): Promise<void> => {
       while (next < actions.length && failure === undefined) {
         const action = actions[next++]!
         try {
           await this.#withRetries(peer, action)
         } catch (err) {
-          failure ??= err
+          if (!sink || !concernsOneEntry(err) || this.#stopped) failure ??= err
+          else
+            for (const remote of remotesOf(action)) {
+              aside.add(remote.name)
+              sink.add(peer.name, remote, err)
+            }
         }
       }
     }
@@ -121,7 +136,7 @@ export class Applier {
     } catch (err) {
       if (isSuperseded(err)) return // changed there since: a newer entry is on its way
       const what = namesOf(action).join("', '")
-      if (isSkippable(err))
+      if (isSkippable(err) && !this.#sink(peer))
         return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
       if (err instanceof Held) {
         // Locked by a user since it was planned: queue what is held now, plan the rest again.
@@ -131,6 +146,8 @@ export class Applier {
         return
       }
       if (!(err instanceof Stale)) throw err
+      if (attempt >= ATTEMPTS && this.#sink(peer))
+        throw new TandemError('ERR_BUSY', `'${what}' keeps changing here; tried again later`)
       if (attempt >= ATTEMPTS)
         return this.#o.warn(
           `not applied from ${peer.name}: '${what}' keeps changing here (its own version will be sent)`,
@@ -227,8 +244,20 @@ export class Applier {
   }
 
   async #take(peer: PeerSource, entry: FileEntry): Promise<void> {
+    await this.#makeWay(peer, entry.name)
     const local = this.#o.index.get(entry.name)
     const file = await this.#o.store.resolve(entry.name, { follow: false })
+    if ((await probe(file.path)).kind === 'dir') {
+      const copyName = await this.#clash.keepBesideFolder(peer, entry)
+      return this.#report(peer, {
+        op: 'sync-conflict',
+        name: entry.name,
+        to: copyName,
+        peer: peer.name,
+        detail: 'a folder of that name is here; the file is kept as the copy',
+      })
+    }
+    await ensureRoom(this.#o.store.root, entry.size, entry.name)
     const temp = await contentFor(this.#o.index, this.#o.store, peer, entry, file)
     try {
       await this.#locked(peer, [entry.name], async () => {
@@ -247,7 +276,10 @@ export class Applier {
 
   async #delete(peer: PeerSource, entry: FileEntry): Promise<void> {
     const local = this.#o.index.get(entry.name)
+    if ((await this.#clash.fileAbove(entry.name)) !== null) return this.#record(entry, local)
     const file = await this.#o.store.resolve(entry.name, { follow: false })
+    // A folder here at the deleted file's name: no file to delete (the folder wins).
+    if ((await probe(file.path)).kind === 'dir') return this.#record(entry, local)
     await this.#locked(peer, [entry.name], async () => {
       await expectDisk(file.path, local)
       await this.#o.store.delete(file)
@@ -258,6 +290,7 @@ export class Applier {
 
   async #rename(peer: PeerSource, from: FileEntry, to: FileEntry): Promise<void> {
     const { index, store } = this.#o
+    await this.#makeWay(peer, to.name)
     const [localFrom, localTo] = [index.get(from.name), index.get(to.name)]
     const src = await store.resolve(from.name, { follow: false })
     const dst = await store.resolve(to.name, { follow: false })
@@ -283,6 +316,7 @@ export class Applier {
     const file = await store.resolve(a.entry.name, { follow: false })
     const copy = await store.resolve(a.copyName, { follow: false })
     const localCopy = index.get(a.copyName)
+    await ensureRoom(store.root, a.remote.size, a.remote.name)
     // The content that travels is theirs: as the copy when we win, as the file when they win.
     const temp = await contentFor(index, store, peer, a.remote, a.winner === 'local' ? copy : file)
     let fingerprint
@@ -305,12 +339,43 @@ export class Applier {
     this.#report(peer, { op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
   }
 
-  /** Run `fn` under the names' write locks, unless a user locked one of them meanwhile. */
   #report(peer: PeerSource, report: SyncReport): void {
     this.#o.report(report)
     peer.onReport?.(report)
   }
 
+  /** A file here where `name` needs a folder: it goes to its conflict copy (type-clash.ts). */
+  async #makeWay(peer: PeerSource, name: string): Promise<void> {
+    const blocker = await this.#clash.fileAbove(name)
+    if (blocker === null) return
+    const copyName = await this.#clash.moveAside(blocker)
+    this.#report(peer, {
+      op: 'sync-conflict',
+      name: blocker,
+      to: copyName,
+      peer: peer.name,
+      detail: `a folder of that name arrived ('${name}'); the file is kept as the copy`,
+    })
+  }
+
+  async #busyLocked<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
+    let result: T | undefined
+    await this.#busy([...names], async () => {
+      result = await this.#locked(CLASH, names, fn)
+    })
+    return result as T
+  }
+
+  /** Only store the peer's entry: the disk already agrees (a tombstone where no file is). */
+  #record(entry: FileEntry, local: LocalEntry | undefined): void {
+    if (local && !local.deleted && local.fingerprint) {
+      // The index still thinks a file is here: let the scanner see what is.
+      this.#o.scanner.hint(entry.name)
+    }
+    this.#o.index.put([{ entry, fingerprint: null }])
+  }
+
+  /** Run `fn` under the names' write locks, unless a user locked one of them meanwhile. */
   async #locked<T>(peer: PeerSource, names: readonly string[], fn: () => Promise<T>): Promise<T> {
     const release = await this.#o.lock(names)
     try {
@@ -326,29 +391,8 @@ export class Applier {
 /** A name became user-locked between planning and writing: its entry is queued instead. */
 class Held extends Error {}
 
-function namesOf(action: Action): string[] {
-  if (action.kind === 'rename') return [action.from.name, action.to.name]
-  if (action.kind === 'conflict') return [action.entry.name, action.copyName]
-  return 'entry' in action ? [action.entry.name] : []
-}
-
-/** The peer's entries behind an action, to plan it again. */
-function remotesOf(action: Action): FileEntry[] {
-  if (action.kind === 'rename') return [action.to, action.from]
-  if (action.kind === 'conflict') return [action.remote]
-  return action.kind === 'skip' ? [] : [action.entry]
-}
-
-/**
- * The peer's copy changed before or while we fetched it: expected, silent, and the peer
- * announces the new version. (A local ERR_NOT_FOUND, a temp file removed under us, is not this.)
- */
-function isSuperseded(err: unknown): boolean {
-  return err instanceof Superseded || (err as { code?: unknown }).code === 'ERR_INTEGRITY'
-}
-
-/** Failures that concern one entry only: the peer will announce something newer. */
-function isSkippable(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code
-  return code === 'ERR_BAD_PATH' || code === 'ERR_IS_DIRECTORY' || code === 'ERR_PERMISSION'
+/** The applier's own moves (a file moved aside for a folder) are nobody's user-lock queue. */
+const CLASH: PeerSource = {
+  name: 'this server',
+  fetch: () => Promise.reject(new TandemError('ERR_INTERNAL', 'nothing to fetch')),
 }

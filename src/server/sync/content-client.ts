@@ -36,7 +36,11 @@ export class ContentClient {
   #gathered: Buffer[] = []
   #gatheredBytes = 0
 
-  private constructor(socket: net.Socket, self: string) {
+  private constructor(
+    socket: net.Socket,
+    self: string,
+    private readonly onActivity: () => void,
+  ) {
     let welcomed!: () => void
     let refused!: (err: Error) => void
     this.#welcomed = new Promise((resolve, reject) => {
@@ -62,9 +66,15 @@ export class ContentClient {
     this.#framed.send({ type: 'peer-hello', server: self, channel: 'content' })
   }
 
-  static async connect(host: string, port: number, self: string): Promise<ContentClient> {
+  /** `onActivity` is told of every piece of content received (the link is moving). */
+  static async connect(
+    host: string,
+    port: number,
+    self: string,
+    onActivity: () => void = () => undefined,
+  ): Promise<ContentClient> {
     const socket = net.connect({ host, port })
-    const client = new ContentClient(socket, self)
+    const client = new ContentClient(socket, self, onActivity)
     await client.#welcomed
     return client
   }
@@ -123,6 +133,7 @@ export class ContentClient {
     const head = this.#queue[0]
     if (!head?.header) return this.#broken('data without a header')
     head.received = (head.received ?? 0) + piece.length
+    this.onActivity()
     if (head.received > head.header.size) return this.#broken('more data than announced')
     this.#unwritten += piece.length
     if (this.#unwritten > PAUSE_ABOVE) this.#framed.socket.pause()

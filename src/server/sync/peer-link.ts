@@ -17,6 +17,7 @@ import {
 import type { FileIndex } from '../index/file-index.js'
 import type { TempFile } from '../storage/temp-file.js'
 import type { Applier, PeerSource } from './applier.js'
+import { Backlog } from './backlog.js'
 import { ContentClient } from './content-client.js'
 import { EntryQueue } from './entry-queue.js'
 import { FramedSocket } from './framed-socket.js'
@@ -57,6 +58,7 @@ export class PeerLink implements PeerSource {
   #content: Promise<ContentClient> | undefined
   #syncPort = 0
   #wake: (() => void) | undefined
+  readonly #backlog = new Backlog()
 
   constructor(options: PeerLinkOptions) {
     this.#o = options
@@ -83,15 +85,21 @@ export class PeerLink implements PeerSource {
     this.#wake?.()
   }
 
-  status(): PeerStatus {
+  status(now = Date.now()): PeerStatus {
+    const behind = this.#peerSeq === null ? null : Math.max(0, this.#peerSeq - this.#applied)
     return {
       address: this.#o.address,
       name: this.#name,
-      up: this.#up,
+      ...this.#backlog.state(this.#up, behind, now),
       lastHeard: this.#lastHeard,
-      behind: this.#peerSeq === null ? null : Math.max(0, this.#peerSeq - this.#applied),
+      behind,
       clockSkewMs: this.#skew,
     }
+  }
+
+  /** Each action applied moves the link (a batch of many is progress before it ends). */
+  onReport(): void {
+    this.#backlog.progressed()
   }
 
   async fetch(
@@ -109,7 +117,9 @@ export class PeerLink implements PeerSource {
   }
 
   #contentClient(): Promise<ContentClient> {
-    this.#content ??= ContentClient.connect(this.#host, this.#syncPort, this.#o.self)
+    this.#content ??= ContentClient.connect(this.#host, this.#syncPort, this.#o.self, () =>
+      this.#backlog.progressed(),
+    )
     const pending = this.#content
     pending.catch(() => {
       if (this.#content === pending) this.#content = undefined
@@ -167,10 +177,10 @@ export class PeerLink implements PeerSource {
           if (m.type === 'peer-welcome')
             return this.#subscribe(m.server, m.epoch, hello.skewMs, connected)
           if (m.type === 'error') return void (failure = TandemError.fromWire(m.error as never))
-          if (m.type === 'heartbeat') return void (this.#peerSeq = m.seq)
+          if (m.type === 'heartbeat') return this.#heard(m.seq)
           if (m.type === 'locks') return this.#o.onLocks?.(this.name, m.locks)
           if (m.type !== 'entries') return
-          this.#peerSeq = m.seq
+          this.#heard(m.seq)
           const entries = this.#valid(m.entries)
           this.#o.index.recordHoldings(this.name, entries)
           queue.push(m.epoch, entries, (err) => {
@@ -218,11 +228,19 @@ export class PeerLink implements PeerSource {
     return valid
   }
 
+  /** The peer's sequence is `seq`: what lies beyond what is applied here waits from now on. */
+  #heard(seq: number): void {
+    this.#peerSeq = seq
+    if (seq > this.#applied) this.#backlog.announced(seq)
+  }
+
   #subscribe(peer: string, epoch: string, skewMs: number, connected: () => void): void {
     const progress = this.#o.index.peerProgress(peer)
     const since = progress?.epoch === epoch ? progress.lastSeq : 0
     if (progress && progress.epoch !== epoch) this.#o.index.forgetPeer(peer)
     this.#applied = since
+    this.#peerSeq = null
+    this.#backlog.reset()
     this.#index?.send({ type: 'subscribe', since, epoch: progress?.epoch ?? null })
     if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) this.#index?.send({ type: 'clock', skewMs: -skewMs })
     this.#up = true
@@ -233,6 +251,7 @@ export class PeerLink implements PeerSource {
   async #apply(epoch: string, entries: WireFileEntry[], lastSeq: number): Promise<void> {
     if (entries.length > 0) await this.#applyRetrying(entries)
     this.#applied = Math.max(this.#applied, lastSeq)
+    this.#backlog.applied(this.#applied)
     this.#o.index.recordProgress(this.name, { epoch, lastSeq: this.#applied })
   }
 

@@ -135,3 +135,17 @@ function findRenames(
   }
   return renames
 }
+
+/** The names an action changes here. */
+export function namesOf(action: Action): string[] {
+  if (action.kind === 'rename') return [action.from.name, action.to.name]
+  if (action.kind === 'conflict') return [action.entry.name, action.copyName]
+  return 'entry' in action ? [action.entry.name] : []
+}
+
+/** The peer's entries behind an action, to plan it again. */
+export function remotesOf(action: Action): FileEntry[] {
+  if (action.kind === 'rename') return [action.to, action.from]
+  if (action.kind === 'conflict') return [action.remote]
+  return action.kind === 'skip' ? [] : [action.entry]
+}

@@ -133,7 +133,7 @@ export class SyncHost {
           to: m.to ?? null,
           size: m.size ?? null,
           detail: m.op.startsWith('sync-')
-            ? `from ${m.peer}`
+            ? `from ${m.peer}${m.detail ? `: ${m.detail}` : ''}`
             : m.detail
               ? `${m.peer}: ${m.detail}`
               : m.peer,
@@ -204,9 +204,12 @@ export class SyncHost {
       peers: peers.map((address) => ({
         address,
         name: null,
+        state: 'down',
         up: false,
+        connected: false,
         lastHeard: null,
         behind: null,
+        oldestWaitingMs: null,
         clockSkewMs: null,
       })),
       sync: { state: 'stopped' },

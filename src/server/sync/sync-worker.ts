@@ -16,11 +16,14 @@ import { Scanner } from '../watch/scanner.js'
 import { directoryExists } from '../watch/tree-walk.js'
 import { BulkMode } from '../watch/bulk-mode.js'
 import { Watcher } from '../watch/watcher.js'
-import { Applier } from './applier.js'
+import { Applier, type PeerSource } from './applier.js'
 import { BusyNames } from './busy-names.js'
 import { createExchangeServer } from './exchange-server.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
 import { PeerLink } from './peer-link.js'
+import { freeBytes } from './room.js'
+import { SetAside } from './set-aside.js'
+import { SetAsideStore } from './set-aside-store.js'
 import { QueuedContent } from '../locks/queued-content.js'
 import { UserLockStore } from '../locks/user-lock-store.js'
 import { UserLocks } from '../locks/user-locks.js'
@@ -84,6 +87,14 @@ async function main(): Promise<void> {
     warn,
   })
   const lockChanges = new LockChanges(() => userLocks.list())
+  const setAside = new SetAside({
+    store: new SetAsideStore(db),
+    retry: (peer, entries) => applier.applyBatch(sourceNamed(peer), entries),
+    freeBytes: () => freeBytes(data.root),
+    report: (e) => post({ t: 'log', op: e.op, name: e.name, peer: e.peer, detail: e.detail }),
+  })
+  // A change here may unblock what waits: the same name, a folder above it, a file below it.
+  index.onStored((entries) => setAside.nudge(entries.map((e) => e.name)))
   const applier: Applier = new Applier({
     self: data.self,
     index,
@@ -98,6 +109,7 @@ async function main(): Promise<void> {
       return false
     },
     bulk,
+    setAside,
     report: (r) =>
       post({
         t: 'log',
@@ -106,6 +118,7 @@ async function main(): Promise<void> {
         to: r.to ?? null,
         size: r.size ?? null,
         peer: r.peer,
+        ...(r.detail === undefined ? {} : { detail: r.detail }),
       }),
     warn,
   })
@@ -137,6 +150,17 @@ async function main(): Promise<void> {
         warn,
       }),
   )
+  /** The link to a peer by name, to fetch from (a peer no longer configured cannot be). */
+  function sourceNamed(peer: string): PeerSource {
+    return (
+      links.find((link) => link.name === peer) ?? {
+        name: peer,
+        fetch: () =>
+          Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
+      }
+    )
+  }
+
   function refuse(reason: string): void {
     if (statusOf.state === 'refused') return
     statusOf.state = 'refused'
@@ -148,6 +172,7 @@ async function main(): Promise<void> {
     scanner.stop()
     bulk.stop()
     applier.stop()
+    setAside.stop()
     for (const link of links) link.stop()
     exchange.dropConnections()
     void running.watcher?.close()
@@ -162,7 +187,12 @@ async function main(): Promise<void> {
         t: 'status',
         req: m.req,
         peers: links.map((l) => l.status()),
-        sync: { ...statusOf, files: index.liveCount(), seq: index.seq },
+        sync: {
+          ...statusOf,
+          files: index.liveCount(),
+          seq: index.seq,
+          setAside: setAside.list(),
+        },
       })
     if (m.t === 'published') scanner.remember(m.name, m.sha256, m.identity)
     if (m.t === 'user-lock') void userLockRequest(m)
@@ -183,6 +213,7 @@ async function main(): Promise<void> {
 
   async function stop(): Promise<void> {
     userLocks.stop()
+    setAside.stop()
     scanner.stop()
     bulk.stop()
     applier.stop()
@@ -220,6 +251,7 @@ async function main(): Promise<void> {
   info(`sync: ${index.liveCount()} file(s) indexed; file-exchange on ${data.host}:${syncPort}`)
   await userLocks.begin()
   for (const link of links) link.start()
+  setAside.start()
 }
 
 function lockNames(names: readonly string[]): Promise<() => void> {

@@ -1,5 +1,11 @@
 /** The human form of `status`: this server, its clients, peers, user locks and files in use. */
-import type { PeerStatus, StatusResult, SyncStatus, UserLock } from '../../../protocol/index.js'
+import type {
+  PeerStatus,
+  SetAsideEntry,
+  StatusResult,
+  SyncStatus,
+  UserLock,
+} from '../../../protocol/index.js'
 import { clockTime, humanDuration, localTime, plural } from './format.js'
 import { renderTable, type Column } from './table.js'
 
@@ -22,6 +28,11 @@ export function renderStatus(status: StatusResult): string {
   lines.push(`sync     ${syncLine(status.sync)}`)
   lines.push(`peers    ${peers.length === 0 ? 'none' : ''}`.trimEnd())
   for (const peer of peers) lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
+  const aside = status.sync.setAside ?? []
+  if (aside.length > 0) {
+    lines.push(`aside    ${plural(aside.length, 'change')} from peers set aside here, retried:`)
+    for (const line of setAsideTable(aside)) lines.push(`${INDENT}${line}`)
+  }
   lines.push(`locks    ${locks.length === 0 ? 'none' : locks.length}`)
   for (const line of lockTable(locks)) lines.push(`${INDENT}${line}`)
   const busy = status.pathLocks
@@ -59,14 +70,40 @@ function syncLine(sync: SyncStatus | undefined): string {
   return `${sync.state}${files}${reason}`
 }
 
-/** `B (127.0.0.1:9001) up, heard 0.4 s ago, 0 changes behind, clock +3.1 s` */
+/** Peers' entries that could not be applied here: name, from, how long, tries, why. */
+function setAsideTable(entries: readonly SetAsideEntry[]): string[] {
+  const now = Date.now()
+  const columns: Column[] = [
+    { header: 'NAME' },
+    { header: 'FROM' },
+    { header: 'WAITING', align: 'right' },
+    { header: 'TRIES', align: 'right' },
+    { header: 'WHY' },
+  ]
+  const rows = entries.map((e) => [
+    e.name,
+    e.peer,
+    humanDuration(Math.max(0, now - e.since)),
+    String(e.attempts),
+    `${e.code}: ${e.reason}`,
+  ])
+  return renderTable(columns, rows)
+}
+
+/**
+ * `B (127.0.0.1:9001) up, heard 0.4 s ago, 0 changes behind, clock +3.1 s`, or
+ * `B (…) stalled, heard 0.2 s ago, 4 changes behind, the oldest waiting 2 min 03 s`.
+ */
 function peerLine(peer: PeerStatus, uptimeMs: number): string {
   const who = peer.name ? `${peer.name} (${peer.address})` : peer.address
-  const parts = [`${who} ${peer.up ? 'up' : 'down'}`]
+  const state = peer.state
+  const parts = [`${who} ${state}`]
   if (peer.lastHeard !== null)
     parts.push(`heard ${humanDuration(Math.max(0, Date.now() - peer.lastHeard))} ago`)
-  else if (!peer.up) parts.push(`never reached in ${humanDuration(uptimeMs)}`)
+  else if (state === 'down') parts.push(`never reached in ${humanDuration(uptimeMs)}`)
   if (peer.behind !== null) parts.push(`${plural(peer.behind, 'change')} behind`)
+  if (peer.oldestWaitingMs !== null && peer.behind)
+    parts.push(`the oldest waiting ${humanDuration(peer.oldestWaitingMs)}`)
   if (peer.clockSkewMs !== null && Math.abs(peer.clockSkewMs) >= 1000)
     parts.push(
       `clock ${peer.clockSkewMs > 0 ? '+' : '-'}${(Math.abs(peer.clockSkewMs) / 1000).toFixed(1)} s`,

@@ -1,0 +1,25 @@
+/**
+ * Space before content: a version that cannot fit on this disk is not fetched at all (it would
+ * fill the disk, fail, and take the space the smaller ones need); it is set aside with the bytes
+ * it needs, and tried again when space is freed.
+ */
+import { statfs } from 'node:fs/promises'
+import { TandemError } from '../../protocol/index.js'
+import { formatBytes } from '../console.js'
+
+/** Bytes that an unprivileged writer may still use on the file system holding `dir`. */
+export async function freeBytes(dir: string): Promise<number> {
+  const st = await statfs(dir)
+  return st.bavail * st.bsize
+}
+
+/** Throws ERR_NO_SPACE, naming what is needed and what is free, when `bytes` cannot fit. */
+export async function ensureRoom(dir: string, bytes: number, name: string): Promise<void> {
+  if (bytes === 0) return
+  const free = await freeBytes(dir).catch(() => Number.POSITIVE_INFINITY) // unknown: just try
+  if (bytes <= free) return
+  throw new TandemError(
+    'ERR_NO_SPACE',
+    `no space for '${name}' here: it needs ${formatBytes(bytes)}, ${formatBytes(free)} free`,
+  )
+}

@@ -1,0 +1,80 @@
+// A full disk holds back only what does not fit: with B's root on a small tmpfs, a file too big
+// for it waits, set aside with the bytes it needs, while smaller files made after it arrive; once
+// the tmpfs is remounted bigger, it arrives whole (SHA-256 checked). Needs root (mount), as CI is.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import {
+  fileSha256,
+  registerCleanup,
+  startCluster,
+  waitFor,
+  writeRandomFile,
+  type ClusterServer,
+} from '../helpers/index.js'
+
+const MiB = 1 << 20
+
+function canMount(): boolean {
+  if (process.getuid?.() !== 0) return false
+  const probe = fs.mkdtempSync('/tmp/tandem-mount-probe-')
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' })
+    execFileSync('umount', [probe], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  } finally {
+    fs.rmdirSync(probe)
+  }
+}
+
+/** Mount a tmpfs of `sizeMiB` on the server's root, unmounted when the test ends. */
+function smallDisk(server: ClusterServer, sizeMiB: number): void {
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', server.root])
+  // Cleanups run newest first: the servers (registered when they start) stop before this.
+  registerCleanup(() => {
+    execFileSync('umount', ['-l', server.root])
+  })
+}
+
+describe.skipIf(!canMount())('a full disk', () => {
+  it('holds back only the file that does not fit, which arrives once there is room', async () => {
+    const [a, b] = await startCluster(2, {
+      beforeStart: (servers) => smallDisk(servers[1]!, 40),
+    })
+    const bigSha = await writeRandomFile(`${a.root}/big.bin`, 60 * MiB)
+    const aside = await waitFor(
+      async () => (await b.status()).sync.setAside?.find((e) => e.name === 'big.bin'),
+      { timeoutMs: 20_000, what: 'big.bin set aside at B' },
+    )
+    expect(aside.code).toBe('ERR_NO_SPACE')
+    expect(aside.neededBytes).toBe(60 * MiB)
+    expect(aside.peer).toBe('A')
+    // Three small files made after it arrive while it cannot.
+    for (const n of [1, 2, 3]) fs.writeFileSync(`${a.root}/small-${n}.txt`, `small ${n}\n`)
+    await waitFor(() => [1, 2, 3].every((n) => fs.existsSync(`${b.root}/small-${n}.txt`)), {
+      timeoutMs: 5_000,
+      what: 'the small files at B',
+    })
+    for (const n of [1, 2, 3])
+      expect(fs.readFileSync(`${b.root}/small-${n}.txt`, 'utf8')).toBe(`small ${n}\n`)
+    expect(fs.existsSync(`${b.root}/big.bin`)).toBe(false)
+    expect((await b.status()).peers.find((p) => p.name === 'A')?.state).toBe('up')
+    expect(b.output()).toContain('set aside big.bin from A')
+    // B keeps serving clients meanwhile.
+    expect(await b.list()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'small-1.txt' })]),
+    )
+    // Room again: it arrives, whole.
+    execFileSync('mount', ['-o', 'remount,size=200m', b.root])
+    await waitFor(async () => (await fileSha256(`${b.root}/big.bin`)) === bigSha, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'big.bin at B with its SHA-256',
+    })
+    await waitFor(async () => ((await b.status()).sync.setAside ?? []).length === 0, {
+      what: 'the set-aside entry cleared',
+    })
+  }, 120_000)
+})
