@@ -43,6 +43,7 @@ export class SetAside {
   #lastFree = -1
   #running = false
   #again = false
+  #any = false // rows may exist (a cheap check before a query, on every change here)
   #stopped = true
 
   constructor(options: SetAsideOptions) {
@@ -81,6 +82,7 @@ export class SetAside {
       nextAt: now + backoff(attempts),
     })
     this.#tried.set(key(peer, entry.name), now)
+    this.#any = true
     if (!existing)
       this.#o.report({ op: 'sync-blocked', name: entry.name, peer, detail: `${reason} (${code})` })
     this.#schedule()
@@ -103,7 +105,7 @@ export class SetAside {
 
   /** Names that changed here: what they might unblock is tried again now. */
   nudge(names: readonly string[]): void {
-    if (names.length === 0) return
+    if (names.length === 0 || !this.#any) return
     const rows = this.#o.store.all()
     if (rows.length === 0) return
     const now = this.#now()
@@ -136,6 +138,7 @@ export class SetAside {
     clearTimeout(this.#timer)
     this.#timer = undefined
     const rows = this.#o.store.all()
+    this.#any = rows.length > 0
     this.#watchSpace(rows)
     if (rows.length === 0) return
     const next = Math.min(...rows.map((row) => row.nextAt))

@@ -238,7 +238,13 @@ async function main(): Promise<void> {
   if (emptied) return refuse(emptied.reason)
   running.watcher = new Watcher({
     root: data.root,
-    scanner,
+    // A change on disk may unblock what is set aside (a symlink or a folder in the way removed).
+    scanner: {
+      hint: (name) => {
+        scanner.hint(name)
+        if (name !== '') setAside.nudge([name])
+      },
+    },
     rescanIntervalMs: data.rescanIntervalMs,
     onRootLost: () => refuse(`the data directory ${data.root} has vanished`),
     warn,

@@ -15,7 +15,8 @@ const NEW_FOLDER_LOOKS_MS = [250, 2_000]
 
 export interface WatcherOptions {
   root: string
-  scanner: Scanner
+  /** Told of every name that may have changed ('' for the whole tree). */
+  scanner: Pick<Scanner, 'hint'>
   rescanIntervalMs: number
   /** The data directory itself was removed or became unreadable. */
   onRootLost(): void
@@ -27,7 +28,7 @@ export class Watcher {
   readonly #rescan: NodeJS.Timeout
   readonly ready: Promise<void>
   readonly #root: string
-  readonly #scanner: Scanner
+  readonly #scanner: Pick<Scanner, 'hint'>
   #paused = 0
   #pausedDirs: string[] = []
 
