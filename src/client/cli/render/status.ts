@@ -1,5 +1,14 @@
-/** The human form of `status`: this server, its clients, peers, user locks and files in use. */
-import type { PeerStatus, StatusResult, SyncStatus, UserLock } from '../../../protocol/index.js'
+/**
+ * The human form of `status`: this server, its clients, peers, user locks and files in use. What
+ * the server says (names, ids, addresses, reasons) is shown escaped (displayText).
+ */
+import {
+  displayText,
+  type PeerStatus,
+  type StatusResult,
+  type SyncStatus,
+  type UserLock,
+} from '../../../protocol/index.js'
 import { clockTime, humanDuration, localTime, plural } from './format.js'
 import { renderTable, type Column } from './table.js'
 
@@ -8,15 +17,15 @@ const INDENT = '         ' // under the labels' column
 export function renderStatus(status: StatusResult): string {
   const { server, clients, peers, locks } = status
   const lines = [
-    `server   ${server.name} (tandem ${server.version}, protocol ${server.protocol}, pid ${server.pid})`,
-    `address  ${server.host}:${server.port}`,
-    `root     ${server.root}`,
+    `server   ${displayText(server.name)} (tandem ${displayText(server.version)}, protocol ${server.protocol}, pid ${server.pid})`,
+    `address  ${displayText(server.host)}:${server.port}`,
+    `root     ${displayText(server.root)}`,
     `up       ${humanDuration(server.uptimeMs)} (since ${localTime(server.startedAt, true)})`,
     `clients  ${clients.connected} of ${clients.max}`,
   ]
   for (const client of clients.list) {
     lines.push(
-      `         ${client.clientId} from ${client.address} since ${localTime(client.connectedAt, true)}`,
+      `         ${displayText(client.clientId)} from ${displayText(client.address)} since ${localTime(client.connectedAt, true)}`,
     )
   }
   lines.push(`sync     ${syncLine(status.sync)}`)
@@ -42,9 +51,9 @@ function lockTable(locks: readonly UserLock[]): string[] {
     { header: 'QUEUED', align: 'right' },
   ]
   const rows = locks.map((lock) => [
-    lock.name,
-    lock.owner,
-    lock.server,
+    displayText(lock.name),
+    displayText(lock.owner),
+    displayText(lock.server),
     clockTime(lock.since, now),
     lock.expiresAt === null ? 'when unlocked' : clockTime(lock.expiresAt, now),
     String(lock.queued),
@@ -55,13 +64,13 @@ function lockTable(locks: readonly UserLock[]): string[] {
 function syncLine(sync: SyncStatus | undefined): string {
   if (!sync) return 'unknown'
   const files = sync.files === undefined ? '' : `, ${plural(sync.files, 'file')} indexed`
-  const reason = sync.reason ? `: ${sync.reason}` : ''
+  const reason = sync.reason ? `: ${displayText(sync.reason)}` : ''
   return `${sync.state}${files}${reason}`
 }
 
 /** `B (127.0.0.1:9001) up, heard 0.4 s ago, 0 changes behind, clock +3.1 s` */
 function peerLine(peer: PeerStatus, uptimeMs: number): string {
-  const who = peer.name ? `${peer.name} (${peer.address})` : peer.address
+  const who = displayText(peer.name ? `${peer.name} (${peer.address})` : peer.address)
   const parts = [`${who} ${peer.up ? 'up' : 'down'}`]
   if (peer.lastHeard !== null)
     parts.push(`heard ${humanDuration(Math.max(0, Date.now() - peer.lastHeard))} ago`)
