@@ -2,6 +2,7 @@
 export * from './constants.js'
 export * from './errors.js'
 export * from './names.js'
+export * from './display-text.js'
 export * from './messages.js'
 export * from './peer-messages.js'
 export * from './frame-encoder.js'

@@ -1,8 +1,12 @@
 /**
  * The server's console: one line per admission, refusal, departure and client operation, for a
  * person watching the server. The only place in the server that prints routine output.
+ *
+ * Lines carry names from the disk and strings from clients and peers (client ids, server names,
+ * their errors' messages): every line is escaped here, as it is printed (displayText), so that
+ * none of them can drive the terminal or split a line, whoever built the message.
  */
-import type { LogEntry } from '../protocol/index.js'
+import { displayText, type LogEntry } from '../protocol/index.js'
 
 export interface SessionView {
   sessionId: string
@@ -30,10 +34,21 @@ export class ServerConsole {
   ) {}
 
   info(message: string): void {
+    this.#push(`${stamp()} ${displayText(`${this.serverName}  ${message}`)}`)
+  }
+
+  /** A failure with its stack: the message on the warning's line, the stack's frames below. */
+  failed(what: string, err: unknown): void {
+    const { head, frames } = splitStack(err)
+    this.warn(`${what}: ${head}`)
+    for (const frame of frames) this.#push(displayText(frame))
+  }
+
+  #push(line: string): void {
     // Lines of one turn of the event loop go out in one write (a burst of small uploads would
     // otherwise cost a synchronous write per file).
     if (this.#lines.length === 0) setImmediate(() => this.flush())
-    this.#lines.push(`${stamp()} ${this.serverName}  ${message}\n`)
+    this.#lines.push(`${line}\n`)
   }
 
   flush(): void {
@@ -140,6 +155,24 @@ export function lockLine(e: LockLine): string {
     default:
       return `${e.op} ${e.name} (${e.owner})`
   }
+}
+
+/**
+ * An error as lines for a log: its name and message (escaped: a message may quote a file name),
+ * then the frames of its stack, also escaped. For failures that need their stack to be understood.
+ */
+export function describeFailure(err: unknown): string[] {
+  const { head, frames } = splitStack(err)
+  return [head, ...frames].map(displayText)
+}
+
+/** "Name: message" and the stack's frames; a message that spans lines stays whole in `head`. */
+function splitStack(err: unknown): { head: string; frames: string[] } {
+  if (!(err instanceof Error)) return { head: String(err), frames: [] }
+  const head = `${err.name}: ${err.message}`
+  const stack = err.stack ?? ''
+  const frames = stack.startsWith(`${head}\n`) ? stack.slice(head.length + 1).split('\n') : []
+  return { head, frames }
 }
 
 function stamp(): string {

@@ -3,7 +3,9 @@
  * in the server that exits the process.
  */
 import { Command, InvalidArgumentError } from 'commander'
+import { displayText } from '../protocol/index.js'
 import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { describeFailure } from './console.js'
 import { startServer } from './server.js'
 import { DirectoryLockedError } from './state/directory-lock.js'
 
@@ -70,7 +72,7 @@ export async function main(args: string[]): Promise<void> {
     options = parseArgs(args)
   } catch (err) {
     const code = (err as { exitCode?: number }).exitCode
-    if (err instanceof ConfigError) process.stderr.write(`error: ${err.message}\n`)
+    if (err instanceof ConfigError) process.stderr.write(`error: ${displayText(err.message)}\n`)
     process.exit(code ?? 2)
   }
   let server
@@ -78,10 +80,10 @@ export async function main(args: string[]): Promise<void> {
     server = await startServer(resolveConfig(options))
   } catch (err) {
     if (err instanceof DirectoryLockedError || err instanceof ConfigError) {
-      process.stderr.write(`error: ${err.message}\n`)
+      process.stderr.write(`error: ${displayText(err.message)}\n`)
       process.exit(3)
     }
-    process.stderr.write(`error: cannot start: ${(err as Error).stack ?? String(err)}\n`)
+    process.stderr.write(`error: cannot start: ${describeFailure(err).join('\n')}\n`)
     process.exit(1)
   }
   let stopping = false
@@ -91,7 +93,7 @@ export async function main(args: string[]): Promise<void> {
     server.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`error while stopping (${signal}): ${String(err)}\n`)
+        process.stderr.write(`error while stopping (${signal}): ${describeFailure(err)[0]}\n`)
         process.exit(1)
       },
     )

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { CommanderError } from 'commander'
-import { TandemError } from '../../protocol/index.js'
+import { displayText, TandemError } from '../../protocol/index.js'
 import { rewriteLegacyArgs } from './argv.js'
 import { CliContext, type CliIo } from './context.js'
 import { UsageError } from './errors.js'
@@ -44,10 +44,13 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
 }
 
-/** Print the one error line and choose the status. */
+/**
+ * Print the one error line and choose the status. The message may quote a name, and may come
+ * from the server: it is escaped (displayText), so that neither can drive the terminal.
+ */
 function report(err: unknown, io: CliIo): number {
   const { code, message, status } = describe(err)
-  io.stderr.write(`error: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
+  io.stderr.write(`error: ${displayText(code)}: ${displayText(message)}\n`)
   if (
     status === EXIT_FAILURE &&
     code === 'ERR_INTERNAL' &&
@@ -65,14 +68,20 @@ function describe(err: unknown): { code: string; message: string; status: number
   if (err instanceof CommanderError) {
     return {
       code: 'ERR_USAGE',
-      message: err.message.replace(/^error:\s*/, ''),
+      message: oneLine(err.message.replace(/^error:\s*/, '')),
       status: EXIT_USAGE,
     }
   }
+  // A TandemError's message is kept whole: a newline in it belongs to a name, and shows as \n.
   if (err instanceof TandemError)
     return { code: err.code, message: err.message, status: EXIT_FAILURE }
   const message = err instanceof Error ? err.message : String(err)
-  return { code: 'ERR_INTERNAL', message, status: EXIT_FAILURE }
+  return { code: 'ERR_INTERNAL', message: oneLine(message), status: EXIT_FAILURE }
+}
+
+/** Our own multi-line messages (commander's, an unexpected error's) as one line. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ')
 }
 
 function processIo(): CliIo {

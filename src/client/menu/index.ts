@@ -8,6 +8,7 @@
  * prompt goes back to the menu, and Ctrl+C while waiting on the network stops the transfer.
  */
 import { Separator } from '@inquirer/prompts'
+import { displayText } from '../../protocol/index.js'
 import { ACTION_GROUPS, type MenuAction } from './actions/index.js'
 import { pressAnyKey } from './key-press.js'
 import { choose } from './prompts.js'
@@ -84,10 +85,11 @@ async function chooseAction(choices: MenuChoice[], last: string): Promise<string
 }
 
 function header(session: Session): string {
+  const address = displayText(session.address)
   const where = session.serverName
-    ? `server ${bold(session.serverName)} at ${session.address}`
-    : `server ${session.address} ${dim('(not connected)')}`
-  return `${bold(cyan('tandem'))}  ${where}  ·  client ${bold(session.clientId)}`
+    ? `server ${bold(displayText(session.serverName))} at ${address}`
+    : `server ${address} ${dim('(not connected)')}`
+  return `${bold(cyan('tandem'))}  ${where}  ·  client ${bold(displayText(session.clientId))}`
 }
 
 type MenuChoice = Separator | { value: string; name: string; description: string }

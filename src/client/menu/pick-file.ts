@@ -1,8 +1,8 @@
 /**
  * Choosing a file on the server: the listing in a searchable list (type part of a name, or an
- * index), so nobody has to type a name exactly.
+ * index), so nobody has to type a name exactly. Names are shown escaped (displayText).
  */
-import type { FileRow } from '../../protocol/index.js'
+import { displayText, type FileRow } from '../../protocol/index.js'
 import { humanSize, localTime } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'
 import { find } from './prompts.js'
@@ -35,17 +35,18 @@ export async function pickFile(
     return undefined
   }
   const indexWidth = String(Math.max(...rows.map((row) => row.index))).length
-  const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...row.name].length)))
+  const shown = (row: FileRow): string => displayText(row.name)
+  const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...shown(row)].length)))
   const choice = (row: FileRow) => ({
     value: row,
-    name: `${String(row.index).padStart(indexWidth)}  ${fit(row.name, nameWidth).padEnd(nameWidth)}  ${humanSize(row.size).padStart(9)}`,
-    short: row.name,
+    name: `${String(row.index).padStart(indexWidth)}  ${fit(shown(row), nameWidth).padEnd(nameWidth)}  ${humanSize(row.size).padStart(9)}`,
+    short: shown(row),
     description: describeRow(row),
   })
   const choices = rows.map(choice)
   return find<FileRow>(
     { message, pageSize: PAGE_SIZE, source: (term) => matching(choices, term) },
-    (row) => row.name,
+    shown,
   )
 }
 
@@ -53,10 +54,10 @@ export async function pickFile(
 function describeRow(row: FileRow): string {
   const locks = describeLocks(row.locks, row.locked, true)
   const parts = [
-    row.name,
+    displayText(row.name),
     humanSize(row.size),
     `modified ${localTime(row.mtime)}`,
-    `on ${row.servers.join(', ')}`,
+    `on ${row.servers.map(displayText).join(', ')}`,
   ]
   if (locks !== '') parts.push(locks)
   return parts.join(' · ')

@@ -1,12 +1,14 @@
 /**
  * Choosing a local file or folder: a search list that starts in the current directory and
  * completes paths as they are typed (Tab takes the highlighted entry, so Tab on a folder opens
- * it). Hidden entries show once a '.' is typed.
+ * it). Hidden entries show once a '.' is typed. Names are shown escaped (displayText); Tab on a
+ * name that needed escapes takes its escaped form, which names no file.
  */
 import type { Dirent } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { displayText } from '../../protocol/index.js'
 import { humanSize } from '../cli/render/format.js'
 import { find } from './prompts.js'
 
@@ -27,10 +29,12 @@ export async function pickLocal(message: string): Promise<string> {
     source: (term: string | undefined) => localChoices(term ?? ''),
     validate: async (value: string) => {
       const stat = await fs.stat(value).catch(() => undefined)
-      return stat?.isFile() || stat?.isDirectory() ? true : `'${value}' is not a file or folder`
+      return stat?.isFile() || stat?.isDirectory()
+        ? true
+        : `'${displayText(value)}' is not a file or folder`
     },
   }
-  return find<string>(config, (value) => value, [['tab', 'complete']])
+  return find<string>(config, displayText, [['tab', 'complete']])
 }
 
 async function localChoices(typed: string): Promise<PathChoice[]> {
@@ -58,10 +62,11 @@ async function localChoices(typed: string): Promise<PathChoice[]> {
 async function describe(real: string, shown: string): Promise<PathChoice | undefined> {
   const stat = await fs.stat(real).catch(() => undefined)
   if (stat?.isDirectory()) {
-    const name = shown.endsWith('/') ? shown : `${shown}/`
+    const name = displayText(shown.endsWith('/') ? shown : `${shown}/`)
     return { value: real, name, description: 'folder · Enter uploads all of it, Tab opens it' }
   }
-  if (stat?.isFile()) return { value: real, name: shown, description: humanSize(stat.size) }
+  if (stat?.isFile())
+    return { value: real, name: displayText(shown), description: humanSize(stat.size) }
   return undefined
 }
 

@@ -6,6 +6,7 @@
  */
 import { confirm, editor, input, search, select, Separator } from '@inquirer/prompts'
 import { styleText } from 'node:util'
+import { displayText } from '../../protocol/index.js'
 import { bold, cyan, green, say } from './ui.js'
 
 type KeyTip = [key: string, action: string]
@@ -81,7 +82,7 @@ export function find<T>(
 
 /** One line of text. */
 export function ask(config: Parameters<typeof input>[0]): Promise<string> {
-  return prompted({ message: config.message, show: (value) => value }, (context) =>
+  return prompted({ message: config.message, show: displayText }, (context) =>
     input(config, context),
   )
 }

@@ -1,8 +1,9 @@
 /**
  * The menu's tables: the composite listing with every column (index, name, size, modified,
  * servers, lock: "🔒 alice@A (3 queued)"), and change-log entries in aligned columns, for the history and for live lines.
+ * Every string from the server is shown escaped (displayText).
  */
-import type { FileRow, LogEntry } from '../../protocol/index.js'
+import { displayText, type FileRow, type LogEntry } from '../../protocol/index.js'
 import { humanSize, localTime, plural } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'
 import { renderTable, type Column } from '../cli/render/table.js'
@@ -22,10 +23,10 @@ const LISTING_COLUMNS: Column[] = [
 export function listingTable(rows: readonly FileRow[]): string {
   const cells = rows.map((row) => [
     String(row.index),
-    fit(row.name, MAX_NAME),
+    fit(displayText(row.name), MAX_NAME),
     humanSize(row.size),
     localTime(row.mtime),
-    row.servers.join(','),
+    row.servers.map(displayText).join(','),
     describeLocks(row.locks, row.locked, true) || '-',
   ])
   const [header = '', ...lines] = renderTable(LISTING_COLUMNS, cells)
@@ -38,9 +39,9 @@ const OP_WIDTH = 13 // 'sync-conflict', the longest operation name
 
 const MAX_TARGET = 48
 
-/** What a change is about: the file, or 'old → new' for a rename. */
+/** What a change is about, as shown: the file, or 'old → new' for a rename. */
 export function targetOf(entry: LogEntry): string {
-  return entry.to ? `${entry.name ?? ''} → ${entry.to}` : (entry.name ?? '')
+  return displayText(entry.to ? `${entry.name ?? ''} → ${entry.to}` : (entry.name ?? ''))
 }
 
 /**
@@ -51,9 +52,11 @@ export function logLine(entry: LogEntry, targetWidth = 0): string {
   const width = Math.min(targetWidth, MAX_TARGET)
   const target = fit(targetOf(entry), MAX_TARGET).padEnd(width)
   const size = (entry.size === null ? '' : humanSize(entry.size)).padStart(9)
-  const who = [entry.client ? `by ${entry.client}` : '', entry.detail ? `(${entry.detail})` : '']
+  const client = entry.client ? `by ${displayText(entry.client)}` : ''
+  const who = [client, entry.detail ? `(${displayText(entry.detail)})` : '']
   const extra = `${size}  ${who.filter((part) => part !== '').join('  ')}`.trimEnd()
   const when = dim(localTime(entry.time, true))
-  const head = `${when}  ${entry.server}  ${bold(entry.op.padEnd(OP_WIDTH))}  ${target}`
+  const op = bold(displayText(entry.op).padEnd(OP_WIDTH))
+  const head = `${when}  ${displayText(entry.server)}  ${op}  ${target}`
   return extra.trim() === '' ? head.trimEnd() : `${head}  ${dim(extra)}`
 }

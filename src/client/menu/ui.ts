@@ -1,11 +1,12 @@
 /**
  * What the menu writes besides prompts: colours, result lines, the one-line error, and a spinner
  * for network waits. Everything goes to stdout, where the prompts draw, so lines never interleave
- * between two streams.
+ * between two streams. Callers escape the names they put in a line (displayText); the error line
+ * and the spinner escape their text here.
  */
 import { styleText } from 'node:util'
 import ora from 'ora'
-import { TandemError } from '../../protocol/index.js'
+import { displayText, TandemError } from '../../protocol/index.js'
 
 type Style = Parameters<typeof styleText>[0]
 
@@ -56,10 +57,14 @@ export function warn(text: string): void {
   say(`${yellow('!')} ${text}`)
 }
 
-/** The one friendly line for a failure: its code, then what happened. No stack traces. */
+/**
+ * The one friendly line for a failure: its code, then what happened, escaped (the message may
+ * quote a name, and may come from the server). No stack traces.
+ */
 export function showError(err: unknown): void {
   const { code, message } = describeError(err)
-  say(`${red('✖')} ${red(code)}: ${message.replace(/\s*\n\s*/g, ' ')}`)
+  const text = err instanceof TandemError ? message : message.replace(/\s*\n\s*/g, ' ')
+  say(`${red('✖')} ${red(displayText(code))}: ${displayText(text)}`)
   if (process.env.TANDEM_DEBUG && err instanceof Error && code === 'ERR_INTERNAL') {
     say(dim(err.stack ?? ''))
   }
@@ -78,7 +83,7 @@ const SPINNER_DELAY_MS = 150 // quick answers finish before a spinner would only
  * enough to notice, and is cleared at the end so that the result line stands alone.
  */
 export async function waitWith<T>(text: string, work: Promise<T>): Promise<T> {
-  const spinner = ora({ text, stream: out })
+  const spinner = ora({ text: displayText(text), stream: out }) // `text` may quote a name
   const timer = setTimeout(() => spinner.start(), SPINNER_DELAY_MS)
   try {
     return await work

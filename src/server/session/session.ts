@@ -21,6 +21,7 @@ import {
   type Request,
   type WireError,
 } from '../../protocol/index.js'
+import { describeFailure } from '../console.js'
 import { FileStore } from '../storage/file-store.js'
 import { PortLink } from '../workers/port-link.js'
 import type { SessionTask } from '../workers/messages.js'
@@ -294,7 +295,8 @@ export class Session {
 
   #wireError(err: unknown): WireError {
     const wire = toWireError(err)
-    if (wire.code === 'ERR_INTERNAL') console.error(`[session ${this.#task.sessionId}]`, err)
+    if (wire.code === 'ERR_INTERNAL')
+      console.error(`[session ${this.#task.sessionId}] ${describeFailure(err).join('\n')}`)
     return wire
   }
 

@@ -83,8 +83,7 @@ export class SyncHost {
     for (const m of early) host.#onMessage(m, deps)
     worker.on('message', (m: FromSync) => host.#onMessage(m, deps))
     worker.on('error', (err) => {
-      if (!host.#stopped)
-        deps.console.warn(`the sync worker failed; mirroring stopped: ${err.stack ?? String(err)}`)
+      if (!host.#stopped) deps.console.failed('the sync worker failed; mirroring stopped', err)
     })
     worker.on('exit', () => {
       host.#stopped = true

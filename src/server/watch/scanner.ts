@@ -157,13 +157,15 @@ export class Scanner {
     const add = (name: string): void => {
       if (!out.has(name)) out.set(name, undefined)
     }
-    const probes = await eachConcurrently(names, (name) =>
+    // A watcher's hint may name what the walk would skip (a control character in the name).
+    const servable = names.filter((name) => name === '' || this.#tree.servable(name) === name)
+    const probes = await eachConcurrently(servable, (name) =>
       // A name that cannot be looked at is examined alone (and reported there).
       name === ''
         ? Promise.resolve<Probe>({ kind: 'dir' })
         : probe(this.#full(name)).catch(() => undefined),
     )
-    for (const [i, name] of names.entries()) {
+    for (const [i, name] of servable.entries()) {
       const p = probes[i]
       if (p?.kind === 'dir') {
         for (const file of await this.walk(name)) add(file)

@@ -43,7 +43,15 @@ export class TreeWalk {
   }
 
   #nameOf(full: string): string | undefined {
-    const raw = path.relative(this.root, full).split(path.sep).join('/')
+    return this.servable(path.relative(this.root, full).split(path.sep).join('/'))
+  }
+
+  /**
+   * `raw` (a path under the root, '/'-separated) as a name tandem can serve, or undefined: a name
+   * the protocol refuses (a control character, a backslash…) is never indexed, so never sent to
+   * peers that would refuse it. Reported once per name, however often it is walked or hinted.
+   */
+  servable(raw: string): string | undefined {
     try {
       return normalizeName(raw)
     } catch {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { normalizeName, type WriteResult } from '../../../protocol/index.js'
+import { displayText, normalizeName, type WriteResult } from '../../../protocol/index.js'
 import type { CliContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { humanSize } from '../render/format.js'
@@ -7,9 +7,9 @@ import { humanSize } from '../render/format.js'
 export type BodyOp = 'create' | 'write' | 'append'
 
 const DONE: Record<BodyOp, (r: WriteResult) => string> = {
-  create: (r) => `created ${r.name} (${humanSize(r.size)})`,
-  write: (r) => `wrote ${r.name} (${humanSize(r.size)})`,
-  append: (r) => `appended to ${r.name} (now ${humanSize(r.size)})`,
+  create: (r) => `created ${displayText(r.name)} (${humanSize(r.size)})`,
+  write: (r) => `wrote ${displayText(r.name)} (${humanSize(r.size)})`,
+  append: (r) => `appended to ${displayText(r.name)} (now ${humanSize(r.size)})`,
 }
 
 /** `create|write|append NAME [--text TEXT]`: the body is TEXT, or stdin to its end. */

@@ -1,3 +1,4 @@
+import { displayText } from '../../../protocol/index.js'
 import { downloadFile, downloadTarget } from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { interruptible } from '../interrupt.js'
@@ -15,7 +16,8 @@ export async function get(ctx: CliContext, name: string, local: string | undefin
       }),
     )
     progress.stop()
-    ctx.print(result, `fetched ${result.name} to ${result.path} (${humanSize(result.size)})`)
+    const shown = `${displayText(result.name)} to ${displayText(result.path)}`
+    ctx.print(result, `fetched ${shown} (${humanSize(result.size)})`)
   } finally {
     progress.stop()
   }

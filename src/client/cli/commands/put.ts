@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import { displayText } from '../../../protocol/index.js'
 import { planPut, putFiles, type PutPlan, type PutResult } from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { interruptible } from '../interrupt.js'
@@ -36,10 +37,11 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<voi
 }
 
 function summary(plan: PutPlan, result: PutResult, elapsedMs: number): string {
-  const lines = plan.skipped.map((s) => `skipped ${s.local}: ${s.reason}`)
+  const lines = plan.skipped.map((s) => `skipped ${displayText(s.local)}: ${displayText(s.reason)}`)
   const [only] = result.files
   if (result.files.length === 1 && only) {
-    lines.push(`stored ${only.local} as ${only.name} (${humanSize(only.size)})`)
+    const shown = `${displayText(only.local)} as ${displayText(only.name)}`
+    lines.push(`stored ${shown} (${humanSize(only.size)})`)
   } else {
     const count = plural(result.files.length, 'file')
     const speed = humanSpeed(result.bytes, elapsedMs)

@@ -1,8 +1,9 @@
 /**
  * The human form of `ls`: index, name, size, modified time, and server and lock columns when they
  * say something. The lock column names each lock's owner and server ("alice@A (3 queued)").
+ * Names and server names are shown escaped (displayText): one row per file, whatever its name.
  */
-import type { FileRow } from '../../../protocol/index.js'
+import { displayText, type FileRow } from '../../../protocol/index.js'
 import { humanSize, localTime, plural } from './format.js'
 import { describeLocks } from './locks.js'
 import { renderTable, type Column } from './table.js'
@@ -27,8 +28,9 @@ export function renderListing(rows: readonly FileRow[], options: ListingOptions 
   if (showServers) columns.push({ header: 'SERVERS' })
   if (showLocks) columns.push({ header: 'LOCK' })
   const cells = rows.map((row) => {
-    const line = [String(row.index), row.name, humanSize(row.size), localTime(row.mtime)]
-    if (showServers) line.push(row.servers.join(','))
+    const name = displayText(row.name)
+    const line = [String(row.index), name, humanSize(row.size), localTime(row.mtime)]
+    if (showServers) line.push(row.servers.map(displayText).join(','))
     if (showLocks) line.push(describeLocks(row.locks, row.locked, options.decorate === true))
     return line
   })

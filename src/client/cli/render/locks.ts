@@ -1,9 +1,15 @@
 /**
  * The human forms of user locks, shared by the command line and the menu: who holds a file and
  * where ("alice@A (3 queued)"), and the one-line results of lock and unlock. `decorate` adds the
- * 🔒 mark for a person at a terminal; piped output stays plain words.
+ * 🔒 mark for a person at a terminal; piped output stays plain words. Names, owners and servers
+ * are shown escaped (displayText).
  */
-import type { LockResult, UnlockResult, UserLock } from '../../../protocol/index.js'
+import {
+  displayText,
+  type LockResult,
+  type UnlockResult,
+  type UserLock,
+} from '../../../protocol/index.js'
 import { clockTime, plural } from './format.js'
 
 const MARK = '🔒'
@@ -11,7 +17,7 @@ const MARK = '🔒'
 /** "alice@A (3 queued)": the owner, the server holding the lock, and what waits there. */
 export function lockHolder(lock: UserLock): string {
   const queued = lock.queued > 0 ? ` (${lock.queued} queued)` : ''
-  return `${lock.owner}@${lock.server}${queued}`
+  return `${displayText(lock.owner)}@${displayText(lock.server)}${queued}`
 }
 
 /** A listing row's lock cell: every lock, comma-separated; '' when there is none. */
@@ -32,7 +38,7 @@ export function lockEnd(expiresAt: number | null, now = Date.now()): string {
 /** "🔒 locked plan.txt at A (until 14:03:10)". */
 export function renderLocked(lock: LockResult, decorate: boolean, now = Date.now()): string {
   const queued = lock.queued > 0 ? `, ${lock.queued} queued` : ''
-  const line = `locked ${lock.name} at ${lock.server} (${lockEnd(lock.expiresAt, now)}${queued})`
+  const line = `locked ${displayText(lock.name)} at ${displayText(lock.server)} (${lockEnd(lock.expiresAt, now)}${queued})`
   return decorate ? `${MARK} ${line}` : line
 }
 
@@ -41,8 +47,8 @@ export function renderLocked(lock: LockResult, decorate: boolean, now = Date.now
  * whose lock it was.
  */
 export function renderUnlocked(result: UnlockResult, server: string): string {
-  const forced = result.forced ? ` (forced; it was ${result.owner}'s)` : ''
-  const head = `unlocked ${result.name} at ${server}${forced}`
+  const forced = result.forced ? ` (forced; it was ${displayText(result.owner)}'s)` : ''
+  const head = `unlocked ${displayText(result.name)} at ${displayText(server)}${forced}`
   if (result.applied === 0) return `${head}: no queued updates`
   const copies = result.conflicts === 1 ? 'conflict copy' : 'conflict copies'
   const conflicts = result.conflicts > 0 ? ` (${result.conflicts} ${copies})` : ''

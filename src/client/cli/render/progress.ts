@@ -4,6 +4,7 @@
  * so the final summary line stands alone. When disabled (output piped), it draws nothing.
  */
 import cliProgress from 'cli-progress'
+import { displayText } from '../../../protocol/index.js'
 import { humanSize, humanSpeed } from './format.js'
 
 const SHOW_AFTER_MS = 300
@@ -24,7 +25,7 @@ export function createProgress(
   const started = Date.now()
   let bar: cliProgress.SingleBar | undefined
   const payload = (done: number, total: number, name: string) => ({
-    label: name,
+    label: displayText(name), // a file name: escaped
     done: humanSize(done),
     all: humanSize(total),
     speed: humanSpeed(done, Date.now() - started),

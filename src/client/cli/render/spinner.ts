@@ -4,6 +4,7 @@
  * end, and draws nothing when disabled (output piped).
  */
 import ora from 'ora'
+import { displayText } from '../../../protocol/index.js'
 
 const SHOW_AFTER_MS = 300
 
@@ -14,7 +15,7 @@ export async function withSpinner<T>(
   work: Promise<T>,
 ): Promise<T> {
   if (!enabled) return work
-  const spinner = ora({ text, stream })
+  const spinner = ora({ text: displayText(text), stream }) // `text` may quote a name
   const timer = setTimeout(() => spinner.start(), SHOW_AFTER_MS)
   try {
     return await work

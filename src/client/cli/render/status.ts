@@ -1,10 +1,14 @@
-/** The human form of `status`: this server, its clients, peers, user locks and files in use. */
-import type {
-  PeerStatus,
-  SetAsideEntry,
-  StatusResult,
-  SyncStatus,
-  UserLock,
+/**
+ * The human form of `status`: this server, its clients, peers, user locks and files in use. What
+ * the server says (names, ids, addresses, reasons) is shown escaped (displayText).
+ */
+import {
+  displayText,
+  type PeerStatus,
+  type SetAsideEntry,
+  type StatusResult,
+  type SyncStatus,
+  type UserLock,
 } from '../../../protocol/index.js'
 import { clockTime, humanDuration, localTime, plural } from './format.js'
 import { renderTable, type Column } from './table.js'
@@ -14,15 +18,15 @@ const INDENT = '         ' // under the labels' column
 export function renderStatus(status: StatusResult): string {
   const { server, clients, peers, locks } = status
   const lines = [
-    `server   ${server.name} (tandem ${server.version}, protocol ${server.protocol}, pid ${server.pid})`,
-    `address  ${server.host}:${server.port}`,
-    `root     ${server.root}`,
+    `server   ${displayText(server.name)} (tandem ${displayText(server.version)}, protocol ${server.protocol}, pid ${server.pid})`,
+    `address  ${displayText(server.host)}:${server.port}`,
+    `root     ${displayText(server.root)}`,
     `up       ${humanDuration(server.uptimeMs)} (since ${localTime(server.startedAt, true)})`,
     `clients  ${clients.connected} of ${clients.max}`,
   ]
   for (const client of clients.list) {
     lines.push(
-      `         ${client.clientId} from ${client.address} since ${localTime(client.connectedAt, true)}`,
+      `         ${displayText(client.clientId)} from ${displayText(client.address)} since ${localTime(client.connectedAt, true)}`,
     )
   }
   lines.push(`sync     ${syncLine(status.sync)}`)
@@ -53,9 +57,9 @@ function lockTable(locks: readonly UserLock[]): string[] {
     { header: 'QUEUED', align: 'right' },
   ]
   const rows = locks.map((lock) => [
-    lock.name,
-    lock.owner,
-    lock.server,
+    displayText(lock.name),
+    displayText(lock.owner),
+    displayText(lock.server),
     clockTime(lock.since, now),
     lock.expiresAt === null ? 'when unlocked' : clockTime(lock.expiresAt, now),
     String(lock.queued),
@@ -66,7 +70,7 @@ function lockTable(locks: readonly UserLock[]): string[] {
 function syncLine(sync: SyncStatus | undefined): string {
   if (!sync) return 'unknown'
   const files = sync.files === undefined ? '' : `, ${plural(sync.files, 'file')} indexed`
-  const reason = sync.reason ? `: ${sync.reason}` : ''
+  const reason = sync.reason ? `: ${displayText(sync.reason)}` : ''
   return `${sync.state}${files}${reason}`
 }
 
@@ -81,11 +85,11 @@ function setAsideTable(entries: readonly SetAsideEntry[]): string[] {
     { header: 'WHY' },
   ]
   const rows = entries.map((e) => [
-    e.name,
-    e.peer,
+    displayText(e.name),
+    displayText(e.peer),
     humanDuration(Math.max(0, now - e.since)),
     String(e.attempts),
-    `${e.code}: ${e.reason}`,
+    `${displayText(e.code)}: ${displayText(e.reason)}`,
   ])
   return renderTable(columns, rows)
 }
@@ -95,7 +99,7 @@ function setAsideTable(entries: readonly SetAsideEntry[]): string[] {
  * `B (…) stalled, heard 0.2 s ago, 4 changes behind, the oldest waiting 2 min 03 s`.
  */
 function peerLine(peer: PeerStatus, uptimeMs: number): string {
-  const who = peer.name ? `${peer.name} (${peer.address})` : peer.address
+  const who = displayText(peer.name ? `${peer.name} (${peer.address})` : peer.address)
   const state = peer.state
   const parts = [`${who} ${state}`]
   if (peer.lastHeard !== null)

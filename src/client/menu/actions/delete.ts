@@ -1,3 +1,4 @@
+import { displayText } from '../../../protocol/index.js'
 import { humanSize } from '../../cli/render/format.js'
 import { pickFile } from '../pick-file.js'
 import { yesNo } from '../prompts.js'
@@ -11,15 +12,16 @@ export const deleteFile: MenuAction = {
   async run(session) {
     const row = await pickFile(session, 'File to delete')
     if (!row) return
+    const name = displayText(row.name)
     const sure = await yesNo(
-      `Delete ${row.name} (${humanSize(row.size)})? This cannot be undone.`,
+      `Delete ${name} (${humanSize(row.size)})? This cannot be undone.`,
       false,
     )
-    if (!sure) return note(`Kept ${row.name}.`)
+    if (!sure) return note(`Kept ${name}.`)
     await waitWith(
       `Deleting ${row.name}…`,
       session.run((conn) => conn.delete(row.name)),
     )
-    success(`Deleted ${row.name}`)
+    success(`Deleted ${name}`)
   },
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { FileRow } from '../../../protocol/index.js'
+import { displayText, type FileRow } from '../../../protocol/index.js'
 import { humanDuration, humanSize, humanSpeed } from '../../cli/render/format.js'
 import { createProgress } from '../../cli/render/progress.js'
 import { downloadFile, downloadTarget } from '../../transfer.js'
@@ -24,7 +24,7 @@ export const download: MenuAction = {
 export async function downloadRow(session: Session, row: FileRow): Promise<void> {
   const local = await ask({
     message: 'Save it as',
-    default: `./${path.posix.basename(row.name)}`,
+    default: `./${displayText(path.posix.basename(row.name))}`,
     validate: (value) => (value.trim() === '' ? 'Give a local path' : true),
   })
   const target = await downloadTarget(row.name, local.trim())
@@ -32,7 +32,7 @@ export async function downloadRow(session: Session, row: FileRow): Promise<void>
     () => true,
     () => false,
   )
-  if (exists && !(await yesNo(`${target} already exists. Replace it?`, false))) {
+  if (exists && !(await yesNo(`${displayText(target)} already exists. Replace it?`, false))) {
     return note('Nothing downloaded.')
   }
   const progress = createProgress(process.stdout, true, row.name)
@@ -48,7 +48,8 @@ export async function downloadRow(session: Session, row: FileRow): Promise<void>
     progress.stop()
     const elapsed = Date.now() - started
     const speed = `${humanDuration(elapsed)}, ${humanSpeed(result.size, elapsed)}`
-    success(`Downloaded ${result.name} to ${result.path} (${humanSize(result.size)} in ${speed})`)
+    const where = `${displayText(result.name)} to ${displayText(result.path)}`
+    success(`Downloaded ${where} (${humanSize(result.size)} in ${speed})`)
   } finally {
     progress.stop()
   }

@@ -1,3 +1,4 @@
+import { displayText } from '../../../protocol/index.js'
 import { humanSize } from '../../cli/render/format.js'
 import { fetchStart } from '../fetch-text.js'
 import { checkName, storedName } from '../name-check.js'
@@ -27,7 +28,7 @@ export const createFile: MenuAction = {
     const text = await enterText({ what: 'the text' })
     const saving = session.run((conn) => conn.create(name, Buffer.from(text, 'utf8')))
     const result = await waitWith(`Creating ${name}…`, saving)
-    success(`Created ${result.name} (${humanSize(result.size)})`)
+    success(`Created ${displayText(result.name)} (${humanSize(result.size)})`)
   },
 }
 
@@ -44,12 +45,12 @@ export const writeFile: MenuAction = {
       return start.truncated ? undefined : start.text
     }
     const text = await enterText({ what: 'the new text', initial })
-    if (text === '' && !(await yesNo(`Make ${row.name} empty?`, false))) {
+    if (text === '' && !(await yesNo(`Make ${displayText(row.name)} empty?`, false))) {
       return note('Nothing changed.')
     }
     const saving = session.run((conn) => conn.write(row.name, Buffer.from(text, 'utf8')))
     const result = await waitWith(`Saving ${row.name}…`, saving)
-    success(`Replaced the content of ${result.name} (now ${humanSize(result.size)})`)
+    success(`Replaced the content of ${displayText(result.name)} (now ${humanSize(result.size)})`)
   },
 }
 
@@ -65,6 +66,7 @@ export const appendFile: MenuAction = {
     const body = Buffer.from(text, 'utf8')
     const saving = session.run((conn) => conn.append(row.name, body))
     const result = await waitWith(`Appending to ${row.name}…`, saving)
-    success(`Appended ${humanSize(body.length)} to ${result.name} (now ${humanSize(result.size)})`)
+    const now = `now ${humanSize(result.size)}`
+    success(`Appended ${humanSize(body.length)} to ${displayText(result.name)} (${now})`)
   },
 }

@@ -1,4 +1,4 @@
-import type { FileRow, UserLock } from '../../../protocol/index.js'
+import { displayText, type FileRow, type UserLock } from '../../../protocol/index.js'
 import { plural } from '../../cli/render/format.js'
 import { lockEnd, renderUnlocked } from '../../cli/render/locks.js'
 import { lockFile, unlockFile } from '../../user-locks.js'
@@ -19,7 +19,8 @@ export const lockFileAction: MenuAction = {
     const here = session.serverName
     const held = lockAt(row, here)
     if (held && held.owner !== session.clientId) {
-      return warn(`${row.name} is already locked at ${held.server} by ${held.owner}.`)
+      const by = `${displayText(held.server)} by ${displayText(held.owner)}`
+      return warn(`${displayText(row.name)} is already locked at ${by}.`)
     }
     const answer = await ask({
       message: 'Time to live (90s, 10m, 2h; empty: until unlocked)',
@@ -34,7 +35,8 @@ export const lockFileAction: MenuAction = {
     const target = { index: row.index, expect: row.name }
     const locking = session.run((conn) => lockFile(conn, target, { ttlSeconds }))
     const lock = await waitWith(`Locking ${row.name}…`, locking)
-    success(`🔒 Locked ${lock.name} at ${lock.server} (${lockEnd(lock.expiresAt)})`)
+    const where = `${displayText(lock.name)} at ${displayText(lock.server)}`
+    success(`🔒 Locked ${where} (${lockEnd(lock.expiresAt)})`)
   },
 }
 
@@ -51,8 +53,9 @@ export const unlockFileAction: MenuAction = {
     if (!row) return
     const lock = lockAt(row, here)!
     const force = lock.owner !== session.clientId
-    if (force && !(await yesNo(`${row.name} is locked by ${lock.owner}. Force the unlock?`, false)))
-      return note(`Left ${row.name} locked.`)
+    const name = displayText(row.name)
+    const question = `${name} is locked by ${displayText(lock.owner)}. Force the unlock?`
+    if (force && !(await yesNo(question, false))) return note(`Left ${name} locked.`)
     await unlock(session, row, lock, force)
   },
 }
@@ -75,6 +78,6 @@ function noLockHere(rows: readonly FileRow[], here: string | undefined): void {
   const elsewhere = rows.filter((row) => row.locked).length
   if (elsewhere === 0) return note('No file is locked.')
   note(
-    `No file is locked at server ${here ?? '?'}; ${plural(elsewhere, 'file')} ${elsewhere === 1 ? 'is' : 'are'} locked at other servers (unlock ${elsewhere === 1 ? 'it' : 'them'} there).`,
+    `No file is locked at server ${displayText(here ?? '?')}; ${plural(elsewhere, 'file')} ${elsewhere === 1 ? 'is' : 'are'} locked at other servers (unlock ${elsewhere === 1 ? 'it' : 'them'} there).`,
   )
 }

@@ -1,3 +1,4 @@
+import { displayText } from '../../../protocol/index.js'
 import { plural } from '../../cli/render/format.js'
 import { logLine, targetOf } from '../tables.js'
 import { bold, dim, note, say, waitWith } from '../ui.js'
@@ -13,7 +14,7 @@ export const changeLog: MenuAction = {
     const log = session.run((conn) => conn.log({ limit: LIMIT }), { readOnly: true })
     const { entries } = await waitWith('Reading the change log…', log)
     if (entries.length === 0) return note('The change log is empty.')
-    const where = session.serverName ?? session.address
+    const where = displayText(session.serverName ?? session.address)
     const which = entries.length < LIMIT ? plural(entries.length, 'change') : `the last ${LIMIT}`
     say(`${bold(`Change log of server ${where}`)} ${dim(`· ${which}, oldest first`)}`)
     const width = Math.max(...entries.map((entry) => targetOf(entry).length))

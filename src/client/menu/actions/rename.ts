@@ -1,3 +1,4 @@
+import { displayText } from '../../../protocol/index.js'
 import { checkName, storedName } from '../name-check.js'
 import { pickFile } from '../pick-file.js'
 import { ask } from '../prompts.js'
@@ -13,7 +14,8 @@ export const renameFile: MenuAction = {
     if (!row) return
     const answer = await ask({
       message: 'New name',
-      default: row.name,
+      // Escaped: a name that needed escapes cannot be renamed (the server refuses it) anyway.
+      default: displayText(row.name),
       prefill: 'editable',
       validate: (value) => {
         const valid = checkName(value)
@@ -24,6 +26,6 @@ export const renameFile: MenuAction = {
     const to = storedName(answer)
     const renaming = session.run((conn) => conn.rename(row.name, to))
     await waitWith(`Renaming ${row.name}…`, renaming)
-    success(`Renamed ${row.name} → ${to}`)
+    success(`Renamed ${displayText(row.name)} → ${displayText(to)}`)
   },
 }

@@ -1,4 +1,4 @@
-import type { FileRow } from '../../../protocol/index.js'
+import { displayText, type FileRow } from '../../../protocol/index.js'
 import { humanSize, localTime } from '../../cli/render/format.js'
 import { fetchStart } from '../fetch-text.js'
 import { pickFile } from '../pick-file.js'
@@ -20,11 +20,13 @@ export const showFile: MenuAction = {
     const row = await pickFile(session, 'File to show')
     if (!row) return
     const start = await fetchStart(session, row, MAX_BYTES)
-    say(`${bold(row.name)} ${dim(`· ${humanSize(row.size)} · modified ${localTime(row.mtime)}`)}`)
+    say(
+      `${bold(displayText(row.name))} ${dim(`· ${humanSize(row.size)} · modified ${localTime(row.mtime)}`)}`,
+    )
     if (start.text === undefined) return offerDownload(session, row)
     if (start.text === '') return note('(the file is empty)')
     const shown = printText(start.text)
-    if (shown.complete && !start.truncated) return note(`(end of ${row.name})`)
+    if (shown.complete && !start.truncated) return note(`(end of ${displayText(row.name)})`)
     note(
       `(${shown.lines} lines shown; the rest is longer than two screens — download it to see it all)`,
     )

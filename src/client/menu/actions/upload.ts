@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { displayText } from '../../../protocol/index.js'
 import { humanDuration, humanSize, humanSpeed, localTime, plural } from '../../cli/render/format.js'
 import { createProgress } from '../../cli/render/progress.js'
 import { planPut, putFiles, type PutPlan } from '../../transfer.js'
@@ -25,7 +26,8 @@ export const upload: MenuAction = {
     })
     const reading = folder ? 'Reading the folder…' : 'Reading the file…'
     const plan = await waitWith(reading, planPut([local], { as: storedName(as) }))
-    for (const skip of plan.skipped) warn(`skipping ${skip.local}: ${skip.reason}`)
+    for (const skip of plan.skipped)
+      warn(`skipping ${displayText(skip.local)}: ${displayText(skip.reason)}`)
     if (plan.items.length === 0) return note('There is nothing to upload in that folder.')
     if (!(await confirmReplacing(session, plan))) return note('Nothing uploaded.')
     await send(session, plan)
@@ -41,7 +43,7 @@ async function confirmReplacing(session: Session, plan: PutPlan): Promise<boolea
   const row = existing.get(first.name)!
   const message =
     plan.items.length === 1
-      ? `'${row.name}' is already on the server (${humanSize(row.size)}, modified ${localTime(row.mtime)}). Replace it?`
+      ? `'${displayText(row.name)}' is already on the server (${humanSize(row.size)}, modified ${localTime(row.mtime)}). Replace it?`
       : `${plural(replaced.length, 'file')} of ${plan.items.length} already exist on the server. Replace them?`
   return yesNo(message, false)
 }
@@ -64,7 +66,8 @@ async function send(session: Session, plan: PutPlan): Promise<void> {
     const speed = `${humanDuration(elapsed)}, ${humanSpeed(result.bytes, elapsed)}`
     const [only] = result.files
     if (single && only) {
-      success(`Uploaded ${only.local} as ${only.name} (${humanSize(only.size)} in ${speed})`)
+      const what = `${displayText(only.local)} as ${displayText(only.name)}`
+      success(`Uploaded ${what} (${humanSize(only.size)} in ${speed})`)
     } else {
       const count = plural(result.files.length, 'file')
       success(`Uploaded ${count} (${humanSize(result.bytes)} in ${speed})`)

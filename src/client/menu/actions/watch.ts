@@ -1,4 +1,4 @@
-import type { LogEntry, TandemError } from '../../../protocol/index.js'
+import { displayText, type LogEntry, type TandemError } from '../../../protocol/index.js'
 import { waitForKey } from '../key-press.js'
 import { logLine } from '../tables.js'
 import { bold, dim, note, say, waitWith } from '../ui.js'
@@ -28,7 +28,7 @@ export const watchActivity: MenuAction = {
     try {
       const following = conn.follow(onEvent, { limit: RECENT })
       const { entries } = await waitWith('Starting to follow the change log…', following)
-      const name = conn.server.name
+      const name = displayText(conn.server.name)
       say(
         `${bold(`Watching server ${name} live`)} ${dim('· press any key to go back to the menu')}`,
       )
