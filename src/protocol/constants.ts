@@ -28,6 +28,12 @@ export const SHA256_LENGTH = 32
 export const Limits = {
   /** What a server accepts from a client in one control frame. */
   maxRequestControl: 256 * 1024, // 256 KiB
+  /**
+   * The first control frame on the control port, the hello: a valid one is a few hundred bytes
+   * (two strings of at most 128 characters), and a connection that has not said hello yet holds
+   * no more than this in the server's memory.
+   */
+  maxHello: 4 * 1024, // 4 KiB
   /** What a client accepts from a server in one control frame (a large listing). */
   maxResponseControl: 64 * 1024 * 1024, // 64 MiB
   /** One data frame, either direction. */

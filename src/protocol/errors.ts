@@ -15,7 +15,8 @@ export const ErrorCodes = {
     'Only the owner of a lock may release it (unless forced); the message names the holder.',
   ERR_LISTING_CHANGED:
     'The listing changed since the client read it: the index given now names another file (list again).',
-  ERR_BUSY: 'The server already serves its maximum number of clients; retry after `retryAfterMs`.',
+  ERR_BUSY:
+    'The server already serves its maximum number of clients, or holds its maximum of connections that have not said hello yet (from this address or in all); retry after `retryAfterMs`.',
   ERR_BAD_FRAME: 'The bytes received are not a valid frame (bad magic, unknown type, truncated).',
   ERR_TOO_LARGE: 'A frame is over its hard size limit.',
   ERR_BAD_REQUEST: 'A control message failed schema validation, or arrived out of order.',
@@ -28,7 +29,7 @@ export const ErrorCodes = {
   ERR_SYNC_REFUSED:
     'The server does not sync: its data directory looks emptied or vanished while its index lists files (a mass deletion is never propagated). The server console says how to resume.',
   ERR_TIMEOUT:
-    'An operation waited too long: a lock wait past its bound, or an idle connection closed.',
+    'An operation waited too long: a lock wait past its bound, a connection that sent no whole hello in time, or an idle connection closed.',
   ERR_CONNECTION_CLOSED: 'The connection ended before the answer arrived (client side).',
   ERR_UNREACHABLE:
     'The server could not be reached: refused, no route, or no answer (client side).',

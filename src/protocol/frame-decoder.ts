@@ -31,6 +31,11 @@ export interface DecoderOptions {
   expectPreamble: boolean
   maxControl: number
   maxData?: number
+  /**
+   * The protocol version the other side must speak: a preamble with another one fails with
+   * ERR_UNSUPPORTED_VERSION. Unset, any version is reported to onPreamble for the caller to judge.
+   */
+  version?: number
 }
 
 type State = 'preamble' | 'header' | 'control' | 'data' | 'end' | 'failed'
@@ -39,7 +44,9 @@ export class FrameDecoder {
   readonly #handlers: DecoderHandlers
   readonly #maxControl: number
   readonly #maxData: number
+  readonly #version: number | undefined
   #state: State
+  #stopped = false
   /** Bytes of a small unit (preamble, header, control payload, end payload) being assembled. */
   #pending: Buffer[] = []
   #pendingLength = 0
@@ -51,6 +58,7 @@ export class FrameDecoder {
     this.#handlers = handlers
     this.#maxControl = options.maxControl
     this.#maxData = options.maxData ?? Limits.maxData
+    this.#version = options.version
     this.#state = options.expectPreamble ? 'preamble' : 'header'
     this.#need = options.expectPreamble ? PREAMBLE_LENGTH : FRAME_HEADER_LENGTH
   }
@@ -61,13 +69,24 @@ export class FrameDecoder {
   }
 
   /**
-   * Feed bytes. Throws a TandemError (ERR_BAD_FRAME, ERR_TOO_LARGE, ERR_UNSUPPORTED_VERSION) on
-   * bad input; after that the decoder stays failed and rethrows on every push.
+   * Stop once the unit being reported is done (call it from a handler): the push in progress
+   * returns how many bytes of its chunk were consumed, and the decoder takes no more bytes. For a
+   * reader that decodes the start of a stream and hands the rest on (the server's hello gate).
    */
-  push(chunk: Buffer): void {
+  stop(): void {
+    this.#stopped = true
+  }
+
+  /**
+   * Feed bytes; returns how many were consumed (all of them unless a handler called stop()).
+   * Throws a TandemError (ERR_BAD_FRAME, ERR_TOO_LARGE, ERR_UNSUPPORTED_VERSION) on bad input;
+   * after that the decoder stays failed and rethrows on every push.
+   */
+  push(chunk: Buffer): number {
     if (this.#error) throw this.#error
+    if (this.#stopped) throw new TandemError('ERR_INTERNAL', 'push to a stopped decoder')
     try {
-      this.#consume(chunk)
+      return this.#consume(chunk)
     } catch (err) {
       this.#state = 'failed'
       this.#error = err instanceof TandemError ? err : new TandemError('ERR_BAD_FRAME', String(err))
@@ -75,9 +94,9 @@ export class FrameDecoder {
     }
   }
 
-  #consume(chunk: Buffer): void {
+  #consume(chunk: Buffer): number {
     let offset = 0
-    while (offset < chunk.length) {
+    while (offset < chunk.length && !this.#stopped) {
       if (this.#state === 'data') {
         const take = Math.min(this.#need, chunk.length - offset)
         this.#need -= take
@@ -96,7 +115,7 @@ export class FrameDecoder {
         // The unit stays incomplete past this push: copy its tail, because the caller may reuse
         // the chunk's memory (recycled transfer buffers) before the next push.
         this.#pending[this.#pending.length - 1] = Buffer.from(chunk.subarray(offset - take, offset))
-        return
+        return offset
       }
       const unit =
         this.#pending.length === 1
@@ -106,6 +125,7 @@ export class FrameDecoder {
       this.#pendingLength = 0
       this.#completeUnit(unit)
     }
+    return offset
   }
 
   #completeUnit(unit: Buffer): void {
@@ -136,6 +156,11 @@ export class FrameDecoder {
       throw new TandemError('ERR_BAD_FRAME', 'not a tandem connection (bad magic bytes)')
     }
     const version = unit.readUInt16BE(MAGIC.length)
+    if (this.#version !== undefined && version !== this.#version)
+      throw new TandemError(
+        'ERR_UNSUPPORTED_VERSION',
+        `this side speaks protocol version ${this.#version}, the other side ${version}`,
+      )
     this.#toHeader()
     this.#handlers.onPreamble?.(version)
   }

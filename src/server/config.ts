@@ -18,6 +18,14 @@ export const DEFAULTS = {
   /** Session worker threads; 0 = one per CPU core (at least 2). Sessions share them. */
   workers: 0,
   idleTimeoutMs: 120_000, // 2 min without a byte moving closes a connection
+  helloTimeoutMs: 5_000, // 5 s for a new connection to send its whole hello
+  /**
+   * Connections from one address (IP) that have not said hello yet; the next gets ERR_BUSY. Above
+   * max-clients, so that nine clients and a peer of one host connecting at once all get in.
+   */
+  maxPreHelloPerAddress: 16,
+  /** Connections from all addresses that have not said hello yet (bounds their memory). */
+  maxPreHello: 128,
   lockTimeoutMs: 10_000, // 10 s: the longest a request waits for a per-path lock
   shutdownGraceMs: 5_000, // 5 s for requests in progress to finish on SIGINT/SIGTERM
   busyRetryAfterMs: 1_000, // 1 s: the hint sent with ERR_BUSY
@@ -40,6 +48,9 @@ export const optionsSchema = z.strictObject({
   workers: z.number().int().min(0).max(64).optional(),
   stateDir: z.string().min(1).optional(),
   idleTimeoutMs: z.number().int().min(100).optional(),
+  helloTimeoutMs: z.number().int().min(100).optional(),
+  maxPreHelloPerAddress: z.number().int().min(1).max(10_000).optional(),
+  maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
 })
@@ -59,6 +70,10 @@ export interface ServerConfig {
   /** Absolute path of the state directory (database, pid file); outside the served tree. */
   readonly stateDir: string
   readonly idleTimeoutMs: number
+  /** A connection that has not sent its whole hello this long after it opened is closed. */
+  readonly helloTimeoutMs: number
+  readonly maxPreHelloPerAddress: number
+  readonly maxPreHello: number
   readonly lockTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly busyRetryAfterMs: number

@@ -37,16 +37,14 @@ export class ServerCore {
     readonly admission: Admission,
   ) {}
 
-  sessionHello(session: SessionBridge): void {
+  sessionAdmitted(session: SessionBridge): void {
     this.console.admitted(session, this.admission.count, this.admission.max)
   }
 
   sessionClosed(session: SessionBridge): void {
     if (!this.sessions.delete(session)) return
     this.admission.release()
-    // A peer's handshake says no client hello: it is not a client arriving or leaving.
-    if (session.clientId !== '?')
-      this.console.left(session, this.admission.count, this.admission.max)
+    this.console.left(session, this.admission.count, this.admission.max)
   }
 
   /** An operation done by a session: printed, and kept in the change log when `record`. */

@@ -43,6 +43,21 @@ function parseArgs(args: string[]): ServerOptions {
       'where the database lives (default: .<root name>.tandem beside the root)',
     )
     .option('--idle-timeout-ms <ms>', 'close connections silent this long (default 120000)', int)
+    .option(
+      '--hello-timeout-ms <ms>',
+      'close connections that have not said hello this long after opening (default 5000)',
+      int,
+    )
+    .option(
+      '--max-pre-hello-per-address <n>',
+      'connections from one address that have not said hello yet (default 16)',
+      int,
+    )
+    .option(
+      '--max-pre-hello <n>',
+      'connections from all addresses that have not said hello yet (default 128)',
+      int,
+    )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
@@ -60,6 +75,9 @@ function parseArgs(args: string[]): ServerOptions {
     workers: o.workers,
     stateDir: o.state,
     idleTimeoutMs: o.idleTimeoutMs,
+    helloTimeoutMs: o.helloTimeoutMs,
+    maxPreHelloPerAddress: o.maxPreHelloPerAddress,
+    maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]

@@ -12,7 +12,7 @@ import type { ServerConfig } from './config.js'
 import { ServerConsole } from './console.js'
 import { ServerCore } from './core.js'
 import { LockManager } from './locks/lock-manager.js'
-import { createAcceptLoop } from './net/accept-loop.js'
+import { createAcceptLoop, type AcceptLoop } from './net/accept-loop.js'
 import { Admission } from './net/admission.js'
 import { ChangeLog } from './state/change-log.js'
 import { openDatabase } from './state/database.js'
@@ -66,7 +66,8 @@ export async function startServer(
       // The default 'sync' atomics freeze a worker's timers and ports between tasks.
       atomics: 'disabled',
     })
-    const listener = createAcceptLoop(core, pool)
+    const accept = createAcceptLoop(core, pool)
+    const listener = accept.server
     listener.listen(config.port, config.host)
     try {
       await once(listener, 'listening') // rejects with the 'error' (EADDRINUSE, EACCES…)
@@ -86,7 +87,7 @@ export async function startServer(
       config,
       address: { host: config.host, port: bound.port },
       stop: () =>
-        stop(core, listener, pool, async () => {
+        stop(core, accept, pool, async () => {
           core.changeLog.flush()
           db.close()
           await releaseDirectory()
@@ -100,14 +101,15 @@ export async function startServer(
 
 async function stop(
   core: ServerCore,
-  listener: net.Server,
+  accept: AcceptLoop,
   pool: Piscina,
   closeState: () => Promise<void>,
 ): Promise<void> {
   if (core.stopping) return
   core.stopping = true
   core.console.info(`stopping: ${core.sessions.size} session(s) to close`)
-  const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
+  const closed = new Promise<void>((resolve) => accept.server.close(() => resolve()))
+  accept.shutdown() // connections that have not said hello yet: ERR_SHUTTING_DOWN
   for (const session of core.sessions) session.shutdown()
   const deadline = Date.now() + core.config.shutdownGraceMs
   while (core.sessions.size > 0 && Date.now() < deadline)

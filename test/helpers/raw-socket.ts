@@ -46,8 +46,16 @@ export interface RawConnection {
   destroy(): void
 }
 
-export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawConnection> {
-  const socket = net.connect({ port, host })
+/**
+ * Connect to `host:port`. `localAddress` picks the source address (another loopback address,
+ * e.g. 127.0.0.2, stands for another host: the server counts some things per address).
+ */
+export async function rawConnect(
+  port: number,
+  host = '127.0.0.1',
+  options: { localAddress?: string } = {},
+): Promise<RawConnection> {
+  const socket = net.connect({ port, host, ...options })
   registerCleanup(() => void socket.destroy())
   await deadline(
     new Promise<void>((resolve, reject) => {

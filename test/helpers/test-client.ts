@@ -44,6 +44,13 @@ interface Pending {
   resolve: (reply: Reply) => void
 }
 
+export interface ConnectOptions {
+  clientId?: string
+  host?: string
+  /** The source address (another loopback address stands for another host). */
+  localAddress?: string
+}
+
 export type ConnectOutcome =
   { client: TestClient; error?: undefined } | { client?: undefined; error: WireError }
 
@@ -68,11 +75,12 @@ export class TestClient {
   }
 
   /** Connect and say hello; resolves with the client, or with the error the server answered. */
-  static async tryConnect(
-    port: number,
-    options: { clientId?: string; host?: string } = {},
-  ): Promise<ConnectOutcome> {
-    const conn = await rawConnect(port, options.host)
+  static async tryConnect(port: number, options: ConnectOptions = {}): Promise<ConnectOutcome> {
+    const conn = await rawConnect(
+      port,
+      options.host,
+      options.localAddress === undefined ? {} : { localAddress: options.localAddress },
+    )
     await conn.sendPreamble()
     await conn.sendControl({
       type: 'hello',
@@ -86,10 +94,7 @@ export class TestClient {
     throw new Error(`unexpected first message ${JSON.stringify(message)}`)
   }
 
-  static async connect(
-    port: number,
-    options: { clientId?: string; host?: string } = {},
-  ): Promise<TestClient> {
+  static async connect(port: number, options: ConnectOptions = {}): Promise<TestClient> {
     const outcome = await TestClient.tryConnect(port, options)
     if (outcome.error)
       throw new Error(`connection refused: ${outcome.error.code}: ${outcome.error.message}`)

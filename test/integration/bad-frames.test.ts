@@ -75,6 +75,35 @@ describe('bad frames', () => {
     await bystanderServed()
   })
 
+  it('a length of 0xFFFFFFFF before the hello: ERR_TOO_LARGE, closed', async () => {
+    const conn = await rawConnect(server.port)
+    await conn.send(encodePreamble(), header(0xffffffff, FrameType.Control))
+    expect(await closedWith(conn)).toBe('ERR_TOO_LARGE')
+    await bystanderServed()
+  })
+
+  it('a data frame before the hello: ERR_BAD_FRAME, closed', async () => {
+    const conn = await rawConnect(server.port)
+    await conn.send(encodePreamble(), ...encodeData(Buffer.from('early')))
+    expect(await closedWith(conn)).toBe('ERR_BAD_FRAME')
+  })
+
+  it('a hello with requests in the same write: all answered in order', async () => {
+    const conn = await rawConnect(server.port)
+    await conn.send(
+      Buffer.concat([
+        encodePreamble(),
+        encodeControl({ type: 'hello', role: 'client', id: 'eager' }),
+        encodeControl({ id: 1, op: 'ping' }),
+        encodeControl({ id: 2, op: 'stat', name: 'bystander.txt' }),
+      ]),
+    )
+    expect(await conn.nextControl()).toMatchObject({ type: 'welcome' })
+    expect(await conn.nextControl()).toMatchObject({ type: 'response', id: 1, ok: true })
+    expect(await conn.nextControl()).toMatchObject({ type: 'response', id: 2 })
+    conn.end()
+  })
+
   it('a first message that is not a hello: ERR_BAD_REQUEST, closed', async () => {
     const conn = await rawConnect(server.port)
     await conn.send(encodePreamble(), encodeControl({ id: 1, op: 'list' }))

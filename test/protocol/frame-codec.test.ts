@@ -21,7 +21,12 @@ type Event =
   | { kind: 'end'; sha256: Buffer }
 
 /** A decoder that records what it reports; data pieces are joined per frame. */
-function recorder(options: { expectPreamble: boolean; maxControl?: number; maxData?: number }) {
+function recorder(options: {
+  expectPreamble: boolean
+  maxControl?: number
+  maxData?: number
+  version?: number
+}) {
   const events: Event[] = []
   let pieces: Buffer[] = []
   const decoder = new FrameDecoder(
@@ -42,6 +47,7 @@ function recorder(options: { expectPreamble: boolean; maxControl?: number; maxDa
       expectPreamble: options.expectPreamble,
       maxControl: options.maxControl ?? Limits.maxRequestControl,
       ...(options.maxData === undefined ? {} : { maxData: options.maxData }),
+      ...(options.version === undefined ? {} : { version: options.version }),
     },
   )
   return { decoder, events }
@@ -204,6 +210,33 @@ describe('FrameDecoder fed the encoder output', () => {
   })
 })
 
+describe('FrameDecoder.stop', () => {
+  it('stops after the unit a handler stopped it in, and says how much of the chunk it took', () => {
+    const hello = encodeControl({ type: 'hello' })
+    const rest = Buffer.concat([encodeControl({ id: 1 }), Buffer.from('garbage')])
+    const bytes = Buffer.concat([encodePreamble(), hello, rest])
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const messages: unknown[] = []
+      const decoder: FrameDecoder = new FrameDecoder(
+        {
+          onControl: (message) => {
+            messages.push(message)
+            decoder.stop()
+          },
+          onData: () => undefined,
+          onEnd: () => undefined,
+        },
+        { expectPreamble: true, maxControl: 100 },
+      )
+      let consumed = decoder.push(bytes.subarray(0, cut))
+      if (messages.length === 0) consumed = cut + decoder.push(bytes.subarray(cut))
+      expect(messages).toEqual([{ type: 'hello' }])
+      expect(bytes.subarray(consumed)).toEqual(rest)
+      expect(codeOf(() => decoder.push(rest))).toBe('ERR_INTERNAL')
+    }
+  })
+})
+
 describe('FrameDecoder on bad input', () => {
   it('refuses a preamble with bad magic', () => {
     const { decoder } = recorder({ expectPreamble: true })
@@ -214,6 +247,15 @@ describe('FrameDecoder on bad input', () => {
     const { decoder, events } = recorder({ expectPreamble: true })
     decoder.push(encodePreamble(7))
     expect(events).toEqual([{ kind: 'preamble', version: 7 }])
+  })
+
+  it('refuses another protocol version itself when told which one to expect', () => {
+    const { decoder, events } = recorder({ expectPreamble: true, version: 1 })
+    expect(codeOf(() => decoder.push(encodePreamble(2)))).toBe('ERR_UNSUPPORTED_VERSION')
+    expect(events).toEqual([])
+    const right = recorder({ expectPreamble: true, version: 1 })
+    right.decoder.push(encodePreamble(1))
+    expect(right.events).toEqual([{ kind: 'preamble', version: 1 }])
   })
 
   it('refuses an oversized control frame from its header alone', () => {

@@ -1,51 +1,103 @@
 /**
- * The accept loop on the control port (DESIGN.md §2): admits up to max-clients sessions and hands
- * each to the worker pool; the next connection gets ERR_BUSY with a retry hint and is closed at
- * once, never left to stall.
+ * The accept loop on the control port (DESIGN.md §2). Every connection first passes the hello
+ * gate (net/hello-gate.ts) in the main thread, holding no client slot. Then, by the hello's role:
+ * a peer's handshake is answered here (welcome with the file-exchange port and the clock, then
+ * close) and never takes a slot; a client takes one of max-clients slots and is handed to the
+ * worker pool with the bytes read past its hello, or, with none free, gets ERR_BUSY with a retry
+ * hint and is closed at once, never left to stall.
  */
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
 import type { Piscina } from 'piscina'
-import { encodeControl, encodePreamble, type WireError } from '../../protocol/index.js'
+import { encodeControl, type Welcome } from '../../protocol/index.js'
 import type { ServerCore } from '../core.js'
 import type { SessionTask } from '../workers/messages.js'
 import { VERSION } from '../version.js'
+import { PreHelloLimits } from './admission.js'
+import { closeWithError, destroyAfterGrace } from './close-with-error.js'
+import { HelloGate, type Greeted } from './hello-gate.js'
 import { SessionBridge } from './session-bridge.js'
 
-export function createAcceptLoop(core: ServerCore, pool: Piscina): net.Server {
-  const server = net.createServer({ noDelay: true }, (socket) => {
-    const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-    if (core.stopping)
-      return refuse(socket, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
-    if (!core.admission.tryAdmit()) {
-      core.console.refused(address, core.admission.count, core.admission.max)
-      const { busyRetryAfterMs } = core.config
-      return refuse(socket, {
-        code: 'ERR_BUSY',
-        message: `the server is serving its maximum of ${core.admission.max} clients; try again shortly`,
-        retryAfterMs: busyRetryAfterMs,
-      })
-    }
-    handOver(core, pool, socket)
-  })
-  return server
+export interface AcceptLoop {
+  readonly server: net.Server
+  /** Connections that have not said hello yet get ERR_SHUTTING_DOWN (the server is stopping). */
+  shutdown(): void
 }
 
-function handOver(core: ServerCore, pool: Piscina, socket: net.Socket): void {
-  const bridge = new SessionBridge(socket, randomUUID(), core)
-  core.sessions.add(bridge)
+export function createAcceptLoop(core: ServerCore, pool: Piscina): AcceptLoop {
   const { config } = core
+  const gate = new HelloGate({
+    limits: new PreHelloLimits(config.maxPreHelloPerAddress, config.maxPreHello),
+    timeoutMs: config.helloTimeoutMs,
+    busyRetryAfterMs: config.busyRetryAfterMs,
+    console: core.console,
+    onHello: (greeted) => onHello(core, pool, greeted),
+  })
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    if (core.stopping) return closeWithError(socket, stoppingError(), true)
+    gate.admit(socket)
+  })
+  return { server, shutdown: () => gate.shutdown() }
+}
+
+function onHello(core: ServerCore, pool: Piscina, greeted: Greeted): void {
+  const { socket, hello, address } = greeted
+  if (core.stopping) return closeWithError(socket, stoppingError(), false)
+  if (hello.role === 'peer') return welcomePeer(core, socket)
+  if (!core.admission.tryAdmit()) {
+    core.console.refused(address, core.admission.count, core.admission.max)
+    return closeWithError(
+      socket,
+      {
+        code: 'ERR_BUSY',
+        message: `the server is serving its maximum of ${core.admission.max} clients; try again shortly`,
+        retryAfterMs: core.config.busyRetryAfterMs,
+      },
+      false,
+    )
+  }
+  greeted.release()
+  handOver(core, pool, greeted)
+}
+
+/**
+ * A peer server's handshake: it learns where to exchange files and our clock, then the connection
+ * ends (peers talk on the file-exchange port, to the sync worker). Answered at once, in this
+ * thread: it holds its pre-hello place until the socket closes, never a client slot.
+ */
+function welcomePeer(core: ServerCore, socket: net.Socket): void {
+  const welcome: Welcome = {
+    type: 'welcome',
+    server: { name: core.config.name, version: VERSION },
+    sessionId: randomUUID(),
+    sync: { port: core.syncPort, time: Date.now() },
+  }
+  socket.end(encodeControl(welcome))
+  destroyAfterGrace(socket)
+}
+
+function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
+  const { config } = core
+  const sessionId = randomUUID()
+  const welcome: Welcome = {
+    type: 'welcome',
+    server: { name: config.name, version: VERSION },
+    sessionId,
+  }
+  greeted.socket.write(encodeControl(welcome))
+  const bridge = new SessionBridge(greeted, sessionId, core)
+  core.sessions.add(bridge)
+  core.sessionAdmitted(bridge)
   const task: SessionTask = {
     port: bridge.workerPort,
-    sessionId: bridge.sessionId,
+    sessionId,
     remoteAddress: bridge.remoteAddress,
+    hello: greeted.hello,
     config: {
       serverName: config.name,
-      version: VERSION,
       root: config.root,
       idleTimeoutMs: config.idleTimeoutMs,
       lockTimeoutMs: config.lockTimeoutMs,
-      syncPort: core.syncPort,
       stateDir: config.stateDir,
     },
   }
@@ -57,9 +109,6 @@ function handOver(core: ServerCore, pool: Piscina, socket: net.Socket): void {
   void running.finally(() => core.tasks.delete(running))
 }
 
-/** Answer with our preamble and a connection error, then close. */
-function refuse(socket: net.Socket, error: WireError): void {
-  socket.on('error', () => undefined)
-  socket.end(Buffer.concat([encodePreamble(), encodeControl({ type: 'error', error })]))
-  setTimeout(() => socket.destroy(), 2_000).unref()
+function stoppingError(): { code: 'ERR_SHUTTING_DOWN'; message: string } {
+  return { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' }
 }

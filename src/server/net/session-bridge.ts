@@ -1,14 +1,16 @@
 /**
- * The main thread's half of one client connection: carries bytes between the socket and the
- * session worker (pooled, transferred ArrayBuffers that travel back for reuse; credit-based flow
- * control both ways), and serves the
- * worker's calls that must run here: per-path locks, the change log, status and events.
+ * The main thread's half of one admitted client connection (its hello read by the hello gate):
+ * carries bytes between the socket and the session worker (pooled, transferred ArrayBuffers that
+ * travel back for reuse; credit-based flow control both ways), and serves the worker's calls that
+ * must run here: per-path locks, the change log, status and events.
  */
 import type { Socket } from 'node:net'
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { toWireError, type LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
 import type { ServerCore } from '../core.js'
+import { destroyAfterGrace } from './close-with-error.js'
+import type { Greeted } from './hello-gate.js'
 
 /**
  * Bytes handed to the worker and not yet consumed before the socket is paused: a share of one
@@ -16,9 +18,6 @@ import type { ServerCore } from '../core.js'
  * upload: 331-336 MiB/s with 2 MiB, 346-412 MiB/s with 8 MiB); nine clients get 2 MiB each, which
  * keeps the server's memory bounded whatever the number of clients.
  */
-/** How long a closed connection may linger for its peer to close its side. */
-const CLOSE_GRACE_MS = 2_000
-
 const IN_BUDGET = 16 * 1024 * 1024 // 16 MiB for all sessions together
 const IN_WINDOW_MIN = 2 * 1024 * 1024 // 2 MiB
 const IN_WINDOW_MAX = 8 * 1024 * 1024 // 8 MiB
@@ -34,7 +33,7 @@ export class SessionBridge {
   readonly sessionId: string
   readonly remoteAddress: string
   readonly connectedAt = Date.now()
-  clientId = '?'
+  readonly clientId: string
   readonly #socket: Socket
   readonly #core: ServerCore
   readonly #port: MessagePort
@@ -53,11 +52,13 @@ export class SessionBridge {
   #taskDone = false
   #portClosed = false
 
-  constructor(socket: Socket, sessionId: string, core: ServerCore) {
+  constructor(greeted: Greeted, sessionId: string, core: ServerCore) {
+    const { socket } = greeted
     this.sessionId = sessionId
+    this.clientId = greeted.hello.id
     this.#socket = socket
     this.#core = core
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.remoteAddress = greeted.address
     const { port1, port2 } = new MessageChannel()
     this.#port = port1
     this.workerPort = port2
@@ -65,6 +66,8 @@ export class SessionBridge {
     socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk))
     socket.on('close', () => this.#onSocketClose())
     socket.on('error', () => undefined) // 'close' follows; a reset client is not a server error
+    // Requests that came with the hello, read by the gate: the worker sees them first.
+    if (greeted.rest.length > 0) this.#onSocketData(greeted.rest)
   }
 
   /** The worker task ended (normally or not). */
@@ -161,9 +164,6 @@ export class SessionBridge {
         return this.#write(message.bufs)
       case 'ack':
         return this.#onAck(message.bytes, message.bufs)
-      case 'hello':
-        this.clientId = message.clientId
-        return this.#core.sessionHello(this)
       case 'lock':
         return void this.#lock(message.req, message.names, message.mode, message.purpose)
       case 'user-lock': {
@@ -194,7 +194,7 @@ export class SessionBridge {
         this.#socket.end()
         // end() waits for the peer to close its side too: a client that never does (or never
         // reads what is left to send) must not keep its slot.
-        setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref()
+        destroyAfterGrace(this.#socket)
         return
     }
   }

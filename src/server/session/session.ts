@@ -1,6 +1,7 @@
 /**
  * One client connection, inside a session worker (DESIGN.md §2). Owns the frame decoder and the
- * protocol state machine: preamble → hello → requests, answered strictly in order. Bytes arrive
+ * protocol state machine: requests, answered strictly in order (the preamble and the hello were
+ * read, and the welcome sent, by the main thread's hello gate before the hand-over). Bytes arrive
  * from the main thread through the PortLink and are acknowledged once processed, which is what
  * paces the socket (backpressure end to end).
  */
@@ -8,12 +9,9 @@ import {
   BODY_OPS,
   FrameDecoder,
   Limits,
-  PROTOCOL_VERSION,
   RequestError,
   TandemError,
   encodeControl,
-  encodePreamble,
-  helloSchema,
   parseRequest,
   toWireError,
   type Hello,
@@ -33,10 +31,7 @@ import { BodyBroken, runRequest, type Outbound } from './dispatch.js'
 import { linkContext, linkOutbound } from './link-adapters.js'
 
 type DecoderEvent =
-  | { k: 'preamble'; version: number }
-  | { k: 'control'; message: unknown }
-  | { k: 'data'; piece: Buffer }
-  | { k: 'end'; sha256: Buffer }
+  { k: 'control'; message: unknown } | { k: 'data'; piece: Buffer } | { k: 'end'; sha256: Buffer }
 
 export class Session {
   readonly #task: SessionTask
@@ -45,8 +40,8 @@ export class Session {
   readonly #decoder: FrameDecoder
   readonly #abort = new AbortController()
   #events: DecoderEvent[] = []
-  #state: 'preamble' | 'hello' | 'ready' | 'closed' = 'preamble'
-  #client: Hello | undefined
+  #state: 'ready' | 'closed' = 'ready'
+  readonly #client: Hello
   #body: BodyReceiver | undefined
   #busy = false
   /** Bodies being fsynced and published while the next ones arrive. */
@@ -60,6 +55,7 @@ export class Session {
 
   constructor(task: SessionTask) {
     this.#task = task
+    this.#client = task.hello
     this.#link = new PortLink(task.port, {
       onActivity: () => this.touch(),
       onEvent: (entry) => this.onEvent(entry),
@@ -69,12 +65,11 @@ export class Session {
     this.#store = new FileStore(task.config.root)
     this.#decoder = new FrameDecoder(
       {
-        onPreamble: (version) => this.#events.push({ k: 'preamble', version }),
         onControl: (message) => this.#events.push({ k: 'control', message }),
         onData: (piece) => this.#events.push({ k: 'data', piece }),
         onEnd: (sha256) => this.#events.push({ k: 'end', sha256 }),
       },
-      { expectPreamble: true, maxControl: Limits.maxRequestControl },
+      { expectPreamble: false, maxControl: Limits.maxRequestControl },
     )
   }
 
@@ -107,7 +102,6 @@ export class Session {
       () => this.#checkIdle(),
       Math.max(50, Math.min(1000, idleTimeoutMs / 4)),
     )
-    this.#link.send([encodePreamble()])
     try {
       for (;;) {
         const chunk = await this.#link.nextChunk()
@@ -144,26 +138,12 @@ export class Session {
         this.#body.add(event.piece)
         continue
       }
-      if (event.k === 'preamble') this.#onPreamble(event.version)
-      else if (event.k === 'control') await this.#onControl(event.message)
+      if (event.k === 'control') await this.#onControl(event.message)
       else await this.#onEnd(event.sha256)
     }
   }
 
-  #onPreamble(version: number): void {
-    if (version !== PROTOCOL_VERSION) {
-      return this.#fail(
-        new TandemError(
-          'ERR_UNSUPPORTED_VERSION',
-          `this server speaks protocol version ${PROTOCOL_VERSION}, the client ${version}`,
-        ),
-      )
-    }
-    this.#state = 'hello'
-  }
-
   async #onControl(message: unknown): Promise<void> {
-    if (this.#state === 'hello') return this.#onHello(message)
     if (this.#body)
       return this.#fail(
         new TandemError('ERR_BAD_FRAME', 'control frame inside a body (end frame expected)'),
@@ -183,39 +163,6 @@ export class Session {
     }
     await this.#commits.settled()
     await this.#serve(request.id, () => runRequest(this.#context(), request, this.#outbound()))
-  }
-
-  #onHello(message: unknown): void {
-    const parsed = helloSchema.safeParse(message)
-    if (!parsed.success)
-      return this.#fail(
-        new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'),
-      )
-    if (parsed.data.role === 'peer') return this.#onPeerHello()
-    this.#client = parsed.data
-    this.#state = 'ready'
-    this.#link.post({ t: 'hello', clientId: parsed.data.id })
-    this.#send({
-      type: 'welcome',
-      server: { name: this.#task.config.serverName, version: this.#task.config.version },
-      sessionId: this.#task.sessionId,
-    })
-  }
-
-  /**
-   * A peer server's handshake: it learns where to exchange files and our clock, then the
-   * connection ends (peers talk on the file-exchange port, to the sync worker).
-   */
-  #onPeerHello(): void {
-    const { config } = this.#task
-    this.#send({
-      type: 'welcome',
-      server: { name: config.serverName, version: config.version },
-      sessionId: this.#task.sessionId,
-      sync: { port: config.syncPort, time: Date.now() },
-    })
-    this.#state = 'closed'
-    this.#link.closeConnection('session ended')
   }
 
   async #onBadRequest(err: unknown, message: unknown): Promise<void> {
@@ -350,7 +297,7 @@ export class Session {
     return linkContext(this.#link, {
       config: this.#task.config,
       store: this.#store,
-      client: this.#client!,
+      client: this.#client,
       signal: this.#abort.signal,
     })
   }

@@ -63,7 +63,7 @@ export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
         onClose: () => channel?.close(),
       },
       // Peers send small requests; only the answers (index batches) are large.
-      Limits.maxRequestControl,
+      { maxControl: Limits.maxRequestControl, serving: true },
     )
     // A connection that never says hello does not keep a socket here.
     const helloTimer = setTimeout(() => channel ?? framed.destroy(), HELLO_TIMEOUT_MS)

@@ -1,7 +1,10 @@
 /**
  * A socket speaking tandem frames, for the peer-sync worker's own connections (it owns its
  * sockets: no thread hand-off). Sends our preamble at once, checks the peer's, then reports
- * control messages, data pieces and end frames. Sending respects the socket's backpressure.
+ * control messages, data pieces and end frames. Sending respects the socket's backpressure. Bad
+ * input fails with the frame decoder's code (ERR_BAD_FRAME, ERR_UNSUPPORTED_VERSION,
+ * ERR_TOO_LARGE): the serving side answers it in an `{type:'error'}` frame before closing, as the
+ * control port does.
  */
 import type net from 'node:net'
 import {
@@ -13,7 +16,11 @@ import {
   encodeData,
   encodeEnd,
   encodePreamble,
+  toWireError,
 } from '../../protocol/index.js'
+
+/** How long a connection closed on bad input may linger for the other side to close its side. */
+const CLOSE_GRACE_MS = 2_000
 
 export interface FrameHandlers {
   onControl(message: unknown): void
@@ -23,40 +30,41 @@ export interface FrameHandlers {
   onClose(error: Error | undefined): void
 }
 
+export interface FramedSocketOptions {
+  /** The largest control message accepted (the serving side takes small ones). */
+  maxControl?: number
+  /** This side accepted the connection: bad input is answered with its code before the close. */
+  serving?: boolean
+}
+
 export class FramedSocket {
   readonly socket: net.Socket
   #closed = false
   #error: Error | undefined
 
-  /** `maxControl`: the largest control message accepted (the serving side takes small ones). */
-  constructor(
-    socket: net.Socket,
-    handlers: FrameHandlers,
-    maxControl: number = Limits.maxResponseControl,
-  ) {
+  constructor(socket: net.Socket, handlers: FrameHandlers, options: FramedSocketOptions = {}) {
     this.socket = socket
     socket.setNoDelay(true)
     // A peer whose machine vanished is noticed even when nothing is being sent.
     socket.setKeepAlive(true, 10_000)
     const decoder = new FrameDecoder(
       {
-        onPreamble: (version) => {
-          if (version !== PROTOCOL_VERSION)
-            this.destroy(
-              new TandemError('ERR_UNSUPPORTED_VERSION', `peer speaks protocol ${version}`),
-            )
-        },
         onControl: (m) => handlers.onControl(m),
         onData: (piece) => handlers.onData?.(piece),
         onEnd: (sha) => handlers.onEnd?.(sha),
       },
-      { expectPreamble: true, maxControl },
+      {
+        expectPreamble: true,
+        maxControl: options.maxControl ?? Limits.maxResponseControl,
+        version: PROTOCOL_VERSION,
+      },
     )
     socket.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk)
       } catch (err) {
-        this.destroy(err as Error)
+        if (options.serving) this.#refuse(err as Error)
+        else this.destroy(err as Error)
       }
     })
     socket.on('error', (err) => (this.#error ??= err))
@@ -72,7 +80,7 @@ export class FramedSocket {
   }
 
   send(message: unknown): boolean {
-    if (this.#closed) return false
+    if (this.#closed || this.socket.writableEnded) return false
     return this.socket.write(encodeControl(message))
   }
 
@@ -99,6 +107,15 @@ export class FramedSocket {
       this.socket.once('drain', done)
       this.socket.once('close', done)
     })
+  }
+
+  /** Answer bad input with its code, then close (destroyed if the other side does not close). */
+  #refuse(error: Error): void {
+    if (this.socket.writableEnded) return
+    this.#error ??= error
+    this.send({ type: 'error', error: toWireError(error) })
+    this.socket.end()
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref()
   }
 
   destroy(error?: Error): void {

@@ -3,28 +3,30 @@
  * Byte chunks travel as transferred ArrayBuffers (zero copy). Errors cross as WireError objects.
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { LogEntry, StatusResult, WireError } from '../../protocol/index.js'
+import type { Hello, LogEntry, StatusResult, WireError } from '../../protocol/index.js'
 import type { LogInput } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 
-/** What the Piscina task receives when a connection is handed over. */
+/**
+ * What the Piscina task receives when a connection is handed over: after the main thread read its
+ * preamble and hello and welcomed it. The port's first bytes are those that followed the hello.
+ */
 export interface SessionTask {
   port: MessagePort
   sessionId: string
   remoteAddress: string
+  /** The client's hello, already validated. */
+  hello: Hello
   /** The slice of the server config a session needs. */
   config: SessionConfig
 }
 
 export interface SessionConfig {
   serverName: string
-  version: string
   root: string
   idleTimeoutMs: number
   lockTimeoutMs: number
-  /** The file-exchange port actually bound, told to peers at their handshake. */
-  syncPort: number
   /** Where the sync worker's index lives (read for the composite listing). */
   stateDir: string
 }
@@ -59,7 +61,6 @@ export type FromWorker =
   | { t: 'out'; bufs: ArrayBuffer[] }
   /** Bytes of earlier `in` messages consumed (credit for more socket reads), and their buffers back. */
   | { t: 'ack'; bytes: number; bufs: ArrayBuffer[] }
-  | { t: 'hello'; clientId: string }
   /** `purpose`: the operation asking, when a user lock's owner may not do it either (rename). */
   | { t: 'lock'; req: number; names: string[]; mode: LockMode; purpose?: 'rename' }
   /** A user lock or unlock (DESIGN.md §6) of a name, by this session's client. */
