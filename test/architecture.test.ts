@@ -1,4 +1,4 @@
-// The dependency rules of STYLE.md, checked by reading the import statements of every source file.
+// The dependency rules of ARCHITECTURE.md (Modules), checked by reading the import statements of every source file.
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,5 +1,5 @@
 /**
- * User locks from the client's side (DESIGN.md §6): the lock and unlock requests, typed. A target
+ * User locks from the client's side: the lock and unlock requests, typed. A target
  * is a name, or an index into the composite listing together with the name the client saw there
  * (`expect`), which lets the server refuse with ERR_LISTING_CHANGED when the index has come to
  * name another file.

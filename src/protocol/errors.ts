@@ -1,5 +1,5 @@
 /**
- * The one catalogue of error codes. Codes are the contract (DESIGN.md §8): they cross the wire and
+ * The one catalogue of error codes. Codes are the contract: they cross the wire and
  * threads as plain `{ code, message }` objects, and each is documented in docs/ERRORS.md (a test
  * keeps the two in step). Nothing else in the code base invents error codes.
  */

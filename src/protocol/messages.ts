@@ -228,7 +228,7 @@ export interface FileRow {
   locks: UserLock[]
 }
 
-/** A user lock (DESIGN.md §6): held at `server`, owned by the client id `owner`. */
+/** A user lock: held at `server`, owned by the client id `owner`. */
 export interface UserLock {
   name: string
   server: string

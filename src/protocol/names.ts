@@ -1,5 +1,5 @@
 /**
- * The rules for file names on the wire (DESIGN.md §3): relative, '/'-separated, no '.' or '..'
+ * The rules for file names on the wire: relative, '/'-separated, no '.' or '..'
  * segments, no NUL or control characters, bounded length, and not one of the server's own hidden
  * names. Pure string checks; the storage layer adds the symlink check against the real disk.
  */

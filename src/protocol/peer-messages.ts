@@ -1,5 +1,5 @@
 /**
- * Messages between servers (DESIGN.md §2, §5). On the control port a peer says hello with role
+ * Messages between servers. On the control port a peer says hello with role
  * 'peer' and learns the file-exchange port and the server's clock from the welcome. On the
  * file-exchange port a server opens two kinds of channel to a peer:
  * - 'index': `subscribe` once; the peer answers with batches of index entries changed since then,

@@ -67,8 +67,7 @@ export class ServerCore {
   }
 
   /**
-   * Why `client` may not write `names` now: another client's user lock on one of them (DESIGN.md
-   * §6), or, for a rename, any user lock (its owner unlocks first). Undefined when it may.
+   * Why `client` may not write `names` now: another client's user lock on one of them, or, for a rename, any user lock (its owner unlocks first). Undefined when it may.
    */
   userLockRefusal(
     names: readonly string[],

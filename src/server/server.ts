@@ -1,5 +1,5 @@
 /**
- * `tandem serve`: assembles the parts in the main thread (DESIGN.md §2) and runs them until stop.
+ * `tandem serve`: assembles the parts in the main thread and runs them until stop.
  * Startup order: directory lock → leftover temp files removed → database → worker pool → accept
  * loop. Stop reverses it: no new connections, sessions finish (bounded by the grace period),
  * pool destroyed, database closed, directory lock released.

@@ -1,4 +1,4 @@
-// The clock check at a peer handshake (DESIGN.md §5): against a control port that answers like a
+// The clock check at a peer handshake: against a control port that answers like a
 // tandem server whose clock is ten seconds ahead, the handshake reports the skew (the link then
 // warns on both consoles when it is over 2 s).
 import net from 'node:net'

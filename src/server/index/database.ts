@@ -43,7 +43,7 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (peer, name)
    ) WITHOUT ROWID;
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-  // User locks (DESIGN.md §6), the peers' updates queued for them, and the locks peers announce.
+  // User locks, the peers' updates queued for them, and the locks peers announce.
   `CREATE TABLE user_locks (
      name    TEXT PRIMARY KEY,
      owner   TEXT    NOT NULL,

@@ -1,5 +1,5 @@
 /**
- * The contents of queued updates (DESIGN.md §6): each is fetched when it arrives (the peer may
+ * The contents of queued updates: each is fetched when it arrives (the peer may
  * change the file again before the unlock) into `<state>/queue`, fsynced and checked against its
  * SHA-256 like any mirrored content, and kept there until the unlock applies it. On unlock the
  * stored file is the source its update is taken from.

@@ -1,5 +1,5 @@
 /**
- * Where user locks live (DESIGN.md §6): in the sync worker's index database, beside the file
+ * Where user locks live: in the sync worker's index database, beside the file
  * index, so that a lock, its queued updates and the peer progress that made them queued commit in
  * the same WAL and survive kill -9 together. Queued contents are files under `<state>/queue`; a
  * row names its file. Also the locks the peers announce, for the listing and `status`.

@@ -1,11 +1,11 @@
 /**
- * User locks (DESIGN.md §6), kept by the peer-sync worker: a locked file is held still here. The
+ * User locks, kept by the peer-sync worker: a locked file is held still here. The
  * applier asks `held(name)` before it changes a file, and hands a held file's updates to
  * `enqueue`, which keeps each with its content, in arrival order, in the index database. Unlock
  * applies the queue in order, each update through the applier (atomically, under the same write
  * locks as everything else), and only then lets the file mirror normally again.
  *
- * Choices where DESIGN.md is silent (see README "User locks"):
+ * Choices where the meaning was open (see README "User locks"):
  * - The owner's own edits under the lock mirror out as usual; the lock holds the file still
  *   against the others, not against its owner.
  * - When the owner edited the file and a queued update is concurrent with that edit, the update

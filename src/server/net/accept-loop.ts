@@ -1,5 +1,5 @@
 /**
- * The accept loop on the control port (DESIGN.md §2). Every connection first passes the hello
+ * The accept loop on the control port. Every connection first passes the hello
  * gate (net/hello-gate.ts) in the main thread, holding no client slot. Then, by the hello's role:
  * a peer's handshake is answered here (welcome with the file-exchange port and the clock, then
  * close) and never takes a slot; a client takes one of max-clients slots and is handed to the

@@ -1,5 +1,5 @@
 /**
- * Admission control (DESIGN.md §2), counted in the main thread: client slots, taken only once a
+ * Admission control, counted in the main thread: client slots, taken only once a
  * client's hello has arrived, and places for connections that have not said hello yet.
  */
 

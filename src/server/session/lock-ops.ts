@@ -1,5 +1,5 @@
 /**
- * `lock` and `unlock` (DESIGN.md §6): the target is resolved here, in the session, from the same
+ * `lock` and `unlock`: the target is resolved here, in the session, from the same
  * composite listing `ls` shows; the lock itself is kept by the sync worker (it holds the queue of
  * the peers' updates), reached through the main thread, which knows the client's id.
  */

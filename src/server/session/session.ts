@@ -1,5 +1,5 @@
 /**
- * One client connection, inside a session worker (DESIGN.md §2). Owns the frame decoder and the
+ * One client connection, inside a session worker. Owns the frame decoder and the
  * protocol state machine: requests, answered strictly in order (the preamble and the hello were
  * read, and the welcome sent, by the main thread's hello gate before the hand-over). Bytes arrive
  * from the main thread through the PortLink and are acknowledged once processed, which is what

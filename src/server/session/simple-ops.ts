@@ -16,7 +16,7 @@ import { listFiles } from '../storage/listing.js'
 import { withLock, type SessionContext } from './context.js'
 
 /**
- * The composite listing (DESIGN.md §4): every file on this server's disk and every file a peer
+ * The composite listing: every file on this server's disk and every file a peer
  * announced, sorted by name, each with the servers that hold it.
  */
 export async function list(ctx: SessionContext): Promise<ListResult> {

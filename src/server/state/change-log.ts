@@ -1,5 +1,5 @@
 /**
- * The persistent change log (DESIGN.md §4 `log`): every operation, with time, server and client.
+ * The persistent change log (`log`): every operation, with time, server and client.
  * Lives in the main thread with the database; subscribers (sessions following the log) are told
  * of each new entry as it is written.
  */

@@ -1,5 +1,5 @@
 /**
- * Confines names to the data directory (DESIGN.md §3). A name is first checked as a string
+ * Confines names to the data directory. A name is first checked as a string
  * (normalizeName), then against the disk: neither the name, if it is a symlink, nor any folder
  * above it may really lie outside the root. Nothing outside the root is ever opened.
  */

@@ -1,5 +1,5 @@
 /**
- * A temporary file beside its future target, the first half of every write (DESIGN.md §3): bytes
+ * A temporary file beside its future target, the first half of every write: bytes
  * go to `.tandem-tmp-*` in the target's directory while their SHA-256 is computed; `seal` fsyncs
  * and verifies them; `publish` renames (or links, for no-clobber) over the target and fsyncs the
  * directory. A crash at any instant leaves the old content or the new, plus a temp file that the

@@ -1,5 +1,5 @@
 /**
- * The name of a conflict copy (DESIGN.md §3): `NAME.sync-conflict-YYYYMMDD-HHMMSS-SERVER.EXT`, as
+ * The name of a conflict copy: `NAME.sync-conflict-YYYYMMDD-HHMMSS-SERVER.EXT`, as
  * Syncthing names them. The time is the losing version's modification time in UTC and SERVER the
  * server that made it, so every server that resolves the same conflict picks the same name (the
  * copies then merge instead of multiplying). Pure.

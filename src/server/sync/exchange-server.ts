@@ -1,5 +1,5 @@
 /**
- * The file-exchange port (DESIGN.md §2): peers connect here for two kinds of channel. An index
+ * The file-exchange port: peers connect here for two kinds of channel. An index
  * channel streams this server's index entries changed since the peer's last look, then every new
  * one as it is stored, with a heartbeat each second. A content channel answers pipelined fetches
  * by name and SHA-256, in order, streaming the file with backpressure; the receiver checks the

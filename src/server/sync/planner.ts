@@ -1,5 +1,5 @@
 /**
- * The sync planner (DESIGN.md §3, §5): a pure function that turns what this server knows of a file
+ * The sync planner: a pure function that turns what this server knows of a file
  * and what a peer announces into one action. No I/O, no clock: the applier performs the actions.
  *
  * Rules:

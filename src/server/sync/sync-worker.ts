@@ -1,5 +1,5 @@
 /**
- * The peer-sync worker (DESIGN.md §2, issue 3): a plain worker thread that owns the watcher, the
+ * The peer-sync worker: a plain worker thread that owns the watcher, the
  * file index, the file-exchange port and the links to the peers. Startup: inventory the disk
  * against the index (changes made while the server was down), refusing to sync a data directory
  * that looks emptied or vanished; then serve peers and follow them.

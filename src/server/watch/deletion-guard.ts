@@ -1,5 +1,5 @@
 /**
- * The runtime half of the mass-deletion guard (DESIGN.md §3). Deletions found in bursts (many
+ * The runtime half of the mass-deletion guard. Deletions found in bursts (many
  * names at once, as `rm -rf` makes them) are held instead of recorded, until deletions have been
  * quiet for a moment; then, if the data directory is gone or empty, the server refuses to sync
  * rather than tell the peers to delete everything; otherwise the held deletions are recorded

@@ -63,7 +63,7 @@ export type FromWorker =
   | { t: 'ack'; bytes: number; bufs: ArrayBuffer[] }
   /** `purpose`: the operation asking, when a user lock's owner may not do it either (rename). */
   | { t: 'lock'; req: number; names: string[]; mode: LockMode; purpose?: 'rename' }
-  /** A user lock or unlock (DESIGN.md §6) of a name, by this session's client. */
+  /** A user lock or unlock of a name, by this session's client. */
   | ({ t: 'user-lock'; req: number } & UserLockRequest)
   | { t: 'unlock'; token: number }
   /** An operation done: on the console always, in the change log when `record`. */

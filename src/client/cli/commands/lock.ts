@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { renderLocked, renderUnlocked } from '../render/locks.js'
 
-/** `lock INDEX|NAME [--ttl S] [--name]`: a user lock at the connected server (DESIGN.md §6). */
+/** `lock INDEX|NAME [--ttl S] [--name]`: a user lock at the connected server. */
 export async function lockCommand(
   ctx: CliContext,
   target: string,
