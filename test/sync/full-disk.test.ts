@@ -3,6 +3,7 @@
 // the tmpfs is remounted bigger, it arrives whole (SHA-256 checked). Needs root (mount), as CI is.
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   fileSha256,
@@ -43,7 +44,10 @@ describe.skipIf(!canMount())('a full disk', () => {
     const [a, b] = await startCluster(2, {
       beforeStart: (servers) => smallDisk(servers[1]!, 40),
     })
-    const bigSha = await writeRandomFile(`${a.root}/big.bin`, 60 * MiB)
+    // Written beside the root and renamed in, so that A indexes only the whole file.
+    const staging = path.join(path.dirname(a.root), 'big.bin')
+    const bigSha = await writeRandomFile(staging, 60 * MiB)
+    fs.renameSync(staging, `${a.root}/big.bin`)
     const aside = await waitFor(
       async () => (await b.status()).sync.setAside?.find((e) => e.name === 'big.bin'),
       { timeoutMs: 20_000, what: 'big.bin set aside at B' },

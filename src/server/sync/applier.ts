@@ -70,7 +70,7 @@ export class Applier {
       scanNow: (names) => options.scanner.scanNow(names),
       hint: (name) => options.scanner.hint(name),
       held: (name) => options.userLocks?.held(name) ?? false,
-      locked: (names, fn) => this.#busyLocked(names, fn),
+      locked: (peer, names, fn) => this.#busyLocked(peer, names, fn),
     })
   }
 
@@ -81,7 +81,7 @@ export class Applier {
   async applyBatch(peer: PeerSource, remotes: readonly FileEntry[]): Promise<void> {
     const { index, self } = this.#o
     const aside = new Set<string>()
-    const free = await this.#queueHeld(peer, remotes)
+    const free = await this.#queueHeld(peer, remotes, aside)
     const actions = planBatch(free, (name) => index.get(name), self)
     const writes = actions.filter(
       (a) => a.kind !== 'skip' && a.kind !== 'record' && a.kind !== 'keep',
@@ -140,7 +140,12 @@ export class Applier {
         return this.#o.warn(`not applied from ${peer.name}: ${String((err as Error).message)}`)
       if (err instanceof Held) {
         // Locked by a user since it was planned: queue what is held now, plan the rest again.
-        const free = await this.#queueHeld(peer, remotesOf(action))
+        const remotes = remotesOf(action)
+        const free = await this.#queueHeld(peer, remotes)
+        // Nothing of its own was queued: another name it needs is locked (a conflict copy, a
+        // file in a folder's way). Planning it again would meet the same lock.
+        if (free.length === remotes.length)
+          throw new TandemError('ERR_LOCKED', `'${what}' needs a name a user locked here`)
         const again = planBatch(free, (name) => this.#o.index.get(name), this.#o.self)
         for (const next of again) await this.#withRetries(peer, next, attempt)
         return
@@ -158,8 +163,15 @@ export class Applier {
     for (const next of again) await this.#withRetries(peer, next, attempt + 1)
   }
 
-  /** Hand the entries of user-locked names to their queue, in order; the others are returned. */
-  async #queueHeld(peer: PeerSource, remotes: readonly FileEntry[]): Promise<FileEntry[]> {
+  /**
+   * Hand the entries of user-locked names to their queue, in order; the others are returned. An
+   * entry that cannot be queued is set aside (when `aside` is given), else fails the call.
+   */
+  async #queueHeld(
+    peer: PeerSource,
+    remotes: readonly FileEntry[],
+    aside?: Set<string>,
+  ): Promise<FileEntry[]> {
     const locks = this.#o.userLocks
     if (!locks) return [...remotes]
     const free: FileEntry[] = []
@@ -180,10 +192,13 @@ export class Applier {
         await locks.enqueue(peer, remote)
       } catch (err) {
         // Changed there again before its content could be kept: the newer version is on its way
-        // and is queued in its turn. Other failures fail the batch (retried; queued ones once).
+        // and is queued in its turn. Other failures of this entry set it aside (no space for
+        // its content, say): the rest of the batch goes on.
         if (isSuperseded(err)) continue
-        if (!isSkippable(err)) throw err
-        this.#o.warn(`not queued from ${peer.name}: ${String((err as Error).message)}`)
+        const sink = this.#sink(peer)
+        if (!aside || !sink || !concernsOneEntry(err) || this.#stopped) throw err
+        aside.add(remote.name)
+        sink.add(peer.name, remote, err)
       }
     }
     return free
@@ -244,6 +259,7 @@ export class Applier {
   }
 
   async #take(peer: PeerSource, entry: FileEntry): Promise<void> {
+    await ensureRoom(this.#o.store.root, entry.size, entry.name)
     await this.#makeWay(peer, entry.name)
     const local = this.#o.index.get(entry.name)
     const file = await this.#o.store.resolve(entry.name, { follow: false })
@@ -257,10 +273,10 @@ export class Applier {
         detail: 'a folder of that name is here; the file is kept as the copy',
       })
     }
-    await ensureRoom(this.#o.store.root, entry.size, entry.name)
     const temp = await contentFor(this.#o.index, this.#o.store, peer, entry, file)
     try {
       await this.#locked(peer, [entry.name], async () => {
+        this.#expectIndex(entry.name, local)
         await expectDisk(file.path, local)
         await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
@@ -281,6 +297,7 @@ export class Applier {
     // A folder here at the deleted file's name: no file to delete (the folder wins).
     if ((await probe(file.path)).kind === 'dir') return this.#record(entry, local)
     await this.#locked(peer, [entry.name], async () => {
+      this.#expectIndex(entry.name, local)
       await expectDisk(file.path, local)
       await this.#o.store.delete(file)
     })
@@ -296,6 +313,8 @@ export class Applier {
     const dst = await store.resolve(to.name, { follow: false })
     // The fingerprint is taken under the lock: a client commit right after cannot slip into it.
     const fingerprint = await this.#locked(peer, [from.name, to.name], async () => {
+      this.#expectIndex(from.name, localFrom)
+      this.#expectIndex(to.name, localTo)
       await expectDisk(src.path, localFrom)
       await expectDisk(dst.path, localTo)
       await moveInto(src.path, dst.path)
@@ -322,6 +341,7 @@ export class Applier {
     let fingerprint
     try {
       fingerprint = await this.#locked(peer, [a.entry.name, a.copyName], async () => {
+        this.#expectIndex(a.entry.name, local)
         await expectDisk(file.path, local)
         await expectDisk(copy.path, localCopy)
         if (a.winner === 'local') await temp.publish(copy.path)
@@ -348,7 +368,7 @@ export class Applier {
   async #makeWay(peer: PeerSource, name: string): Promise<void> {
     const blocker = await this.#clash.fileAbove(name)
     if (blocker === null) return
-    const copyName = await this.#clash.moveAside(blocker)
+    const copyName = await this.#clash.moveAside(peer, blocker)
     this.#report(peer, {
       op: 'sync-conflict',
       name: blocker,
@@ -358,12 +378,25 @@ export class Applier {
     })
   }
 
-  async #busyLocked<T>(names: readonly string[], fn: () => Promise<T>): Promise<T> {
+  async #busyLocked<T>(
+    peer: PeerSource,
+    names: readonly string[],
+    fn: () => Promise<T>,
+  ): Promise<T> {
     let result: T | undefined
     await this.#busy([...names], async () => {
-      result = await this.#locked(CLASH, names, fn)
+      result = await this.#locked(peer, names, fn)
     })
     return result as T
+  }
+
+  /**
+   * Under the lock: the index still holds what was planned against. Another batch (a retry of a
+   * set-aside entry, a user lock's queue, the link's next batch) may have stored a newer version
+   * meanwhile, and writing the older one over it would bring back what it replaced.
+   */
+  #expectIndex(name: string, planned: LocalEntry | undefined): void {
+    if (this.#o.index.get(name)?.seq !== planned?.seq) throw new Stale('indexed meanwhile')
   }
 
   /** Only store the peer's entry: the disk already agrees (a tombstone where no file is). */
@@ -390,9 +423,3 @@ export class Applier {
 
 /** A name became user-locked between planning and writing: its entry is queued instead. */
 class Held extends Error {}
-
-/** The applier's own moves (a file moved aside for a folder) are nobody's user-lock queue. */
-const CLASH: PeerSource = {
-  name: 'this server',
-  fetch: () => Promise.reject(new TandemError('ERR_INTERNAL', 'nothing to fetch')),
-}

@@ -40,6 +40,8 @@ export interface PeerLinkOptions {
   onClockSkew(peer: string, skewMs: number): void
   /** The peer's user locks, as it announced them (they replace the earlier ones). */
   onLocks?(peer: string, locks: PeerLock[]): void
+  /** The peer's index was made anew (a new epoch): it sends everything again, numbered anew. */
+  onNewEpoch?(peer: string): void
   warn(message: string): void
 }
 
@@ -237,7 +239,10 @@ export class PeerLink implements PeerSource {
   #subscribe(peer: string, epoch: string, skewMs: number, connected: () => void): void {
     const progress = this.#o.index.peerProgress(peer)
     const since = progress?.epoch === epoch ? progress.lastSeq : 0
-    if (progress && progress.epoch !== epoch) this.#o.index.forgetPeer(peer)
+    if (progress && progress.epoch !== epoch) {
+      this.#o.index.forgetPeer(peer)
+      this.#o.onNewEpoch?.(peer)
+    }
     this.#applied = since
     this.#peerSeq = null
     this.#backlog.reset()

@@ -35,7 +35,6 @@ export class SetAsideStore {
   constructor(db: IndexDb) {
     this.#s = {
       all: db.prepare<[], Row>('SELECT * FROM set_aside ORDER BY since, name'),
-      get: db.prepare<[string, string], Row>('SELECT * FROM set_aside WHERE peer = ? AND name = ?'),
       put: db.prepare<[string, string, string, string, string, number, number, number]>(
         `INSERT OR REPLACE INTO set_aside (peer, name, entry, code, reason, since, attempts, next_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -46,11 +45,6 @@ export class SetAsideStore {
 
   all(): SetAsideRow[] {
     return this.#s.all.all().map(fromRow)
-  }
-
-  get(peer: string, name: string): SetAsideRow | undefined {
-    const row = this.#s.get.get(peer, name)
-    return row ? fromRow(row) : undefined
   }
 
   put(row: SetAsideRow): void {

@@ -38,17 +38,24 @@ export class SetAside {
   readonly #o: SetAsideOptions
   readonly #now: () => number
   readonly #tried = new Map<string, number>() // key → when last attempted
+  /** The store's rows, in memory (every change written through): no query per change here. */
+  readonly #rows = new Map<string, SetAsideRow>()
   #timer: NodeJS.Timeout | undefined
   #spacePoll: NodeJS.Timeout | undefined
   #lastFree = -1
   #running = false
   #again = false
-  #any = false // rows may exist (a cheap check before a query, on every change here)
   #stopped = true
 
   constructor(options: SetAsideOptions) {
     this.#o = options
     this.#now = options.now ?? Date.now
+    for (const row of options.store.all()) this.#rows.set(key(row.peer, row.entry.name), row)
+  }
+
+  #put(row: SetAsideRow): void {
+    this.#rows.set(key(row.peer, row.entry.name), row)
+    this.#o.store.put(row)
   }
 
   /** Start retrying (rows kept from before a restart included). */
@@ -66,13 +73,13 @@ export class SetAside {
 
   /** `entry` from `peer` could not be applied: keep it, with why, and try it again later. */
   add(peer: string, entry: FileEntry, err: unknown): void {
-    const { store } = this.#o
-    const existing = store.get(peer, entry.name)
+    if (this.#stopped) return
+    const existing = this.#rows.get(key(peer, entry.name))
     if (existing && existing.entry.seq > entry.seq) return // a newer one already waits
     const now = this.#now()
     const attempts = existing?.entry.seq === entry.seq ? existing.attempts + 1 : 1
     const { code, reason } = describe(err)
-    store.put({
+    this.#put({
       peer,
       entry,
       code,
@@ -82,7 +89,6 @@ export class SetAside {
       nextAt: now + backoff(attempts),
     })
     this.#tried.set(key(peer, entry.name), now)
-    this.#any = true
     if (!existing)
       this.#o.report({ op: 'sync-blocked', name: entry.name, peer, detail: `${reason} (${code})` })
     this.#schedule()
@@ -90,8 +96,9 @@ export class SetAside {
 
   /** `entry` from `peer` was applied (or found superseded): what waited for it is cleared. */
   cleared(peer: string, entry: FileEntry): void {
-    const existing = this.#o.store.get(peer, entry.name)
-    if (!existing || existing.entry.seq > entry.seq) return
+    const existing = this.#rows.get(key(peer, entry.name))
+    if (!existing || existing.entry.seq > entry.seq || this.#stopped) return
+    this.#rows.delete(key(peer, entry.name))
     this.#o.store.remove(peer, entry.name)
     this.#tried.delete(key(peer, entry.name))
     const waited = Math.max(0, this.#now() - existing.since)
@@ -103,17 +110,28 @@ export class SetAside {
     })
   }
 
+  /**
+   * `peer` started a new epoch (its index was made anew): it sends everything again, numbered
+   * anew, so what waited from it is dropped rather than compared with the new numbers.
+   */
+  forgetPeer(peer: string): void {
+    for (const row of [...this.#rows.values()]) {
+      if (row.peer !== peer) continue
+      this.#rows.delete(key(peer, row.entry.name))
+      this.#o.store.remove(peer, row.entry.name)
+    }
+  }
+
   /** Names that changed here: what they might unblock is tried again now. */
   nudge(names: readonly string[]): void {
-    if (names.length === 0 || !this.#any) return
-    const rows = this.#o.store.all()
-    if (rows.length === 0) return
+    if (names.length === 0 || this.#rows.size === 0 || this.#stopped) return
+    const rows = [...this.#rows.values()]
     const now = this.#now()
     let any = false
     for (const row of rows) {
       if (!names.some((name) => related(name, row.entry.name))) continue
       if (now - (this.#tried.get(key(row.peer, row.entry.name)) ?? 0) < NUDGE_GAP_MS) continue
-      this.#o.store.put({ ...row, nextAt: now })
+      this.#put({ ...row, nextAt: now })
       any = true
     }
     if (any) this.#schedule(0)
@@ -121,29 +139,32 @@ export class SetAside {
 
   /** For `status`: every entry set aside, oldest first. */
   list(): SetAsideEntry[] {
-    return this.#o.store.all().map((row) => ({
-      name: row.entry.name,
-      peer: row.peer,
-      code: row.code,
-      reason: row.reason,
-      since: row.since,
-      attempts: row.attempts,
-      nextRetryAt: row.nextAt,
-      neededBytes: row.code === 'ERR_NO_SPACE' ? row.entry.size : null,
-    }))
+    return [...this.#rows.values()]
+      .sort((a, b) => a.since - b.since)
+      .map((row) => ({
+        name: row.entry.name,
+        peer: row.peer,
+        code: row.code,
+        reason: row.reason,
+        since: row.since,
+        attempts: row.attempts,
+        nextRetryAt: row.nextAt,
+        neededBytes: row.code === 'ERR_NO_SPACE' ? row.entry.size : null,
+      }))
   }
 
   #schedule(delayMs?: number): void {
     if (this.#stopped) return
     clearTimeout(this.#timer)
     this.#timer = undefined
-    const rows = this.#o.store.all()
-    this.#any = rows.length > 0
+    const rows = [...this.#rows.values()]
     this.#watchSpace(rows)
     if (rows.length === 0) return
-    const next = Math.min(...rows.map((row) => row.nextAt))
+    let next = Infinity
+    for (const row of rows) next = Math.min(next, row.nextAt)
     const wait = delayMs ?? Math.max(0, next - this.#now())
-    this.#timer = setTimeout(() => void this.#runDue(), wait)
+    // A failure here (the database closed at a stop) must not be an unhandled rejection.
+    this.#timer = setTimeout(() => void this.#runDue().catch(() => undefined), wait)
     this.#timer.unref()
   }
 
@@ -153,7 +174,7 @@ export class SetAside {
     this.#running = true
     try {
       const now = this.#now()
-      const due = this.#o.store.all().filter((row) => row.nextAt <= now)
+      const due = [...this.#rows.values()].filter((row) => row.nextAt <= now)
       for (const [peer, rows] of byPeer(due)) {
         if (this.#stopped) return
         await this.#attempt(peer, rows)
@@ -178,10 +199,11 @@ export class SetAside {
       // The attempt as a whole failed (the peer is down, say): each row not tried since waits.
       const { code, reason } = describe(err)
       for (const row of rows) {
-        const now = this.#o.store.get(peer, row.entry.name)
-        if (!now || now.entry.seq !== row.entry.seq || now.nextAt > started) continue
+        const now = this.#rows.get(key(peer, row.entry.name))
+        if (!now || now.entry.seq !== row.entry.seq || now.nextAt > started || this.#stopped)
+          continue
         const attempts = now.attempts + 1
-        this.#o.store.put({ ...now, code, reason, attempts, nextAt: started + backoff(attempts) })
+        this.#put({ ...now, code, reason, attempts, nextAt: started + backoff(attempts) })
       }
     }
   }
@@ -196,7 +218,10 @@ export class SetAside {
       return
     }
     if (this.#spacePoll) return
-    this.#spacePoll = setInterval(() => void this.#checkSpace(), SPACE_POLL_MS)
+    this.#spacePoll = setInterval(
+      () => void this.#checkSpace().catch(() => undefined),
+      SPACE_POLL_MS,
+    )
     this.#spacePoll.unref()
   }
 
@@ -204,12 +229,12 @@ export class SetAside {
     const free = await this.#o.freeBytes().catch(() => -1)
     const grew = this.#lastFree >= 0 && free > this.#lastFree
     this.#lastFree = free
-    if (!grew) return
-    const rows = this.#o.store.all().filter((row) => row.code === 'ERR_NO_SPACE')
+    if (!grew || this.#stopped) return
+    const rows = [...this.#rows.values()].filter((row) => row.code === 'ERR_NO_SPACE')
     const fits = rows.filter((row) => row.entry.size <= free)
     if (fits.length === 0) return
     const now = this.#now()
-    for (const row of fits) this.#o.store.put({ ...row, nextAt: now })
+    for (const row of fits) this.#put({ ...row, nextAt: now })
     this.#schedule(0)
   }
 }

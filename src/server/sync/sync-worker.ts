@@ -147,6 +147,7 @@ async function main(): Promise<void> {
           post({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
         onClockSkew: (peer, skewMs) => clockWarning(peer, skewMs),
         onLocks: (peer, locks) => lockStore.replacePeerLocks(peer, locks),
+        onNewEpoch: (peer) => setAside.forgetPeer(peer),
         warn,
       }),
   )

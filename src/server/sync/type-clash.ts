@@ -26,6 +26,7 @@ import { conflictName } from './conflict-name.js'
 import { contentFor } from './content-source.js'
 import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
+import { ensureRoom } from './room.js'
 
 export interface ClashOptions {
   self: string
@@ -37,8 +38,8 @@ export interface ClashOptions {
   hint(name: string): void
   /** Is this name user-locked here? (A locked file is never moved aside.) */
   held(name: string): boolean
-  /** Run `fn` with the names marked busy and under their write locks. */
-  locked<T>(names: readonly string[], fn: () => Promise<T>): Promise<T>
+  /** Run `fn` with the names marked busy and under their write locks (for `peer`'s entry). */
+  locked<T>(peer: PeerSource, names: readonly string[], fn: () => Promise<T>): Promise<T>
 }
 
 export class TypeClash {
@@ -56,7 +57,7 @@ export class TypeClash {
   }
 
   /** Make way for a folder at `blocker`: the file there goes to its conflict copy (returned). */
-  async moveAside(blocker: string): Promise<string> {
+  async moveAside(peer: PeerSource, blocker: string): Promise<string> {
     const { index, store, self } = this.o
     if (this.o.held(blocker))
       throw new TandemError(
@@ -73,9 +74,16 @@ export class TypeClash {
     const copyName = conflictName(blocker, local.mtime, local.origin)
     const file = await store.resolve(blocker, { follow: false })
     const copy = await store.resolve(copyName, { follow: false })
-    await this.o.locked([blocker, copyName], async () => {
+    await this.o.locked(peer, [blocker, copyName], async () => {
+      if (index.get(blocker)?.seq !== local.seq) throw new Stale('indexed meanwhile')
+      const localCopy = index.get(copyName)
+      if (localCopy && !localCopy.deleted)
+        throw new TandemError(
+          'ERR_EXISTS',
+          `'${blocker}' is in a folder's way, and '${copyName}' exists`,
+        )
       await expectDisk(file.path, local)
-      await expectDisk(copy.path, index.get(copyName))
+      await expectDisk(copy.path, localCopy)
       await moveInto(file.path, copy.path)
       index.put([tombstone(local, self, Date.now())])
     })
@@ -97,15 +105,18 @@ export class TypeClash {
         'ERR_EXISTS',
         `'${entry.name}' is a folder here, and '${copyName}' exists`,
       )
+    if (!kept) await ensureRoom(store.root, entry.size, copyName)
+    const planned = index.get(entry.name)
     const temp = kept ? null : await contentFor(index, store, peer, entry, copy)
     try {
-      await this.o.locked([entry.name, copyName], async () => {
+      await this.o.locked(peer, [entry.name, copyName], async () => {
         if ((await probe(file.path)).kind !== 'dir') throw new Stale('no longer a folder')
+        if (index.get(entry.name)?.seq !== planned?.seq) throw new Stale('indexed meanwhile')
         if (temp) {
           await expectDisk(copy.path, localCopy)
           await temp.publish(copy.path)
         }
-        index.put([tombstone(above(index.get(entry.name), entry), self, Date.now())])
+        index.put([tombstone(above(planned, entry), self, Date.now())])
       })
     } finally {
       await temp?.discard()
