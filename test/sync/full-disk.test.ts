@@ -1,48 +1,25 @@
 // A full disk holds back only what does not fit: with B's root on a small tmpfs, a file too big
 // for it waits, set aside with the bytes it needs, while smaller files made after it arrive; once
 // the tmpfs is remounted bigger, it arrives whole (SHA-256 checked). Needs root (mount), as CI is.
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
+  canMountTmpfs,
   fileSha256,
-  registerCleanup,
+  mountTmpfs,
+  resizeTmpfs,
   startCluster,
   waitFor,
   writeRandomFile,
-  type ClusterServer,
 } from '../helpers/index.js'
 
 const MiB = 1 << 20
 
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false
-  const probe = fs.mkdtempSync('/tmp/tandem-mount-probe-')
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' })
-    execFileSync('umount', [probe], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  } finally {
-    fs.rmdirSync(probe)
-  }
-}
-
-/** Mount a tmpfs of `sizeMiB` on the server's root, unmounted when the test ends. */
-function smallDisk(server: ClusterServer, sizeMiB: number): void {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', server.root])
-  // Cleanups run newest first: the servers (registered when they start) stop before this.
-  registerCleanup(() => {
-    execFileSync('umount', ['-l', server.root])
-  })
-}
-
-describe.skipIf(!canMount())('a full disk', () => {
+describe.skipIf(!canMountTmpfs())('a full disk', () => {
   it('holds back only the file that does not fit, which arrives once there is room', async () => {
     const [a, b] = await startCluster(2, {
-      beforeStart: (servers) => smallDisk(servers[1]!, 40),
+      beforeStart: (servers) => mountTmpfs(servers[1]!.root, 40),
     })
     // Written beside the root and renamed in, so that A indexes only the whole file.
     const staging = path.join(path.dirname(a.root), 'big.bin')
@@ -71,7 +48,7 @@ describe.skipIf(!canMount())('a full disk', () => {
       expect.arrayContaining([expect.objectContaining({ name: 'small-1.txt' })]),
     )
     // Room again: it arrives, whole.
-    execFileSync('mount', ['-o', 'remount,size=200m', b.root])
+    resizeTmpfs(b.root, 200)
     await waitFor(async () => (await fileSha256(`${b.root}/big.bin`)) === bigSha, {
       timeoutMs: 30_000,
       intervalMs: 200,

@@ -1,4 +1,4 @@
-// Review: set-aside rows compare the peer's seq across a change of the peer's epoch. A row kept
+// Review (fixed: set-aside rows of a peer are dropped when it starts a new epoch). Before: set-aside rows compare the peer's seq across a change of the peer's epoch. A row kept
 // from A's old epoch (a high seq) makes SetAside.add drop every entry of A's new epoch for that
 // name (its seq is lower: "a newer one already waits"), while A's progress moves past it; the
 // old row is then retried, finds A's old content gone (Superseded) and is cleared. A's current

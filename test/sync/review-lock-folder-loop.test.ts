@@ -1,4 +1,5 @@
-// Review: a locked file replaced by a folder at the lock's server. The lock ends with its file and
+// Review (fixed: the clash takes the drain's locks; a Held with nothing queued is set aside).
+// Before: a locked file replaced by a folder at the lock's server. The lock ends with its file and
 // its queue is applied (source.unlocks = the name). The queued update meets the folder: #take ->
 // TypeClash.keepBesideFolder -> Applier.#busyLocked -> #locked(CLASH, …). CLASH has no `unlocks`
 // and the name is still held while the queue drains, so #locked throws Held; #withRetries queues

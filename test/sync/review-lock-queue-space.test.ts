@@ -1,50 +1,27 @@
-// Review: per-entry isolation stops at the user-lock queue. Applier.applyBatch hands the entries
+// Review (fixed: an entry whose queued content cannot be kept is set aside). Before: per-entry isolation stops at the user-lock queue. Applier.applyBatch hands the entries
 // of locked names to UserLocks.enqueue (#queueHeld) before #run, outside the set-aside handling:
 // when the queued content cannot be kept (here: no space in <state>/queue), the whole batch
 // throws, PeerLink.#applyRetrying retries it for ever, and every later change of that peer waits
 // behind it — the stall the change claims to end.
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, it } from 'vitest'
 import {
-  registerCleanup,
+  canMountTmpfs,
+  mountTmpfs,
   startCluster,
   waitFile,
   waitFor,
   writeRandomFile,
-  type ClusterServer,
 } from '../helpers/index.js'
 import { clientOf, ok, waitLock } from '../locks/lock-helpers.js'
 
 const MiB = 1 << 20
 
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false
-  const probe = fs.mkdtempSync('/tmp/tandem-mount-probe-')
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' })
-    execFileSync('umount', [probe], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  } finally {
-    fs.rmdirSync(probe)
-  }
-}
-
-/** A small tmpfs on the server's state directory (index.db, tandem.db and the lock queue). */
-function smallStateDisk(server: ClusterServer, sizeMiB: number): void {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m`, 'tmpfs', server.stateDir])
-  registerCleanup(() => {
-    execFileSync('umount', ['-l', server.stateDir])
-  })
-}
-
-describe.skipIf(!canMount())('review: a locked file whose queued update does not fit', () => {
+describe.skipIf(!canMountTmpfs())('review: a locked file whose queued update does not fit', () => {
   it("does not hold back the peer's other changes", async () => {
     const [a, b] = await startCluster(2, {
-      beforeStart: (servers) => smallStateDisk(servers[1]!, 16),
+      beforeStart: (servers) => mountTmpfs(servers[1]!.stateDir, 16),
     })
     await a.write('plan.txt', 'base\n')
     await waitFile([b], 'plan.txt', 'base\n', 10_000)
