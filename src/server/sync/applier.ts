@@ -94,7 +94,7 @@ export class Applier {
     }
     // Everything else in the batch was applied, queued or found superseded: nothing waits for it.
     const sink = this.#sink(peer)
-    for (const remote of remotes) if (!aside.has(remote.name)) sink?.cleared(peer.name, remote)
+    for (const remote of remotes) if (!aside.has(remote.name)) sink?.cleared(peer, remote)
   }
 
   /** Where this source's entries are set aside: a user lock's queue has its own (it is kept). */
@@ -116,7 +116,7 @@ export class Applier {
           else
             for (const remote of remotesOf(action)) {
               aside.add(remote.name)
-              sink.add(peer.name, remote, err)
+              sink.add(peer, remote, err)
             }
         }
       }
@@ -198,7 +198,7 @@ export class Applier {
         const sink = this.#sink(peer)
         if (!aside || !sink || !concernsOneEntry(err) || this.#stopped) throw err
         aside.add(remote.name)
-        sink.add(peer.name, remote, err)
+        sink.add(peer, remote, err)
       }
     }
     return free

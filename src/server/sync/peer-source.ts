@@ -10,6 +10,11 @@ export interface PeerSource {
   readonly name: string
   /** Set when this source is a user lock's queue being applied: that name is not held for it. */
   readonly unlocks?: string
+  /**
+   * Set when this source retries set-aside entries: the peer's generation (bumped at each new
+   * epoch of the peer) the retry started in. Reports from an older generation are ignored.
+   */
+  readonly generation?: number
   /** Told of what was done with this source's entries (besides the applier's own report). */
   onReport?(report: SyncReport): void
   fetch(
@@ -31,6 +36,6 @@ export interface SyncReport {
 
 /** Where entries that cannot be applied here yet are kept (see set-aside.ts). */
 export interface SetAsideSink {
-  add(peer: string, entry: FileEntry, err: unknown): void
-  cleared(peer: string, entry: FileEntry): void
+  add(source: PeerSource, entry: FileEntry, err: unknown): void
+  cleared(source: PeerSource, entry: FileEntry): void
 }

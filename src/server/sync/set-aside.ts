@@ -10,6 +10,7 @@
  */
 import type { SetAsideEntry } from '../../protocol/index.js'
 import type { FileEntry } from '../index/entry.js'
+import type { PeerSource } from './peer-source.js'
 import type { SetAsideRow, SetAsideStore } from './set-aside-store.js'
 
 const RETRY_MIN_MS = 1_000
@@ -26,8 +27,11 @@ export interface SetAsideEvent {
 
 export interface SetAsideOptions {
   store: SetAsideStore
-  /** Apply these entries of `peer` again; throws when the attempt as a whole failed. */
-  retry(peer: string, entries: FileEntry[]): Promise<void>
+  /**
+   * Apply these entries of `peer` again, reporting with a source that carries `generation`;
+   * throws when the attempt as a whole failed.
+   */
+  retry(peer: string, entries: FileEntry[], generation: number): Promise<void>
   /** Bytes free for the data directory (to retry what waits for space when it grows). */
   freeBytes(): Promise<number>
   report(event: SetAsideEvent): void
@@ -45,6 +49,8 @@ export class SetAside {
   #lastFree = -1
   #running = false
   #again = false
+  /** Per peer: bumped when the peer starts a new epoch (its old numbers mean nothing now). */
+  readonly #generation = new Map<string, number>()
   #stopped = true
 
   constructor(options: SetAsideOptions) {
@@ -72,8 +78,9 @@ export class SetAside {
   }
 
   /** `entry` from `peer` could not be applied: keep it, with why, and try it again later. */
-  add(peer: string, entry: FileEntry, err: unknown): void {
-    if (this.#stopped) return
+  add(source: PeerSource, entry: FileEntry, err: unknown): void {
+    const peer = source.name
+    if (this.#stopped || this.#outdated(source)) return
     const existing = this.#rows.get(key(peer, entry.name))
     if (existing && existing.entry.seq > entry.seq) return // a newer one already waits
     const now = this.#now()
@@ -95,7 +102,9 @@ export class SetAside {
   }
 
   /** `entry` from `peer` was applied (or found superseded): what waited for it is cleared. */
-  cleared(peer: string, entry: FileEntry): void {
+  cleared(source: PeerSource, entry: FileEntry): void {
+    const peer = source.name
+    if (this.#outdated(source)) return
     const existing = this.#rows.get(key(peer, entry.name))
     if (!existing || existing.entry.seq > entry.seq || this.#stopped) return
     this.#rows.delete(key(peer, entry.name))
@@ -115,6 +124,7 @@ export class SetAside {
    * anew, so what waited from it is dropped rather than compared with the new numbers.
    */
   forgetPeer(peer: string): void {
+    this.#generation.set(peer, (this.#generation.get(peer) ?? 0) + 1)
     for (const row of [...this.#rows.values()]) {
       if (row.peer !== peer) continue
       this.#rows.delete(key(peer, row.entry.name))
@@ -135,6 +145,15 @@ export class SetAside {
       any = true
     }
     if (any) this.#schedule(0)
+  }
+
+  /**
+   * A retry that started before the peer's new epoch: what it reports is of the old numbering
+   * (kept, its seq would hide the new epoch's entry of that name; cleared, it could remove it).
+   */
+  #outdated(source: PeerSource): boolean {
+    const { generation } = source
+    return generation !== undefined && generation !== (this.#generation.get(source.name) ?? 0)
   }
 
   /** For `status`: every entry set aside, oldest first. */
@@ -191,9 +210,11 @@ export class SetAside {
     const started = this.#now()
     for (const row of rows) this.#tried.set(key(peer, row.entry.name), started)
     try {
+      const generation = this.#generation.get(peer) ?? 0
       await this.#o.retry(
         peer,
         rows.map((row) => row.entry),
+        generation,
       )
     } catch (err) {
       // The attempt as a whole failed (the peer is down, say): each row not tried since waits.

@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   const lockChanges = new LockChanges(() => userLocks.list())
   const setAside = new SetAside({
     store: new SetAsideStore(db),
-    retry: (peer, entries) => applier.applyBatch(sourceNamed(peer), entries),
+    retry: (peer, entries, generation) =>
+      applier.applyBatch(retrySource(peer, generation), entries),
     freeBytes: () => freeBytes(data.root),
     report: (e) => post({ t: 'log', op: e.op, name: e.name, peer: e.peer, detail: e.detail }),
   })
@@ -151,15 +152,21 @@ async function main(): Promise<void> {
         warn,
       }),
   )
-  /** The link to a peer by name, to fetch from (a peer no longer configured cannot be). */
-  function sourceNamed(peer: string): PeerSource {
-    return (
-      links.find((link) => link.name === peer) ?? {
-        name: peer,
-        fetch: () =>
-          Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
-      }
-    )
+  /**
+   * A set-aside retry's source: fetches through the link to that peer (a peer no longer
+   * configured cannot be fetched from), and says which generation of the peer it retries.
+   */
+  function retrySource(peer: string, generation: number): PeerSource {
+    const link = links.find((l) => l.name === peer)
+    return {
+      name: peer,
+      generation,
+      fetch: (name, hash, size, temp) =>
+        link
+          ? link.fetch(name, hash, size, temp)
+          : Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
+      onReport: () => link?.onReport(),
+    }
   }
 
   function refuse(reason: string): void {
