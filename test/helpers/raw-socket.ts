@@ -198,3 +198,11 @@ class RawSocket implements RawConnection {
     this.socket.destroy()
   }
 }
+
+/** A frame's 5-byte header (length, type) as the wire has it, to hand-make bad frames. */
+export function frameHeader(length: number, type: number): Buffer {
+  const buf = Buffer.alloc(5)
+  buf.writeUInt32BE(length, 0)
+  buf.writeUInt8(type, 4)
+  return buf
+}

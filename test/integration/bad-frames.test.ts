@@ -18,14 +18,8 @@ import {
   waitFor,
   type RawConnection,
   type ServerHandle,
+  frameHeader,
 } from '../helpers/index.js'
-
-function header(length: number, type: number): Buffer {
-  const buf = Buffer.alloc(5)
-  buf.writeUInt32BE(length, 0)
-  buf.writeUInt8(type, 4)
-  return buf
-}
 
 /** The connection-level error the server sent, after waiting for it to close the connection. */
 async function closedWith(conn: RawConnection): Promise<string | undefined> {
@@ -77,7 +71,7 @@ describe('bad frames', () => {
 
   it('a length of 0xFFFFFFFF before the hello: ERR_TOO_LARGE, closed', async () => {
     const conn = await rawConnect(server.port)
-    await conn.send(encodePreamble(), header(0xffffffff, FrameType.Control))
+    await conn.send(encodePreamble(), frameHeader(0xffffffff, FrameType.Control))
     expect(await closedWith(conn)).toBe('ERR_TOO_LARGE')
     await bystanderServed()
   })
@@ -112,7 +106,7 @@ describe('bad frames', () => {
 
   it('an oversized control frame: ERR_TOO_LARGE, closed', async () => {
     const conn = await helloed(server.port)
-    await conn.send(header(Limits.maxRequestControl + 1, FrameType.Control))
+    await conn.send(frameHeader(Limits.maxRequestControl + 1, FrameType.Control))
     expect(await closedWith(conn)).toBe('ERR_TOO_LARGE')
     await bystanderServed()
   })
@@ -120,7 +114,7 @@ describe('bad frames', () => {
   it('an oversized data frame: ERR_TOO_LARGE, closed, no temp file left', async () => {
     const conn = await helloed(server.port)
     await conn.sendControl({ id: 1, op: 'upload', name: 'too-large.txt' })
-    await conn.send(header(Limits.maxData + 1, FrameType.Data))
+    await conn.send(frameHeader(Limits.maxData + 1, FrameType.Data))
     expect(await closedWith(conn)).toBe('ERR_TOO_LARGE')
     await waitFor(() => tempFilesIn(server.root).length === 0, { what: 'no temp file' })
     expect(existsSync(path.join(server.root, 'too-large.txt'))).toBe(false)
@@ -129,7 +123,7 @@ describe('bad frames', () => {
 
   it('an unknown frame type and a data frame outside a body: ERR_BAD_FRAME', async () => {
     const first = await helloed(server.port)
-    await first.send(header(1, 9), Buffer.from([0]))
+    await first.send(frameHeader(1, 9), Buffer.from([0]))
     expect(await closedWith(first)).toBe('ERR_BAD_FRAME')
     const second = await helloed(server.port)
     await second.send(...encodeData(Buffer.from('stray')))
@@ -140,7 +134,7 @@ describe('bad frames', () => {
   it('a control frame that is not JSON: ERR_BAD_FRAME', async () => {
     const conn = await helloed(server.port)
     const junk = Buffer.from('{"id": 1, "op": ')
-    await conn.send(header(junk.length, FrameType.Control), junk)
+    await conn.send(frameHeader(junk.length, FrameType.Control), junk)
     expect(await closedWith(conn)).toBe('ERR_BAD_FRAME')
   })
 

@@ -12,14 +12,8 @@ import {
   waitFor,
   type ClusterServer,
   type RawConnection,
+  frameHeader,
 } from '../helpers/index.js'
-
-function header(length: number, type: number): Buffer {
-  const buf = Buffer.alloc(5)
-  buf.writeUInt32BE(length, 0)
-  buf.writeUInt8(type, 4)
-  return buf
-}
 
 /** What the server sent before closing: its preamble, then the error's code. */
 async function answer(conn: RawConnection): Promise<{ preamble: boolean; code?: string }> {
@@ -50,20 +44,20 @@ describe('bad frames on the file-exchange port', () => {
 
   it('a length of 0xFFFFFFFF: ERR_TOO_LARGE, before a hello and on an open channel', async () => {
     const early = await rawConnect(a.syncPort)
-    await early.send(encodePreamble(), header(0xffffffff, FrameType.Control))
+    await early.send(encodePreamble(), frameHeader(0xffffffff, FrameType.Control))
     expect(await answer(early)).toEqual({ preamble: true, code: 'ERR_TOO_LARGE' })
 
     const open = await rawConnect(a.syncPort)
     await open.send(encodePreamble())
     await open.sendControl({ type: 'peer-hello', server: 'Z', channel: 'content' })
     expect(await open.nextControl()).toMatchObject({ type: 'peer-welcome', server: 'A' })
-    await open.send(header(0xffffffff, FrameType.Data))
+    await open.send(frameHeader(0xffffffff, FrameType.Data))
     expect(await answer(open)).toEqual({ preamble: true, code: 'ERR_TOO_LARGE' })
   })
 
   it('an unknown frame type after a good preamble: ERR_BAD_FRAME', async () => {
     const conn = await rawConnect(b.syncPort)
-    await conn.send(encodePreamble(), header(1, 9), Buffer.from([0]))
+    await conn.send(encodePreamble(), frameHeader(1, 9), Buffer.from([0]))
     expect(await answer(conn)).toEqual({ preamble: true, code: 'ERR_BAD_FRAME' })
   })
 

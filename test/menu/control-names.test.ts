@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startServer, TANDEM_BIN, tempDir, type ServerHandle } from '../helpers/index.js'
-import { hasTmux, Terminal } from './tmux.js'
+import { hasTmux, Terminal, shellQuote } from './tmux.js'
 
 const TMUX = hasTmux()
 const MENU = '? What would you like to do?'
@@ -21,16 +21,12 @@ afterEach(() => {
   terminal = undefined
 })
 
-function quote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`
-}
-
 async function openMenu(server: ServerHandle): Promise<Terminal> {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: tempDir('tandem-menu-config-') }
   for (const name of ['TANDEM_SERVER', 'TANDEM_CLIENT_ID', 'EDITOR', 'VISUAL', 'TMUX'])
     delete env[name]
   const command = [process.execPath, TANDEM_BIN, '--server', server.address, '--client-id', 'm']
-  terminal = Terminal.start({ command: command.map(quote).join(' '), cwd: server.root, env })
+  terminal = Terminal.start({ command: command.map(shellQuote).join(' '), cwd: server.root, env })
   await terminal.waitFor(MENU)
   return terminal
 }

@@ -13,7 +13,7 @@ import {
   type ServerHandle,
 } from '../helpers/index.js'
 import type { StatusResult } from '../../src/protocol/index.js'
-import { hasTmux, Terminal } from './tmux.js'
+import { hasTmux, Terminal, shellQuote } from './tmux.js'
 
 const TMUX = hasTmux()
 if (!TMUX) console.warn('test/menu: skipped, tmux is not installed (e.g. apt-get install tmux)')
@@ -28,10 +28,6 @@ afterEach(() => {
   terminal = undefined
 })
 
-function quote(arg: string): string {
-  return `'${arg.replace(/'/g, `'\\''`)}'`
-}
-
 /** Open the menu in a fresh terminal, in `cwd`, talking to `server`. */
 async function openMenu(server: ServerHandle, cwd: string): Promise<Terminal> {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: tempDir('tandem-menu-config-') }
@@ -45,7 +41,7 @@ async function openMenu(server: ServerHandle, cwd: string): Promise<Terminal> {
     '--client-id',
     CLIENT_ID,
   ]
-  terminal = Terminal.start({ command: command.map(quote).join(' '), cwd, env })
+  terminal = Terminal.start({ command: command.map(shellQuote).join(' '), cwd, env })
   await terminal.waitFor(MENU)
   return terminal
 }

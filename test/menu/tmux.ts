@@ -109,3 +109,8 @@ export class Terminal {
     return run.stdout
   }
 }
+
+/** `arg` quoted for the shell tmux runs the command in. */
+export function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`
+}
