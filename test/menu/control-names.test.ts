@@ -4,39 +4,17 @@
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startServer, TANDEM_BIN, tempDir, type ServerHandle } from '../helpers/index.js'
-import { hasTmux, Terminal, shellQuote } from './tmux.js'
+import { startServer } from '../helpers/index.js'
+import { choose, closeMenus, openMenu } from './menu-driver.js'
+import { hasTmux } from './tmux.js'
 
 const TMUX = hasTmux()
-const MENU = '? What would you like to do?'
 const ESC_NAME = 'x\x1b[31mRED\x1b[0m'
 const ESC_SHOWN = 'x\\x1b[31mRED\\x1b[0m'
 const NL_NAME = 'disk\nnewline'
 const NL_SHOWN = 'disk\\nnewline'
 
-let terminal: Terminal | undefined
-
-afterEach(() => {
-  terminal?.kill()
-  terminal = undefined
-})
-
-async function openMenu(server: ServerHandle): Promise<Terminal> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: tempDir('tandem-menu-config-') }
-  for (const name of ['TANDEM_SERVER', 'TANDEM_CLIENT_ID', 'EDITOR', 'VISUAL', 'TMUX'])
-    delete env[name]
-  const command = [process.execPath, TANDEM_BIN, '--server', server.address, '--client-id', 'm']
-  terminal = Terminal.start({ command: command.map(shellQuote).join(' '), cwd: server.root, env })
-  await terminal.waitFor(MENU)
-  return terminal
-}
-
-async function choose(term: Terminal, title: string): Promise<void> {
-  await term.waitFor(MENU)
-  term.type(title.slice(0, 6).toLowerCase())
-  await term.waitFor(`❯ ${title}`)
-  term.keys('Enter')
-}
+afterEach(closeMenus)
 
 describe.skipIf(!TMUX)(`the menu with unservable names${TMUX ? '' : ' (skipped: no tmux)'}`, () => {
   it('shows them escaped in the listing, the picker, its question and its message', async () => {
@@ -44,7 +22,7 @@ describe.skipIf(!TMUX)(`the menu with unservable names${TMUX ? '' : ' (skipped: 
     writeFileSync(path.join(server.root, ESC_NAME), 'escape\n')
     writeFileSync(path.join(server.root, NL_NAME), 'newline\n')
     writeFileSync(path.join(server.root, 'plain.txt'), 'ordinary\n')
-    const term = await openMenu(server)
+    const term = await openMenu(server, { cwd: server.root, clientId: 'm' })
 
     // The listing: sorted by code point, one row each, the names escaped.
     await choose(term, 'List files')

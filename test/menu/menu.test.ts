@@ -4,55 +4,16 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  startServer,
-  TANDEM_BIN,
-  tempDir,
-  TestClient,
-  waitFor,
-  type ServerHandle,
-} from '../helpers/index.js'
+import { startServer, tempDir, TestClient, waitFor, type ServerHandle } from '../helpers/index.js'
 import type { StatusResult } from '../../src/protocol/index.js'
-import { hasTmux, Terminal, shellQuote } from './tmux.js'
+import { choose, closeMenus, MENU, openMenu } from './menu-driver.js'
+import { hasTmux, type Terminal } from './tmux.js'
 
 const TMUX = hasTmux()
 if (!TMUX) console.warn('test/menu: skipped, tmux is not installed (e.g. apt-get install tmux)')
 const CLIENT_ID = 'menu-test'
-const MENU = '? What would you like to do?'
 
-let terminal: Terminal | undefined
-
-afterEach(() => {
-  // Servers and temp dirs are cleaned by the helpers' registry; the terminal is ours.
-  terminal?.kill()
-  terminal = undefined
-})
-
-/** Open the menu in a fresh terminal, in `cwd`, talking to `server`. */
-async function openMenu(server: ServerHandle, cwd: string): Promise<Terminal> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: tempDir('tandem-menu-config-') }
-  for (const name of ['TANDEM_SERVER', 'TANDEM_CLIENT_ID', 'EDITOR', 'VISUAL', 'TMUX'])
-    delete env[name]
-  const command = [
-    process.execPath,
-    TANDEM_BIN,
-    '--server',
-    server.address,
-    '--client-id',
-    CLIENT_ID,
-  ]
-  terminal = Terminal.start({ command: command.map(shellQuote).join(' '), cwd, env })
-  await terminal.waitFor(MENU)
-  return terminal
-}
-
-/** Choose a menu entry by typing the start of its title, as a person may. */
-async function choose(term: Terminal, title: string): Promise<void> {
-  await term.waitFor(MENU)
-  term.type(title.slice(0, 6).toLowerCase())
-  await term.waitFor(`❯ ${title}`)
-  term.keys('Enter')
-}
+afterEach(closeMenus)
 
 /** Pick a file or path in a search list: type part of it, wait until it is highlighted, Enter. */
 async function pick(
@@ -106,7 +67,7 @@ describe.skipIf(!TMUX)(
       mkdirSync(path.join(home, 'outbox'))
       const bytes = randomBytes(200_000)
       writeFileSync(path.join(home, 'outbox', 'report.bin'), bytes)
-      const term = await openMenu(server, home)
+      const term = await openMenu(server, { cwd: home, clientId: CLIENT_ID })
       const header = await term.waitFor('client menu-test')
       expect(header).toContain('server A at 127.0.0.1:')
 
@@ -171,7 +132,10 @@ describe.skipIf(!TMUX)(
     it('connects again after the idle timeout closed its connection, and leaves on Ctrl+C', async () => {
       const server = await startServer({ extraArgs: ['--idle-timeout-ms', '1000'] })
       writeFileSync(path.join(server.root, 'kept.txt'), 'kept\n')
-      const term = await openMenu(server, tempDir('tandem-menu-home-'))
+      const term = await openMenu(server, {
+        cwd: tempDir('tandem-menu-home-'),
+        clientId: CLIENT_ID,
+      })
       await waitFor(async () => !(await connectedClients(server)).includes(CLIENT_ID), {
         what: 'the server to close the idle menu connection',
       })
@@ -189,7 +153,10 @@ describe.skipIf(!TMUX)(
       const server = await startServer()
       writeFileSync(path.join(server.root, 'alpha.txt'), 'alpha\n')
       writeFileSync(path.join(server.root, 'plan.txt'), 'plan\n')
-      const term = await openMenu(server, tempDir('tandem-menu-home-'))
+      const term = await openMenu(server, {
+        cwd: tempDir('tandem-menu-home-'),
+        clientId: CLIENT_ID,
+      })
 
       await choose(term, 'List files')
       await term.waitFor(/1\s+plan\.txt\s+5 B\s+\S+ \S+\s+A\s+-/)
