@@ -51,7 +51,8 @@ export class SetAside {
   #again = false
   /** Per peer: bumped when the peer starts a new epoch (its old numbers mean nothing now). */
   readonly #generation = new Map<string, number>()
-  #stopped = true
+  #started = false // retries run only once started (rows may be added before)
+  #stopped = false
 
   constructor(options: SetAsideOptions) {
     this.#o = options
@@ -64,9 +65,15 @@ export class SetAside {
     this.#o.store.put(row)
   }
 
+  #remove(peer: string, name: string): void {
+    this.#rows.delete(key(peer, name))
+    this.#tried.delete(key(peer, name))
+    this.#o.store.remove(peer, name)
+  }
+
   /** Start retrying (rows kept from before a restart included). */
   start(): void {
-    this.#stopped = false
+    this.#started = true
     this.#schedule()
   }
 
@@ -107,9 +114,7 @@ export class SetAside {
     if (this.#outdated(source)) return
     const existing = this.#rows.get(key(peer, entry.name))
     if (!existing || existing.entry.seq > entry.seq || this.#stopped) return
-    this.#rows.delete(key(peer, entry.name))
-    this.#o.store.remove(peer, entry.name)
-    this.#tried.delete(key(peer, entry.name))
+    this.#remove(peer, entry.name)
     const waited = Math.max(0, this.#now() - existing.since)
     this.#o.report({
       op: 'sync-cleared',
@@ -125,11 +130,8 @@ export class SetAside {
    */
   forgetPeer(peer: string): void {
     this.#generation.set(peer, (this.#generation.get(peer) ?? 0) + 1)
-    for (const row of [...this.#rows.values()]) {
-      if (row.peer !== peer) continue
-      this.#rows.delete(key(peer, row.entry.name))
-      this.#o.store.remove(peer, row.entry.name)
-    }
+    for (const row of [...this.#rows.values()])
+      if (row.peer === peer) this.#remove(peer, row.entry.name)
   }
 
   /** Names that changed here: what they might unblock is tried again now. */
@@ -173,7 +175,7 @@ export class SetAside {
   }
 
   #schedule(delayMs?: number): void {
-    if (this.#stopped) return
+    if (!this.#started || this.#stopped) return
     clearTimeout(this.#timer)
     this.#timer = undefined
     const rows = [...this.#rows.values()]
