@@ -35,11 +35,47 @@ export const ErrorCodes = {
     'The server could not be reached: refused, no route, or no answer (client side).',
   ERR_USAGE:
     'The command line is wrong: unknown command or option, missing argument (client side).',
+  ERR_PRECONDITION:
+    "A conditional write's If-Match or If-None-Match does not hold for the file as it is (HTTP); nothing was changed.",
+  ERR_RANGE: 'The byte range asked for is not inside the file (HTTP).',
   ERR_SHUTTING_DOWN: 'The server is stopping and takes no new work.',
   ERR_INTERNAL: "An unexpected server error; the details are in the server's console.",
 } as const satisfies Record<string, string>
 
 export type ErrorCode = keyof typeof ErrorCodes
+
+/**
+ * The HTTP status each code is answered with by the HTTP front end (docs/ERRORS.md lists them in
+ * its "HTTP" column; a test keeps the two in step). Client-side codes never reach HTTP: 500.
+ */
+export const HttpStatus = {
+  ERR_NOT_FOUND: 404,
+  ERR_EXISTS: 409,
+  ERR_BAD_PATH: 400,
+  ERR_IS_DIRECTORY: 400,
+  ERR_LOCKED: 423,
+  ERR_NOT_OWNER: 403,
+  ERR_LISTING_CHANGED: 409,
+  ERR_BUSY: 503,
+  ERR_BAD_FRAME: 400,
+  ERR_TOO_LARGE: 413,
+  ERR_BAD_REQUEST: 400,
+  ERR_UNKNOWN_OPERATION: 400,
+  ERR_UNSUPPORTED_VERSION: 400,
+  ERR_INTEGRITY: 400,
+  ERR_NO_SPACE: 507,
+  ERR_PERMISSION: 403,
+  ERR_PEER_UNREACHABLE: 502,
+  ERR_SYNC_REFUSED: 503,
+  ERR_TIMEOUT: 408,
+  ERR_CONNECTION_CLOSED: 500,
+  ERR_UNREACHABLE: 500,
+  ERR_USAGE: 500,
+  ERR_PRECONDITION: 412,
+  ERR_RANGE: 416,
+  ERR_SHUTTING_DOWN: 503,
+  ERR_INTERNAL: 500,
+} as const satisfies Record<ErrorCode, number>
 
 export const ERROR_CODES = Object.keys(ErrorCodes) as ErrorCode[]
 

@@ -29,7 +29,16 @@ export const DEFAULTS = {
   lockTimeoutMs: 10_000, // 10 s: the longest a request waits for a per-path lock
   shutdownGraceMs: 5_000, // 5 s for requests in progress to finish on SIGINT/SIGTERM
   busyRetryAfterMs: 1_000, // 1 s: the hint sent with ERR_BUSY
+  /** HTTP on: its port is the control port + 80 unless given (0 when the control port is 0). */
+  http: true,
+  /** Open HTTP connections at once (idle keep-alive ones included); more are closed at once. */
+  maxHttpConnections: 256,
+  /** An HTTP request's headers must have arrived this long after its first byte. */
+  httpHeadersTimeoutMs: 10_000,
 } as const
+
+/** The offset of the default HTTP port from the control port (8001 → 8081). */
+export const HTTP_PORT_OFFSET = 80
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT')
 const port = z.number().int().min(0).max(65535)
@@ -43,6 +52,10 @@ export const optionsSchema = z.strictObject({
   host: z.string().min(1).optional(),
   port: port.optional(),
   syncPort: port.optional(),
+  http: z.boolean().optional(),
+  httpPort: port.optional(),
+  maxHttpConnections: z.number().int().min(1).max(100_000).optional(),
+  httpHeadersTimeoutMs: z.number().int().min(100).optional(),
   peers: z.array(hostPort).optional(),
   maxClients: z.number().int().min(1).max(1000).optional(),
   workers: z.number().int().min(0).max(64).optional(),
@@ -77,6 +90,10 @@ export interface ServerConfig {
   readonly lockTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly busyRetryAfterMs: number
+  /** The HTTP port (0: a free one), or null: no HTTP. */
+  readonly httpPort: number | null
+  readonly maxHttpConnections: number
+  readonly httpHeadersTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -92,12 +109,17 @@ export function resolveConfig(options: unknown): ServerConfig {
       `invalid option ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`,
     )
   }
-  const o = parsed.data
+  const { http, httpPort, ...o } = parsed.data
   const root = path.resolve(o.root ?? DEFAULTS.root)
+  const controlPort = o.port ?? DEFAULTS.port
   return Object.freeze({
     ...DEFAULTS,
     ...o,
     root,
+    httpPort:
+      (http ?? DEFAULTS.http)
+        ? (httpPort ?? (controlPort === 0 ? 0 : controlPort + HTTP_PORT_OFFSET))
+        : null,
     // Beside the data directory, hidden, so that emptying the data directory keeps the state.
     stateDir: path.resolve(
       o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`),

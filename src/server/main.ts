@@ -28,6 +28,13 @@ function parseArgs(args: string[]): ServerOptions {
     )
     .option('--sync-port <port>', 'file-exchange port for peers (default 5001)', int)
     .option(
+      '--http-port <port>',
+      'HTTP port for the web page and API (default: control port + 80; 0 picks a free one)',
+      int,
+    )
+    .option('--no-http', 'serve no HTTP')
+    .option('--max-http-connections <n>', 'open HTTP connections at once (default 256)', int)
+    .option(
       '--peer <host:port>',
       "a peer server's control port (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
@@ -70,6 +77,10 @@ function parseArgs(args: string[]): ServerOptions {
     host: o.host,
     port: o.port,
     syncPort: o.syncPort,
+    // commander sets `http: true` unless --no-http: only the flag's presence counts here.
+    http: o.http === false ? false : undefined,
+    httpPort: o.httpPort,
+    maxHttpConnections: o.maxHttpConnections,
     peers: o.peer,
     maxClients: o.maxClients,
     workers: o.workers,

@@ -15,6 +15,8 @@ export const TANDEM_BIN =
   process.env.TANDEM_BIN ?? fileURLToPath(new URL('../../dist/bin/tandem.js', import.meta.url))
 
 const LISTENING = /listening on (\S+):(\d+)/
+/** Printed before the LISTENING line when HTTP is on. */
+const HTTP_ON = /HTTP API on (http:\/\/\S+?)\/? /
 const START_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 15_000
 
@@ -27,6 +29,11 @@ export interface ServerOptions {
   maxClients?: number
   extraArgs?: string[]
   env?: Record<string, string>
+  /**
+   * Serve HTTP too (on a free port; `httpUrl` says where). Off by default in tests (`--no-http`):
+   * a server that need not speak HTTP starts without the HTTP thread.
+   */
+  http?: boolean
 }
 
 export interface ServerHandle {
@@ -34,6 +41,8 @@ export interface ServerHandle {
   port: number
   /** 'host:port' */
   address: string
+  /** `http://host:port` (no trailing slash), when started with `http: true`. */
+  httpUrl: string | undefined
   root: string
   stateDir: string
   proc: ChildProcess
@@ -76,6 +85,7 @@ export function serverArgs(options: ServerOptions & { root: string; stateDir: st
   ]
   args.push('--state', options.stateDir)
   if (options.maxClients !== undefined) args.push('--max-clients', String(options.maxClients))
+  args.push(...(options.http ? ['--http-port', '0'] : ['--no-http']))
   return [...args, ...(options.extraArgs ?? [])]
 }
 
@@ -156,6 +166,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const handle: ServerHandle = {
     ...listening,
     address: `${listening.host}:${listening.port}`,
+    httpUrl: options.http ? HTTP_ON.exec(output())?.[1] : undefined,
     ...dirs,
     proc,
     output,
