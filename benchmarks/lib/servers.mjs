@@ -1,6 +1,7 @@
 /**
- * The two servers under test, each a child process on 127.0.0.1 and a free port: a real
- * `tandem serve`, and the baseline (baseline-server.mjs).
+ * The servers under test, each a child process on 127.0.0.1 and a free port: a real
+ * `tandem serve` (with its HTTP front end on request), the baseline (baseline-server.mjs) and the
+ * HTTP baseline (http-baseline-server.mjs).
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
@@ -9,24 +10,34 @@ import { spawnTracked, stopChild, tempDir, waitForOutput } from './children.mjs'
 import { distPath } from './dist.mjs'
 
 const LISTENING = /listening on (\S+):(\d+)/
+const HTTP_LISTENING = /HTTP API on http:\/\/([^/\s]+):(\d+)\//
 export const TANDEM_BIN = distPath('bin/tandem.js')
 const SERVE_WRAPPER = fileURLToPath(new URL('./serve.mjs', import.meta.url))
 const BASELINE = fileURLToPath(new URL('./baseline-server.mjs', import.meta.url))
+const HTTP_BASELINE = fileURLToPath(new URL('./http-baseline-server.mjs', import.meta.url))
 
 /**
- * @typedef {{ name: string, pid: number, host: string, port: number, command: string[],
- *   output(): string, stop(): Promise<void> }} RunningServer
+ * @typedef {{ name: string, pid: number, host: string, port: number, httpPort: number | null,
+ *   command: string[], output(): string, stop(): Promise<void> }} RunningServer
  */
 
-/** @param {string[]} args @param {string} name @returns {Promise<RunningServer>} */
-async function start(name, args) {
+/**
+ * @param {string[]} args @param {string} name @param {{ http?: boolean }} [options] http: also wait
+ *   for tandem's HTTP line, and give its port as httpPort
+ * @returns {Promise<RunningServer>}
+ */
+async function start(name, args, options = {}) {
   const proc = spawnTracked(process.execPath, args)
   const match = /** @type {RegExpExecArray} */ (await waitForOutput(proc, LISTENING))
+  const http = options.http
+    ? /** @type {RegExpExecArray} */ (await waitForOutput(proc, HTTP_LISTENING))
+    : null
   return {
     name,
     pid: /** @type {number} */ (proc.child.pid),
     host: /** @type {string} */ (match[1]),
     port: Number(match[2]),
+    httpPort: http ? Number(http[2]) : null,
     command: ['node', ...args],
     output: () => proc.output.text,
     stop: () => stopChild(proc.child),
@@ -49,9 +60,10 @@ export function tandemDirs(prefix) {
 
 /**
  * `tandem serve` from dist/bin/tandem.js, or through serve.mjs while the bin does not exist yet.
- * @param {{ root: string, state: string, nodeArgs?: string[] }} options
+ * With `http`, its HTTP front end on a free port (`--http-port 0`), waited for (`httpPort`).
+ * @param {{ root: string, state: string, nodeArgs?: string[], http?: boolean }} options
  */
-export function startTandem({ root, state, nodeArgs = [] }) {
+export function startTandem({ root, state, nodeArgs = [], http = false }) {
   const entry = existsSync(TANDEM_BIN) ? [TANDEM_BIN, 'serve'] : [SERVE_WRAPPER]
   const flags = [
     '--name',
@@ -64,11 +76,17 @@ export function startTandem({ root, state, nodeArgs = [] }) {
     '0',
     '--state',
     state,
+    ...(http ? ['--http-port', '0'] : []),
   ]
-  return start('tandem', [...nodeArgs, ...entry, ...flags])
+  return start('tandem', [...nodeArgs, ...entry, ...flags], { http })
 }
 
 /** @param {{ root: string }} options */
 export function startBaseline({ root }) {
   return start('baseline', [BASELINE, root])
+}
+
+/** @param {{ root: string }} options */
+export function startHttpBaseline({ root }) {
+  return start('http baseline', [HTTP_BASELINE, root])
 }
