@@ -2,7 +2,7 @@
  * Test data, made once per run set: random bytes (crypto.randomFillSync into one reused buffer),
  * so no layer can compress or deduplicate them.
  */
-import { randomFillSync } from 'node:crypto'
+import { createHash, randomFillSync } from 'node:crypto'
 import {
   closeSync,
   linkSync,
@@ -16,19 +16,25 @@ import path from 'node:path'
 
 const CHUNK = 4 * 1024 * 1024 // 4 MiB
 
-/** Write `size` random bytes to `file`. */
-export function writeRandomFile(/** @type {string} */ file, /** @type {number} */ size) {
+/**
+ * Write `size` random bytes to `file`; with `sha256`, returns their SHA-256 (hex), else null.
+ * @param {string} file @param {number} size @param {{ sha256?: boolean }} [options]
+ */
+export function writeRandomFile(file, size, options = {}) {
   const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size))
+  const hash = options.sha256 ? createHash('sha256') : null
   const fd = openSync(file, 'w')
   try {
     for (let done = 0; done < size;) {
       const n = Math.min(buffer.length, size - done)
       randomFillSync(buffer, 0, n)
+      hash?.update(buffer.subarray(0, n))
       done += writeSync(fd, buffer, 0, n)
     }
   } finally {
     closeSync(fd)
   }
+  return hash ? hash.digest('hex') : null
 }
 
 /**

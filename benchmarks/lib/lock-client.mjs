@@ -1,5 +1,5 @@
 /**
- * The user-lock benchmark's client: a child process that keeps one connection to a server open,
+ * The user-lock benchmark's client (and the HTTP benchmark's `ls` loop): a child process that keeps one connection to a server open,
  * through the real client library from dist/ (connection.js and user-locks.js), and answers the
  * benchmark's calls over IPC. A timed call is timed here, around the request's round trip only, so
  * that the IPC hop to the benchmark process is never part of a number.
@@ -78,6 +78,40 @@ async function waitQueued(a) {
   }
 }
 
+/** @type {{ stop: boolean, ms: number[], errors: string[], done: Promise<void> } | null} */
+let loop = null
+
+/** @param {Record<string, any>} a */
+function startLoop(a) {
+  if (loop) throw new Error('lock client: a loop is already running')
+  const state = {
+    stop: false,
+    ms: /** @type {number[]} */ ([]),
+    errors: /** @type {string[]} */ ([]),
+  }
+  const run = async () => {
+    while (!state.stop) {
+      try {
+        state.ms.push((await timed(a)).ms)
+      } catch (err) {
+        state.errors.push(err instanceof Error ? err.message : String(err))
+        if (conn?.isClosed) return
+      }
+      if (a.pauseMs > 0) await sleep(a.pauseMs)
+    }
+  }
+  loop = Object.assign(state, { done: run() })
+}
+
+async function stopLoop() {
+  if (!loop) throw new Error('lock client: no loop is running')
+  const running = loop
+  loop = null
+  running.stop = true
+  await running.done
+  return { ms: running.ms, errors: running.errors }
+}
+
 /** @param {string} op @param {Record<string, any>} a */
 async function call(op, a) {
   switch (op) {
@@ -94,6 +128,11 @@ async function call(op, a) {
     }
     case 'waitQueued':
       return waitQueued(/** @type {any} */ (a))
+    case 'loop':
+      startLoop(a)
+      return null
+    case 'stopLoop':
+      return stopLoop()
     case 'close':
       await conn?.close()
       conn = null

@@ -155,14 +155,18 @@ function startMemory(a, b) {
   }
 }
 
-/** Wait until both servers together use under IDLE_CPU_SEC per IDLE_STEP_MS (or give up). */
-export async function waitIdle(/** @type {Server} */ a, /** @type {Server} */ b) {
+/**
+ * Wait until the servers together (both of a pair, or one) use under IDLE_CPU_SEC per
+ * IDLE_STEP_MS (or give up).
+ * @param {...{ pid: number }} servers
+ */
+export async function waitIdle(...servers) {
   const t0 = performance.now()
-  const used = () => {
-    const x = cpuTimes(a.pid)
-    const y = cpuTimes(b.pid)
-    return x.user + x.system + y.user + y.system
-  }
+  const used = () =>
+    servers.reduce((sum, s) => {
+      const x = cpuTimes(s.pid)
+      return sum + x.user + x.system
+    }, 0)
   let last = used()
   while (performance.now() - t0 < IDLE_TIMEOUT_MS) {
     await sleep(IDLE_STEP_MS)
