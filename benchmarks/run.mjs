@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -20,6 +20,9 @@ import { measureMirror } from './mirror.mjs'
 import { lockRows } from './lib/lock-rows.mjs'
 import { measureLocks } from './locks.mjs'
 import { measureSmallFiles } from './small-files.mjs'
+// The HTTP front end (issue 5): http.mjs, lib/http-*.mjs, lib/curl.mjs.
+import { httpRows } from './lib/http-rows.mjs'
+import { measureHttp } from './http.mjs'
 import { measureThroughput } from './throughput.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
@@ -49,6 +52,16 @@ const SIZES = {
       updateSize: 1024,
       opTimeoutMs: 10_000,
     },
+    http: {
+      bigSize: 1024 * MiB,
+      listFiles: 1000,
+      listFileSize: 1024,
+      connections: 50,
+      warmupSec: 1,
+      durationSec: 5,
+      lsIdleSec: 3,
+      lsPauseMs: 10,
+    },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -74,10 +87,20 @@ const SIZES = {
       updateSize: 1024,
       opTimeoutMs: 10_000,
     },
+    http: {
+      bigSize: 64 * MiB,
+      listFiles: 1000,
+      listFileSize: 1024,
+      connections: 50,
+      warmupSec: 1,
+      durationSec: 2,
+      lsIdleSec: 1,
+      lsPauseMs: 10,
+    },
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks']
+const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http']
 
 function options() {
   const { values } = parseArgs({
@@ -91,7 +114,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -129,6 +152,7 @@ async function main() {
   let smallFiles = null
   let mirror = null
   let locks = null
+  let http = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -165,14 +189,22 @@ async function main() {
     )
     locks = await measureLocks({ ...l, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
+  if (wanted('http')) {
+    const h = opts.http
+    log(
+      `\nHTTP: ${h.bigSize / MiB} MiB up and down by curl, GET /heartbeat and /list (${h.listFiles} files) at ${h.connections} connections for ${h.durationSec} s, binary ls during an HTTP upload`,
+    )
+    http = await measureHttp({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
     ...(mirror ? mirrorRows(mirror) : []),
     ...(locks ? lockRows(locks) : []),
+    ...(http ? httpRows(http) : []),
   ]
   log(
-    `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS and CPU, lower is better)\n`,
+    `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
   )
   log(renderTable(rows))
   const finishedAt = new Date()
@@ -187,6 +219,7 @@ async function main() {
     smallFiles,
     mirror,
     locks,
+    http,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)
