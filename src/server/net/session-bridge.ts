@@ -181,7 +181,7 @@ export class SessionBridge {
         return this.#core.sync?.published(message.name, message.sha256, message.identity)
       case 'query':
         if (message.what === 'log')
-          return this.#reply(message.req, this.#core.changeLog.recent(message.limit))
+          return this.#reply(message.req, this.#core.changeLog.query(message))
         return void this.#core.status().then((status) => this.#reply(message.req, status))
       case 'follow':
         this.#unfollow ??= this.#core.changeLog.subscribe((entry: LogEntry) =>
