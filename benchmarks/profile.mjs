@@ -6,6 +6,9 @@
  *
  *   node benchmarks/profile.mjs upload|download [clients] [MiB per client] [--client] [--keep DIR]
  *   node benchmarks/profile.mjs put [files of 4 KiB] [--client] [--keep DIR]
+ *   node benchmarks/profile.mjs http-upload|http-download [MiB] [--keep DIR]   (one curl transfer)
+ *   node benchmarks/profile.mjs http-heartbeat|http-list [seconds] [--keep DIR] (autocannon, 50
+ *     connections; http-list with 1,000 files in the root)
  *
  * --client profiles the client processes as well.
  */
@@ -14,6 +17,8 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { cleanupAll, installExitHooks, tempDir } from './lib/children.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
+import { curl } from './lib/curl.mjs'
+import { httpLoad } from './lib/http-load.mjs'
 import { placeFile, writeRandomFile, writeSmallFiles } from './lib/data-files.mjs'
 import { startTandem, tandemDirs } from './lib/servers.mjs'
 import { MiB, round } from './lib/stats.mjs'
@@ -27,11 +32,15 @@ async function main() {
     options: { keep: { type: 'string' }, client: { type: 'boolean', default: false } },
   })
   const op = positionals[0] ?? 'upload'
-  if (!['upload', 'download', 'put'].includes(op))
-    throw new Error('first argument: upload, download or put')
+  if (!['upload', 'download', 'put', ...HTTP_OPS].includes(op))
+    throw new Error(`first argument: upload, download, put or ${HTTP_OPS.join(', ')}`)
   const dir = tempDir('tandem-bench-prof-')
   const profiles = values.keep ?? path.join(dir, 'profiles')
   const { root, state } = tandemDirs('tandem-bench-ptandem-')
+  if (HTTP_OPS.includes(op)) {
+    await profileHttp(op, positionals[1], { dir, root, state, profiles })
+    return
+  }
   const server = await startTandem({
     root,
     state,
@@ -62,6 +71,57 @@ async function main() {
     )
   } finally {
     await pool.close()
+    await server.stop()
+  }
+  for (const file of readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')))
+    summarise(path.join(profiles, file))
+  cleanupAll()
+}
+
+const HTTP_OPS = ['http-upload', 'http-download', 'http-heartbeat', 'http-list']
+
+/**
+ * One HTTP scenario against a profiled server: a curl transfer of `arg` MiB (default 1024), or
+ * `arg` seconds (default 5) of autocannon at 50 connections after a 1 s warm-up.
+ * @param {string} op @param {string | undefined} arg
+ * @param {{ dir: string, root: string, state: string, profiles: string }} where
+ */
+async function profileHttp(op, arg, { dir, root, state, profiles }) {
+  const headers = { 'X-Tandem-Client-Id': 'bench' }
+  const size = Number(arg ?? 1024) * MiB
+  const source = path.join(dir, 'source.bin')
+  if (op === 'http-upload' || op === 'http-download') writeRandomFile(source, size)
+  if (op === 'http-download') placeFile(source, path.join(root, 'big.bin'))
+  if (op === 'http-list') writeSmallFiles(root, 1000, 1024)
+  const server = await startTandem({
+    root,
+    state,
+    http: true,
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
+  })
+  const url = `http://127.0.0.1:${server.httpPort}`
+  try {
+    process.stdout.write(`server pid ${server.pid}, HTTP on ${url}\n`)
+    if (op === 'http-upload' || op === 'http-download') {
+      const r =
+        op === 'http-upload'
+          ? await curl({ method: 'PUT', url: `${url}/api/v1/files/up.bin`, file: source, headers })
+          : await curl({ method: 'GET', url: `${url}/api/v1/files/big.bin`, headers })
+      process.stdout.write(
+        `${op}: HTTP ${r.status}, ${round(size / MiB / r.sec)} MiB/s (${round(r.sec)} s) ${r.body.slice(0, 300)}\n`,
+      )
+    } else {
+      const endpoint = op === 'http-list' ? '/list' : '/heartbeat'
+      const r = await httpLoad({
+        url: `${url}${endpoint}`,
+        connections: 50,
+        warmupSec: 1,
+        durationSec: Number(arg ?? 5),
+        headers,
+      })
+      process.stdout.write(`${op}: ${JSON.stringify(r)}\n`)
+    }
+  } finally {
     await server.stop()
   }
   for (const file of readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')))
