@@ -2,6 +2,7 @@
 // manager and change log in a temp dir, the sync worker's index as in-memory data
 // (test/helpers/ops-harness.ts). No server, no sockets, no threads.
 import { readdirSync } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import type { UserLock } from '../../src/protocol/index.js'
 import type { Timers } from '../../src/server/locks/lock-manager.js'
@@ -524,14 +525,27 @@ describe('reading and content hashes', () => {
     await opened.handle.close()
   })
 
-  it('an upload’s hash is remembered: its next condition does not need the index', async () => {
+  it('an upload’s hash is remembered: asked again, the file is not read', async () => {
     const h = createOpsHarness()
     const ctx = h.context()
-    const { result } = await runBody(ctx, { op: 'upload', name: 'remembered.txt' }, 'abc')
+    const { result } = await runBody(
+      ctx,
+      { op: 'upload', name: 'remembered.txt', mtime: 1_650_000_000_123.5 },
+      'abc',
+    )
     const opened = await openFile(ctx, { name: 'remembered.txt' })
-    expect(await hashOf(ctx, opened)).toBe(result.sha256)
     await opened.handle.close()
-    expect(h.publications[0]).toMatchObject({ name: 'remembered.txt', sha256: result.sha256 })
+    const unreadable = {
+      read: () => Promise.reject(new Error('read the file instead of remembering its hash')),
+    } as unknown as FileHandle
+    expect(await contentHash(ctx, 'remembered.txt', unreadable, opened.identity)).toBe(
+      result.sha256,
+    )
+    expect(h.publications[0]).toMatchObject({
+      name: 'remembered.txt',
+      sha256: result.sha256,
+      identity: opened.identity,
+    })
   })
 })
 
