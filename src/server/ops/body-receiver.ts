@@ -72,6 +72,11 @@ export class BodyReceiver {
     return receiver
   }
 
+  /** Why this body cannot be stored, once known (a front end that can answer early does). */
+  get failure(): WireError | undefined {
+    return this.#error
+  }
+
   /** The target's canonical name ('' when the name is invalid). */
   get name(): string {
     return this.#req ? canonical(this.#req.name) : ''
