@@ -32,7 +32,7 @@ import { MiB, median, round } from './lib/stats.mjs'
 
 /**
  * @typedef {{ runs: number, bigSize: number, listFiles: number, listFileSize: number,
- *   connections: number, warmupSec: number, durationSec: number, lsIdleSec: number,
+ *   connections: number, load: Record<string, [number, number]>, lsIdleSec: number,
  *   lsPauseMs: number, serverNodeArgs: string[] }} HttpConfig
  * @typedef {'tandem PUT' | 'tandem POST /upload' | 'tandem binary' | 'baseline'
  *   | 'baseline+fsync' | 'baseline+fsync+sha256'} UploadVariant
@@ -86,7 +86,7 @@ export async function measureHttp(config, log) {
           load.push(s)
           const r = s.result
           log(
-            `${tag}  GET ${endpoint.padEnd(10)} ${variant.padEnd(8)} ${r.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${r.latencyMs.p50} ms  p99 ${r.latencyMs.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`,
+            `${tag}  GET ${endpoint.padEnd(10)} ${variant.padEnd(8)} ${r.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${ms(r.latencyMs.p50)}  p99 ${ms(r.latencyMs.p99)}  non-2xx ${r.whole.non2xx}  errors ${r.whole.errors}`,
           )
         }
       }
@@ -338,8 +338,9 @@ function transferSample(op, variant, run, bytes, sec, cpu) {
 }
 
 /**
- * autocannon at `connections` connections for `durationSec` after an unrecorded `warmupSec`, all
- * with one client id (so at tandem they hold one admission slot).
+ * autocannon at `connections` connections, measured after an unrecorded warm-up (one run, see
+ * lib/http-load.mjs; both spans from `config.load[endpoint]`), all with one client id (so at
+ * tandem they hold one admission slot).
  * @param {Env} env @param {HttpConfig} config @param {string} endpoint @param {string} variant @param {number} run
  */
 async function smallRequests(env, config, endpoint, variant, run) {
@@ -349,8 +350,8 @@ async function smallRequests(env, config, endpoint, variant, run) {
   const result = await httpLoad({
     url: `${variant === 'tandem' ? env.tandemUrl : env.baseUrl}${endpoint}`,
     connections: config.connections,
-    warmupSec: config.warmupSec,
-    durationSec: config.durationSec,
+    warmupSec: warmupSec(config, endpoint),
+    durationSec: durationSec(config, endpoint),
     headers: HEADERS,
   })
   const cpu = cpuDelta(cpu0, cpuTimes(server.pid))
@@ -418,6 +419,11 @@ async function lsDuringUpload(env, config, run) {
     },
   }
 }
+
+/** @param {HttpConfig} config @param {string} endpoint */
+const warmupSec = (config, endpoint) => config.load[endpoint]?.[0] ?? 1
+/** @param {HttpConfig} config @param {string} endpoint */
+const durationSec = (config, endpoint) => config.load[endpoint]?.[1] ?? 5
 
 /** n, p50, p99 (nearest rank) and max of round trips in ms. @param {number[]} xs */
 function spread(xs) {

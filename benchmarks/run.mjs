@@ -57,9 +57,10 @@ const SIZES = {
       listFiles: 1000,
       listFileSize: 1024,
       connections: 50,
-      warmupSec: 1,
-      durationSec: 5,
-      lsIdleSec: 3,
+      // [warm-up, measured] seconds per endpoint: a /list takes 1–2 s at 50 connections here, so
+      // it gets longer windows (its rate moves in steps of about 50 / measured seconds).
+      load: { '/heartbeat': [1, 3], '/list': [2, 6] },
+      lsIdleSec: 2,
       lsPauseMs: 10,
     },
   },
@@ -92,8 +93,7 @@ const SIZES = {
       listFiles: 1000,
       listFileSize: 1024,
       connections: 50,
-      warmupSec: 1,
-      durationSec: 2,
+      load: { '/heartbeat': [1, 1], '/list': [1, 2] },
       lsIdleSec: 1,
       lsPauseMs: 10,
     },
@@ -192,7 +192,7 @@ async function main() {
   if (wanted('http')) {
     const h = opts.http
     log(
-      `\nHTTP: ${h.bigSize / MiB} MiB up and down by curl, GET /heartbeat and /list (${h.listFiles} files) at ${h.connections} connections for ${h.durationSec} s, binary ls during an HTTP upload`,
+      `\nHTTP: ${h.bigSize / MiB} MiB up and down by curl, GET /heartbeat and /list (${h.listFiles} files) at ${h.connections} connections, binary ls during an HTTP upload`,
     )
     http = await measureHttp({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }

@@ -65,7 +65,7 @@ export function httpRows(http) {
     const med = (/** @type {string} */ variant, /** @type {(r: any) => number} */ f) =>
       median(of(variant).map((s) => f(s.result)))
     const sum = (/** @type {string} */ variant) =>
-      of(variant).reduce((n, s) => n + s.result.non2xx + s.result.errors, 0)
+      of(variant).reduce((n, s) => n + s.result.whole.non2xx + s.result.whole.errors, 0)
     const what =
       endpoint === '/list' ? `GET /list (${config.listFiles + 1} files)` : 'GET /heartbeat'
     const rps = row(
