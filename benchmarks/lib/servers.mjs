@@ -74,6 +74,10 @@ export function startTandem({ root, state, nodeArgs = [], http = false }) {
     '127.0.0.1',
     '--port',
     '0',
+    // No peers here, but the file-exchange port is opened anyway: a free one, so that a demo or
+    // another server on this machine (default 5001) never keeps the benchmark from starting.
+    '--sync-port',
+    '0',
     '--state',
     state,
     ...(http ? ['--http-port', '0'] : []),
