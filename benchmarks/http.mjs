@@ -361,8 +361,9 @@ async function smallRequests(env, config, endpoint, variant, run) {
     run: run + 1,
     idleBefore: idle,
     result,
-    // Warm-up included: the load process's warm-up run is part of the same interval.
+    // Warm-up included, as in `whole.requests`: the same interval.
     serverCpuSec: round(cpu.totalSec, 3),
+    serverCpuUsPerRequest: round((cpu.totalSec / result.whole.requests) * 1e6, 1),
   }
 }
 

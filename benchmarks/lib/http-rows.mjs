@@ -18,6 +18,9 @@ export function httpRows(http) {
     median(samples.filter((s) => s.variant === variant).map((s) => s.mibPerSec))
   const up = (/** @type {string} */ v) => speed(http.uploads, v)
   const down = (/** @type {string} */ v) => speed(http.downloads, v)
+  const gib = config.bigSize / (1024 * MiB)
+  const cpu = (/** @type {any[]} */ samples, /** @type {string} */ variant) =>
+    median(samples.filter((s) => s.variant === variant).map((s) => s.serverCpuSec / gib))
   /** @param {string} metric @param {number} value @param {number} baseline @param {string} baselineName @param {number | null} min */
   const mibRow = (metric, value, baseline, baselineName, min) => {
     const r = row(metric, 'MiB/s', value, { baseline, baselineName })
@@ -35,6 +38,10 @@ export function httpRows(http) {
       0.9,
     ),
     mibRow('  binary client download', down('tandem binary'), down('baseline'), base, null),
+    row('  server CPU per GiB, HTTP download', 's', cpu(http.downloads, 'tandem GET'), {
+      baseline: cpu(http.downloads, 'baseline'),
+      baselineName: base,
+    }),
     mibRow(
       `HTTP upload ${size}, curl PUT /api/v1/files`,
       up('tandem PUT'),
@@ -58,12 +65,16 @@ export function httpRows(http) {
       null,
     ),
     mibRow('  binary client upload', up('tandem binary'), up('baseline'), base, null),
+    row('  server CPU per GiB, HTTP upload', 's', cpu(http.uploads, 'tandem PUT'), {
+      baseline: cpu(http.uploads, 'baseline+fsync+sha256'),
+      baselineName: '+fsync+sha256',
+    }),
   ]
   for (const endpoint of ['/heartbeat', '/list']) {
     const of = (/** @type {string} */ variant) =>
       http.load.filter((s) => s.endpoint === endpoint && s.variant === variant)
     const med = (/** @type {string} */ variant, /** @type {(r: any) => number} */ f) =>
-      median(of(variant).map((s) => f(s.result)))
+      median(of(variant).map((s) => f({ ...s.result, cpuUs: s.serverCpuUsPerRequest })))
     const sum = (/** @type {string} */ variant) =>
       of(variant).reduce((n, s) => n + s.result.whole.non2xx + s.result.whole.errors, 0)
     const what =
@@ -82,6 +93,17 @@ export function httpRows(http) {
         med('tandem', (r) => r.latencyMs.p99),
         {
           baseline: med('baseline', (r) => r.latencyMs.p99),
+          baselineName: base,
+        },
+      ),
+    )
+    rows.push(
+      row(
+        '  server CPU per request',
+        'µs',
+        med('tandem', (r) => r.cpuUs),
+        {
+          baseline: med('baseline', (r) => r.cpuUs),
           baselineName: base,
         },
       ),
