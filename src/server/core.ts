@@ -11,6 +11,7 @@ import type { Admission } from './net/admission.js'
 import type { SessionBridge } from './net/session-bridge.js'
 import type { ChangeLog, LogInput } from './state/change-log.js'
 import type { SyncHost } from './sync/sync-host.js'
+import type { HttpHost } from './http/host.js'
 import type { UserLockRequest } from './workers/messages.js'
 import { VERSION } from './version.js'
 
@@ -24,6 +25,8 @@ export class ServerCore {
   boundPort = 0
   /** The peer-sync worker, once started. */
   sync: SyncHost | undefined
+  /** The HTTP worker, once started (none with --no-http). */
+  http: HttpHost | undefined
 
   get syncPort(): number {
     return this.sync?.syncPort ?? 0
@@ -113,12 +116,20 @@ export class ServerCore {
       clients: {
         connected: this.admission.count,
         max: this.admission.max,
-        list: [...this.sessions].map((s) => ({
-          clientId: s.clientId,
-          sessionId: s.sessionId,
-          address: s.remoteAddress,
-          connectedAt: s.connectedAt,
-        })),
+        list: [
+          ...[...this.sessions].map((s) => ({
+            clientId: s.clientId,
+            sessionId: s.sessionId,
+            address: s.remoteAddress,
+            connectedAt: s.connectedAt,
+          })),
+          ...[...(this.http?.clients.values() ?? [])].map((c) => ({
+            clientId: c.clientId,
+            sessionId: 'http',
+            address: c.address,
+            connectedAt: c.since,
+          })),
+        ],
       },
       peers,
       sync,
