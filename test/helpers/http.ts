@@ -375,3 +375,17 @@ export async function openEvents(
   })()
   return stream
 }
+
+/**
+ * Expect `Content-Disposition: attachment; filename*=UTF-8''<name>` (an ASCII `filename="…"`
+ * fallback of the same name beside it is allowed, as RFC 6266 suggests).
+ */
+export function expectAttachment(reply: HttpReply, name: string): void {
+  const value = reply.headers.get('content-disposition') ?? ''
+  const parts = value.split(';').map((part) => part.trim())
+  expect(parts[0], value).toBe('attachment')
+  expect(parts, value).toContain(`filename*=UTF-8''${encodeURIComponent(name)}`)
+  const plain = parts.filter((part) => part.startsWith('filename='))
+  for (const part of plain) expect(part, value).toBe(`filename="${name}"`)
+  expect(parts.length, value).toBe(2 + plain.length)
+}

@@ -67,6 +67,8 @@ describe('HTTP: path escapes', () => {
     const json = JSON.stringify({ content: body })
     const raw = { 'content-type': 'application/octet-stream' }
     const asJson = { 'content-type': 'application/json' }
+    // No body at all (node:http would send an empty chunked one).
+    const none = { 'content-length': 0 }
     return [
       ['GET /download', { path: `/download/${name}` }],
       ['GET /api/v1/files', { path: `/api/v1/files/${name}` }],
@@ -84,9 +86,12 @@ describe('HTTP: path escapes', () => {
       ],
       ['DELETE /delete', { method: 'DELETE', path: `/delete/${name}` }],
       ['DELETE /api/v1/files', { method: 'DELETE', path: `/api/v1/files/${name}` }],
-      ['PUT /rename (from)', { method: 'PUT', path: `/rename/${name}/fine.txt` }],
-      ['PUT /rename (to)', { method: 'PUT', path: `/rename/victim.txt/${name}` }],
-      ['POST /api/v1/locks', { method: 'POST', path: `/api/v1/locks/${name}` }],
+      ['PUT /rename (from)', { method: 'PUT', path: `/rename/${name}/fine.txt`, headers: none }],
+      ['PUT /rename (to)', { method: 'PUT', path: `/rename/victim.txt/${name}`, headers: none }],
+      [
+        'POST /api/v1/locks',
+        { method: 'POST', path: `/api/v1/locks/${name}`, headers: asJson, body: '{}' },
+      ],
     ]
   }
 
@@ -117,7 +122,9 @@ describe('HTTP: path escapes', () => {
         expect(reply.text).not.toContain('TOP SECRET')
         expect(reply.text).not.toMatch(/root:x?:0:0/)
         const code = reply.text.startsWith('{') ? reply.json().error?.code : undefined
-        if (reply.status !== 400 || code !== 'ERR_BAD_PATH')
+        // A HEAD answer has no body: its status says it.
+        const refused = options.method === 'HEAD' || code === 'ERR_BAD_PATH'
+        if (reply.status !== 400 || !refused)
           failures.push(
             `${endpoint} ${options.path} (${label}): ${reply.status} ${reply.text.slice(0, 120)}`,
           )

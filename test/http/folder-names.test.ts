@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
+  expectAttachment,
   expectJson,
   get,
   httpRequest,
@@ -38,7 +39,7 @@ describe('HTTP: names with folders', () => {
     const down = await get(base, '/download/reports%2Fq1.txt')
     expect(down.status).toBe(200)
     expect(down.body.equals(content)).toBe(true)
-    expect(down.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''q1.txt")
+    expectAttachment(down, 'q1.txt')
 
     const renamed = await httpRequest(base, '/rename/reports%2Fq1.txt/archive%2F2026%2Fq1.txt', {
       method: 'PUT',

@@ -24,8 +24,9 @@ describe('HTTP: user locks', () => {
     base = server.httpUrl!
   })
   const onDisk = (name: string) => readFileSync(path.join(server.root, name), 'utf8')
+  // The JSON body is optional by the contract; sent here (its absence: a test of its own).
   const lock = (name: string, clientId: string) =>
-    httpRequest(base, `/api/v1/locks/${name}`, { method: 'POST', clientId })
+    httpRequest(base, `/api/v1/locks/${name}`, { method: 'POST', clientId, json: {} })
 
   it('check_file: locked, owner, server, queued; yours for the owner only', async () => {
     await httpRequest(base, '/upload?name=plan.txt', { method: 'POST', body: 'plan v1' })
@@ -153,6 +154,15 @@ describe('HTTP: user locks', () => {
       await httpRequest(base, '/write/u.txt', { method: 'POST', body: 'free', clientId: 'second' }),
     )
     expect(onDisk('u.txt')).toBe('free')
+  })
+
+  it('POST /api/v1/locks/<name> without a body (it is optional) locks', async () => {
+    await httpRequest(base, '/upload?name=nobody.txt', { method: 'POST', body: 'x' })
+    const reply = await httpRequest(base, '/api/v1/locks/nobody.txt', {
+      method: 'POST',
+      clientId: 'bodiless',
+    })
+    expect(expectJson(reply)).toMatchObject({ name: 'nobody.txt', owner: 'bodiless' })
   })
 
   it('a lock on a missing file: 404; the log has lock and unlock', async () => {

@@ -30,8 +30,8 @@ describe('HTTP: two mirrored servers', () => {
     const content = Buffer.alloc(300 * KiB)
     for (let i = 0; i < content.length; i++) content[i] = (i * 31 + 7) & 0xff
     const form = new FormData()
-    form.append('file', new Blob([content]), 'mirrored.bin')
     form.append('name', 'shared/mirrored.bin')
+    form.append('file', new Blob([content]), 'mirrored.bin')
     const up = expectJson(await httpRequest(a.httpUrl, '/upload', { method: 'POST', body: form }))
     expect(up.sha256).toBe(sha256(content))
     // Polled from the answer on: whole, with A's SHA-256, within 5 s.
@@ -90,7 +90,7 @@ describe('HTTP: two mirrored servers', () => {
     })
     await barrier(label)
     const added = (before: string[], now: string[]) =>
-      now.filter((n) => !before.includes(n) && !n.startsWith(`barrier-${label}`))
+      now.filter((n) => !before.includes(n) && !/^(barrier|after-abort)-/.test(n))
     expect(added(beforeA, walkTree(a.root)), `${label}: new names on A`).toEqual([])
     expect(added(beforeB, walkTree(b.root)), `${label}: new names on B`).toEqual([])
     expect(tempFilesIn(b.root)).toEqual([])
@@ -98,7 +98,7 @@ describe('HTTP: two mirrored servers', () => {
     expect(rows.map((r) => r.name)).not.toContain('aborted.bin')
     // A keeps serving.
     expect(expectJson(await get(a.httpUrl, '/heartbeat')).ok).toBe(true)
-    const ok = await httpRequest(a.httpUrl, '/upload?name=after-abort.txt', {
+    const ok = await httpRequest(a.httpUrl, `/upload?name=after-abort-${label}.txt`, {
       method: 'POST',
       body: label,
     })

@@ -5,10 +5,12 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   etagOf,
+  expectAttachment,
   expectError,
   expectJson,
   get,
   httpRequest,
+  rawRequest,
   sha256,
   startServer,
   tempFilesIn,
@@ -59,6 +61,31 @@ describe('HTTP: the source design endpoints', () => {
     expect(existsSync(path.join(server.root, 'ignored2.txt'))).toBe(false)
   })
 
+  it('POST /upload, multipart: a `name` field after the file overrides it too', async () => {
+    // The contract names no order; a browser's FormData keeps the page's order.
+    // A small file and one big enough that the server starts storing it before the field comes.
+    for (const size of [20, 1024 * 1024]) {
+      const content = Buffer.alloc(size, 'name comes last ')
+      const form = new FormData()
+      form.append('file', new Blob([content]), `late-ignored-${size}.txt`)
+      form.append('name', `late-field-${size}.txt`)
+      const reply = await httpRequest(base, '/upload', { method: 'POST', body: form })
+      expect(expectJson(reply).name, `${size} bytes`).toBe(`late-field-${size}.txt`)
+      expect(onDisk(`late-field-${size}.txt`).equals(content)).toBe(true)
+      expect(existsSync(path.join(server.root, `late-ignored-${size}.txt`))).toBe(false)
+    }
+  })
+
+  it('PUT /rename with an empty chunked body (node:http sends one) is a rename', async () => {
+    await httpRequest(base, '/upload?name=chunked-from.txt', { method: 'POST', body: 'c' })
+    const reply = await rawRequest(base, {
+      method: 'PUT',
+      path: '/rename/chunked-from.txt/chunked-to.txt',
+    })
+    expect(reply.status, reply.text).toBe(200)
+    expect(onDisk('chunked-to.txt').toString()).toBe('c')
+  })
+
   it('POST /upload, raw body with ?name=; replaces an existing file', async () => {
     const first = await httpRequest(base, '/upload?name=raw.bin', {
       method: 'POST',
@@ -87,7 +114,7 @@ describe('HTTP: the source design endpoints', () => {
     expect(reply.headers.get('content-type')).toMatch(/^application\/octet-stream/)
     expect(reply.headers.get('accept-ranges')).toBe('bytes')
     expect(reply.headers.get('x-content-type-options')).toBe('nosniff')
-    expect(reply.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''dl.txt")
+    expectAttachment(reply, 'dl.txt')
     const lastModified = Date.parse(reply.headers.get('last-modified') ?? '')
     expect(Number.isNaN(lastModified)).toBe(false)
     expect(Math.abs(lastModified - Date.now())).toBeLessThan(5 * 60_000)
