@@ -4,12 +4,15 @@
  * slots, and stops it. HTTP runs in its own thread so that hashing and writing bodies never runs
  * in the main thread, whose accept loop and session bridges must stay responsive.
  */
-import { Worker } from 'node:worker_threads'
-import { once } from 'node:events'
+import { EventEmitter, once } from 'node:events'
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import { TandemError, type WireError } from '../../protocol/index.js'
 import type { ServerCore } from '../core.js'
 import { isServiceMessage, MainServices } from '../net/main-services.js'
 import type { FromHttpWorker, HttpWorkerData, ToHttpWorker } from './messages.js'
+
+/** An HTTP worker that ends sooner than this after its start is not started again. */
+const RESTART_AFTER_MS = 10_000
 
 /** One HTTP client holding a slot: for `status`. */
 export interface HttpClient {
@@ -20,7 +23,7 @@ export interface HttpClient {
 
 export class HttpHost {
   readonly clients = new Map<string, HttpClient>()
-  #worker: Worker
+  #worker: HttpThread
   #services: MainServices
   #stopping = false
   port = 0
@@ -50,8 +53,8 @@ export class HttpHost {
     return host
   }
 
-  #spawn(): { worker: Worker; services: MainServices } {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: this.data })
+  #spawn(): { worker: HttpThread; services: MainServices } {
+    const worker = startThread(this.data)
     const post = (message: ToHttpWorker): void => worker.postMessage(message)
     // The worker names the client of each call (it serves many).
     const services = new MainServices(this.core, post, (claimed) => claimed)
@@ -59,10 +62,15 @@ export class HttpHost {
     worker.on('error', (err) => {
       if (!this.#stopping) this.core.console.warn(`the HTTP worker failed: ${String(err)}`)
     })
+    const startedAt = Date.now()
     worker.on('exit', () => {
       services.end()
       this.#releaseAll()
       if (this.#stopping) return
+      if (Date.now() - startedAt < RESTART_AFTER_MS) {
+        this.core.console.warn('the HTTP worker stopped again at once; HTTP is off until a restart')
+        return
+      }
       // A crashed HTTP thread is started again: binary clients never noticed.
       this.core.console.warn('the HTTP worker stopped; starting it again')
       ;({ worker: this.#worker, services: this.#services } = this.#spawn())
@@ -146,5 +154,47 @@ export class HttpHost {
     await exited
     clearTimeout(timer)
     this.#services.end()
+  }
+}
+
+/** What the host needs of the HTTP thread: a Worker, or (for measurement) the main thread itself. */
+type HttpThread = EventEmitter & Pick<Worker, 'postMessage' | 'terminate'>
+
+/**
+ * The HTTP worker; with TANDEM_HTTP_THREAD=main the same app runs in the main thread instead,
+ * over a channel (only to measure what a separate thread buys: see ARCHITECTURE.md).
+ */
+function startThread(data: HttpWorkerData): HttpThread {
+  const entry = new URL('./worker.js', import.meta.url)
+  if (process.env.TANDEM_HTTP_THREAD !== 'main') return new Worker(entry, { workerData: data })
+  return new InMainThread(data)
+}
+
+class InMainThread extends EventEmitter {
+  readonly #port: MessagePort
+
+  constructor(data: HttpWorkerData) {
+    super()
+    const { port1, port2 } = new MessageChannel()
+    this.#port = port1
+    port1.on('message', (message) => this.emit('message', message))
+    const exit = (): void => {
+      port1.close()
+      this.emit('exit', 0)
+    }
+    import('./worker.js').then(
+      (m) => m.serveHttp(data, port2, exit),
+      (err: unknown) => this.emit('error', err),
+    )
+  }
+
+  postMessage(message: unknown): void {
+    this.#port.postMessage(message)
+  }
+
+  async terminate(): Promise<number> {
+    this.#port.close()
+    this.emit('exit', 1)
+    return 1
   }
 }

@@ -2,7 +2,7 @@
  * The HTTP worker's line to the main thread: numbered calls with their answers, posts, and the
  * change-log events the main thread forwards (fanned out here to every event stream).
  */
-import { parentPort } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
 import { TandemError, type LogEntry, type WireError } from '../../protocol/index.js'
 import type { MainCaller } from '../session/link-adapters.js'
 import type { FromHttpWorker, ToHttpWorker } from './messages.js'
@@ -19,8 +19,9 @@ export class MainLink implements MainCaller {
   #following = false
   #onShutdown: () => void = () => undefined
 
-  constructor() {
-    parentPort!.on('message', (message: ToHttpWorker) => this.#onMessage(message))
+  /** `port`: the worker's parentPort (or one end of a channel, when HTTP runs in the main thread). */
+  constructor(private readonly port: MessagePort) {
+    port.on('message', (message: ToHttpWorker) => this.#onMessage(message))
   }
 
   onShutdown(fn: () => void): void {
@@ -28,7 +29,7 @@ export class MainLink implements MainCaller {
   }
 
   post(message: FromHttpWorker): void {
-    parentPort!.postMessage(message)
+    this.port.postMessage(message)
   }
 
   call<T>(make: (req: number) => FromHttpWorker): Promise<T> {
