@@ -7,6 +7,7 @@ import {
   get,
   httpRequest,
   multipartBody,
+  openEvents,
   sha256,
   sha256File,
   startCluster,
@@ -53,6 +54,52 @@ describe('HTTP: two mirrored servers', () => {
         return listed?.servers.length === 2
       },
       { what: 'B to list the file on A and B' },
+    )
+  })
+
+  it("B's event stream shows the pull; a lock taken through A's HTTP is listed at B", async () => {
+    const stream = await openEvents(b.httpUrl, { clientId: 'b-watcher' })
+    expect(stream.status).toBe(200)
+    expectJson(
+      await httpRequest(a.httpUrl, '/upload?name=seen-at-b.txt', {
+        method: 'POST',
+        body: 'pull me',
+      }),
+    )
+    const pulled = await stream.waitFor(
+      () => stream.changes().find((c) => c.name === 'seen-at-b.txt' && c.op === 'sync-pull'),
+      10_000,
+      "B's sync-pull event",
+    )
+    expect(pulled.server).toBe('B')
+    stream.close()
+
+    const held = expectJson(
+      await httpRequest(a.httpUrl, '/api/v1/locks/seen-at-b.txt', {
+        method: 'POST',
+        clientId: 'alice',
+        json: {},
+      }),
+    )
+    expect(held).toMatchObject({ server: 'A', owner: 'alice' })
+    await waitFor(
+      async () => {
+        const { locks } = expectJson<{ locks: { name: string; server: string; owner: string }[] }>(
+          await get(b.httpUrl, '/api/v1/locks'),
+        )
+        return locks.some(
+          (l) => l.name === 'seen-at-b.txt' && l.server === 'A' && l.owner === 'alice',
+        )
+      },
+      { timeoutMs: 10_000, what: "A's lock listed at B" },
+    )
+    const row = expectJson(await get(b.httpUrl, '/api/v1/stat/seen-at-b.txt'))
+    expect(row.locked).toBe(true)
+    expectJson(
+      await httpRequest(a.httpUrl, '/api/v1/locks/seen-at-b.txt', {
+        method: 'DELETE',
+        clientId: 'alice',
+      }),
     )
   })
 

@@ -291,6 +291,62 @@ describe('HTTP: the source design endpoints', () => {
     expectError(await get(base, '/log?limit=10001'), 400, 'ERR_BAD_REQUEST')
   })
 
+  it('a folder is not a file: 400 ERR_IS_DIRECTORY; a file as a folder: 409 ERR_EXISTS', async () => {
+    await httpRequest(base, '/upload?name=dir%2Finside.txt', { method: 'POST', body: 'in' })
+    expectError(await get(base, '/download/dir'), 400, 'ERR_IS_DIRECTORY')
+    expectError(
+      await httpRequest(base, '/delete/dir', { method: 'DELETE' }),
+      400,
+      'ERR_IS_DIRECTORY',
+    )
+    expectError(
+      await httpRequest(base, '/upload?name=dir', { method: 'POST', body: 'over a folder' }),
+      400,
+      'ERR_IS_DIRECTORY',
+    )
+    expect(onDisk('dir/inside.txt').toString()).toBe('in')
+    expectError(
+      await httpRequest(base, '/upload?name=dir%2Finside.txt%2Fdeeper.txt', {
+        method: 'POST',
+        body: 'under a file',
+      }),
+      409,
+      'ERR_EXISTS',
+    )
+    expect(onDisk('dir/inside.txt').toString()).toBe('in')
+  })
+
+  it('the client id: the header, else ?ClientId=, else http@<address>; a bad one is refused', async () => {
+    await httpRequest(base, '/upload?name=who-1.txt', { method: 'POST', body: '1' })
+    await httpRequest(base, '/upload?name=who-2.txt&ClientId=by-query', {
+      method: 'POST',
+      body: '2',
+    })
+    await httpRequest(base, '/upload?name=who-3.txt&ClientId=by-query', {
+      method: 'POST',
+      body: '3',
+      clientId: 'by-header',
+    })
+    const events = expectJson<{ name: string; client: string }[]>(
+      await get(base, '/log?limit=10000'),
+    )
+    const client = (name: string) => events.find((e) => e.name === name)?.client
+    expect(client('who-1.txt')).toBe('http@127.0.0.1')
+    expect(client('who-2.txt')).toBe('by-query')
+    expect(client('who-3.txt')).toBe('by-header')
+    for (const bad of ['x'.repeat(129), 'tab\there']) {
+      expectError(
+        await httpRequest(base, `/upload?name=who-bad.txt&ClientId=${encodeURIComponent(bad)}`, {
+          method: 'POST',
+          body: 'bad',
+        }),
+        400,
+        'ERR_BAD_REQUEST',
+      )
+    }
+    expect(existsSync(path.join(server.root, 'who-bad.txt'))).toBe(false)
+  })
+
   it('leaves no temp file behind', () => {
     expect(tempFilesIn(server.root)).toEqual([])
   })
