@@ -11,6 +11,7 @@ import {
   expectJson,
   get,
   httpRequest,
+  rawRequest,
   startServer,
   TestClient,
   type ServerHandle,
@@ -158,11 +159,22 @@ describe('HTTP: user locks', () => {
 
   it('POST /api/v1/locks/<name> without a body (it is optional) locks', async () => {
     await httpRequest(base, '/upload?name=nobody.txt', { method: 'POST', body: 'x' })
-    const reply = await httpRequest(base, '/api/v1/locks/nobody.txt', {
+    // As README's `curl -X POST -H 'X-Tandem-Client-Id: alice' $H/api/v1/locks/notes.txt`: no
+    // body and no Content-Type (node:http sends it as an empty chunked body).
+    const reply = await rawRequest(base, {
+      method: 'POST',
+      path: '/api/v1/locks/nobody.txt',
+      headers: { [CLIENT_ID_HEADER]: 'bodiless' },
+    })
+    expect(reply.status, reply.text).toBe(200)
+    expect(reply.json()).toMatchObject({ name: 'nobody.txt', owner: 'bodiless' })
+    // And as fetch sends it (Content-Length: 0).
+    await httpRequest(base, '/upload?name=nobody2.txt', { method: 'POST', body: 'x' })
+    const viaFetch = await httpRequest(base, '/api/v1/locks/nobody2.txt', {
       method: 'POST',
       clientId: 'bodiless',
     })
-    expect(expectJson(reply)).toMatchObject({ name: 'nobody.txt', owner: 'bodiless' })
+    expect(expectJson(viaFetch)).toMatchObject({ name: 'nobody2.txt', owner: 'bodiless' })
   })
 
   it('a lock on a missing file: 404; the log has lock and unlock', async () => {
