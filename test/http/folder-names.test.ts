@@ -95,6 +95,44 @@ describe('HTTP: names with folders', () => {
     expect(exists('plain/a/b.txt')).toBe(false)
   })
 
+  it('names beyond ASCII and with URL characters round-trip, and download as themselves', async () => {
+    const names = [
+      'résumé.txt',
+      '报告/第一季.txt',
+      'emoji 😀.txt',
+      'say "hi".txt',
+      'a;b,c.txt',
+      'hash#and?query&amp.txt',
+      'plus+space percent%.txt',
+    ]
+    for (const name of names) {
+      const content = Buffer.from(`content of ${name}`)
+      const up = await httpRequest(base, `/upload?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        body: content,
+      })
+      expect(expectJson(up).name, name).toBe(name)
+      expect(onDisk(name).equals(content), name).toBe(true)
+      const down = await get(base, `/download/${encodeURIComponent(name)}`)
+      expect(down.status, name).toBe(200)
+      expect(down.body.equals(content), name).toBe(true)
+      expectAttachment(down, name.split('/').pop()!)
+    }
+    const rows = await listed()
+    for (const name of names) expect(rows).toContain(name)
+  })
+
+  it("Content-Disposition's filename* encodes what RFC 8187 does not allow bare: ' ( ) *", async () => {
+    const name = "it's (1)*.txt"
+    await httpRequest(base, `/upload?name=${encodeURIComponent(name)}`, {
+      method: 'POST',
+      body: 'q',
+    })
+    const down = await get(base, `/download/${encodeURIComponent(name)}`)
+    expect(down.text).toBe('q')
+    expectAttachment(down, name)
+  })
+
   it('PUT /rename with plain slashes is ambiguous: refused, nothing moves', async () => {
     await httpRequest(base, '/upload?name=amb%2Fx.txt', { method: 'POST', body: 'x' })
     const before = walkTree(server.root)
