@@ -94,6 +94,54 @@ describe('HTTP and binary clients at once', () => {
     expect([...lines].sort()).toEqual(expected)
   })
 
+  it('two PUTs with the same If-Match at once: exactly one wins, the other 412 (10 rounds)', async () => {
+    let current = Buffer.from('start')
+    expect((await binary.upload('cas.txt', current)).ok).toBe(true)
+    for (let round = 0; round < 10; round++) {
+      const mine = Buffer.alloc(64 * KiB, `round ${round} a `)
+      const theirs = Buffer.alloc(64 * KiB, `round ${round} b `)
+      const put = (body: Buffer, clientId: string) =>
+        httpRequest(base, '/api/v1/files/cas.txt', {
+          method: 'PUT',
+          body,
+          clientId,
+          headers: { 'if-match': etagOf(current) },
+        })
+      const [a, b] = await Promise.all([put(mine, 'cas-a'), put(theirs, 'cas-b')])
+      const statuses = [a.status, b.status].sort()
+      expect(statuses, `round ${round}: ${a.text} / ${b.text}`).toEqual([200, 412])
+      const winner = a.status === 200 ? mine : theirs
+      expect(
+        readFileSync(file('cas.txt')).equals(winner),
+        `round ${round}: the winner's bytes`,
+      ).toBe(true)
+      current = winner
+    }
+  })
+
+  it('If-None-Match: * over HTTP and a binary create of one new name at once: one creates', async () => {
+    for (let round = 0; round < 10; round++) {
+      const name = `excl-${round}.txt`
+      const [viaHttp, viaBinary] = await Promise.all([
+        httpRequest(base, `/api/v1/files/${name}`, {
+          method: 'PUT',
+          body: 'from http',
+          clientId: 'excl-http',
+          headers: { 'if-none-match': '*' },
+        }),
+        binary.create(name, Buffer.from('from binary')),
+      ])
+      const httpWon = viaHttp.status === 201
+      expect(
+        [httpWon, viaBinary.ok].filter(Boolean),
+        `round ${round}: http ${viaHttp.status} ${viaHttp.text}, binary ${JSON.stringify(viaBinary.error)}`,
+      ).toHaveLength(1)
+      if (httpWon) expect(viaBinary.error?.code).toBe('ERR_EXISTS')
+      else expect(viaHttp.status).toBe(412)
+      expect(readFileSync(file(name), 'utf8')).toBe(httpWon ? 'from http' : 'from binary')
+    }
+  })
+
   it('downloads over HTTP while the file is replaced always see one whole version', async () => {
     const size = 256 * KiB
     const version = (v: number) => Buffer.alloc(size, 0x41 + v)
