@@ -1,6 +1,7 @@
 // The canonical API, /api/v1/: every endpoint of docs/HTTP.md with a real request against a real
 // server (locks in detail: locks.test.ts; events: events.test.ts).
 import { existsSync, readFileSync } from 'node:fs'
+import http from 'node:http'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -43,6 +44,53 @@ describe('HTTP: /api/v1/', () => {
     const replaced = await put('v1.txt', 'second!')
     expect(expectJson(replaced, 200)).toMatchObject({ name: 'v1.txt', size: 7 })
     expect(onDisk('v1.txt').toString()).toBe('second!')
+  })
+
+  it('PUT with Expect: 100-continue (as `curl -T` sends a big file): continue, then stored', async () => {
+    const content = Buffer.alloc(2 * 1024 * 1024, 'continue ')
+    const url = new URL(base)
+    const reply = await new Promise<{ status: number; body: string; continued: boolean }>(
+      (resolve, reject) => {
+        let continued = false
+        const req = http.request({
+          host: url.hostname,
+          port: Number(url.port),
+          method: 'PUT',
+          path: '/api/v1/files/continued.bin',
+          agent: false,
+          headers: {
+            expect: '100-continue',
+            'content-type': 'application/octet-stream',
+            'content-length': content.length,
+          },
+        })
+        req.once('continue', () => {
+          continued = true
+          req.end(content)
+        })
+        req.once('response', (res) => {
+          let body = ''
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+          res.once('end', () => resolve({ status: res.statusCode ?? 0, body, continued }))
+        })
+        req.once('error', reject)
+        req.setTimeout(15_000, () => req.destroy(new Error('no answer to Expect: 100-continue')))
+        req.flushHeaders()
+      },
+    )
+    expect(reply.continued).toBe(true)
+    expect(reply.status, reply.body).toBe(201)
+    expect(JSON.parse(reply.body)).toMatchObject({ size: content.length, sha256: sha256(content) })
+    expect(onDisk('continued.bin').equals(content)).toBe(true)
+  })
+
+  it('HEAD /download/<name> as GET without the body', async () => {
+    await put('head-dl.txt', 'twelve bytes')
+    const head = await httpRequest(base, '/download/head-dl.txt', { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.body.length).toBe(0)
+    expect(head.headers.get('content-length')).toBe('12')
+    expect(head.headers.get('etag')).toBe(etagOf('twelve bytes'))
   })
 
   it('GET and HEAD /api/v1/files/<name>: the bytes and the download headers', async () => {
