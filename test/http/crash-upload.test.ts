@@ -1,5 +1,6 @@
 // kill -9 of the server while an HTTP upload's body is still arriving, then a restart on the same
-// directories: the old file or none, never torn, and no temp file after the restart.
+// directories: the old file or none, never torn, and no temp file after the restart. And a
+// SIGTERM during one: new requests refused, the partial upload removed, exit 0.
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -81,5 +82,28 @@ describe('kill -9 during an HTTP upload', () => {
     const reply = await get(next.httpUrl!, '/download/kept.bin')
     expect(reply.status).toBe(200)
     expect(sha256(reply.body)).toBe(sha256(old))
+  })
+
+  it('SIGTERM during an upload: new requests refused, the partial upload removed, exit 0', async () => {
+    const server = await startServer({ http: true })
+    const base = server.httpUrl!
+    const upload = startRequest(base, {
+      method: 'POST',
+      path: '/upload?name=cut.bin',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': DECLARED },
+    })
+    for (let i = 0; i < 4; i++) await upload.write(Buffer.alloc(MiB, 0x74))
+    await waitFor(() => tempBytes(server.root) > 0, { timeoutMs: 15_000, what: 'the temp file' })
+    const exit = server.stop('SIGTERM')
+    // While it stops: a new request is refused (503 ERR_SHUTTING_DOWN), or finds no listener.
+    const late = await httpRequest(base, '/list', { clientId: 'late' }).catch(() => undefined)
+    if (late !== undefined) {
+      expect(late.status, late.text).toBe(503)
+      expect(late.json().error.code).toBe('ERR_SHUTTING_DOWN')
+    }
+    expect(await exit).toBe(0)
+    await expect(upload.response).rejects.toThrow()
+    expect(tempFilesIn(server.root)).toEqual([])
+    expect(existsSync(path.join(server.root, 'cut.bin'))).toBe(false)
   })
 })
