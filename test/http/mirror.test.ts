@@ -191,4 +191,27 @@ describe('HTTP: two mirrored servers', () => {
       head.subarray(0, head.length - 2),
     )
   })
+
+  // Last: it stops B.
+  it("a peer going down is an event on A's stream (peer-down)", async () => {
+    const stream = await openEvents(a.httpUrl, { clientId: 'peer-watcher' })
+    expect(stream.status).toBe(200)
+    await b.stop()
+    const down = await stream.waitFor(
+      () => stream.changes().find((c) => c.op === 'peer-down'),
+      15_000,
+      'a peer-down event',
+    )
+    expect(down.server).toBe('A')
+    expect(JSON.stringify(down)).toContain('B')
+    // /heartbeat's peers may be 0.5 s old (ARCHITECTURE, known limits).
+    await waitFor(
+      async () => {
+        const { peers } = expectJson(await get(a.httpUrl, '/heartbeat'))
+        return peers.up === 0 && peers.down === 1
+      },
+      { timeoutMs: 3_000, what: "A's heartbeat to count B down" },
+    )
+    stream.close()
+  })
 })
