@@ -213,7 +213,7 @@ function rotate(list, by) {
  * @param {Env} env @param {DownloadVariant} variant @param {number} run
  */
 async function download(env, variant, run) {
-  execFileSync('sync')
+  const idleBefore = await settle(env)
   const server = variant === 'baseline' ? env.baseline : env.tandem
   const cpu0 = cpuTimes(server.pid)
   let sec
@@ -240,14 +240,19 @@ async function download(env, variant, run) {
       throw new Error(`${variant}: GET ${url} answered ${r.status} with ${r.downloaded} bytes`)
     sec = r.sec
   }
-  return transferSample(
-    'download',
-    variant,
-    run,
-    env.size,
-    sec,
-    cpuDelta(cpu0, cpuTimes(server.pid)),
-  )
+  const cpu = cpuDelta(cpu0, cpuTimes(server.pid))
+  return { ...transferSample('download', variant, run, env.size, sec, cpu), idleBefore }
+}
+
+/**
+ * Before each transfer: `sync` (so that one sample's write-back does not land in the next), then
+ * both servers idle (tandem's work after the previous sample, such as noticing a removed upload,
+ * would take CPU from whichever sample comes next).
+ * @param {Env} env
+ */
+async function settle(env) {
+  execFileSync('sync')
+  return waitIdle(env.tandem, env.baseline)
 }
 
 /**
@@ -259,7 +264,7 @@ async function upload(env, variant, run) {
   const name = `up-${variant.replace(/[^a-z0-9]+/gi, '-')}-${run}.bin`
   const onTandem = variant.startsWith('tandem')
   const stored = path.join(onTandem ? env.roots.tandem : env.roots.baseline, name)
-  execFileSync('sync')
+  const idleBefore = await settle(env)
   const server = onTandem ? env.tandem : env.baseline
   const cpu0 = cpuTimes(server.pid)
   try {
@@ -267,7 +272,7 @@ async function upload(env, variant, run) {
     const cpu = cpuDelta(cpu0, cpuTimes(server.pid))
     const size = statSync(stored).size
     if (size !== env.size) throw new Error(`${variant}: ${name} holds ${size} bytes`)
-    return transferSample('upload', variant, run, env.size, sec, cpu)
+    return { ...transferSample('upload', variant, run, env.size, sec, cpu), idleBefore }
   } finally {
     rmSync(stored, { force: true })
   }
@@ -349,7 +354,7 @@ function transferSample(op, variant, run, bytes, sec, cpu) {
  */
 async function smallRequests(env, config, endpoint, variant, run) {
   const server = variant === 'tandem' ? env.tandem : env.baseline
-  const idle = await waitIdle(server)
+  const idle = await waitIdle(env.tandem, env.baseline)
   const cpu0 = cpuTimes(server.pid)
   const result = await httpLoad({
     url: `${variant === 'tandem' ? env.tandemUrl : env.baseUrl}${endpoint}`,
@@ -384,7 +389,7 @@ async function lsDuringUpload(env, config, run) {
   }
   const idle = async () => {
     await warmUp()
-    await waitIdle(env.tandem)
+    await waitIdle(env.tandem, env.baseline)
     await env.lsClient.call('loop', loopArgs)
     await new Promise((resolve) => setTimeout(resolve, config.lsIdleSec * 1000))
     return env.lsClient.call('stopLoop')
@@ -392,8 +397,7 @@ async function lsDuringUpload(env, config, run) {
   const name = `up-during-ls-${run}.bin`
   const busy = async () => {
     await warmUp()
-    await waitIdle(env.tandem)
-    execFileSync('sync')
+    await settle(env)
     await env.lsClient.call('loop', loopArgs)
     try {
       const r = await curlUpload(env, 'tandem PUT', name)

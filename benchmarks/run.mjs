@@ -59,7 +59,7 @@ const SIZES = {
       connections: 50,
       // [warm-up, measured] seconds per endpoint: a /list takes 1–2 s at 50 connections here, so
       // it gets longer windows (its rate moves in steps of about 50 / measured seconds).
-      load: { '/heartbeat': [1, 3], '/list': [2, 6] },
+      load: { '/heartbeat': [1, 2], '/list': [2, 6] },
       lsIdleSec: 2,
       lsPauseMs: 10,
     },
