@@ -26,7 +26,7 @@ import { placeFile, writeRandomFile, writeSmallFiles } from './lib/data-files.mj
 import { httpLoad } from './lib/http-load.mjs'
 import { LockClient } from './lib/lock-remote.mjs'
 import { waitIdle } from './lib/mirror-copy.mjs'
-import { cpuDelta, cpuTimes } from './lib/proc-stats.mjs'
+import { cpuDelta, cpuTimes, machineBusy, machineCpu } from './lib/proc-stats.mjs'
 import { startHttpBaseline, startTandem, tandemDirs } from './lib/servers.mjs'
 import { MiB, median, round } from './lib/stats.mjs'
 
@@ -73,12 +73,12 @@ export async function measureHttp(config, log) {
       for (const variant of rotate(DOWNLOADS, run)) {
         const s = await download(env, variant, run)
         samples.downloads.push(s)
-        log(`${tag}  download ${variant.padEnd(22)} ${mibps(s)}`)
+        log(`${tag}  download ${variant.padEnd(22)} ${mibps(s)}  ${cost(s)}`)
       }
       for (const variant of [...rotate(UPLOADS, run), ...(run === 0 ? FIRST_RUN_UPLOADS : [])]) {
         const s = await upload(env, variant, run)
         samples.uploads.push(s)
-        log(`${tag}  upload   ${variant.padEnd(22)} ${mibps(s)}`)
+        log(`${tag}  upload   ${variant.padEnd(22)} ${mibps(s)}  ${cost(s)}`)
       }
       for (const endpoint of ENDPOINTS) {
         for (const variant of rotate(['tandem', 'baseline'], run)) {
@@ -86,7 +86,7 @@ export async function measureHttp(config, log) {
           load.push(s)
           const r = s.result
           log(
-            `${tag}  GET ${endpoint.padEnd(10)} ${variant.padEnd(8)} ${r.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${ms(r.latencyMs.p50)}  p99 ${ms(r.latencyMs.p99)}  non-2xx ${r.whole.non2xx}  errors ${r.whole.errors}`,
+            `${tag}  GET ${endpoint.padEnd(10)} ${variant.padEnd(8)} ${r.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${ms(r.latencyMs.p50)}  p99 ${ms(r.latencyMs.p99)}  non-2xx ${r.whole.non2xx}  errors ${r.whole.errors}  server ${s.serverCpuUsPerRequest.toFixed(0)} µs/req; machine ${s.machine.busyPct.toFixed(0)}% busy`,
           )
         }
       }
@@ -216,6 +216,7 @@ async function download(env, variant, run) {
   const idleBefore = await settle(env)
   const server = variant === 'baseline' ? env.baseline : env.tandem
   const cpu0 = cpuTimes(server.pid)
+  const machine0 = machineCpu()
   let sec
   if (variant === 'tandem binary') {
     const [c] = await env.pool.run([
@@ -241,7 +242,8 @@ async function download(env, variant, run) {
     sec = r.sec
   }
   const cpu = cpuDelta(cpu0, cpuTimes(server.pid))
-  return { ...transferSample('download', variant, run, env.size, sec, cpu), idleBefore }
+  const machine = machineBusy(machine0, machineCpu())
+  return { ...transferSample('download', variant, run, env.size, sec, cpu, machine), idleBefore }
 }
 
 /**
@@ -267,12 +269,14 @@ async function upload(env, variant, run) {
   const idleBefore = await settle(env)
   const server = onTandem ? env.tandem : env.baseline
   const cpu0 = cpuTimes(server.pid)
+  const machine0 = machineCpu()
   try {
     const sec = await uploadOnce(env, variant, name)
     const cpu = cpuDelta(cpu0, cpuTimes(server.pid))
+    const machine = machineBusy(machine0, machineCpu())
     const size = statSync(stored).size
     if (size !== env.size) throw new Error(`${variant}: ${name} holds ${size} bytes`)
-    return { ...transferSample('upload', variant, run, env.size, sec, cpu), idleBefore }
+    return { ...transferSample('upload', variant, run, env.size, sec, cpu, machine), idleBefore }
   } finally {
     rmSync(stored, { force: true })
   }
@@ -332,8 +336,9 @@ async function curlUpload(env, variant, name) {
 /**
  * @param {'upload' | 'download'} op @param {string} variant @param {number} run @param {number} bytes
  * @param {number} sec @param {ReturnType<typeof cpuDelta>} cpu
+ * @param {ReturnType<typeof machineBusy>} machine the whole machine meanwhile (other users included)
  */
-function transferSample(op, variant, run, bytes, sec, cpu) {
+function transferSample(op, variant, run, bytes, sec, cpu, machine) {
   return {
     op,
     variant,
@@ -343,6 +348,9 @@ function transferSample(op, variant, run, bytes, sec, cpu) {
     mibPerSec: round(bytes / MiB / sec),
     serverCpuSec: round(cpu.totalSec, 3),
     serverMainThreadSec: round(cpu.mainThreadSec, 3),
+    // Busy core-seconds the server did not use: the client (curl or the binary client) and
+    // whatever else ran on the machine.
+    machine: { ...machine, notServerCoreSec: round(machine.busyCoreSec - cpu.totalSec, 3) },
   }
 }
 
@@ -356,6 +364,7 @@ async function smallRequests(env, config, endpoint, variant, run) {
   const server = variant === 'tandem' ? env.tandem : env.baseline
   const idle = await waitIdle(env.tandem, env.baseline)
   const cpu0 = cpuTimes(server.pid)
+  const machine0 = machineCpu()
   const result = await httpLoad({
     url: `${variant === 'tandem' ? env.tandemUrl : env.baseUrl}${endpoint}`,
     connections: config.connections,
@@ -364,6 +373,7 @@ async function smallRequests(env, config, endpoint, variant, run) {
     headers: HEADERS,
   })
   const cpu = cpuDelta(cpu0, cpuTimes(server.pid))
+  const machine = machineBusy(machine0, machineCpu())
   return {
     endpoint,
     variant,
@@ -373,6 +383,11 @@ async function smallRequests(env, config, endpoint, variant, run) {
     // Warm-up included, as in `whole.requests`: the same interval.
     serverCpuSec: round(cpu.totalSec, 3),
     serverCpuUsPerRequest: round((cpu.totalSec / result.whole.requests) * 1e6, 1),
+    // The rest is the load process and whatever else ran on the machine.
+    machine: {
+      ...machine,
+      otherCoreSec: round(machine.busyCoreSec - cpu.totalSec - result.clientCpuSec, 3),
+    },
   }
 }
 
@@ -446,6 +461,10 @@ function spread(xs) {
     maxMs: round(sorted.at(-1) ?? NaN, 3),
   }
 }
+
+/** @param {{ serverCpuSec: number, machine: { busyPct: number, notServerCoreSec: number } }} s */
+const cost = (s) =>
+  `server cpu ${s.serverCpuSec.toFixed(2)} s; machine ${s.machine.busyPct.toFixed(0)}% busy, ${s.machine.notServerCoreSec.toFixed(1)} core-s not the server's`
 
 /** @param {{ mibPerSec: number, sec: number }} s */
 const mibps = (s) => `${s.mibPerSec.toFixed(1).padStart(7)} MiB/s  ${s.sec.toFixed(2)} s`
