@@ -53,7 +53,7 @@ const UPLOADS = [
   'tandem binary',
   'baseline+fsync+sha256',
 ]
-/** In the first run only (context; it keeps the group within about 3 minutes). */
+/** In the first run only (context; one more 1 GiB upload per run would lengthen the group by about 5 s a run). */
 const FIRST_RUN_UPLOADS = /** @type {UploadVariant[]} */ (['tandem POST /upload'])
 const LS_WARMUP = 10 // unrecorded `list`s before each loop: the session thread's first ones are slow
 /** @type {DownloadVariant[]} */
