@@ -1,0 +1,103 @@
+// One table row per file of the listing: its index, name, size, time, the servers that hold it,
+// its lock badges and its actions. Every action is a real button or link (reachable by Tab, run
+// by Enter) named after the file, so a screen reader says "Delete reports/q1.txt".
+
+import { fileUrl } from './api.js'
+import { clientId } from './client-id.js'
+import { fileTime, humanSize, isoTime, until } from './format.js'
+
+function el(tag, className, text) {
+  const node = document.createElement(tag)
+  if (className) node.className = className
+  if (text !== undefined) node.textContent = text
+  return node
+}
+
+function button(action, label, name, className = '') {
+  const node = el('button', `button small ${className}`.trim(), label)
+  node.type = 'button'
+  node.dataset.action = action
+  node.setAttribute('aria-label', `${label} ${name}`)
+  return node
+}
+
+/** The name, its folders dimmed so the file's own name stands out. */
+function nameCell(name) {
+  const cell = el('td', 'name')
+  const slash = name.lastIndexOf('/')
+  if (slash >= 0) cell.append(el('span', 'folder', name.slice(0, slash + 1)))
+  cell.append(el('span', 'base', name.slice(slash + 1)))
+  cell.title = name
+  return cell
+}
+
+function serversCell(servers, here) {
+  const cell = el('td', 'servers')
+  for (const server of servers ?? []) {
+    const chip = el('span', server === here ? 'chip server here' : 'chip server', server)
+    if (server === here) chip.title = 'this server'
+    cell.append(chip)
+  }
+  return cell
+}
+
+/** One badge per lock: owner@server, and "yours" when this page's client id owns it. */
+function locksCell(locks) {
+  const cell = el('td', 'locks')
+  for (const lock of locks ?? []) {
+    const yours = lock.owner === clientId()
+    const badge = el('span', yours ? 'badge lock yours' : 'badge lock')
+    badge.append(el('span', 'lock-icon', '🔒'), ` ${lock.owner}@${lock.server}`)
+    if (yours) badge.append(el('span', 'yours-tag', 'yours'))
+    if (lock.queued > 0) badge.append(el('span', 'queued', ` +${lock.queued} queued`))
+    badge.title =
+      `locked by ${lock.owner} at ${lock.server} since ${isoTime(lock.since)}, ` +
+      until(lock.expiresAt) +
+      (lock.queued > 0 ? `; ${lock.queued} update(s) from peers wait for the unlock` : '')
+    cell.append(badge)
+  }
+  return cell
+}
+
+function actionsCell(row) {
+  const cell = el('td', 'actions')
+  const download = el('a', 'button small', 'Download')
+  // A plain link has no headers: the client id goes in the query, so the server knows who asks.
+  download.href = `${fileUrl(row.name)}?ClientId=${encodeURIComponent(clientId())}`
+  download.setAttribute('download', row.name.slice(row.name.lastIndexOf('/') + 1))
+  download.dataset.action = 'download'
+  download.setAttribute('aria-label', `Download ${row.name}`)
+  const mine = (row.locks ?? []).some((lock) => lock.owner === clientId())
+  cell.append(
+    download,
+    button('view', 'View', row.name),
+    button('rename', 'Rename', row.name),
+    mine ? button('unlock', 'Unlock', row.name) : button('lock', 'Lock', row.name),
+    button('delete', 'Delete', row.name, 'danger-text'),
+  )
+  return cell
+}
+
+/** The <tr> of one listing row; `here` is this server's name (its chip is marked). */
+export function renderRow(row, here) {
+  const tr = el('tr')
+  tr.dataset.name = row.name
+  if (row.locked) tr.classList.add('locked')
+  const size = el('td', 'num size', humanSize(row.size))
+  size.title = `${row.size} bytes`
+  const time = el('td', 'time')
+  const stamp = el('time', '', fileTime(row.mtime))
+  stamp.dateTime = isoTime(row.mtime)
+  stamp.title = isoTime(row.mtime)
+  time.append(stamp)
+  tr.append(
+    el('td', 'num index', String(row.index)),
+    nameCell(row.name),
+    size,
+    time,
+    serversCell(row.servers, here),
+    locksCell(row.locks),
+    actionsCell(row),
+  )
+  return tr
+}
