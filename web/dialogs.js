@@ -8,15 +8,33 @@ import { humanSize } from './format.js'
 /** The viewer shows at most this much of a file. */
 export const VIEW_LIMIT = 1024 * 1024
 
+/**
+ * Where focus goes back to: the opener, or, when the listing was rebuilt meanwhile (a change
+ * arrived), the same action of the same file's new row.
+ */
+function returnPoint(opener) {
+  if (!(opener instanceof HTMLElement)) return () => null
+  const name = opener.closest('tr')?.dataset.name
+  const action = opener.dataset.action
+  return () => {
+    if (opener.isConnected) return opener
+    if (name === undefined || action === undefined) return null
+    const row = Array.from(document.getElementById('rows').rows).find(
+      (tr) => tr.dataset.name === name,
+    )
+    return row?.querySelector(`[data-action="${action}"]`) ?? null
+  }
+}
+
 /** Open `dialog` and resolve with its returnValue once it closes (Escape: 'cancel'). */
 function run(dialog, focus) {
   return new Promise((resolve) => {
-    const opener = document.activeElement
+    const back = returnPoint(document.activeElement)
     dialog.returnValue = ''
     dialog.addEventListener(
       'close',
       () => {
-        if (opener instanceof HTMLElement && opener.isConnected) opener.focus()
+        ;(back() ?? document.getElementById('files-heading')).focus()
         resolve(dialog.returnValue || 'cancel')
       },
       { once: true },
@@ -67,6 +85,10 @@ document.getElementById('rename-dialog').addEventListener('focusin', (event) => 
     selectBaseName(event.target)
   }
 })
+// Cancel is a plain button (Enter in the name box submits with Rename, the form's only submit).
+for (const cancel of document.querySelectorAll('dialog button[value="cancel"]'))
+  cancel.addEventListener('click', () => cancel.closest('dialog').close('cancel'))
+
 document.getElementById('rename-dialog').addEventListener('close', () => {
   delete document.getElementById('rename-to').dataset.selected
 })

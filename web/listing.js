@@ -62,20 +62,23 @@ function focusedAction(tbody) {
   const active = document.activeElement
   if (!(active instanceof HTMLElement) || !tbody.contains(active)) return null
   const tr = active.closest('tr')
-  return tr ? { name: tr.dataset.name, action: active.dataset.action } : null
+  return tr
+    ? { name: tr.dataset.name, action: active.dataset.action, at: tr.sectionRowIndex }
+    : null
 }
 
+/** The same action of the same file; or, its row gone (renamed, deleted), of the row in its place. */
 function restoreFocus(tbody, focus) {
   if (!focus) return
-  for (const tr of tbody.rows) {
-    if (tr.dataset.name !== focus.name) continue
-    const target =
-      tr.querySelector(`[data-action="${focus.action}"]`) ??
-      // lock became unlock (or back): stay on that button
-      tr.querySelector('[data-action="lock"], [data-action="unlock"]')
-    target?.focus()
-    return
-  }
+  const rows = Array.from(tbody.rows)
+  const tr =
+    rows.find((row) => row.dataset.name === focus.name) ?? rows[Math.min(focus.at, rows.length - 1)]
+  if (!tr) return document.getElementById('files-heading').focus()
+  const target =
+    tr.querySelector(`[data-action="${focus.action}"]`) ??
+    // lock became unlock (or back): stay on that button
+    tr.querySelector('[data-action="lock"], [data-action="unlock"]')
+  target?.focus()
 }
 
 export function render() {

@@ -5,6 +5,7 @@
 import { fileUrl } from './api.js'
 import { clientId } from './client-id.js'
 import { fileTime, humanSize, isoTime, until } from './format.js'
+import { icon } from './icons.js'
 
 function el(tag, className, text) {
   const node = document.createElement(tag)
@@ -13,12 +14,19 @@ function el(tag, className, text) {
   return node
 }
 
-function button(action, label, name, className = '') {
-  const node = el('button', `button small ${className}`.trim(), label)
-  node.type = 'button'
+/** An action's icon and word; the control's name says which file it acts on. */
+function dress(node, action, label, name) {
   node.dataset.action = action
   node.setAttribute('aria-label', `${label} ${name}`)
+  node.title = `${label} ${name}`
+  node.append(icon(action), el('span', 'label', label))
   return node
+}
+
+function button(action, label, name, className = '') {
+  const node = el('button', `button small action ${className}`.trim())
+  node.type = 'button'
+  return dress(node, action, label, name)
 }
 
 /** The name, its folders dimmed so the file's own name stands out. */
@@ -47,7 +55,7 @@ function locksCell(locks) {
   for (const lock of locks ?? []) {
     const yours = lock.owner === clientId()
     const badge = el('span', yours ? 'badge lock yours' : 'badge lock')
-    badge.append(el('span', 'lock-icon', '🔒'), ` ${lock.owner}@${lock.server}`)
+    badge.append(icon('lock'), el('span', 'lock-owner', `${lock.owner}@${lock.server}`))
     if (yours) badge.append(el('span', 'yours-tag', 'yours'))
     if (lock.queued > 0) badge.append(el('span', 'queued', ` +${lock.queued} queued`))
     badge.title =
@@ -61,12 +69,10 @@ function locksCell(locks) {
 
 function actionsCell(row) {
   const cell = el('td', 'actions')
-  const download = el('a', 'button small', 'Download')
+  const download = dress(el('a', 'button small action'), 'download', 'Download', row.name)
   // A plain link has no headers: the client id goes in the query, so the server knows who asks.
   download.href = `${fileUrl(row.name)}?ClientId=${encodeURIComponent(clientId())}`
   download.setAttribute('download', row.name.slice(row.name.lastIndexOf('/') + 1))
-  download.dataset.action = 'download'
-  download.setAttribute('aria-label', `Download ${row.name}`)
   const mine = (row.locks ?? []).some((lock) => lock.owner === clientId())
   cell.append(
     download,
