@@ -36,6 +36,7 @@ const children = servers.map((s) =>
 console.log(
   'tandem demo: servers A (127.0.0.1:8001, data/servera) and B (127.0.0.1:9001, data/serverb) mirror each other.\n' +
     'Open the menu in another terminal with `npx tandem` (server A) or `npx tandem --server 127.0.0.1:9001` (B),\n' +
+    'or the web page in a browser: http://127.0.0.1:8081/ (A) and http://127.0.0.1:9081/ (B),\n' +
     'or change files in either directory with any program. Ctrl+C here stops both servers.',
 )
 

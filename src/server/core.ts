@@ -7,10 +7,12 @@ import { knownLocks } from './index/peer-holdings.js'
 import type { ServerConfig } from './config.js'
 import type { ServerConsole } from './console.js'
 import type { LockManager } from './locks/lock-manager.js'
+import { userLockRefusal } from './locks/user-lock-refusal.js'
 import type { Admission } from './net/admission.js'
 import type { SessionBridge } from './net/session-bridge.js'
 import type { ChangeLog, LogInput } from './state/change-log.js'
 import type { SyncHost } from './sync/sync-host.js'
+import type { HttpHost } from './http/host.js'
 import type { UserLockRequest } from './workers/messages.js'
 import { VERSION } from './version.js'
 
@@ -24,6 +26,8 @@ export class ServerCore {
   boundPort = 0
   /** The peer-sync worker, once started. */
   sync: SyncHost | undefined
+  /** The HTTP worker, once started (none with --no-http). */
+  http: HttpHost | undefined
 
   get syncPort(): number {
     return this.sync?.syncPort ?? 0
@@ -67,30 +71,15 @@ export class ServerCore {
   }
 
   /**
-   * Why `client` may not write `names` now: another client's user lock on one of them, or, for a rename, any user lock (its owner unlocks first). Undefined when it may.
+   * Why `client` may not write `names` now: another client's user lock on one of them, or, for a
+   * rename, any user lock (its owner unlocks first). Undefined when it may.
    */
   userLockRefusal(
     names: readonly string[],
     client: string,
     purpose?: 'rename',
   ): TandemError | undefined {
-    const held = this.sync?.userLocks
-    if (!held || held.size === 0) return undefined
-    for (const name of names) {
-      const lock = held.get(name)
-      if (!lock) continue
-      if (lock.owner === client && purpose === 'rename')
-        return new TandemError(
-          'ERR_LOCKED',
-          `'${name}' is locked by you (${client}) at ${this.config.name}: unlock it before renaming it`,
-        )
-      if (lock.owner !== client)
-        return new TandemError(
-          'ERR_LOCKED',
-          `'${name}' is locked by ${lock.owner} at ${this.config.name} (since ${new Date(lock.since).toISOString()})`,
-        )
-    }
-    return undefined
+    return userLockRefusal(this.sync?.userLocks, names, client, this.config.name, purpose)
   }
 
   async status(): Promise<StatusResult> {
@@ -113,12 +102,20 @@ export class ServerCore {
       clients: {
         connected: this.admission.count,
         max: this.admission.max,
-        list: [...this.sessions].map((s) => ({
-          clientId: s.clientId,
-          sessionId: s.sessionId,
-          address: s.remoteAddress,
-          connectedAt: s.connectedAt,
-        })),
+        list: [
+          ...[...this.sessions].map((s) => ({
+            clientId: s.clientId,
+            sessionId: s.sessionId,
+            address: s.remoteAddress,
+            connectedAt: s.connectedAt,
+          })),
+          ...[...(this.http?.clients.values() ?? [])].map((c) => ({
+            clientId: c.clientId,
+            sessionId: 'http',
+            address: c.address,
+            connectedAt: c.since,
+          })),
+        ],
       },
       peers,
       sync,

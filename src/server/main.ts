@@ -35,6 +35,11 @@ function parseArgs(args: string[]): ServerOptions {
     .option('--no-http', 'serve no HTTP')
     .option('--max-http-connections <n>', 'open HTTP connections at once (default 256)', int)
     .option(
+      '--http-headers-timeout-ms <ms>',
+      "an HTTP request's headers must arrive within this (default 10000)",
+      int,
+    )
+    .option(
       '--peer <host:port>',
       "a peer server's control port (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
@@ -81,6 +86,7 @@ function parseArgs(args: string[]): ServerOptions {
     http: o.http === false ? false : undefined,
     httpPort: o.httpPort,
     maxHttpConnections: o.maxHttpConnections,
+    httpHeadersTimeoutMs: o.httpHeadersTimeoutMs,
     peers: o.peer,
     maxClients: o.maxClients,
     workers: o.workers,

@@ -19,6 +19,7 @@ import { openDatabase } from './state/database.js'
 import { lockDirectory } from './state/directory-lock.js'
 import { removeLeftoverTempFiles } from './storage/listing.js'
 import { SyncHost } from './sync/sync-host.js'
+import { HttpHost } from './http/host.js'
 
 export interface RunningServer {
   readonly config: ServerConfig
@@ -68,17 +69,23 @@ export async function startServer(
     })
     const accept = createAcceptLoop(core, pool)
     const listener = accept.server
-    listener.listen(config.port, config.host)
     try {
+      listener.listen(config.port, config.host)
       await once(listener, 'listening') // rejects with the 'error' (EADDRINUSE, EACCES…)
+      core.boundPort = (listener.address() as net.AddressInfo).port
+      if (config.httpPort !== null) core.http = await HttpHost.start(core, config.httpPort)
     } catch (err) {
+      listener.close()
       await pool.destroy()
       await core.sync.stop()
       db.close()
       throw err
     }
     const bound = listener.address() as net.AddressInfo
-    core.boundPort = bound.port
+    if (core.http)
+      console.info(
+        `tandem ${config.name} web page and HTTP API on http://${urlHost(config.host)}:${core.http.port}/ (max ${config.maxHttpConnections} connections)`,
+      )
     console.info(
       `tandem ${config.name} listening on ${config.host}:${bound.port} (data: ${config.root}, max ${config.maxClients} clients)`,
     )
@@ -111,6 +118,7 @@ async function stop(
   const closed = new Promise<void>((resolve) => accept.server.close(() => resolve()))
   accept.shutdown() // connections that have not said hello yet: ERR_SHUTTING_DOWN
   for (const session of core.sessions) session.shutdown()
+  const httpStopped = core.http?.stop()
   const deadline = Date.now() + core.config.shutdownGraceMs
   while (core.sessions.size > 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 20))
@@ -120,9 +128,15 @@ async function stop(
   while (core.tasks.size > 0 && Date.now() < cleanupDeadline)
     await new Promise((r) => setTimeout(r, 20))
   await closed
+  await httpStopped
   await pool.destroy()
   await core.sync?.stop()
   await closeState()
   core.console.info('stopped')
   core.console.flush()
+}
+
+/** A host as it goes into a URL (an IPv6 address in brackets). */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
 }

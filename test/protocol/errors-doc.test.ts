@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ERROR_CODES, ErrorCodes } from '../../src/protocol/index.js'
+import { ERROR_CODES, ErrorCodes, HttpStatus } from '../../src/protocol/index.js'
 
 const docPath = fileURLToPath(new URL('../../docs/ERRORS.md', import.meta.url))
 
@@ -29,6 +29,16 @@ describe('docs/ERRORS.md', () => {
     expect(extra, 'codes in docs/ERRORS.md but not in src/protocol/errors.ts').toEqual([])
   })
 
+  it('gives each code the HTTP status the HTTP front end answers it with', () => {
+    for (const line of readFileSync(docPath, 'utf8').split('\n')) {
+      const match = /^\|\s*`(ERR_[A-Z0-9_]+)`\s*\|\s*([^|]+?)\s*\|/.exec(line)
+      if (!match) continue
+      const code = match[1] as keyof typeof HttpStatus
+      const clientSide = ['ERR_CONNECTION_CLOSED', 'ERR_UNREACHABLE', 'ERR_USAGE'].includes(code)
+      expect(match[2], code).toBe(clientSide ? '—' : String(HttpStatus[code]))
+    }
+  })
+
   it('documents each code once, with every column filled', () => {
     expect(new Set(documented).size).toBe(documented.length)
     for (const line of readFileSync(docPath, 'utf8').split('\n')) {
@@ -37,7 +47,7 @@ describe('docs/ERRORS.md', () => {
         .split('|')
         .slice(1, -1)
         .map((cell) => cell.trim())
-      expect(cells, line).toHaveLength(4)
+      expect(cells, line).toHaveLength(5)
       expect(
         cells.every((cell) => cell.length > 0),
         line,

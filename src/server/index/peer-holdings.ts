@@ -68,6 +68,41 @@ export function lockOwner(stateDir: string, name: string): string | undefined {
 
 const ownerQueries = new WeakMap<IndexDb, Statement<[string], { owner: string }>>()
 
+interface HashRow {
+  hash: string | null
+  fp_size: number | null
+  fp_mtime: number | null
+  fp_ino: number | null
+}
+const hashQueries = new WeakMap<IndexDb, Statement<[string], HashRow>>()
+
+/**
+ * The SHA-256 the index holds for `name`, when the file it indexed has this identity (size,
+ * mtime, inode) still: a file changed since it was indexed has no known hash.
+ */
+export function knownHash(
+  stateDir: string,
+  name: string,
+  identity: { size: number; mtimeMs: number; ino: number },
+): string | undefined {
+  const db = reader(stateDir)
+  if (!db) return undefined
+  let query = hashQueries.get(db)
+  if (!query) {
+    query = db.prepare<[string], HashRow>(
+      'SELECT hash, fp_size, fp_mtime, fp_ino FROM files WHERE name = ? AND deleted = 0',
+    )
+    hashQueries.set(db, query)
+  }
+  const row = query.get(name)
+  if (!row?.hash) return undefined
+  const same =
+    row.fp_size === identity.size &&
+    row.fp_mtime === identity.mtimeMs &&
+    row.fp_ino === identity.ino
+  return same ? row.hash : undefined
+}
+
 function reader(stateDir: string): IndexDb | undefined {
   let db = readers.get(stateDir)
   if (!db) {

@@ -34,6 +34,13 @@ const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 }
 
+/** The deadline of one request, shared by the names it waits for in turn. */
+interface Wait {
+  expired: boolean
+  /** Fails the name being waited for now. */
+  onExpire?: (() => void) | undefined
+}
+
 export interface LockSnapshot {
   name: string
   readers: number
@@ -49,15 +56,25 @@ export class LockManager {
     this.#timers = timers
   }
 
-  /** Take `mode` locks on all `names` (deduplicated, in sorted order); one release frees them all. */
+  /**
+   * Take `mode` locks on all `names` (deduplicated, in sorted order); one release frees them all.
+   * `timeoutMs` bounds the whole request, however many names it waits for in turn.
+   */
   async acquire(names: readonly string[], mode: LockMode, timeoutMs: number): Promise<Release> {
     const sorted = [...new Set(names)].sort()
     const releases: Release[] = []
+    const wait: Wait = { expired: false }
+    const timer = this.#timers.setTimeout(() => {
+      wait.expired = true
+      wait.onExpire?.()
+    }, timeoutMs)
     try {
-      for (const name of sorted) releases.push(await this.#acquireOne(name, mode, timeoutMs))
+      for (const name of sorted) releases.push(await this.#acquireOne(name, mode, timeoutMs, wait))
     } catch (err) {
       for (const release of releases.reverse()) release()
       throw err
+    } finally {
+      this.#timers.clearTimeout(timer)
     }
     let released = false
     return () => {
@@ -81,31 +98,32 @@ export class LockManager {
     return this.#locks.size
   }
 
-  #acquireOne(name: string, mode: LockMode, timeoutMs: number): Promise<Release> {
+  #acquireOne(name: string, mode: LockMode, timeoutMs: number, wait: Wait): Promise<Release> {
+    const timeout = () =>
+      new TandemError(
+        'ERR_TIMEOUT',
+        `waited over ${timeoutMs} ms for the ${mode} lock on '${name}'`,
+      )
+    if (wait.expired) return Promise.reject(timeout())
     const lock = this.#entry(name)
     lock.users++
     const weight = mode === 'read' ? 1 : MAX_READERS
     return new Promise<Release>((resolve, reject) => {
       let timedOut = false
-      const timer = this.#timers.setTimeout(() => {
+      wait.onExpire = () => {
         timedOut = true
-        reject(
-          new TandemError(
-            'ERR_TIMEOUT',
-            `waited over ${timeoutMs} ms for the ${mode} lock on '${name}'`,
-          ),
-        )
-      }, timeoutMs)
+        reject(timeout())
+      }
       lock.semaphore.acquire(weight).then(
         ([, semRelease]) => {
           const release = this.#holder(name, lock, mode, semRelease)
           // A grant that arrives after the timeout is handed straight back.
           if (timedOut) return release()
-          this.#timers.clearTimeout(timer)
+          wait.onExpire = undefined
           resolve(release)
         },
         (err: unknown) => {
-          this.#timers.clearTimeout(timer)
+          wait.onExpire = undefined
           this.#leave(name, lock)
           reject(err)
         },

@@ -92,9 +92,9 @@ export class UserLockStore {
     this.#s.unlocking.run(why, name)
   }
 
-  /** A lock a peer announced on `name` (still in its time), if any. */
-  peerLock(name: string): { peer: string; owner: string } | undefined {
-    return this.#s.peerLock.get(name, Date.now())
+  /** A lock a peer announced on `name` (still in its time at `now`), if any. */
+  peerLock(name: string, now = Date.now()): { peer: string; owner: string } | undefined {
+    return this.#s.peerLock.get(name, now)
   }
 
   /**

@@ -142,7 +142,7 @@ export class UserLocks {
     if (existing && existing.owner !== owner) throw this.#lockedError(existing)
     // Locked at a peer already: two people holding one file still at two servers would each
     // queue the other's edits, and the second would not know of the first.
-    const theirs = this.#o.store.peerLock(name)
+    const theirs = this.#o.store.peerLock(name, this.#now())
     if (theirs)
       throw new TandemError(
         'ERR_LOCKED',

@@ -6,11 +6,11 @@
  */
 import type { Socket } from 'node:net'
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
-import { toWireError, type LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
 import type { ServerCore } from '../core.js'
 import { destroyAfterGrace } from './close-with-error.js'
 import type { Greeted } from './hello-gate.js'
+import { isServiceMessage, MainServices } from './main-services.js'
 
 /**
  * Bytes handed to the worker and not yet consumed before the socket is paused: a share of one
@@ -45,9 +45,7 @@ export class SessionBridge {
   #fillScheduled = false
   #sentBytes = 0
   #sentBufs: ArrayBuffer[] = []
-  #nextToken = 1
-  readonly #locks = new Map<number, () => void>()
-  #unfollow: (() => void) | undefined
+  readonly #services: MainServices
   #socketClosed = false
   #taskDone = false
   #portClosed = false
@@ -62,6 +60,12 @@ export class SessionBridge {
     const { port1, port2 } = new MessageChannel()
     this.#port = port1
     this.workerPort = port2
+    // The client is the one that said hello on this socket, whatever a message claims.
+    this.#services = new MainServices(
+      core,
+      (m) => this.#toWorker(m),
+      () => this.clientId,
+    )
     port1.on('message', (message: FromWorker) => this.#onWorkerMessage(message))
     socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk))
     socket.on('close', () => this.#onSocketClose())
@@ -156,6 +160,7 @@ export class SessionBridge {
   }
 
   #onWorkerMessage(message: FromWorker): void {
+    if (isServiceMessage(message)) return this.#services.handle(message)
     switch (message.t) {
       case 'batch':
         for (const inner of message.messages) this.#onWorkerMessage(inner)
@@ -164,30 +169,6 @@ export class SessionBridge {
         return this.#write(message.bufs)
       case 'ack':
         return this.#onAck(message.bytes, message.bufs)
-      case 'lock':
-        return void this.#lock(message.req, message.names, message.mode, message.purpose)
-      case 'user-lock': {
-        const { req, op, name, ttlSeconds, force } = message
-        return void this.#core.userLock({ op, name, ttlSeconds, force, owner: this.clientId }).then(
-          (value) => this.#reply(req, value),
-          (err: unknown) => this.#toWorker({ t: 'reply-failed', req, error: toWireError(err) }),
-        )
-      }
-      case 'unlock':
-        return this.#unlock(message.token)
-      case 'log':
-        return this.#core.record(message.entry, message.record)
-      case 'published':
-        return this.#core.sync?.published(message.name, message.sha256, message.identity)
-      case 'query':
-        if (message.what === 'log')
-          return this.#reply(message.req, this.#core.changeLog.recent(message.limit))
-        return void this.#core.status().then((status) => this.#reply(message.req, status))
-      case 'follow':
-        this.#unfollow ??= this.#core.changeLog.subscribe((entry: LogEntry) =>
-          this.#toWorker({ t: 'event', entry }),
-        )
-        return
       case 'close':
         if (message.reason !== 'session ended')
           this.#core.console.sessionClosed(this, message.reason)
@@ -237,43 +218,8 @@ export class SessionBridge {
     }
   }
 
-  async #lock(
-    req: number,
-    names: string[],
-    mode: 'read' | 'write',
-    purpose?: 'rename',
-  ): Promise<void> {
-    try {
-      const release = await this.#core.locks.acquire(names, mode, this.#core.config.lockTimeoutMs)
-      if (this.#taskDone) return release() // the session ended while it waited
-      // Checked holding the write lock: a user lock is taken under it too, so none slips between.
-      const refusal = mode === 'write' && this.#core.userLockRefusal(names, this.clientId, purpose)
-      if (refusal) {
-        release()
-        throw refusal
-      }
-      const token = this.#nextToken++
-      this.#locks.set(token, release)
-      this.#toWorker({ t: 'lock-granted', req, token })
-    } catch (err) {
-      this.#toWorker({ t: 'lock-failed', req, error: toWireError(err) })
-    }
-  }
-
-  #unlock(token: number): void {
-    this.#locks.get(token)?.()
-    this.#locks.delete(token)
-  }
-
-  #reply(req: number, value: unknown): void {
-    this.#toWorker({ t: 'reply', req, value })
-  }
-
   /** A session that has ended never keeps a lock. */
   #releaseAll(): void {
-    for (const release of this.#locks.values()) release()
-    this.#locks.clear()
-    this.#unfollow?.()
-    this.#unfollow = undefined
+    this.#services.end()
   }
 }

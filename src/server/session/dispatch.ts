@@ -1,29 +1,26 @@
 /**
- * Routes a validated request without a body to its handler. Body operations go through the
- * BodyReceiver instead (see session.ts).
+ * Routes a validated binary-protocol request without a body to its operation. Body operations go
+ * through the BodyReceiver instead (see session.ts). The operations themselves live in ops/; this
+ * file only adapts them to the protocol's requests and answers.
  */
-import type { LogEntry, LogResult, Request, StatusResult } from '../../protocol/index.js'
-import type { UserLockRequest } from '../workers/messages.js'
-import { NO_RESPONSE, type SessionContext } from './context.js'
+import type { LogResult, Request } from '../../protocol/index.js'
+import type { OpsContext } from '../ops/context.js'
+import { remove, rename } from '../ops/files.js'
+import { list, stat } from '../ops/listing.js'
+import { lock, unlock } from '../ops/user-locks.js'
 import { openDownload, type BodyOut } from './download.js'
-import { userLock } from './lock-ops.js'
-import { list, remove, rename, stat } from './simple-ops.js'
 
-/** How a handler reaches the client and the main thread beyond returning a result. */
+/** Returned by a handler that already sent its own response. */
+export const NO_RESPONSE = Symbol('no response')
+
+/** How a handler reaches the client beyond returning a result. */
 export interface Outbound extends BodyOut {
   sendMessage(message: unknown): void
-  queryLog(limit: number | undefined): Promise<LogEntry[]>
-  queryStatus(): Promise<StatusResult>
+  /** Send each new change-log entry as an `event` message from now on. */
   follow(): void
-  /** A user lock or unlock, done by the main thread and the sync worker. */
-  userLock(request: UserLockRequest): Promise<unknown>
 }
 
-export async function runRequest(
-  ctx: SessionContext,
-  req: Request,
-  out: Outbound,
-): Promise<unknown> {
+export async function runRequest(ctx: OpsContext, req: Request, out: Outbound): Promise<unknown> {
   switch (req.op) {
     case 'list':
       return list(ctx)
@@ -45,17 +42,18 @@ export async function runRequest(
       return NO_RESPONSE
     }
     case 'log': {
-      const result: LogResult = { entries: await out.queryLog(req.limit) }
+      const result: LogResult = { entries: await ctx.readLog({ limit: req.limit ?? 50 }) }
       if (!req.follow) return result
       out.sendMessage({ type: 'response', id: req.id, ok: true, result })
       out.follow()
       return NO_RESPONSE
     }
     case 'status':
-      return out.queryStatus()
+      return ctx.status()
     case 'lock':
+      return lock(ctx, req)
     case 'unlock':
-      return userLock(ctx, req, out)
+      return unlock(ctx, req)
     case 'ping':
       return { time: Date.now() }
     default:

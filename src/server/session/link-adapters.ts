@@ -1,26 +1,45 @@
 /**
- * What handlers see of the worker's port link: the SessionContext (locks, log) and the Outbound
- * (bodies, queries, events), built over the PortLink's messages to the main thread.
+ * What operations see of a session worker's port link: an OpsContext (locks, log, queries, user
+ * locks, all asked of the main thread) and the session's Outbound (bodies, events).
  */
+import type { LockResult, StatusResult, UnlockResult } from '../../protocol/index.js'
+import type { OpsContext } from '../ops/context.js'
 import type { PortLink } from '../workers/port-link.js'
-import type { SessionContext } from './context.js'
+import type { FromWorker } from '../workers/messages.js'
 import type { Outbound } from './dispatch.js'
 
-export function linkContext(
-  link: PortLink,
-  base: Pick<SessionContext, 'config' | 'store' | 'client' | 'signal'>,
-): SessionContext {
+/** The calls the main thread answers, over a session's port or the HTTP worker's. */
+export interface MainCaller {
+  call<T>(make: (req: number) => FromWorker): Promise<T>
+  post(message: FromWorker): void
+}
+
+/**
+ * An OpsContext whose main-thread services go through `link`. `client` is sent along where the
+ * main thread cannot know it (the HTTP worker serves many clients; a session's bridge knows its
+ * own and uses that).
+ */
+export function mainContext(
+  link: MainCaller,
+  base: Pick<OpsContext, 'config' | 'store' | 'client' | 'signal' | 'index'>,
+): OpsContext {
+  const client = base.client.id
   return {
     ...base,
     lock: async (names, mode, purpose) => {
       const token = await link.call<number>((req) =>
-        purpose ? { t: 'lock', req, names, mode, purpose } : { t: 'lock', req, names, mode },
+        purpose
+          ? { t: 'lock', req, names, mode, purpose, client }
+          : { t: 'lock', req, names, mode, client },
       )
       return () => link.post({ t: 'unlock', token })
     },
-    log: (entry, record) =>
-      link.post({ t: 'log', entry: { ...entry, client: base.client.id }, record }),
+    log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client }, record }),
     published: (name, sha256, identity) => link.post({ t: 'published', name, sha256, identity }),
+    readLog: (query) => link.call((req) => ({ t: 'query', req, what: 'log', ...query })),
+    status: () => link.call<StatusResult>((req) => ({ t: 'query', req, what: 'status' })),
+    userLock: (request) =>
+      link.call<LockResult | UnlockResult>((req) => ({ t: 'user-lock', req, client, ...request })),
   }
 }
 
@@ -30,9 +49,6 @@ export function linkOutbound(link: PortLink, sendMessage: (message: unknown) => 
     send: (buffers) => link.send(buffers),
     whenWritable: () => link.whenWritable(),
     takeBuffer: (size) => link.takeBuffer(size),
-    queryLog: (limit) => link.call((req) => ({ t: 'query', req, what: 'log', limit: limit ?? 50 })),
-    queryStatus: () => link.call((req) => ({ t: 'query', req, what: 'status' })),
     follow: () => link.post({ t: 'follow' }),
-    userLock: (request) => link.call((req) => ({ t: 'user-lock', req, ...request })),
   }
 }

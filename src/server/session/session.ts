@@ -23,12 +23,13 @@ import { describeFailure } from '../console.js'
 import { FileStore } from '../storage/file-store.js'
 import { PortLink } from '../workers/port-link.js'
 import type { SessionTask } from '../workers/messages.js'
-import { BodyReceiver } from './body-receiver.js'
+import type { BodyRequest } from '../ops/body.js'
+import { BodyReceiver } from '../ops/body-receiver.js'
+import type { IndexView, OpsContext } from '../ops/context.js'
+import { indexView } from '../ops/index-view.js'
 import { CommitPipeline } from './commit-pipeline.js'
-import type { BodyRequest } from './body-ops.js'
-import { NO_RESPONSE, type SessionContext } from './context.js'
-import { BodyBroken, runRequest, type Outbound } from './dispatch.js'
-import { linkContext, linkOutbound } from './link-adapters.js'
+import { BodyBroken, NO_RESPONSE, runRequest, type Outbound } from './dispatch.js'
+import { linkOutbound, mainContext } from './link-adapters.js'
 
 type DecoderEvent =
   { k: 'control'; message: unknown } | { k: 'data'; piece: Buffer } | { k: 'end'; sha256: Buffer }
@@ -37,6 +38,7 @@ export class Session {
   readonly #task: SessionTask
   readonly #link: PortLink
   readonly #store: FileStore
+  readonly #index: IndexView
   readonly #decoder: FrameDecoder
   readonly #abort = new AbortController()
   #events: DecoderEvent[] = []
@@ -63,6 +65,7 @@ export class Session {
       onClosed: () => this.onClosed(),
     })
     this.#store = new FileStore(task.config.root)
+    this.#index = indexView(task.config.stateDir, task.config.serverName)
     this.#decoder = new FrameDecoder(
       {
         onControl: (message) => this.#events.push({ k: 'control', message }),
@@ -202,7 +205,7 @@ export class Session {
       body.name,
       () =>
         body.finish(ctx, sha256).then(
-          (result) => ({ type: 'response', id: body.requestId, ok: true, result }) as const,
+          ({ result }) => ({ type: 'response', id: body.requestId, ok: true, result }) as const,
           (err: unknown) =>
             ({
               type: 'response',
@@ -278,27 +281,29 @@ export class Session {
   }
 
   #outbound(): Outbound {
-    const out = linkOutbound(this.#link, (message) => this.#send(message))
+    return linkOutbound(this.#link, (message) => this.#send(message))
+  }
+
+  #context(): OpsContext {
+    const ctx = mainContext(this.#link, {
+      config: this.#task.config,
+      store: this.#store,
+      client: this.#client,
+      signal: this.#abort.signal,
+      index: this.#index,
+    })
     return {
-      ...out,
+      ...ctx,
+      // An unlock applying its queue is the server's work, not an idle client.
       userLock: async (request) => {
         this.#serverWork++
         try {
-          return await out.userLock(request)
+          return await ctx.userLock(request)
         } finally {
           this.#serverWork--
           this.touch()
         }
       },
     }
-  }
-
-  #context(): SessionContext {
-    return linkContext(this.#link, {
-      config: this.#task.config,
-      store: this.#store,
-      client: this.#client,
-      signal: this.#abort.signal,
-    })
   }
 }

@@ -16,6 +16,12 @@ export interface LogInput {
   detail?: string | null | undefined
 }
 
+/** What a reader asks of the log: entries after `since`, or (without it) the newest. */
+export interface LogQuery {
+  since?: number | undefined
+  limit: number
+}
+
 /** Entries held in memory while the database refuses writes (disk full). */
 const MAX_PENDING = 10_000
 
@@ -38,6 +44,7 @@ export class ChangeLog {
   readonly #server: string
   readonly #insert
   readonly #recent
+  readonly #after
   readonly #prune
   readonly #subscribers = new Set<(entry: LogEntry) => void>()
   readonly #insertAll: (pending: { time: number; input: LogInput }[]) => LogEntry[]
@@ -66,6 +73,9 @@ export class ChangeLog {
       'INSERT INTO change_log (time, server, op, name, new_name, client, size, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     )
     this.#recent = db.prepare<[number], Row>('SELECT * FROM change_log ORDER BY seq DESC LIMIT ?')
+    this.#after = db.prepare<[number, number], Row>(
+      'SELECT * FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?',
+    )
     this.#prune = db.prepare<[number]>(
       'DELETE FROM change_log WHERE seq <= (SELECT MAX(seq) FROM change_log) - ?',
     )
@@ -134,6 +144,19 @@ export class ChangeLog {
   recent(limit: number): LogEntry[] {
     this.flush()
     return this.#recent.all(limit).reverse().map(toEntry)
+  }
+
+  /** At most `limit` entries after `seq`, oldest first. */
+  after(seq: number, limit: number): LogEntry[] {
+    this.flush()
+    return this.#after.all(seq, limit).map(toEntry)
+  }
+
+  /** Entries after `since` when given, else the newest; oldest first. */
+  query(query: LogQuery): LogEntry[] {
+    return query.since === undefined
+      ? this.recent(query.limit)
+      : this.after(query.since, query.limit)
   }
 
   subscribe(listener: (entry: LogEntry) => void): () => void {

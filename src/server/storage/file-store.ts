@@ -20,7 +20,7 @@ import { TandemError } from '../../protocol/index.js'
 import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
 import { PathJail, type ResolvedName } from './path-jail.js'
 import { fsyncDir } from './dir-sync.js'
-import { TempFile, inFreshParent, tempPathFor } from './temp-file.js'
+import { TempFile, inFreshParent, tempPathFor, type FileIdentity } from './temp-file.js'
 
 const HAVE_PROC_FD = existsSync('/proc/self/fd')
 
@@ -66,7 +66,9 @@ export class FileStore {
    * Open a file for reading and return its handle and metadata. An open handle pins this version:
    * a later rename over the name does not change what the handle reads.
    */
-  async openForRead(file: ResolvedName): Promise<{ handle: FileHandle; info: FileInfo }> {
+  async openForRead(
+    file: ResolvedName,
+  ): Promise<{ handle: FileHandle; info: FileInfo; identity: FileIdentity }> {
     // O_NONBLOCK: a FIFO (made by another program) would block a thread-pool thread in open().
     const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK
     const handle = await withFsErrors(file.name, () => open(file.path, flags))
@@ -76,7 +78,11 @@ export class FileStore {
       if (st.isDirectory()) throw new TandemError('ERR_IS_DIRECTORY', `'${file.name}' is a folder`)
       if (!st.isFile())
         throw new TandemError('ERR_BAD_PATH', `'${file.name}' is not a regular file`)
-      return { handle, info: { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) } }
+      return {
+        handle,
+        info: { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) },
+        identity: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino },
+      }
     } catch (err) {
       await handle.close()
       throw mapFsError(err, file.name)

@@ -123,11 +123,11 @@ export class TempFile {
   }
 
   /**
-   * Flush to disk and close; check the size and the sender's SHA-256. On a mismatch the temp file
-   * is removed and ERR_INTEGRITY thrown. Returns the hex SHA-256.
+   * Flush to disk and close; check the size and the sender's SHA-256 (when the sender gave one).
+   * On a mismatch the temp file is removed and ERR_INTEGRITY thrown. Returns the hex SHA-256.
    */
   async seal(expected: {
-    sha256: Buffer
+    sha256?: Buffer | undefined
     size?: number | undefined
     mtimeMs?: number | undefined
   }): Promise<string> {
@@ -145,7 +145,7 @@ export class TempFile {
       throw mapFsError(err, this.#name)
     }
     await this.#close()
-    if (!digest.equals(expected.sha256)) {
+    if (expected.sha256 && !digest.equals(expected.sha256)) {
       await this.discard()
       throw new TandemError(
         'ERR_INTEGRITY',

@@ -4,7 +4,8 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { Hello, LogEntry, StatusResult, WireError } from '../../protocol/index.js'
-import type { LogInput } from '../state/change-log.js'
+import type { UserLockRequest } from '../ops/context.js'
+import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 
@@ -31,13 +32,7 @@ export interface SessionConfig {
   stateDir: string
 }
 
-/** A user lock or unlock of a name (a session has resolved an index to it). */
-export interface UserLockRequest {
-  op: 'lock' | 'unlock'
-  name: string
-  ttlSeconds?: number | undefined
-  force?: boolean | undefined
-}
+export type { UserLockRequest }
 
 /** Main → worker. */
 export type ToWorker =
@@ -62,15 +57,23 @@ export type FromWorker =
   /** Bytes of earlier `in` messages consumed (credit for more socket reads), and their buffers back. */
   | { t: 'ack'; bytes: number; bufs: ArrayBuffer[] }
   /** `purpose`: the operation asking, when a user lock's owner may not do it either (rename). */
-  | { t: 'lock'; req: number; names: string[]; mode: LockMode; purpose?: 'rename' }
-  /** A user lock or unlock of a name, by this session's client. */
-  | ({ t: 'user-lock'; req: number } & UserLockRequest)
+  /** `client`: whose operation (the HTTP worker serves many; a session's bridge knows its own). */
+  | {
+      t: 'lock'
+      req: number
+      names: string[]
+      mode: LockMode
+      purpose?: 'rename'
+      client: string
+    }
+  /** A user lock or unlock of a name, by `client`. */
+  | ({ t: 'user-lock'; req: number; client: string } & UserLockRequest)
   | { t: 'unlock'; token: number }
   /** An operation done: on the console always, in the change log when `record`. */
   | { t: 'log'; entry: LogInput; record: boolean }
   /** A whole file published with this SHA-256 (told to the sync worker). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
-  | { t: 'query'; req: number; what: 'log'; limit: number }
+  | ({ t: 'query'; req: number; what: 'log' } & LogQuery)
   | { t: 'query'; req: number; what: 'status' }
   | { t: 'follow' }
   /** Flush what was sent, then close the socket (`error` is logged on the console). */

@@ -8,21 +8,17 @@
  * full) keeps consuming its body until the end frame, so the stream stays in step, then answers
  * the error.
  */
-import {
-  TandemError,
-  normalizeName,
-  toWireError,
-  type WireError,
-  type WriteResult,
-} from '../../protocol/index.js'
+import { TandemError, normalizeName, toWireError, type WireError } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
-import { commit, precheck, type BodyRequest } from './body-ops.js'
-import type { SessionContext } from './context.js'
+import { commit, precheck, type BodyRequest, type Committed } from './body.js'
+import type { Conditions } from './conditions.js'
+import type { OpsContext } from './context.js'
 
 export class BodyReceiver {
   readonly requestId: number
   readonly #req: BodyRequest | undefined
+  readonly #conditions: Conditions | undefined
   /** Settles when the target is checked and the temp file open (never rejects). */
   readonly #ready: Promise<void>
   #temp: TempFile | undefined
@@ -36,16 +32,18 @@ export class BodyReceiver {
   private constructor(
     requestId: number,
     req: BodyRequest | undefined,
+    conditions: Conditions | undefined,
     prepare: () => Promise<void>,
   ) {
     this.requestId = requestId
     this.#req = req
+    this.#conditions = conditions
     this.#ready = prepare().catch((err: unknown) => this.#setError(err))
   }
 
   /** A receiver for a request refused before its body: the body is read and dropped. */
   static refused(requestId: number, error: WireError): BodyReceiver {
-    const receiver = new BodyReceiver(requestId, undefined, async () => undefined)
+    const receiver = new BodyReceiver(requestId, undefined, undefined, async () => undefined)
     receiver.#error = error
     return receiver
   }
@@ -55,22 +53,28 @@ export class BodyReceiver {
    * same name (pipelining), so that, say, an append after an upload sees the upload.
    */
   static open(
-    ctx: SessionContext,
+    ctx: OpsContext,
     req: BodyRequest,
-    settled: (name: string) => Promise<void>,
+    settled: (name: string) => Promise<void> = async () => undefined,
+    conditions?: Conditions,
   ): BodyReceiver {
     // Taken now, before this body's own commit can join the pipeline.
     const earlier = settled(canonical(req.name))
-    const receiver: BodyReceiver = new BodyReceiver(req.id, req, async () => {
+    const receiver: BodyReceiver = new BodyReceiver(req.id, req, conditions, async () => {
       const file = await ctx.store.resolve(req.name)
       receiver.#file = file
       await earlier
-      await precheck(ctx, req, file)
+      await precheck(ctx, req, file, conditions)
       const temp = await ctx.store.newTempFile(file)
       if (receiver.#discarded || receiver.#error) await temp.discard()
       else receiver.#temp = temp
     })
     return receiver
+  }
+
+  /** Why this body cannot be stored, once known (a front end that can answer early does). */
+  get failure(): WireError | undefined {
+    return this.#error
   }
 
   /** The target's canonical name ('' when the name is invalid). */
@@ -94,8 +98,11 @@ export class BodyReceiver {
     if (this.#holdsViews) await this.#flush()
   }
 
-  /** The end frame arrived: write the rest, seal, verify, publish. Rejects with the request's error. */
-  async finish(ctx: SessionContext, sha256: Buffer): Promise<WriteResult> {
+  /**
+   * The whole body arrived: write the rest, seal, verify (against the sender's SHA-256, when it
+   * gave one), publish. Rejects with the request's error.
+   */
+  async finish(ctx: OpsContext, sha256: Buffer | undefined): Promise<Committed> {
     try {
       await this.#flush()
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
@@ -105,7 +112,7 @@ export class BodyReceiver {
       }
       const upload = this.#req.op === 'upload' ? this.#req : undefined
       const digest = await this.#temp.seal({ sha256, size: upload?.size, mtimeMs: upload?.mtime })
-      return await commit(ctx, this.#req, this.#file, this.#temp, digest)
+      return await commit(ctx, this.#req, this.#file, this.#temp, digest, this.#conditions)
     } finally {
       await this.discard()
     }

@@ -6,23 +6,32 @@
 import { TandemError, type RequestOf, type WriteResult } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
-import { lockOwner } from '../index/peer-holdings.js'
-import { withLock, type SessionContext } from './context.js'
+import { checkConditions, type Conditions } from './conditions.js'
+import { rememberHash } from './content-hash.js'
+import { withLock, type OpsContext } from './context.js'
 
+/** An operation with a body, as every front end describes it (the id is the binary protocol's). */
 export type BodyRequest =
   RequestOf<'upload'> | RequestOf<'create'> | RequestOf<'write'> | RequestOf<'append'>
+
+/** What a commit did: the result, and whether the name was new. */
+export interface Committed {
+  result: WriteResult
+  created: boolean
+}
 
 /**
  * Checks made before the body arrives, so that a doomed transfer fails early. They are repeated
  * under the lock at commit time, where they count.
  */
 export async function precheck(
-  ctx: SessionContext,
+  ctx: OpsContext,
   req: BodyRequest,
   file: ResolvedName,
+  conditions?: Conditions,
 ): Promise<void> {
   // Early, so that a body is not sent for nothing; the main thread checks again at commit.
-  const owner = req.op === 'create' ? undefined : lockOwner(ctx.config.stateDir, file.name)
+  const owner = req.op === 'create' ? undefined : ctx.index.lockOwner(file.name)
   if (owner !== undefined && owner !== ctx.client.id)
     throw new TandemError(
       'ERR_LOCKED',
@@ -34,19 +43,24 @@ export async function precheck(
   if ((req.op === 'write' || req.op === 'append') && !(await ctx.store.exists(file))) {
     throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
   }
+  await checkConditions(ctx, file, conditions)
 }
 
 /** Publish a sealed temp file according to the operation. `sha256` is of the body received. */
 export async function commit(
-  ctx: SessionContext,
+  ctx: OpsContext,
   req: BodyRequest,
   file: ResolvedName,
   temp: TempFile,
   sha256: string,
-): Promise<WriteResult> {
+  conditions?: Conditions,
+): Promise<Committed> {
   // Also the real file's name: two names (a symlink and its target) must not commit at once.
   const names = [file.name, ctx.store.jail.nameOf(file.path)]
+  let created = false
   const info = await withLock(ctx, names, 'write', async () => {
+    await checkConditions(ctx, file, conditions)
+    if (req.op !== 'append') created = !(await ctx.store.exists(file))
     switch (req.op) {
       case 'upload':
         await temp.adoptModeOf(file.path, file.mode)
@@ -70,8 +84,11 @@ export async function commit(
     return ctx.store.stat(file)
   })
   // The temp file held the whole content (not so for append): the sync worker can trust its hash.
-  if (req.op !== 'append' && temp.identity)
-    ctx.published(ctx.store.jail.nameOf(file.path), sha256, temp.identity)
+  if (req.op !== 'append' && temp.identity) {
+    const published = ctx.store.jail.nameOf(file.path)
+    ctx.published(published, sha256, temp.identity)
+    rememberHash(published, temp.identity, sha256)
+  }
   ctx.log({ op: req.op, name: file.name, size: temp.size }, true)
-  return { name: file.name, size: info.size, mtime: info.mtime, sha256 }
+  return { result: { name: file.name, size: info.size, mtime: info.mtime, sha256 }, created }
 }

@@ -1,0 +1,123 @@
+/**
+ * The HTTP front end as a fastify app: limits, schemas (zod, also the OpenAPI document), errors,
+ * admission, the routes. It runs in the HTTP worker; every route calls the operations layer with
+ * a context for the request's client, whose locks, log and user locks are the main thread's.
+ */
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyInstance } from 'fastify'
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod'
+import http from 'node:http'
+import type { StatusResult } from '../../protocol/index.js'
+import { describeFailure } from '../console.js'
+import type { OpsContext } from '../ops/context.js'
+import { indexView } from '../ops/index-view.js'
+import { mainContext } from '../session/link-adapters.js'
+import { FileStore } from '../storage/file-store.js'
+import { VERSION } from '../version.js'
+import { HttpAdmission } from './admission.js'
+import type { HttpParts } from './context.js'
+import type { MainLink } from './main-link.js'
+import type { HttpWorkerData } from './messages.js'
+import { sendError, wireErrorOf } from './replies.js'
+import { clientIdOf } from './request-parts.js'
+import { apiRoutes } from './routes/api.js'
+import { bodyRoutes } from './routes/bodies.js'
+import { sourceRoutes } from './routes/source.js'
+
+/** Headers larger than this are refused by Node's parser (431). */
+const MAX_HEADER_BYTES = 16 * 1024
+const HEARTBEAT_STATUS_MS = 500
+
+export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: false },
+    serverFactory: (handler) => {
+      const server = http.createServer(
+        {
+          maxHeaderSize: MAX_HEADER_BYTES,
+          headersTimeout: data.headersTimeoutMs,
+          requestTimeout: 0, // a big upload takes as long as it takes; silence is the limit
+          keepAliveTimeout: 5_000,
+          connectionsCheckingInterval: Math.min(1_000, data.headersTimeoutMs),
+        },
+        handler,
+      )
+      server.setTimeout(data.idleTimeoutMs)
+      server.maxConnections = data.maxConnections
+      return server
+    },
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'tandem HTTP API',
+        version: VERSION,
+        description: 'Files, locks and the change log of one tandem server (see docs/HTTP.md).',
+      },
+    },
+    transform: jsonSchemaTransform,
+  })
+
+  const store = new FileStore(data.root)
+  const index = indexView(data.stateDir, data.serverName)
+  const admission = new HttpAdmission(main)
+  const config = { serverName: data.serverName, root: data.root }
+  const opsFor = (client: string, signal: AbortSignal): OpsContext =>
+    mainContext(main, { config, store, client: { id: client }, signal, index })
+
+  app.decorateRequest('ops', null as unknown as OpsContext)
+  app.decorateRequest('clientId', '')
+  app.addHook('onRequest', async (request, reply) => {
+    const address = request.socket.remoteAddress ?? 'unknown'
+    const query = request.query as Record<string, unknown>
+    request.clientId = clientIdOf(request.headers['x-tandem-client-id'], query.ClientId, address)
+    const abort = new AbortController()
+    reply.raw.once('close', () => abort.abort())
+    request.ops = opsFor(request.clientId, abort.signal)
+    if (request.routeOptions.config.admission === false || request.is404) return
+    const refusal = await admission.enter(request.clientId, address)
+    if (refusal) return sendError(reply, refusal)
+    reply.raw.once('close', () => admission.leave(request.clientId))
+  })
+  app.setErrorHandler((err, request, reply) => {
+    const wire = wireErrorOf(err, (e) =>
+      console.error(`[http ${request.method} ${request.url}] ${describeFailure(e).join('\n')}`),
+    )
+    if (reply.sent || reply.raw.headersSent) return reply.raw.destroy()
+    return sendError(reply, wire)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, {
+      code: 'ERR_NOT_FOUND',
+      message: `no such endpoint: ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  )
+
+  let cached: { at: number; status: Promise<StatusResult> } | undefined
+  const parts: HttpParts = {
+    main,
+    recentStatus: (ops) => {
+      const now = Date.now()
+      if (!cached || now - cached.at > HEARTBEAT_STATUS_MS) {
+        cached = { at: now, status: ops.status() }
+        cached.status.catch(() => (cached = undefined))
+      }
+      return cached.status
+    },
+  }
+  sourceRoutes(app, parts)
+  apiRoutes(app, parts)
+  await app.register(bodyRoutes)
+  return app
+}

@@ -1,0 +1,140 @@
+/**
+ * File bodies over HTTP, both ways, written once for every route that moves one: a download
+ * (ETag, Last-Modified, Range, If-None-Match, If-Range, Content-Disposition) streamed from the
+ * handle the read operation opened, and an upload streamed into the operations' BodyReceiver
+ * (temp file, SHA-256, fsync, rename) one chunk at a time, so the socket is read only as fast as
+ * the disk takes it.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { TandemError } from '../../protocol/index.js'
+import type { BodyRequest, Committed } from '../ops/body.js'
+import { BodyReceiver } from '../ops/body-receiver.js'
+import type { Conditions } from '../ops/conditions.js'
+import type { OpsContext } from '../ops/context.js'
+import { downloaded, hashOf, openFile } from '../ops/read.js'
+import {
+  contentDisposition,
+  digestOf,
+  etagOf,
+  parseRange,
+  parseTags,
+  type ByteRange,
+} from './request-parts.js'
+
+/** Bytes of an upload gathered into one vectored write. */
+const WRITE_BATCH = 1024 * 1024
+
+/** Bytes read from the file per chunk sent. */
+const READ_CHUNK = 256 * 1024
+
+export async function sendFile(
+  ctx: OpsContext,
+  name: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const opened = await openFile(ctx, { name })
+  let handedOver = false
+  try {
+    const { info } = opened
+    const sha256 = await hashOf(ctx, opened)
+    const etag = etagOf(sha256)
+    reply.headers({
+      etag,
+      'last-modified': new Date(info.mtime).toUTCString(),
+      'accept-ranges': 'bytes',
+      'cache-control': 'no-cache',
+      'content-type': 'application/octet-stream',
+      'x-content-type-options': 'nosniff',
+      'content-disposition': contentDisposition(info.name),
+    })
+    const unchanged = parseTags(header(request, 'if-none-match'))
+    if (unchanged === '*' || unchanged?.includes(sha256)) return await reply.code(304).send()
+    let range: ByteRange | undefined
+    try {
+      range = parseRange(header(request, 'range'), info.size)
+    } catch (err) {
+      reply.header('content-range', `bytes */${info.size}`)
+      throw err
+    }
+    const ifRange = header(request, 'if-range')
+    if (range && ifRange !== undefined && ifRange !== etag) range = undefined
+    const start = range?.start ?? 0
+    const end = range?.end ?? info.size - 1
+    const length = end - start + 1
+    if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${info.size}`)
+    reply.header('content-length', length)
+    if (request.method === 'HEAD' || length === 0) return await reply.send()
+    const stream = opened.handle.createReadStream({
+      start,
+      end,
+      highWaterMark: READ_CHUNK,
+      autoClose: true,
+    })
+    handedOver = true
+    stream.once('end', () => downloaded(ctx, info, length))
+    return await reply.send(stream)
+  } finally {
+    if (!handedOver) await opened.handle.close()
+  }
+}
+
+/** What a request says about the body it carries. */
+export interface BodyOptions {
+  conditions?: Conditions | undefined
+  /** The SHA-256 the sender gave (Content-Digest). */
+  digest?: Buffer | undefined
+}
+
+export function bodyOptions(request: FastifyRequest): BodyOptions {
+  return {
+    conditions: {
+      ifMatch: parseTags(header(request, 'if-match')),
+      ifNoneMatch: parseTags(header(request, 'if-none-match')),
+    },
+    digest: digestOf(header(request, 'content-digest')),
+  }
+}
+
+/**
+ * Store `body` by `req` (upload, create, write, append). Chunks are written as they come; a
+ * request that fails before its body is stored (a bad name, a lock, a condition) is answered at
+ * once, without reading the rest. An aborted body leaves nothing.
+ */
+export async function receiveBody(
+  ctx: OpsContext,
+  req: BodyRequest,
+  body: AsyncIterable<Buffer> | undefined,
+  options: BodyOptions,
+): Promise<Committed> {
+  const receiver = BodyReceiver.open(ctx, req, undefined, options.conditions)
+  try {
+    if (body) {
+      // Socket reads are ~64 KiB: gather a batch, and write it while the next one is read (one
+      // write in flight: they append in order). The socket waits only when both are busy.
+      let batched = 0
+      let writing: Promise<void> | undefined
+      for await (const chunk of body) {
+        const failure = receiver.failure
+        if (failure) throw TandemError.fromWire(failure)
+        receiver.add(chunk)
+        batched += chunk.length
+        if (batched >= WRITE_BATCH) {
+          await writing
+          batched = 0
+          writing = receiver.releaseChunk()
+        }
+      }
+      await writing
+    }
+  } catch (err) {
+    await receiver.discard()
+    throw err
+  }
+  return receiver.finish(ctx, options.digest)
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}

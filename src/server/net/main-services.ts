@@ -1,0 +1,115 @@
+/**
+ * The calls a worker makes that must run in the main thread — per-path locks (with the user-lock
+ * refusal), user locks, the change log (records, queries, following), status, published hashes —
+ * answered the same way for a session worker's port and for the HTTP worker. Every lock a worker
+ * holds is remembered by token and released when the worker's side ends, so a crashed task or
+ * thread never leaks one.
+ */
+import { toWireError, type LogEntry } from '../../protocol/index.js'
+import type { ServerCore } from '../core.js'
+import type { FromWorker, ToWorker } from '../workers/messages.js'
+
+type ServiceMessage = Extract<
+  FromWorker,
+  { t: 'lock' | 'unlock' | 'user-lock' | 'log' | 'published' | 'query' | 'follow' }
+>
+
+const SERVICE_KINDS: ReadonlySet<string> = new Set([
+  'lock',
+  'unlock',
+  'user-lock',
+  'log',
+  'published',
+  'query',
+  'follow',
+])
+
+export function isServiceMessage(message: { t: string }): message is ServiceMessage {
+  return SERVICE_KINDS.has(message.t)
+}
+
+export class MainServices {
+  #nextToken = 1
+  readonly #locks = new Map<number, () => void>()
+  #unfollow: (() => void) | undefined
+  #ended = false
+
+  /**
+   * `clientOf` says whose request a message is: a session's bridge knows its client; the HTTP
+   * worker names the client in each message.
+   */
+  constructor(
+    private readonly core: ServerCore,
+    private readonly toWorker: (message: ToWorker) => void,
+    private readonly clientOf: (claimed: string) => string,
+  ) {}
+
+  handle(message: ServiceMessage): void {
+    switch (message.t) {
+      case 'lock':
+        return void this.#lock(message)
+      case 'user-lock': {
+        const { req, op, name, ttlSeconds, force } = message
+        const owner = this.clientOf(message.client)
+        return void this.core.userLock({ op, name, ttlSeconds, force, owner }).then(
+          (value) => this.toWorker({ t: 'reply', req, value }),
+          (err: unknown) => this.toWorker({ t: 'reply-failed', req, error: toWireError(err) }),
+        )
+      }
+      case 'unlock':
+        this.#locks.get(message.token)?.()
+        this.#locks.delete(message.token)
+        return
+      case 'log':
+        return this.core.record(message.entry, message.record)
+      case 'published':
+        return this.core.sync?.published(message.name, message.sha256, message.identity)
+      case 'query':
+        if (message.what === 'log')
+          return this.toWorker({
+            t: 'reply',
+            req: message.req,
+            value: this.core.changeLog.query(message),
+          })
+        return void this.core.status().then(
+          (value) => this.toWorker({ t: 'reply', req: message.req, value }),
+          (err: unknown) =>
+            this.toWorker({ t: 'reply-failed', req: message.req, error: toWireError(err) }),
+        )
+      case 'follow':
+        this.#unfollow ??= this.core.changeLog.subscribe((entry: LogEntry) =>
+          this.toWorker({ t: 'event', entry }),
+        )
+        return
+    }
+  }
+
+  /** The worker's side ended: every lock it holds is released, following stops. */
+  end(): void {
+    this.#ended = true
+    for (const release of this.#locks.values()) release()
+    this.#locks.clear()
+    this.#unfollow?.()
+    this.#unfollow = undefined
+  }
+
+  async #lock(message: Extract<ServiceMessage, { t: 'lock' }>): Promise<void> {
+    const { req, names, mode, purpose } = message
+    try {
+      const release = await this.core.locks.acquire(names, mode, this.core.config.lockTimeoutMs)
+      if (this.#ended) return release() // the worker's side ended while it waited
+      // Checked holding the write lock: a user lock is taken under it too, so none slips between.
+      const refusal =
+        mode === 'write' && this.core.userLockRefusal(names, this.clientOf(message.client), purpose)
+      if (refusal) {
+        release()
+        throw refusal
+      }
+      const token = this.#nextToken++
+      this.#locks.set(token, release)
+      this.toWorker({ t: 'lock-granted', req, token })
+    } catch (err) {
+      this.toWorker({ t: 'lock-failed', req, error: toWireError(err) })
+    }
+  }
+}

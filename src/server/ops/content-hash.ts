@@ -1,0 +1,66 @@
+/**
+ * The SHA-256 of a file's current content (an HTTP ETag, a precondition), without reading the
+ * file when it is known: from this thread's own recent writes, else from the sync worker's index
+ * when the file still has the identity (size, mtime, inode) it was indexed with. Only a file
+ * changed by another program since it was last indexed is read and hashed.
+ */
+import { createHash } from 'node:crypto'
+import type { FileHandle } from 'node:fs/promises'
+import { mapFsError } from '../storage/fs-errors.js'
+import type { FileIdentity } from '../storage/temp-file.js'
+import type { OpsContext } from './context.js'
+
+/** Recent hashes by name (the files this thread wrote or hashed), bounded. */
+const recent = new Map<string, { identity: FileIdentity; sha256: string }>()
+const MAX_RECENT = 4096
+
+export function rememberHash(name: string, identity: FileIdentity, sha256: string): void {
+  recent.delete(name)
+  recent.set(name, { identity, sha256 })
+  if (recent.size > MAX_RECENT) recent.delete(recent.keys().next().value!)
+}
+
+function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
+}
+
+/** The hex SHA-256 of the file open as `handle`, whose identity is `identity`. */
+export async function contentHash(
+  ctx: Pick<OpsContext, 'index'>,
+  name: string,
+  handle: FileHandle,
+  identity: FileIdentity,
+): Promise<string> {
+  const mine = recent.get(name)
+  if (mine && sameIdentity(mine.identity, identity)) return mine.sha256
+  const indexed = ctx.index.knownHash(name, identity)
+  if (indexed) return indexed
+  const sha256 = await hashOpened(handle, identity.size, name)
+  rememberHash(name, identity, sha256)
+  return sha256
+}
+
+const CHUNK = 1024 * 1024
+
+/** Hash `size` bytes of an open file by position (the handle's own position is left alone). */
+async function hashOpened(handle: FileHandle, size: number, name: string): Promise<string> {
+  const hash = createHash('sha256')
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, size)))
+  let position = 0
+  try {
+    while (position < size) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, size - position),
+        position,
+      )
+      if (bytesRead === 0) break
+      hash.update(buffer.subarray(0, bytesRead))
+      position += bytesRead
+    }
+  } catch (err) {
+    throw mapFsError(err, name)
+  }
+  return hash.digest('hex')
+}

@@ -1,0 +1,88 @@
+/**
+ * What an operation may use, whatever front end called it (a binary session, an HTTP route, a
+ * test harness): the file store, the main thread's locks, the index (what peers hold, user locks,
+ * known hashes), the change log, user locks, and the identity of the client. Operations know
+ * nothing of frames, sockets or HTTP.
+ */
+import type {
+  LockResult,
+  LogEntry,
+  StatusResult,
+  UnlockResult,
+  UserLock,
+} from '../../protocol/index.js'
+import type { Holding } from '../index/peer-holdings.js'
+import type { LockMode } from '../locks/lock-manager.js'
+import type { LogInput, LogQuery } from '../state/change-log.js'
+import type { FileStore } from '../storage/file-store.js'
+import type { FileIdentity } from '../storage/temp-file.js'
+
+/** The slice of the server's configuration operations need. */
+export interface OpsConfig {
+  serverName: string
+  root: string
+}
+
+/** A user lock or unlock of a name (an index already resolved to it). */
+export interface UserLockRequest {
+  op: 'lock' | 'unlock'
+  name: string
+  ttlSeconds?: number | undefined
+  force?: boolean | undefined
+}
+
+/** What operations read of the sync worker's index (a read-only view; never blocks on it). */
+export interface IndexView {
+  /** Live files each peer last announced. */
+  holdings(): Holding[]
+  /** User locks here (as `self`) and at the peers, this server's first. */
+  locks(): UserLock[]
+  /** The owner of the user lock on `name` here, if any. */
+  lockOwner(name: string): string | undefined
+  /** The SHA-256 the index knows for `name`, if the file on disk still has this identity. */
+  knownHash(name: string, identity: FileIdentity): string | undefined
+}
+
+export interface OpsContext {
+  readonly config: OpsConfig
+  readonly store: FileStore
+  readonly client: { readonly id: string }
+  readonly index: IndexView
+  /**
+   * Take locks in the main thread; resolves to their release (call it in `finally`). A write
+   * lock is refused with ERR_LOCKED on a name another client holds a user lock on (`purpose`
+   * 'rename': any user lock, its owner's too).
+   */
+  lock(names: string[], mode: LockMode, purpose?: 'rename'): Promise<() => void>
+  /** Record an operation: console always, change log when `record` is true. */
+  log(entry: LogInput, record: boolean): void
+  /**
+   * A whole file was published with this content: the sync worker then need not read it again
+   * to hash it (it checks the identity first).
+   */
+  published(name: string, sha256: string, identity: FileIdentity): void
+  /** Read the change log. */
+  readLog(query: LogQuery): Promise<LogEntry[]>
+  /** A user lock or unlock by this client, done by the main thread and the sync worker. */
+  userLock(request: UserLockRequest): Promise<LockResult | UnlockResult>
+  /** The server's status, as `status` shows it. */
+  status(): Promise<StatusResult>
+  /** Aborted when the client goes away. */
+  readonly signal: AbortSignal
+}
+
+/** Run `fn` holding `mode` locks on `names`. */
+export async function withLock<T>(
+  ctx: Pick<OpsContext, 'lock'>,
+  names: string[],
+  mode: LockMode,
+  fn: () => Promise<T>,
+  purpose?: 'rename',
+): Promise<T> {
+  const release = await ctx.lock(names, mode, purpose)
+  try {
+    return await fn()
+  } finally {
+    release()
+  }
+}

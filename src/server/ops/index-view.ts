@@ -1,0 +1,15 @@
+/**
+ * The IndexView operations read, over a read-only connection to the sync worker's index.db (one
+ * per thread, opened on first use; empty until the sync worker has made the index).
+ */
+import type { IndexView } from './context.js'
+import { knownHash, knownLocks, lockOwner, peerHoldings } from '../index/peer-holdings.js'
+
+export function indexView(stateDir: string, self: string): IndexView {
+  return {
+    holdings: () => peerHoldings(stateDir),
+    locks: () => knownLocks(stateDir, self),
+    lockOwner: (name) => lockOwner(stateDir, name),
+    knownHash: (name, identity) => knownHash(stateDir, name, identity),
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `lock`, `unlock` and a lock's status. The target is resolved here from the same composite
+ * listing `ls` shows; the lock itself is kept by the sync worker (it holds the queue of the peers'
+ * updates), reached through the main thread, which knows the client's id.
+ */
+import {
+  TandemError,
+  normalizeName,
+  type LockResult,
+  type UnlockResult,
+  type UserLock,
+} from '../../protocol/index.js'
+import type { OpsContext } from './context.js'
+import { list } from './listing.js'
+
+/** What lock and unlock act on: a name, or an index of the listing (with the name seen there). */
+export interface LockTarget {
+  name?: string | undefined
+  index?: number | undefined
+  expect?: string | undefined
+}
+
+export async function lock(
+  ctx: OpsContext,
+  req: LockTarget & { ttlSeconds?: number | undefined },
+): Promise<LockResult> {
+  const name = await resolveTarget(ctx, req)
+  return (await ctx.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
+}
+
+export async function unlock(
+  ctx: OpsContext,
+  req: LockTarget & { force?: boolean | undefined },
+): Promise<UnlockResult> {
+  const name = await resolveTarget(ctx, req)
+  return (await ctx.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
+}
+
+/** Whether `name` is locked here or at a peer, by whom, and whether by this client. */
+export interface LockStatus {
+  name: string
+  locked: boolean
+  owner: string | null
+  server: string | null
+  since: number | null
+  expiresAt: number | null
+  queued: number
+  yours: boolean
+}
+
+export function lockStatus(ctx: OpsContext, req: { name: string }): LockStatus {
+  const name = normalizeName(req.name)
+  // This server's lock first (the list has it first), then a peer's.
+  const held: UserLock | undefined = ctx.index.locks().find((l) => l.name === name)
+  return {
+    name,
+    locked: held !== undefined,
+    owner: held?.owner ?? null,
+    server: held?.server ?? null,
+    since: held?.since ?? null,
+    expiresAt: held?.expiresAt ?? null,
+    queued: held?.queued ?? 0,
+    yours: held !== undefined && held.owner === ctx.client.id,
+  }
+}
+
+/**
+ * A name as given, or the name at an index of the listing. With the name the client saw there
+ * (`expect`), a listing that changed so that the index names another file is refused.
+ */
+async function resolveTarget(ctx: OpsContext, req: LockTarget): Promise<string> {
+  if (req.name !== undefined) return normalizeName(req.name)
+  const index = req.index ?? 0
+  const { files } = await list(ctx)
+  const row = files[index]
+  const expect = req.expect === undefined ? undefined : normalizeName(req.expect)
+  if (expect !== undefined && row?.name !== expect)
+    throw new TandemError(
+      'ERR_LISTING_CHANGED',
+      `the listing changed: index ${index} is now ${row ? `'${row.name}'` : 'past the end'}, not '${expect}' (list again, or give the name)`,
+    )
+  if (!row)
+    throw new TandemError(
+      'ERR_NOT_FOUND',
+      `no file at index ${index}: the listing has ${files.length} file(s) (0–${files.length - 1})`,
+    )
+  return row.name
+}
