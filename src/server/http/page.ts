@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 
 /** web/ at the top of the package: from dist/server/http/page.js (or src/server/http/page.ts). */
 export const WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url))
@@ -95,18 +95,35 @@ function send(request: FastifyRequest, reply: FastifyReply, file: Asset): Fastif
 export function registerPage(app: FastifyInstance, webDir: string = WEB_DIR): void {
   const assets = existsSync(webDir) ? readAssets(webDir) : new Map<string, Asset>()
   const config = { admission: false }
+  // Not part of the API: left out of the OpenAPI document.
+  const schema = { hide: true }
 
-  app.get('/', { config }, (request, reply) => {
-    const index = assets.get('index.html')
-    if (!index)
-      return notFound(reply, `the web page is not installed here (no index.html in ${webDir})`)
-    return send(request, reply, index)
+  // HEAD too (the app does not add HEAD routes by itself); Node sends no body for a HEAD.
+  const method: HTTPMethods[] = ['GET', 'HEAD']
+
+  app.route({
+    method,
+    url: '/',
+    config,
+    schema,
+    handler: (request, reply) => {
+      const index = assets.get('index.html')
+      if (!index)
+        return notFound(reply, `the web page is not installed here (no index.html in ${webDir})`)
+      return send(request, reply, index)
+    },
   })
 
-  app.get<{ Params: { '*': string } }>('/assets/*', { config }, (request, reply) => {
-    const name = request.params['*']
-    const file = assets.get(name)
-    if (!file) return notFound(reply, `no such file of the web page: /assets/${name}`)
-    return send(request, reply, file)
+  app.route<{ Params: { '*': string } }>({
+    method,
+    url: '/assets/*',
+    config,
+    schema,
+    handler: (request, reply) => {
+      const name = request.params['*']
+      const file = assets.get(name)
+      if (!file) return notFound(reply, `no such file of the web page: /assets/${name}`)
+      return send(request, reply, file)
+    },
   })
 }
