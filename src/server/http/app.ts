@@ -22,6 +22,7 @@ import { HttpAdmission } from './admission.js'
 import type { HttpParts } from './context.js'
 import type { MainLink } from './main-link.js'
 import type { HttpWorkerData } from './messages.js'
+import { registerPage } from './page.js'
 import { sendError, wireErrorOf } from './replies.js'
 import { clientIdOf } from './request-parts.js'
 import { apiRoutes } from './routes/api.js'
@@ -118,6 +119,7 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Fa
   }
   sourceRoutes(app, parts)
   apiRoutes(app, parts)
+  registerPage(app)
   await app.register(bodyRoutes)
   return app
 }
