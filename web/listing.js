@@ -10,6 +10,11 @@ import { showError } from './status.js'
 export const PAGE_SIZE = 200
 /** Change events arrive in bursts (a folder upload): one refetch per burst. */
 const DEBOUNCE_MS = 100
+/**
+ * Fetched this often even without change events: a lock taken or ended at a peer changes the
+ * rows here but is not in this server's change log.
+ */
+const REFRESH_MS = 10_000
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
 
@@ -204,4 +209,5 @@ export function setUpListing() {
     render()
   })
   render()
+  setInterval(scheduleRefresh, REFRESH_MS)
 }

@@ -49,18 +49,23 @@ function serversCell(servers, here) {
   return cell
 }
 
-/** One badge per lock: owner@server, and "yours" when this page's client id owns it. */
+/**
+ * One badge per lock: owner@server, or yours@server when this page's client id owns it (the
+ * header shows that id; the tooltip says it in full).
+ */
 function locksCell(locks) {
   const cell = el('td', 'locks')
   for (const lock of locks ?? []) {
     const yours = lock.owner === clientId()
     const badge = el('span', yours ? 'badge lock yours' : 'badge lock')
-    badge.append(icon('lock'), el('span', 'lock-owner', `${lock.owner}@${lock.server}`))
-    if (yours) badge.append(el('span', 'yours-tag', 'yours'))
+    const owner = yours ? el('strong', 'yours-tag', 'yours') : el('span', 'lock-owner', lock.owner)
+    const who = el('span', 'lock-who')
+    who.append(owner, `@${lock.server}`)
+    badge.append(icon('lock'), who)
     if (lock.queued > 0) badge.append(el('span', 'queued', ` +${lock.queued} queued`))
     badge.title =
-      `locked by ${lock.owner} at ${lock.server} since ${isoTime(lock.since)}, ` +
-      until(lock.expiresAt) +
+      `locked by ${lock.owner}${yours ? ' (you)' : ''} at ${lock.server} since ` +
+      `${isoTime(lock.since)}, ${until(lock.expiresAt)}` +
       (lock.queued > 0 ? `; ${lock.queued} update(s) from peers wait for the unlock` : '')
     cell.append(badge)
   }
