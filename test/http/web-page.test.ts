@@ -1,0 +1,236 @@
+// The web page (GET /) in a real browser against two real servers, A and B, that mirror each
+// other: a file uploaded through A's page is listed on B's page as soon as it is on B's disk,
+// downloads whole from B's page, is renamed and deleted from the pages, and a file another
+// program writes into B's directory shows in A's activity panel. Needs Debian's chromium;
+// skipped (saying so) without it. The page's files themselves are checked without a browser.
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { describe, expect, it, onTestFailed } from 'vitest'
+import type { StatusResult } from '../../src/protocol/index.js'
+import { freePorts, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/index.js'
+import { hasChromium, launchBrowser, screenshot, screenshotsOnFailure } from './browser.js'
+
+const CHROMIUM = hasChromium()
+if (!CHROMIUM)
+  console.warn(
+    'test/http/web-page: skipped, /usr/bin/chromium is missing (apt-get install chromium)',
+  )
+
+const PROBE_ID = 'web-page-test'
+/** The page must list a file this soon after it is on the server's disk. */
+const LISTED_WITHIN_MS = 1000
+const OUTPUT_LINES_ON_FAILURE = 40
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+function httpUrl(server: ServerHandle): string {
+  if (!server.httpUrl) throw new Error('the server was started without HTTP')
+  return server.httpUrl
+}
+
+/** When the test fails, print what each server said (the last lines), to see why. */
+function showOutputOnFailure(servers: readonly ServerHandle[]): void {
+  onTestFailed(() => {
+    for (const server of servers) {
+      const lines = server.output().trimEnd().split('\n').slice(-OUTPUT_LINES_ON_FAILURE)
+      console.error(`--- server on ${server.address}, last lines ---\n${lines.join('\n')}`)
+    }
+  })
+}
+
+/** Servers A and B, each the other's peer, both serving HTTP; resolves once both see the other up. */
+async function startPair(): Promise<[ServerHandle, ServerHandle]> {
+  const [portA, portB, syncA, syncB] = (await freePorts(4)) as [number, number, number, number]
+  const start = (name: string, port: number, syncPort: number, peerPort: number) =>
+    startServer({
+      name,
+      http: true,
+      // The later --port and --sync-port win over the port 0 that serverArgs puts first.
+      extraArgs: [
+        '--port',
+        String(port),
+        '--sync-port',
+        String(syncPort),
+        '--peer',
+        `127.0.0.1:${peerPort}`,
+      ],
+    })
+  const servers = await Promise.all([
+    start('A', portA, syncA, portB),
+    start('B', portB, syncB, portA),
+  ])
+  showOutputOnFailure(servers)
+  for (const server of servers)
+    await waitFor(
+      async () => {
+        const response = await fetch(`${httpUrl(server)}/api/v1/status`, {
+          headers: { 'X-Tandem-Client-Id': PROBE_ID },
+        })
+        const status = (await response.json()) as StatusResult
+        return status.peers.length === 1 && status.peers.every((peer) => peer.state === 'up')
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'both servers to see their peer up' },
+    )
+  return servers
+}
+
+/** The listing's cell holding exactly `name`. */
+function nameCell(page: Page, name: string) {
+  return page.getByRole('cell', { name, exact: true })
+}
+
+/** Resolves when the page's event stream is open (changes reach it from then on). */
+async function live(page: Page): Promise<void> {
+  await page.locator('[data-testid="connection"][data-state="live"]').waitFor()
+}
+
+describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
+  it('uploads, lists on the peer, downloads, renames, deletes, and shows changes made on disk', async () => {
+    const [a, b] = await startPair()
+    const browser = await launchBrowser()
+    const pages: Record<string, Page | undefined> = {}
+    await screenshotsOnFailure(
+      'web-page-failed',
+      () => pages,
+      async () => {
+        const pageA = (pages.A = await browser.open(`${httpUrl(a)}/`))
+        const pageB = (pages.B = await browser.open(`${httpUrl(b)}/`))
+        await Promise.all([live(pageA), live(pageB)])
+        await pageA.locator('.server-name', { hasText: 'A' }).first().waitFor()
+
+        // A few files through A's page: a text file large enough for a real progress bar, and two
+        // more for the listing's sake.
+        const upload = tempDir('tandem-web-upload-')
+        const content = Buffer.from(randomBytes(300 * 1024).toString('base64'))
+        const original = path.join(upload, 'hello.txt')
+        writeFileSync(original, content)
+        writeFileSync(path.join(upload, 'notes.md'), '# Notes\n\nMirrored by tandem.\n')
+        writeFileSync(path.join(upload, 'data.json'), '{"quarter": 1, "total": 42}\n')
+        await pageA.getByLabel('Upload files').setInputFiles(original)
+
+        // On B's disk (whole), then on B's page within a second of that.
+        const onB = b.root + path.sep + 'hello.txt'
+        await waitFor(() => existsSync(onB), {
+          timeoutMs: 15_000,
+          intervalMs: 10,
+          what: 'hello.txt on B',
+        })
+        const onDiskAt = Date.now()
+        expect(sha256(readFileSync(onB))).toBe(sha256(content))
+        await nameCell(pageB, 'hello.txt').waitFor({
+          timeout: Math.max(1, onDiskAt + LISTED_WITHIN_MS - Date.now()),
+        })
+        console.info(
+          `hello.txt listed on B's page ${Date.now() - onDiskAt} ms after it was on B's disk`,
+        )
+        await pageA
+          .getByRole('listitem')
+          .filter({ hasText: 'hello.txt' })
+          .filter({ hasText: 'created' })
+          .waitFor()
+
+        await pageA
+          .getByLabel('Upload files')
+          .setInputFiles([path.join(upload, 'notes.md'), path.join(upload, 'data.json')])
+        await nameCell(pageB, 'notes.md').waitFor()
+        await nameCell(pageB, 'data.json').waitFor()
+
+        // Download from B's page: the same bytes.
+        const [download] = await Promise.all([
+          pageB.waitForEvent('download'),
+          pageB.getByRole('link', { name: 'Download hello.txt' }).click(),
+        ])
+        expect(download.suggestedFilename()).toBe('hello.txt')
+        const saved = await download.path()
+        expect(sha256(await fs.readFile(saved))).toBe(sha256(content))
+
+        // Rename on B's page: the new name on both pages and disks, the old one gone.
+        await pageB.getByRole('button', { name: 'Rename hello.txt' }).click()
+        const newName = pageB.getByLabel('New name')
+        await newName.fill('renamed.txt')
+        await newName.press('Enter')
+        for (const page of [pageA, pageB]) {
+          await nameCell(page, 'renamed.txt').waitFor()
+          await nameCell(page, 'hello.txt').waitFor({ state: 'detached' })
+        }
+        await waitFor(() => existsSync(path.join(a.root, 'renamed.txt')), {
+          what: 'renamed.txt on A',
+        })
+
+        // Delete on A's page, confirmed in the dialog: gone from both pages and both disks.
+        await pageA.getByRole('button', { name: 'Delete renamed.txt' }).click()
+        const dialog = pageA.getByRole('dialog')
+        await dialog.getByText('renamed.txt').waitFor()
+        await dialog.getByRole('button', { name: 'Delete', exact: true }).click()
+        for (const page of [pageA, pageB])
+          await nameCell(page, 'renamed.txt').waitFor({ state: 'detached' })
+        await waitFor(
+          () =>
+            !existsSync(path.join(a.root, 'renamed.txt')) &&
+            !existsSync(path.join(b.root, 'renamed.txt')),
+          { what: 'renamed.txt gone from both disks' },
+        )
+
+        // Lock one through A's page: a "yours" badge there.
+        await pageA.getByRole('button', { name: 'Lock notes.md' }).click()
+        await pageA.getByRole('button', { name: 'Unlock notes.md' }).waitFor()
+        await pageA.getByRole('row').filter({ hasText: 'notes.md' }).getByText('yours').waitFor()
+
+        // Another program writes into B's directory: A pulls it, and its activity panel says so.
+        await fs.writeFile(path.join(b.root, 'from-disk.txt'), 'written straight into B\n')
+        await pageA
+          .getByTestId('activity')
+          .getByText('from-disk.txt')
+          .first()
+          .waitFor({ timeout: 15_000 })
+        await nameCell(pageA, 'from-disk.txt').waitFor()
+
+        expect(browser.pageErrors).toEqual([])
+        const elsewhere = browser.requests.filter((url) => new URL(url).hostname !== '127.0.0.1')
+        expect(elsewhere).toEqual([])
+        console.info(`screenshot of A's page: ${await screenshot(pageA, 'web-page')}`)
+      },
+    )
+  }, 120_000)
+})
+
+describe('the web page files', () => {
+  it('are served from memory with their type, an ETag, no-cache and nosniff; an unknown one is a JSON 404', async () => {
+    const server = await startServer({ http: true })
+    const base = httpUrl(server)
+    const index = await fetch(`${base}/`)
+    expect(index.status).toBe(200)
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(index.headers.get('cache-control')).toBe('no-cache')
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(index.headers.get('content-security-policy')).toContain("default-src 'self'")
+    const html = await index.text()
+    expect(html).toContain('/assets/app.js')
+    const etag = index.headers.get('etag')
+    expect(etag).toMatch(/^"[\w-]+"$/)
+    const again = await fetch(`${base}/`, { headers: { 'If-None-Match': etag! } })
+    expect(again.status).toBe(304)
+
+    const script = await fetch(`${base}/assets/app.js`)
+    expect(script.status).toBe(200)
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff')
+    const style = await fetch(`${base}/assets/style.css`)
+    expect(style.headers.get('content-type')).toBe('text/css; charset=utf-8')
+    expect(await style.text()).toContain(':root')
+
+    const missing = await fetch(`${base}/assets/nothing-here.js`)
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({
+      error: { code: 'ERR_NOT_FOUND', message: expect.any(String) },
+    })
+    const head = await fetch(`${base}/assets/app.js`, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('etag')).toBe(script.headers.get('etag'))
+  })
+})
