@@ -74,7 +74,7 @@ export function connect() {
       return
     }
     // Closed for good (a refusal such as 503 ERR_BUSY): open a new one after a while.
-    setConnection('down', `offline, retrying in ${Math.round(retryMs / 1000)} s`)
+    setConnection('down', `not connected, retrying in ${Math.round(retryMs / 1000)} s`)
     retryTimer = setTimeout(connect, retryMs)
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2)
   })

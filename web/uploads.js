@@ -106,6 +106,7 @@ async function upload(job) {
     const error = errorFromBody(result.body, result.status, result.statusText)
     if (error.code === 'ERR_BUSY' && attempt < BUSY_RETRIES) {
       job.text.textContent = 'server busy, retrying…'
+      job.bar.value = 0
       await waitBusy(retryAfterSeconds(result.retryAfter), `the upload of ${job.name}`)
       continue
     }
