@@ -79,6 +79,18 @@ async function startPair(): Promise<[ServerHandle, ServerHandle]> {
   return servers
 }
 
+/**
+ * Run in the page: a file dropped on the drop zone, as a drag from the desktop delivers it. A
+ * string, as it runs in the browser and the tests are compiled without the DOM's types.
+ */
+const DROP_A_FILE = `(() => {
+  const data = new DataTransfer()
+  data.items.add(new File(['dropped on the page\\n'], 'dropped.txt', { type: 'text/plain' }))
+  const zone = document.getElementById('drop-zone')
+  for (const type of ['dragenter', 'dragover', 'drop'])
+    zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }))
+})()`
+
 /** The listing's cell holding exactly `name`. */
 function nameCell(page: Page, name: string) {
   return page.getByRole('cell', { name, exact: true })
@@ -176,6 +188,13 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
           { what: 'renamed.txt gone from both disks' },
         )
 
+        // Dropped on A's page (a drop event carrying a file, as a drag from the desktop does).
+        await pageA.evaluate(DROP_A_FILE)
+        await nameCell(pageB, 'dropped.txt').waitFor()
+        expect(await fs.readFile(path.join(b.root, 'dropped.txt'), 'utf8')).toBe(
+          'dropped on the page\n',
+        )
+
         // Lock one through A's page: a "yours" badge there.
         await pageA.getByRole('button', { name: 'Lock notes.md' }).click()
         await pageA.getByRole('button', { name: 'Unlock notes.md' }).waitFor()
@@ -193,6 +212,8 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         expect(browser.pageErrors).toEqual([])
         const elsewhere = browser.requests.filter((url) => new URL(url).hostname !== '127.0.0.1')
         expect(elsewhere).toEqual([])
+        // In front, so that its rendering is not throttled as a background tab's is.
+        await pageA.bringToFront()
         console.info(`screenshot of A's page: ${await screenshot(pageA, 'web-page')}`)
       },
     )
