@@ -34,11 +34,11 @@ function httpUrl(server: ServerHandle): string {
 }
 
 /** When the test fails, print what each server said (the last lines), to see why. */
-function showOutputOnFailure(servers: readonly ServerHandle[]): void {
+function showOutputOnFailure(servers: Record<string, ServerHandle>): void {
   onTestFailed(() => {
-    for (const server of servers) {
+    for (const [name, server] of Object.entries(servers)) {
       const lines = server.output().trimEnd().split('\n').slice(-OUTPUT_LINES_ON_FAILURE)
-      console.error(`--- server on ${server.address}, last lines ---\n${lines.join('\n')}`)
+      console.error(`--- server ${name}, last ${lines.length} lines ---\n${lines.join('\n')}`)
     }
   })
 }
@@ -64,7 +64,7 @@ async function startPair(): Promise<[ServerHandle, ServerHandle]> {
     start('A', portA, syncA, portB),
     start('B', portB, syncB, portA),
   ])
-  showOutputOnFailure(servers)
+  showOutputOnFailure({ A: servers[0], B: servers[1] })
   for (const server of servers)
     await waitFor(
       async () => {
@@ -123,7 +123,11 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         writeFileSync(original, content)
         writeFileSync(path.join(upload, 'notes.md'), '# Notes\n\nMirrored by tandem.\n')
         writeFileSync(path.join(upload, 'data.json'), '{"quarter": 1, "total": 42}\n')
+        // The page acted on or watched is brought to the front each time: a background tab's
+        // rendering is throttled (a click there waits ~2 s for the page to be drawn).
+        await pageA.bringToFront()
         await pageA.getByLabel('Upload files').setInputFiles(original)
+        await pageB.bringToFront()
 
         // On B's disk (whole), then on B's page within a second of that.
         const onB = b.root + path.sep + 'hello.txt'
@@ -146,9 +150,11 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
           .filter({ hasText: 'created' })
           .waitFor()
 
+        await pageA.bringToFront()
         await pageA
           .getByLabel('Upload files')
           .setInputFiles([path.join(upload, 'notes.md'), path.join(upload, 'data.json')])
+        await pageB.bringToFront()
         await nameCell(pageB, 'notes.md').waitFor()
         await nameCell(pageB, 'data.json').waitFor()
 
@@ -175,6 +181,7 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         })
 
         // Delete on A's page, confirmed in the dialog: gone from both pages and both disks.
+        await pageA.bringToFront()
         await pageA.getByRole('button', { name: 'Delete renamed.txt' }).click()
         const dialog = pageA.getByRole('dialog')
         await dialog.getByText('renamed.txt').waitFor()
@@ -212,8 +219,6 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         expect(browser.pageErrors).toEqual([])
         const elsewhere = browser.requests.filter((url) => new URL(url).hostname !== '127.0.0.1')
         expect(elsewhere).toEqual([])
-        // In front, so that its rendering is not throttled as a background tab's is.
-        await pageA.bringToFront()
         console.info(`screenshot of A's page: ${await screenshot(pageA, 'web-page')}`)
       },
     )
