@@ -87,9 +87,16 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Fa
     reply.raw.once('close', () => abort.abort())
     request.ops = opsFor(request.clientId, abort.signal)
     if (request.routeOptions.config.admission === false || request.is404) return
+    // Listened for before the wait: a client gone while its slot was asked for gives it back.
+    let state = 'asking' as 'asking' | 'admitted' | 'closed'
+    reply.raw.once('close', () => {
+      if (state === 'admitted') admission.leave(request.clientId)
+      state = 'closed'
+    })
     const refusal = await admission.enter(request.clientId, address)
     if (refusal) return sendError(reply, refusal)
-    reply.raw.once('close', () => admission.leave(request.clientId))
+    if (state === 'closed') return admission.leave(request.clientId)
+    state = 'admitted'
   })
   app.setErrorHandler((err, request, reply) => {
     const wire = wireErrorOf(err, (e) =>
