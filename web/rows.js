@@ -83,7 +83,7 @@ function actionsCell(row) {
     download,
     button('view', 'View', row.name),
     button('rename', 'Rename', row.name),
-    mine ? button('unlock', 'Unlock', row.name) : button('lock', 'Lock', row.name),
+    mine ? button('unlock', 'Unlock', row.name, 'held') : button('lock', 'Lock', row.name),
     button('delete', 'Delete', row.name, 'danger-text'),
   )
   return cell
