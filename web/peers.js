@@ -48,16 +48,23 @@ function show(status) {
 }
 
 let failing = false
+let inFlight = null
 
-export async function refreshStatus() {
-  try {
-    show(await api.status())
-    failing = false
-  } catch (err) {
-    // Said once, not every STATUS_MS while the server is away.
-    if (!failing) showError('Loading the status', err)
-    failing = true
-  }
+/** Fetch the status (once at a time: a busy server's retries do not pile up). */
+export function refreshStatus() {
+  inFlight ??= (async () => {
+    try {
+      show(await api.status())
+      failing = false
+    } catch (err) {
+      // Said once, not every STATUS_MS while the server is away.
+      if (!failing) showError('Loading the status', err)
+      failing = true
+    } finally {
+      inFlight = null
+    }
+  })()
+  return inFlight
 }
 
 export function setUpPeers() {
