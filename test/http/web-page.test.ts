@@ -10,7 +10,14 @@ import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { describe, expect, it, onTestFailed } from 'vitest'
 import type { StatusResult } from '../../src/protocol/index.js'
-import { freePorts, startServer, tempDir, waitFor, type ServerHandle } from '../helpers/index.js'
+import {
+  freePorts,
+  registerCleanup,
+  startServer,
+  tempDir,
+  waitFor,
+  type ServerHandle,
+} from '../helpers/index.js'
 import { hasChromium, launchBrowser, screenshot, screenshotsOnFailure } from './browser.js'
 
 const CHROMIUM = hasChromium()
@@ -258,5 +265,25 @@ describe('the web page files', () => {
     const head = await fetch(`${base}/assets/app.js`, { method: 'HEAD' })
     expect(head.status).toBe(200)
     expect(head.headers.get('etag')).toBe(script.headers.get('etag'))
+  })
+
+  it('take no client slot: the page loads while every slot is taken', async () => {
+    const server = await startServer({ http: true, maxClients: 1 })
+    const base = httpUrl(server)
+    // An open event stream holds the one slot.
+    const holder = new AbortController()
+    registerCleanup(() => holder.abort())
+    const stream = await fetch(`${base}/api/v1/events?ClientId=slot-holder`, {
+      signal: holder.signal,
+    })
+    expect(stream.status).toBe(200)
+    const busy = await fetch(`${base}/api/v1/files`, { headers: { 'X-Tandem-Client-Id': 'other' } })
+    expect(busy.status).toBe(503)
+    expect(busy.headers.get('retry-after')).not.toBeNull()
+    for (const file of ['/', '/assets/app.js', '/assets/style.css'])
+      expect(
+        (await fetch(`${base}${file}`, { headers: { 'X-Tandem-Client-Id': 'other' } })).status,
+      ).toBe(200)
+    holder.abort()
   })
 })
