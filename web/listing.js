@@ -11,8 +11,9 @@ export const PAGE_SIZE = 200
 /** Change events arrive in bursts (a folder upload): one refetch per burst. */
 const DEBOUNCE_MS = 100
 /**
- * Fetched this often even without change events: a lock taken or ended at a peer changes the
- * rows here but is not in this server's change log.
+ * Fetched this often even without change events: two kinds of change reach the rows without
+ * being in this server's change log — a lock taken or ended at a peer, and a file another
+ * program changed in this server's own directory (its peers log the pull; it logs nothing).
  */
 const REFRESH_MS = 10_000
 
