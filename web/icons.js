@@ -21,8 +21,9 @@ const SHAPES = {
   delete: [['path', { d: 'M2.5 4.5h11M6 4.5V2.5h4v2M4 4.5l.75 9h6.5l.75-9' }]],
 }
 
-/** The icon `name` as an <svg>, hidden from screen readers (its button has a name). */
-export function icon(name) {
+const drawn = new Map()
+
+function draw(name) {
   const svg = document.createElementNS(SVG, 'svg')
   svg.setAttribute('viewBox', '0 0 16 16')
   svg.setAttribute('width', '16')
@@ -35,4 +36,11 @@ export function icon(name) {
     svg.append(shape)
   }
   return svg
+}
+
+/** The icon `name` as an <svg>, hidden from screen readers (its button has a name). */
+export function icon(name) {
+  // Drawn once, then copied: a page of rows has a thousand of them.
+  if (!drawn.has(name)) drawn.set(name, draw(name))
+  return drawn.get(name).cloneNode(true)
 }
