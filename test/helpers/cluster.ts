@@ -30,6 +30,8 @@ export interface ClusterOptions {
   waitPeers?: boolean
   /** Called once the servers' directories exist, before any server starts (mount a disk…). */
   beforeStart?: (servers: readonly ClusterServer[]) => Promise<void> | void
+  /** Serve HTTP too, each server on a free port (`httpUrl`); off by default. */
+  http?: boolean
 }
 
 /** What `status --json` says (the server's own type: peers and the sync engine included). */
@@ -52,8 +54,17 @@ export class ClusterServer {
     readonly syncPort: number,
     readonly peers: readonly string[],
     readonly extraArgs: readonly string[],
+    readonly http = false,
   ) {
     this.address = `${this.host}:${port}`
+  }
+
+  /** `http://host:port` of its HTTP front end (a new port at each start), when `http` is on. */
+  get httpUrl(): string {
+    const url = this.#handle?.httpUrl
+    if (url === undefined)
+      throw new Error(`server ${this.name} serves no HTTP (or has not started)`)
+    return url
   }
 
   get running(): boolean {
@@ -75,6 +86,7 @@ export class ClusterServer {
       name: this.name,
       root: this.root,
       stateDir: this.stateDir,
+      http: this.http,
       // The later --port wins over the port 0 that serverArgs puts first.
       extraArgs: ['--port', String(this.port), '--sync-port', String(this.syncPort)]
         .concat(peerArgs)
@@ -186,9 +198,16 @@ export async function startCluster<N extends number>(
     mkdirSync(root)
     mkdirSync(stateDir)
     const peers = ports.slice(0, n).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`]))
-    return new ClusterServer(name, root, stateDir, ports[i]!, ports[n + i]!, peers, [
-      ...(options.extraArgs ?? []),
-    ])
+    return new ClusterServer(
+      name,
+      root,
+      stateDir,
+      ports[i]!,
+      ports[n + i]!,
+      peers,
+      [...(options.extraArgs ?? [])],
+      options.http ?? false,
+    )
   })
   showOutputOnFailure(servers)
   await options.beforeStart?.(servers)

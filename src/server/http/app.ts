@@ -33,11 +33,18 @@ import { sourceRoutes } from './routes/source.js'
 const MAX_HEADER_BYTES = 16 * 1024
 const HEARTBEAT_STATUS_MS = 500
 
-export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<FastifyInstance> {
+export interface HttpApp {
+  readonly app: FastifyInstance
+  /** From now on new requests get 503 ERR_SHUTTING_DOWN (those in flight go on). */
+  refuseNewRequests(): void
+}
+
+export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<HttpApp> {
+  let stopping = false
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
-    return503OnClosing: true,
+    return503OnClosing: false, // answered below, as JSON like every error
     forceCloseConnections: 'idle',
     exposeHeadRoutes: false,
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: false },
@@ -86,6 +93,8 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Fa
     const abort = new AbortController()
     reply.raw.once('close', () => abort.abort())
     request.ops = opsFor(request.clientId, abort.signal)
+    if (stopping)
+      return sendError(reply, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
     if (request.routeOptions.config.admission === false || request.is404) return
     // Listened for before the wait: a client gone while its slot was asked for gives it back.
     let state = 'asking' as 'asking' | 'admitted' | 'closed'
@@ -128,5 +137,5 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Fa
   apiRoutes(app, parts)
   registerPage(app)
   await app.register(bodyRoutes)
-  return app
+  return { app, refuseNewRequests: () => (stopping = true) }
 }

@@ -131,5 +131,10 @@ export function digestOf(header: string | undefined): Buffer | undefined {
 export function contentDisposition(name: string): string {
   const base = name.slice(name.lastIndexOf('/') + 1)
   const ascii = base.replace(/[^\x20-\x7e]|["\\%]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`
+  // RFC 8187's attr-char leaves out ' ( ) * ! too, which encodeURIComponent keeps.
+  const encoded = encodeURIComponent(base).replace(
+    /['()*!]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`
 }

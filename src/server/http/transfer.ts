@@ -101,7 +101,31 @@ export function bodyOptions(request: FastifyRequest): BodyOptions {
  * request that fails before its body is stored (a bad name, a lock, a condition) is answered at
  * once, without reading the rest. An aborted body leaves nothing.
  */
-export async function receiveBody(
+export function receiveBody(
+  ctx: OpsContext,
+  req: BodyRequest,
+  body: AsyncIterable<Buffer> | undefined,
+  options: BodyOptions,
+): Promise<Committed> {
+  const receiving = receive(ctx, req, body, options)
+  const settled = receiving.then(
+    () => undefined,
+    () => undefined,
+  )
+  inProgress.add(settled)
+  void settled.then(() => inProgress.delete(settled))
+  return receiving
+}
+
+/** Bodies being received or committed (their temp files to be removed if they fail). */
+const inProgress = new Set<Promise<void>>()
+
+/** Resolves once every body in progress is stored or discarded (the server stops after it). */
+export async function bodiesSettled(): Promise<void> {
+  await Promise.all(inProgress)
+}
+
+async function receive(
   ctx: OpsContext,
   req: BodyRequest,
   body: AsyncIterable<Buffer> | undefined,

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { buildApp } from './app.js'
 import { MainLink } from './main-link.js'
 import { endAllStreams } from './routes/events.js'
+import { bodiesSettled } from './transfer.js'
 import type { HttpWorkerData } from './messages.js'
 
 if (!isMainThread) await serveHttp(workerData as HttpWorkerData, parentPort!, () => process.exit(0))
@@ -22,7 +23,7 @@ export async function serveHttp(
   exit: () => void,
 ): Promise<void> {
   const main = new MainLink(port)
-  const app = await buildApp(data, main)
+  const { app, refuseNewRequests } = await buildApp(data, main)
   try {
     await app.listen({ port: data.port, host: data.host })
     main.post({ t: 'listening', port: (app.server.address() as AddressInfo).port })
@@ -32,13 +33,16 @@ export async function serveHttp(
   }
   main.onShutdown(() => {
     // No new connections; idle ones close; requests in flight finish within the grace period.
+    refuseNewRequests()
     const closing = app.close()
     endAllStreams() // held event streams never end by themselves
     const force = setTimeout(() => app.server.closeAllConnections(), data.shutdownGraceMs)
-    void closing.finally(() => {
-      clearTimeout(force)
-      port.close()
-      exit()
-    })
+    void closing
+      .then(() => bodiesSettled()) // a body cut off by the close removes its temp file first
+      .finally(() => {
+        clearTimeout(force)
+        port.close()
+        exit()
+      })
   })
 }
