@@ -3,16 +3,16 @@
 // downloads whole from B's page, is renamed and deleted from the pages, and a file another
 // program writes into B's directory shows in A's activity panel. Needs Debian's chromium;
 // skipped (saying so) without it. The page's files themselves are checked without a browser.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
-import { describe, expect, it, onTestFailed } from 'vitest'
-import type { StatusResult } from '../../src/protocol/index.js'
+import { describe, expect, it } from 'vitest'
 import {
-  freePorts,
   registerCleanup,
+  sha256,
+  startCluster,
   startServer,
   tempDir,
   waitFor,
@@ -26,64 +26,12 @@ if (!CHROMIUM)
     'test/http/web-page: skipped, /usr/bin/chromium is missing (apt-get install chromium)',
   )
 
-const PROBE_ID = 'web-page-test'
 /** The page must list a file this soon after it is on the server's disk. */
 const LISTED_WITHIN_MS = 1000
-const OUTPUT_LINES_ON_FAILURE = 40
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 function httpUrl(server: ServerHandle): string {
   if (!server.httpUrl) throw new Error('the server was started without HTTP')
   return server.httpUrl
-}
-
-/** When the test fails, print what each server said (the last lines), to see why. */
-function showOutputOnFailure(servers: Record<string, ServerHandle>): void {
-  onTestFailed(() => {
-    for (const [name, server] of Object.entries(servers)) {
-      const lines = server.output().trimEnd().split('\n').slice(-OUTPUT_LINES_ON_FAILURE)
-      console.error(`--- server ${name}, last ${lines.length} lines ---\n${lines.join('\n')}`)
-    }
-  })
-}
-
-/** Servers A and B, each the other's peer, both serving HTTP; resolves once both see the other up. */
-async function startPair(): Promise<[ServerHandle, ServerHandle]> {
-  const [portA, portB, syncA, syncB] = (await freePorts(4)) as [number, number, number, number]
-  const start = (name: string, port: number, syncPort: number, peerPort: number) =>
-    startServer({
-      name,
-      http: true,
-      // The later --port and --sync-port win over the port 0 that serverArgs puts first.
-      extraArgs: [
-        '--port',
-        String(port),
-        '--sync-port',
-        String(syncPort),
-        '--peer',
-        `127.0.0.1:${peerPort}`,
-      ],
-    })
-  const servers = await Promise.all([
-    start('A', portA, syncA, portB),
-    start('B', portB, syncB, portA),
-  ])
-  showOutputOnFailure({ A: servers[0], B: servers[1] })
-  for (const server of servers)
-    await waitFor(
-      async () => {
-        const response = await fetch(`${httpUrl(server)}/api/v1/status`, {
-          headers: { 'X-Tandem-Client-Id': PROBE_ID },
-        })
-        const status = (await response.json()) as StatusResult
-        return status.peers.length === 1 && status.peers.every((peer) => peer.state === 'up')
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: 'both servers to see their peer up' },
-    )
-  return servers
 }
 
 /**
@@ -110,15 +58,16 @@ async function live(page: Page): Promise<void> {
 
 describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
   it('uploads, lists on the peer, downloads, renames, deletes, and shows changes made on disk', async () => {
-    const [a, b] = await startPair()
+    // A and B, each the other's peer, both up (the cluster prints their output on a failure).
+    const [a, b] = await startCluster(2, { http: true })
     const browser = await launchBrowser()
     const pages: Record<string, Page | undefined> = {}
     await screenshotsOnFailure(
       'web-page-failed',
       () => pages,
       async () => {
-        const pageA = (pages.A = await browser.open(`${httpUrl(a)}/`))
-        const pageB = (pages.B = await browser.open(`${httpUrl(b)}/`))
+        const pageA = (pages.A = await browser.open(`${a.httpUrl}/`))
+        const pageB = (pages.B = await browser.open(`${b.httpUrl}/`))
         await Promise.all([live(pageA), live(pageB)])
         await pageA.locator('.server-name', { hasText: 'A' }).first().waitFor()
 
@@ -137,7 +86,7 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         await pageB.bringToFront()
 
         // On B's disk (whole), then on B's page within a second of that.
-        const onB = b.root + path.sep + 'hello.txt'
+        const onB = b.file('hello.txt')
         await waitFor(() => existsSync(onB), {
           timeoutMs: 15_000,
           intervalMs: 10,
@@ -183,7 +132,7 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
           await nameCell(page, 'renamed.txt').waitFor()
           await nameCell(page, 'hello.txt').waitFor({ state: 'detached' })
         }
-        await waitFor(() => existsSync(path.join(a.root, 'renamed.txt')), {
+        await waitFor(() => existsSync(a.file('renamed.txt')), {
           what: 'renamed.txt on A',
         })
 
@@ -196,18 +145,14 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         for (const page of [pageA, pageB])
           await nameCell(page, 'renamed.txt').waitFor({ state: 'detached' })
         await waitFor(
-          () =>
-            !existsSync(path.join(a.root, 'renamed.txt')) &&
-            !existsSync(path.join(b.root, 'renamed.txt')),
+          () => !existsSync(a.file('renamed.txt')) && !existsSync(b.file('renamed.txt')),
           { what: 'renamed.txt gone from both disks' },
         )
 
         // Dropped on A's page (a drop event carrying a file, as a drag from the desktop does).
         await pageA.evaluate(DROP_A_FILE)
         await nameCell(pageB, 'dropped.txt').waitFor()
-        expect(await fs.readFile(path.join(b.root, 'dropped.txt'), 'utf8')).toBe(
-          'dropped on the page\n',
-        )
+        expect(await fs.readFile(b.file('dropped.txt'), 'utf8')).toBe('dropped on the page\n')
 
         // Lock one through A's page: a "yours" badge there.
         await pageA.getByRole('button', { name: 'Lock notes.md' }).click()
@@ -215,7 +160,7 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
         await pageA.getByRole('row').filter({ hasText: 'notes.md' }).getByText('yours').waitFor()
 
         // Another program writes into B's directory: A pulls it, and its activity panel says so.
-        await fs.writeFile(path.join(b.root, 'from-disk.txt'), 'written straight into B\n')
+        await b.write('from-disk.txt', 'written straight into B\n')
         await pageA
           .getByTestId('activity')
           .getByText('from-disk.txt')
