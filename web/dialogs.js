@@ -34,7 +34,8 @@ function run(dialog, focus) {
     dialog.addEventListener(
       'close',
       () => {
-        ;(back() ?? document.getElementById('files-heading')).focus()
+        const target = back() ?? document.getElementById('files-heading')
+        target.focus()
         resolve(dialog.returnValue || 'cancel')
       },
       { once: true },
