@@ -166,7 +166,13 @@ describe.skipIf(!CHROMIUM)('the web page in a browser, two servers', () => {
           .getByText('from-disk.txt')
           .first()
           .waitFor({ timeout: 15_000 })
-        await nameCell(pageA, 'from-disk.txt').waitFor()
+        // Listed on A's page as held by A too, once the refetch after that event is in.
+        await pageA
+          .getByRole('row')
+          .filter({ has: nameCell(pageA, 'from-disk.txt') })
+          .getByRole('cell')
+          .getByText('A', { exact: true })
+          .waitFor()
 
         expect(browser.pageErrors).toEqual([])
         const elsewhere = browser.requests.filter((url) => new URL(url).hostname !== '127.0.0.1')
