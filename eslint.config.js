@@ -18,6 +18,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', '**/*.js'],
+    ignores: ['web/**'],
     languageOptions: {
       globals: {
         process: 'readonly',
@@ -28,6 +29,31 @@ export default tseslint.config(
         clearInterval: 'readonly',
         Buffer: 'readonly',
         URL: 'readonly',
+      },
+    },
+  },
+  {
+    // The web page's modules run in the browser.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        localStorage: 'readonly',
+        crypto: 'readonly',
+        fetch: 'readonly',
+        Headers: 'readonly',
+        EventSource: 'readonly',
+        XMLHttpRequest: 'readonly',
+        TextDecoder: 'readonly',
+        HTMLElement: 'readonly',
+        Element: 'readonly',
+        Intl: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        console: 'readonly',
       },
     },
   },

@@ -11,7 +11,8 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod'
 import http from 'node:http'
-import type { StatusResult } from '../../protocol/index.js'
+import type { Socket } from 'node:net'
+import { TandemError, type StatusResult } from '../../protocol/index.js'
 import { describeFailure } from '../console.js'
 import type { OpsContext } from '../ops/context.js'
 import { indexView } from '../ops/index-view.js'
@@ -22,6 +23,7 @@ import { HttpAdmission } from './admission.js'
 import type { HttpParts } from './context.js'
 import type { MainLink } from './main-link.js'
 import type { HttpWorkerData } from './messages.js'
+import { registerPage } from './page.js'
 import { sendError, wireErrorOf } from './replies.js'
 import { clientIdOf } from './request-parts.js'
 import { apiRoutes } from './routes/api.js'
@@ -46,6 +48,7 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
     return503OnClosing: false, // answered below, as JSON like every error
     forceCloseConnections: 'idle',
     exposeHeadRoutes: false,
+    clientErrorHandler: answerClientError,
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: false },
     serverFactory: (handler) => {
       const server = http.createServer(
@@ -53,7 +56,7 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
           maxHeaderSize: MAX_HEADER_BYTES,
           headersTimeout: data.headersTimeoutMs,
           requestTimeout: 0, // a big upload takes as long as it takes; silence is the limit
-          keepAliveTimeout: 5_000,
+          keepAliveTimeout: Math.min(5_000, data.idleTimeoutMs),
           connectionsCheckingInterval: Math.min(1_000, data.headersTimeoutMs),
         },
         handler,
@@ -62,6 +65,12 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
       server.maxConnections = data.maxConnections
       return server
     },
+  })
+  // A body these routes do not parse (no or another Content-Type) is fine when empty: node:http
+  // sends a bodyless PUT or POST as an empty chunked body.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined)
+    done(new TandemError('ERR_BAD_REQUEST', 'this endpoint takes a JSON body (application/json)'))
   })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
@@ -134,6 +143,26 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
   }
   sourceRoutes(app, parts)
   apiRoutes(app, parts)
+  registerPage(app)
   await app.register(bodyRoutes)
   return { app, refuseNewRequests: () => (stopping = true) }
+}
+
+/**
+ * A request Node's parser refused before fastify saw it (headers too large or too slow, bad
+ * syntax): answered in the same JSON as every error, then closed.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy()
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'ERR_TOO_LARGE', 'the request headers are over 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'ERR_TIMEOUT', 'the request headers did not arrive in time']
+        : [400, 'ERR_BAD_REQUEST', 'the request is not valid HTTP/1.1']
+  const body = JSON.stringify({ error: { code, message } })
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }

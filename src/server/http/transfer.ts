@@ -84,6 +84,8 @@ export interface BodyOptions {
   conditions?: Conditions | undefined
   /** The SHA-256 the sender gave (Content-Digest). */
   digest?: Buffer | undefined
+  /** Awaited after the whole body is in its temp file, before the commit: may refuse it. */
+  beforeCommit?: (() => Promise<void>) | undefined
 }
 
 export function bodyOptions(request: FastifyRequest): BodyOptions {
@@ -146,11 +148,12 @@ async function receive(
         if (batched >= WRITE_BATCH) {
           await writing
           batched = 0
-          writing = receiver.releaseChunk()
+          writing = receiver.flush()
         }
       }
       await writing
     }
+    await options.beforeCommit?.()
   } catch (err) {
     await receiver.discard()
     throw err

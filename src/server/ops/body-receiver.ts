@@ -93,6 +93,15 @@ export class BodyReceiver {
     }
   }
 
+  /**
+   * Write every piece taken so far, once the temp file is open (a front end whose chunks are its
+   * own, never recycled, calls this per batch: it also waits for the open, which bounds what is
+   * held in memory before it).
+   */
+  async flush(): Promise<void> {
+    await this.#flush()
+  }
+
   /** Before the current chunk's buffer is handed back: write the pieces that point into it. */
   async releaseChunk(): Promise<void> {
     if (this.#holdsViews) await this.#flush()
@@ -118,6 +127,7 @@ export class BodyReceiver {
     }
   }
 
+  /** Drop the body; resolves once no temp file of it is left (one still being opened included). */
   async discard(): Promise<void> {
     this.#discarded = true
     this.#pieces = []
@@ -125,6 +135,7 @@ export class BodyReceiver {
     const temp = this.#temp
     this.#temp = undefined
     await temp?.discard()
+    await this.#ready // a temp file opened after this call sees #discarded and is removed first
   }
 
   async #flush(): Promise<void> {

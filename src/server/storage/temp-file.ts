@@ -87,6 +87,12 @@ export class TempFile {
       const handle = await inFreshParent(target, () => open(tempPath, 'wx', 0o644))
       return new TempFile(tempPath, name, handle)
     } catch (err) {
+      // A folder on the way is a file: something exists where the name needs a folder.
+      if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
+        throw new TandemError(
+          'ERR_EXISTS',
+          `'${name}' cannot be made: a part of its path is a file, not a folder`,
+        )
       throw mapFsError(err, name)
     }
   }

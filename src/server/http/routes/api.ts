@@ -86,7 +86,7 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
               .max(10 * 365 * 86_400)
               .optional(),
           })
-          .optional(),
+          .nullish(),
       },
     },
     (request) =>

@@ -22,7 +22,7 @@ export async function bodyRoutes(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
   await app.register(multipart, {
-    limits: { files: 1, fields: 20, fieldSize: 64 * 1024, parts: 30, headerPairs: 100 },
+    limits: { files: 4, fields: 20, fieldSize: 64 * 1024, parts: 30, headerPairs: 100 },
   })
   const r = app.withTypeProvider<ZodTypeProvider>()
 
@@ -37,24 +37,7 @@ export async function bodyRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      if (request.isMultipart()) {
-        const part = await request.file()
-        if (!part) throw new TandemError('ERR_BAD_REQUEST', 'the form has no "file" field')
-        if (part.fieldname !== 'file')
-          throw new TandemError(
-            'ERR_BAD_REQUEST',
-            `expected the field "file", not "${part.fieldname}"`,
-          )
-        const field = part.fields.name
-        const fromField =
-          field && !Array.isArray(field) && field.type === 'field' ? String(field.value) : undefined
-        const name = request.query.name ?? fromField ?? part.filename
-        if (!name)
-          throw new TandemError('ERR_BAD_PATH', 'no name: give the file a filename, or `name`')
-        const done = await store(request, 'upload', name, part.file)
-        if (part.file.truncated) throw new TandemError('ERR_TOO_LARGE', 'the form was cut short')
-        return done.result
-      }
+      if (request.isMultipart()) return (await storeForm(request, request.query.name)).result
       const name = request.query.name
       if (!name) throw new TandemError('ERR_BAD_PATH', 'a raw upload names its file with ?name=')
       return (await store(request, 'upload', name, bodyOf(request))).result
@@ -106,11 +89,72 @@ export async function bodyRoutes(app: FastifyInstance): Promise<void> {
   )
 }
 
+/**
+ * An upload by multipart form: the part "file" is stored under `?name=`, else the `name` field
+ * sent before it, else its filename. The file is held in its temp file until the form has ended,
+ * so that a form that breaks off, or a `name` field sent after the file (which would have named
+ * it otherwise), stores nothing.
+ */
+async function storeForm(request: FastifyRequest, queryName: string | undefined) {
+  const before: Record<string, string> = {}
+  let receiving: ReturnType<typeof store> | undefined
+  let lateName = false
+  let formEnded!: (error?: unknown) => void
+  const formDone = new Promise<void>((resolve, reject) => {
+    formEnded = (error) => (error === undefined ? resolve() : reject(error))
+  })
+  formDone.catch(() => undefined) // awaited by the receiver, or never when there is no file
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        if (receiving) lateName ||= part.fieldname === 'name'
+        else before[part.fieldname] = String(part.value)
+        continue
+      }
+      if (part.fieldname !== 'file' || receiving) {
+        part.file.resume() // another file field: read and dropped
+        continue
+      }
+      const name = queryName ?? before.name ?? part.filename
+      if (!name)
+        throw new TandemError('ERR_BAD_PATH', 'no name: give the file a filename, or `name`')
+      receiving = store(request, 'upload', name, part.file, () => formDone)
+      // The receiver reads the file's bytes; the next part comes once they are in — unless the
+      // receiver refused them first (a lock, a bad name), which ends the form here.
+      const file = part.file
+      const fileEnded = new Promise<undefined>((resolve) => {
+        if (file.readableEnded || file.destroyed) resolve(undefined)
+        else file.once('close', () => resolve(undefined)).once('end', () => resolve(undefined))
+      })
+      const refused = receiving.then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      )
+      const early = await Promise.race([fileEnded, refused])
+      if (early) throw early.err
+      if (part.file.truncated) throw new TandemError('ERR_TOO_LARGE', 'the form was cut short')
+    }
+    if (!receiving) throw new TandemError('ERR_BAD_REQUEST', 'the form has no "file" field')
+    if (lateName)
+      throw new TandemError(
+        'ERR_BAD_REQUEST',
+        'the form names its file after the file part: send the "name" field first (or ?name=)',
+      )
+    formEnded()
+  } catch (err) {
+    formEnded(err)
+    await receiving?.catch(() => undefined) // its temp file removed before the answer
+    throw err
+  }
+  return receiving
+}
+
 function store(
   request: FastifyRequest,
   op: BodyRequest['op'],
   name: string,
   body: AsyncIterable<Buffer> | undefined,
+  beforeCommit?: () => Promise<void>,
 ) {
   const length = Number(request.headers['content-length'])
   const req: BodyRequest =
@@ -122,7 +166,7 @@ function store(
           ...(Number.isSafeInteger(length) && !request.isMultipart() ? { size: length } : {}),
         }
       : { id: 0, op, name }
-  return receiveBody(request.ops, req, body, bodyOptions(request))
+  return receiveBody(request.ops, req, body, { ...bodyOptions(request), beforeCommit })
 }
 
 function bodyOf(request: FastifyRequest): AsyncIterable<Buffer> | undefined {
