@@ -11,6 +11,8 @@ interface Slot {
   inFlight: number
   /** Resolves to undefined once admitted, or to the refusal. */
   readonly admitted: Promise<WireError | undefined>
+  /** Set once the main thread admitted it: later requests enter without waiting. */
+  granted: boolean
 }
 
 export class HttpAdmission {
@@ -18,25 +20,34 @@ export class HttpAdmission {
 
   constructor(private readonly main: MainLink) {}
 
-  /** Wait for a slot for `client`; resolves to the refusal when there is none. */
-  async enter(client: string, address: string): Promise<WireError | undefined> {
+  /**
+   * Enter for `client`: true at once when it holds its slot already (no wait, no promise: most
+   * requests of a busy client); else a promise of the refusal, or undefined once admitted.
+   */
+  enter(client: string, address: string): true | Promise<WireError | undefined> {
     let slot = this.#slots.get(client)
+    if (slot?.granted) {
+      slot.inFlight++
+      return true
+    }
     if (!slot) {
-      slot = {
-        inFlight: 0,
-        admitted: this.main.call<WireError | undefined>((req) => ({
-          t: 'admit',
-          req,
-          client,
-          address,
-        })),
-      }
+      const admitted = this.main.call<WireError | undefined>((req) => ({
+        t: 'admit',
+        req,
+        client,
+        address,
+      }))
+      const created: Slot = { inFlight: 0, admitted, granted: false }
+      void admitted.then((refusal) => (created.granted = refusal === undefined))
+      slot = created
       this.#slots.set(client, slot)
     }
     slot.inFlight++
-    const refusal = await slot.admitted
-    if (refusal) this.#drop(client, slot, false)
-    return refusal
+    const waiting = slot
+    return waiting.admitted.then((refusal) => {
+      if (refusal) this.#drop(client, waiting, false)
+      return refusal
+    })
   }
 
   /** One of `client`'s admitted requests ended. */

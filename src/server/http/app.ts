@@ -33,6 +33,8 @@ import { sourceRoutes } from './routes/source.js'
 /** Headers larger than this are refused by Node's parser (431). */
 const MAX_HEADER_BYTES = 16 * 1024
 const HEARTBEAT_STATUS_MS = 500
+/** Clients whose operations' context is kept for their next request. */
+const MAX_CONTEXTS = 1024
 
 export interface HttpApp {
   readonly app: FastifyInstance
@@ -89,31 +91,57 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
   const index = indexView(data.stateDir, data.serverName)
   const admission = new HttpAdmission(main)
   const config = { serverName: data.serverName, root: data.root }
-  const opsFor = (client: string, signal: AbortSignal): OpsContext =>
-    mainContext(main, { config, store, client: { id: client }, signal, index })
+  // One context per client, reused by its requests (an HTTP request ends through its streams:
+  // a body that breaks off errors, a download's stream is destroyed; nothing waits on a signal).
+  const contexts = new Map<string, OpsContext>()
+  const never = new AbortController().signal
+  const opsFor = (client: string): OpsContext => {
+    let ctx = contexts.get(client)
+    if (!ctx) {
+      ctx = mainContext(main, { config, store, client: { id: client }, signal: never, index })
+      contexts.set(client, ctx)
+      if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)
+    }
+    return ctx
+  }
 
   app.decorateRequest('ops', null as unknown as OpsContext)
   app.decorateRequest('clientId', '')
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const address = request.socket.remoteAddress ?? 'unknown'
     const query = request.query as Record<string, unknown>
-    request.clientId = clientIdOf(request.headers['x-tandem-client-id'], query.ClientId, address)
-    const abort = new AbortController()
-    reply.raw.once('close', () => abort.abort())
-    request.ops = opsFor(request.clientId, abort.signal)
+    let client: string
+    try {
+      client = clientIdOf(request.headers['x-tandem-client-id'], query.ClientId, address)
+    } catch (err) {
+      return done(err as Error)
+    }
+    request.clientId = client
+    request.ops = opsFor(client)
+    // (A hook that answers does not call done: the answer ends the request.)
     if (stopping)
-      return sendError(reply, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
-    if (request.routeOptions.config.admission === false || request.is404) return
+      return void sendError(reply, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
+    if (request.routeOptions.config.admission === false || request.is404) return done()
+    const entered = admission.enter(client, address)
+    if (entered === true) {
+      reply.raw.once('close', () => admission.leave(client))
+      return done()
+    }
     // Listened for before the wait: a client gone while its slot was asked for gives it back.
     let state = 'asking' as 'asking' | 'admitted' | 'closed'
     reply.raw.once('close', () => {
-      if (state === 'admitted') admission.leave(request.clientId)
+      if (state === 'admitted') admission.leave(client)
       state = 'closed'
     })
-    const refusal = await admission.enter(request.clientId, address)
-    if (refusal) return sendError(reply, refusal)
-    if (state === 'closed') return admission.leave(request.clientId)
-    state = 'admitted'
+    entered.then(
+      (refusal) => {
+        if (refusal) return void sendError(reply, refusal)
+        if (state === 'closed') admission.leave(client)
+        else state = 'admitted'
+        done()
+      },
+      (err: unknown) => done(err as Error),
+    )
   })
   app.setErrorHandler((err, request, reply) => {
     const wire = wireErrorOf(err, (e) =>
