@@ -1,9 +1,11 @@
 // Review findings against docs/HTTP.md, each a failing test against a real server.
-import { readFileSync } from 'node:fs'
+import { openSync, readFileSync, statSync, utimesSync, writeSync, closeSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
+  etagOf,
   expectJson,
+  get,
   httpRequest,
   sha256,
   startServer,
@@ -26,5 +28,26 @@ describe('review: HTTP', () => {
     const body = expectJson(reply)
     expect(body).toMatchObject({ name: 'big-form.bin', size: content.length, sha256: sha256(content) })
     expect(readFileSync(path.join(server.root, 'big-form.bin')).length).toBe(content.length)
+  })
+
+  it('ETag changes when another program rewrites a file in place with the same size and mtime', async () => {
+    // In place (same inode) and the same mtime: `cp -p` onto an existing file, `rsync --inplace -t`,
+    // or two writes within one coarse kernel clock tick. The index rehashes on the watcher's event;
+    // the HTTP worker's own cache (ops/content-hash.ts) is consulted first and never invalidated.
+    const file = path.join(server.root, 'in-place.txt')
+    const mtime = new Date(1_700_000_000_000)
+    writeFileSync(file, 'version AAAA\n')
+    utimesSync(file, mtime, mtime)
+    const first = await get(base, '/api/v1/files/in-place.txt')
+    expect(first.headers.get('etag')).toBe(etagOf('version AAAA\n'))
+    const ino = statSync(file).ino
+    const fd = openSync(file, 'r+')
+    writeSync(fd, Buffer.from('version BBBB\n'), 0, 13, 0)
+    closeSync(fd)
+    utimesSync(file, mtime, mtime)
+    expect(statSync(file).ino).toBe(ino)
+    const second = await get(base, '/api/v1/files/in-place.txt')
+    expect(second.text).toBe('version BBBB\n')
+    expect(second.headers.get('etag')).toBe(etagOf('version BBBB\n'))
   })
 })
