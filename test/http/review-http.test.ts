@@ -7,6 +7,7 @@ import {
   expectJson,
   get,
   httpRequest,
+  rawRequest,
   sha256,
   startServer,
   type ServerHandle,
@@ -49,5 +50,20 @@ describe('review: HTTP', () => {
     const second = await get(base, '/api/v1/files/in-place.txt')
     expect(second.text).toBe('version BBBB\n')
     expect(second.headers.get('etag')).toBe(etagOf('version BBBB\n'))
+  })
+
+  it('a cross-site simple POST (another Origin, text/plain, no preflight) does not overwrite a file', async () => {
+    // Any web page the user visits can send this to 127.0.0.1 without a CORS preflight: a form
+    // POST or fetch(..., {mode: 'no-cors', method: 'POST', body: 'text'}).
+    const file = path.join(server.root, 'csrf.txt')
+    writeFileSync(file, 'precious\n')
+    const reply = await rawRequest(base, {
+      method: 'POST',
+      path: '/write/csrf.txt',
+      headers: { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      body: 'owned\n',
+    })
+    expect(reply.status).toBe(403)
+    expect(readFileSync(file, 'utf8')).toBe('precious\n')
   })
 })
