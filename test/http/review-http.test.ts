@@ -7,6 +7,7 @@ import {
   expectJson,
   get,
   httpRequest,
+  multipartBody,
   rawRequest,
   sha256,
   startServer,
@@ -65,5 +66,25 @@ describe('review: HTTP', () => {
     })
     expect(reply.status).toBe(403)
     expect(readFileSync(file, 'utf8')).toBe('precious\n')
+  })
+
+  it('POST /upload?name= with a `name` field after the file part is stored under ?name= (docs: works in any case)', async () => {
+    const body = multipartBody('late-q', [
+      { name: 'file', filename: 'f.txt', content: 'named by the query' },
+      { name: 'name', content: 'late-field.txt' },
+    ])
+    const reply = await rawRequest(base, {
+      method: 'POST',
+      path: '/upload?name=by-query-late.txt',
+      headers: {
+        'content-type': 'multipart/form-data; boundary=late-q',
+        'content-length': body.length,
+      },
+      body,
+    })
+    expect(reply.status, reply.body.toString()).toBe(200)
+    expect(readFileSync(path.join(server.root, 'by-query-late.txt'), 'utf8')).toBe(
+      'named by the query',
+    )
   })
 })
