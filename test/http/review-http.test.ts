@@ -1,5 +1,6 @@
 // Review findings against docs/HTTP.md, each a failing test against a real server.
-import { openSync, readFileSync, statSync, utimesSync, writeSync, closeSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { openSync, readFileSync, statSync, writeSync, closeSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -33,24 +34,35 @@ describe('review: HTTP', () => {
   })
 
   it('ETag changes when another program rewrites a file in place with the same size and mtime', async () => {
-    // In place (same inode) and the same mtime: `cp -p` onto an existing file, `rsync --inplace -t`,
-    // or two writes within one coarse kernel clock tick. The index rehashes on the watcher's event;
-    // the HTTP worker's own cache (ops/content-hash.ts) is consulted first and never invalidated.
+    // A file written over HTTP is in the HTTP worker's own hash cache (ops/content-hash.ts,
+    // rememberHash at commit), keyed by name + (size, mtime, inode) and consulted before the
+    // index. Another program then rewrites it in place (same inode) keeping size and mtime
+    // (`cp -p` over it, `rsync --inplace -t`, or two writes within one coarse kernel clock tick).
     const file = path.join(server.root, 'in-place.txt')
-    const mtime = new Date(1_700_000_000_000)
-    writeFileSync(file, 'version AAAA\n')
-    utimesSync(file, mtime, mtime)
-    const first = await get(base, '/api/v1/files/in-place.txt')
-    expect(first.headers.get('etag')).toBe(etagOf('version AAAA\n'))
-    const ino = statSync(file).ino
+    expectJson(
+      await httpRequest(base, '/api/v1/files/in-place.txt', { method: 'PUT', body: 'version AAAA\n' }),
+      201,
+    )
+    const before = statSync(file)
+    const ref = path.join(server.stateDir, 'mtime-ref')
+    writeFileSync(ref, '')
+    execFileSync('touch', ['-r', file, ref]) // the exact (ns) times, kept aside
     const fd = openSync(file, 'r+')
     writeSync(fd, Buffer.from('version BBBB\n'), 0, 13, 0)
     closeSync(fd)
-    utimesSync(file, mtime, mtime)
-    expect(statSync(file).ino).toBe(ino)
+    execFileSync('touch', ['-r', ref, file]) // as `cp -p` / `rsync -t` would set them
+    expect(statSync(file).ino).toBe(before.ino)
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs)
     const second = await get(base, '/api/v1/files/in-place.txt')
     expect(second.text).toBe('version BBBB\n')
     expect(second.headers.get('etag')).toBe(etagOf('version BBBB\n'))
+    // And so a conditional write with the old tag is a lost update: it must be 412.
+    const clobber = await httpRequest(base, '/api/v1/files/in-place.txt', {
+      method: 'PUT',
+      body: 'clobbered\n',
+      headers: { 'if-match': etagOf('version AAAA\n') },
+    })
+    expect(clobber.status).toBe(412)
   })
 
   it('a cross-site simple POST (another Origin, text/plain, no preflight) does not overwrite a file', async () => {
