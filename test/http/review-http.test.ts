@@ -29,7 +29,11 @@ describe('review: HTTP', () => {
     form.append('file', new Blob([content]), 'big-form.bin')
     const reply = await httpRequest(base, '/upload', { method: 'POST', body: form })
     const body = expectJson(reply)
-    expect(body).toMatchObject({ name: 'big-form.bin', size: content.length, sha256: sha256(content) })
+    expect(body).toMatchObject({
+      name: 'big-form.bin',
+      size: content.length,
+      sha256: sha256(content),
+    })
     expect(readFileSync(path.join(server.root, 'big-form.bin')).length).toBe(content.length)
   })
 
@@ -40,7 +44,10 @@ describe('review: HTTP', () => {
     // (`cp -p` over it, `rsync --inplace -t`, or two writes within one coarse kernel clock tick).
     const file = path.join(server.root, 'in-place.txt')
     expectJson(
-      await httpRequest(base, '/api/v1/files/in-place.txt', { method: 'PUT', body: 'version AAAA\n' }),
+      await httpRequest(base, '/api/v1/files/in-place.txt', {
+        method: 'PUT',
+        body: 'version AAAA\n',
+      }),
       201,
     )
     const before = statSync(file)

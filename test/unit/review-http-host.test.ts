@@ -26,7 +26,7 @@ describe('review: HttpHost', () => {
     const config = resolveConfig({ root, stateDir, port: 0, name: 'A' })
     const db = openDatabase(stateDir)
     const changeLog = new ChangeLog(db, 'A', () => undefined)
-    registerCleanup(() => db.close())
+    registerCleanup(() => void db.close())
     const lines: string[] = []
     const core = new ServerCore(
       config,
