@@ -53,7 +53,7 @@ describe('review: HTTP worker shutdown', () => {
       worker,
       () => void (exited = true),
     )
-    const port = await waitFor(() => listening, 5_000, 'listening')
+    const port = await waitFor(() => listening, { timeoutMs: 5_000, what: 'listening' })
     // A page in a background tab, or a slow link: the stream is open, the reader slow.
     const reader = net.connect(port, '127.0.0.1')
     let head = ''
@@ -62,7 +62,10 @@ describe('review: HTTP worker shutdown', () => {
       if (head.includes('retry: 2000')) reader.pause()
     })
     reader.write('GET /api/v1/events HTTP/1.1\r\nHost: x\r\nX-Tandem-Client-Id: page\r\n\r\n')
-    await waitFor(() => head.includes('retry: 2000'), 5_000, 'the stream to open')
+    await waitFor(() => head.includes('retry: 2000'), {
+      timeoutMs: 5_000,
+      what: 'the stream to open',
+    })
     const entry: LogEntry = {
       seq: 1,
       time: Date.now(),
@@ -82,7 +85,7 @@ describe('review: HTTP worker shutdown', () => {
     // A binary upload committed during the grace period: its log entry follows the shutdown.
     post({ t: 'shutdown' })
     post({ t: 'event', entry })
-    await waitFor(() => exited, 10_000, 'the worker side to exit')
+    await waitFor(() => exited, { timeoutMs: 10_000, what: 'the worker side to exit' })
     host.close()
     reader.destroy()
     expect(uncaught.map(String)).toEqual([])
