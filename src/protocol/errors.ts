@@ -38,6 +38,8 @@ export const ErrorCodes = {
   ERR_PRECONDITION:
     "A conditional write's If-Match or If-None-Match does not hold for the file as it is (HTTP); nothing was changed.",
   ERR_RANGE: 'The byte range asked for is not inside the file (HTTP).',
+  ERR_CROSS_SITE:
+    "An HTTP request from another site's page (its Origin), or for a host name this server does not answer to (DNS rebinding); refused.",
   ERR_SHUTTING_DOWN: 'The server is stopping and takes no new work.',
   ERR_INTERNAL: "An unexpected server error; the details are in the server's console.",
 } as const satisfies Record<string, string>
@@ -73,6 +75,7 @@ export const HttpStatus = {
   ERR_USAGE: 500,
   ERR_PRECONDITION: 412,
   ERR_RANGE: 416,
+  ERR_CROSS_SITE: 403,
   ERR_SHUTTING_DOWN: 503,
   ERR_INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>

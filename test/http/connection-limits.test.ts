@@ -54,7 +54,7 @@ describe('HTTP: connection bounds', () => {
     )
     expect(held.filter((c) => c.socket.destroyed)).toEqual([])
     // One of the held ones finishes its request and is answered: they were open, not dropped.
-    held[0]!.socket.write('Host: x\r\nConnection: close\r\n\r\n')
+    held[0]!.socket.write('Host: 127.0.0.1\r\nConnection: close\r\n\r\n')
     await deadline(held[0]!.closed, 5_000, 'the completed request to be answered and closed')
     // Its place is free again: a normal request gets in.
     const reply = await waitFor(
@@ -117,7 +117,7 @@ describe('HTTP: connection bounds', () => {
     const conn = open(server.httpUrl!)
     await conn.connected
     // A complete keep-alive request, answered; then nothing.
-    conn.socket.write('GET /heartbeat HTTP/1.1\r\nHost: x\r\n\r\n')
+    conn.socket.write('GET /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
     const started = Date.now()
     await deadline(conn.closed, 15_000, 'the idle connection to be closed')
     const heldMs = Date.now() - started

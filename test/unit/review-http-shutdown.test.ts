@@ -61,7 +61,9 @@ describe('review: HTTP worker shutdown', () => {
       head += b.toString('latin1')
       if (head.includes('retry: 2000')) reader.pause()
     })
-    reader.write('GET /api/v1/events HTTP/1.1\r\nHost: x\r\nX-Tandem-Client-Id: page\r\n\r\n')
+    reader.write(
+      'GET /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Tandem-Client-Id: page\r\n\r\n',
+    )
     await waitFor(() => head.includes('retry: 2000'), {
       timeoutMs: 5_000,
       what: 'the stream to open',

@@ -25,7 +25,7 @@ import type { MainLink } from './main-link.js'
 import type { HttpWorkerData } from './messages.js'
 import { registerPage } from './page.js'
 import { sendError, wireErrorOf } from './replies.js'
-import { clientIdOf } from './request-parts.js'
+import { clientIdOf, crossSiteRefusal } from './request-parts.js'
 import { apiRoutes } from './routes/api.js'
 import { bodyRoutes } from './routes/bodies.js'
 import { sourceRoutes } from './routes/source.js'
@@ -93,6 +93,7 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
   const config = { serverName: data.serverName, root: data.root }
   // One context per client, reused by its requests (an HTTP request ends through its streams:
   // a body that breaks off errors, a download's stream is destroyed; nothing waits on a signal).
+  const onLoopback = /^(127\.|localhost$|::1$)/.test(data.host)
   const contexts = new Map<string, OpsContext>()
   const never = new AbortController().signal
   const opsFor = (client: string): OpsContext => {
@@ -118,6 +119,8 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
     }
     request.clientId = client
     request.ops = opsFor(client)
+    const crossSite = crossSiteRefusal(request.method, request.headers, onLoopback)
+    if (crossSite) return void sendError(reply, { code: 'ERR_CROSS_SITE', message: crossSite })
     // (A hook that answers does not call done: the answer ends the request.)
     if (stopping)
       return void sendError(reply, { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })

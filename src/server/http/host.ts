@@ -26,11 +26,12 @@ export class HttpHost {
   #worker: HttpThread
   #services: MainServices
   #stopping = false
+  #exited = false
   port = 0
 
   private constructor(
     private readonly core: ServerCore,
-    private readonly data: HttpWorkerData,
+    private readonly data: { -readonly [K in keyof HttpWorkerData]: HttpWorkerData[K] },
   ) {
     ;({ worker: this.#worker, services: this.#services } = this.#spawn())
   }
@@ -50,6 +51,8 @@ export class HttpHost {
       shutdownGraceMs: config.shutdownGraceMs,
     })
     host.port = await host.#listening()
+    // A worker started again after a crash listens where this one does (not on a new free port).
+    host.data.port = host.port
     return host
   }
 
@@ -64,6 +67,7 @@ export class HttpHost {
     })
     const startedAt = Date.now()
     worker.on('exit', () => {
+      this.#exited = true
       services.end()
       this.#releaseAll()
       if (this.#stopping) return
@@ -74,28 +78,42 @@ export class HttpHost {
       // A crashed HTTP thread is started again: binary clients never noticed.
       this.core.console.warn('the HTTP worker stopped; starting it again')
       ;({ worker: this.#worker, services: this.#services } = this.#spawn())
-      this.#listening().catch((err: unknown) =>
-        this.core.console.warn(`HTTP could not listen again: ${String(err)}`),
+      this.#listening().then(
+        (port) => (this.port = port),
+        (err: unknown) => this.core.console.warn(`HTTP could not listen again: ${String(err)}`),
       )
     })
+    this.#exited = false
     return { worker, services }
   }
 
+  /** Resolves with the port once the worker listens; rejects if it cannot, or ends first. */
   #listening(): Promise<number> {
+    const worker = this.#worker
     return new Promise((resolve, reject) => {
+      const done = (): void => {
+        worker.off('message', onMessage)
+        worker.off('exit', onExit)
+      }
       const onMessage = (message: FromHttpWorker): void => {
         if (message.t === 'listening') {
-          this.#worker.off('message', onMessage)
+          done()
           resolve(message.port)
         } else if (message.t === 'listen-failed') {
-          this.#worker.off('message', onMessage)
+          done()
           this.#stopping = true
-          void this.#worker.terminate()
+          void worker.terminate()
           const err = new Error(`HTTP port ${this.data.port}: ${message.message}`)
           reject(Object.assign(err, { code: message.code }))
         }
       }
-      this.#worker.on('message', onMessage)
+      const onExit = (): void => {
+        done()
+        this.#stopping = true
+        reject(new Error('the HTTP worker ended before it listened'))
+      }
+      worker.on('message', onMessage)
+      worker.on('exit', onExit)
     })
   }
 
@@ -146,8 +164,9 @@ export class HttpHost {
 
   /** Stop: requests in flight finish (within the grace period), then the thread ends. */
   async stop(): Promise<void> {
-    if (this.#stopping) return
+    if (this.#stopping && this.#exited) return
     this.#stopping = true
+    if (this.#exited) return this.#services.end()
     const exited = once(this.#worker, 'exit')
     this.#worker.postMessage({ t: 'shutdown' } satisfies ToHttpWorker)
     const timer = setTimeout(() => void this.#worker.terminate(), this.data.shutdownGraceMs + 2_000)

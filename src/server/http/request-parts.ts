@@ -105,14 +105,15 @@ export function etagOf(sha256: string): string {
 }
 
 /**
- * The SHA-256s named by an If-Match / If-None-Match header (`"hex"`, `W/"hex"`: weak tags never
- * match strongly and are ignored here), or '*'.
+ * The SHA-256s named by an If-Match / If-None-Match header, or '*'. If-Match compares strongly
+ * (a weak tag `W/"hex"` never matches); If-None-Match weakly (RFC 9110 §13.1.2): `weak` true.
  */
-export function parseTags(header: string | undefined): string[] | '*' | undefined {
+export function parseTags(header: string | undefined, weak = false): string[] | '*' | undefined {
   if (header === undefined) return undefined
   if (header.trim() === '*') return '*'
   const tags: string[] = []
-  for (const match of header.matchAll(/(W\/)?"([^"]*)"/g)) if (!match[1]) tags.push(match[2]!)
+  for (const match of header.matchAll(/(W\/)?"([^"]*)"/g))
+    if (weak || !match[1]) tags.push(match[2]!)
   return tags
 }
 
@@ -137,4 +138,55 @@ export function contentDisposition(name: string): string {
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   )
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** Names and addresses of this machine's loopback interface, as a Host header gives them. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase()
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  )
+}
+
+/** The host name of a Host header (`name:port`, `[v6]:port`). */
+function hostnameOf(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1)
+  const colon = host.lastIndexOf(':')
+  return colon === -1 ? host : host.slice(0, colon)
+}
+
+/**
+ * Why a request must be refused as another site's (ERR_CROSS_SITE), if it must. A browser lets
+ * any page send simple cross-origin POSTs (a form, `text/plain`) without asking: a write whose
+ * Origin is not this server's own is refused, so another site cannot change files through the
+ * user's browser. A server on loopback answers only to loopback names, so a page cannot reach it
+ * by a name of its own that resolves to 127.0.0.1 (DNS rebinding). Tools that are not browsers
+ * send no Origin and are not affected.
+ */
+export function crossSiteRefusal(
+  method: string,
+  headers: Record<string, string | string[] | undefined>,
+  serverOnLoopback: boolean,
+): string | undefined {
+  const host = typeof headers.host === 'string' ? headers.host : undefined
+  if (serverOnLoopback && host !== undefined && !isLoopbackHost(hostnameOf(host)))
+    return `this server answers to localhost and 127.0.0.1, not to '${host}'`
+  if (SAFE_METHODS.has(method)) return undefined
+  if (headers['sec-fetch-site'] === 'cross-site') return 'a write from another site is refused'
+  const origin = headers.origin
+  if (origin === undefined) return undefined
+  let originHost: string | undefined
+  try {
+    originHost = typeof origin === 'string' && origin !== 'null' ? new URL(origin).host : undefined
+  } catch {
+    originHost = undefined
+  }
+  if (originHost === undefined || host === undefined || originHost !== host.toLowerCase())
+    return `a write from another site's page (${String(origin)}) is refused`
+  return undefined
 }

@@ -48,7 +48,7 @@ export async function sendFile(
       'x-content-type-options': 'nosniff',
       'content-disposition': contentDisposition(info.name),
     })
-    const unchanged = parseTags(header(request, 'if-none-match'))
+    const unchanged = parseTags(header(request, 'if-none-match'), true)
     if (unchanged === '*' || unchanged?.includes(sha256)) return await reply.code(304).send()
     let range: ByteRange | undefined
     try {
@@ -92,7 +92,7 @@ export function bodyOptions(request: FastifyRequest): BodyOptions {
   return {
     conditions: {
       ifMatch: parseTags(header(request, 'if-match')),
-      ifNoneMatch: parseTags(header(request, 'if-none-match')),
+      ifNoneMatch: parseTags(header(request, 'if-none-match'), true),
     },
     digest: digestOf(header(request, 'content-digest')),
   }

@@ -42,6 +42,8 @@ export class MainServices {
     private readonly core: ServerCore,
     private readonly toWorker: (message: ToWorker) => void,
     private readonly clientOf: (claimed: string) => string,
+    /** True once the worker's side can no longer release what it is granted (its task ended). */
+    private readonly gone: () => boolean = () => false,
   ) {}
 
   handle(message: ServiceMessage): void {
@@ -97,7 +99,7 @@ export class MainServices {
     const { req, names, mode, purpose } = message
     try {
       const release = await this.core.locks.acquire(names, mode, this.core.config.lockTimeoutMs)
-      if (this.#ended) return release() // the worker's side ended while it waited
+      if (this.#ended || this.gone()) return release() // the asker ended while it waited
       // Checked holding the write lock: a user lock is taken under it too, so none slips between.
       const refusal =
         mode === 'write' && this.core.userLockRefusal(names, this.clientOf(message.client), purpose)

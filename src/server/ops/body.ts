@@ -5,7 +5,7 @@
  */
 import { TandemError, type RequestOf, type WriteResult } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
-import type { TempFile } from '../storage/temp-file.js'
+import type { FileIdentity, TempFile } from '../storage/temp-file.js'
 import { checkConditions, type Conditions } from './conditions.js'
 import { rememberHash } from './content-hash.js'
 import { withLock, type OpsContext } from './context.js'
@@ -58,6 +58,7 @@ export async function commit(
   // Also the real file's name: two names (a symlink and its target) must not commit at once.
   const names = [file.name, ctx.store.jail.nameOf(file.path)]
   let created = false
+  let published: { identity: FileIdentity; changedMs: number } | undefined
   const info = await withLock(ctx, names, 'write', async () => {
     await checkConditions(ctx, file, conditions)
     if (req.op !== 'append') created = !(await ctx.store.exists(file))
@@ -65,18 +66,21 @@ export async function commit(
       case 'upload':
         await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
+        published = await ctx.store.identityOf(file)
         // The client gave the time (set on the file): no need to stat for it.
         if (req.mtime !== undefined)
           return { name: file.name, size: temp.size, mtime: Math.round(req.mtime) }
         break
       case 'create':
         await temp.publishExclusive(file.path)
+        published = await ctx.store.identityOf(file)
         break
       case 'write':
         if (!(await ctx.store.exists(file)))
           throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
         await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
+        published = await ctx.store.identityOf(file)
         break
       case 'append':
         return ctx.store.appendFrom(file, temp)
@@ -85,9 +89,10 @@ export async function commit(
   })
   // The temp file held the whole content (not so for append): the sync worker can trust its hash.
   if (req.op !== 'append' && temp.identity) {
-    const published = ctx.store.jail.nameOf(file.path)
-    ctx.published(published, sha256, temp.identity)
-    rememberHash(published, temp.identity, sha256)
+    const real = ctx.store.jail.nameOf(file.path)
+    ctx.published(real, sha256, temp.identity)
+    // Remembered as published (its ctime is the rename's), for the next ETag and If-Match.
+    if (published) rememberHash(real, published.identity, published.changedMs, sha256)
   }
   ctx.log({ op: req.op, name: file.name, size: temp.size }, true)
   return { result: { name: file.name, size: info.size, mtime: info.mtime, sha256 }, created }

@@ -60,9 +60,9 @@ async function currentTag(
   file: ResolvedName,
 ): Promise<string | undefined> {
   if (!(await ctx.store.exists(file))) return undefined
-  const { handle, identity } = await ctx.store.openForRead(file)
+  const { handle, identity, changedMs } = await ctx.store.openForRead(file)
   try {
-    return await contentHash(ctx, file.name, handle, identity)
+    return await contentHash(ctx, file.name, handle, identity, changedMs, false)
   } finally {
     await handle.close()
   }

@@ -10,13 +10,22 @@ import { mapFsError } from '../storage/fs-errors.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { OpsContext } from './context.js'
 
-/** Recent hashes by name (the files this thread wrote or hashed), bounded. */
-const recent = new Map<string, { identity: FileIdentity; sha256: string }>()
+/**
+ * Recent hashes by name (the files this thread wrote or hashed), bounded. Each is trusted only
+ * while the file has the same identity and ctime: a program that rewrites a file in place and sets
+ * its size and mtime back cannot set the ctime back.
+ */
+const recent = new Map<string, { identity: FileIdentity; changedMs: number; sha256: string }>()
 const MAX_RECENT = 4096
 
-export function rememberHash(name: string, identity: FileIdentity, sha256: string): void {
+export function rememberHash(
+  name: string,
+  identity: FileIdentity,
+  changedMs: number,
+  sha256: string,
+): void {
   recent.delete(name)
-  recent.set(name, { identity, sha256 })
+  recent.set(name, { identity, changedMs, sha256 })
   if (recent.size > MAX_RECENT) recent.delete(recent.keys().next().value!)
 }
 
@@ -30,13 +39,20 @@ export async function contentHash(
   name: string,
   handle: FileHandle,
   identity: FileIdentity,
+  changedMs: number,
+  /**
+   * False where a wrong hash would lose data (If-Match): the index's fingerprint has no ctime, so
+   * a rewrite in place that keeps size, mtime and inode would still match it.
+   */
+  trustIndex = true,
 ): Promise<string> {
   const mine = recent.get(name)
-  if (mine && sameIdentity(mine.identity, identity)) return mine.sha256
-  const indexed = ctx.index.knownHash(name, identity)
+  if (mine && mine.changedMs === changedMs && sameIdentity(mine.identity, identity))
+    return mine.sha256
+  const indexed = trustIndex ? ctx.index.knownHash(name, identity) : undefined
   if (indexed) return indexed
   const sha256 = await hashOpened(handle, identity.size, name)
-  rememberHash(name, identity, sha256)
+  rememberHash(name, identity, changedMs, sha256)
   return sha256
 }
 

@@ -14,6 +14,8 @@ export interface OpenedFile {
   readonly handle: FileHandle
   readonly info: FileInfo
   readonly identity: FileIdentity
+  /** Its ctime (ms). */
+  readonly changedMs: number
 }
 
 export async function openFile(ctx: OpsContext, req: { name: string }): Promise<OpenedFile> {
@@ -23,7 +25,7 @@ export async function openFile(ctx: OpsContext, req: { name: string }): Promise<
 
 /** The SHA-256 of the version `opened` reads (known, or read through the handle once). */
 export function hashOf(ctx: OpsContext, opened: OpenedFile): Promise<string> {
-  return contentHash(ctx, opened.info.name, opened.handle, opened.identity)
+  return contentHash(ctx, opened.info.name, opened.handle, opened.identity, opened.changedMs)
 }
 
 /** A download is on the console, not in the change log. */

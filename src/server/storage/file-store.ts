@@ -52,6 +52,15 @@ export class FileStore {
     return { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) }
   }
 
+  /**
+   * The identity of the file at `file` now, and its ctime (which no program can set back, unlike
+   * the mtime: a rewrite in place with the old size and mtime still changes it).
+   */
+  async identityOf(file: ResolvedName): Promise<{ identity: FileIdentity; changedMs: number }> {
+    const st = await withFsErrors(file.name, () => stat(file.path))
+    return { identity: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, changedMs: st.ctimeMs }
+  }
+
   async exists(file: ResolvedName): Promise<boolean> {
     try {
       await lstat(file.path)
@@ -68,7 +77,7 @@ export class FileStore {
    */
   async openForRead(
     file: ResolvedName,
-  ): Promise<{ handle: FileHandle; info: FileInfo; identity: FileIdentity }> {
+  ): Promise<{ handle: FileHandle; info: FileInfo; identity: FileIdentity; changedMs: number }> {
     // O_NONBLOCK: a FIFO (made by another program) would block a thread-pool thread in open().
     const flags = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK
     const handle = await withFsErrors(file.name, () => open(file.path, flags))
@@ -82,6 +91,7 @@ export class FileStore {
         handle,
         info: { name: file.name, size: st.size, mtime: Math.round(st.mtimeMs) },
         identity: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino },
+        changedMs: st.ctimeMs,
       }
     } catch (err) {
       await handle.close()

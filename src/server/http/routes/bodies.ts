@@ -22,7 +22,15 @@ export async function bodyRoutes(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
   await app.register(multipart, {
-    limits: { files: 4, fields: 20, fieldSize: 64 * 1024, parts: 30, headerPairs: 100 },
+    // A file part has no limit but the disk (the default would be the 1 MiB JSON body limit).
+    limits: {
+      fileSize: Infinity,
+      files: 4,
+      fields: 20,
+      fieldSize: 64 * 1024,
+      parts: 30,
+      headerPairs: 100,
+    },
   })
   const r = app.withTypeProvider<ZodTypeProvider>()
 
@@ -107,7 +115,7 @@ async function storeForm(request: FastifyRequest, queryName: string | undefined)
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
-        if (receiving) lateName ||= part.fieldname === 'name'
+        if (receiving) lateName ||= part.fieldname === 'name' && queryName === undefined
         else before[part.fieldname] = String(part.value)
         continue
       }

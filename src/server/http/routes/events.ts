@@ -15,10 +15,13 @@ const REPLAY_PAGE = 1000
 const MAX_BUFFERED = 8 * 1024 * 1024
 
 /** The open streams: ended when the server stops (they never end by themselves). */
-const open = new Set<ServerResponse>()
+const open = new Map<ServerResponse, () => void>()
 
 export function endAllStreams(): void {
-  for (const res of open) res.end()
+  for (const [res, stop] of open) {
+    stop() // unsubscribed first: nothing is written after the end
+    res.end()
+  }
 }
 
 export async function streamEvents(
@@ -27,8 +30,9 @@ export async function streamEvents(
   main: MainLink,
   sinceQuery: number | undefined,
 ): Promise<void> {
-  const lastId = Number(request.headers['last-event-id'])
-  const since = Number.isSafeInteger(lastId) && lastId >= 0 ? lastId : sinceQuery
+  const header = request.headers['last-event-id']
+  const lastId = typeof header === 'string' && /^\d+$/.test(header.trim()) ? Number(header) : NaN
+  const since = Number.isSafeInteger(lastId) ? lastId : sinceQuery
   reply.hijack()
   const res = reply.raw
   res.writeHead(200, {
@@ -39,26 +43,29 @@ export async function streamEvents(
   res.write('retry: 2000\n\n')
   let last = since ?? -1
   let held: LogEntry[] | undefined = []
+  const writable = (): boolean => !res.destroyed && !res.writableEnded
+  res.on('error', () => undefined) // a reader gone mid-write: 'close' follows
   const send = (entry: LogEntry): void => {
-    if (entry.seq <= last || res.destroyed) return
+    if (entry.seq <= last || !writable()) return
     last = entry.seq
     res.write(`id: ${entry.seq}\nevent: change\ndata: ${JSON.stringify(entry)}\n\n`)
     if (res.writableLength > MAX_BUFFERED) res.destroy()
   }
   const unsubscribe = main.subscribe((entry) => (held ? held.push(entry) : send(entry)))
-  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS)
-  open.add(res)
-  res.once('close', () => {
+  const keepalive = setInterval(() => writable() && res.write(': keepalive\n\n'), KEEPALIVE_MS)
+  const stop = (): void => {
     open.delete(res)
     clearInterval(keepalive)
     unsubscribe()
-  })
+  }
+  open.set(res, stop)
+  res.once('close', stop)
   try {
     if (since !== undefined) {
       for (;;) {
         const page = await request.ops.readLog({ since: last, limit: REPLAY_PAGE })
         for (const entry of page) send(entry)
-        if (page.length < REPLAY_PAGE || res.destroyed) break
+        if (page.length < REPLAY_PAGE || !writable()) break
       }
     } else {
       last = -1
