@@ -81,7 +81,7 @@ describe('an entry that cannot be applied here', () => {
       encoding: 'utf8',
     })
     expect(human).toMatch(/aside +1 change from peers set aside here/)
-    expect(human).toMatch(/blocked\/inner\.txt +A +.*ERR_NOT_FOUND/)
+    expect(human).toMatch(/blocked\/inner\.txt +A +.*ERR_EXISTS/)
     // Survives a restart of B: the row is kept, though A's progress moved past it.
     await b.restart()
     await waitPeersUp(b, 1)
