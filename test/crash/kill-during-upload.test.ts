@@ -1,11 +1,12 @@
 // kill -9 of the server in the middle of a 256 MiB upload, then a restart on the same directories:
 // the file is the old version or absent, never torn, and no temp file survives the startup.
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   startServer,
+  tempBytes,
   tempFilesIn,
   TestClient,
   waitFor,
@@ -15,17 +16,6 @@ import {
 const MiB = 1024 * 1024
 const TOTAL = 256 * MiB
 const CHUNK = MiB
-
-/** Bytes the server has written to its temp files so far. */
-function tempBytes(root: string): number {
-  return tempFilesIn(root).reduce((sum, name) => {
-    try {
-      return sum + statSync(path.join(root, name)).size
-    } catch {
-      return sum
-    }
-  }, 0)
-}
 
 /**
  * The 256 MiB body, made on the fly. Past 60 % it holds back until `release` (the kill), so the

@@ -1,6 +1,6 @@
 /** Looking at a server's directories from the outside: temp files, trees, snapshots. */
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs'
+import { readdirSync, readFileSync, lstatSync, readlinkSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { TEMP_PREFIX } from '../../src/protocol/index.js'
 
@@ -71,4 +71,15 @@ export function snapshotTree(
       )
   }
   return snapshot
+}
+
+/** Bytes the server has written to its temp files under `root` so far. */
+export function tempBytes(root: string): number {
+  return tempFilesIn(root).reduce((sum, name) => {
+    try {
+      return sum + statSync(path.join(root, name)).size
+    } catch {
+      return sum
+    }
+  }, 0)
 }

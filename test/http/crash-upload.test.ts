@@ -1,7 +1,7 @@
 // kill -9 of the server while an HTTP upload's body is still arriving, then a restart on the same
 // directories: the old file or none, never torn, and no temp file after the restart. And a
 // SIGTERM during one: new requests refused, the partial upload removed, exit 0.
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -11,6 +11,7 @@ import {
   sha256,
   startRequest,
   startServer,
+  tempBytes,
   tempFilesIn,
   waitFor,
   type ServerHandle,
@@ -18,17 +19,6 @@ import {
 
 const MiB = 1024 * 1024
 const DECLARED = 64 * MiB
-
-/** Bytes in the server's temp files right now. */
-function tempBytes(root: string): number {
-  return tempFilesIn(root).reduce((sum, name) => {
-    try {
-      return sum + statSync(path.join(root, name)).size
-    } catch {
-      return sum
-    }
-  }, 0)
-}
 
 /**
  * Start a 64 MiB upload of `name` (raw body, Content-Length given), send 4 MiB, wait until the
