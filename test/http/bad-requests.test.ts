@@ -65,20 +65,21 @@ describe('HTTP: bad requests', () => {
     expect(files()).toEqual(before)
   }
 
+  /** POST /upload with this body, as this Content-Type (Content-Length given). */
+  const postUpload = (contentType: string, body: Buffer) =>
+    rawRequest(base, {
+      method: 'POST',
+      path: '/upload',
+      headers: { 'content-type': contentType, 'content-length': body.length },
+      body,
+    })
+
   it('a multipart body whose boundary is not the declared one: 400 ERR_BAD_REQUEST', async () => {
     const before = files()
     const body = multipartBody('the-real-boundary', [
       { name: 'file', filename: 'mp1.txt', content: 'never stored' },
     ])
-    const reply = await rawRequest(base, {
-      method: 'POST',
-      path: '/upload',
-      headers: {
-        'content-type': 'multipart/form-data; boundary=another-boundary',
-        'content-length': body.length,
-      },
-      body,
-    })
+    const reply = await postUpload('multipart/form-data; boundary=another-boundary', body)
     expectRawError(reply, 400, 'ERR_BAD_REQUEST')
     await expectNothingStored(before)
   })
@@ -86,12 +87,7 @@ describe('HTTP: bad requests', () => {
   it('a multipart content type without a boundary: 400 ERR_BAD_REQUEST', async () => {
     const before = files()
     const body = multipartBody('b', [{ name: 'file', filename: 'mp2.txt', content: 'x' }])
-    const reply = await rawRequest(base, {
-      method: 'POST',
-      path: '/upload',
-      headers: { 'content-type': 'multipart/form-data', 'content-length': body.length },
-      body,
-    })
+    const reply = await postUpload('multipart/form-data', body)
     expectRawError(reply, 400, 'ERR_BAD_REQUEST')
     await expectNothingStored(before)
   })
@@ -105,15 +101,7 @@ describe('HTTP: bad requests', () => {
     )
     // The body ends (Content-Length says so) in the middle of the file part.
     const body = whole.subarray(0, whole.length - 500)
-    const reply = await rawRequest(base, {
-      method: 'POST',
-      path: '/upload',
-      headers: {
-        'content-type': 'multipart/form-data; boundary=trunc-boundary',
-        'content-length': body.length,
-      },
-      body,
-    })
+    const reply = await postUpload('multipart/form-data; boundary=trunc-boundary', body)
     expectRawError(reply, 400, 'ERR_BAD_REQUEST')
     await expectNothingStored(before)
   })
@@ -127,15 +115,7 @@ describe('HTTP: bad requests', () => {
         { close: false },
       )
       const body = whole.subarray(0, whole.length - 500)
-      const reply = await rawRequest(base, {
-        method: 'POST',
-        path: '/upload',
-        headers: {
-          'content-type': 'multipart/form-data; boundary=late-boundary',
-          'content-length': body.length,
-        },
-        body,
-      })
+      const reply = await postUpload('multipart/form-data; boundary=late-boundary', body)
       expect(reply.status).toBe(400)
       // Watched for a moment after the answer: the request's work is over, nothing may appear.
       const until = Date.now() + 150
@@ -151,15 +131,7 @@ describe('HTTP: bad requests', () => {
   it('a multipart form without a `file` field: 400 ERR_BAD_REQUEST', async () => {
     const before = files()
     const body = multipartBody('nf-boundary', [{ name: 'name', content: 'mp4.txt' }])
-    const reply = await rawRequest(base, {
-      method: 'POST',
-      path: '/upload',
-      headers: {
-        'content-type': 'multipart/form-data; boundary=nf-boundary',
-        'content-length': body.length,
-      },
-      body,
-    })
+    const reply = await postUpload('multipart/form-data; boundary=nf-boundary', body)
     expectRawError(reply, 400, 'ERR_BAD_REQUEST')
     await expectNothingStored(before)
   })
