@@ -1,6 +1,7 @@
-// One table row per file of the listing: its index, name, size, time, the servers that hold it,
-// its lock badges and its actions. Every action is a real button or link (reachable by Tab, run
-// by Enter) named after the file, so a screen reader says "Delete reports/q1.txt".
+// One table row per file of the listing: its index, name, size, time, the servers that hold it
+// (marked "≠ differs" when their copies are not the same version, which server holds what in the
+// tooltip), its lock badges and its actions. Every action is a real button or link (reachable by
+// Tab, run by Enter) named after the file, so a screen reader says "Delete reports/q1.txt".
 
 import { fileUrl } from './api.js'
 import { clientId } from './client-id.js'
@@ -39,14 +40,35 @@ function nameCell(name) {
   return cell
 }
 
-function serversCell(servers, here) {
+function serversCell(row, here) {
   const cell = el('td', 'servers')
-  for (const server of servers ?? []) {
+  for (const server of row.servers ?? []) {
     const chip = el('span', server === here ? 'chip server here' : 'chip server', server)
     if (server === here) chip.title = 'this server'
     cell.append(chip)
   }
+  if (row.differs) cell.append(differsBadge(row.copies ?? []))
   return cell
+}
+
+/** What one server holds, as the tooltip says it. */
+function copyText(copy) {
+  if (copy.symlink) return `${copy.server}: a symlink (not mirrored)`
+  const hash = copy.sha256 ? `, sha256 ${copy.sha256.slice(0, 12)}…` : ''
+  return `${copy.server}: ${humanSize(copy.size)} (${copy.size} bytes), modified ${isoTime(copy.mtime)}${hash}`
+}
+
+/**
+ * The copies of this file are not the same version (a lock holding one back, a transfer not done
+ * yet): a visible mark, and which server holds what in its tooltip and accessible name.
+ */
+function differsBadge(copies) {
+  const badge = el('span', 'badge differs', '≠ differs')
+  const text = `The copies differ. ${copies.map(copyText).join('; ')}`
+  badge.title = text
+  badge.setAttribute('aria-label', text)
+  badge.setAttribute('role', 'note')
+  return badge
 }
 
 /**
@@ -101,12 +123,23 @@ export function renderRow(row, here) {
   stamp.dateTime = isoTime(row.mtime)
   stamp.title = isoTime(row.mtime)
   time.append(stamp)
+  const name = nameCell(row.name)
+  if (row.kind === 'symlink') {
+    // A symlink is never mirrored: the row says so instead of passing for a file.
+    tr.classList.add('symlink')
+    const tag = el('span', 'badge symlink', '→ symlink, not mirrored')
+    tag.title = `${row.name} is a symbolic link on this server; links are not mirrored`
+    name.append(' ', tag)
+    size.textContent = '-'
+    size.title = 'a symlink'
+  }
+  if (row.differs) tr.classList.add('differs')
   tr.append(
     el('td', 'num index', String(row.index)),
-    nameCell(row.name),
+    name,
     size,
     time,
-    serversCell(row.servers, here),
+    serversCell(row, here),
     locksCell(row.locks),
     actionsCell(row),
   )

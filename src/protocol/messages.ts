@@ -226,6 +226,32 @@ export interface FileRow {
   locked: boolean
   /** The user locks on this file, at this server first, then at its peers (by server name). */
   locks: UserLock[]
+  /**
+   * The holders' copies are not the same version: a user lock holding a server's copy back, a
+   * transfer not yet done, a change on one disk not yet mirrored. `copies` then says which
+   * server holds what.
+   */
+  differs: boolean
+  /** Each holder's copy, by server name; present only when `differs`. */
+  copies?: FileCopy[]
+  /**
+   * Absent for a regular file. 'symlink': this name is a symbolic link on this server's disk,
+   * which is never mirrored (size 0, the link's own mtime; only this server is in `servers`
+   * for it, though a peer may hold a file of that name, then listed in `copies`).
+   */
+  kind?: 'symlink'
+}
+
+/** One server's copy of a file, as the listing compares them. */
+export interface FileCopy {
+  server: string
+  size: number
+  /** The version's modification time, ms since the epoch (the same on every copy of a version). */
+  mtime: number
+  /** Hex SHA-256 of the copy, when the server's index knows it for the copy on its disk. */
+  sha256?: string
+  /** This server's copy is a symbolic link (not mirrored), not a file. */
+  symlink?: true
 }
 
 /** A user lock: held at `server`, owned by the client id `owner`. */

@@ -103,6 +103,7 @@ describe('renderers', () => {
       servers: ['A'],
       locked: false,
       locks: [],
+      differs: false,
     }
     expect(renderListing([row])).not.toMatch(/LOCK|SERVERS/)
     const text = renderListing([
@@ -122,6 +123,7 @@ describe('renderers', () => {
       size: 1,
       mtime: 0,
       servers: ['A', 'B'],
+      differs: false,
       locked: true,
       locks,
     }

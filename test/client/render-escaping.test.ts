@@ -36,6 +36,7 @@ function row(index: number, name: string, locks: UserLock[] = []): FileRow {
     servers: ['A', 'B\x1b'],
     locked: locks.length > 0,
     locks,
+    differs: false,
   }
 }
 

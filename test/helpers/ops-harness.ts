@@ -126,7 +126,7 @@ export interface OpsHarness {
   /** Hold a user lock on `name` for `owner`, here or (with `server`) at a peer. */
   holdUserLock(name: string, owner: string, server?: string): UserLock
   /** A peer announces that it holds `name`. */
-  peerHolds(peer: string, name: string, size?: number, mtime?: number): void
+  peerHolds(peer: string, name: string, size?: number, mtime?: number, hash?: string | null): void
   /** The change log's entries, oldest first (pending ones flushed). */
   logEntries(): LogEntry[]
 }
@@ -374,8 +374,8 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       ]
       return held
     },
-    peerHolds(peer, name, size = 1, mtime = now()) {
-      data.holdings.push({ peer, name: normalizeName(name), size, mtime })
+    peerHolds(peer, name, size = 1, mtime = now(), hash = null) {
+      data.holdings.push({ peer, name: normalizeName(name), size, mtime, hash })
     },
     logEntries: () => changeLog.recent(100_000),
   }

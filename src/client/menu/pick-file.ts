@@ -3,13 +3,15 @@
  * index), so nobody has to type a name exactly. Names are shown escaped (displayText).
  */
 import { displayText, type FileRow } from '../../protocol/index.js'
-import { humanSize, localTime } from '../cli/render/format.js'
+import { copiesLine, DIFFERS, serversCell, shownName, shownSize } from '../cli/render/copies.js'
+import { localTime } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'
 import { find } from './prompts.js'
 import type { Session } from './session.js'
 import { fit, note, waitWith } from './ui.js'
 
-const PAGE_SIZE = 10
+const MIN_PAGE = 5
+const MAX_PAGE = 20
 const MAX_NAME = 44
 
 /** The server's files, with a spinner while they come. */
@@ -36,31 +38,42 @@ export async function pickFile(
   }
   const indexWidth = String(Math.max(...rows.map((row) => row.index))).length
   const shown = (row: FileRow): string => displayText(row.name)
-  const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...shown(row)].length)))
+  const listed = (row: FileRow): string => shownName(row)
+  const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...listed(row)].length)))
   const choice = (row: FileRow) => ({
     value: row,
-    name: `${String(row.index).padStart(indexWidth)}  ${fit(shown(row), nameWidth).padEnd(nameWidth)}  ${humanSize(row.size).padStart(9)}`,
+    name: `${String(row.index).padStart(indexWidth)}  ${fit(listed(row), nameWidth).padEnd(nameWidth)}  ${shownSize(row).padStart(9)}${row.differs ? ` ${DIFFERS}` : ''}`,
     short: shown(row),
     description: describeRow(row),
   })
   const choices = rows.map(choice)
   return find<FileRow>(
-    { message, pageSize: PAGE_SIZE, source: (term) => matching(choices, term) },
+    { message, pageSize: pickerPageSize(), source: (term) => matching(choices, term) },
     shown,
   )
 }
 
-/** The highlighted file in full: size, time, servers, and who holds it locked where. */
+/** The highlighted file in full: size, time, servers, who holds it locked where, which copy is which. */
 function describeRow(row: FileRow): string {
   const locks = describeLocks(row.locks, row.locked, true)
   const parts = [
-    displayText(row.name),
-    humanSize(row.size),
+    shownName(row),
+    shownSize(row),
     `modified ${localTime(row.mtime)}`,
-    `on ${row.servers.map(displayText).join(', ')}`,
+    `on ${serversCell(row)}`,
   ]
   if (locks !== '') parts.push(locks)
-  return parts.join(' · ')
+  const copies = copiesLine(row)
+  return copies === undefined ? parts.join(' · ') : `${parts.join(' · ')}\n${copies}`
+}
+
+/**
+ * As many choices as the terminal has room for, besides the question, the key hints and the
+ * description (which may take three lines): the list scrolls past the rest.
+ */
+export function pickerPageSize(rows = process.stdout.rows): number {
+  const room = (rows ?? 24) - 8
+  return Math.max(MIN_PAGE, Math.min(MAX_PAGE, room))
 }
 
 /**

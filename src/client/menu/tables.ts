@@ -1,13 +1,22 @@
 /**
  * The menu's tables: the composite listing with every column (index, name, size, modified,
- * servers, lock: "🔒 alice@A (3 queued)"), and change-log entries in aligned columns, for the history and for live lines.
+ * servers, lock: "🔒 alice@A (3 queued)"; copies that differ marked "A≠B", with a line saying who
+ * holds what), and change-log entries in aligned columns, for the history and for live lines.
  * Every string from the server is shown escaped (displayText).
  */
 import { displayText, type FileRow, type LogEntry } from '../../protocol/index.js'
-import { humanSize, localTime, plural } from '../cli/render/format.js'
+import {
+  copiesLine,
+  listingFooter,
+  serversCell,
+  shownName,
+  shownSize,
+  underRow,
+} from '../cli/render/copies.js'
+import { humanSize, localTime } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'
 import { renderTable, type Column } from '../cli/render/table.js'
-import { bold, dim, fit } from './ui.js'
+import { bold, dim, fit, yellow } from './ui.js'
 
 const MAX_NAME = 48 // keeps a row within 100 columns
 
@@ -20,19 +29,19 @@ const LISTING_COLUMNS: Column[] = [
   { header: 'LOCK' },
 ]
 
+/** The listing's lines: the header, a line per file (and one under it when its copies differ). */
 export function listingTable(rows: readonly FileRow[]): string {
   const cells = rows.map((row) => [
     String(row.index),
-    fit(displayText(row.name), MAX_NAME),
-    humanSize(row.size),
+    fit(shownName(row), MAX_NAME),
+    shownSize(row),
     localTime(row.mtime),
-    row.servers.map(displayText).join(','),
+    serversCell(row),
     describeLocks(row.locks, row.locked, true) || '-',
   ])
   const [header = '', ...lines] = renderTable(LISTING_COLUMNS, cells)
-  const total = rows.reduce((sum, row) => sum + row.size, 0)
-  const footer = dim(`${plural(rows.length, 'file')}, ${humanSize(total)}`)
-  return [bold(header), ...lines, footer].join('\n')
+  const under = underRow(rows, lines, (row) => copiesLine(row), yellow)
+  return [bold(header), ...under, dim(listingFooter(rows))].join('\n')
 }
 
 const OP_WIDTH = 13 // 'sync-conflict', the longest operation name

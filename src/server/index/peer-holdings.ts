@@ -13,6 +13,8 @@ export interface Holding {
   name: string
   size: number
   mtime: number
+  /** Hex SHA-256 of the version the peer announced. */
+  hash: string | null
 }
 
 const readers = new Map<string, IndexDb>()
@@ -25,7 +27,7 @@ export function peerHoldings(stateDir: string): Holding[] {
     .prepare(
       // A name this server has deleted is not listed for a peer that has not applied the
       // delete yet (it will): a deleted file must not seem to linger in `ls`.
-      `SELECT p.peer, p.name, p.size, p.mtime FROM peer_files p
+      `SELECT p.peer, p.name, p.size, p.mtime, p.hash FROM peer_files p
          LEFT JOIN files f ON f.name = p.name
         WHERE p.deleted = 0 AND (f.deleted IS NULL OR f.deleted = 0)`,
     )

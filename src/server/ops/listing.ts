@@ -1,42 +1,102 @@
 /**
  * The composite listing (`ls`, `GET /list`): every file on this server's disk and every file a
- * peer announced, sorted by name, each with the servers that hold it and its user locks.
+ * peer announced, sorted by name, each with the servers that hold it and its user locks, and
+ * whether the holders' copies are the same version (`differs`, with each copy when not).
  */
-import { TandemError, type FileRow, type ListResult } from '../../protocol/index.js'
+import {
+  sameVersion,
+  TandemError,
+  type FileCopy,
+  type FileRow,
+  type ListResult,
+} from '../../protocol/index.js'
+import type { FileIdentity } from '../storage/temp-file.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type OpsContext } from './context.js'
+
+/** A copy as first seen: this server's own carries its disk identity, to look its hash up. */
+interface Seen extends FileCopy {
+  identity?: FileIdentity
+}
 
 export async function list(
   ctx: Pick<OpsContext, 'config' | 'store' | 'index'>,
 ): Promise<ListResult> {
   const self = ctx.config.serverName
-  const rows = new Map<string, FileRow>()
-  for (const file of await listFiles(ctx.store.jail))
-    rows.set(file.name, { index: 0, ...file, servers: [self], locked: false, locks: [] })
+  const rows = new Map<string, { row: FileRow; copies: Seen[] }>()
+  for (const entry of await listFiles(ctx.store.jail)) {
+    const { name, size, mtime } = entry
+    const row: FileRow = {
+      index: 0,
+      name,
+      size,
+      mtime,
+      servers: [self],
+      locked: false,
+      locks: [],
+      differs: false,
+    }
+    const own: Seen = { server: self, size, mtime }
+    if (entry.kind === 'symlink') {
+      row.kind = 'symlink'
+      own.symlink = true
+    } else own.identity = entry.identity
+    rows.set(name, { row, copies: [own] })
+  }
   for (const held of ctx.index.holdings()) {
-    const row = rows.get(held.name)
-    if (row) {
-      if (!row.servers.includes(held.peer)) row.servers.push(held.peer)
-    } else {
-      const { name, size } = held
-      rows.set(name, {
+    const mtime = Math.round(held.mtime)
+    const copy: Seen = { server: held.peer, size: held.size, mtime }
+    if (held.hash) copy.sha256 = held.hash
+    const known = rows.get(held.name)
+    if (!known) {
+      const row: FileRow = {
         index: 0,
-        name,
-        size,
-        mtime: Math.round(held.mtime),
+        name: held.name,
+        size: held.size,
+        mtime,
         servers: [held.peer],
         locked: false,
         locks: [],
-      })
+        differs: false,
+      }
+      rows.set(held.name, { row, copies: [copy] })
+      continue
+    }
+    const { row, copies } = known
+    if (copies.some((c) => c.server === held.peer)) continue
+    copies.push(copy)
+    // A symlink here is not a copy of the peer's file: the row stays this server's link.
+    if (row.kind === 'symlink') continue
+    row.servers.push(held.peer)
+    // A file only the peers hold is shown as its newest copy.
+    if (!row.servers.includes(self) && mtime > row.mtime) {
+      row.size = held.size
+      row.mtime = mtime
     }
   }
   for (const lock of ctx.index.locks()) {
-    const row = rows.get(lock.name)
+    const row = rows.get(lock.name)?.row
     if (!row) continue
     row.locked = true
     row.locks.push(lock)
   }
-  const files = [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const { row, copies } of rows.values()) {
+    if (copies.length < 2) continue
+    // Only now, and only for names a peer holds too: a lone server's listing costs no look-up.
+    for (const copy of copies) {
+      if (copy.identity) {
+        const hash = ctx.index.knownHash(row.name, copy.identity)
+        if (hash) copy.sha256 = hash
+        delete copy.identity
+      }
+    }
+    if (copies.every((copy) => sameVersion(copy, copies[0]!))) continue
+    row.differs = true
+    row.copies = copies.sort((a, b) => (a.server < b.server ? -1 : 1))
+  }
+  const files = [...rows.values()]
+    .map(({ row }) => row)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   files.forEach((row, index) => {
     row.index = index
     row.servers.sort()

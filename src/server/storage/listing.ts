@@ -1,23 +1,31 @@
 /**
- * Walks the data directory: every regular file, by name, with size and mtime. Temporary files are
- * never listed; symlinks are listed only when they lead to a file inside the root.
+ * Walks the data directory: every regular file, by name, with size and mtime, and every symbolic
+ * link, as a link (never followed: a link is not mirrored, and a link to a folder could loop).
+ * Temporary files are never listed.
  */
 import type { Dirent } from 'node:fs'
-import { readdir, realpath, stat, unlink } from 'node:fs/promises'
+import { lstat, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { TEMP_PREFIX } from '../../protocol/index.js'
 import type { FileInfo } from './file-store.js'
 import type { PathJail } from './path-jail.js'
+import type { FileIdentity } from './temp-file.js'
 
-/** All files under the root, sorted by name (code-point order, the same on every server). */
-export async function listFiles(jail: PathJail): Promise<FileInfo[]> {
-  const files: FileInfo[] = []
+/** A name on this server's disk as the listing shows it. */
+export type ListedEntry =
+  | (FileInfo & { kind: 'file'; identity: FileIdentity })
+  /** A symbolic link: size 0, the link's own mtime. */
+  | (FileInfo & { kind: 'symlink' })
+
+/** All files and symlinks under the root, sorted by name (code-point order, as on every server). */
+export async function listFiles(jail: PathJail): Promise<ListedEntry[]> {
+  const files: ListedEntry[] = []
   await walk(jail, jail.root, files)
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return files
 }
 
-async function walk(jail: PathJail, dir: string, out: FileInfo[]): Promise<void> {
+async function walk(jail: PathJail, dir: string, out: ListedEntry[]): Promise<void> {
   let entries: Dirent[]
   try {
     entries = await readdir(dir, { withFileTypes: true })
@@ -28,27 +36,27 @@ async function walk(jail: PathJail, dir: string, out: FileInfo[]): Promise<void>
     if (entry.name.startsWith(TEMP_PREFIX)) continue
     const full = path.join(dir, entry.name)
     if (entry.isDirectory()) await walk(jail, full, out)
-    else if (entry.isFile()) await pushFile(jail, full, out)
-    else if (entry.isSymbolicLink() && (await linksInside(jail, full)))
-      await pushFile(jail, full, out)
+    else if (entry.isFile() || entry.isSymbolicLink()) await push(jail, full, out)
   }
 }
 
-async function pushFile(jail: PathJail, full: string, out: FileInfo[]): Promise<void> {
+async function push(jail: PathJail, full: string, out: ListedEntry[]): Promise<void> {
   try {
-    const st = await stat(full)
+    // lstat: the entry itself, which is what the scanner indexes (a link never is).
+    const st = await lstat(full)
+    const name = jail.nameOf(full)
+    const mtime = Math.round(st.mtimeMs)
     if (st.isFile())
-      out.push({ name: jail.nameOf(full), size: st.size, mtime: Math.round(st.mtimeMs) })
+      out.push({
+        kind: 'file',
+        name,
+        size: st.size,
+        mtime,
+        identity: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino },
+      })
+    else if (st.isSymbolicLink()) out.push({ kind: 'symlink', name, size: 0, mtime })
   } catch {
-    // deleted between readdir and stat: not listed
-  }
-}
-
-async function linksInside(jail: PathJail, full: string): Promise<boolean> {
-  try {
-    return jail.contains(await realpath(full))
-  } catch {
-    return false
+    // deleted between readdir and lstat: not listed
   }
 }
 

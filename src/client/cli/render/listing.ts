@@ -1,10 +1,12 @@
 /**
  * The human form of `ls`: index, name, size, modified time, and server and lock columns when they
  * say something. The lock column names each lock's owner and server ("alice@A (3 queued)").
- * Names and server names are shown escaped (displayText): one row per file, whatever its name.
+ * Names and server names are shown escaped (displayText): one row per file, whatever its name,
+ * plus, under a file whose copies differ ("A≠B"), one line saying which server holds what.
  */
-import { displayText, type FileRow } from '../../../protocol/index.js'
-import { humanSize, localTime, plural } from './format.js'
+import type { FileRow } from '../../../protocol/index.js'
+import { copiesLine, listingFooter, serversCell, shownName, shownSize, underRow } from './copies.js'
+import { localTime } from './format.js'
 import { describeLocks } from './locks.js'
 import { renderTable, type Column } from './table.js'
 
@@ -28,15 +30,11 @@ export function renderListing(rows: readonly FileRow[], options: ListingOptions 
   if (showServers) columns.push({ header: 'SERVERS' })
   if (showLocks) columns.push({ header: 'LOCK' })
   const cells = rows.map((row) => {
-    const name = displayText(row.name)
-    const line = [String(row.index), name, humanSize(row.size), localTime(row.mtime)]
-    if (showServers) line.push(row.servers.map(displayText).join(','))
+    const line = [String(row.index), shownName(row), shownSize(row), localTime(row.mtime)]
+    if (showServers) line.push(serversCell(row))
     if (showLocks) line.push(describeLocks(row.locks, row.locked, options.decorate === true))
     return line
   })
-  const total = rows.reduce((sum, row) => sum + row.size, 0)
-  return [
-    ...renderTable(columns, cells),
-    `${plural(rows.length, 'file')}, ${humanSize(total)}`,
-  ].join('\n')
+  const [header = '', ...lines] = renderTable(columns, cells)
+  return [header, ...underRow(rows, lines, copiesLine), listingFooter(rows)].join('\n')
 }

@@ -1,7 +1,8 @@
 import { displayText } from '../../../protocol/index.js'
 import { plural } from '../../cli/render/format.js'
 import { logLine, targetOf } from '../tables.js'
-import { bold, dim, note, say, waitWith } from '../ui.js'
+import { page } from '../pager.js'
+import { bold, dim, note, waitWith } from '../ui.js'
 import type { MenuAction } from './action.js'
 
 const LIMIT = 30
@@ -16,8 +17,8 @@ export const changeLog: MenuAction = {
     if (entries.length === 0) return note('The change log is empty.')
     const where = displayText(session.serverName ?? session.address)
     const which = entries.length < LIMIT ? plural(entries.length, 'change') : `the last ${LIMIT}`
-    say(`${bold(`Change log of server ${where}`)} ${dim(`· ${which}, oldest first`)}`)
     const width = Math.max(...entries.map((entry) => targetOf(entry).length))
-    for (const entry of entries) say(logLine(entry, width))
+    const title = `${bold(`Change log of server ${where}`)} ${dim(`· ${which}, oldest first`)}`
+    await page([title, ...entries.map((entry) => logLine(entry, width))].join('\n'))
   },
 }

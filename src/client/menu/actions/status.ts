@@ -1,5 +1,6 @@
 import { renderStatus } from '../../cli/render/status.js'
-import { say, waitWith } from '../ui.js'
+import { page } from '../pager.js'
+import { waitWith } from '../ui.js'
 import type { MenuAction } from './action.js'
 
 export const serverStatus: MenuAction = {
@@ -8,6 +9,6 @@ export const serverStatus: MenuAction = {
   description: 'This server, its clients, peers and locks',
   async run(session) {
     const status = session.run((conn) => conn.status(), { readOnly: true })
-    say(renderStatus(await waitWith('Asking the server…', status)))
+    await page(renderStatus(await waitWith('Asking the server…', status)))
   },
 }
