@@ -220,3 +220,62 @@ describe.skipIf(!TMUX)(
     })
   },
 )
+
+// Long listings a page at a time (the terminal is 40 lines high): part D's cases.
+describe.skipIf(!TMUX)(
+  `the menu pages long listings${TMUX ? '' : ' (skipped: tmux is not installed)'}`,
+  () => {
+    it('lists 74 files a page at a time (Space: a page, Enter: a line, q: stop), and the picker scrolls', async () => {
+      const server = await startServer()
+      const name = (i: number): string => `file-${String(i).padStart(2, '0')}.txt`
+      for (let i = 0; i < 74; i++) writeFileSync(path.join(server.root, name(i)), `${i}\n`)
+      const term = await openMenu(server, {
+        cwd: tempDir('tandem-menu-home-'),
+        clientId: CLIENT_ID,
+      })
+
+      // 76 lines (header, 74 files, total) on a 40-line terminal: 38 a page, then the prompt.
+      await choose(term, 'List files')
+      let screen = await term.waitFor('-- more -- 38 of 76 lines')
+      expect(screen).toMatch(/36\s+file-36\.txt/)
+      expect(screen).not.toContain('file-37.txt')
+      expect(screen).not.toContain(MENU)
+
+      term.keys('Enter') // one more line
+      screen = await term.waitFor('-- more -- 39 of 76 lines')
+      expect(screen).toMatch(/37\s+file-37\.txt/)
+      expect(screen).not.toContain('file-38.txt')
+      expect(screen).not.toContain('-- more -- 38 of 76') // each prompt is erased after its key
+
+      term.keys('Space') // the rest: the last page, then the menu's own "press any key"
+      screen = await term.waitFor('Press any key to go back to the menu…')
+      expect(screen).toMatch(/73\s+file-73\.txt/)
+      expect(screen).toContain('74 files, 212 B')
+      expect(screen).not.toContain('-- more --')
+      term.keys('Space')
+      await term.waitFor(MENU)
+
+      // q stops at once: back to the menu without the rest, and without "press any key".
+      await choose(term, 'List files')
+      await term.waitFor('-- more -- 38 of 76 lines')
+      term.type('q')
+      screen = await term.waitFor(MENU)
+      expect(screen).not.toContain('file-73.txt')
+      expect(screen).not.toContain('Press any key')
+
+      // The picker shows as many files as the terminal has room for, and scrolls past them.
+      await choose(term, 'Download a file')
+      screen = await term.waitFor(/❯\s+0\s+file-00\.txt/)
+      expect(screen).toMatch(/31\s+file-31\.txt/)
+      expect(screen).not.toContain('file-32.txt')
+      for (let i = 0; i < 50; i++) term.keys('Down')
+      screen = await term.waitFor(/❯\s+50\s+file-50\.txt/)
+      expect(screen).not.toContain('file-00.txt')
+      term.keys('Escape')
+      await term.waitFor(MENU)
+
+      await choose(term, 'Exit')
+      expect(await waitForExit(term)).toBe(0)
+    })
+  },
+)

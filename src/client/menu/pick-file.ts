@@ -11,7 +11,7 @@ import type { Session } from './session.js'
 import { fit, note, waitWith } from './ui.js'
 
 const MIN_PAGE = 5
-const MAX_PAGE = 20
+const MAX_PAGE = 50
 const MAX_NAME = 44
 
 /** The server's files, with a spinner while they come. */
