@@ -107,10 +107,15 @@ export function render() {
 
   const total = state.rows.length
   const bytes = state.rows.reduce((sum, row) => sum + row.size, 0)
+  // Symlinks are rows but not files (never mirrored); copies that differ are worth a count.
+  const links = state.rows.filter((row) => row.kind === 'symlink').length
+  const differing = state.rows.filter((row) => row.differs).length
   document.getElementById('summary').textContent = state.loaded
-    ? `${total} file${total === 1 ? '' : 's'}` +
+    ? `${total - links} file${total - links === 1 ? '' : 's'}` +
+      (links > 0 ? `, ${links} symlink${links === 1 ? '' : 's'}` : '') +
       (rows.length !== total ? `, ${rows.length} shown` : '') +
-      ` · ${humanSize(bytes)} in all`
+      ` · ${humanSize(bytes)} in all` +
+      (differing > 0 ? ` · ${differing} with copies that differ` : '')
     : 'Loading…'
 
   const pager = document.querySelector('.pager')

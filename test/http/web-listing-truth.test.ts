@@ -1,4 +1,4 @@
-// The web page tells what the listing tells: a file whose copies differ (a lock at A holds B's
+// The web page (and the HTTP API's rows) tell what the listing tells: a file whose copies differ (a lock at A holds B's
 // newer version back) carries a visible "≠ differs" mark whose tooltip says which server holds
 // which size and time, gone after the unlock; a symlink is named as one. Two real servers and
 // Debian's chromium (skipped, saying so, without it).
@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import {
+  get,
   registerCleanup,
   startCluster,
   TestClient,
@@ -38,6 +39,17 @@ describe.skipIf(!CHROMIUM)('the web page marks copies that differ', () => {
       { what: 'A’s listing to mark plan.txt as differing' },
     )
 
+    // The HTTP API's rows carry the same fields as `ls --json`.
+    const stat = (await get(a.httpUrl, '/api/v1/stat/plan.txt')).json<ListRow>()
+    expect(stat).toMatchObject({ name: 'plan.txt', servers: ['A', 'B'], differs: true })
+    expect(stat.copies?.map((c) => [c.server, c.size])).toEqual([
+      ['A', 5],
+      ['B', NEWER.length],
+    ])
+    const listed = (await get(a.httpUrl, '/list')).json<ListRow[]>()
+    expect(listed.find((r) => r.name === 'plan.txt')).toEqual(stat)
+    expect(listed.find((r) => r.name === 'alias.txt')).toMatchObject({ kind: 'symlink', size: 0 })
+
     const browser = await launchBrowser()
     const pages: Record<string, Page | undefined> = {}
     await screenshotsOnFailure(
@@ -60,6 +72,9 @@ describe.skipIf(!CHROMIUM)('the web page marks copies that differ', () => {
         expect(await link.locator('.badge.symlink').textContent()).toBe('→ symlink, not mirrored')
         expect(await link.locator('td.size').textContent()).toBe('-')
         expect(await link.locator('.badge.differs').count()).toBe(0)
+        expect(await page.locator('#summary').textContent()).toBe(
+          '1 file, 1 symlink · 5 B in all · 1 with copies that differ',
+        )
 
         // The unlock applies B's version at A: one version again, the mark goes by itself.
         expect((await alice.call('unlock', { name: 'plan.txt' })).ok).toBe(true)
