@@ -190,6 +190,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
         known.identity.ino === identity.ino
       return same ? known.sha256 : undefined
     },
+    indexedHashes: () => new Map([...data.hashes].map(([name, known]) => [name, { ...known }])),
   }
 
   const lock = async (

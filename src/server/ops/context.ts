@@ -11,7 +11,7 @@ import type {
   UnlockResult,
   UserLock,
 } from '../../protocol/index.js'
-import type { Holding } from '../index/peer-holdings.js'
+import type { Holding, IndexedHash } from '../index/peer-holdings.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { FileStore } from '../storage/file-store.js'
@@ -41,6 +41,8 @@ export interface IndexView {
   lockOwner(name: string): string | undefined
   /** The SHA-256 the index knows for `name`, if the file on disk still has this identity. */
   knownHash(name: string, identity: FileIdentity): string | undefined
+  /** Every live file's known SHA-256 with the identity it was indexed with (for the listing). */
+  indexedHashes(): Map<string, IndexedHash>
 }
 
 export interface OpsContext {

@@ -3,7 +3,13 @@
  * per thread, opened on first use; empty until the sync worker has made the index).
  */
 import type { IndexView } from './context.js'
-import { knownHash, knownLocks, lockOwner, peerHoldings } from '../index/peer-holdings.js'
+import {
+  indexedHashes,
+  knownHash,
+  knownLocks,
+  lockOwner,
+  peerHoldings,
+} from '../index/peer-holdings.js'
 
 export function indexView(stateDir: string, self: string): IndexView {
   return {
@@ -11,5 +17,6 @@ export function indexView(stateDir: string, self: string): IndexView {
     locks: () => knownLocks(stateDir, self),
     lockOwner: (name) => lockOwner(stateDir, name),
     knownHash: (name, identity) => knownHash(stateDir, name, identity),
+    indexedHashes: () => indexedHashes(stateDir),
   }
 }

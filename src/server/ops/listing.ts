@@ -10,6 +10,7 @@ import {
   type FileRow,
   type ListResult,
 } from '../../protocol/index.js'
+import type { IndexedHash } from '../index/peer-holdings.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type OpsContext } from './context.js'
@@ -80,15 +81,17 @@ export async function list(
     row.locked = true
     row.locks.push(lock)
   }
+  // Read only when a name has two holders: a lone server's listing costs no query.
+  let hashes: Map<string, IndexedHash> | undefined
   for (const { row, copies } of rows.values()) {
     if (copies.length < 2) continue
-    // Only now, and only for names a peer holds too: a lone server's listing costs no look-up.
+    hashes ??= ctx.index.indexedHashes()
     for (const copy of copies) {
-      if (copy.identity) {
-        const hash = ctx.index.knownHash(row.name, copy.identity)
-        if (hash) copy.sha256 = hash
-        delete copy.identity
-      }
+      if (!copy.identity) continue
+      // The index's hash holds for the file only if it still looks as it did when indexed.
+      const known = hashes.get(row.name)
+      if (known && sameIdentity(known.identity, copy.identity)) copy.sha256 = known.sha256
+      delete copy.identity
     }
     if (copies.every((copy) => sameVersion(copy, copies[0]!))) continue
     row.differs = true
@@ -102,6 +105,10 @@ export async function list(
     row.servers.sort()
   })
   return { files }
+}
+
+function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
 }
 
 /** One row of the listing: a file on this server's disk (checked under its read lock). */
