@@ -178,6 +178,7 @@ function answer(socket: net.Socket, ctx: Context, request: Record<string, unknow
           servers: ['F'],
           locked: false,
           locks: [],
+          differs: false,
         })),
       })
       return
