@@ -1,10 +1,18 @@
 // Symlinks are not mirrored, and the listing says so: at the server whose disk has them they are
-// listed as symlinks (to a file inside the root, out of it, dangling), never at its peers.
+// listed as symlinks (to a file inside the root, out of it, dangling), never at its peers; a
+// peer's file under a link's name shows in the link's row as a copy that differs.
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../client/run-cli.js'
-import { sha256Of, startCluster, tempDir, waitFile, type ListRow } from '../helpers/index.js'
+import {
+  sha256Of,
+  startCluster,
+  tempDir,
+  waitFile,
+  waitFor,
+  type ListRow,
+} from '../helpers/index.js'
 
 describe('symlinks in the listing', () => {
   it('are listed as symlinks where they are, and neither mirrored nor listed at the peer', async () => {
@@ -42,5 +50,27 @@ describe('symlinks in the listing', () => {
     expect(text).toMatch(/\bto-outside -> \(symlink, not mirrored\)/)
     expect(text).toMatch(/\bdangling -> \(symlink, not mirrored\)/)
     expect(text).toMatch(/2 files, 11 B, 3 symlinks \(not mirrored\)/)
+
+    // A file made at B under a link's name cannot be applied at A (the link is in its way): A's
+    // row stays the link, and says that B's copy is a file.
+    await b.write('dangling', 'a regular file on B\n')
+    const blocked = await waitFor(
+      async () => {
+        const row = (await a.list()).find((r) => r.name === 'dangling')
+        return row?.differs === true && row
+      },
+      { what: 'A’s listing to show B’s file under its link' },
+    )
+    expect(blocked).toMatchObject({ kind: 'symlink', servers: ['A'], size: 0 })
+    expect(blocked.copies).toEqual([
+      { server: 'A', size: 0, mtime: expect.any(Number), symlink: true },
+      {
+        server: 'B',
+        size: 20,
+        mtime: expect.any(Number),
+        sha256: sha256Of('a regular file on B\n'),
+      },
+    ])
+    expect(fs.lstatSync(a.file('dangling')).isSymbolicLink()).toBe(true)
   }, 60_000)
 })
