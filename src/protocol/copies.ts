@@ -15,11 +15,14 @@ export function sameVersion(a: FileCopy, b: FileCopy): boolean {
   return a.size === b.size && a.mtime === b.mtime
 }
 
-/** The copies in groups of one version each, in the order their first server comes. */
+/**
+ * The copies in groups of one version each, in the order their first server comes. A copy joins
+ * a group only when it is the same as every copy in it (without a hash, "same" is not transitive).
+ */
 export function copyGroups(copies: readonly FileCopy[]): FileCopy[][] {
   const groups: FileCopy[][] = []
   for (const copy of copies) {
-    const group = groups.find((g) => sameVersion(g[0]!, copy))
+    const group = groups.find((g) => g.every((member) => sameVersion(member, copy)))
     if (group) group.push(copy)
     else groups.push([copy])
   }

@@ -38,6 +38,9 @@ describe('copies that differ, as shown', () => {
       '≠ A: 5 B 09:14:02 · B: 31 B 09:15:40 (newest) · C: 5 B 09:14:02',
     )
     expect(serversCell(row({}))).toBe('A,B,C')
+    // No hash at A: it matches B and C by size and time, but B's and C's hashes differ.
+    const mixed = [{ server: 'A', size: 5, mtime: T }, copy('B', 'h1'), copy('C', 'h2')]
+    expect(serversCell(row({ differs: true, copies: mixed }))).toBe('A,B≠C')
     expect(copiesLine(row({}))).toBeUndefined()
   })
 

@@ -54,6 +54,16 @@ describe('copies that differ', () => {
     ])
   })
 
+  it('copies are compared pairwise: two peers’ hashes differ though both match this disk', async () => {
+    const h = createOpsHarness()
+    h.writeFile('mixed.txt', 'one\n', T) // no known hash here: size and mtime match both
+    h.peerHolds('B', 'mixed.txt', 4, T, sha256Hex('one\n'))
+    h.peerHolds('C', 'mixed.txt', 4, T, sha256Hex('two\n'))
+    const [row] = (await list(h.context())).files
+    expect(row).toMatchObject({ differs: true })
+    expect(row!.copies?.map((c) => c.server)).toEqual(['A', 'B', 'C'])
+  })
+
   it('a file only peers hold: their copies are compared, the row shows the newest', async () => {
     const h = createOpsHarness()
     h.peerHolds('B', 'far.txt', 3, T, sha256Hex('old'))

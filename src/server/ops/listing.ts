@@ -93,7 +93,9 @@ export async function list(
       if (known && sameIdentity(known.identity, copy.identity)) copy.sha256 = known.sha256
       delete copy.identity
     }
-    if (copies.every((copy) => sameVersion(copy, copies[0]!))) continue
+    // Every pair: without a hash on one side, "same" is not transitive (A matches B and C by
+    // size and mtime while B's and C's hashes differ).
+    if (copies.every((a, i) => copies.slice(i + 1).every((b) => sameVersion(a, b)))) continue
     row.differs = true
     row.copies = copies.sort((a, b) => (a.server < b.server ? -1 : 1))
   }
