@@ -34,9 +34,13 @@ describe.skipIf(!CHROMIUM)('the web page marks copies that differ', () => {
     registerCleanup(() => alice.close())
     expect((await alice.call('lock', { name: 'plan.txt' })).ok).toBe(true)
     await b.write('plan.txt', NEWER)
+    // B's version recorded as B's holding, and waiting in the lock's queue (nothing changes then).
     await waitFor(
-      async () => (await a.list()).find((r: ListRow) => r.name === 'plan.txt')?.differs === true,
-      { what: 'A’s listing to mark plan.txt as differing' },
+      async () => {
+        const row = (await a.list()).find((r: ListRow) => r.name === 'plan.txt')
+        return row?.differs === true && row.locks.some((l) => l.server === 'A' && l.queued === 1)
+      },
+      { what: 'A’s listing to mark plan.txt as differing, B’s version queued' },
     )
 
     // The HTTP API's rows carry the same fields as `ls --json`.
