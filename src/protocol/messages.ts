@@ -361,6 +361,8 @@ export interface PeerStatus {
   oldestWaitingMs: number | null
   /** Its clock minus ours, estimated at the handshake. */
   clockSkewMs: number | null
+  /** Contents fetched whole from it since this server started (absent when the sync engine does not answer). */
+  fetched?: { files: number; bytes: number }
 }
 
 export interface SyncStatus {
