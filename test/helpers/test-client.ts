@@ -143,8 +143,8 @@ export class TestClient {
   rename(from: string, to: string) {
     return this.call<RenameResult>('rename', { from, to })
   }
-  delete(name: string) {
-    return this.call<DeleteResult>('delete', { name })
+  delete(name: string, options: { recursive?: boolean } = {}) {
+    return this.call<DeleteResult>('delete', { name, ...options })
   }
   log(fields: { limit?: number; follow?: boolean } = {}) {
     return this.call<LogResult>('log', fields)

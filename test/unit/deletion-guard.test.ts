@@ -22,6 +22,20 @@ function guard(emptied: Emptied | null) {
 const names = (n: number, prefix = 'f') => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
 describe('DeletionGuard', () => {
+  it('a client’s deletions held before its notice came are released at once by pass()', async () => {
+    const { g, released, refused } = guard({ vanished: false, reason: 'empty' })
+    expect(g.admit(names(25), false)).toEqual([])
+    g.pass(names(25).slice(0, 20))
+    expect(released).toEqual([names(25).slice(0, 20)])
+    // Looked at again, they pass once; the other five are still held and judged as before.
+    expect(g.admit(names(20), false)).toHaveLength(20)
+    g.pass(['never-held'])
+    expect(released).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1_100)
+    expect(refused).toEqual([]) // five held: not a mass deletion
+    expect(released[1]).toEqual(names(25).slice(20))
+  })
+
   it('lets a few deletions through at once', () => {
     const { g } = guard(null)
     expect(g.admit(['a', 'b'], false)).toEqual(['a', 'b'])

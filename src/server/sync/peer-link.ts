@@ -77,6 +77,9 @@ export class PeerLink implements PeerSource {
     void this.#loop()
   }
 
+  /** What `fetch` has received whole (status: a rename must move no content). */
+  readonly #fetched = { files: 0, bytes: 0 }
+
   stop(): void {
     this.#stopped = true
     this.#index?.destroy()
@@ -96,6 +99,7 @@ export class PeerLink implements PeerSource {
       lastHeard: this.#lastHeard,
       behind,
       clockSkewMs: this.#skew,
+      fetched: { ...this.#fetched },
     }
   }
 
@@ -115,7 +119,10 @@ export class PeerLink implements PeerSource {
       this.#content = undefined
       client = await this.#contentClient()
     }
-    return client.fetch(name, hash, size, temp)
+    const got = await client.fetch(name, hash, size, temp)
+    this.#fetched.files++
+    this.#fetched.bytes += got.size
+    return got
   }
 
   #contentClient(): Promise<ContentClient> {

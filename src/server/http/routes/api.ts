@@ -13,7 +13,7 @@ import type { HttpParts } from '../context.js'
 import { nameFromPath } from '../request-parts.js'
 import { bodyOptions, sendFile } from '../transfer.js'
 import { streamEvents } from './events.js'
-import { logQuery } from './schemas.js'
+import { deleteQuery, isRecursive, listQuery, logQuery, withPrefix } from './schemas.js'
 
 const name = z.string().min(1).max(8192)
 
@@ -22,8 +22,16 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
 
   r.get(
     '/api/v1/files',
-    { schema: { tags: ['files'], summary: 'The composite listing' } },
-    (request) => list(request.ops),
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'The composite listing (?prefix=dir/: the files under a folder)',
+        querystring: listQuery,
+      },
+    },
+    async (request) => ({
+      files: withPrefix((await list(request.ops)).files, request.query.prefix),
+    }),
   )
   for (const method of ['GET', 'HEAD'] as const)
     r.route({
@@ -35,10 +43,17 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
     })
   r.delete(
     '/api/v1/files/*',
-    { schema: { tags: ['files'], summary: 'Delete a file (If-Match honoured)' } },
+    {
+      schema: {
+        tags: ['files'],
+        summary: 'Delete a file (If-Match honoured); a folder with ?recursive=1',
+        querystring: deleteQuery,
+      },
+    },
     (request) => {
       const { conditions } = bodyOptions(request)
-      return remove(request.ops, { name: nameFromPath(request.url, '/api/v1/files/') }, conditions)
+      const name = nameFromPath(request.url, '/api/v1/files/')
+      return remove(request.ops, { name, recursive: isRecursive(request.query) }, conditions)
     },
   )
   r.get(
@@ -51,7 +66,7 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
     {
       schema: {
         tags: ['files'],
-        summary: 'Rename a file',
+        summary: 'Rename a file, or a folder with everything in it',
         body: z.object({ from: name, to: name }),
       },
     },

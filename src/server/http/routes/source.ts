@@ -11,7 +11,7 @@ import { lockStatus } from '../../ops/user-locks.js'
 import type { HttpParts } from '../context.js'
 import { nameFromPath, twoNamesFromPath } from '../request-parts.js'
 import { sendFile } from '../transfer.js'
-import { logQuery } from './schemas.js'
+import { deleteQuery, isRecursive, listQuery, logQuery, withPrefix } from './schemas.js'
 
 export function sourceRoutes(app: FastifyInstance, parts: HttpParts): void {
   const r = app.withTypeProvider<ZodTypeProvider>()
@@ -28,21 +28,44 @@ export function sourceRoutes(app: FastifyInstance, parts: HttpParts): void {
 
   r.get(
     '/list',
-    { schema: { tags, summary: 'The composite listing, as `ls --json`' } },
-    async (request) => (await list(request.ops)).files,
+    {
+      schema: {
+        tags,
+        summary: 'The composite listing, as `ls --json` (?prefix=dir/: a folder’s files)',
+        querystring: listQuery,
+      },
+    },
+    async (request) => withPrefix((await list(request.ops)).files, request.query.prefix),
   )
 
   r.put(
     '/rename/*',
-    { schema: { tags, summary: 'Rename <old> to <new> (slashes inside a name as %2F)' } },
+    {
+      schema: {
+        tags,
+        summary: 'Rename <old> to <new>, a file or a folder (slashes inside a name as %2F)',
+      },
+    },
     async (request) => {
       const [from, to] = twoNamesFromPath(request.url, '/rename/')
       return rename(request.ops, { from, to })
     },
   )
 
-  r.delete('/delete/*', { schema: { tags, summary: 'Delete a file' } }, async (request) =>
-    remove(request.ops, { name: nameFromPath(request.url, '/delete/') }),
+  r.delete(
+    '/delete/*',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a file; a folder with ?recursive=1',
+        querystring: deleteQuery,
+      },
+    },
+    async (request) =>
+      remove(request.ops, {
+        name: nameFromPath(request.url, '/delete/'),
+        recursive: isRecursive(request.query),
+      }),
   )
 
   r.get(
