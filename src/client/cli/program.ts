@@ -3,7 +3,14 @@
  * only selects what to run; the commands do the work and main.ts decides exit codes.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { CliContext, CliIo, GlobalOptions } from './context.js'
+import { checkDuration, MAX_TTL_SECONDS } from '../duration.js'
+import {
+  DEFAULT_WAIT_SECONDS,
+  MAX_WAIT_SECONDS,
+  type CliContext,
+  type CliIo,
+  type GlobalOptions,
+} from './context.js'
 import { bodyCommand, type BodyOp } from './commands/body.js'
 import { cat } from './commands/cat.js'
 import { get } from './commands/get.js'
@@ -23,7 +30,13 @@ const NAME_HELP = 'read a numeric target as a name, not an index'
 
 /** What parsing chose: a command to run (it may return an exit status), or help to show. */
 export type Invocation =
-  | { kind: 'run'; globals: GlobalOptions; run: (ctx: CliContext) => Promise<number | void> }
+  | {
+      kind: 'run'
+      globals: GlobalOptions
+      run: (ctx: CliContext) => Promise<number | void>
+      /** The command handles Ctrl+C itself (the menu); else main.ts ends it with status 130. */
+      ownsInterrupt?: boolean
+    }
   | { kind: 'help'; text: string }
 
 function positiveInt(max: number) {
@@ -33,6 +46,15 @@ function positiveInt(max: number) {
       throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`)
     }
     return n
+  }
+}
+
+/** A duration option's value (duration.ts) in seconds, from `min` to `max`. */
+function duration(min: number, max: number) {
+  return (value: string): number => {
+    const checked = checkDuration(value, { min, max })
+    if ('problem' in checked) throw new InvalidArgumentError(checked.problem)
+    return checked.seconds
   }
 }
 
@@ -53,7 +75,14 @@ export function buildProgram(
       '--client-id <id>',
       'who this client is to the server (env TANDEM_CLIENT_ID; default: one kept in ~/.config/tandem)',
     )
-    .option('--json', 'print machine-readable results on stdout')
+    .option('--json', 'print machine-readable results on stdout (and errors, as {"error":…})')
+    .addOption(
+      new Option(
+        '--wait <duration>',
+        `while the server is busy, retry for up to this long (env TANDEM_WAIT; default ${DEFAULT_WAIT_SECONDS}s; e.g. 90, 90s, 2m)`,
+      ).argParser(duration(0, MAX_WAIT_SECONDS)),
+    )
+    .option('--no-wait', 'fail at once when the server is busy (ERR_BUSY)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -82,7 +111,8 @@ export function buildProgram(
         throw new UsageError(`unknown command '${command}' (see tandem --help)`)
       if (!io.stdin.isTTY || !io.stdout.isTTY)
         return select({ kind: 'help', text: program.helpInformation() })
-      chose(menu)(self)
+      const globals = self.optsWithGlobals<GlobalOptions>()
+      select({ kind: 'run', globals, run: menu, ownsInterrupt: true })
     })
   return program
 }
@@ -168,9 +198,10 @@ function addLockCommands(program: Command, chose: Chooser): void {
     .command('lock')
     .argument('<target>', TARGET_HELP)
     .addOption(
-      new Option('--ttl <seconds>', 'the lock ends by itself after this long').argParser(
-        positiveInt(10 * 365 * 86_400),
-      ),
+      new Option(
+        '--ttl <duration>',
+        'the lock ends by itself after this long (90, 90s, 10m, 2h, 1d)',
+      ).argParser(duration(1, MAX_TTL_SECONDS)),
     )
     .option('--name', NAME_HELP)
     .description(
