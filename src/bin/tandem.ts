@@ -9,6 +9,10 @@ const args = process.argv.slice(2)
 if (args[0] === 'serve') {
   const { main } = await import('../server/main.js')
   await main(args.slice(1))
+} else if (args[0] === 'help' && args[1] === 'serve') {
+  // The client's help lists `serve`; its options are the server's to tell.
+  const { main } = await import('../server/main.js')
+  await main(['--help'])
 } else {
   const { runCli, EXIT_INTERRUPTED } = await import('../client/cli/main.js')
   process.exitCode = await runCli(args)

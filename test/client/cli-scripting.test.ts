@@ -212,3 +212,24 @@ describe('a busy server', () => {
     expect(JSON.parse(run.stdout.toString())).toMatchObject({ server: { name: 'Free' } })
   })
 })
+
+describe('help', () => {
+  it('tandem --help lists serve; serve --help and help serve print the server options', async () => {
+    const help = await runCli(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout.toString()).toMatch(/\n {2}serve \[options\.\.\.\] +run a server: /)
+    for (const args of [
+      ['serve', '--help'],
+      ['help', 'serve'],
+    ]) {
+      const run = await runCli(args)
+      expect([args, run.code, run.stderr]).toEqual([args, 0, ''])
+      expect(run.stdout.toString()).toContain('Usage: tandem serve [options]')
+      expect(run.stdout.toString()).toContain('--sync-port <port>')
+    }
+    // After client options it is not the server: said so, as a usage error.
+    const late = await runCli(['--json', 'serve', '--port', '0'])
+    expect([late.code, errorCode(late)]).toEqual([2, 'ERR_USAGE'])
+    expect(late.stderr).toContain('serve must be the first argument')
+  })
+})

@@ -102,6 +102,7 @@ export function buildProgram(
   addBodyCommands(program, chose)
   addInfoCommands(program, chose)
   addLockCommands(program, chose)
+  addServeEntry(program)
   // No command: the menu on a terminal, else the help (and status 2).
   program
     .command('menu', { isDefault: true, hidden: true })
@@ -191,6 +192,27 @@ function addInfoCommands(program: Command, chose: Chooser): void {
     .description('the change log')
     .action(chose((ctx, o: { follow?: boolean; limit?: number }) => log(ctx, o)))
   program.command('status').description('server, peers, clients and locks').action(chose(status))
+}
+
+/**
+ * `serve` in the help. The executable runs the server when `serve` is its first argument, before
+ * this program is built (the client never loads server code); this entry only tells a person it
+ * exists, and explains when `serve` came after client options.
+ */
+function addServeEntry(program: Command): void {
+  program
+    .command('serve')
+    .argument('[options...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .description(
+      'run a server: serve a folder to clients, mirrored with peers (tandem serve --help)',
+    )
+    .action(() => {
+      throw new UsageError(
+        "serve must be the first argument: tandem serve [options] (see tandem serve --help); the client's options do not apply to it",
+      )
+    })
 }
 
 function addLockCommands(program: Command, chose: Chooser): void {
