@@ -40,6 +40,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   if (!invocation) return EXIT_OK
   if (invocation.kind === 'help') {
     io.stderr.write(invocation.text)
+    if (wantsJson(argv)) {
+      const error = { code: 'ERR_USAGE', message: 'no command given (see tandem --help)' }
+      io.stdout.write(`${JSON.stringify({ error })}\n`)
+    }
     return EXIT_USAGE
   }
   const ctx = new CliContext(invocation.globals, io)
