@@ -6,7 +6,14 @@ import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { startServer, tempDir, trackProcess, waitFor, type ServerHandle } from '../helpers/index.js'
+import {
+  rawConnect,
+  startServer,
+  tempDir,
+  trackProcess,
+  waitFor,
+  type ServerHandle,
+} from '../helpers/index.js'
 import { baseEnv, CLI_BIN, errorCode, runCli, spawnCli, type CliOptions } from './run-cli.js'
 
 beforeAll(() => {
@@ -197,6 +204,18 @@ describe('a busy server', () => {
     )
     expect(lines.slice(0, -1).length).toBeGreaterThanOrEqual(1)
     for (const line of lines.slice(0, -1)) expect(line).toMatch(/ is busy /)
+  })
+
+  it('waits out the busy answer of the hello gate too (connections that have not said hello)', async () => {
+    const server = await startServer({ name: 'A', extraArgs: ['--max-pre-hello-per-address', '1'] })
+    const silent = await rawConnect(server.port) // connected, says nothing: holds the one place
+    const { env } = client(server)
+    const waiter = spawnCli(['--json', 'status'], { env })
+    await waitFor(() => waiter.stderr().includes('is busy'), { what: 'the wait to be announced' })
+    expect(waiter.stderr()).toContain('have not said hello yet')
+    silent.socket.destroy()
+    expect(await waiter.exited).toBe(0)
+    expect(JSON.parse(waiter.stdout())).toMatchObject({ server: { name: 'A' } })
   })
 
   it('tries the other --server addresses before waiting', async () => {
