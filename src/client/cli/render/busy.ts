@@ -8,7 +8,7 @@ import type { BusyWait } from '../../config.js'
  */
 export function busyLine(wait: BusyWait, howToStop = '--no-wait to fail at once'): string {
   const why = displayText(wait.message.replace(/;\s*try again shortly$/, ''))
-  const more = wait.leftMs > 0 ? ` — up to ${seconds(wait.leftMs)} more` : ' (the last try)'
+  const more = wait.leftMs > 0 ? ` — up to ${seconds(wait.leftMs)} more` : ', the last try'
   return `server ${displayText(wait.address)} is busy (${why}); retrying in ${seconds(wait.delayMs)}${more} (${howToStop})`
 }
 
