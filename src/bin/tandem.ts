@@ -9,7 +9,13 @@ const args = process.argv.slice(2)
 if (args[0] === 'serve') {
   const { main } = await import('../server/main.js')
   await main(args.slice(1))
+} else if (args[0] === 'help' && args[1] === 'serve') {
+  // The client's help lists `serve`; its options are the server's to tell.
+  const { main } = await import('../server/main.js')
+  await main(['--help'])
 } else {
-  const { runCli } = await import('../client/cli/main.js')
+  const { runCli, EXIT_INTERRUPTED } = await import('../client/cli/main.js')
   process.exitCode = await runCli(args)
+  // After Ctrl+C, something may still hold the event loop (stdin being read): it cannot matter.
+  if (process.exitCode === EXIT_INTERRUPTED) setTimeout(() => process.exit(), 100).unref()
 }

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { isUnreachable, parseAddressList, type ServerAddress } from './address.js'
+import { formatAddress, isUnreachable, parseAddressList, type ServerAddress } from './address.js'
 import { connect, type Connection } from './connection.js'
-import { isTandemError } from '../protocol/index.js'
+import { isTandemError, TandemError } from '../protocol/index.js'
 
 export type { ServerAddress } from './address.js'
 
@@ -94,27 +94,111 @@ export function generateClientId(): string {
 export interface ConnectFirstOptions {
   clientId: string
   connectTimeoutMs?: number
+  /**
+   * How long to keep trying while the servers are busy (ERR_BUSY), in ms. 0 (the default): fail
+   * at once with the busy error.
+   */
+  waitMs?: number
+  /** Told before each wait, so that the person learns why nothing happens yet. */
+  onWait?: (wait: BusyWait) => void
+  /** Ends a wait (and the attempts) early, e.g. on Ctrl+C: the promise rejects with its reason. */
+  signal?: AbortSignal
 }
+
+/** One wait for a busy server (see ConnectFirstOptions.onWait). */
+export interface BusyWait {
+  /** The busy server's address. */
+  address: string
+  /** Its ERR_BUSY message. */
+  message: string
+  /** How long this wait lasts, in ms (the server's retry hint, bounded by what is left). */
+  delayMs: number
+  /** What is left of the whole wait after this one, in ms. */
+  leftMs: number
+}
+
+/** Between tries when a busy server gives no hint of its own. */
+const DEFAULT_RETRY_MS = 1_000
 
 /**
  * Connect to the first server of the list that answers. A server that refuses the connection,
  * cannot be reached, times out or is busy makes it try the next; any other error stops at once.
- * When all fail, the last error is thrown.
+ * When every server is unreachable, the last error is thrown. When one was busy, the list is tried
+ * again after its retry hint, for up to `waitMs` in all; once that is used up, its ERR_BUSY error
+ * is thrown, saying how long it waited.
  */
 export async function connectFirst(
   servers: readonly ServerAddress[],
   options: ConnectFirstOptions,
 ): Promise<Connection> {
+  const { waitMs = 0, onWait, signal, ...connectOptions } = options
+  const until = Date.now() + waitMs
+  for (;;) {
+    signal?.throwIfAborted()
+    const outcome = await tryEach(servers, connectOptions)
+    if ('connection' in outcome) return outcome.connection
+    const { busy } = outcome
+    if (!busy) throw outcome.lastError
+    const leftMs = until - Date.now()
+    if (leftMs <= 0) throw waitMs > 0 ? waitedFor(busy.error, waitMs) : busy.error
+    const delayMs = Math.min(Math.max(busy.error.retryAfterMs ?? DEFAULT_RETRY_MS, 1), leftMs)
+    onWait?.({
+      address: busy.address,
+      message: busy.error.message,
+      delayMs,
+      leftMs: leftMs - delayMs,
+    })
+    await sleep(delayMs, signal)
+  }
+}
+
+type Attempt =
+  | { connection: Connection }
+  | { busy: { address: string; error: TandemError } | undefined; lastError: unknown }
+
+/** One pass over the list: the first connection, or how it failed (the first busy server). */
+async function tryEach(
+  servers: readonly ServerAddress[],
+  options: { clientId: string; connectTimeoutMs?: number },
+): Promise<Attempt> {
   let lastError: unknown = new TypeError('no server address given')
+  let busy: { address: string; error: TandemError } | undefined
   for (const { host, port } of servers) {
     try {
-      return await connect({ host, port, ...options })
+      return { connection: await connect({ host, port, ...options }) }
     } catch (err) {
-      if (!isUnreachable(err) && !isTandemError(err, 'ERR_BUSY')) throw err
+      if (isTandemError(err, 'ERR_BUSY'))
+        busy ??= { address: formatAddress(host, port), error: err }
+      else if (!isUnreachable(err)) throw err
       lastError = err
     }
   }
-  throw lastError
+  return { busy, lastError }
+}
+
+function waitedFor(error: TandemError, waitMs: number): TandemError {
+  const seconds = Math.round(waitMs / 100) / 10
+  return new TandemError(
+    'ERR_BUSY',
+    `${error.message} (still busy after waiting ${seconds} s; --wait SECONDS waits longer)`,
+    { retryAfterMs: error.retryAfterMs, cause: error },
+  )
+}
+
+/** Resolve after `ms`, or reject with the signal's reason when it aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -37,6 +37,11 @@ export const ErrorCodes = {
     'The server could not be reached: refused, no route, or no answer (client side).',
   ERR_USAGE:
     'The command line is wrong: unknown command or option, missing argument (client side).',
+  ERR_INTERRUPTED: 'The command was stopped by Ctrl+C (client side); it exits with status 130.',
+  ERR_PORT_IN_USE:
+    'The server cannot start: another program already listens on one of its ports (control, file exchange or HTTP).',
+  ERR_STATE_LOCKED:
+    'The server cannot start: another server already runs on this data directory or state directory.',
   ERR_PRECONDITION:
     "A conditional write's If-Match or If-None-Match does not hold for the file as it is (HTTP); nothing was changed.",
   ERR_RANGE: 'The byte range asked for is not inside the file (HTTP).',
@@ -50,7 +55,8 @@ export type ErrorCode = keyof typeof ErrorCodes
 
 /**
  * The HTTP status each code is answered with by the HTTP front end (docs/ERRORS.md lists them in
- * its "HTTP" column; a test keeps the two in step). Client-side codes never reach HTTP: 500.
+ * its "HTTP" column; a test keeps the two in step). Client-side codes, and the server's startup
+ * failures, never reach HTTP: 500.
  */
 export const HttpStatus = {
   ERR_NOT_FOUND: 404,
@@ -75,6 +81,9 @@ export const HttpStatus = {
   ERR_CONNECTION_CLOSED: 500,
   ERR_UNREACHABLE: 500,
   ERR_USAGE: 500,
+  ERR_INTERRUPTED: 500,
+  ERR_PORT_IN_USE: 500,
+  ERR_STATE_LOCKED: 500,
   ERR_PRECONDITION: 412,
   ERR_RANGE: 416,
   ERR_CROSS_SITE: 403,

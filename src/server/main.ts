@@ -2,12 +2,12 @@
  * Entry point of `tandem serve`: argv → config → start → wait for a signal → stop. The only place
  * in the server that exits the process.
  */
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
-import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { startServer } from './server.js'
-import { DirectoryLockedError } from './state/directory-lock.js'
+import { describeStartupFailure } from './startup-errors.js'
 
 function int(value: string): number {
   const n = Number(value)
@@ -73,6 +73,8 @@ function parseArgs(args: string[]): ServerOptions {
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
+    // Errors are printed by main() in the one `error: CODE: message` format.
+    .configureOutput({ outputError: () => {} })
   program.parse(args, { from: 'user' })
   const o = program.opts<Record<string, unknown>>()
   const fromFile = typeof o.config === 'string' ? readConfigFile(o.config) : {}
@@ -101,25 +103,30 @@ function parseArgs(args: string[]): ServerOptions {
   return { ...fromFile, ...flags } as ServerOptions
 }
 
+/**
+ * Run the server until SIGINT or SIGTERM. A start that fails prints one line,
+ * `error: ERR_CODE: message` (stderr), and exits non-zero: 2 for bad options, 3 when another
+ * server holds the directory, 1 otherwise (a port in use, a directory it cannot write).
+ */
 export async function main(args: string[]): Promise<void> {
   let options: ServerOptions
   try {
     options = parseArgs(args)
   } catch (err) {
-    const code = (err as { exitCode?: number }).exitCode
-    if (err instanceof ConfigError) process.stderr.write(`error: ${displayText(err.message)}\n`)
-    process.exit(code ?? 2)
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) process.exit(0) // --help
+      fail('ERR_USAGE', err.message.replace(/^error:\s*/, ''), 2)
+    }
+    const { code, message, status } = describeStartupFailure(err)
+    fail(code, message, status)
   }
   let server
   try {
     server = await startServer(resolveConfig(options))
   } catch (err) {
-    if (err instanceof DirectoryLockedError || err instanceof ConfigError) {
-      process.stderr.write(`error: ${displayText(err.message)}\n`)
-      process.exit(3)
-    }
-    process.stderr.write(`error: cannot start: ${describeFailure(err).join('\n')}\n`)
-    process.exit(1)
+    const { code, message, status } = describeStartupFailure(err)
+    if (process.env.TANDEM_DEBUG) process.stderr.write(`${describeFailure(err).join('\n')}\n`)
+    fail(code, message, status)
   }
   let stopping = false
   const onSignal = (signal: string): void => {
@@ -135,4 +142,9 @@ export async function main(args: string[]): Promise<void> {
   }
   process.on('SIGINT', () => onSignal('SIGINT'))
   process.on('SIGTERM', () => onSignal('SIGTERM'))
+}
+
+function fail(code: string, message: string, status: number): never {
+  process.stderr.write(`error: ${code}: ${displayText(message.replace(/\s*\n\s*/g, ' '))}\n`)
+  process.exit(status)
 }

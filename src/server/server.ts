@@ -4,7 +4,8 @@
  * loop. Stop reverses it: no new connections, sessions finish (bounded by the grace period),
  * pool destroyed, database closed, directory lock released.
  */
-import { mkdir, realpath } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, mkdir, realpath, stat } from 'node:fs/promises'
 import type net from 'node:net'
 import { once } from 'node:events'
 import { Piscina } from 'piscina'
@@ -20,6 +21,7 @@ import { lockDirectory } from './state/directory-lock.js'
 import { removeLeftoverTempFiles } from './storage/listing.js'
 import { SyncHost } from './sync/sync-host.js'
 import { HttpHost } from './http/host.js'
+import { directoryFailure, listenFailure } from './startup-errors.js'
 
 export interface RunningServer {
   readonly config: ServerConfig
@@ -29,13 +31,16 @@ export interface RunningServer {
 
 export async function startServer(
   given: ServerConfig,
-  out?: (text: string) => void,
+  out: (text: string) => void = (text) => process.stdout.write(text),
 ): Promise<RunningServer> {
-  await mkdir(given.root, { recursive: true })
+  const root = await usableDirectory(given.root, 'data directory (--root)')
   // Work on the real path, so that the path jail compares like with like.
-  const config: ServerConfig = Object.freeze({ ...given, root: await realpath(given.root) })
-  const console = new ServerConsole(config.name, out)
-  await mkdir(config.stateDir, { recursive: true })
+  const config: ServerConfig = Object.freeze({ ...given, root })
+  // Until it serves, the console's lines wait: a start that fails prints only its error (main.ts),
+  // never a line that reads as if it were serving (the sync worker's comes before the ports).
+  let held: string[] | undefined = []
+  const console = new ServerConsole(config.name, (text) => (held ? held.push(text) : out(text)))
+  await usableDirectory(config.stateDir, 'state directory (--state)')
   const releaseDirectory = await lockDirectory(config.root, config.stateDir, (err) => {
     console.warn(`the lock on ${config.root} was compromised: ${err.message}`)
   })
@@ -56,6 +61,13 @@ export async function startServer(
       locks: core.locks,
       changeLog: core.changeLog,
       console,
+    }).catch((err: unknown) => {
+      throw listenFailure(err, {
+        ...portOf(config),
+        what: 'the file-exchange port',
+        port: config.syncPort,
+        flag: '--sync-port',
+      })
     })
     const pool = new Piscina({
       filename: new URL('./workers/session-worker.js', import.meta.url).href,
@@ -71,9 +83,21 @@ export async function startServer(
     const listener = accept.server
     try {
       listener.listen(config.port, config.host)
-      await once(listener, 'listening') // rejects with the 'error' (EADDRINUSE, EACCES…)
+      // Rejects with the 'error' (EADDRINUSE, EACCES…).
+      await once(listener, 'listening').catch((err: unknown) => {
+        throw listenFailure(err, { ...portOf(config), what: 'the control port', flag: '--port' })
+      })
       core.boundPort = (listener.address() as net.AddressInfo).port
-      if (config.httpPort !== null) core.http = await HttpHost.start(core, config.httpPort)
+      const httpPort = config.httpPort
+      if (httpPort !== null)
+        core.http = await HttpHost.start(core, httpPort).catch((err: unknown) => {
+          throw listenFailure(err, {
+            ...portOf(config),
+            what: 'the HTTP port',
+            port: httpPort,
+            flag: '--http-port',
+          })
+        })
     } catch (err) {
       listener.close()
       await pool.destroy()
@@ -90,6 +114,9 @@ export async function startServer(
       `tandem ${config.name} listening on ${config.host}:${bound.port} (data: ${config.root}, max ${config.maxClients} clients)`,
     )
     console.flush()
+    const startup = held.join('')
+    held = undefined
+    out(startup)
     return {
       config,
       address: { host: config.host, port: bound.port },
@@ -134,6 +161,26 @@ async function stop(
   await closeState()
   core.console.info('stopped')
   core.console.flush()
+}
+
+function portOf(config: ServerConfig): { host: string; port: number } {
+  return { host: config.host, port: config.port }
+}
+
+/**
+ * Make `dir` if needed and check that the server can write there: a read-only data directory
+ * would otherwise start and fail every upload. Returns its real path.
+ */
+async function usableDirectory(dir: string, what: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true })
+    const real = await realpath(dir)
+    if (!(await stat(real)).isDirectory()) throw Object.assign(new Error(dir), { code: 'ENOTDIR' })
+    await access(real, constants.W_OK)
+    return real
+  } catch (err) {
+    throw directoryFailure(err, what, dir)
+  }
 }
 
 /** A host as it goes into a URL (an IPv6 address in brackets). */

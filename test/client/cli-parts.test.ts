@@ -25,6 +25,13 @@ describe('rewriteLegacyArgs', () => {
       '--force',
     ])
     expect(rewriteLegacyArgs(['-lock', 'a.txt'])).toEqual(['lock', 'a.txt'])
+    // --wait takes a value: the command comes after it.
+    expect(rewriteLegacyArgs(['--wait', '5s', '-lock', '-2'])).toEqual([
+      '--wait',
+      '5s',
+      'lock',
+      '2',
+    ])
     expect(rewriteLegacyArgs(['-lock', '3', '--ttl', '60'])).toEqual(['lock', '3', '--ttl', '60'])
     expect(rewriteLegacyArgs(['--json', '--client-id', 'me', '-unlock', '-0'])).toEqual([
       '--json',

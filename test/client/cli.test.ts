@@ -252,7 +252,7 @@ describe('command line', () => {
     expect((await runCli(['create', 'busy', '--text', 'b'], { env })).code).toBe(0)
     const holder = spawnCli(['log', '--follow', '--json'], { env })
     await waitFor(() => holder.stdout().includes('"busy"'), { what: 'the holder to connect' })
-    const run = await runCli(['ls'], { env: { ...env, TANDEM_CLIENT_ID: 'late' } })
+    const run = await runCli(['--no-wait', 'ls'], { env: { ...env, TANDEM_CLIENT_ID: 'late' } })
     expect([run.code, errorCode(run)]).toEqual([1, 'ERR_BUSY'])
   })
 

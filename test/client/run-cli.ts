@@ -55,6 +55,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 export function spawnCli(args: readonly string[], options: CliOptions = {}) {
   const proc = spawn(process.execPath, [CLI_BIN, ...args], {
     env: baseEnv(options.env ?? {}),
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   trackProcess(proc)
@@ -62,8 +63,14 @@ export function spawnCli(args: readonly string[], options: CliOptions = {}) {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
   })
   let stdout = ''
+  let stderr = ''
   proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  return { proc, stdout: () => stdout }
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  /** Resolves with the exit code (null if a signal ended it) once the process has ended. */
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('close', (code) => resolve(code)),
+  )
+  return { proc, stdout: () => stdout, stderr: () => stderr, exited }
 }
 
 /** The error code of a failed run's one stderr line (`error: ERR_X: ...`). */

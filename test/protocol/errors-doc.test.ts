@@ -34,8 +34,16 @@ describe('docs/ERRORS.md', () => {
       const match = /^\|\s*`(ERR_[A-Z0-9_]+)`\s*\|\s*([^|]+?)\s*\|/.exec(line)
       if (!match) continue
       const code = match[1] as keyof typeof HttpStatus
-      const clientSide = ['ERR_CONNECTION_CLOSED', 'ERR_UNREACHABLE', 'ERR_USAGE'].includes(code)
-      expect(match[2], code).toBe(clientSide ? '—' : String(HttpStatus[code]))
+      // The client's own codes, and the server's startup failures: never an HTTP answer.
+      const neverOverHttp = [
+        'ERR_CONNECTION_CLOSED',
+        'ERR_UNREACHABLE',
+        'ERR_USAGE',
+        'ERR_INTERRUPTED',
+        'ERR_PORT_IN_USE',
+        'ERR_STATE_LOCKED',
+      ].includes(code)
+      expect(match[2], code).toBe(neverOverHttp ? '—' : String(HttpStatus[code]))
     }
   })
 

@@ -15,7 +15,7 @@ const LOCK_COMMANDS = new Map([
 ])
 
 /** Global options that take a value in the next argument. */
-const GLOBAL_WITH_VALUE = new Set(['--server', '--client-id'])
+const GLOBAL_WITH_VALUE = new Set(['--server', '--client-id', '--wait'])
 
 export function rewriteLegacyArgs(argv: readonly string[]): string[] {
   const out = [...argv]

@@ -7,7 +7,10 @@ import { configDir, resolveClientId, resolveServers, connectFirst } from '../con
 import { listingCachePath } from '../listing-cache.js'
 import type { ServerAddress } from '../address.js'
 import type { Connection } from '../connection.js'
+import { checkDuration } from '../duration.js'
 import { UsageError } from './errors.js'
+import { interruptedError } from './interrupt.js'
+import { busyLine } from './render/busy.js'
 import { createProgress, type ProgressDisplay } from './render/progress.js'
 import { withSpinner } from './render/spinner.js'
 
@@ -23,12 +26,20 @@ export interface GlobalOptions {
   server?: string
   clientId?: string
   json?: boolean
+  /** --wait: seconds to wait for a busy server; false with --no-wait; unset: TANDEM_WAIT or 30. */
+  wait?: number | false
 }
+
+/** How long a command waits for a busy server unless told otherwise (--wait, TANDEM_WAIT). */
+export const DEFAULT_WAIT_SECONDS = 30
+/** The longest --wait: a day. */
+export const MAX_WAIT_SECONDS = 86_400
 
 export class CliContext {
   readonly globals: GlobalOptions
   readonly io: CliIo
   #connection: Promise<Connection> | undefined
+  readonly #interrupt = new AbortController()
 
   constructor(globals: GlobalOptions, io: CliIo) {
     this.globals = globals
@@ -60,13 +71,56 @@ export class CliContext {
     }
   }
 
-  /** The connection to the first server that answers, opened once. */
+  /** Seconds to wait for a busy server: --wait / --no-wait, else TANDEM_WAIT, else 30. */
+  waitSeconds(): number {
+    if (this.globals.wait !== undefined) return this.globals.wait === false ? 0 : this.globals.wait
+    const fromEnv = this.io.env.TANDEM_WAIT
+    if (fromEnv === undefined || fromEnv.trim() === '') return DEFAULT_WAIT_SECONDS
+    const checked = checkDuration(fromEnv, { min: 0, max: MAX_WAIT_SECONDS })
+    if ('problem' in checked) throw new UsageError(`TANDEM_WAIT '${fromEnv}': ${checked.problem}`)
+    return checked.seconds
+  }
+
+  /**
+   * The connection to the first server that answers, opened once. While the servers are busy it
+   * waits and tries again (see connectFirst), saying so on stderr: a script's stdout stays clean.
+   */
   connection(): Promise<Connection> {
     this.#connection ??= (async () => {
       const servers = this.servers()
-      return connectFirst(servers, { clientId: await this.clientId() })
+      const waitMs = this.waitSeconds() * 1000
+      const conn = await connectFirst(servers, {
+        clientId: await this.clientId(),
+        waitMs,
+        signal: this.#interrupt.signal,
+        onWait: (wait) => this.io.stderr.write(`${busyLine(wait)}\n`),
+      })
+      // Ctrl+C came while the welcome was on its way: the command must not start.
+      if (this.#interrupt.signal.aborted) {
+        conn.destroy()
+        throw this.#interrupt.signal.reason
+      }
+      return conn
     })()
     return this.#connection
+  }
+
+  /** Aborted by Ctrl+C (see interrupt()). */
+  get signal(): AbortSignal {
+    return this.#interrupt.signal
+  }
+
+  /**
+   * Ctrl+C: stop what the command waits for. The connection is cut, so that a transfer fails the
+   * normal way (a download's temp file is removed) and a follow ends; a wait for a busy server
+   * ends too.
+   */
+  interrupt(): void {
+    this.#interrupt.abort(interruptedError())
+    void this.#connection?.then(
+      (conn) => conn.destroy(),
+      () => {},
+    )
   }
 
   /** Print a result: `json` as JSON with --json, else the human text. */

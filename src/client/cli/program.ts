@@ -3,7 +3,14 @@
  * only selects what to run; the commands do the work and main.ts decides exit codes.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { CliContext, CliIo, GlobalOptions } from './context.js'
+import { checkDuration, MAX_TTL_SECONDS } from '../duration.js'
+import {
+  DEFAULT_WAIT_SECONDS,
+  MAX_WAIT_SECONDS,
+  type CliContext,
+  type CliIo,
+  type GlobalOptions,
+} from './context.js'
 import { bodyCommand, type BodyOp } from './commands/body.js'
 import { cat } from './commands/cat.js'
 import { get } from './commands/get.js'
@@ -17,9 +24,19 @@ import { rm } from './commands/rm.js'
 import { status } from './commands/status.js'
 import { UsageError } from './errors.js'
 
+/** How a remote argument is read (targets.ts), in every command's help. */
+const TARGET_HELP = 'a name, or an index from the last ls (a number)'
+const NAME_HELP = 'read a numeric target as a name, not an index'
+
 /** What parsing chose: a command to run (it may return an exit status), or help to show. */
 export type Invocation =
-  | { kind: 'run'; globals: GlobalOptions; run: (ctx: CliContext) => Promise<number | void> }
+  | {
+      kind: 'run'
+      globals: GlobalOptions
+      run: (ctx: CliContext) => Promise<number | void>
+      /** The command handles Ctrl+C itself (the menu); else main.ts ends it with status 130. */
+      ownsInterrupt?: boolean
+    }
   | { kind: 'help'; text: string }
 
 function positiveInt(max: number) {
@@ -29,6 +46,15 @@ function positiveInt(max: number) {
       throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`)
     }
     return n
+  }
+}
+
+/** A duration option's value (duration.ts) in seconds, from `min` to `max`. */
+function duration(min: number, max: number) {
+  return (value: string): number => {
+    const checked = checkDuration(value, { min, max })
+    if ('problem' in checked) throw new InvalidArgumentError(checked.problem)
+    return checked.seconds
   }
 }
 
@@ -49,7 +75,14 @@ export function buildProgram(
       '--client-id <id>',
       'who this client is to the server (env TANDEM_CLIENT_ID; default: one kept in ~/.config/tandem)',
     )
-    .option('--json', 'print machine-readable results on stdout')
+    .option('--json', 'print machine-readable results on stdout (and errors, as {"error":…})')
+    .addOption(
+      new Option(
+        '--wait <duration>',
+        `while the server is busy, retry for up to this long (env TANDEM_WAIT; default ${DEFAULT_WAIT_SECONDS}s; e.g. 90, 90s, 2m)`,
+      ).argParser(duration(0, MAX_WAIT_SECONDS)),
+    )
+    .option('--no-wait', 'fail at once when the server is busy (ERR_BUSY)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -69,6 +102,7 @@ export function buildProgram(
   addBodyCommands(program, chose)
   addInfoCommands(program, chose)
   addLockCommands(program, chose)
+  addServeEntry(program)
   // No command: the menu on a terminal, else the help (and status 2).
   program
     .command('menu', { isDefault: true, hidden: true })
@@ -78,7 +112,8 @@ export function buildProgram(
         throw new UsageError(`unknown command '${command}' (see tandem --help)`)
       if (!io.stdin.isTTY || !io.stdout.isTTY)
         return select({ kind: 'help', text: program.helpInformation() })
-      chose(menu)(self)
+      const globals = self.optsWithGlobals<GlobalOptions>()
+      select({ kind: 'run', globals, run: menu, ownsInterrupt: true })
     })
   return program
 }
@@ -109,9 +144,12 @@ function addFileCommands(program: Command, chose: Chooser): void {
     .action(chose((ctx, name: string, local: string | undefined) => get(ctx, name, local)))
   program
     .command('cat')
-    .argument('<name>')
+    .argument('<target>', TARGET_HELP)
+    .option('--name', NAME_HELP)
     .description('print a file')
-    .action(chose((ctx, name: string) => cat(ctx, name)))
+    .action(
+      chose((ctx, target: string, o: { name?: boolean }) => cat(ctx, target, { asName: o.name })),
+    )
   program
     .command('mv')
     .argument('<old>')
@@ -134,11 +172,14 @@ function addBodyCommands(program: Command, chose: Chooser): void {
   for (const [op, what] of ops) {
     program
       .command(op)
-      .argument('<name>')
+      .argument('<target>', TARGET_HELP)
       .option('--text <text>', 'the content (default: read stdin to its end)')
+      .option('--name', NAME_HELP)
       .description(`${what}; content from stdin or --text`)
       .action(
-        chose((ctx, name: string, o: { text?: string }) => bodyCommand(ctx, op, name, o.text)),
+        chose((ctx, target: string, o: { text?: string; name?: boolean }) =>
+          bodyCommand(ctx, op, target, o),
+        ),
       )
   }
 }
@@ -153,16 +194,38 @@ function addInfoCommands(program: Command, chose: Chooser): void {
   program.command('status').description('server, peers, clients and locks').action(chose(status))
 }
 
+/**
+ * `serve` in the help. The executable runs the server when `serve` is its first argument, before
+ * this program is built (the client never loads server code); this entry only tells a person it
+ * exists, and explains when `serve` came after client options.
+ */
+function addServeEntry(program: Command): void {
+  program
+    .command('serve')
+    .argument('[options...]')
+    .allowUnknownOption()
+    .helpOption(false)
+    .description(
+      'run a server: serve a folder to clients, mirrored with peers (tandem serve --help)',
+    )
+    .action(() => {
+      throw new UsageError(
+        "serve must be the first argument: tandem serve [options] (see tandem serve --help); the client's options do not apply to it",
+      )
+    })
+}
+
 function addLockCommands(program: Command, chose: Chooser): void {
   program
     .command('lock')
-    .argument('<target>', 'an index from the last ls, or a name')
+    .argument('<target>', TARGET_HELP)
     .addOption(
-      new Option('--ttl <seconds>', 'the lock ends by itself after this long').argParser(
-        positiveInt(10 * 365 * 86_400),
-      ),
+      new Option(
+        '--ttl <duration>',
+        'the lock ends by itself after this long (90, 90s, 10m, 2h, 1d)',
+      ).argParser(duration(1, MAX_TTL_SECONDS)),
     )
-    .option('--name', 'treat a numeric target as a name')
+    .option('--name', NAME_HELP)
     .description(
       "lock a file at this server: it stays as it is here, peers' changes wait until unlock",
     )
@@ -173,9 +236,9 @@ function addLockCommands(program: Command, chose: Chooser): void {
     )
   program
     .command('unlock')
-    .argument('<target>', 'an index from the last ls, or a name')
+    .argument('<target>', TARGET_HELP)
     .option('--force', "release another client's lock")
-    .option('--name', 'treat a numeric target as a name')
+    .option('--name', NAME_HELP)
     .description('release a lock; the updates queued meanwhile are applied in order')
     .action(
       chose((ctx, target: string, o: { force?: boolean; name?: boolean }) =>

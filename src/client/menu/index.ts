@@ -22,11 +22,13 @@ export interface MenuOptions {
   /** Server address list, "HOST:PORT[,HOST:PORT...]": the first that answers is used. */
   server: string
   clientId: string
+  /** How long to wait for a busy server when connecting, in seconds (default 30). */
+  waitSeconds?: number
 }
 
 /** Run the menu until the person leaves; returns the exit status. */
 export async function runMenu(options: MenuOptions): Promise<number> {
-  const session = new Session(options.server, options.clientId)
+  const session = new Session(options.server, options.clientId, options.waitSeconds)
   try {
     await session.connection().catch((err: unknown) => {
       showError(err)

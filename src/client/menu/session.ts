@@ -5,7 +5,8 @@
  */
 import { connectFirst, resolveServers, type ServerAddress } from '../config.js'
 import type { Connection } from '../connection.js'
-import { isTandemError } from '../../protocol/index.js'
+import { isTandemError, TandemError } from '../../protocol/index.js'
+import { busyLine } from '../cli/render/busy.js'
 import { waitWith } from './ui.js'
 
 export interface RunOptions {
@@ -20,12 +21,17 @@ export class Session {
   readonly clientId: string
   readonly #servers: ServerAddress[]
   readonly #extras = new Set<Connection>()
+  readonly #waitMs: number
   #conn: Connection | undefined
   #interrupted = false
+  /** Aborted by interrupt(): ends a wait for a busy server. Renewed by clearInterrupt(). */
+  #abort = new AbortController()
 
-  constructor(server: string, clientId: string) {
+  /** `waitSeconds`: how long to wait for a busy server when connecting (--wait; 0: not at all). */
+  constructor(server: string, clientId: string, waitSeconds = 30) {
     this.clientId = clientId
     this.#servers = resolveServers(server)
+    this.#waitMs = waitSeconds * 1000
   }
 
   /** The server's name once connected, else undefined. */
@@ -74,6 +80,7 @@ export class Session {
    */
   interrupt(): void {
     this.#interrupted = true
+    this.#abort.abort(new TandemError('ERR_INTERRUPTED', 'interrupted (Ctrl+C)'))
     this.#conn?.destroy()
     for (const extra of this.#extras) extra.destroy()
   }
@@ -81,6 +88,7 @@ export class Session {
   /** Forget an interrupt once the action it stopped is over. */
   clearInterrupt(): void {
     this.#interrupted = false
+    if (this.#abort.signal.aborted) this.#abort = new AbortController()
   }
 
   async close(): Promise<void> {
@@ -92,7 +100,14 @@ export class Session {
 
   #open(): Promise<Connection> {
     const where = this.#conn?.server.name ? `server ${this.#conn.server.name}` : this.address
-    const connecting = connectFirst(this.#servers, { clientId: this.clientId })
+    const connecting = (setText: (text: string) => void): Promise<Connection> =>
+      connectFirst(this.#servers, {
+        clientId: this.clientId,
+        waitMs: this.#waitMs,
+        signal: this.#abort.signal,
+        // On the spinner's line: the menu's screen gets no extra lines while it waits.
+        onWait: (wait) => setText(busyLine(wait, 'Ctrl+C to stop')),
+      })
     return waitWith(`Connecting to ${where}…`, connecting)
   }
 }

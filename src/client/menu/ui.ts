@@ -82,11 +82,19 @@ const SPINNER_DELAY_MS = 150 // quick answers finish before a spinner would only
  * Wait for `work` with a spinner saying `text`. The spinner appears only if the wait is long
  * enough to notice, and is cleared at the end so that the result line stands alone.
  */
-export async function waitWith<T>(text: string, work: Promise<T>): Promise<T> {
+export async function waitWith<T>(
+  text: string,
+  work: Promise<T> | ((setText: (text: string) => void) => Promise<T>),
+): Promise<T> {
   const spinner = ora({ text: displayText(text), stream: out }) // `text` may quote a name
   const timer = setTimeout(() => spinner.start(), SPINNER_DELAY_MS)
+  // A new text (why it still waits) is worth showing at once.
+  const setText = (next: string): void => {
+    spinner.text = displayText(next)
+    if (!spinner.isSpinning) spinner.start()
+  }
   try {
-    return await work
+    return await (typeof work === 'function' ? work(setText) : work)
   } finally {
     clearTimeout(timer)
     if (spinner.isSpinning) spinner.stop()

@@ -1,7 +1,9 @@
 /**
- * One server process per data directory (proper-lockfile). A lock left by a crashed server is
- * reclaimed at once when the PID recorded beside it is no longer running (same host: the data
- * directory is local), else after proper-lockfile's staleness period.
+ * One server process per data directory, and per state directory (proper-lockfile): two servers
+ * on one root would fight over its files, two on one state directory over its database. A lock
+ * left by a crashed server is reclaimed at once when the PID recorded in the state directory is no
+ * longer running (same host: the directories are local), else after proper-lockfile's staleness
+ * period.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -13,9 +15,10 @@ export class DirectoryLockedError extends Error {
   constructor(
     readonly root: string,
     readonly pid: number | undefined,
+    what: 'data directory' | 'state directory' = 'data directory',
   ) {
     super(
-      `the data directory ${root} is already served by another tandem server${pid ? ` (pid ${pid})` : ''}`,
+      `the ${what} ${root} is already used by another tandem server${pid ? ` (pid ${pid})` : ''}; stop it, or give this server its own --root and --state`,
     )
     this.name = 'DirectoryLockedError'
   }
@@ -31,22 +34,40 @@ export async function lockDirectory(
   onCompromised: (err: Error) => void,
 ): Promise<() => Promise<void>> {
   const pidFile = path.join(stateDir, 'server.pid')
-  const lockPath = `${root}.lock`
-  const options = { stale: STALE_MS, lockfilePath: lockPath, realpath: false, onCompromised }
-  let release: () => Promise<void>
+  const releaseRoot = await lockOne(root, `${root}.lock`, pidFile, 'data directory', onCompromised)
+  let releaseState: () => Promise<void>
   try {
-    release = await lockfile.lock(root, options)
+    const lockPath = path.join(stateDir, 'state.lock')
+    releaseState = await lockOne(stateDir, lockPath, pidFile, 'state directory', onCompromised)
   } catch (err) {
-    if ((err as { code?: string }).code !== 'ELOCKED') throw err
-    const pid = readPid(pidFile)
-    if (pid === undefined || isRunning(pid)) throw new DirectoryLockedError(root, pid)
-    rmSync(lockPath, { recursive: true, force: true }) // holder is dead: reclaim
-    release = await lockfile.lock(root, options)
+    await releaseRoot()
+    throw err
   }
   writeFileSync(pidFile, String(process.pid))
   return async () => {
     rmSync(pidFile, { force: true })
-    await release()
+    await releaseState()
+    await releaseRoot()
+  }
+}
+
+/** Lock `dir` with the lock at `lockPath`, reclaiming it when the PID in `pidFile` is dead. */
+async function lockOne(
+  dir: string,
+  lockPath: string,
+  pidFile: string,
+  what: 'data directory' | 'state directory',
+  onCompromised: (err: Error) => void,
+): Promise<() => Promise<void>> {
+  const options = { stale: STALE_MS, lockfilePath: lockPath, realpath: false, onCompromised }
+  try {
+    return await lockfile.lock(dir, options)
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ELOCKED') throw err
+    const pid = readPid(pidFile)
+    if (pid === undefined || isRunning(pid)) throw new DirectoryLockedError(dir, pid, what)
+    rmSync(lockPath, { recursive: true, force: true }) // holder is dead: reclaim
+    return lockfile.lock(dir, options)
   }
 }
 
