@@ -1,9 +1,46 @@
-import { displayText } from '../../../protocol/index.js'
+import { displayText, TandemError, type DeleteResult } from '../../../protocol/index.js'
+import type { Connection } from '../../connection.js'
 import type { CliContext } from '../context.js'
+import { plural } from '../render/format.js'
 
-/** `rm NAME`: delete on the server. */
-export async function rm(ctx: CliContext, name: string): Promise<void> {
+export interface RmOptions {
+  /** Delete folders with everything in them. */
+  recursive?: boolean
+}
+
+/** What a delete answers; a folder's also counts its files. */
+type Deleted = DeleteResult & { files?: number; folder?: true }
+
+/**
+ * `rm NAME... [-r]`: delete on the server, one name after the other, stopping at the first
+ * failure (which says how many were deleted before it). A folder needs -r (ERR_IS_DIRECTORY
+ * otherwise). JSON: the result for one name, an array of them for several.
+ */
+export async function rm(
+  ctx: CliContext,
+  names: readonly string[],
+  options: RmOptions = {},
+): Promise<void> {
   const conn = await ctx.connection()
-  const result = await conn.delete(name)
-  ctx.print(result, `deleted ${displayText(result.name)}`)
+  const results: Deleted[] = []
+  for (const name of names) {
+    try {
+      results.push(await deleteOne(conn, name, options.recursive === true))
+    } catch (err) {
+      if (results.length === 0 || !(err instanceof TandemError)) throw err
+      const done = `${plural(results.length, 'name')} deleted before it`
+      throw new TandemError(err.code, `${err.message} (${done})`, { cause: err })
+    }
+  }
+  const human = results.map((r) =>
+    r.folder
+      ? `deleted folder ${displayText(r.name)} (${plural(r.files ?? 0, 'file')})`
+      : `deleted ${displayText(r.name)}`,
+  )
+  ctx.print(results.length === 1 ? results[0] : results, human.join('\n'))
+}
+
+function deleteOne(conn: Connection, name: string, recursive: boolean): Promise<Deleted> {
+  if (!recursive) return conn.delete(name)
+  return conn.request('delete', { name, recursive: true }) as Promise<Deleted>
 }
