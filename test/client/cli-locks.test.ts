@@ -32,7 +32,8 @@ async function setup(files: string[]) {
     expect([run.code, run.stderr]).toEqual([0, ''])
     return JSON.parse(run.stdout.toString('utf8')) as T
   }
-  for (const name of files) expect((await tandem(['create', name, '--text', name])).code).toBe(0)
+  for (const name of files)
+    expect((await tandem(['create', '--name', name, '--text', name])).code).toBe(0)
   const row = async (name: string): Promise<FileRow> => {
     const found = (await json<FileRow[]>(['ls'])).find((r) => r.name === name)
     if (!found) throw new Error(`${name} is not listed`)

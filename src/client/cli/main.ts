@@ -73,8 +73,13 @@ function describe(err: unknown): { code: string; message: string; status: number
     }
   }
   // A TandemError's message is kept whole: a newline in it belongs to a name, and shows as \n.
+  // ERR_USAGE thrown outside the command line's own code (a target too large to be an index).
   if (err instanceof TandemError)
-    return { code: err.code, message: err.message, status: EXIT_FAILURE }
+    return {
+      code: err.code,
+      message: err.message,
+      status: err.code === 'ERR_USAGE' ? EXIT_USAGE : EXIT_FAILURE,
+    }
   const message = err instanceof Error ? err.message : String(err)
   return { code: 'ERR_INTERNAL', message: oneLine(message), status: EXIT_FAILURE }
 }

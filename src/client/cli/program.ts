@@ -17,6 +17,10 @@ import { rm } from './commands/rm.js'
 import { status } from './commands/status.js'
 import { UsageError } from './errors.js'
 
+/** How a remote argument is read (targets.ts), in every command's help. */
+const TARGET_HELP = 'a name, or an index from the last ls (a number)'
+const NAME_HELP = 'read a numeric target as a name, not an index'
+
 /** What parsing chose: a command to run (it may return an exit status), or help to show. */
 export type Invocation =
   | { kind: 'run'; globals: GlobalOptions; run: (ctx: CliContext) => Promise<number | void> }
@@ -140,9 +144,12 @@ renamed into place. --json: { files: [...], bytes, skipped }.
     )
   program
     .command('cat')
-    .argument('<name>')
+    .argument('<target>', TARGET_HELP)
+    .option('--name', NAME_HELP)
     .description('print a file')
-    .action(chose((ctx, name: string) => cat(ctx, name)))
+    .action(
+      chose((ctx, target: string, o: { name?: boolean }) => cat(ctx, target, { asName: o.name })),
+    )
   program
     .command('mv')
     .argument('<old>', 'a file or folder on the server')
@@ -170,11 +177,14 @@ function addBodyCommands(program: Command, chose: Chooser): void {
   for (const [op, what] of ops) {
     program
       .command(op)
-      .argument('<name>')
+      .argument('<target>', TARGET_HELP)
       .option('--text <text>', 'the content (default: read stdin to its end)')
+      .option('--name', NAME_HELP)
       .description(`${what}; content from stdin or --text`)
       .action(
-        chose((ctx, name: string, o: { text?: string }) => bodyCommand(ctx, op, name, o.text)),
+        chose((ctx, target: string, o: { text?: string; name?: boolean }) =>
+          bodyCommand(ctx, op, target, o),
+        ),
       )
   }
 }
@@ -192,13 +202,13 @@ function addInfoCommands(program: Command, chose: Chooser): void {
 function addLockCommands(program: Command, chose: Chooser): void {
   program
     .command('lock')
-    .argument('<target>', 'an index from the last ls, or a name')
+    .argument('<target>', TARGET_HELP)
     .addOption(
       new Option('--ttl <seconds>', 'the lock ends by itself after this long').argParser(
         positiveInt(10 * 365 * 86_400),
       ),
     )
-    .option('--name', 'treat a numeric target as a name')
+    .option('--name', NAME_HELP)
     .description(
       "lock a file at this server: it stays as it is here, peers' changes wait until unlock",
     )
@@ -209,9 +219,9 @@ function addLockCommands(program: Command, chose: Chooser): void {
     )
   program
     .command('unlock')
-    .argument('<target>', 'an index from the last ls, or a name')
+    .argument('<target>', TARGET_HELP)
     .option('--force', "release another client's lock")
-    .option('--name', 'treat a numeric target as a name')
+    .option('--name', NAME_HELP)
     .description('release a lock; the updates queued meanwhile are applied in order')
     .action(
       chose((ctx, target: string, o: { force?: boolean; name?: boolean }) =>

@@ -1,5 +1,12 @@
 import { Readable } from 'node:stream'
-import { displayText, normalizeName, type WriteResult } from '../../../protocol/index.js'
+import {
+  displayText,
+  isTandemError,
+  normalizeName,
+  TandemError,
+  type WriteResult,
+} from '../../../protocol/index.js'
+import { checkRemoteArgument, isIndexArgument, resolveRemote } from '../../targets.js'
 import type { CliContext } from '../context.js'
 import { UsageError } from '../errors.js'
 import { humanSize } from '../render/format.js'
@@ -12,20 +19,36 @@ const DONE: Record<BodyOp, (r: WriteResult) => string> = {
   append: (r) => `appended to ${displayText(r.name)} (now ${humanSize(r.size)})`,
 }
 
-/** `create|write|append NAME [--text TEXT]`: the body is TEXT, or stdin to its end. */
+/**
+ * `create|write|append INDEX|NAME [--text TEXT] [--name]`: the body is TEXT, or stdin to its end.
+ * An index names a listed file (so `create 3` is ERR_EXISTS); `--name` makes `2024` a name.
+ */
 export async function bodyCommand(
   ctx: CliContext,
   op: BodyOp,
-  name: string,
-  text: string | undefined,
+  target: string,
+  options: { text?: string; name?: boolean },
 ): Promise<void> {
-  normalizeName(name) // a bad name fails here, before stdin is read to its end
+  const { text } = options
+  const asName = { asName: options.name === true }
+  checkRemoteArgument(target, asName)
+  // A bad name fails here, before stdin is read to its end.
+  if (!isIndexArgument(target, asName)) normalizeName(target)
   const body: Buffer | Readable = text !== undefined ? Buffer.from(text, 'utf8') : ctx.io.stdin
   if (text === undefined && ctx.io.stdin.isTTY) {
     ctx.io.stderr.write('reading the content from the terminal; end it with Ctrl+D\n')
   }
   const conn = await ctx.connection()
   try {
+    const name = await resolveRemote(ctx, conn, target, asName).catch((err: unknown) => {
+      // `create 2024` most likely meant a file of that name: say how.
+      if (op === 'create' && isTandemError(err, 'ERR_NOT_FOUND'))
+        throw new TandemError(
+          err.code,
+          `${err.message}; to create a file named '${target}', use --name`,
+        )
+      throw err
+    })
     const result = await conn[op](name, await guardEmpty(op, body))
     ctx.print(result, DONE[op](result))
   } finally {

@@ -1,8 +1,18 @@
+import { checkRemoteArgument, resolveRemote, type ResolveOptions } from '../../targets.js'
 import type { CliContext } from '../context.js'
 
-/** `cat NAME`: the file's bytes on stdout, unchanged (no JSON form: the content is the output). */
-export async function cat(ctx: CliContext, name: string): Promise<void> {
+/**
+ * `cat INDEX|NAME [--name]`: the file's bytes on stdout, unchanged (no JSON form: the content is
+ * the output).
+ */
+export async function cat(
+  ctx: CliContext,
+  target: string,
+  options: ResolveOptions = {},
+): Promise<void> {
+  checkRemoteArgument(target, options)
   const conn = await ctx.connection()
+  const name = await resolveRemote(ctx, conn, target, options)
   const { stdout } = ctx.io
   // A reader that went away (`tandem cat big | head`) ends the download instead of draining it,
   // and is not an error: the reader had what it wanted.

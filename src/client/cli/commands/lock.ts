@@ -1,8 +1,8 @@
 import type { Connection } from '../../connection.js'
 import { recallListing } from '../../listing-cache.js'
 import { lockFile, lockTarget, unlockFile, type LockTarget } from '../../user-locks.js'
+import { checkRemoteArgument } from '../../targets.js'
 import type { CliContext } from '../context.js'
-import { UsageError } from '../errors.js'
 import { renderLocked, renderUnlocked } from '../render/locks.js'
 
 /** `lock INDEX|NAME [--ttl S] [--name]`: a user lock at the connected server. */
@@ -11,7 +11,7 @@ export async function lockCommand(
   target: string,
   options: { ttl?: number; name?: boolean },
 ): Promise<void> {
-  checkTarget(target, options.name === true)
+  checkRemoteArgument(target, { asName: options.name === true })
   const conn = await ctx.connection()
   const which = await resolveTarget(ctx, conn, target, options.name === true)
   const result = await lockFile(conn, which, { ttlSeconds: options.ttl })
@@ -24,7 +24,7 @@ export async function unlockCommand(
   target: string,
   options: { force?: boolean; name?: boolean },
 ): Promise<void> {
-  checkTarget(target, options.name === true)
+  checkRemoteArgument(target, { asName: options.name === true })
   const conn = await ctx.connection()
   const which = await resolveTarget(ctx, conn, target, options.name === true)
   const unlocking = unlockFile(conn, which, { force: options.force })
@@ -32,17 +32,11 @@ export async function unlockCommand(
   ctx.print(result, renderUnlocked(result, conn.server.name))
 }
 
-/** Refuse what cannot be a target before connecting. */
-function checkTarget(target: string, asName: boolean): void {
-  if (target === '') throw new UsageError('give an index from ls, or a name')
-  if (!asName && /^\d+$/.test(target) && !Number.isSafeInteger(Number(target)))
-    throw new UsageError(`'${target}' is not an index (too large); use --name for a name`)
-}
-
 /**
  * A numeric target is an index into the listing `ls` last printed for this server: the name it
  * showed there goes along as `expect`. Without a remembered listing the server resolves the index
- * in its current one.
+ * in its current one. Unlike the other commands (targets.ts), the server itself reads the index
+ * and takes the lock in one step, so that no change can come between the check and the lock.
  */
 async function resolveTarget(
   ctx: CliContext,
