@@ -175,6 +175,23 @@ describe('get: folders, several sources, --no-clobber', () => {
   })
 })
 
+describe('listing indices', () => {
+  it('get N and rm N take the file at index N of the last ls; --name makes N a name', async () => {
+    await tandem(['create', '00idx.txt', '--text', 'by index'])
+    expect((await tandem(['create', '--name', '7', '--text', 'named seven'])).code).toBe(0)
+    const rows = await json<FileRow[]>(['ls'])
+    const index = rows.findIndex((r) => r.name === '00idx.txt')
+    const out = tempDir()
+    const got = await json<{ files: { name: string }[] }>(['get', String(index)], { cwd: out })
+    expect(got.files.map((f) => f.name)).toEqual(['00idx.txt'])
+    expect(await fs.readFile(path.join(out, '00idx.txt'), 'utf8')).toBe('by index')
+    await json(['get', '7', '--name'], { cwd: out })
+    expect(await fs.readFile(path.join(out, '7'), 'utf8')).toBe('named seven')
+    expect(await json(['rm', String(index)])).toEqual({ name: '00idx.txt' })
+    expect(await json(['rm', '--name', '7'])).toEqual({ name: '7' })
+  })
+})
+
 describe('rm and mv', () => {
   it('rm several names; mv into a folder with a trailing /', async () => {
     for (const n of ['rm1/a', 'rm1/b', 'rm1/c']) await tandem(['create', n, '--text', n])

@@ -121,7 +121,7 @@ Many files go over one connection, pipelined. --json: { files: [...], bytes, ski
     .command('get')
     .argument('<src...>', 'names, folders, listing indices or / on the server, then the local DEST')
     .option('-n, --no-clobber', 'keep local files that exist (they are reported as skipped)')
-    .option('--name', 'treat numeric sources as names, not listing indices')
+    .option('--name', NAME_HELP)
     .description('download files or folders, by the rules of cp (each file atomic)')
     .addHelpText(
       'after',
@@ -152,18 +152,29 @@ renamed into place. --json: { files: [...], bytes, skipped }.
     )
   program
     .command('mv')
-    .argument('<old>', 'a file or folder on the server')
-    .argument('<new>', "its new name; ending in '/': inside that folder")
+    .argument('<old>', 'a file or folder on the server, or an index from the last ls')
+    .argument('<new>', "its new name; ending in '/': inside that folder ('/': the root)")
+    .option('--name', NAME_HELP)
     .description('rename a file or a folder (one operation; refused while a file in it is locked)')
-    .action(chose((ctx, a: string, b: string) => mv(ctx, a, b)))
+    .action(
+      chose((ctx, a: string, b: string, o: { name?: boolean }) =>
+        mv(ctx, a, b, { name: o.name === true }),
+      ),
+    )
   program
     .command('rm')
-    .argument('<name...>', 'files (or folders, with -r) on the server')
+    .argument('<name...>', 'files (or folders, with -r) on the server, or indices from the last ls')
     .option('-r, --recursive', 'delete folders and everything in them')
-    .description('delete files, or folders with -r')
+    .option('--name', NAME_HELP)
+    .description('delete files, or folders with -r (stops at the first failure)')
+    .addHelpText(
+      'after',
+      `
+--json: the result for one name ({ name, files?, folder? }), an array of them for several.`,
+    )
     .action(
-      chose((ctx, names: string[], o: { recursive?: boolean }) =>
-        rm(ctx, names, { recursive: o.recursive === true }),
+      chose((ctx, names: string[], o: { recursive?: boolean; name?: boolean }) =>
+        rm(ctx, names, { recursive: o.recursive === true, name: o.name === true }),
       ),
     )
 }

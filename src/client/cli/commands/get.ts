@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises'
 import { displayText, normalizeName, TandemError } from '../../../protocol/index.js'
 import { findSource, type RemoteSource } from '../../get-plan.js'
+import { checkRemoteArgument, resolveRemote } from '../../targets.js'
 import { getFiles, localError, planGet, type GetPlan, type GetResult } from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { interruptible } from '../interrupt.js'
@@ -27,10 +28,16 @@ export async function get(
 ): Promise<void> {
   const sourceArgs = args.length === 1 ? args : args.slice(0, -1)
   const dest = args.length === 1 ? undefined : args.at(-1)
+  const asName = options.name === true
+  for (const argument of sourceArgs) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
   const rows = (await conn.list()).files
   const sources: RemoteSource[] = []
-  for (const argument of sourceArgs) sources.push(findSource(rows, sourceName(argument)))
+  for (const argument of sourceArgs) {
+    // `/` is the root, not a name; a number is an index of the listing (unless --name).
+    const named = isRoot(argument) ? argument : await resolveRemote(ctx, conn, argument, { asName })
+    sources.push(findSource(rows, sourceName(named)))
+  }
   const plan = await planGet(sources, dest)
   if (plan.makeFolder !== undefined) await makeFolder(plan.makeFolder)
   const single = plan.items.length === 1
@@ -55,14 +62,18 @@ export async function get(
 
 /** A source as typed → its name on the server ('' for the root); ERR_BAD_PATH if it cannot be one. */
 function sourceName(argument: string): string {
-  const parts = argument.split('/')
-  if (argument !== '' && parts.every((part) => part === '' || part === '.')) return ''
+  if (isRoot(argument)) return ''
   try {
     return normalizeName(argument)
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     throw new TandemError('ERR_BAD_PATH', `'${argument}' is not a name on the server: ${reason}`)
   }
+}
+
+/** `/` (or `.`, `./`): the served root. */
+function isRoot(argument: string): boolean {
+  return argument !== '' && argument.split('/').every((part) => part === '' || part === '.')
 }
 
 async function makeFolder(local: string): Promise<void> {

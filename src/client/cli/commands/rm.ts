@@ -1,18 +1,21 @@
 import { displayText, TandemError, type DeleteResult } from '../../../protocol/index.js'
 import type { Connection } from '../../connection.js'
+import { checkRemoteArgument, resolveRemote } from '../../targets.js'
 import type { CliContext } from '../context.js'
 import { plural } from '../render/format.js'
 
 export interface RmOptions {
   /** Delete folders with everything in them. */
   recursive?: boolean
+  /** Read numeric arguments as names, not listing indices. */
+  name?: boolean
 }
 
 /** What a delete answers; a folder's also counts its files. */
 type Deleted = DeleteResult & { files?: number; folder?: true }
 
 /**
- * `rm NAME... [-r]`: delete on the server, one name after the other, stopping at the first
+ * `rm NAME... [-r]`: delete on the server (a number is a listing index, unless --name), one name after the other, stopping at the first
  * failure (which says how many were deleted before it). A folder needs -r (ERR_IS_DIRECTORY
  * otherwise). JSON: the result for one name, an array of them for several.
  */
@@ -21,10 +24,13 @@ export async function rm(
   names: readonly string[],
   options: RmOptions = {},
 ): Promise<void> {
+  const asName = options.name === true
+  for (const argument of names) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
   const results: Deleted[] = []
-  for (const name of names) {
+  for (const argument of names) {
     try {
+      const name = await resolveRemote(ctx, conn, argument, { asName })
       results.push(await deleteOne(conn, name, options.recursive === true))
     } catch (err) {
       if (results.length === 0 || !(err instanceof TandemError)) throw err
