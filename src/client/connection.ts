@@ -157,8 +157,12 @@ export class Connection {
     return this.#request({ op: 'rename', from, to }) as Promise<RenameResult>
   }
 
-  delete(name: string): Promise<DeleteResult> {
-    return this.#request({ op: 'delete', name }) as Promise<DeleteResult>
+  /** Delete a file; a folder only with `recursive` (then every file under it goes). */
+  delete(name: string, options?: { recursive?: boolean }): Promise<DeleteResult> {
+    const request = options?.recursive
+      ? { op: 'delete', name, recursive: true }
+      : { op: 'delete', name }
+    return this.#request(request) as Promise<DeleteResult>
   }
 
   log(options: { limit?: number } = {}): Promise<LogResult> {

@@ -9,8 +9,10 @@ export const ErrorCodes = {
   ERR_EXISTS: 'A file with the target name already exists (create, rename).',
   ERR_BAD_PATH:
     'The name is not allowed: absolute, contains "..", NUL or control characters, is too long, names a folder or the server\'s own files, or leads outside the data directory through a symlink.',
-  ERR_IS_DIRECTORY: 'The name is a folder; operations act on files.',
-  ERR_LOCKED: 'The file is locked by another client; the message names the holder.',
+  ERR_IS_DIRECTORY:
+    'The name is a folder; operations act on files (a folder is deleted with recursive: rm -r).',
+  ERR_LOCKED:
+    'The file (or a file in the folder) is locked by another client, or by you for a rename; the message names the holder.',
   ERR_NOT_OWNER:
     'Only the owner of a lock may release it (unless forced); the message names the holder.',
   ERR_LISTING_CHANGED:

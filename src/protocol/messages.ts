@@ -42,7 +42,13 @@ const requestSchemas = {
   write: z.strictObject({ id: requestId, op: z.literal('write'), name }),
   append: z.strictObject({ id: requestId, op: z.literal('append'), name }),
   rename: z.strictObject({ id: requestId, op: z.literal('rename'), from: name, to: name }),
-  delete: z.strictObject({ id: requestId, op: z.literal('delete'), name }),
+  delete: z.strictObject({
+    id: requestId,
+    op: z.literal('delete'),
+    name,
+    /** Delete a folder and every file under it (without it, a folder is ERR_IS_DIRECTORY). */
+    recursive: z.boolean().optional(),
+  }),
   log: z.strictObject({
     id: requestId,
     op: z.literal('log'),
@@ -276,10 +282,16 @@ export interface DownloadHeader {
 export interface RenameResult {
   from: string
   to: string
+  /** A folder was renamed: how many files it held. */
+  files?: number
+  folder?: true
 }
 
 export interface DeleteResult {
   name: string
+  /** A folder was deleted (recursive): how many files went with it. */
+  files?: number
+  folder?: true
 }
 
 export interface LogEntry {

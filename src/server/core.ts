@@ -7,7 +7,7 @@ import { knownLocks } from './index/peer-holdings.js'
 import type { ServerConfig } from './config.js'
 import type { ServerConsole } from './console.js'
 import type { LockManager } from './locks/lock-manager.js'
-import { userLockRefusal } from './locks/user-lock-refusal.js'
+import { userLockRefusal, type LockPurpose } from './locks/user-lock-refusal.js'
 import type { Admission } from './net/admission.js'
 import type { SessionBridge } from './net/session-bridge.js'
 import type { ChangeLog, LogInput } from './state/change-log.js'
@@ -77,7 +77,7 @@ export class ServerCore {
   userLockRefusal(
     names: readonly string[],
     client: string,
-    purpose?: 'rename',
+    purpose?: LockPurpose,
   ): TandemError | undefined {
     return userLockRefusal(this.sync?.userLocks, names, client, this.config.name, purpose)
   }

@@ -27,13 +27,14 @@ import {
   type UserLock,
 } from '../../src/protocol/index.js'
 import type { Holding } from '../../src/server/index/peer-holdings.js'
+import type { TreeChange } from '../../src/server/index/tree-change.js'
 import {
   LockManager,
   type LockMode,
   type Release,
   type Timers,
 } from '../../src/server/locks/lock-manager.js'
-import { userLockRefusal } from '../../src/server/locks/user-lock-refusal.js'
+import { userLockRefusal, type LockPurpose } from '../../src/server/locks/user-lock-refusal.js'
 import type { BodyRequest, Committed } from '../../src/server/ops/body.js'
 import { BodyReceiver } from '../../src/server/ops/body-receiver.js'
 import type { Conditions } from '../../src/server/ops/conditions.js'
@@ -83,7 +84,7 @@ export interface LockRequestRecord {
   names: string[]
   mode: LockMode
   client: string
-  purpose: 'rename' | undefined
+  purpose: LockPurpose | undefined
   outcome: 'granted' | string
 }
 
@@ -104,13 +105,15 @@ export interface OpsHarness {
   readonly lockRequests: LockRequestRecord[]
   /** Every `published` notice (what the sync worker would be told). */
   readonly publications: { name: string; sha256: string; identity: FileIdentity }[]
+  /** Every `treeChange` notice (a folder's delete or rename, told to the sync worker). */
+  readonly treeChanges: TreeChange[]
   /** Every `log` call, recorded in the change log or not (the console's lines). */
   readonly consoleLines: (LogInput & { record: boolean })[]
 
   /** An OpsContext for the client `clientId` (default 'alice'). */
   context(clientId?: string): OpsContext
   /** The main thread's path lock, as a session bridge takes it for `client`. */
-  lock(names: string[], mode: LockMode, client: string, purpose?: 'rename'): Promise<Release>
+  lock(names: string[], mode: LockMode, client: string, purpose?: LockPurpose): Promise<Release>
   /** A user lock or unlock by `client`, as the sync worker would do it. */
   userLock(request: UserLockRequest, client: string): Promise<LockResult | UnlockResult>
   /** An operation done: into the change log when `record` (ServerCore.record). */
@@ -163,6 +166,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
   const userLockRequests: OpsHarness['userLockRequests'] = []
   const lockRequests: LockRequestRecord[] = []
   const publications: OpsHarness['publications'] = []
+  const treeChanges: TreeChange[] = []
   const consoleLines: OpsHarness['consoleLines'] = []
 
   const ownLocks = (): UserLock[] =>
@@ -196,7 +200,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
     names: string[],
     mode: LockMode,
     client: string,
-    purpose?: 'rename',
+    purpose?: LockPurpose,
   ): Promise<Release> => {
     const record: LockRequestRecord = { names, mode, client, purpose, outcome: 'granted' }
     lockRequests.push(record)
@@ -316,6 +320,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       },
       log: (entry, keep) => record({ ...entry, client: clientId }, keep),
       published: (name, sha256, identity) => publications.push({ name, sha256, identity }),
+      treeChange: (change) => treeChanges.push(change),
       readLog: (query) => crossing(async () => changeLog.query(query)),
       userLock: (request) => crossing(() => userLock(request, clientId)),
       status: () => crossing(status),
@@ -338,6 +343,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
     userLockRequests,
     lockRequests,
     publications,
+    treeChanges,
     consoleLines,
     context,
     lock,

@@ -330,6 +330,9 @@ export function injectSession(harness: OpsHarness, options: InjectOptions = {}):
           identity: message.identity,
         })
         return
+      case 'tree-change':
+        harness.treeChanges.push(message.change)
+        return
       case 'query':
         if (message.what === 'log') return reply(message.req, harness.changeLog.query(message))
         return reply(message.req, harness.status())

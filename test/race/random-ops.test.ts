@@ -89,7 +89,8 @@ async function runClient(index: number, client: TestClient, run: Run): Promise<v
     } else {
       op.name = name
       op.send = performance.now()
-      reply = await answer(kind === 'delete' ? client.delete(name) : client.download(name))
+      reply =
+        kind === 'delete' ? await answer(client.delete(name)) : await answer(client.download(name))
       if (reply !== 'no answer' && reply.ok && kind === 'download') op.body = reply.body
     }
     op.ack = performance.now()

@@ -12,7 +12,9 @@ import type {
   UserLock,
 } from '../../protocol/index.js'
 import type { Holding } from '../index/peer-holdings.js'
+import type { TreeChange } from '../index/tree-change.js'
 import type { LockMode } from '../locks/lock-manager.js'
+import type { LockPurpose } from '../locks/user-lock-refusal.js'
 import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { FileIdentity } from '../storage/temp-file.js'
@@ -51,9 +53,9 @@ export interface OpsContext {
   /**
    * Take locks in the main thread; resolves to their release (call it in `finally`). A write
    * lock is refused with ERR_LOCKED on a name another client holds a user lock on (`purpose`
-   * 'rename': any user lock, its owner's too).
+   * 'rename' or 'folder': any user lock, its owner's too).
    */
-  lock(names: string[], mode: LockMode, purpose?: 'rename'): Promise<() => void>
+  lock(names: string[], mode: LockMode, purpose?: LockPurpose): Promise<() => void>
   /** Record an operation: console always, change log when `record` is true. */
   log(entry: LogInput, record: boolean): void
   /**
@@ -61,6 +63,11 @@ export interface OpsContext {
    * to hash it (it checks the identity first).
    */
   published(name: string, sha256: string, identity: FileIdentity): void
+  /**
+   * Many files are about to be deleted or renamed together (a folder's), under their locks: the
+   * sync worker then records them as such (see TreeChange). Told before the change is made.
+   */
+  treeChange(change: TreeChange): void
   /** Read the change log. */
   readLog(query: LogQuery): Promise<LogEntry[]>
   /** A user lock or unlock by this client, done by the main thread and the sync worker. */
@@ -77,7 +84,7 @@ export async function withLock<T>(
   names: string[],
   mode: LockMode,
   fn: () => Promise<T>,
-  purpose?: 'rename',
+  purpose?: LockPurpose,
 ): Promise<T> {
   const release = await ctx.lock(names, mode, purpose)
   try {

@@ -1,10 +1,17 @@
 /**
  * Rename and delete: each takes its locks, acts through the file store, records itself, and
- * returns its result.
+ * returns its result. A folder is handed to the folder operations (folders.ts).
  */
-import { normalizeName, type DeleteResult, type RenameResult } from '../../protocol/index.js'
-import { checkConditions, type Conditions } from './conditions.js'
+import {
+  TandemError,
+  normalizeName,
+  type DeleteResult,
+  type RenameResult,
+} from '../../protocol/index.js'
+import { checkConditions, hasConditions, type Conditions } from './conditions.js'
 import { withLock, type OpsContext } from './context.js'
+import { kindOf } from '../storage/folders.js'
+import { removeFolder, renameFolderOp } from './folders.js'
 
 export async function rename(
   ctx: OpsContext,
@@ -13,32 +20,49 @@ export async function rename(
   const fromName = normalizeName(req.from)
   const toName = normalizeName(req.to)
   // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
-  await withLock(
+  const folder = await withLock(
     ctx,
     [fromName, toName],
     'write',
     async () => {
       const from = await ctx.store.resolve(fromName, { follow: false })
       const to = await ctx.store.resolve(toName, { follow: false })
+      if ((await kindOf(from)) === 'folder') return { from, to }
       await ctx.store.rename(from, to)
+      return undefined
     },
     'rename',
   )
+  // A folder takes the locks of every file in it (folders.ts).
+  if (folder) return renameFolderOp(ctx, folder.from, folder.to)
   ctx.log({ op: 'rename', name: fromName, to: toName }, true)
   return { from: fromName, to: toName }
 }
 
 export async function remove(
   ctx: OpsContext,
-  req: { name: string },
+  req: { name: string; recursive?: boolean | undefined },
   conditions?: Conditions,
 ): Promise<DeleteResult> {
   const name = normalizeName(req.name)
-  await withLock(ctx, [name], 'write', async () => {
+  const folder = await withLock(ctx, [name], 'write', async () => {
     const file = await ctx.store.resolve(name, { follow: false })
+    if ((await kindOf(file)) === 'folder') {
+      if (!req.recursive)
+        throw new TandemError(
+          'ERR_IS_DIRECTORY',
+          `'${name}' is a folder; delete it with rm -r (recursive)`,
+        )
+      if (hasConditions(conditions))
+        throw new TandemError('ERR_BAD_REQUEST', `'${name}' is a folder: it has no ETag to match`)
+      return file
+    }
     await checkConditions(ctx, file, conditions)
     await ctx.store.delete(file)
+    return undefined
   })
+  // A folder takes the locks of every file in it (folders.ts).
+  if (folder) return removeFolder(ctx, folder)
   ctx.log({ op: 'delete', name }, true)
   return { name }
 }

@@ -4,6 +4,7 @@
  * sessions) and reports what it does; the main thread asks it for status and to stop.
  */
 import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
+import type { TreeChange } from '../index/tree-change.js'
 import type { UserLockEvent } from '../locks/user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
@@ -24,6 +25,8 @@ export type ToSync =
   | { t: 'status'; req: number }
   /** A client's upload published this content (the scanner need not hash it again). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
+  /** A client's folder delete or rename, about to happen (see TreeChange). */
+  | { t: 'tree-change'; change: TreeChange }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
   | { t: 'stop' }

@@ -7,6 +7,7 @@ import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol
 import { TandemError } from '../../protocol/index.js'
 import type { ServerConfig } from '../config.js'
 import { lockLine, syncLine, type ServerConsole } from '../console.js'
+import type { TreeChange } from '../index/tree-change.js'
 import type { LockManager, Release } from '../locks/lock-manager.js'
 import type { ChangeLog } from '../state/change-log.js'
 import type { FileIdentity } from '../storage/temp-file.js'
@@ -179,6 +180,10 @@ export class SyncHost {
 
   published(name: string, sha256: string, identity: FileIdentity): void {
     this.#post({ t: 'published', name, sha256, identity })
+  }
+
+  treeChange(change: TreeChange): void {
+    this.#post({ t: 'tree-change', change })
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */

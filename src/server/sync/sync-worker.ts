@@ -203,6 +203,7 @@ async function main(): Promise<void> {
         },
       })
     if (m.t === 'published') scanner.remember(m.name, m.sha256, m.identity)
+    if (m.t === 'tree-change') scanner.expect(m.change)
     if (m.t === 'user-lock') void userLockRequest(m)
     if (m.t === 'stop') void stop()
   })

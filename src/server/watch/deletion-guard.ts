@@ -4,7 +4,8 @@
  * quiet for a moment; then, if the data directory is gone or empty, the server refuses to sync
  * rather than tell the peers to delete everything; otherwise the held deletions are recorded
  * (found again by a fresh look at the disk). A few deletions at a time are recorded at once, and
- * a burst of fewer than 20 that happens to leave the directory empty is recorded too.
+ * a burst of fewer than 20 that happens to leave the directory empty is recorded too. A client's
+ * own folder delete (told by the operation) and renames are never judged here.
  */
 const MASS = 20 // deletions found in one scan that start holding
 const QUIET_MS = 1_000
@@ -50,6 +51,17 @@ export class DeletionGuard {
     for (const name of rest) this.#held.add(name)
     if (rest.length > 0) this.#schedule(QUIET_MS)
     return released
+  }
+
+  /**
+   * These deletions are a client's (told by the operation): any of them held now is released at
+   * once, to be recorded when looked at again.
+   */
+  pass(names: readonly string[]): void {
+    const held = names.filter((name) => this.#held.delete(name))
+    if (held.length === 0) return
+    for (const name of held) this.#released.add(name)
+    this.#o.release(held)
   }
 
   stop(): void {

@@ -7,9 +7,15 @@
  * settle time before it is read (a write during the read would then change ctime, which the
  * stat after the read catches), and a file that keeps changing waits longer each time.
  * A name that vanished while a new name appeared with the same content is recorded as a rename.
+ *
+ * A client's folder delete or rename is told beforehand (`expect`): its vanished names are then
+ * recorded as deletions at once, past the deletion guard (a client's `rm -r` is not a vanished
+ * data directory), and each old name is paired with its new one as a rename whatever order the
+ * watcher's events come in. A rename found by inode passes the guard too: nothing was lost.
  */
 import path from 'node:path'
 import type { Fingerprint, LocalEntry } from '../index/entry.js'
+import type { TreeChange } from '../index/tree-change.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
 import { DeletionGuard, type Emptied } from './deletion-guard.js'
@@ -25,6 +31,7 @@ const GONE_GRACE_MS = 15
 const NEARLY_EMPTY_MIN = 20 // indexed files from which "nearly empty" is judged
 const NEARLY_EMPTY_SHARE = 0.1 // fewer than this share of them left on disk
 const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
+const EXPECT_MS = 60_000 // how long a client's told folder change waits to be seen
 
 export interface ScannerOptions {
   root: string
@@ -49,6 +56,8 @@ export class Scanner {
   readonly #goneAt = new Map<string, number>()
   readonly #failing = new Set<string>()
   readonly #known = new Map<string, { hash: string; fp: Fingerprint }>()
+  /** Old names a client is deleting or renaming (to `to`), until when that is expected. */
+  readonly #expected = new Map<string, { to: string | undefined; until: number }>()
   #stopped = false
 
   readonly #guard: DeletionGuard
@@ -281,11 +290,19 @@ export class Scanner {
    * A vanished file is recorded as deleted after a short grace, so that the name it may have been
    * renamed to (whose event can come a moment later) is seen first and the pair sent as a rename.
    */
-  #gone(name: string, live: LocalEntry | undefined): Finding[] {
+  async #gone(name: string, live: LocalEntry | undefined): Promise<Finding[]> {
     const first = this.#goneAt.get(name)
     if (!live) {
       this.#goneAt.delete(name)
       return []
+    }
+    const told = this.#isExpected(name) ? this.#expected.get(name) : undefined
+    if (told) {
+      const renamed = told.to === undefined ? undefined : await this.#renamedTo(live, told.to)
+      if (renamed || told.to === undefined) {
+        this.#goneAt.delete(name)
+        return renamed ?? [{ kind: 'gone', name, seen: live }]
+      }
     }
     const waited = first === undefined ? 0 : this.#now() - first
     if (first === undefined) this.#goneAt.set(name, this.#now())
@@ -312,6 +329,57 @@ export class Scanner {
     return undefined
   }
 
+  /**
+   * A client is about to delete or rename these files (a folder's, under their locks). Their
+   * vanishing is then recorded as that, not held as a mass deletion; renames are paired.
+   */
+  expect(change: TreeChange): void {
+    const until = this.#now() + EXPECT_MS
+    for (const [name, entry] of this.#expected)
+      if (entry.until < this.#now()) this.#expected.delete(name)
+    const names: string[] = []
+    if (change.kind === 'delete')
+      for (const name of change.names) {
+        this.#expected.set(name, { to: undefined, until })
+        names.push(name)
+      }
+    else
+      for (const { from, to } of change.pairs) {
+        this.#expected.set(from, { to, until })
+        names.push(from)
+      }
+    // Found and held before this notice came (it is sent first, so hardly ever): let them pass.
+    this.#guard.pass(names)
+  }
+
+  /** Is `name` a file a client told it is deleting or renaming (and not long ago)? */
+  #isExpected(name: string): boolean {
+    const entry = this.#expected.get(name)
+    return entry !== undefined && entry.until >= this.#now()
+  }
+
+  /** The told rename of `old` to `to`, when the file at `to` is `old`'s (same inode, size, mtime). */
+  async #renamedTo(old: LocalEntry, to: string): Promise<Finding[] | undefined> {
+    if (!old.hash || !old.fingerprint || this.#o.busy.has(to)) return undefined
+    const now = await probe(this.#full(to)).catch(() => undefined)
+    if (now?.kind !== 'file' || !sameFingerprint(old.fingerprint, now.fingerprint)) return undefined
+    const seen = this.#o.index.get(to)
+    if (seen && !seen.deleted && sameFingerprint(seen.fingerprint, now.fingerprint))
+      return undefined
+    return [
+      {
+        kind: 'new',
+        name: to,
+        seen,
+        hash: old.hash,
+        fp: now.fingerprint,
+        mtime: old.mtime,
+        renamedFrom: old.name,
+      },
+      { kind: 'gone', name: old.name, seen: old },
+    ]
+  }
+
   /** Not ready: look again later; a file that changed while read waits longer each time. */
   #later(name: string, delayMs: number, changed: boolean): [] {
     if (changed) this.#unstable.set(name, (this.#unstable.get(name) ?? 0) + 1)
@@ -330,8 +398,13 @@ export class Scanner {
   }
 
   async #commit(all: Finding[]): Promise<void> {
-    const gone = all.filter((f) => f.kind === 'gone').map((f) => f.name)
+    // Renamed (the content is at its new name) or told by a client: not the guard's to judge.
+    const renamed = new Set<string>()
+    for (const f of all) if (f.kind === 'new' && f.renamedFrom) renamed.add(f.renamedFrom)
+    const passes = (name: string): boolean => renamed.has(name) || this.#isExpected(name)
+    const gone = all.filter((f) => f.kind === 'gone' && !passes(f.name)).map((f) => f.name)
     const admitted = new Set(this.#guard.admit(gone, await this.#folderGone(gone)))
+    for (const f of all) if (f.kind === 'gone' && passes(f.name)) admitted.add(f.name)
     const findings = all.filter((f) => f.kind !== 'gone' || admitted.has(f.name))
     // A few deletions: the folder must still be there (a burst is judged by the guard).
     if (admitted.size > 0 && !(await directoryExists(this.#o.root)))
@@ -353,16 +426,16 @@ export class Scanner {
         continue
       }
       if (f.kind === 'same') index.setFingerprint(f.name, f.fp)
-      else if (f.kind === 'gone') entries.push(tombstone(f.seen, self, this.#now()))
-      else {
+      else if (f.kind === 'gone') {
+        entries.push(tombstone(f.seen, self, this.#now()))
+        this.#expected.delete(f.name)
+      } else {
         const from =
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
         entries.push(newVersion(f, self, from))
       }
     }
-    // The new name before the old one's tombstone: a receiver sees the rename whole.
-    entries.sort((a, b) => Number(a.entry.deleted) - Number(b.entry.deleted))
-    index.put(entries)
+    index.put(renamesTogether(entries))
   }
 
   /** Has a folder that held one of these names vanished (the root included)? */
@@ -378,6 +451,27 @@ export class Scanner {
   #full(name: string): string {
     return this.#tree.full(name)
   }
+}
+
+/**
+ * New versions first, each rename's tombstone right after its new name: a receiver sees every
+ * rename whole (its two entries in one batch however the entries are cut into batches, bar one
+ * pair at a cut), then the plain deletions.
+ */
+function renamesTogether(entries: NewEntry[]): NewEntry[] {
+  const tombstones = new Map<string, NewEntry>()
+  for (const e of entries) if (e.entry.deleted) tombstones.set(e.entry.name, e)
+  const out: NewEntry[] = []
+  for (const e of entries) {
+    if (e.entry.deleted) continue
+    out.push(e)
+    const from = e.entry.renamedFrom ? tombstones.get(e.entry.renamedFrom) : undefined
+    if (from) {
+      out.push(from)
+      tombstones.delete(from.entry.name)
+    }
+  }
+  return [...out, ...tombstones.values()]
 }
 
 /** `fn` over `items`, CONCURRENCY at a time, results in order. */

@@ -4,9 +4,11 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { Hello, LogEntry, StatusResult, WireError } from '../../protocol/index.js'
+import type { TreeChange } from '../index/tree-change.js'
 import type { UserLockRequest } from '../ops/context.js'
 import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
+import type { LockPurpose } from '../locks/user-lock-refusal.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 
 /**
@@ -56,14 +58,14 @@ export type FromWorker =
   | { t: 'out'; bufs: ArrayBuffer[] }
   /** Bytes of earlier `in` messages consumed (credit for more socket reads), and their buffers back. */
   | { t: 'ack'; bytes: number; bufs: ArrayBuffer[] }
-  /** `purpose`: the operation asking, when a user lock's owner may not do it either (rename). */
+  /** `purpose`: the operation asking, when a user lock's owner may not do it either (see LockPurpose). */
   /** `client`: whose operation (the HTTP worker serves many; a session's bridge knows its own). */
   | {
       t: 'lock'
       req: number
       names: string[]
       mode: LockMode
-      purpose?: 'rename'
+      purpose?: LockPurpose
       client: string
     }
   /** A user lock or unlock of a name, by `client`. */
@@ -73,6 +75,8 @@ export type FromWorker =
   | { t: 'log'; entry: LogInput; record: boolean }
   /** A whole file published with this SHA-256 (told to the sync worker). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
+  /** A folder's files about to be deleted or renamed together (told to the sync worker). */
+  | { t: 'tree-change'; change: TreeChange }
   | ({ t: 'query'; req: number; what: 'log' } & LogQuery)
   | { t: 'query'; req: number; what: 'status' }
   | { t: 'follow' }

@@ -1,0 +1,94 @@
+/**
+ * A folder as one operation: `rm -r` deletes every file under it, `mv` moves it with one rename.
+ * Both lock every file involved (write locks, one sorted request, so two folder operations can
+ * never deadlock) and refuse the whole operation while any of those files is user-locked, by
+ * anyone (a lock inside a folder holds the folder): nothing is deleted or moved then.
+ */
+import { TandemError, type DeleteResult, type RenameResult } from '../../protocol/index.js'
+import { deleteTree, entriesUnder, kindOf, renameFolder } from '../storage/folders.js'
+import type { ResolvedName } from '../storage/path-jail.js'
+import type { OpsContext } from './context.js'
+
+/** Lists taken under the locks that found new files (made meanwhile) before giving up. */
+const MAX_LOCK_ROUNDS = 5
+
+export async function removeFolder(ctx: OpsContext, folder: ResolvedName): Promise<DeleteResult> {
+  const files = await underLocks(
+    ctx,
+    folder,
+    (names) => [folder.name, ...names],
+    async (names) => {
+      ctx.treeChange({ kind: 'delete', names })
+      return deleteTree(ctx.store.jail, folder, names)
+    },
+  )
+  ctx.log({ op: 'delete', name: folder.name, detail: `folder, ${plural(files)}` }, true)
+  return { name: folder.name, files, folder: true }
+}
+
+export async function renameFolderOp(
+  ctx: OpsContext,
+  from: ResolvedName,
+  to: ResolvedName,
+): Promise<RenameResult> {
+  if (to.name === from.name || to.name.startsWith(`${from.name}/`))
+    throw new TandemError(
+      'ERR_BAD_PATH',
+      `cannot move the folder '${from.name}' into itself ('${to.name}')`,
+    )
+  const moved = (name: string): string => to.name + name.slice(from.name.length)
+  const files = await underLocks(
+    ctx,
+    from,
+    (names) => [from.name, to.name, ...names, ...names.map(moved)],
+    async (names) => {
+      // Checked again under the locks, right before the move (renameFolder looks too).
+      if (await ctx.store.exists(to))
+        throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+      ctx.treeChange({
+        kind: 'rename',
+        pairs: names.map((name) => ({ from: name, to: moved(name) })),
+      })
+      await renameFolder(ctx.store.jail, from, to)
+      return names.length
+    },
+  )
+  ctx.log({ op: 'rename', name: from.name, to: to.name, detail: `folder, ${plural(files)}` }, true)
+  return { from: from.name, to: to.name, files, folder: true }
+}
+
+/**
+ * Run `fn` with the folder's entries, holding write locks on `lockNames(entries)`. The entries
+ * are listed, locked, and listed again under the locks: a file made in between (its lock not
+ * taken) means another round, so that no file is ever changed without its lock.
+ */
+async function underLocks<T>(
+  ctx: OpsContext,
+  folder: ResolvedName,
+  lockNames: (entries: string[]) => string[],
+  fn: (entries: string[]) => Promise<T>,
+): Promise<T> {
+  let entries = await entriesUnder(ctx.store.jail, folder)
+  for (let round = 1; ; round++) {
+    const locked = new Set(lockNames(entries))
+    const release = await ctx.lock([...locked], 'write', 'folder')
+    try {
+      if ((await kindOf(folder)) !== 'folder')
+        throw new TandemError('ERR_NOT_FOUND', `no folder '${folder.name}'`)
+      const now = await entriesUnder(ctx.store.jail, folder)
+      if (now.every((name) => locked.has(name))) return await fn(now)
+      entries = now
+    } finally {
+      release()
+    }
+    if (round >= MAX_LOCK_ROUNDS)
+      throw new TandemError(
+        'ERR_TIMEOUT',
+        `files keep appearing in '${folder.name}' while it is being locked; try again`,
+      )
+  }
+}
+
+function plural(files: number): string {
+  return files === 1 ? '1 file' : `${files} files`
+}
