@@ -138,3 +138,12 @@ function checkUnique(items: readonly GetItem[]): void {
     }
   }
 }
+
+/** The folder `name`'s files as a tree below `local` itself (the menu's "save it as"). */
+export function planFolder(name: string, files: readonly FileRow[], local: string): GetPlan {
+  const plan: GetPlan = { items: [], bytes: 0 }
+  add(plan, { kind: 'folder', name, files: [...files] }, local)
+  checkUnique(plan.items)
+  plan.bytes = plan.items.reduce((sum, item) => sum + item.size, 0)
+  return plan
+}

@@ -1,7 +1,7 @@
 // put/get/rm/mv by cp's rules, through the built CLI against real servers in temp dirs: how the
 // last argument reads, folders both ways (compared by SHA-256), --no-clobber, rm -r at two servers.
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -200,25 +200,35 @@ describe('rm and mv', () => {
     expect(await names('rm')).toEqual(['rm2/c'])
   })
 
-  it('rm FOLDER is ERR_IS_DIRECTORY; rm -r removes it at both servers', async () => {
+  it('mv FOLDER renames it at both servers; rm FOLDER is ERR_IS_DIRECTORY; rm -r removes it at both', async () => {
     const [a, b] = await startCluster(2)
     for (const n of ['tree/x.txt', 'tree/sub/y.txt', 'keep.txt'])
       expect((await tandem(['create', n, '--text', n], { at: a.address })).code).toBe(0)
     await waitFor(() => existsSync(path.join(b.root, 'tree', 'sub', 'y.txt')), {
       what: 'the tree at B',
     })
-    const refused = await tandem(['rm', 'tree'], { at: a.address })
+    const moved = await json(['mv', 'tree', 'moved/'], { at: a.address })
+    expect(moved).toMatchObject({ from: 'tree', to: 'moved/tree', files: 2, folder: true })
+    await waitFor(() => existsSync(path.join(b.root, 'moved', 'tree', 'sub', 'y.txt')), {
+      what: 'the renamed tree at B',
+    })
+    await waitFor(() => !existsSync(path.join(b.root, 'tree', 'x.txt')), {
+      what: 'the old names gone at B',
+    })
+    const refused = await tandem(['rm', 'moved/tree'], { at: a.address })
     expect([refused.code, errorCode(refused)]).toEqual([1, 'ERR_IS_DIRECTORY'])
     expect(refused.stderr).toContain('rm -r')
-    const done = await json<{ name: string; files: number; folder: true }>(['rm', '-r', 'tree'], {
-      at: a.address,
-    })
-    expect(done).toMatchObject({ name: 'tree', files: 2, folder: true })
-    await waitFor(() => !existsSync(path.join(b.root, 'tree', 'x.txt')), {
+    const done = await json(['rm', '-r', 'moved/tree'], { at: a.address })
+    expect(done).toMatchObject({ name: 'moved/tree', files: 2, folder: true })
+    await waitFor(() => !existsSync(path.join(b.root, 'moved', 'tree', 'x.txt')), {
       what: 'the tree gone at B',
     })
-    expect(existsSync(path.join(a.root, 'tree', 'sub', 'y.txt'))).toBe(false)
-    expect(existsSync(path.join(b.root, 'tree', 'sub', 'y.txt'))).toBe(false)
-    expect(existsSync(path.join(b.root, 'keep.txt'))).toBe(true)
+    await waitFor(() => !existsSync(path.join(b.root, 'moved', 'tree', 'sub', 'y.txt')), {
+      what: 'all of the tree gone at B',
+    })
+    expect(existsSync(path.join(a.root, 'moved', 'tree', 'sub', 'y.txt'))).toBe(false)
+    expect(readFileSync(path.join(b.root, 'keep.txt'), 'utf8')).toBe('keep.txt')
+    const human = await tandem(['rm', '-r', 'keep.txt'], { at: a.address })
+    expect(human.stdout.toString()).toBe('deleted keep.txt\n')
   })
 })

@@ -24,10 +24,7 @@ export async function mv(
   const base = path.posix.basename(from)
   const name =
     dest.kind === 'root' ? base : dest.kind === 'folder' ? `${dest.name}/${base}` : dest.name
-  const result: { from: string; to: string; files?: number; folder?: true } = await conn.rename(
-    from,
-    name,
-  )
+  const result = await conn.rename(from, name)
   const what = result.folder
     ? `folder ${displayText(result.from)} (${plural(result.files ?? 0, 'file')})`
     : displayText(result.from)

@@ -1,5 +1,4 @@
 import { displayText, TandemError, type DeleteResult } from '../../../protocol/index.js'
-import type { Connection } from '../../connection.js'
 import { checkRemoteArgument, resolveRemote } from '../../targets.js'
 import type { CliContext } from '../context.js'
 import { plural } from '../render/format.js'
@@ -10,9 +9,6 @@ export interface RmOptions {
   /** Read numeric arguments as names, not listing indices. */
   name?: boolean
 }
-
-/** What a delete answers; a folder's also counts its files. */
-type Deleted = DeleteResult & { files?: number; folder?: true }
 
 /**
  * `rm NAME... [-r]`: delete on the server (a number is a listing index, unless --name), one name after the other, stopping at the first
@@ -27,11 +23,11 @@ export async function rm(
   const asName = options.name === true
   for (const argument of names) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
-  const results: Deleted[] = []
+  const results: DeleteResult[] = []
   for (const argument of names) {
     try {
       const name = await resolveRemote(ctx, conn, argument, { asName })
-      results.push(await deleteOne(conn, name, options.recursive === true))
+      results.push(await conn.delete(name, { recursive: options.recursive === true }))
     } catch (err) {
       if (results.length === 0 || !(err instanceof TandemError)) throw err
       const done = `${plural(results.length, 'name')} deleted before it`
@@ -44,9 +40,4 @@ export async function rm(
       : `deleted ${displayText(r.name)}`,
   )
   ctx.print(results.length === 1 ? results[0] : results, human.join('\n'))
-}
-
-function deleteOne(conn: Connection, name: string, recursive: boolean): Promise<Deleted> {
-  if (!recursive) return conn.delete(name)
-  return conn.request('delete', { name, recursive: true }) as Promise<Deleted>
 }
