@@ -1,7 +1,7 @@
 /**
  * Files between the local disk and a server, over one Connection: upload one file (with its local
  * size and mtime), download one atomically (temp name beside the target, fsync, rename), and put
- * several files or whole folders pipelined, with progress for the whole batch. Returns data and
+ * or get several files or whole folders pipelined, with progress for the whole batch. Returns data and
  * never prints. Local file-system failures become TandemErrors with the catalogue's codes.
  */
 import { randomBytes } from 'node:crypto'
