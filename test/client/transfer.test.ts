@@ -14,6 +14,7 @@ import {
   type PutProgress,
 } from '../../src/client/transfer.js'
 import { planFolder } from '../../src/client/get-plan.js'
+import { readRemoteDestination } from '../../src/client/put-plan.js'
 import { TandemError, type FileRow } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
 import { codeOf, fakeServerFixture } from './fake-server.js'
@@ -52,6 +53,28 @@ describe('planPut', () => {
       await codeOf(planPut([path.join(dir, 'x/same.txt'), path.join(dir, 'y/same.txt')])),
     ).toBe('ERR_EXISTS')
     expect(await codeOf(planPut([path.join(dir, 'bad')]))).toBe('ERR_BAD_PATH')
+  })
+})
+
+describe('readRemoteDestination', () => {
+  it('reads / as the root, a trailing / as inside, and refuses names that leave the root', () => {
+    expect(readRemoteDestination('/')).toEqual({ kind: 'root' })
+    expect(readRemoteDestination('./')).toEqual({ kind: 'root' })
+    expect(readRemoteDestination('docs/')).toEqual({ kind: 'folder', name: 'docs' })
+    expect(readRemoteDestination('a//b/./c')).toEqual({ kind: 'name', name: 'a/b/c' })
+    for (const bad of ['..', '../x', 'a/../../x', '/etc/x', 'a\\b', '', 'x\0y'])
+      expect(() => readRemoteDestination(bad), bad).toThrow(
+        expect.objectContaining({ code: 'ERR_BAD_PATH' }),
+      )
+  })
+
+  it('puts sources inside a folder with `into`', async () => {
+    const dir = tempDir()
+    await tree(dir, { 'photos/a.jpg': 'a', 'c.txt': 'ccc' })
+    const plan = await planPut([path.join(dir, 'photos'), path.join(dir, 'c.txt')], { into: 'in' })
+    expect(plan.items.map((i) => i.name)).toEqual(['in/photos/a.jpg', 'in/c.txt'])
+    const root = await planPut([path.join(dir, 'c.txt')], { into: '' })
+    expect(root.items.map((i) => i.name)).toEqual(['c.txt'])
   })
 })
 

@@ -100,6 +100,7 @@ function addFileCommands(program: Command, chose: Chooser): void {
   program
     .command('put')
     .argument('<src...>', 'local files or folders, then (with two or more) DEST on the server')
+    .usage('SRC... [DEST]')
     .description('upload files or folders, by the rules of cp (folders keep their tree)')
     .addHelpText(
       'after',
@@ -122,16 +123,17 @@ Many files go over one connection, pipelined. --json: { files: [...], bytes, ski
     .argument('<src...>', 'names, folders, listing indices or / on the server, then the local DEST')
     .option('-n, --no-clobber', 'keep local files that exist (they are reported as skipped)')
     .option('--name', NAME_HELP)
+    .usage('[options] SRC... [DEST]')
     .description('download files or folders, by the rules of cp (each file atomic)')
     .addHelpText(
       'after',
       `
 With one SRC it lands here under its base name (a folder with its tree, '/' everything). With two
 or more arguments the last is the local DEST: for one SRC its new name, unless DEST ends in '/' or
-is a local folder, then SRC goes inside it; for several SRCs DEST is a folder, made if missing.
-A number is an index of the listing ('tandem ls'). Existing local files are replaced, unless
---no-clobber. Every file goes to a temp file beside its target, is checked by SHA-256, fsynced and
-renamed into place. --json: { files: [...], bytes, skipped }.
+is a local folder, then SRC goes inside it; for several SRCs DEST is a folder, made if missing (as
+rsync does). A number is an index of the listing ('tandem ls'). Existing local files are replaced,
+unless --no-clobber. Every file goes to a temp file beside its target, is checked by SHA-256,
+fsynced and renamed into place. --json: { files: [...], bytes, skipped }.
 
   tandem get docs                       ./docs/... (the tree)
   tandem get docs/a.txt ~/a-copy.txt    ~/a-copy.txt
@@ -163,6 +165,7 @@ renamed into place. --json: { files: [...], bytes, skipped }.
     )
   program
     .command('rm')
+    .usage('[options] NAME...')
     .argument('<name...>', 'files (or folders, with -r) on the server, or indices from the last ls')
     .option('-r, --recursive', 'delete folders and everything in them')
     .option('--name', NAME_HELP)
