@@ -18,6 +18,8 @@ export interface GetItem {
 
 export interface GetPlan {
   items: GetItem[]
+  /** Rows of a folder left out, with why: symbolic links on the server's disk (never mirrored). */
+  skipped: { name: string; path: string; reason: string }[]
   bytes: number
   /** A folder to create first (several sources into a folder that does not exist yet). */
   makeFolder?: string
@@ -67,7 +69,7 @@ export async function planGet(
   sources: readonly RemoteSource[],
   dest: string | undefined,
 ): Promise<GetPlan> {
-  const plan: GetPlan = { items: [], bytes: 0 }
+  const plan: GetPlan = { items: [], skipped: [], bytes: 0 }
   const [only] = sources
   if (dest === undefined) {
     for (const source of sources) add(plan, source, inside('.', source))
@@ -95,12 +97,20 @@ function add(plan: GetPlan, source: RemoteSource, local: string): void {
   }
   const prefix = source.name === '' ? 0 : source.name.length + 1
   for (const row of source.files) {
-    plan.items.push({
+    const item = {
       name: row.name,
       local: localPathFor(local, row.name.slice(prefix)),
       size: row.size,
-    })
+    }
+    // The listing may show a server's symbolic links as rows of their own: they have no content
+    // to download, and are left out as put leaves out links to folders.
+    if (isSymlink(row)) plan.skipped.push({ name: row.name, path: item.local, reason: 'symlink' })
+    else plan.items.push(item)
   }
+}
+
+function isSymlink(row: FileRow): boolean {
+  return (row as { kind?: string }).kind === 'symlink'
 }
 
 async function isFolder(local: string): Promise<boolean> {
@@ -141,7 +151,7 @@ function checkUnique(items: readonly GetItem[]): void {
 
 /** The folder `name`'s files as a tree below `local` itself (the menu's "save it as"). */
 export function planFolder(name: string, files: readonly FileRow[], local: string): GetPlan {
-  const plan: GetPlan = { items: [], bytes: 0 }
+  const plan: GetPlan = { items: [], skipped: [], bytes: 0 }
   add(plan, { kind: 'folder', name, files: [...files] }, local)
   checkUnique(plan.items)
   plan.bytes = plan.items.reduce((sum, item) => sum + item.size, 0)

@@ -83,6 +83,16 @@ describe('planGet', () => {
     ])
   })
 
+  it('leaves out rows the listing marks as symbolic links, saying so', async () => {
+    const dir = tempDir()
+    const link = { ...row('s/link'), kind: 'symlink' } as FileRow
+    const plan = await planGet([findSource([row('s/file'), link], 's')], dir)
+    expect(plan.items.map((i) => i.name)).toEqual(['s/file'])
+    expect(plan.skipped).toEqual([
+      { name: 's/link', path: path.join(dir, 's', 'link'), reason: 'symlink' },
+    ])
+  })
+
   it('refuses what is neither a file nor a folder, and two sources onto one local path', async () => {
     const rows = [row('x/same.txt'), row('y/same.txt'), row('z/same.txt/inner')]
     expect(() => findSource(rows, 'nope')).toThrow(

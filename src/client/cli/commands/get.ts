@@ -54,6 +54,7 @@ export async function get(
       }),
     )
     progress.stop()
+    result.skipped.unshift(...plan.skipped)
     ctx.print(result, summary(plan, result, Date.now() - started))
   } finally {
     progress.stop()

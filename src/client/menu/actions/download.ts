@@ -104,7 +104,11 @@ async function downloadFolder(session: Session, folder: FolderEntry): Promise<vo
     const what = `${plural(result.files.length, 'file')}, ${humanSize(result.bytes)} in ${speed}`
     const kept =
       result.skipped.length > 0 ? `; kept ${plural(result.skipped.length, 'file')} there` : ''
-    success(`Downloaded ${entryName(folder)} to ${displayText(local.trim())} (${what})${kept}`)
+    const links = plan.skipped.length
+    const left = links > 0 ? `; left out ${plural(links, 'symbolic link')}` : ''
+    success(
+      `Downloaded ${entryName(folder)} to ${displayText(local.trim())} (${what})${kept}${left}`,
+    )
   } finally {
     progress.stop()
   }
