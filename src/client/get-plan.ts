@@ -27,15 +27,25 @@ export interface GetPlan {
 
 /** A remote source: one file, or a folder ('' for the root) with the listed files under it. */
 export type RemoteSource =
-  { kind: 'file'; name: string; size: number } | { kind: 'folder'; name: string; files: FileRow[] }
+  | { kind: 'file'; name: string; size: number }
+  | {
+      kind: 'folder'
+      name: string
+      files: FileRow[]
+      /** The connected server's name: files the listing shows only at other servers are skipped. */
+      here?: string
+    }
 
-/** The source `name` ('' for the root) in the listing; ERR_NOT_FOUND when it is neither. */
-export function findSource(rows: readonly FileRow[], name: string): RemoteSource {
+/**
+ * The source `name` ('' for the root) in the listing; ERR_NOT_FOUND when it is neither. `here`
+ * is the name of the server the files will come from (see RemoteSource).
+ */
+export function findSource(rows: readonly FileRow[], name: string, here?: string): RemoteSource {
   const file = rows.find((row) => row.name === name)
   if (file && name !== '') return { kind: 'file', name, size: file.size }
   const prefix = name === '' ? '' : `${name}/`
   const files = rows.filter((row) => row.name.startsWith(prefix))
-  if (files.length > 0 || name === '') return { kind: 'folder', name, files }
+  if (files.length > 0 || name === '') return { kind: 'folder', name, files, here }
   throw new TandemError('ERR_NOT_FOUND', `no file or folder '${name}' on the server`)
 }
 
@@ -105,6 +115,10 @@ function add(plan: GetPlan, source: RemoteSource, local: string): void {
     // The listing may show a server's symbolic links as rows of their own: they have no content
     // to download, and are left out as put leaves out links to folders.
     if (isSymlink(row)) plan.skipped.push({ name: row.name, path: item.local, reason: 'symlink' })
+    // Listed from a peer but not (or no longer) at this server: mirroring has not caught up. Asking
+    // for it would fail the batch halfway; it is reported instead, to be fetched again later.
+    else if (source.here !== undefined && !row.servers.includes(source.here))
+      plan.skipped.push({ name: row.name, path: item.local, reason: 'not at this server yet' })
     else plan.items.push(item)
   }
 }
@@ -150,9 +164,14 @@ function checkUnique(items: readonly GetItem[]): void {
 }
 
 /** The folder `name`'s files as a tree below `local` itself (the menu's "save it as"). */
-export function planFolder(name: string, files: readonly FileRow[], local: string): GetPlan {
+export function planFolder(
+  name: string,
+  files: readonly FileRow[],
+  local: string,
+  here?: string,
+): GetPlan {
   const plan: GetPlan = { items: [], skipped: [], bytes: 0 }
-  add(plan, { kind: 'folder', name, files: [...files] }, local)
+  add(plan, { kind: 'folder', name, files: [...files], here }, local)
   checkUnique(plan.items)
   plan.bytes = plan.items.reduce((sum, item) => sum + item.size, 0)
   return plan

@@ -93,6 +93,16 @@ describe('planGet', () => {
     ])
   })
 
+  it('skips files the listing shows only at other servers, when told which server it is', async () => {
+    const dir = tempDir()
+    const rows = [row('f/here'), { ...row('f/there'), servers: ['B'] }]
+    const plan = await planGet([findSource(rows, 'f', 'A')], dir)
+    expect(plan.items.map((i) => i.name)).toEqual(['f/here'])
+    expect(plan.skipped).toMatchObject([{ name: 'f/there', reason: 'not at this server yet' }])
+    const all = await planGet([findSource(rows, 'f')], dir)
+    expect(all.items).toHaveLength(2)
+  })
+
   it('refuses what is neither a file nor a folder, and two sources onto one local path', async () => {
     const rows = [row('x/same.txt'), row('y/same.txt'), row('z/same.txt/inner')]
     expect(() => findSource(rows, 'nope')).toThrow(

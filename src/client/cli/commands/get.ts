@@ -36,7 +36,7 @@ export async function get(
   for (const argument of sourceArgs) {
     // `/` is the root, not a name; a number is an index of the listing (unless --name).
     const named = isRoot(argument) ? argument : await resolveRemote(ctx, conn, argument, { asName })
-    sources.push(findSource(rows, sourceName(named)))
+    sources.push(findSource(rows, sourceName(named), conn.server.name))
   }
   const plan = await planGet(sources, dest)
   if (plan.makeFolder !== undefined) await makeFolder(plan.makeFolder)
@@ -81,6 +81,11 @@ async function makeFolder(local: string): Promise<void> {
   await fs.mkdir(local, { recursive: true }).catch((err: unknown) => {
     throw localError(err, local)
   })
+}
+
+const SKIPPED: Record<string, string> = {
+  symlink: 'a symbolic link on the server',
+  'not at this server yet': 'listed at another server, not mirrored to this one yet',
 }
 
 function summary(plan: GetPlan, result: GetResult, elapsedMs: number): string {

@@ -70,7 +70,7 @@ async function downloadFolder(session: Session, folder: FolderEntry): Promise<vo
     default: `./${displayText(path.posix.basename(folder.name))}`,
     validate: (value) => (value.trim() === '' ? 'Give a local folder' : true),
   })
-  const plan = planFolder(folder.name, folder.files, local.trim())
+  const plan = planFolder(folder.name, folder.files, local.trim(), session.serverName)
   const existing = await countExisting(plan.items)
   let clash: Clash = 'replace'
   if (existing > 0) {
@@ -104,8 +104,8 @@ async function downloadFolder(session: Session, folder: FolderEntry): Promise<vo
     const what = `${plural(result.files.length, 'file')}, ${humanSize(result.bytes)} in ${speed}`
     const kept =
       result.skipped.length > 0 ? `; kept ${plural(result.skipped.length, 'file')} there` : ''
-    const links = plan.skipped.length
-    const left = links > 0 ? `; left out ${plural(links, 'symbolic link')}` : ''
+    const out = plan.skipped.length
+    const left = out > 0 ? `; left out ${plural(out, 'file')} (see the listing)` : ''
     success(
       `Downloaded ${entryName(folder)} to ${displayText(local.trim())} (${what})${kept}${left}`,
     )
