@@ -89,7 +89,11 @@ const SKIPPED: Record<string, string> = {
 }
 
 function summary(plan: GetPlan, result: GetResult, elapsedMs: number): string {
-  const lines = result.skipped.map((s) => `kept ${displayText(s.path)}: it exists (--no-clobber)`)
+  const lines = result.skipped.map((s) =>
+    s.reason === 'exists'
+      ? `kept ${displayText(s.path)}: it exists (--no-clobber)`
+      : `skipped ${displayText(s.name)}: ${SKIPPED[s.reason] ?? s.reason}`,
+  )
   const [only] = result.files
   if (plan.items.length === 1 && only) {
     const shown = `${displayText(only.name)} to ${displayText(only.path)}`
