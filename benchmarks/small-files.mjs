@@ -145,7 +145,7 @@ async function putWithCli(
     as,
   ]
   const t0 = performance.now()
-  // In a directory where AS is not a local path, so that put reads it as the stored name.
+  // AS is a new name each run, no folder on the server yet: put stores FOLDER as AS, not inside it.
   const proc = spawnTracked(process.execPath, args, { cwd: env.baseDir })
   const [code] = await once(proc.child, 'exit')
   const sec = (performance.now() - t0) / 1000

@@ -27,6 +27,8 @@ export interface PutPlan {
 export interface PlanOptions {
   /** With one local path: the stored name of that file, or of that folder. */
   as?: string
+  /** The server folder the sources go inside ('' for the served root); unused with `as`. */
+  into?: string
 }
 
 export async function planPut(
@@ -41,10 +43,11 @@ export async function planPut(
     const stat = await fs.stat(local).catch((err: unknown) => {
       throw localError(err, local)
     })
+    const inside = (base: string) => (options.into ? `${options.into}/${base}` : base)
     if (stat.isDirectory()) {
-      await walk(local, options.as ?? path.basename(path.resolve(local)), plan)
+      await walk(local, options.as ?? inside(path.basename(path.resolve(local))), plan)
     } else if (stat.isFile()) {
-      addItem(plan, local, options.as ?? path.basename(local), stat)
+      addItem(plan, local, options.as ?? inside(path.basename(local)), stat)
     } else {
       throw new TandemError('ERR_BAD_PATH', `'${local}' is not a regular file or folder`)
     }
@@ -103,4 +106,27 @@ function checkUnique(items: readonly PutItem[]): void {
     }
     seen.set(item.name, item.local)
   }
+}
+
+/** A remote destination as typed: the served root, a folder to go inside, or a name. */
+export type RemoteDestination =
+  { kind: 'root' } | { kind: 'folder'; name: string } | { kind: 'name'; name: string }
+
+/**
+ * How `put`/`mv` read their last argument, before anything is sent: `/` (or `.`) is the served root, a
+ * trailing `/` means inside that folder, anything else is a name. A name that could leave the
+ * served root (`..`, an absolute path, a backslash, control characters) is ERR_BAD_PATH; what
+ * exists on the local disk plays no part.
+ */
+export function readRemoteDestination(argument: string): RemoteDestination {
+  const parts = argument.split('/')
+  if (argument !== '' && parts.every((s) => s === '' || s === '.')) return { kind: 'root' }
+  let name: string
+  try {
+    name = normalizeName(argument)
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    throw new TandemError('ERR_BAD_PATH', `'${argument}' is not a name on the server: ${reason}`)
+  }
+  return argument.endsWith('/') ? { kind: 'folder', name } : { kind: 'name', name }
 }

@@ -1,7 +1,7 @@
 /**
  * Files between the local disk and a server, over one Connection: upload one file (with its local
  * size and mtime), download one atomically (temp name beside the target, fsync, rename), and put
- * several files or whole folders pipelined, with progress for the whole batch. Returns data and
+ * or get several files or whole folders pipelined, with progress for the whole batch. Returns data and
  * never prints. Local file-system failures become TandemErrors with the catalogue's codes.
  */
 import { randomBytes } from 'node:crypto'
@@ -10,13 +10,15 @@ import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Limits, TandemError, type WriteResult } from '../protocol/index.js'
-import type { Connection, DownloadResult, Progress } from './connection.js'
+import type { Connection, DownloadOptions, DownloadResult, Progress } from './connection.js'
 import { FileBody } from './file-body.js'
 import { localError } from './local-errors.js'
+import type { GetItem } from './get-plan.js'
 import type { PutItem } from './put-plan.js'
 
 export { localError } from './local-errors.js'
 export { planPut, type PutItem, type PutPlan, type PlanOptions } from './put-plan.js'
+export { planGet, type GetItem, type GetPlan } from './get-plan.js'
 
 /** Upload one local file as `name`, with the file's size and mtime. */
 export async function uploadFile(
@@ -49,12 +51,20 @@ function uploadItem(
 
 export interface DownloadFileOptions {
   onProgress?: Progress
+  /** Called once the server has answered, with the file's actual size and mtime. */
+  onHeader?: DownloadOptions['onHeader']
+  /**
+   * Never replace an existing `localPath`: the finished file is hard-linked into place, which
+   * fails if something is there (then ERR_EXISTS, and the temp file is removed).
+   */
+  noClobber?: boolean
 }
 
 /**
  * Download `name` to `localPath` atomically: the bytes go to a temporary file beside the target,
  * which is fsynced, given the server's mtime and renamed over the target only once the SHA-256
- * checked out. On any failure the temporary file is removed and the target is untouched.
+ * checked out. On any failure the temporary file is removed and the target is untouched. With
+ * `noClobber` an existing target is kept: ERR_EXISTS.
  */
 export async function downloadFile(
   conn: Connection,
@@ -74,10 +84,12 @@ export async function downloadFile(
   })
   try {
     await once(sink, 'open')
-    const result = await conn.download(name, sink, options)
+    const { onProgress, onHeader } = options
+    const result = await conn.download(name, sink, { onProgress, onHeader })
     if (!sink.closed) await once(sink, 'close')
     await sealFile(temp, result.mtime)
-    await fs.rename(temp, localPath)
+    if (options.noClobber) await linkNoClobber(temp, localPath)
+    else await fs.rename(temp, localPath)
     await syncDirectory(dir)
     return { ...result, path: localPath }
   } catch (err) {
@@ -88,6 +100,36 @@ export async function downloadFile(
     await fs.rm(temp, { force: true })
     throw localError(err, localPath)
   }
+}
+
+/**
+ * Put `temp` at `target` unless something is there: link(2) refuses an existing target, so
+ * there is no window between a check and the rename. File systems without hard links get the
+ * check and the rename.
+ */
+async function linkNoClobber(temp: string, target: string): Promise<void> {
+  try {
+    await fs.link(temp, target)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw noClobberError(target)
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err
+    if (await exists(target)) throw noClobberError(target)
+    await fs.rename(temp, target)
+    return
+  }
+  await fs.rm(temp, { force: true })
+}
+
+function noClobberError(target: string): TandemError {
+  return new TandemError('ERR_EXISTS', `'${target}' exists; kept it (no-clobber)`)
+}
+
+async function exists(local: string): Promise<boolean> {
+  return fs.lstat(local).then(
+    () => true,
+    () => false,
+  )
 }
 
 /**
@@ -182,36 +224,53 @@ function batchError(item: PutItem, error: unknown, stored: number, total: number
   return new TandemError(cause.code, message, { cause })
 }
 
+/** What a batch needs to know of each item for its progress. */
+interface Sized {
+  name: string
+  size: number
+}
+
 class BatchProgress {
   readonly #onProgress: ((progress: PutProgress) => void) | undefined
-  readonly #sent = new Map<PutItem, number>()
-  readonly #bytesTotal: number
-  readonly #filesTotal: number
+  readonly #sent = new Map<Sized, number>()
+  #bytesTotal: number
+  #filesTotal: number
   bytesDone = 0
   #filesDone = 0
 
-  constructor(
-    items: readonly PutItem[],
-    onProgress: ((progress: PutProgress) => void) | undefined,
-  ) {
+  constructor(items: readonly Sized[], onProgress: ((progress: PutProgress) => void) | undefined) {
     this.#onProgress = onProgress
     this.#bytesTotal = items.reduce((sum, item) => sum + item.size, 0)
     this.#filesTotal = items.length
   }
 
-  progress(item: PutItem, done: number): void {
+  progress(item: Sized, done: number): void {
     this.bytesDone += done - (this.#sent.get(item) ?? 0)
     this.#sent.set(item, done)
     this.#report(item)
   }
 
-  fileDone(item: PutItem): void {
+  /** The item's real size turned out to differ from the planned one. */
+  resize(item: Sized, size: number): void {
+    this.#bytesTotal += size - item.size
+  }
+
+  fileDone(item: Sized): void {
     this.#sent.delete(item)
     this.#filesDone++
     this.#report(item)
   }
 
-  #report(item: PutItem): void {
+  /** Left out of the batch (kept, not moved): it no longer counts. */
+  skip(item: Sized, size = item.size): void {
+    this.bytesDone -= this.#sent.get(item) ?? 0
+    this.#sent.delete(item)
+    this.#bytesTotal -= size
+    this.#filesTotal--
+    this.#report(item)
+  }
+
+  #report(item: Sized): void {
     this.#onProgress?.({
       bytesDone: this.bytesDone,
       bytesTotal: this.#bytesTotal,
@@ -220,4 +279,87 @@ class BatchProgress {
       name: item.name,
     })
   }
+}
+
+export interface GetOptions {
+  onProgress?: (progress: PutProgress) => void
+  /** Downloads queued on the connection at once (default 16); each holds a temp file open. */
+  maxInFlight?: number
+  /** Keep local files that exist: they are reported in `skipped` and not downloaded. */
+  noClobber?: boolean
+}
+
+export interface GetResult {
+  files: (DownloadResult & { path: string })[]
+  bytes: number
+  skipped: { name: string; path: string; reason: string }[]
+}
+
+/**
+ * Download every item of a plan over one connection, pipelined like putFiles, each file atomic
+ * (downloadFile); the folders a file needs are made first. Stops queueing at the first failure,
+ * lets the queued ones finish, and throws that failure with the file named and how many were
+ * fetched.
+ */
+export async function getFiles(
+  conn: Connection,
+  items: readonly GetItem[],
+  options: GetOptions = {},
+): Promise<GetResult> {
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 16)
+  const batch = new BatchProgress(items, options.onProgress)
+  const result: GetResult = { files: [], bytes: 0, skipped: [] }
+  const made = new Set<string>()
+  const inFlight = new Set<Promise<void>>()
+  const noClobber = options.noClobber === true
+  let failure: { item: GetItem; error: unknown } | undefined
+  const one = async (item: GetItem): Promise<void> => {
+    if (noClobber && (await exists(item.local))) {
+      result.skipped.push({ name: item.name, path: item.local, reason: 'exists' })
+      batch.skip(item)
+      return
+    }
+    const dir = path.dirname(item.local)
+    if (!made.has(dir)) {
+      await fs.mkdir(dir, { recursive: true }).catch((err: unknown) => {
+        throw localError(err, dir)
+      })
+      made.add(dir)
+    }
+    let size = item.size
+    try {
+      const file = await downloadFile(conn, item.name, item.local, {
+        noClobber,
+        onHeader: (header) => {
+          batch.resize(item, header.size)
+          size = header.size
+        },
+        onProgress: (done) => batch.progress(item, done),
+      })
+      result.files.push(file)
+      batch.fileDone(item)
+    } catch (err) {
+      if (!(noClobber && err instanceof TandemError && err.code === 'ERR_EXISTS')) throw err
+      result.skipped.push({ name: item.name, path: item.local, reason: 'exists' })
+      batch.skip(item, size)
+    }
+  }
+  for (const item of items) {
+    if (failure) break
+    const task = one(item).catch((error: unknown) => void (failure ??= { item, error }))
+    const tracked = task.finally(() => inFlight.delete(tracked))
+    inFlight.add(tracked)
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+  if (failure) {
+    const { item, error } = failure
+    const cause = localError(error, item.local)
+    const count =
+      items.length === 1 ? '' : ` (${result.files.length} of ${items.length} files fetched)`
+    const message = `'${item.name}' → '${item.local}': ${cause.message}${count}`
+    throw new TandemError(cause.code, message, { cause })
+  }
+  result.bytes = result.files.reduce((sum, file) => sum + file.size, 0)
+  return result
 }

@@ -123,7 +123,7 @@ describe('put and get', () => {
     }
   })
 
-  it('puts a folder with sub-folders under its own name, and several files by their names', async () => {
+  it('puts a folder with sub-folders under its own name, and several files into the root /', async () => {
     const dir = tempDir()
     await fs.mkdir(path.join(dir, 'photos', '2026'), { recursive: true })
     await fs.writeFile(path.join(dir, 'photos', 'a.jpg'), 'A')
@@ -135,6 +135,7 @@ describe('put and get', () => {
       'put',
       path.join(dir, 'photos', 'a.jpg'),
       path.join(dir, 'c.txt'),
+      '/',
     ])
     expect(several.files.map((f) => f.name).sort()).toEqual(['a.jpg', 'c.txt'])
     const back = await tandem(['cat', 'photos/2026/b.jpg'])
@@ -155,12 +156,13 @@ describe('put and get', () => {
     expect((await tandem(['put', path.join(dir, 'big.bin'), 'big/big.bin'])).code).toBe(0)
     const out = path.join(dir, 'out')
     await fs.mkdir(out)
-    const result = await json<{ path: string; size: number; sha256: string }>([
+    const result = await json<{ files: { path: string; size: number; sha256: string }[] }>([
       'get',
       'big/big.bin',
       out,
     ])
-    expect(result).toMatchObject({
+    expect(result.files).toHaveLength(1)
+    expect(result.files[0]).toMatchObject({
       path: path.join(out, 'big.bin'),
       size: content.length,
       sha256: sha256(content),

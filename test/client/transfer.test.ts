@@ -7,12 +7,15 @@ import { afterEach, describe, expect, it } from 'vitest'
 import {
   downloadFile,
   downloadTarget,
+  getFiles,
   planPut,
   putFiles,
   uploadFile,
   type PutProgress,
 } from '../../src/client/transfer.js'
-import { TandemError } from '../../src/protocol/index.js'
+import { planFolder } from '../../src/client/get-plan.js'
+import { readRemoteDestination } from '../../src/client/put-plan.js'
+import { TandemError, type FileRow } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
 import { codeOf, fakeServerFixture } from './fake-server.js'
 
@@ -50,6 +53,28 @@ describe('planPut', () => {
       await codeOf(planPut([path.join(dir, 'x/same.txt'), path.join(dir, 'y/same.txt')])),
     ).toBe('ERR_EXISTS')
     expect(await codeOf(planPut([path.join(dir, 'bad')]))).toBe('ERR_BAD_PATH')
+  })
+})
+
+describe('readRemoteDestination', () => {
+  it('reads / as the root, a trailing / as inside, and refuses names that leave the root', () => {
+    expect(readRemoteDestination('/')).toEqual({ kind: 'root' })
+    expect(readRemoteDestination('./')).toEqual({ kind: 'root' })
+    expect(readRemoteDestination('docs/')).toEqual({ kind: 'folder', name: 'docs' })
+    expect(readRemoteDestination('a//b/./c')).toEqual({ kind: 'name', name: 'a/b/c' })
+    for (const bad of ['..', '../x', 'a/../../x', '/etc/x', 'a\\b', '', 'x\0y'])
+      expect(() => readRemoteDestination(bad), bad).toThrow(
+        expect.objectContaining({ code: 'ERR_BAD_PATH' }),
+      )
+  })
+
+  it('puts sources inside a folder with `into`', async () => {
+    const dir = tempDir()
+    await tree(dir, { 'photos/a.jpg': 'a', 'c.txt': 'ccc' })
+    const plan = await planPut([path.join(dir, 'photos'), path.join(dir, 'c.txt')], { into: 'in' })
+    expect(plan.items.map((i) => i.name)).toEqual(['in/photos/a.jpg', 'in/c.txt'])
+    const root = await planPut([path.join(dir, 'c.txt')], { into: '' })
+    expect(root.items.map((i) => i.name)).toEqual(['c.txt'])
   })
 })
 
@@ -144,5 +169,67 @@ describe('downloadFile', () => {
     expect(await codeOf(downloadFile(c, 'a', path.join(tempDir(), 'no', 'a')))).toBe(
       'ERR_NOT_FOUND',
     )
+  })
+})
+
+describe('getFiles', () => {
+  const rowsOf = (files: Map<string, Buffer>): FileRow[] =>
+    [...files].map(([name, content], index) => ({
+      index,
+      name,
+      size: content.length,
+      mtime: 1,
+      servers: ['F'],
+      locked: false,
+      locks: [],
+    }))
+
+  it('downloads a tree over one connection, each file whole, with progress for the batch', async () => {
+    const c = await setup()
+    for (let i = 0; i < 20; i++)
+      fake.server!.files.set(`set/d${i % 3}/f${i}.bin`, randomBytes(1000 + i * 7000))
+    const dir = path.join(tempDir(), 'out')
+    const plan = planFolder('set', rowsOf(fake.server!.files), dir)
+    const seen: PutProgress[] = []
+    const result = await getFiles(c, plan.items, {
+      maxInFlight: 4,
+      onProgress: (p) => seen.push(p),
+    })
+    expect(result.files).toHaveLength(20)
+    expect(result.bytes).toBe(plan.bytes)
+    for (const [name, content] of fake.server!.files) {
+      const local = path.join(dir, ...name.split('/').slice(1))
+      expect((await fs.readFile(local)).equals(content)).toBe(true)
+    }
+    expect(seen.at(-1)).toMatchObject({
+      bytesDone: plan.bytes,
+      bytesTotal: plan.bytes,
+      filesDone: 20,
+      filesTotal: 20,
+    })
+    expect(fake.server!.sockets.size).toBe(1)
+    const entries = await fs.readdir(dir, { recursive: true })
+    expect(entries.filter((e) => e.includes('tandem-part'))).toEqual([])
+  })
+
+  it('keeps existing files with noClobber, and stops at a failure naming the file', async () => {
+    const c = await setup()
+    fake.server!.files.set('k/a', Buffer.from('server a'))
+    fake.server!.files.set('k/b', Buffer.from('server b'))
+    const dir = tempDir()
+    await fs.writeFile(path.join(dir, 'a'), 'mine')
+    const plan = planFolder('k', rowsOf(fake.server!.files), dir)
+    const kept = await getFiles(c, plan.items, { noClobber: true })
+    expect(kept.skipped).toEqual([{ name: 'k/a', path: path.join(dir, 'a'), reason: 'exists' }])
+    expect(kept.files.map((f) => f.name)).toEqual(['k/b'])
+    expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('mine')
+    // Gone from the server since it was listed: ERR_NOT_FOUND, naming it, and no temp file left.
+    fake.server!.files.delete('k/a')
+    const error = await getFiles(c, plan.items, { maxInFlight: 1 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_NOT_FOUND' })
+    expect((error as Error).message).toContain("'k/a'")
+    expect((error as Error).message).toContain('(0 of 2 files fetched)')
+    expect((await fs.readdir(dir)).sort()).toEqual(['a', 'b'])
+    expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('mine')
   })
 })

@@ -33,8 +33,8 @@ describe.skipIf(!TMUX)(`the menu with unservable names${TMUX ? '' : ' (skipped: 
     expect(listed).not.toMatch(/^newline/m)
 
     // The picker, the question about the picked file, and the message after it.
-    await choose(term, 'Delete a file')
-    await term.waitFor('? File to delete')
+    await choose(term, 'Delete a file or folder')
+    await term.waitFor('? File or folder to delete')
     term.type('RED')
     await term.waitFor(`❯ 2  ${ESC_SHOWN}`)
     term.keys('Enter')

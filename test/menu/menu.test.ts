@@ -86,8 +86,8 @@ describe.skipIf(!TMUX)(
       await term.waitFor(/1\s+report\.bin\s+195 KiB/)
 
       // Download to the default, ./report.bin in the menu's directory.
-      await choose(term, 'Download a file')
-      await pick(term, 'File to download', 'report', /❯ 1\s+report\.bin/)
+      await choose(term, 'Download a file or folder')
+      await pick(term, 'File or folder to download', 'report', /❯ 1\s+report\.bin/)
       await term.waitFor('? Save it as (./report.bin)')
       term.keys('Enter')
       await term.waitFor('✔ Downloaded report.bin to ./report.bin (195 KiB')
@@ -95,8 +95,8 @@ describe.skipIf(!TMUX)(
 
       // Rename report.bin, typing the new name over the pre-filled old one.
       const renameReportTo = async (newName: string): Promise<void> => {
-        await choose(term, 'Rename a file')
-        await pick(term, 'File to rename', 'report', /❯ 1\s+report\.bin/)
+        await choose(term, 'Rename a file or folder')
+        await pick(term, 'File or folder to rename', 'report', /❯ 1\s+report\.bin/)
         await term.waitFor('? New name report.bin')
         term.keys('C-u')
         term.type(newName)
@@ -116,8 +116,8 @@ describe.skipIf(!TMUX)(
       )
 
       // Delete asks first, and No is the default.
-      await choose(term, 'Delete a file')
-      await pick(term, 'File to delete', 'report', /❯ 0\s+archive\/report-2026\.bin/)
+      await choose(term, 'Delete a file or folder')
+      await pick(term, 'File or folder to delete', 'report', /❯ 0\s+archive\/report-2026\.bin/)
       await term.waitFor('This cannot be undone. (y/N)')
       term.type('y')
       term.keys('Enter')
@@ -264,7 +264,7 @@ describe.skipIf(!TMUX)(
       expect(screen).not.toContain('Press any key')
 
       // The picker shows as many files as the terminal has room for, and scrolls past them.
-      await choose(term, 'Download a file')
+      await choose(term, 'Download a file or folder')
       screen = await term.waitFor(/❯\s+0\s+file-00\.txt/)
       expect(screen).toMatch(/31\s+file-31\.txt/)
       expect(screen).not.toContain('file-32.txt')
@@ -273,6 +273,81 @@ describe.skipIf(!TMUX)(
       expect(screen).not.toContain('file-00.txt')
       term.keys('Escape')
       await term.waitFor(MENU)
+
+      await choose(term, 'Exit')
+      expect(await waitForExit(term)).toBe(0)
+    })
+  },
+)
+
+// Folders in the menu: part A's cases.
+describe.skipIf(!TMUX)(
+  `the interactive menu with folders${TMUX ? '' : ' (skipped: tmux is not installed)'}`,
+  () => {
+    it('downloads a folder (asking once about the files already here), renames and deletes it', async () => {
+      const server = await startServer()
+      const bytes = randomBytes(300_000)
+      mkdirSync(path.join(server.root, 'docs', 'sub'), { recursive: true })
+      writeFileSync(path.join(server.root, 'docs', 'a.txt'), 'new a\n')
+      writeFileSync(path.join(server.root, 'docs', 'sub', 'b.bin'), bytes)
+      writeFileSync(path.join(server.root, 'other.txt'), 'other\n')
+      const home = tempDir('tandem-menu-home-')
+      mkdirSync(path.join(home, 'docs'))
+      writeFileSync(path.join(home, 'docs', 'a.txt'), 'old a\n')
+      const term = await openMenu(server, { cwd: home, clientId: CLIENT_ID })
+
+      // The picker offers the folder, above its files, with its file count.
+      await choose(term, 'Download a file or folder')
+      await pick(term, 'File or folder to download', 'docs', /❯\s+docs\/\s+\d+ KiB\s+2 files/)
+      await term.waitFor(/\? Save the folder \(2 files, \d+ KiB\) as \(\.\/docs\)/)
+      term.keys('Enter')
+      // One question for the batch; keeping the file that is here is the default.
+      await term.waitFor('1 of 2 files exist in ./docs already')
+      await term.waitFor('❯ Keep them (download only the others)')
+      term.keys('Enter')
+      await term.waitFor(
+        /✔ Downloaded docs\/ to \.\/docs \(1 file, \d+ KiB in .*; kept 1 file there/,
+      )
+      expect(readFileSync(path.join(home, 'docs', 'a.txt'), 'utf8')).toBe('old a\n')
+      expect(readFileSync(path.join(home, 'docs', 'sub', 'b.bin')).equals(bytes)).toBe(true)
+
+      // Again, replacing: now both files are the server's.
+      await choose(term, 'Download a file or folder')
+      await pick(term, 'File or folder to download', 'docs', /❯\s+docs\/\s+\d+ KiB\s+2 files/)
+      await term.waitFor('? Save the folder')
+      term.keys('Enter')
+      await term.waitFor('All 2 files exist in ./docs already')
+      term.keys('Up') // from "Keep them" to "Replace them"
+      await term.waitFor('❯ Replace them')
+      term.keys('Enter')
+      await term.waitFor(/✔ Downloaded docs\/ to \.\/docs \(2 files/)
+      expect(readFileSync(path.join(home, 'docs', 'a.txt'), 'utf8')).toBe('new a\n')
+
+      // Rename the folder: one operation on the server.
+      await choose(term, 'Rename a file or folder')
+      await pick(term, 'File or folder to rename', 'docs', /❯\s+docs\/\s+\d+ KiB\s+2 files/)
+      await term.waitFor('? New name docs')
+      term.keys('C-u')
+      term.type('papers')
+      term.keys('Enter')
+      await term.waitFor('✔ Renamed the folder docs/ (2 files) → papers/')
+      expect(readFileSync(path.join(server.root, 'papers', 'sub', 'b.bin')).equals(bytes)).toBe(
+        true,
+      )
+      expect(existsSync(path.join(server.root, 'docs'))).toBe(false)
+
+      // Delete asks first, saying how many files go, and No is the default.
+      await choose(term, 'Delete a file or folder')
+      await pick(term, 'File or folder to delete', 'papers', /❯\s+papers\/\s+\d+ KiB\s+2 files/)
+      await term.waitFor(
+        /Delete the folder papers\/ and its 2 files \(\d+ KiB\)\? This cannot be undone\. \(y\/N\)/,
+      )
+      term.type('y')
+      term.keys('Enter')
+      await term.waitFor('✔ Deleted papers/ (2 files)')
+      expect(existsSync(path.join(server.root, 'papers', 'a.txt'))).toBe(false)
+      expect(existsSync(path.join(server.root, 'papers', 'sub', 'b.bin'))).toBe(false)
+      expect(existsSync(path.join(server.root, 'other.txt'))).toBe(true)
 
       await choose(term, 'Exit')
       expect(await waitForExit(term)).toBe(0)

@@ -78,6 +78,7 @@ describe('two servers, uploads through both at once', () => {
         ...[...contents.keys()]
           .filter((name) => name.includes(`-${server.name}`))
           .map((name) => path.join(local, name)),
+        '/', // the destination: with cp's rules the last argument is where they go
       )
     await Promise.all([putAll(a), putAll(b)])
 

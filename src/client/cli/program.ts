@@ -130,18 +130,51 @@ function addFileCommands(program: Command, chose: Chooser): void {
     .action(chose(ls))
   program
     .command('put')
-    .argument(
-      '<local...>',
-      'local files or folders; with one file, a second argument that is not a local path is its NAME',
+    .argument('<src...>', 'local files or folders, then (with two or more) DEST on the server')
+    .usage('SRC... [DEST]')
+    .description('upload files or folders, by the rules of cp (folders keep their tree)')
+    .addHelpText(
+      'after',
+      `
+With one SRC it keeps its base name (a folder its name and tree). With two or more arguments the
+last is DEST on the server: for one SRC its new name, unless DEST ends in '/' or is a folder on
+the server, then SRC goes inside it; for several SRCs DEST is a folder. '/' is the served root.
+The local disk never changes how DEST reads: 'put notes.txt ..' is ERR_BAD_PATH.
+Many files go over one connection, pipelined. --json: { files: [...], bytes, skipped }.
+
+  tandem put report.txt                 report.txt
+  tandem put report.txt q1.txt          q1.txt
+  tandem put report.txt docs/           docs/report.txt
+  tandem put a.txt b.txt docs           docs/a.txt, docs/b.txt
+  tandem put photos /                   photos/... (the tree)`,
     )
-    .description('upload files or folders (folders keep their sub-folder paths)')
     .action(chose((ctx, locals: string[]) => put(ctx, locals)))
   program
     .command('get')
-    .argument('<name>')
-    .argument('[local]', 'where to write (default: the last part of NAME, here)')
-    .description('download a file')
-    .action(chose((ctx, name: string, local: string | undefined) => get(ctx, name, local)))
+    .argument('<src...>', 'names, folders, listing indices or / on the server, then the local DEST')
+    .option('-n, --no-clobber', 'keep local files that exist (they are reported as skipped)')
+    .option('--name', NAME_HELP)
+    .usage('[options] SRC... [DEST]')
+    .description('download files or folders, by the rules of cp (each file atomic)')
+    .addHelpText(
+      'after',
+      `
+With one SRC it lands here under its base name (a folder with its tree, '/' everything). With two
+or more arguments the last is the local DEST: for one SRC its new name, unless DEST ends in '/' or
+is a local folder, then SRC goes inside it; for several SRCs DEST is a folder, made if missing (as
+rsync does). A number is an index of the listing ('tandem ls'). Existing local files are replaced,
+unless --no-clobber. Every file goes to a temp file beside its target, is checked by SHA-256,
+fsynced and renamed into place. --json: { files: [...], bytes, skipped }.
+
+  tandem get docs                       ./docs/... (the tree)
+  tandem get docs/a.txt ~/a-copy.txt    ~/a-copy.txt
+  tandem get 3 5 out                    out/<name of 3>, out/<name of 5>`,
+    )
+    .action(
+      chose((ctx, sources: string[], o: { clobber?: boolean; name?: boolean }) =>
+        get(ctx, sources, { noClobber: o.clobber === false, name: o.name === true }),
+      ),
+    )
   program
     .command('cat')
     .argument('<target>', TARGET_HELP)
@@ -152,15 +185,32 @@ function addFileCommands(program: Command, chose: Chooser): void {
     )
   program
     .command('mv')
-    .argument('<old>')
-    .argument('<new>')
-    .description('rename a file')
-    .action(chose((ctx, a: string, b: string) => mv(ctx, a, b)))
+    .argument('<old>', 'a file or folder on the server, or an index from the last ls')
+    .argument('<new>', "its new name; ending in '/': inside that folder ('/': the root)")
+    .option('--name', NAME_HELP)
+    .description('rename a file or a folder (one operation; refused while a file in it is locked)')
+    .action(
+      chose((ctx, a: string, b: string, o: { name?: boolean }) =>
+        mv(ctx, a, b, { name: o.name === true }),
+      ),
+    )
   program
     .command('rm')
-    .argument('<name>')
-    .description('delete a file')
-    .action(chose((ctx, name: string) => rm(ctx, name)))
+    .usage('[options] NAME...')
+    .argument('<name...>', 'files (or folders, with -r) on the server, or indices from the last ls')
+    .option('-r, --recursive', 'delete folders and everything in them')
+    .option('--name', NAME_HELP)
+    .description('delete files, or folders with -r (stops at the first failure)')
+    .addHelpText(
+      'after',
+      `
+--json: the result for one name ({ name, files?, folder? }), an array of them for several.`,
+    )
+    .action(
+      chose((ctx, names: string[], o: { recursive?: boolean; name?: boolean }) =>
+        rm(ctx, names, { recursive: o.recursive === true, name: o.name === true }),
+      ),
+    )
 }
 
 function addBodyCommands(program: Command, chose: Chooser): void {

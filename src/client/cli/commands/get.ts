@@ -1,24 +1,109 @@
-import { displayText } from '../../../protocol/index.js'
-import { downloadFile, downloadTarget } from '../../transfer.js'
+import fs from 'node:fs/promises'
+import { displayText, normalizeName, TandemError } from '../../../protocol/index.js'
+import { findSource, type RemoteSource } from '../../get-plan.js'
+import { checkRemoteArgument, resolveRemote } from '../../targets.js'
+import { getFiles, localError, planGet, type GetPlan, type GetResult } from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { interruptible } from '../interrupt.js'
-import { humanSize } from '../render/format.js'
+import { humanDuration, humanSize, humanSpeed, plural } from '../render/format.js'
 
-/** `get NAME [LOCAL]`: download atomically to LOCAL (default: the name's last part, here). */
-export async function get(ctx: CliContext, name: string, local: string | undefined): Promise<void> {
-  const target = await downloadTarget(name, local)
+export interface GetCommandOptions {
+  /** Keep local files that exist (reported as skipped). */
+  noClobber?: boolean
+  /** Read numeric sources as names, not listing indices. */
+  name?: boolean
+}
+
+/**
+ * `get SRC... [DEST]`, cp's rules: with one argument the source keeps its base name, here; with
+ * more, the last is the local destination: one source's new name (inside it if it ends in `/` or
+ * is a local folder), or for several sources a folder, made if missing. A folder (or `/`) comes
+ * with its tree. Everything goes over one connection, pipelined, each file atomic. The JSON result
+ * has one shape however many files: `{ files: [...], bytes, skipped }`.
+ */
+export async function get(
+  ctx: CliContext,
+  args: readonly string[],
+  options: GetCommandOptions = {},
+): Promise<void> {
+  const sourceArgs = args.length === 1 ? args : args.slice(0, -1)
+  const dest = args.length === 1 ? undefined : args.at(-1)
+  const asName = options.name === true
+  for (const argument of sourceArgs) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
-  const progress = ctx.progress(name)
+  const rows = (await conn.list()).files
+  const sources: RemoteSource[] = []
+  for (const argument of sourceArgs) {
+    // `/` is the root, not a name; a number is an index of the listing (unless --name).
+    const named = isRoot(argument) ? argument : await resolveRemote(ctx, conn, argument, { asName })
+    sources.push(findSource(rows, sourceName(named), conn.server.name))
+  }
+  const plan = await planGet(sources, dest)
+  if (plan.makeFolder !== undefined) await makeFolder(plan.makeFolder)
+  const single = plan.items.length === 1
+  const progress = ctx.progress('downloading')
+  const started = Date.now()
   try {
     const result = await interruptible(conn, () =>
-      downloadFile(conn, name, target, {
-        onProgress: (done, total) => progress.update(done, total ?? done),
+      getFiles(conn, plan.items, {
+        noClobber: options.noClobber === true,
+        onProgress: (p) => {
+          const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
+          progress.update(p.bytesDone, p.bytesTotal, label)
+        },
       }),
     )
     progress.stop()
-    const shown = `${displayText(result.name)} to ${displayText(result.path)}`
-    ctx.print(result, `fetched ${shown} (${humanSize(result.size)})`)
+    result.skipped.unshift(...plan.skipped)
+    ctx.print(result, summary(plan, result, Date.now() - started))
   } finally {
     progress.stop()
   }
+}
+
+/** A source as typed → its name on the server ('' for the root); ERR_BAD_PATH if it cannot be one. */
+function sourceName(argument: string): string {
+  if (isRoot(argument)) return ''
+  try {
+    return normalizeName(argument)
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    throw new TandemError('ERR_BAD_PATH', `'${argument}' is not a name on the server: ${reason}`)
+  }
+}
+
+/** `/` (or `.`, `./`): the served root. */
+function isRoot(argument: string): boolean {
+  return argument !== '' && argument.split('/').every((part) => part === '' || part === '.')
+}
+
+async function makeFolder(local: string): Promise<void> {
+  await fs.mkdir(local, { recursive: true }).catch((err: unknown) => {
+    throw localError(err, local)
+  })
+}
+
+const SKIPPED: Record<string, string> = {
+  symlink: 'a symbolic link on the server',
+  'not at this server yet': 'listed at another server, not mirrored to this one yet',
+}
+
+function summary(plan: GetPlan, result: GetResult, elapsedMs: number): string {
+  const lines = result.skipped.map((s) =>
+    s.reason === 'exists'
+      ? `kept ${displayText(s.path)}: it exists (--no-clobber)`
+      : `skipped ${displayText(s.name)}: ${SKIPPED[s.reason] ?? s.reason}`,
+  )
+  const [only] = result.files
+  if (plan.items.length === 1 && only) {
+    const shown = `${displayText(only.name)} to ${displayText(only.path)}`
+    lines.push(`fetched ${shown} (${humanSize(only.size)})`)
+  } else if (plan.items.length > 1 || result.files.length > 0 || result.skipped.length === 0) {
+    const count = plural(result.files.length, 'file')
+    const speed = humanSpeed(result.bytes, elapsedMs)
+    lines.push(
+      `fetched ${count} (${humanSize(result.bytes)}) in ${humanDuration(elapsedMs)}, ${speed}`,
+    )
+  }
+  return lines.join('\n')
 }

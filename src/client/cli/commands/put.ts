@@ -1,18 +1,27 @@
-import fs from 'node:fs/promises'
 import { displayText } from '../../../protocol/index.js'
-import { planPut, putFiles, type PutPlan, type PutResult } from '../../transfer.js'
+import { readRemoteDestination } from '../../put-plan.js'
+import {
+  planPut,
+  putFiles,
+  type PlanOptions,
+  type PutPlan,
+  type PutResult,
+} from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { interruptible } from '../interrupt.js'
 import { humanDuration, humanSize, humanSpeed, plural } from '../render/format.js'
 
 /**
- * `put LOCAL... [NAME]`: one file (or folder) and a NAME that is not a local path stores it under
- * that name; otherwise every argument is a local file or folder and keeps its name. The JSON
- * result has one shape however many files: `{ files: [...], bytes, skipped }`.
+ * `put SRC... [DEST]`, cp's rules: with one argument the source keeps its base name (a folder its
+ * name and tree); with more, the last is the destination on the server: for one source its new
+ * name, unless DEST ends in `/` or is a folder on the server (then inside it); for several a
+ * folder; `/` is the served root. The local disk never changes how DEST reads. The JSON result has
+ * one shape however many files: `{ files: [...], bytes, skipped }`.
  */
 export async function put(ctx: CliContext, args: readonly string[]): Promise<void> {
-  const { locals, as } = await splitTarget(args)
-  const plan = await planPut(locals, as === undefined ? {} : { as })
+  const locals = args.length === 1 ? [...args] : args.slice(0, -1)
+  const target = await readTarget(ctx, args, locals.length)
+  const plan = await planPut(locals, target)
   const conn = await ctx.connection()
   const single = plan.items.length === 1
   const progress = ctx.progress('uploading')
@@ -36,6 +45,22 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<voi
   }
 }
 
+/** Where the sources go: the destination read by the rules above (one listing at most). */
+async function readTarget(
+  ctx: CliContext,
+  args: readonly string[],
+  sources: number,
+): Promise<PlanOptions> {
+  if (args.length === 1) return {}
+  const dest = readRemoteDestination(args.at(-1)!)
+  if (dest.kind === 'root') return { into: '' }
+  if (dest.kind === 'folder' || sources > 1) return { into: dest.name }
+  const conn = await ctx.connection()
+  const prefix = `${dest.name}/`
+  const { files } = await conn.list()
+  return files.some((row) => row.name.startsWith(prefix)) ? { into: dest.name } : { as: dest.name }
+}
+
 function summary(plan: PutPlan, result: PutResult, elapsedMs: number): string {
   const lines = plan.skipped.map((s) => `skipped ${displayText(s.local)}: ${displayText(s.reason)}`)
   const [only] = result.files
@@ -50,16 +75,4 @@ function summary(plan: PutPlan, result: PutResult, elapsedMs: number): string {
     )
   }
   return lines.join('\n')
-}
-
-async function splitTarget(args: readonly string[]): Promise<{ locals: string[]; as?: string }> {
-  if (args.length === 2) {
-    const last = args[1]!
-    const exists = await fs.stat(last).then(
-      () => true,
-      () => false,
-    )
-    if (!exists) return { locals: [args[0]!], as: last }
-  }
-  return { locals: [...args] }
 }

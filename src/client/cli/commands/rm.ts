@@ -1,9 +1,43 @@
-import { displayText } from '../../../protocol/index.js'
+import { displayText, TandemError, type DeleteResult } from '../../../protocol/index.js'
+import { checkRemoteArgument, resolveRemote } from '../../targets.js'
 import type { CliContext } from '../context.js'
+import { plural } from '../render/format.js'
 
-/** `rm NAME`: delete on the server. */
-export async function rm(ctx: CliContext, name: string): Promise<void> {
+export interface RmOptions {
+  /** Delete folders with everything in them. */
+  recursive?: boolean
+  /** Read numeric arguments as names, not listing indices. */
+  name?: boolean
+}
+
+/**
+ * `rm NAME... [-r]`: delete on the server (a number is a listing index, unless --name), one name after the other, stopping at the first
+ * failure (which says how many were deleted before it). A folder needs -r (ERR_IS_DIRECTORY
+ * otherwise). JSON: the result for one name, an array of them for several.
+ */
+export async function rm(
+  ctx: CliContext,
+  names: readonly string[],
+  options: RmOptions = {},
+): Promise<void> {
+  const asName = options.name === true
+  for (const argument of names) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
-  const result = await conn.delete(name)
-  ctx.print(result, `deleted ${displayText(result.name)}`)
+  const results: DeleteResult[] = []
+  for (const argument of names) {
+    try {
+      const name = await resolveRemote(ctx, conn, argument, { asName })
+      results.push(await conn.delete(name, { recursive: options.recursive === true }))
+    } catch (err) {
+      if (results.length === 0 || !(err instanceof TandemError)) throw err
+      const done = `${plural(results.length, 'name')} deleted before it`
+      throw new TandemError(err.code, `${err.message} (${done})`, { cause: err })
+    }
+  }
+  const human = results.map((r) =>
+    r.folder
+      ? `deleted folder ${displayText(r.name)} (${plural(r.files ?? 0, 'file')})`
+      : `deleted ${displayText(r.name)}`,
+  )
+  ctx.print(results.length === 1 ? results[0] : results, human.join('\n'))
 }

@@ -1,27 +1,29 @@
 import { displayText } from '../../../protocol/index.js'
-import { humanSize } from '../../cli/render/format.js'
-import { pickFile } from '../pick-file.js'
+import { humanSize, plural } from '../../cli/render/format.js'
+import { entryName, pickEntry } from '../pick-entry.js'
 import { yesNo } from '../prompts.js'
 import { note, success, waitWith } from '../ui.js'
 import type { MenuAction } from './action.js'
 
 export const deleteFile: MenuAction = {
   id: 'delete',
-  title: 'Delete a file',
-  description: 'Remove a file from the server (asks first)',
+  title: 'Delete a file or folder',
+  description: 'Remove a file, or a folder with everything in it, from the server (asks first)',
   async run(session) {
-    const row = await pickFile(session, 'File to delete')
-    if (!row) return
-    const name = displayText(row.name)
-    const sure = await yesNo(
-      `Delete ${name} (${humanSize(row.size)})? This cannot be undone.`,
-      false,
-    )
-    if (!sure) return note(`Kept ${name}.`)
-    await waitWith(
-      `Deleting ${row.name}…`,
-      session.run((conn) => conn.delete(row.name)),
-    )
-    success(`Deleted ${name}`)
+    const entry = await pickEntry(session, 'File or folder to delete')
+    if (!entry) return
+    const shown = entryName(entry)
+    const what =
+      entry.kind === 'file'
+        ? `${shown} (${humanSize(entry.row.size)})`
+        : `the folder ${shown} and its ${plural(entry.files.length, 'file')} (${humanSize(entry.bytes)})`
+    const sure = await yesNo(`Delete ${what}? This cannot be undone.`, false)
+    if (!sure) return note(`Kept ${shown}.`)
+    const name = entry.kind === 'file' ? entry.row.name : entry.name
+    const recursive = entry.kind === 'folder'
+    const deleting = session.run((conn) => conn.delete(name, { recursive }))
+    const result = await waitWith(`Deleting ${displayText(name)}…`, deleting)
+    const count = result.files === undefined ? '' : ` (${plural(result.files, 'file')})`
+    success(`Deleted ${shown}${count}`)
   },
 }

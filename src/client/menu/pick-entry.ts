@@ -1,0 +1,122 @@
+/**
+ * Choosing a file or a folder on the server, for the actions that work on both (download, delete,
+ * rename): the listing's files, and above each folder's first file a line for the folder itself
+ * (its file count and size), in one searchable list. Folders are implied by the files in them.
+ */
+import { displayText, type FileRow } from '../../protocol/index.js'
+import { humanSize, localTime, plural } from '../cli/render/format.js'
+import { describeLocks } from '../cli/render/locks.js'
+import { fetchListing } from './pick-file.js'
+import { find } from './prompts.js'
+import type { Session } from './session.js'
+import { fit, note } from './ui.js'
+
+const PAGE_SIZE = 10
+const MAX_NAME = 44
+
+/** A folder of the listing: its name (no trailing '/') and every file under it. */
+export interface FolderEntry {
+  kind: 'folder'
+  name: string
+  files: FileRow[]
+  bytes: number
+}
+
+export type Entry = { kind: 'file'; row: FileRow } | FolderEntry
+
+/** Every folder with its files, in listing order, each just before its first file. */
+export function entriesOf(rows: readonly FileRow[]): Entry[] {
+  const folders = new Map<string, FolderEntry>()
+  const entries: Entry[] = []
+  for (const row of rows) {
+    const parts = row.name.split('/')
+    for (let depth = 1; depth < parts.length; depth++) {
+      const name = parts.slice(0, depth).join('/')
+      let folder = folders.get(name)
+      if (!folder) {
+        folder = { kind: 'folder', name, files: [], bytes: 0 }
+        folders.set(name, folder)
+        entries.push(folder)
+      }
+      folder.files.push(row)
+      folder.bytes += row.size
+    }
+    entries.push({ kind: 'file', row })
+  }
+  return entries
+}
+
+/** How an entry is named to a person: a folder with a trailing '/'. */
+export function entryName(entry: Entry): string {
+  return entry.kind === 'file' ? displayText(entry.row.name) : `${displayText(entry.name)}/`
+}
+
+/** Let the person pick a file or a folder; undefined (with a note) when there is none. */
+export async function pickEntry(session: Session, message: string): Promise<Entry | undefined> {
+  const rows = await fetchListing(session)
+  if (rows.length === 0) {
+    note('There are no files on the server yet.')
+    return undefined
+  }
+  const entries = entriesOf(rows)
+  const indexWidth = String(Math.max(...rows.map((row) => row.index))).length
+  const nameWidth = Math.min(MAX_NAME, Math.max(...entries.map((e) => [...entryName(e)].length)))
+  const choices = entries.map((entry) => {
+    const shown = fit(entryName(entry), nameWidth).padEnd(nameWidth)
+    if (entry.kind === 'file') {
+      const { row } = entry
+      const index = String(row.index).padStart(indexWidth)
+      return {
+        value: entry,
+        name: `${index}  ${shown}  ${humanSize(row.size).padStart(9)}`,
+        short: entryName(entry),
+        description: describeRow(row),
+      }
+    }
+    const size = humanSize(entry.bytes).padStart(9)
+    return {
+      value: entry,
+      name: `${' '.repeat(indexWidth)}  ${shown}  ${size}  ${plural(entry.files.length, 'file')}`,
+      short: entryName(entry),
+      description: `folder ${entryName(entry)} · ${plural(entry.files.length, 'file')} · ${humanSize(entry.bytes)}`,
+    }
+  })
+  return find<Entry>(
+    { message, pageSize: PAGE_SIZE, source: (term) => matching(choices, term) },
+    entryName,
+  )
+}
+
+/** The highlighted file in full, as the file picker shows it. */
+function describeRow(row: FileRow): string {
+  const locks = describeLocks(row.locks, row.locked, true)
+  const parts = [
+    displayText(row.name),
+    humanSize(row.size),
+    `modified ${localTime(row.mtime)}`,
+    `on ${row.servers.map(displayText).join(', ')}`,
+  ]
+  if (locks !== '') parts.push(locks)
+  return parts.join(' · ')
+}
+
+/**
+ * Choices whose name contains `term` (any case); a number also finds the file with that index,
+ * first. A whole choice line (Tab copies it into the search) finds its own entry.
+ */
+function matching<C extends { value: Entry; name: string }>(
+  choices: readonly C[],
+  term: string | undefined,
+): C[] {
+  const wanted = (term ?? '').trim().toLowerCase()
+  if (wanted === '') return [...choices]
+  const exact = choices.filter((c) => c.name.trim().toLowerCase() === wanted)
+  if (exact.length > 0) return exact
+  const index = /^\d+$/.test(wanted) ? Number(wanted) : undefined
+  const isIndex = (c: C) => c.value.kind === 'file' && c.value.row.index === index
+  const byIndex = choices.filter(isIndex)
+  const byName = choices.filter(
+    (c) => entryName(c.value).toLowerCase().includes(wanted) && !isIndex(c),
+  )
+  return [...byIndex, ...byName]
+}
