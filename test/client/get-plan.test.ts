@@ -15,6 +15,7 @@ const row = (name: string, size = 1): FileRow => ({
   servers: ['A'],
   locked: false,
   locks: [],
+  differs: false,
 })
 
 describe('localPathFor', () => {

@@ -182,6 +182,7 @@ describe('getFiles', () => {
       servers: ['F'],
       locked: false,
       locks: [],
+      differs: false,
     }))
 
   it('downloads a tree over one connection, each file whole, with progress for the batch', async () => {

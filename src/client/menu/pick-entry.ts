@@ -4,14 +4,13 @@
  * (its file count and size), in one searchable list. Folders are implied by the files in them.
  */
 import { displayText, type FileRow } from '../../protocol/index.js'
-import { humanSize, localTime, plural } from '../cli/render/format.js'
-import { describeLocks } from '../cli/render/locks.js'
-import { fetchListing } from './pick-file.js'
+import { shownName } from '../cli/render/copies.js'
+import { humanSize, plural } from '../cli/render/format.js'
+import { describeRow, fetchListing, fileChoiceLine, pickerPageSize } from './pick-file.js'
 import { find } from './prompts.js'
 import type { Session } from './session.js'
 import { fit, note } from './ui.js'
 
-const PAGE_SIZE = 10
 const MAX_NAME = 44
 
 /** A folder of the listing: its name (no trailing '/') and every file under it. */
@@ -51,6 +50,11 @@ export function entryName(entry: Entry): string {
   return entry.kind === 'file' ? displayText(entry.row.name) : `${displayText(entry.name)}/`
 }
 
+/** How an entry is listed in the picker: a symlink named as one. */
+function listedName(entry: Entry): string {
+  return entry.kind === 'file' ? shownName(entry.row) : entryName(entry)
+}
+
 /** Let the person pick a file or a folder; undefined (with a note) when there is none. */
 export async function pickEntry(session: Session, message: string): Promise<Entry | undefined> {
   const rows = await fetchListing(session)
@@ -60,19 +64,18 @@ export async function pickEntry(session: Session, message: string): Promise<Entr
   }
   const entries = entriesOf(rows)
   const indexWidth = String(Math.max(...rows.map((row) => row.index))).length
-  const nameWidth = Math.min(MAX_NAME, Math.max(...entries.map((e) => [...entryName(e)].length)))
+  const nameWidth = Math.min(MAX_NAME, Math.max(...entries.map((e) => [...listedName(e)].length)))
   const choices = entries.map((entry) => {
-    const shown = fit(entryName(entry), nameWidth).padEnd(nameWidth)
     if (entry.kind === 'file') {
       const { row } = entry
-      const index = String(row.index).padStart(indexWidth)
       return {
         value: entry,
-        name: `${index}  ${shown}  ${humanSize(row.size).padStart(9)}`,
+        name: fileChoiceLine(row, indexWidth, nameWidth),
         short: entryName(entry),
         description: describeRow(row),
       }
     }
+    const shown = fit(entryName(entry), nameWidth).padEnd(nameWidth)
     const size = humanSize(entry.bytes).padStart(9)
     return {
       value: entry,
@@ -82,22 +85,9 @@ export async function pickEntry(session: Session, message: string): Promise<Entr
     }
   })
   return find<Entry>(
-    { message, pageSize: PAGE_SIZE, source: (term) => matching(choices, term) },
+    { message, pageSize: pickerPageSize(), source: (term) => matching(choices, term) },
     entryName,
   )
-}
-
-/** The highlighted file in full, as the file picker shows it. */
-function describeRow(row: FileRow): string {
-  const locks = describeLocks(row.locks, row.locked, true)
-  const parts = [
-    displayText(row.name),
-    humanSize(row.size),
-    `modified ${localTime(row.mtime)}`,
-    `on ${row.servers.map(displayText).join(', ')}`,
-  ]
-  if (locks !== '') parts.push(locks)
-  return parts.join(' · ')
 }
 
 /**

@@ -42,7 +42,7 @@ export async function pickFile(
   const nameWidth = Math.min(MAX_NAME, Math.max(...rows.map((row) => [...listed(row)].length)))
   const choice = (row: FileRow) => ({
     value: row,
-    name: `${String(row.index).padStart(indexWidth)}  ${fit(listed(row), nameWidth).padEnd(nameWidth)}  ${shownSize(row).padStart(9)}${row.differs ? ` ${DIFFERS}` : ''}`,
+    name: fileChoiceLine(row, indexWidth, nameWidth),
     short: shown(row),
     description: describeRow(row),
   })
@@ -54,7 +54,7 @@ export async function pickFile(
 }
 
 /** The highlighted file in full: size, time, servers, who holds it locked where, which copy is which. */
-function describeRow(row: FileRow): string {
+export function describeRow(row: FileRow): string {
   const locks = describeLocks(row.locks, row.locked, true)
   const parts = [
     shownName(row),
@@ -65,6 +65,13 @@ function describeRow(row: FileRow): string {
   if (locks !== '') parts.push(locks)
   const copies = copiesLine(row)
   return copies === undefined ? parts.join(' · ') : `${parts.join(' · ')}\n${copies}`
+}
+
+/** A file's line in a picker: index, name (a symlink named as one), size, ≠ when copies differ. */
+export function fileChoiceLine(row: FileRow, indexWidth: number, nameWidth: number): string {
+  const name = fit(shownName(row), nameWidth).padEnd(nameWidth)
+  const differs = row.differs ? ` ${DIFFERS}` : ''
+  return `${String(row.index).padStart(indexWidth)}  ${name}  ${shownSize(row).padStart(9)}${differs}`
 }
 
 /**
