@@ -4,7 +4,7 @@
  * sessions) and reports what it does; the main thread asks it for status and to stop.
  */
 import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
-import type { UserLockEvent } from '../locks/user-locks.js'
+import type { UserLockEvent } from './user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 
