@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: the two-server demo of the source design: server A (port 8001,
+// `npm start`: the two-server demo: server A (port 8001,
 // file-exchange 5001, data/servera) and server B (9001, 6001, data/serverb), each the other's
 // peer. Their consoles (every sync action, named) are shown here; Ctrl+C stops both cleanly.
 import { spawn } from 'node:child_process'

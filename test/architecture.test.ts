@@ -1,4 +1,5 @@
-// The dependency rules of ARCHITECTURE.md (Modules), checked by reading the import statements of every source file.
+// The dependency rules of ARCHITECTURE.md (Modules), checked by reading the import statements of
+// every source file, and where a process may end itself.
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -70,7 +71,38 @@ function importsOf(file: string): Import[] {
   return found
 }
 
-const allImports = sourceFiles(srcDir).flatMap(importsOf)
+interface Exit {
+  /** Source file, relative to src/. */
+  from: string
+  /** 'process.exit' or 'process.abort', and the line it is on. */
+  call: string
+  line: number
+}
+
+/** Every use of process.exit or process.abort (called or passed along) in a file. */
+function exitsOf(file: string): Exit[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
+  const from = path.relative(srcDir, file).split(path.sep).join('/')
+  const found: Exit[] = []
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isPropertyAccessExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'process' &&
+      (node.name.text === 'exit' || node.name.text === 'abort')
+    ) {
+      const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1
+      found.push({ from, call: `process.${node.name.text}`, line })
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
+const files = sourceFiles(srcDir)
+const allImports = files.flatMap(importsOf)
+const allExits = files.flatMap(exitsOf)
 
 function inside(target: string | undefined, folder: string): boolean {
   return target !== undefined && (target === folder || target.startsWith(`${folder}/`))
@@ -95,6 +127,89 @@ const forbiddenInProtocol = new Set([
   'http',
   'https',
   'cluster',
+])
+
+/** The folder of a file relative to src/ ('server/net/accept.ts' → 'server/net'). */
+function folderOf(file: string): string {
+  return path.posix.dirname(file)
+}
+
+function isAncestor(folder: string, of: string): boolean {
+  return of.startsWith(`${folder}/`)
+}
+
+/**
+ * Folders of src/ that import each other, directly or through other folders: the strongly
+ * connected components (Tarjan) of the graph whose nodes are folders and whose edges are the
+ * relative imports from a file in one folder to a file in another. A folder and the folders
+ * inside it are one part seen at two depths — the folder's own files assemble its sub-folders
+ * (server.ts starts net/, sync/, http/) and hold what they share (core.ts, console.ts) — so an
+ * import between a folder and one inside it is not an edge. Each component is returned sorted,
+ * with the imports that make it up.
+ */
+function folderCycles(imports: Import[]): { folders: string[]; imports: string[] }[] {
+  const edges = new Map<string, Map<string, Import[]>>()
+  for (const i of imports) {
+    if (i.target === undefined) continue
+    const from = folderOf(i.from)
+    const to = folderOf(i.target)
+    if (from === to || isAncestor(from, to) || isAncestor(to, from)) continue
+    if (!edges.has(from)) edges.set(from, new Map())
+    const out = edges.get(from)!
+    out.set(to, [...(out.get(to) ?? []), i])
+  }
+  const nodes = new Set([...edges.keys(), ...[...edges.values()].flatMap((out) => [...out.keys()])])
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const components: string[][] = []
+  const connect = (v: string): void => {
+    index.set(v, index.size)
+    low.set(v, index.get(v)!)
+    stack.push(v)
+    onStack.add(v)
+    for (const w of edges.get(v)?.keys() ?? []) {
+      if (!index.has(w)) {
+        connect(w)
+        low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = []
+      let w: string
+      do {
+        w = stack.pop()!
+        onStack.delete(w)
+        component.push(w)
+      } while (w !== v)
+      if (component.length > 1) components.push(component.sort())
+    }
+  }
+  for (const v of [...nodes].sort()) if (!index.has(v)) connect(v)
+  return components.map((folders) => ({
+    folders,
+    imports: folders.flatMap((f) =>
+      [...(edges.get(f) ?? [])]
+        .filter(([to]) => folders.includes(to))
+        .flatMap(([, list]) => list.map(describeImport)),
+    ),
+  }))
+}
+
+/**
+ * Where a process (or a thread) may end itself: the files it starts from. Anywhere else an exit
+ * would skip the stop sequence (sessions finished, temp files removed, databases closed, the
+ * directory lock released) of whoever called that code.
+ */
+const EXIT_ALLOWED = new Map([
+  ['bin/tandem.ts', 'the executable'],
+  ['server/main.ts', "`tandem serve`: decides the server's exit statuses"],
+  ['server/http/worker.ts', "the HTTP worker thread's entry (ends that thread only)"],
+  [
+    'client/menu/index.ts',
+    'the menu: a second Ctrl+C while an action does not stop at the first one leaves at once',
+  ],
 ])
 
 /** Each rule returns the imports that break it. */
@@ -129,6 +244,10 @@ const rules = {
     ),
 }
 
+const exitsOutsideEntries = (exits: Exit[]) => exits.filter((e) => !EXIT_ALLOWED.has(e.from))
+
+const describeExit = (e: Exit) => `${e.from}:${e.line} ${e.call}`
+
 describe('architecture of src/', () => {
   it('finds the source files and their imports', () => {
     expect(allImports.some((i) => i.from.startsWith('protocol/'))).toBe(true)
@@ -149,6 +268,15 @@ describe('architecture of src/', () => {
 
   it('storage and locks know nothing of sockets or frames', () => {
     expect(rules.storageAndLocksKnowNoWire(allImports).map(describeImport)).toEqual([])
+  })
+
+  it('no two folders import each other, directly or through other folders', () => {
+    expect(folderCycles(allImports)).toEqual([])
+  })
+
+  it('only the entry files call process.exit', () => {
+    expect(allExits.length).toBeGreaterThan(0) // the scan sees them: main.ts has some
+    expect(exitsOutsideEntries(allExits).map(describeExit)).toEqual([])
   })
 })
 
@@ -204,5 +332,37 @@ describe('the architecture rules catch what they should', () => {
       imp('server/net/n.ts', 'node:net'),
     ]
     expect(rules.storageAndLocksKnowNoWire([...bad, ...good])).toEqual(bad)
+  })
+
+  it('flags folders that import each other directly or through a third, not a folder and its sub-folder', () => {
+    const ok = [
+      imp('server/server.ts', './net/accept.js', 'server/net/accept.js'),
+      imp('server/net/accept.ts', '../core.js', 'server/core.js'),
+      imp('server/sync/a.ts', '../locks/b.js', 'server/locks/b.js'),
+    ]
+    expect(folderCycles(ok)).toEqual([])
+    const back = imp('server/locks/b.ts', '../sync/a.js', 'server/sync/a.js')
+    expect(folderCycles([...ok, back])).toEqual([
+      {
+        folders: ['server/locks', 'server/sync'],
+        imports: [describeImport(back), describeImport(ok[2]!)],
+      },
+    ])
+    const around = [
+      imp('server/locks/b.ts', '../ops/c.js', 'server/ops/c.js'),
+      imp('server/ops/c.ts', '../sync/a.js', 'server/sync/a.js', true),
+    ]
+    expect(folderCycles([...ok, ...around]).map((c) => c.folders)).toEqual([
+      ['server/locks', 'server/ops', 'server/sync'],
+    ])
+  })
+
+  it('flags process.exit and process.abort outside the entry files', () => {
+    const exits: Exit[] = [
+      { from: 'server/main.ts', call: 'process.exit', line: 1 },
+      { from: 'server/sync/x.ts', call: 'process.exit', line: 2 },
+      { from: 'client/cli/y.ts', call: 'process.abort', line: 3 },
+    ]
+    expect(exitsOutsideEntries(exits)).toEqual([exits[1], exits[2]])
   })
 })

@@ -70,7 +70,7 @@ export async function startServer(
       })
     })
     const pool = new Piscina({
-      filename: new URL('./workers/session-worker.js', import.meta.url).href,
+      filename: new URL('./session/worker.js', import.meta.url).href,
       // All threads up front, so sessions spread over them (least busy first) from the start.
       minThreads: config.workers,
       maxThreads: config.workers,

@@ -1,4 +1,4 @@
-// The source design's endpoints of docs/HTTP.md, each with a real request against a real server:
+// The short endpoints of docs/HTTP.md (/upload, /download/NAME, …), each with a real request against a real server:
 // status, body, headers, the disk, and the change log listing what was done.
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -19,7 +19,7 @@ import {
 
 const ID = 'src-client'
 
-describe('HTTP: the source design endpoints', () => {
+describe('HTTP: the short endpoints', () => {
   let server: ServerHandle
   let base: string
   beforeAll(async () => {

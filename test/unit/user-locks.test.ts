@@ -1,4 +1,4 @@
-// User locks (locks/user-locks.ts) on a real index.db and data directory in a temp dir, with the
+// User locks (sync/user-locks.ts) on a real index.db and data directory in a temp dir, with the
 // clock injected (`now`) and the time-to-live timers faked (vitest: setTimeout only), no network:
 // who may lock and unlock, the time-to-live (also past setTimeout's range, and ended while the
 // server was down), what a new UserLocks on the same database finds, and the queue of peers'
@@ -11,9 +11,9 @@ import { TandemError } from '../../src/protocol/index.js'
 import { openIndexDb, type IndexDb } from '../../src/server/index/database.js'
 import type { FileEntry } from '../../src/server/index/entry.js'
 import { FileIndex } from '../../src/server/index/file-index.js'
-import { QueuedContent } from '../../src/server/locks/queued-content.js'
+import { QueuedContent } from '../../src/server/sync/queued-content.js'
 import { UserLockStore } from '../../src/server/locks/user-lock-store.js'
-import { UserLocks, type UserLockEvent } from '../../src/server/locks/user-locks.js'
+import { UserLocks, type UserLockEvent } from '../../src/server/sync/user-locks.js'
 import { FileStore } from '../../src/server/storage/file-store.js'
 import { TempFile } from '../../src/server/storage/temp-file.js'
 import type { PeerSource } from '../../src/server/sync/peer-source.js'

@@ -5,7 +5,7 @@
  */
 import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
 import type { TreeChange } from '../index/tree-change.js'
-import type { UserLockEvent } from '../locks/user-locks.js'
+import type { UserLockEvent } from './user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 

@@ -24,9 +24,9 @@ import { PeerLink } from './peer-link.js'
 import { freeBytes } from './room.js'
 import { SetAside } from './set-aside.js'
 import { SetAsideStore } from './set-aside-store.js'
-import { QueuedContent } from '../locks/queued-content.js'
+import { QueuedContent } from './queued-content.js'
 import { UserLockStore } from '../locks/user-lock-store.js'
-import { UserLocks } from '../locks/user-locks.js'
+import { UserLocks } from './user-locks.js'
 
 const data = workerData as SyncWorkerData
 const port = parentPort!

@@ -38,7 +38,7 @@ export async function bodyRoutes(app: FastifyInstance): Promise<void> {
     '/upload',
     {
       schema: {
-        tags: ['source design'],
+        tags: ['short endpoints'],
         summary:
           'Upload: a multipart form with field "file" (name from its filename, or `name`), or a raw body with ?name=',
         querystring: nameQuery,
@@ -57,7 +57,7 @@ export async function bodyRoutes(app: FastifyInstance): Promise<void> {
       `/${op}/*`,
       {
         schema: {
-          tags: ['source design'],
+          tags: ['short endpoints'],
           summary: `${op === 'write' ? 'Replace' : 'Append to'} a file's content: the body, or JSON {"content": "…"}`,
         },
       },

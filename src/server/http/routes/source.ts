@@ -1,5 +1,5 @@
 /**
- * The source design's endpoints, at their exact paths: upload, download, list, write, append,
+ * The short endpoints, at fixed paths without the /api/v1 prefix: upload, download, list, write, append,
  * rename, delete, check_file, log, heartbeat. Each is the same operation the binary protocol runs.
  */
 import type { FastifyInstance } from 'fastify'
@@ -15,7 +15,7 @@ import { deleteQuery, isRecursive, listQuery, logQuery, withPrefix } from './sch
 
 export function sourceRoutes(app: FastifyInstance, parts: HttpParts): void {
   const r = app.withTypeProvider<ZodTypeProvider>()
-  const tags = ['source design']
+  const tags = ['short endpoints']
 
   for (const method of ['GET', 'HEAD'] as const)
     r.route({

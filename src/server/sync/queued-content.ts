@@ -12,8 +12,8 @@ import type { FileEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { TempFile } from '../storage/temp-file.js'
-import type { PeerSource } from '../sync/applier.js'
-import { contentFor, copyInto } from '../sync/content-source.js'
+import type { PeerSource } from './applier.js'
+import { contentFor, copyInto } from './content-source.js'
 
 export class QueuedContent {
   readonly #dir: string

@@ -13,19 +13,20 @@
  *   that a later queued one descends from (B appended v1, then v2) does not make its own conflict
  *   copy: the later one carries the same line of edits and meets the conflict instead.
  * - A lock ends with its file: a local delete (the owner's, or another program's) ends it, and
- *   the queue is applied to the tombstone (a queued modification beats the delete, as in §3).
+ *   the queue is applied to the tombstone (a queued modification beats the delete, as the planner
+ *   rules for any concurrent modification and delete).
  */
 import { TandemError, type UserLock } from '../../protocol/index.js'
 import type { FileEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import { compareVectors } from '../index/version-vector.js'
 import type { FileStore } from '../storage/file-store.js'
-import type { PeerSource } from '../sync/applier.js'
-import { plan } from '../sync/planner.js'
+import type { PeerSource } from './applier.js'
+import { plan } from './planner.js'
 import { probe } from '../watch/disk-probe.js'
-import type { Release } from './lock-manager.js'
+import type { Release } from '../locks/lock-manager.js'
 import type { QueuedContent } from './queued-content.js'
-import type { LockRow, UserLockStore } from './user-lock-store.js'
+import type { LockRow, UserLockStore } from '../locks/user-lock-store.js'
 
 /** setTimeout's longest delay; a longer time-to-live is reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
