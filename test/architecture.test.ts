@@ -206,10 +206,6 @@ const EXIT_ALLOWED = new Map([
   ['bin/tandem.ts', 'the executable'],
   ['server/main.ts', "`tandem serve`: decides the server's exit statuses"],
   ['server/http/worker.ts', "the HTTP worker thread's entry (ends that thread only)"],
-  [
-    'client/menu/index.ts',
-    'the menu: a second Ctrl+C while an action does not stop at the first one leaves at once',
-  ],
 ])
 
 /** Each rule returns the imports that break it. */

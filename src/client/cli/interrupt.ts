@@ -7,6 +7,7 @@
  */
 import { TandemError } from '../../protocol/index.js'
 import type { Connection } from '../connection.js'
+import { interruptAgain } from '../signals.js'
 
 /** The exit status of a command stopped by Ctrl+C. */
 export const EXIT_INTERRUPTED = 130
@@ -30,7 +31,7 @@ export async function runInterruptibly<T>(
   let count = 0
   const onSigint = (): void => {
     count += 1
-    if (count > 1) process.exit(EXIT_INTERRUPTED)
+    if (count > 1) return interruptAgain(onSigint)
     stop()
     onInterrupt?.()
   }

@@ -12,11 +12,11 @@ import { displayText } from '../../protocol/index.js'
 import { ACTION_GROUPS, type MenuAction } from './actions/index.js'
 import { pressAnyKey } from './key-press.js'
 import { choose } from './prompts.js'
+import { interruptAgain } from '../signals.js'
 import { Session } from './session.js'
 import { bold, cyan, dim, isPromptExit, note, say, showError, takeLineCount } from './ui.js'
 
 const EXIT = 'exit'
-const EXIT_INTERRUPTED = 130 // a second Ctrl+C while a transfer would not stop
 
 export interface MenuOptions {
   /** Server address list, "HOST:PORT[,HOST:PORT...]": the first that answers is used. */
@@ -111,7 +111,7 @@ function menuChoices(): MenuChoice[] {
 async function runAction(session: Session, action: MenuAction): Promise<void> {
   let interrupts = 0
   const onInterrupt = (): void => {
-    if (++interrupts > 1) process.exit(EXIT_INTERRUPTED)
+    if (++interrupts > 1) return interruptAgain(onInterrupt)
     session.interrupt()
   }
   // Outside prompts, Ctrl+C is a signal: it stops the network wait instead of the whole menu.
