@@ -28,7 +28,16 @@ const ONE_TARGET = { message: 'give either a name or an index', path: ['name'] }
 const requestSchemas = {
   list: z.strictObject({ id: requestId, op: z.literal('list') }),
   stat: z.strictObject({ id: requestId, op: z.literal('stat'), name }),
-  download: z.strictObject({ id: requestId, op: z.literal('download'), name }),
+  download: z.strictObject({
+    id: requestId,
+    op: z.literal('download'),
+    name,
+    /**
+     * What the bytes are for, as the change log tells it: 'read' for a look at the file (`cat`,
+     * the menu's "show"), 'download' (the default) for a copy kept.
+     */
+    purpose: z.enum(['read', 'download']).optional(),
+  }),
   upload: z.strictObject({
     id: requestId,
     op: z.literal('upload'),
@@ -292,10 +301,17 @@ export interface LogEntry {
   /** The new name, for a rename. */
   to: string | null
   client: string | null
-  /** Bytes, for operations that move content. */
+  /** Bytes, for operations that move content (the whole file's size for an interrupted one). */
   size: number | null
   detail: string | null
+  /** For 'local-change': what another program did on the server's own disk. */
+  what?: LocalChangeKind
+  /** For 'local-change', the file's size after it; for an interrupted transfer, the bytes moved. */
+  bytes?: number
 }
+
+/** What a program other than the server did to a file in its folder (cp, an editor, rm, mv). */
+export type LocalChangeKind = 'created' | 'modified' | 'deleted' | 'renamed'
 
 export interface LogResult {
   entries: LogEntry[]

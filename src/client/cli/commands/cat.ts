@@ -14,7 +14,7 @@ export async function cat(ctx: CliContext, name: string): Promise<void> {
   // `on`, never removed: after the reader left, later writes fail again and must stay quiet.
   stdout.on('error', onError)
   try {
-    await conn.download(name, stdout, { end: false })
+    await conn.download(name, stdout, { end: false, purpose: 'read' })
   } catch (err) {
     if (!readerGone) throw err
   }
