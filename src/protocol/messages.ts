@@ -359,8 +359,13 @@ export interface PeerStatus {
   connected: boolean
   /** When this server last heard from it (ms since the epoch). */
   lastHeard: number | null
-  /** Changes it announced that this server has not applied yet (the backlog). */
+  /** Changes it announced that this server has not applied yet. */
   behind: number | null
+  /**
+   * Changes here it has not acknowledged yet (this server's index entries after the last one it
+   * said it applied): what it still has to receive, up or down. Null until it first subscribed.
+   */
+  backlog: number | null
   /** How long the oldest of those has waited here (ms), or null when none waits. */
   oldestWaitingMs: number | null
   /** Its clock minus ours, estimated at the handshake. */

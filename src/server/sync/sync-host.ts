@@ -208,6 +208,7 @@ export class SyncHost {
         connected: false,
         lastHeard: null,
         behind: null,
+        backlog: null,
         oldestWaitingMs: null,
         clockSkewMs: null,
       })),
