@@ -11,7 +11,7 @@ import type { FromWorker, ToWorker } from '../workers/messages.js'
 
 type ServiceMessage = Extract<
   FromWorker,
-  { t: 'lock' | 'unlock' | 'user-lock' | 'log' | 'published' | 'query' | 'follow' }
+  { t: 'lock' | 'unlock' | 'user-lock' | 'log' | 'published' | 'wrote' | 'query' | 'follow' }
 >
 
 const SERVICE_KINDS: ReadonlySet<string> = new Set([
@@ -20,6 +20,7 @@ const SERVICE_KINDS: ReadonlySet<string> = new Set([
   'user-lock',
   'log',
   'published',
+  'wrote',
   'query',
   'follow',
 ])
@@ -66,6 +67,8 @@ export class MainServices {
         return this.core.record(message.entry, message.record)
       case 'published':
         return this.core.sync?.published(message.name, message.sha256, message.identity)
+      case 'wrote':
+        return this.core.sync?.wrote(message.states)
       case 'query':
         if (message.what === 'log')
           return this.toWorker({

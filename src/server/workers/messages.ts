@@ -5,6 +5,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { Hello, LogEntry, StatusResult, WireError } from '../../protocol/index.js'
 import type { UserLockRequest } from '../ops/context.js'
+import type { WrittenState } from '../ops/own-writes.js'
 import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { FileIdentity } from '../storage/temp-file.js'
@@ -73,6 +74,8 @@ export type FromWorker =
   | { t: 'log'; entry: LogInput; record: boolean }
   /** A whole file published with this SHA-256 (told to the sync worker). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
+  /** What a client's write left at its names, told under its lock (ops/own-writes.ts). */
+  | { t: 'wrote'; states: WrittenState[] }
   | ({ t: 'query'; req: number; what: 'log' } & LogQuery)
   | { t: 'query'; req: number; what: 'status' }
   | { t: 'follow' }
