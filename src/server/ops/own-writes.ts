@@ -17,7 +17,10 @@ export interface WrittenState {
 }
 
 /** How each name looks now (not following symlinks); names that cannot be looked at are left out. */
-export async function writtenStates(root: string, names: readonly string[]): Promise<WrittenState[]> {
+export async function writtenStates(
+  root: string,
+  names: readonly string[],
+): Promise<WrittenState[]> {
   const states: WrittenState[] = []
   for (const name of new Set(names)) {
     try {
