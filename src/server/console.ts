@@ -130,8 +130,7 @@ export function operationLine(
       return `⚠ ${who} stopped uploading ${target} at ${humanShare(moved, entry.size)}; nothing stored${detail}`
   }
   const verb = VERBS[entry.op] ?? entry.op
-  const size =
-    entry.size !== null && entry.size !== undefined ? ` (${humanSize(entry.size)})` : ''
+  const size = entry.size !== null && entry.size !== undefined ? ` (${humanSize(entry.size)})` : ''
   return `${who} ${verb} ${target}${size}${detail}`
 }
 
@@ -256,13 +255,16 @@ export function fitLine(prefix: string, message: string, width = WIDTH): string[
   const parts = splitMarked(message).map((p) => ({ ...p, text: displayText(p.text) }))
   const head = displayText(prefix)
   const total = (): number => columns(head) + parts.reduce((n, p) => n + columns(p.text), 0)
+  // The longest name gives way first, down to the next longest: names end up about even.
   while (total() > width) {
-    const longest = parts
+    const [longest, next] = parts
       .filter((p) => p.name && [...p.text].length > MIN_NAME)
-      .sort((a, b) => columns(b.text) - columns(a.text))[0]
+      .sort((a, b) => columns(b.text) - columns(a.text))
     if (!longest) break
+    const length = [...longest.text].length
     const over = total() - width
-    longest.text = middle(longest.text, Math.max(MIN_NAME, [...longest.text].length - over))
+    const step = Math.max(1, Math.min(over, next ? length - [...next.text].length : over))
+    longest.text = middle(longest.text, Math.max(MIN_NAME, length - step))
   }
   return wrap(head, parts.map((p) => p.text).join(''), width)
 }
@@ -310,10 +312,7 @@ function wrap(head: string, body: string, width: number): string[] {
     }
     const at = space > 0 ? space : Math.max(1, cut)
     lines.push((line + chars.slice(0, at).join('')).trimEnd())
-    rest = chars
-      .slice(at)
-      .join('')
-      .replace(/^ +/, '')
+    rest = chars.slice(at).join('').replace(/^ +/, '')
     line = indent
   }
 }
