@@ -6,9 +6,9 @@
  * their errors' messages): every line is escaped here, as it is printed (displayText), so that
  * none of them can drive the terminal or split a line, whoever built the message.
  *
- * Every line fits WIDTH columns: the names in it (marked with `named`) are shortened in the middle
- * first, longest first, so that the code, the verb and the numbers stay; a message that is still
- * too long (a warning that explains) goes on over indented lines rather than being cut.
+ * Every line fits WIDTH columns: the names in it (marked with `named`) are shortened in the middle,
+ * longest first, so that the code, the verb and the numbers stay; a message too long for that (a
+ * warning that explains) goes on over indented lines rather than being cut, its names whole.
  */
 import {
   displayText,
@@ -248,15 +248,20 @@ function stamp(): string {
 
 /**
  * `prefix` + `message` as lines of at most WIDTH columns, escaped: marked names shortened in the
- * middle (longest first, to MIN_NAME at the least), then, if still too long, the rest carried
- * over to lines indented under the message.
+ * middle (longest first, to MIN_NAME at the least) when that makes the line fit, else the rest
+ * carried over to lines indented under the message, names whole.
  */
 export function fitLine(prefix: string, message: string, width = WIDTH): string[] {
   const parts = splitMarked(message).map((p) => ({ ...p, text: displayText(p.text) }))
   const head = displayText(prefix)
   const total = (): number => columns(head) + parts.reduce((n, p) => n + columns(p.text), 0)
+  // Shortening names helps only when it makes the line fit; a message too long for one line
+  // anyway goes on over the next lines with its names whole.
+  const least =
+    columns(head) +
+    parts.reduce((n, p) => n + (p.name ? Math.min(columns(p.text), MIN_NAME) : columns(p.text)), 0)
   // The longest name gives way first, down to the next longest: names end up about even.
-  while (total() > width) {
+  while (least <= width && total() > width) {
     const [longest, next] = parts
       .filter((p) => p.name && [...p.text].length > MIN_NAME)
       .sort((a, b) => columns(b.text) - columns(a.text))

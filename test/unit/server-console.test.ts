@@ -135,6 +135,16 @@ describe('the server console', () => {
     expect(warning.join(' ').replace(/\s+/g, ' ')).toContain('restore it')
   })
 
+  it('keeps names whole in a message too long for one line anyway, carried over instead', () => {
+    const { console, lines } = capture()
+    const detail = `'blocked/inner.txt' cannot be made: a part of its path is a file, not a folder (ERR_EXISTS)`
+    console.info(syncLine({ op: 'sync-blocked', name: 'blocked/inner.txt', peer: 'A', detail }))
+    const shown = lines()
+    expect(shown.length).toBe(2)
+    for (const line of shown) expect(columns(line)).toBeLessThanOrEqual(WIDTH)
+    expect(shown[0]).toContain('set aside blocked/inner.txt from A')
+  })
+
   it('counts wide characters as two columns', () => {
     expect(columns('🔒 a')).toBe(4)
     expect(columns('日本')).toBe(4)
