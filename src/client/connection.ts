@@ -240,7 +240,9 @@ export class Connection {
   download(name: string, sink: Writable, options: DownloadOptions = {}): Promise<DownloadResult> {
     return new Promise<unknown>((resolve, reject) => {
       this.#enqueue({
-        message: { op: 'download', name },
+        message: options.purpose
+          ? { op: 'download', name, purpose: options.purpose }
+          : { op: 'download', name },
         entry: { resolve, reject, download: { sink, options } },
       })
     }) as Promise<DownloadResult>

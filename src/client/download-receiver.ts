@@ -28,6 +28,11 @@ export interface DownloadOptions {
   onHeader?(header: DownloadHeader): void
   /** End the sink and wait for it to finish (default true). Pass false for process.stdout. */
   end?: boolean
+  /**
+   * What the bytes are for, as the server's change log tells it: 'read' for a look at the file
+   * (`cat`, the menu's "show"), 'download' (the default) for a copy kept.
+   */
+  purpose?: 'read' | 'download'
 }
 
 export interface DownloadResult extends DownloadHeader {

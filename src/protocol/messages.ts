@@ -28,7 +28,16 @@ const ONE_TARGET = { message: 'give either a name or an index', path: ['name'] }
 const requestSchemas = {
   list: z.strictObject({ id: requestId, op: z.literal('list') }),
   stat: z.strictObject({ id: requestId, op: z.literal('stat'), name }),
-  download: z.strictObject({ id: requestId, op: z.literal('download'), name }),
+  download: z.strictObject({
+    id: requestId,
+    op: z.literal('download'),
+    name,
+    /**
+     * What the bytes are for, as the change log tells it: 'read' for a look at the file (`cat`,
+     * the menu's "show"), 'download' (the default) for a copy kept.
+     */
+    purpose: z.enum(['read', 'download']).optional(),
+  }),
   upload: z.strictObject({
     id: requestId,
     op: z.literal('upload'),
@@ -330,10 +339,17 @@ export interface LogEntry {
   /** The new name, for a rename. */
   to: string | null
   client: string | null
-  /** Bytes, for operations that move content. */
+  /** Bytes, for operations that move content (the whole file's size for an interrupted one). */
   size: number | null
   detail: string | null
+  /** For 'local-change': what another program did on the server's own disk. */
+  what?: LocalChangeKind
+  /** For 'local-change', the file's size after it; for an interrupted transfer, the bytes moved. */
+  bytes?: number
 }
+
+/** What a program other than the server did to a file in its folder (cp, an editor, rm, mv). */
+export type LocalChangeKind = 'created' | 'modified' | 'deleted' | 'renamed'
 
 export interface LogResult {
   entries: LogEntry[]
@@ -381,8 +397,13 @@ export interface PeerStatus {
   connected: boolean
   /** When this server last heard from it (ms since the epoch). */
   lastHeard: number | null
-  /** Changes it announced that this server has not applied yet (the backlog). */
+  /** Changes it announced that this server has not applied yet. */
   behind: number | null
+  /**
+   * Changes here it has not acknowledged yet (this server's index entries after the last one it
+   * said it applied): what it still has to receive, up or down. Null until it first subscribed.
+   */
+  backlog: number | null
   /** How long the oldest of those has waited here (ms), or null when none waits. */
   oldestWaitingMs: number | null
   /** Its clock minus ours, estimated at the handshake. */

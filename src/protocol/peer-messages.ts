@@ -3,7 +3,8 @@
  * 'peer' and learns the file-exchange port and the server's clock from the welcome. On the
  * file-exchange port a server opens two kinds of channel to a peer:
  * - 'index': `subscribe` once; the peer answers with batches of index entries changed since then,
- *   then keeps pushing new ones, with heartbeats between;
+ *   then keeps pushing new ones, with heartbeats between; the subscriber acknowledges (`ack`)
+ *   what it has applied;
  * - 'content': pipelined `fetch` requests, answered in order, each by a header and the body
  *   (data frames, then an end frame with the SHA-256), or by an error.
  */
@@ -93,6 +94,11 @@ export const peerRequestSchema = z.discriminatedUnion('type', [
     name,
     hash: sha256Hex,
   }),
+  /**
+   * The subscriber applied (or set aside) everything up to `seq` of what the index channel sent:
+   * the sender's `status` counts what a peer has not acknowledged as its backlog.
+   */
+  z.strictObject({ type: z.literal('ack'), seq: z.number().int().nonnegative() }),
   /** The subscriber found our clocks apart: shown on this server's console too. */
   z.strictObject({ type: z.literal('clock'), skewMs: z.number() }),
 ])

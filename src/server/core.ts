@@ -61,6 +61,7 @@ export class ServerCore {
       client: input.client ?? null,
       size: input.size ?? null,
       detail: input.detail ?? null,
+      ...(input.bytes === undefined ? {} : { bytes: input.bytes }),
     })
   }
 

@@ -130,6 +130,7 @@ function statusWith(): StatusResult {
         connected: false,
         lastHeard: null,
         behind: null,
+        backlog: null,
         oldestWaitingMs: null,
         clockSkewMs: null,
       },

@@ -9,7 +9,7 @@ import type { Timers } from '../../src/server/locks/lock-manager.js'
 import { contentHash } from '../../src/server/ops/content-hash.js'
 import { remove, rename } from '../../src/server/ops/files.js'
 import { list, stat } from '../../src/server/ops/listing.js'
-import { downloaded, hashOf, openFile } from '../../src/server/ops/read.js'
+import { hashOf, openFile, readEnded } from '../../src/server/ops/read.js'
 import { lock, lockStatus, unlock } from '../../src/server/ops/user-locks.js'
 import { createOpsHarness, runBody, sha256Hex } from '../helpers/ops-harness.js'
 
@@ -476,7 +476,7 @@ describe('user locks: lock, unlock, lock status', () => {
 })
 
 describe('reading and content hashes', () => {
-  it('openFile pins the version; a download is on the console, not in the change log', async () => {
+  it('openFile pins the version; a download, a read and a broken-off one are each logged as what they were', async () => {
     const h = createOpsHarness()
     h.writeFile('r.txt', 'read me')
     const ctx = h.context('alice')
@@ -488,15 +488,32 @@ describe('reading and content hashes', () => {
       const buf = Buffer.alloc(7)
       await opened.handle.read(buf, 0, 7, 0)
       expect(buf.toString()).toBe('read me')
-      downloaded(ctx, opened.info)
+      readEnded(ctx, opened.info, { bytes: 7, size: 7, purpose: undefined })
+      readEnded(ctx, opened.info, { bytes: 7, size: 7, purpose: 'read' })
+      readEnded(ctx, opened.info, { bytes: 4, size: 7, purpose: 'download' })
     } finally {
       await opened.handle.close()
     }
     expect(await outcome(openFile(ctx, { name: 'none.txt' }))).toBe('ERR_NOT_FOUND')
-    expect(h.consoleLines.filter((l) => l.op === 'download')).toEqual([
-      { op: 'download', name: 'r.txt', size: 7, client: 'alice', record: false },
+    expect(h.consoleLines.filter((l) => l.op !== 'upload')).toEqual([
+      { op: 'download', name: 'r.txt', size: 7, client: 'alice', record: true },
+      { op: 'read', name: 'r.txt', size: 7, client: 'alice', record: true },
+      {
+        op: 'download-interrupted',
+        name: 'r.txt',
+        size: 7,
+        bytes: 4,
+        detail: null,
+        client: 'alice',
+        record: true,
+      },
     ])
-    expect(h.logEntries().map((e) => e.op)).toEqual(['upload'])
+    expect(h.logEntries().map((e) => e.op)).toEqual([
+      'upload',
+      'download',
+      'read',
+      'download-interrupted',
+    ])
   })
 
   it('a hash the index knows for this identity is used without reading; else it is computed', async () => {

@@ -54,6 +54,7 @@ describe('a session driven by inject', () => {
     expect(logged.filter(([, name]) => name === 'p.txt')).toEqual([
       ['upload', 'p.txt', 'bob'],
       ['append', 'p.txt', 'bob'],
+      ['download', 'p.txt', 'bob'], // a download is in the change log too
     ])
     expect(logged).toContainEqual(['upload', 'big.bin', 'bob'])
     expect(h.publications.map((p) => p.name).sort()).toEqual(['big.bin', 'p.txt'])

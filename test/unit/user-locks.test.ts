@@ -460,7 +460,7 @@ describe('user locks: the queue', () => {
       ['B', 1, ''],
       ['C', 2, ''],
       ['B', 3, ''],
-      ['C', 4, 'delete'],
+      ['C', 4, 'a deletion'],
     ])
 
     const outcome = await a.locks.unlock('plan.txt', 'alice')
@@ -517,7 +517,7 @@ describe('user locks: the queue', () => {
     expect(a.applied.map((u) => u.text)).toEqual(['b2'])
     expect(a.events.filter((e) => e.op === 'lock-apply').map((e) => e.detail)).toEqual([
       'carried by a later update',
-      'conflict',
+      'both versions kept (a conflict copy)',
     ])
 
     // A queued version the index already has (or has a descendant of) changes nothing.

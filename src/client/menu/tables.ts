@@ -15,6 +15,7 @@ import {
 } from '../cli/render/copies.js'
 import { humanSize, localTime } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'
+import { amountOf, detailOf } from '../cli/render/log.js'
 import { renderTable, type Column } from '../cli/render/table.js'
 import { bold, dim, fit, yellow } from './ui.js'
 
@@ -44,7 +45,7 @@ export function listingTable(rows: readonly FileRow[]): string {
   return [bold(header), ...under, dim(listingFooter(rows))].join('\n')
 }
 
-const OP_WIDTH = 13 // 'sync-conflict', the longest operation name
+const OP_WIDTH = 13 // 'sync-conflict'; the longer ones ('download-interrupted') push the line on
 
 const MAX_TARGET = 48
 
@@ -60,9 +61,9 @@ export function targetOf(entry: LogEntry): string {
 export function logLine(entry: LogEntry, targetWidth = 0): string {
   const width = Math.min(targetWidth, MAX_TARGET)
   const target = fit(targetOf(entry), MAX_TARGET).padEnd(width)
-  const size = (entry.size === null ? '' : humanSize(entry.size)).padStart(9)
+  const size = amountOf(entry).padStart(9)
   const client = entry.client ? `by ${displayText(entry.client)}` : ''
-  const who = [client, entry.detail ? `(${displayText(entry.detail)})` : '']
+  const who = [client, entry.detail ? detailOf(entry.detail) : '']
   const extra = `${size}  ${who.filter((part) => part !== '').join('  ')}`.trimEnd()
   const when = dim(localTime(entry.time, true))
   const op = bold(displayText(entry.op).padEnd(OP_WIDTH))

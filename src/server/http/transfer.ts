@@ -11,7 +11,7 @@ import type { BodyRequest, Committed } from '../ops/body.js'
 import { BodyReceiver } from '../ops/body-receiver.js'
 import type { Conditions } from '../ops/conditions.js'
 import type { OpsContext } from '../ops/context.js'
-import { downloaded, hashOf, openFile } from '../ops/read.js'
+import { hashOf, openFile, readEnded, type ReadPurpose } from '../ops/read.js'
 import {
   contentDisposition,
   digestOf,
@@ -72,7 +72,14 @@ export async function sendFile(
       autoClose: true,
     })
     handedOver = true
-    stream.once('end', () => downloaded(ctx, info, length))
+    // Told once the response is over: whole when every byte went out, else what had (the file's
+    // bytes read, less those still waiting in the stream).
+    reply.raw.once('close', () => {
+      const bytes = reply.raw.writableFinished
+        ? length
+        : Math.min(length, Math.max(0, stream.bytesRead - stream.readableLength))
+      readEnded(ctx, info, { bytes, size: length, purpose: purposeOf(request) })
+    })
     return await reply.send(stream)
   } finally {
     if (!handedOver) await opened.handle.close()
@@ -134,6 +141,7 @@ async function receive(
   options: BodyOptions,
 ): Promise<Committed> {
   const receiver = BodyReceiver.open(ctx, req, undefined, options.conditions)
+  let arrived = !body
   try {
     if (body) {
       // Socket reads are ~64 KiB: gather a batch, and write it while the next one is read (one
@@ -152,13 +160,26 @@ async function receive(
         }
       }
       await writing
+      arrived = true
     }
     await options.beforeCommit?.()
   } catch (err) {
-    await receiver.discard()
+    // The request's body broke off (the client went away): an interrupted upload. A refusal
+    // (the receiver's own failure, a precondition) is only dropped.
+    if (!arrived && !receiver.failure) await receiver.abandon()
+    else await receiver.discard()
     throw err
   }
   return receiver.finish(ctx, options.digest)
+}
+
+/**
+ * A GET names what it is for with `?purpose=read` (the page's viewer does): the change log then
+ * says `read`. Anything else is a download.
+ */
+function purposeOf(request: FastifyRequest): ReadPurpose {
+  const query = request.query as Record<string, unknown> | undefined
+  return query?.['purpose'] === 'read' ? 'read' : 'download'
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -150,6 +150,34 @@ export class FileIndex {
     this.#q.peerForget.run(peer)
   }
 
+  /** Entries stored after `seq`: what a peer that has everything up to `seq` has not received. */
+  countSince(seq: number): number {
+    return (this.#q.countSince.get(seq) as { n: number }).n
+  }
+
+  /**
+   * The last of this index's sequence numbers `peer` said it applied (its subscription's start,
+   * then each acknowledgement), in this epoch; undefined when it never said so in this one.
+   */
+  peerAcked(peer: string): number | undefined {
+    const [epoch, seq] = (this.#meta(`acked:${peer}`) ?? '').split(' ')
+    return epoch === this.epoch && seq !== undefined ? Number(seq) : undefined
+  }
+
+  /** `peer` applied everything up to `seq` of this index (kept across restarts). */
+  recordAck(peer: string, seq: number): void {
+    this.#setMeta(`acked:${peer}`, `${this.epoch} ${Math.min(seq, this.#seq)}`)
+  }
+
+  /** The server name last met at a peer's address (so a peer down since our restart is known). */
+  peerNameAt(address: string): string | undefined {
+    return this.#meta(`peer-name:${address}`)
+  }
+
+  rememberPeerName(address: string, name: string): void {
+    if (this.peerNameAt(address) !== name) this.#setMeta(`peer-name:${address}`, name)
+  }
+
   #meta(key: string): string | undefined {
     return (
       this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
@@ -181,6 +209,7 @@ function prepare(db: IndexDb) {
     liveUnder: db.prepare('SELECT * FROM files WHERE deleted = 0 AND name >= ? AND name < ?'),
     byInode: db.prepare('SELECT * FROM files WHERE fp_ino = ? AND deleted = 0'),
     liveCount: db.prepare('SELECT COUNT(*) AS n FROM files WHERE deleted = 0'),
+    countSince: db.prepare('SELECT COUNT(*) AS n FROM files WHERE seq > ?'),
     // A few candidates are enough: the first whose disk still matches is copied.
     byHash: db.prepare('SELECT * FROM files WHERE hash = ? AND deleted = 0 LIMIT 4'),
     peerGet: db.prepare('SELECT epoch, last_seq FROM peers WHERE name = ?'),

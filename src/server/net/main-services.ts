@@ -11,7 +11,18 @@ import type { FromWorker, ToWorker } from '../workers/messages.js'
 
 type ServiceMessage = Extract<
   FromWorker,
-  { t: 'lock' | 'unlock' | 'user-lock' | 'log' | 'published' | 'tree-change' | 'query' | 'follow' }
+  {
+    t:
+      | 'lock'
+      | 'unlock'
+      | 'user-lock'
+      | 'log'
+      | 'published'
+      | 'tree-change'
+      | 'wrote'
+      | 'query'
+      | 'follow'
+  }
 >
 
 const SERVICE_KINDS: ReadonlySet<string> = new Set([
@@ -21,6 +32,7 @@ const SERVICE_KINDS: ReadonlySet<string> = new Set([
   'log',
   'published',
   'tree-change',
+  'wrote',
   'query',
   'follow',
 ])
@@ -69,6 +81,8 @@ export class MainServices {
         return this.core.sync?.published(message.name, message.sha256, message.identity)
       case 'tree-change':
         return this.core.sync?.treeChange(message.change)
+      case 'wrote':
+        return this.core.sync?.wrote(message.states)
       case 'query':
         if (message.what === 'log')
           return this.toWorker({

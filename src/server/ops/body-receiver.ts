@@ -28,6 +28,11 @@ export class BodyReceiver {
   #pieces: Buffer[] = []
   #holdsViews = false
   #discarded = false
+  /** The body's bytes taken so far (what an interrupted upload moved). */
+  #received = 0
+  /** Set once the whole body arrived (finish): after that, it is no longer an interruption. */
+  #arrived = false
+  #ctx: OpsContext | undefined
 
   private constructor(
     requestId: number,
@@ -69,6 +74,7 @@ export class BodyReceiver {
       if (receiver.#discarded || receiver.#error) await temp.discard()
       else receiver.#temp = temp
     })
+    receiver.#ctx = ctx
     return receiver
   }
 
@@ -85,6 +91,7 @@ export class BodyReceiver {
   /** Take a piece: a view into the current chunk, kept as is once the temp file is open. */
   add(piece: Buffer): void {
     if (this.#error || piece.length === 0) return
+    this.#received += piece.length
     if (this.#temp) {
       this.#pieces.push(piece)
       this.#holdsViews = true
@@ -112,6 +119,7 @@ export class BodyReceiver {
    * gave one), publish. Rejects with the request's error.
    */
   async finish(ctx: OpsContext, sha256: Buffer | undefined): Promise<Committed> {
+    this.#arrived = true
     try {
       await this.#flush()
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
@@ -125,6 +133,31 @@ export class BodyReceiver {
     } finally {
       await this.discard()
     }
+  }
+
+  /**
+   * The client went away (or its connection was closed) before the body's end: recorded as an
+   * `upload-interrupted` with the bytes received, then dropped. Written here once for every front
+   * end. A body refused or failed already (a bad name, a lock, a full disk) was answered with its
+   * error: it is only dropped.
+   */
+  async abandon(): Promise<void> {
+    await this.#ready
+    const req = this.#req
+    const ctx = this.#ctx
+    if (req && ctx && !this.#error && !this.#arrived && !this.#discarded) {
+      ctx.log(
+        {
+          op: 'upload-interrupted',
+          name: this.name,
+          bytes: this.#received,
+          size: req.op === 'upload' ? (req.size ?? null) : null,
+          detail: req.op === 'upload' ? null : `a ${req.op}`,
+        },
+        true,
+      )
+    }
+    await this.discard()
   }
 
   /** Drop the body; resolves once no temp file of it is left (one still being opened included). */

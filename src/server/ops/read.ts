@@ -28,7 +28,32 @@ export function hashOf(ctx: OpsContext, opened: OpenedFile): Promise<string> {
   return contentHash(ctx, opened.info.name, opened.handle, opened.identity, opened.changedMs)
 }
 
-/** A download is on the console, not in the change log. */
-export function downloaded(ctx: OpsContext, info: FileInfo, bytes = info.size): void {
-  ctx.log({ op: 'download', name: info.name, size: bytes }, false)
+/** What the client said the bytes are for: a look at the file, or a copy it keeps. */
+export type ReadPurpose = 'read' | 'download'
+
+/**
+ * A body sent (or broken off): written here once for both front ends. The whole of it is a
+ * `read` or a `download`; a client that left before the end is a `download-interrupted` with the
+ * bytes handed to its connection (`bytes`) of the `size` that was to be sent — never a whole one.
+ */
+export function readEnded(
+  ctx: OpsContext,
+  info: FileInfo,
+  sent: { bytes: number; size: number; purpose: ReadPurpose | undefined },
+): void {
+  const purpose = sent.purpose ?? 'download'
+  if (sent.bytes >= sent.size) {
+    ctx.log({ op: purpose, name: info.name, size: sent.size }, true)
+    return
+  }
+  ctx.log(
+    {
+      op: 'download-interrupted',
+      name: info.name,
+      size: sent.size,
+      bytes: sent.bytes,
+      detail: purpose === 'read' ? 'a read' : null,
+    },
+    true,
+  )
 }

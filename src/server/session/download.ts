@@ -15,7 +15,7 @@ import {
 } from '../../protocol/index.js'
 import type { FileHandle } from 'node:fs/promises'
 import type { OpsContext } from '../ops/context.js'
-import { downloaded, openFile } from '../ops/read.js'
+import { openFile, readEnded } from '../ops/read.js'
 import type { FileInfo } from '../storage/file-store.js'
 import { mapFsError } from '../storage/fs-errors.js'
 
@@ -45,12 +45,14 @@ export async function openDownload(
   return {
     header: { name: info.name, size: info.size, mtime: info.mtime },
     stream: async (out) => {
+      const sent = { bytes: 0 }
       try {
-        await streamBody(ctx, handle, info, out)
+        await streamBody(ctx, handle, info, out, sent)
       } finally {
         await handle.close()
+        // A body that broke off (the client left, a read error) is told with what it moved.
+        readEnded(ctx, info, { bytes: sent.bytes, size: info.size, purpose: req.purpose })
       }
-      downloaded(ctx, info)
     },
   }
 }
@@ -60,6 +62,7 @@ async function streamBody(
   handle: FileHandle,
   info: FileInfo,
   out: BodyOut,
+  sent: { bytes: number },
 ): Promise<void> {
   const hash = createHash('sha256')
   // Send exactly the size announced in the header, even if the file is appended to meanwhile.
@@ -99,6 +102,7 @@ async function streamBody(
       await next?.catch(() => undefined)
       return
     }
+    sent.bytes = position
   }
   out.send([encodeEnd(hash.digest())])
 }

@@ -4,6 +4,7 @@
  */
 import type { LockResult, StatusResult, UnlockResult } from '../../protocol/index.js'
 import type { OpsContext } from '../ops/context.js'
+import { writtenStates } from '../ops/own-writes.js'
 import type { PortLink } from '../workers/port-link.js'
 import type { FromWorker } from '../workers/messages.js'
 import type { Outbound } from './dispatch.js'
@@ -32,7 +33,16 @@ export function mainContext(
           ? { t: 'lock', req, names, mode, purpose, client }
           : { t: 'lock', req, names, mode, client },
       )
-      return () => link.post({ t: 'unlock', token })
+      if (mode !== 'write') return () => link.post({ t: 'unlock', token })
+      // What the write left at its names goes to the sync worker before the lock is let go (see
+      // own-writes.ts): every operation that writes, whatever it is, is told so here, once.
+      return () =>
+        void writtenStates(base.store.root, names)
+          .catch(() => [])
+          .then((states) => {
+            link.post({ t: 'wrote', states })
+            link.post({ t: 'unlock', token })
+          })
     },
     log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client }, record }),
     published: (name, sha256, identity) => link.post({ t: 'published', name, sha256, identity }),

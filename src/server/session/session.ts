@@ -125,7 +125,8 @@ export class Session {
       clearInterval(idleTimer)
       await this.#commits.settled() // a commit under way finishes (its client may be gone)
       this.#abort.abort()
-      await this.#body?.discard()
+      // A body still arriving when the connection ended: an interrupted upload.
+      await this.#body?.abandon()
       // The main thread closes the port once the socket is closed; closing it here could drop
       // bytes still queued on it.
       this.#link.closeConnection('session ended')
@@ -199,7 +200,7 @@ export class Session {
     this.#body = undefined
     // The session failed the connection meanwhile (idle, shutdown): its client was told so, so
     // the body must not be applied behind its back.
-    if (this.#failed) return body.discard()
+    if (this.#failed) return body.abandon()
     const ctx = this.#context()
     await this.#commits.add(
       body.name,

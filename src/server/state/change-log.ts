@@ -3,7 +3,7 @@
  * Lives in the main thread with the database; subscribers (sessions following the log) are told
  * of each new entry as it is written.
  */
-import type { LogEntry } from '../../protocol/index.js'
+import type { LocalChangeKind, LogEntry } from '../../protocol/index.js'
 import type { Db } from './database.js'
 
 /** What a caller records; the log adds seq, time and server. */
@@ -14,6 +14,8 @@ export interface LogInput {
   client?: string | null | undefined
   size?: number | null | undefined
   detail?: string | null | undefined
+  what?: LocalChangeKind | undefined
+  bytes?: number | undefined
 }
 
 /** What a reader asks of the log: entries after `since`, or (without it) the newest. */
@@ -38,6 +40,8 @@ interface Row {
   client: string | null
   size: number | null
   detail: string | null
+  what: string | null
+  bytes: number | null
 }
 
 export class ChangeLog {
@@ -68,9 +72,11 @@ export class ChangeLog {
         string | null,
         number | null,
         string | null,
+        string | null,
+        number | null,
       ]
     >(
-      'INSERT INTO change_log (time, server, op, name, new_name, client, size, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO change_log (time, server, op, name, new_name, client, size, detail, what, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     )
     this.#recent = db.prepare<[number], Row>('SELECT * FROM change_log ORDER BY seq DESC LIMIT ?')
     this.#after = db.prepare<[number, number], Row>(
@@ -125,19 +131,23 @@ export class ChangeLog {
       input.client ?? null,
       input.size ?? null,
       input.detail ?? null,
+      input.what ?? null,
+      input.bytes ?? null,
     ] as const
     const info = this.#insert.run(...row)
-    return {
+    return toEntry({
       seq: Number(info.lastInsertRowid),
       time,
       server: this.#server,
       op: input.op,
       name: row[3],
-      to: row[4],
+      new_name: row[4],
       client: row[5],
       size: row[6],
       detail: row[7],
-    }
+      what: row[8],
+      bytes: row[9],
+    })
   }
 
   /** The newest `limit` entries, oldest first. */
@@ -165,8 +175,9 @@ export class ChangeLog {
   }
 }
 
+/** An entry as clients see it: `what` and `bytes` only where they mean something. */
 function toEntry(row: Row): LogEntry {
-  return {
+  const entry: LogEntry = {
     seq: row.seq,
     time: row.time,
     server: row.server,
@@ -177,4 +188,7 @@ function toEntry(row: Row): LogEntry {
     size: row.size,
     detail: row.detail,
   }
+  if (row.what !== null) entry.what = row.what as LocalChangeKind
+  if (row.bytes !== null) entry.bytes = row.bytes
+  return entry
 }

@@ -22,6 +22,9 @@ const MIGRATIONS: readonly string[] = [
      detail   TEXT
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // A local change's kind, and the bytes an interrupted transfer moved (or a local change's size).
+  `ALTER TABLE change_log ADD COLUMN what TEXT;
+   ALTER TABLE change_log ADD COLUMN bytes INTEGER;`,
 ]
 
 export function openDatabase(stateDir: string): Db {

@@ -69,6 +69,7 @@ export class Applier {
       store: options.store,
       scanNow: (names) => options.scanner.scanNow(names),
       hint: (name) => options.scanner.hint(name),
+      ownState: (name) => options.scanner.ownState(name),
       held: (name) => options.userLocks?.held(name) ?? false,
       locked: (peer, names, fn) => this.#busyLocked(peer, names, fn),
     })
@@ -287,6 +288,7 @@ export class Applier {
     // The renamed temp file is the file now: its identity is the fingerprint (no stat needed).
     const fingerprint = temp.identity ?? (await fingerprintOf(file.path))
     this.#o.index.put([{ entry, fingerprint }])
+    this.#o.scanner.settled(entry.name)
     this.#report(peer, { op: 'sync-pull', name: entry.name, size: entry.size, peer: peer.name })
   }
 
@@ -302,6 +304,7 @@ export class Applier {
       await this.#o.store.delete(file)
     })
     this.#o.index.put([{ entry, fingerprint: null }])
+    this.#o.scanner.settled(entry.name)
     this.#report(peer, { op: 'sync-delete', name: entry.name, peer: peer.name })
   }
 
@@ -325,6 +328,8 @@ export class Applier {
       { entry: to, fingerprint },
       { entry: from, fingerprint: null },
     ])
+    this.#o.scanner.settled(from.name)
+    this.#o.scanner.settled(to.name)
     this.#report(peer, { op: 'sync-rename', name: from.name, to: to.name, peer: peer.name })
   }
 
@@ -349,12 +354,15 @@ export class Applier {
           await moveInto(file.path, copy.path)
           await temp.publish(file.path)
         }
+        // The copy is indexed by the scanner, as a new file: it is this server's work, though.
+        await this.#o.scanner.ownState(a.copyName)
         return fingerprintOf(file.path)
       })
     } finally {
       await temp.discard()
     }
     index.put([{ entry: a.entry, fingerprint }])
+    this.#o.scanner.settled(a.entry.name)
     this.#o.scanner.hint(a.copyName)
     this.#report(peer, { op: 'sync-conflict', name: a.entry.name, to: a.copyName, peer: peer.name })
   }

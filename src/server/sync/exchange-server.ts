@@ -100,12 +100,19 @@ function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): C
   return {
     request(message) {
       if (message.type === 'clock') return o.onClockReport(peer, message.skewMs)
+      if (message.type === 'ack') {
+        if (!unsubscribe) return fail(framed, 'ERR_BAD_REQUEST', 'an ack before the subscribe')
+        if (message.seq > (o.index.peerAcked(peer) ?? 0)) o.index.recordAck(peer, message.seq)
+        return
+      }
       if (message.type !== 'subscribe' || unsubscribe)
         return fail(framed, 'ERR_BAD_REQUEST', 'an index channel takes one subscribe')
       // A cursor past our sequence means this index lost its last writes (a power cut, a backup
       // restored): send everything again rather than hide what reuses those numbers.
       let cursor =
         message.epoch === o.index.epoch && message.since <= o.index.seq ? message.since : 0
+      // Where it starts is what it has: the backlog `status` shows for it counts from here.
+      o.index.recordAck(peer, cursor)
       // Catch up synchronously, then follow: nothing can be stored in between.
       for (;;) {
         const entries = o.index.since(cursor, BATCH)

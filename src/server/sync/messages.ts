@@ -3,8 +3,15 @@
  * asks for per-path write locks (the lock table lives in the main thread, shared with client
  * sessions) and reports what it does; the main thread asks it for status and to stop.
  */
-import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
+import type {
+  LocalChangeKind,
+  PeerStatus,
+  SyncStatus,
+  UserLock,
+  WireError,
+} from '../../protocol/index.js'
 import type { TreeChange } from '../index/tree-change.js'
+import type { WrittenState } from '../ops/own-writes.js'
 import type { UserLockEvent } from './user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
@@ -27,6 +34,8 @@ export type ToSync =
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
   /** A client's folder delete or rename, about to happen (see TreeChange). */
   | { t: 'tree-change'; change: TreeChange }
+  /** What a client's write left at its names (not a change by another program). */
+  | { t: 'wrote'; states: WrittenState[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
   | { t: 'stop' }
@@ -34,7 +43,8 @@ export type ToSync =
 export type FromSync =
   | { t: 'ready'; syncPort: number }
   | { t: 'failed'; error: string }
-  | { t: 'lock'; req: number; names: string[] }
+  /** Path locks from the main thread's table: 'write' (the default) to change, 'read' to wait out writers. */
+  | { t: 'lock'; req: number; names: string[]; mode?: 'read' }
   | { t: 'unlock'; token: number }
   | { t: 'info'; message: string }
   | { t: 'warn'; message: string }
@@ -47,6 +57,14 @@ export type FromSync =
       size?: number | null
       peer: string
       detail?: string
+    }
+  /** A change another program made in the served folder (not the server's own write). */
+  | {
+      t: 'local-change'
+      what: LocalChangeKind
+      name: string
+      to: string | null
+      bytes: number | null
     }
   | { t: 'status'; req: number; peers: PeerStatus[]; sync: SyncStatus }
   | { t: 'user-lock-done'; req: number; ok: true; value: unknown }

@@ -50,6 +50,8 @@ export class PeerLink implements PeerSource {
   readonly #host: string
   readonly #port: number
   #name: string | null = null
+  /** Its name from an earlier handshake (kept in the index), until this run's handshake. */
+  #known: string | null = null
   #up = false
   #lastHeard: number | null = null
   #peerSeq: number | null = null
@@ -67,6 +69,8 @@ export class PeerLink implements PeerSource {
     const at = options.address.lastIndexOf(':')
     this.#host = options.address.slice(0, at)
     this.#port = Number(options.address.slice(at + 1))
+    // The name met there before a restart: the backlog of a peer still down is known by it.
+    this.#known = options.index.peerNameAt(options.address) ?? null
   }
 
   get name(): string {
@@ -92,12 +96,16 @@ export class PeerLink implements PeerSource {
 
   status(now = Date.now()): PeerStatus {
     const behind = this.#peerSeq === null ? null : Math.max(0, this.#peerSeq - this.#applied)
+    // What waits for it here: our entries after the last one it acknowledged (up or down).
+    const name = this.#name ?? this.#known
+    const acked = name === null ? undefined : this.#o.index.peerAcked(name)
     return {
       address: this.#o.address,
       name: this.#name,
       ...this.#backlog.state(this.#up, behind, now),
       lastHeard: this.#lastHeard,
       behind,
+      backlog: acked === undefined ? null : this.#o.index.countSince(acked),
       clockSkewMs: this.#skew,
       fetched: { ...this.#fetched },
     }
@@ -169,6 +177,7 @@ export class PeerLink implements PeerSource {
         `it is named '${hello.name}' like this server: give each server its own --name`,
       )
     this.#name = hello.name
+    this.#o.index.rememberPeerName(this.#o.address, hello.name)
     this.#lastHeard = null
     this.#syncPort = hello.syncPort
     this.#skew = hello.skewMs
@@ -265,6 +274,8 @@ export class PeerLink implements PeerSource {
     this.#applied = Math.max(this.#applied, lastSeq)
     this.#backlog.applied(this.#applied)
     this.#o.index.recordProgress(this.name, { epoch, lastSeq: this.#applied })
+    // Told back, so that the peer's `status` knows what still waits for us.
+    this.#index?.send({ type: 'ack', seq: this.#applied })
   }
 
   /**

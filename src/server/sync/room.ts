@@ -4,8 +4,7 @@
  * it needs, and tried again when space is freed.
  */
 import { statfs } from 'node:fs/promises'
-import { TandemError } from '../../protocol/index.js'
-import { formatBytes } from '../console.js'
+import { TandemError, humanSize } from '../../protocol/index.js'
 
 /** Bytes that an unprivileged writer may still use on the file system holding `dir`. */
 export async function freeBytes(dir: string): Promise<number> {
@@ -20,6 +19,6 @@ export async function ensureRoom(dir: string, bytes: number, name: string): Prom
   if (bytes <= free) return
   throw new TandemError(
     'ERR_NO_SPACE',
-    `no space for '${name}' here: it needs ${formatBytes(bytes)}, ${formatBytes(free)} free`,
+    `no space for '${name}' here: it needs ${humanSize(bytes)}, ${humanSize(free)} free`,
   )
 }

@@ -6,10 +6,18 @@ import { Worker } from 'node:worker_threads'
 import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
 import type { ServerConfig } from '../config.js'
-import { lockLine, syncLine, type ServerConsole } from '../console.js'
+import {
+  clockSkewText,
+  localChangeLine,
+  lockLine,
+  syncLine,
+  type ServerConsole,
+} from '../console.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { LockManager, Release } from '../locks/lock-manager.js'
-import type { ChangeLog } from '../state/change-log.js'
+import type { UserLockEvent } from './user-locks.js'
+import type { ChangeLog, LogInput } from '../state/change-log.js'
+import type { WrittenState } from '../ops/own-writes.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
@@ -105,7 +113,7 @@ export class SyncHost {
         for (const message of m.messages) this.#onMessage(message, deps)
         return
       case 'lock':
-        deps.locks.acquire(m.names, 'write', SYNC_LOCK_TIMEOUT_MS).then(
+        deps.locks.acquire(m.names, m.mode ?? 'write', SYNC_LOCK_TIMEOUT_MS).then(
           (release) => {
             if (this.#stopped) return release() // granted after stop: nobody will unlock it
             const token = ++this.#nextToken
@@ -134,9 +142,22 @@ export class SyncHost {
           size: m.size ?? null,
           detail: m.op.startsWith('sync-')
             ? `from ${m.peer}${m.detail ? `: ${m.detail}` : ''}`
-            : m.detail
-              ? `${m.peer}: ${m.detail}`
-              : m.peer,
+            : m.op === 'clock-skew'
+              ? clockSkewText(m.peer, Number(m.detail))
+              : m.detail
+                ? `${m.peer}: ${m.detail}`
+                : m.peer,
+        })
+        return
+      case 'local-change':
+        deps.console.info(localChangeLine(m))
+        deps.changeLog.append({
+          op: 'local-change',
+          name: m.name,
+          to: m.to ?? null,
+          what: m.what,
+          ...(m.bytes === null ? {} : { bytes: m.bytes }),
+          detail: 'on this server’s disk, by another program',
         })
         return
       case 'user-locks':
@@ -151,19 +172,7 @@ export class SyncHost {
       }
       case 'lock-event':
         deps.console.info(lockLine(m))
-        deps.changeLog.append({
-          op: m.op,
-          name: m.name,
-          client: m.owner,
-          detail:
-            [
-              m.peer && `from ${m.peer}`,
-              m.detail,
-              m.op === 'lock-queue' || m.op === 'lock-apply' ? `${m.queued} waiting` : '',
-            ]
-              .filter(Boolean)
-              .join('; ') || null,
-        })
+        deps.changeLog.append(lockEntry(m))
         return
       case 'status':
         this.#statusWaits.get(m.req)?.({ peers: m.peers, sync: m.sync })
@@ -184,6 +193,11 @@ export class SyncHost {
 
   treeChange(change: TreeChange): void {
     this.#post({ t: 'tree-change', change })
+  }
+
+  /** What a client's write left on disk: the scanner must not take it for another program's. */
+  wrote(states: WrittenState[]): void {
+    this.#post({ t: 'wrote', states })
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */
@@ -213,6 +227,7 @@ export class SyncHost {
         connected: false,
         lastHeard: null,
         behind: null,
+        backlog: null,
         oldestWaitingMs: null,
         clockSkewMs: null,
       })),
@@ -252,6 +267,24 @@ export class SyncHost {
     this.#held.clear()
     await this.#worker.terminate()
   }
+}
+
+/**
+ * A lock event as the change log keeps it. A queued or applied update came from a peer: it is
+ * "from B (queued while alice holds the lock)", never "by" the lock's holder, who did not make it.
+ */
+export function lockEntry(m: UserLockEvent): LogInput {
+  if (m.op === 'lock-queue' || m.op === 'lock-apply') {
+    const held = m.op === 'lock-queue' ? `queued while ${m.owner} holds the lock` : m.detail
+    const what = m.op === 'lock-queue' && m.detail ? `; ${m.detail}` : ''
+    return {
+      op: m.op,
+      name: m.name,
+      client: null,
+      detail: `from ${m.peer ?? '?'} (${held}${what}; ${m.queued} waiting)`,
+    }
+  }
+  return { op: m.op, name: m.name, client: m.owner, detail: m.detail || null }
 }
 
 function toWire(err: unknown) {

@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     busy,
     refuse: (reason) => refuse(reason),
     warn,
+    confirm: (names) => lockNames(names, 'read'),
+    localChange: (change) => post({ t: 'local-change', ...change }),
   })
   const lockStore = new UserLockStore(db)
   const userLocks: UserLocks = new UserLocks({
@@ -204,6 +206,7 @@ async function main(): Promise<void> {
       })
     if (m.t === 'published') scanner.remember(m.name, m.sha256, m.identity)
     if (m.t === 'tree-change') scanner.expect(m.change)
+    if (m.t === 'wrote') scanner.wrote(m.states)
     if (m.t === 'user-lock') void userLockRequest(m)
     if (m.t === 'stop') void stop()
   })
@@ -269,14 +272,15 @@ async function main(): Promise<void> {
   setAside.start()
 }
 
-function lockNames(names: readonly string[]): Promise<() => void> {
+/** Path locks from the main thread's table (write by default); resolves to their release. */
+function lockNames(names: readonly string[], mode?: 'read'): Promise<() => void> {
   const req = ++lockReq
   return new Promise((resolve, reject) => {
     lockWaits.set(req, {
       resolve: (token) => resolve(() => post({ t: 'unlock', token })),
       reject,
     })
-    post({ t: 'lock', req, names: [...names] })
+    post(mode ? { t: 'lock', req, names: [...names], mode } : { t: 'lock', req, names: [...names] })
   })
 }
 

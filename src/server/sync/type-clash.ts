@@ -36,6 +36,8 @@ export interface ClashOptions {
   scanNow(names: readonly string[]): Promise<void>
   /** Hint the scanner (the copy is then indexed and mirrored as a new file). */
   hint(name: string): void
+  /** The copy written here is the server's own work, not another program's (see the scanner). */
+  ownState?(name: string): Promise<void>
   /** Is this name user-locked here? (A locked file is never moved aside.) */
   held(name: string): boolean
   /** Run `fn` with the names marked busy and under their write locks (for `peer`'s entry). */
@@ -85,6 +87,7 @@ export class TypeClash {
       await expectDisk(file.path, local)
       await expectDisk(copy.path, localCopy)
       await moveInto(file.path, copy.path)
+      await this.o.ownState?.(copyName)
       index.put([tombstone(local, self, Date.now())])
     })
     this.o.hint(copyName)
@@ -115,6 +118,7 @@ export class TypeClash {
         if (temp) {
           await expectDisk(copy.path, localCopy)
           await temp.publish(copy.path)
+          await this.o.ownState?.(copyName)
         }
         index.put([tombstone(above(planned, entry), self, Date.now())])
       })

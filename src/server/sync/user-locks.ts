@@ -22,7 +22,7 @@ import type { FileIndex } from '../index/file-index.js'
 import { compareVectors } from '../index/version-vector.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { PeerSource } from './applier.js'
-import { plan } from './planner.js'
+import { plan, type Action } from './planner.js'
 import { probe } from '../watch/disk-probe.js'
 import type { Release } from '../locks/lock-manager.js'
 import type { QueuedContent } from './queued-content.js'
@@ -32,6 +32,17 @@ import type { LockRow, UserLockStore } from '../locks/user-lock-store.js'
 const MAX_TIMER_MS = 2 ** 31 - 1
 /** A lock whose time ran out but whose queue could not be applied is tried again this often. */
 const EXPIRE_RETRY_MS = 5_000
+
+/** What applying a queued update did, in the words the console and the change log use. */
+const APPLIED: Record<Action['kind'], string> = {
+  take: 'its new version written here',
+  delete: 'the file deleted, as there',
+  rename: 'the file renamed, as there',
+  conflict: 'both versions kept (a conflict copy)',
+  record: 'already as there',
+  keep: 'the version here is newer: kept',
+  skip: 'already here',
+}
 
 export interface UserLockEvent {
   op: 'lock' | 'unlock' | 'lock-queue' | 'lock-apply'
@@ -255,9 +266,9 @@ export class UserLocks {
       peer: peer.name,
       queued,
       detail: entry.deleted
-        ? 'delete'
+        ? 'a deletion'
         : entry.renamedFrom
-          ? `rename from ${entry.renamedFrom}`
+          ? `a rename from ${entry.renamedFrom}`
           : '',
     })
     this.#o.changed()
@@ -327,9 +338,7 @@ export class UserLocks {
         detail:
           action.kind === 'conflict' && carried
             ? 'carried by a later update'
-            : action.kind === 'skip'
-              ? 'already here'
-              : action.kind,
+            : APPLIED[action.kind],
       })
       this.#o.changed()
     }

@@ -2,6 +2,7 @@
  * What the scanner found at a name, and the index entries that record it: a new version (this
  * server's counter bumped), or a tombstone.
  */
+import type { LocalChangeKind } from '../../protocol/index.js'
 import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
 import type { NewEntry } from '../index/file-index.js'
 import { bumpVector } from '../index/version-vector.js'
@@ -18,6 +19,16 @@ export type Finding =
     }
   | { kind: 'same'; name: string; seen: LocalEntry; fp: Fingerprint }
   | { kind: 'gone'; name: string; seen: LocalEntry }
+
+/** A change another program made in the folder, as the change log tells it. */
+export interface LocalChange {
+  what: LocalChangeKind
+  name: string
+  /** The new name, for a rename. */
+  to: string | null
+  /** The file's size after the change (null for a deletion). */
+  bytes: number | null
+}
 
 export function newVersion(
   f: Extract<Finding, { kind: 'new' }>,

@@ -12,6 +12,11 @@
  * recorded as deletions at once, past the deletion guard (a client's `rm -r` is not a vanished
  * data directory), and each old name is paired with its new one as a rename whatever order the
  * watcher's events come in. A rename found by inode passes the guard too: nothing was lost.
+ *
+ * What it records that the server did not write itself (own-writes.ts: client operations tell
+ * what they left, the applier tells what it wrote) is a change by another program: reported as a
+ * `local-change`, after waiting out any client write still under way on those names (its notice
+ * is then in), so that the server's own work is never reported as one.
  */
 import path from 'node:path'
 import type { Fingerprint, LocalEntry } from '../index/entry.js'
@@ -20,7 +25,8 @@ import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex, NewEntry } from '../index/file-index.js'
 import { DeletionGuard, type Emptied } from './deletion-guard.js'
 import { fingerprintOf, hashFile, isGone, probe, type Probe } from './disk-probe.js'
-import { newVersion, tombstone, type Finding } from './findings.js'
+import { newVersion, tombstone, type Finding, type LocalChange } from './findings.js'
+import { OwnWrites } from './own-writes.js'
 import { TreeWalk, directoryExists } from './tree-walk.js'
 
 const BATCH_DELAY_MS = 3 // events of one burst are scanned together
@@ -42,7 +48,20 @@ export interface ScannerOptions {
   /** The data directory vanished or was emptied (at runtime): stop syncing, say why. */
   refuse(reason: string): void
   warn(message: string): void
+  /**
+   * Wait out the server's writes in progress on these names (read locks from the main thread's
+   * table, where client operations take theirs); resolves to the locks' release.
+   */
+  confirm?(names: readonly string[]): Promise<() => void>
+  /** A change another program made in the folder (cp, an editor, rm), found and confirmed. */
+  localChange?(change: LocalChange): void
   now?: () => number
+}
+
+/** What one commit recorded that no notice explained yet: its states, to check again later. */
+interface Unexplained {
+  change: LocalChange
+  states: { name: string; fp: Fingerprint | null }[]
 }
 
 export class Scanner {
@@ -59,6 +78,10 @@ export class Scanner {
   /** Old names a client is deleting or renaming (to `to`), until when that is expected. */
   readonly #expected = new Map<string, { to: string | undefined; until: number }>()
   #stopped = false
+  /** The server's own writes, not to be reported as local changes. */
+  readonly #own = new OwnWrites()
+  /** True during the first inventory of an empty index: every file is "new" then, none changed. */
+  #quiet = false
 
   readonly #guard: DeletionGuard
 
@@ -138,8 +161,29 @@ export class Scanner {
     const onDisk = await this.walk('')
     const names = new Set(onDisk)
     for (const entry of this.#o.index.live()) names.add(entry.name)
-    await this.scanNow([...names])
+    // A first start indexes what is there: that is no change made by anyone.
+    this.#quiet = this.#o.index.seq === 0
+    try {
+      await this.scanNow([...names])
+    } finally {
+      this.#quiet = false
+    }
     return { onDisk: onDisk.length }
+  }
+
+  /** What a client's operation left at these names (told under its lock): the server's own. */
+  wrote(states: readonly { name: string; identity: Fingerprint | null }[]): void {
+    for (const state of states) this.#own.add(state.name, state.identity)
+  }
+
+  /** The applier wrote `name` without indexing it (a conflict copy): how it is now is its own. */
+  async ownState(name: string): Promise<void> {
+    this.#own.add(name, await fingerprintOf(this.#full(name)))
+  }
+
+  /** The applier stored `name` as the disk has it: notices about it from before are outdated. */
+  settled(name: string): void {
+    this.#own.settled(name)
   }
 
   stop(): void {
@@ -152,9 +196,10 @@ export class Scanner {
   /** Scan names (folders expand to the files in them and the index names under them). */
   async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
+    const since = this.#own.tick
     const files = [...(await this.#expand(names))]
     const found = await eachConcurrently(files, ([name, seen]) => this.#examineSafely(name, seen))
-    await this.#commit(found.flat())
+    await this.#commit(found.flat(), since)
   }
 
   /**
@@ -397,7 +442,7 @@ export class Scanner {
     return []
   }
 
-  async #commit(all: Finding[]): Promise<void> {
+  async #commit(all: Finding[], since: number): Promise<void> {
     // Renamed (the content is at its new name) or told by a client: not the guard's to judge.
     const renamed = new Set<string>()
     for (const f of all) if (f.kind === 'new' && f.renamedFrom) renamed.add(f.renamedFrom)
@@ -415,6 +460,8 @@ export class Scanner {
     for (const f of findings)
       if (f.kind === 'gone' && f.seen.hash) goneByHash.set(f.seen.hash, f.name)
     const done = new Set<string>()
+    const found: { f: Extract<Finding, { kind: 'new' }>; from: string | undefined }[] = []
+    const unexplainedGone = new Map<string, LocalEntry>()
     for (const f of findings) {
       if (done.has(f.name)) continue // found twice (a rename's source was also scanned itself)
       done.add(f.name)
@@ -429,13 +476,39 @@ export class Scanner {
       else if (f.kind === 'gone') {
         entries.push(tombstone(f.seen, self, this.#now()))
         this.#expected.delete(f.name)
+        if (!this.#own.match(f.name, null, since)) unexplainedGone.set(f.name, f.seen)
       } else {
         const from =
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
         entries.push(newVersion(f, self, from))
+        if (!this.#own.match(f.name, f.fp, since)) found.push({ f, from })
       }
     }
     index.put(renamesTogether(entries))
+    if (!this.#quiet) this.#confirm(localChanges(found, unexplainedGone), since)
+  }
+
+  /**
+   * Report what no notice explained, once any client write under way on those names is over
+   * (its notice, sent under its lock, is in by then): a notice that came late still explains.
+   */
+  #confirm(changes: Unexplained[], since: number): void {
+    const report = this.#o.localChange
+    if (changes.length === 0 || !report) return
+    const confirm = this.#o.confirm
+    if (!confirm) return changes.forEach((c) => report(c.change))
+    const names = [...new Set(changes.flatMap((c) => c.states.map((s) => s.name)))]
+    confirm(names).then(
+      (release) => {
+        const left = changes.filter(
+          (c) => !c.states.every((s) => this.#own.match(s.name, s.fp, since, true)),
+        )
+        release()
+        for (const c of left) report(c.change)
+      },
+      // Stopping, or the lock table gone: what was found is still reported.
+      () => changes.forEach((c) => report(c.change)),
+    )
   }
 
   /** Has a folder that held one of these names vanished (the root included)? */
@@ -472,6 +545,41 @@ function renamesTogether(entries: NewEntry[]): NewEntry[] {
     }
   }
   return [...out, ...tombstones.values()]
+}
+
+/**
+ * What a commit recorded without a notice, as a person would say it: a new name whose content
+ * left another name that also went is one rename, not a creation and a deletion.
+ */
+function localChanges(
+  found: readonly { f: Extract<Finding, { kind: 'new' }>; from: string | undefined }[],
+  gone: Map<string, LocalEntry>,
+): Unexplained[] {
+  const changes: Unexplained[] = []
+  for (const { f, from } of found) {
+    const bytes = f.fp.size
+    if (from !== undefined && gone.delete(from)) {
+      changes.push({
+        change: { what: 'renamed', name: from, to: f.name, bytes },
+        states: [
+          { name: f.name, fp: f.fp },
+          { name: from, fp: null },
+        ],
+      })
+      continue
+    }
+    const what = f.seen && !f.seen.deleted ? 'modified' : 'created'
+    changes.push({
+      change: { what, name: f.name, to: null, bytes },
+      states: [{ name: f.name, fp: f.fp }],
+    })
+  }
+  for (const name of gone.keys())
+    changes.push({
+      change: { what: 'deleted', name, to: null, bytes: null },
+      states: [{ name, fp: null }],
+    })
+  return changes
 }
 
 /** `fn` over `items`, CONCURRENCY at a time, results in order. */

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads'
 import type { Hello, LogEntry, StatusResult, WireError } from '../../protocol/index.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { UserLockRequest } from '../ops/context.js'
+import type { WrittenState } from '../ops/own-writes.js'
 import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { LockPurpose } from '../locks/user-lock-refusal.js'
@@ -77,6 +78,8 @@ export type FromWorker =
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
   /** A folder's files about to be deleted or renamed together (told to the sync worker). */
   | { t: 'tree-change'; change: TreeChange }
+  /** What a client's write left at its names, told under its lock (ops/own-writes.ts). */
+  | { t: 'wrote'; states: WrittenState[] }
   | ({ t: 'query'; req: number; what: 'log' } & LogQuery)
   | { t: 'query'; req: number; what: 'status' }
   | { t: 'follow' }

@@ -24,7 +24,7 @@ export async function cat(
   // `on`, never removed: after the reader left, later writes fail again and must stay quiet.
   stdout.on('error', onError)
   try {
-    await conn.download(name, stdout, { end: false })
+    await conn.download(name, stdout, { end: false, purpose: 'read' })
   } catch (err) {
     if (!readerGone) throw err
   }

@@ -1,19 +1,8 @@
 /** Human forms of sizes, times and durations, shared by every renderer. */
+import { humanSize } from '../../../protocol/index.js'
 
-const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-
-/** 0 B, 999 B, 1.0 KiB, 12.3 MiB, 1.5 GiB (powers of 1024). */
-export function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  const digits = value >= 100 ? 0 : 1
-  return `${value.toFixed(digits)} ${UNITS[unit]}`
-}
+// One unit system with the server (its console, its messages): the formatter lives in protocol.
+export { humanShare, humanSize } from '../../../protocol/index.js'
 
 /** Bytes per second as "12.3 MiB/s". */
 export function humanSpeed(bytes: number, elapsedMs: number): string {

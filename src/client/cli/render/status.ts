@@ -95,8 +95,10 @@ function setAsideTable(entries: readonly SetAsideEntry[]): string[] {
 }
 
 /**
- * `B (127.0.0.1:9001) up, heard 0.4 s ago, 0 changes behind, clock +3.1 s`, or
- * `B (…) stalled, heard 0.2 s ago, 4 changes behind, the oldest waiting 2 min 03 s`.
+ * `B (127.0.0.1:9001) up, heard 0.4 s ago, backlog 0, 0 changes behind, clock +3.1 s`, or
+ * `B (…) down, heard 12.0 s ago, backlog 3 (changes here it has not received yet), …`, or
+ * `B (…) stalled, heard 0.2 s ago, backlog 0, 4 changes behind, the oldest waiting 2 min 03 s`.
+ * The backlog is what waits for the peer; "behind" is what of the peer's waits here.
  */
 function peerLine(peer: PeerStatus, uptimeMs: number): string {
   const who = displayText(peer.name ? `${peer.name} (${peer.address})` : peer.address)
@@ -105,6 +107,12 @@ function peerLine(peer: PeerStatus, uptimeMs: number): string {
   if (peer.lastHeard !== null)
     parts.push(`heard ${humanDuration(Math.max(0, Date.now() - peer.lastHeard))} ago`)
   else if (state === 'down') parts.push(`never reached in ${humanDuration(uptimeMs)}`)
+  if (peer.backlog !== null && peer.backlog !== undefined)
+    parts.push(
+      peer.backlog === 0
+        ? 'backlog 0'
+        : `backlog ${peer.backlog} (${peer.backlog === 1 ? 'a change' : 'changes'} here it has not received yet)`,
+    )
   if (peer.behind !== null) parts.push(`${plural(peer.behind, 'change')} behind`)
   if (peer.oldestWaitingMs !== null && peer.behind)
     parts.push(`the oldest waiting ${humanDuration(peer.oldestWaitingMs)}`)

@@ -1,0 +1,56 @@
+/**
+ * The server's own writes, as the scanner must recognise them: a client's operation (told by the
+ * main thread, under the operation's lock) or the applier's work (told in this thread) left a
+ * name as a file with this fingerprint, or absent. A change the scanner finds that matches one is
+ * the server's own; any other is a change by another program (`local-change`).
+ *
+ * Each notice is numbered (a tick) so that the scanner can tell the notices that were in before it
+ * looked at a name from those that came in after: one from before that does not match what it
+ * saw is outdated (the name changed again since) and is dropped.
+ */
+import { sameFingerprint, type Fingerprint } from '../index/entry.js'
+
+/** Notices kept per name: a few writes in a row, before the scanner looks, all stay known. */
+const PER_NAME = 8
+/** Names with notices kept; the oldest go first (a notice is normally used within milliseconds). */
+const MAX_NAMES = 10_000
+
+export class OwnWrites {
+  readonly #expected = new Map<string, { tick: number; fp: Fingerprint | null }[]>()
+  #tick = 0
+
+  /** The tick now: notices after it came in after this moment. */
+  get tick(): number {
+    return this.#tick
+  }
+
+  /** `name` was left so by the server: a file with this fingerprint, or absent (null). */
+  add(name: string, fp: Fingerprint | null): void {
+    const list = this.#expected.get(name) ?? []
+    list.push({ tick: ++this.#tick, fp })
+    if (list.length > PER_NAME) list.shift()
+    this.#expected.delete(name) // re-inserted last: the map's order is the age of its names
+    this.#expected.set(name, list)
+    if (this.#expected.size > MAX_NAMES) this.#expected.delete(this.#expected.keys().next().value!)
+  }
+
+  /**
+   * Is `fp` at `name` (seen by a look that began at `since`) the server's own? A match uses the
+   * notice and drops the older ones. Without a match, notices from before `since` are dropped:
+   * the name has moved on from them. `lateOnly`: only notices that came in after `since` count.
+   */
+  match(name: string, fp: Fingerprint | null, since: number, lateOnly = false): boolean {
+    const list = this.#expected.get(name)
+    if (!list) return false
+    const at = list.findIndex((n) => (!lateOnly || n.tick > since) && sameFingerprint(n.fp, fp))
+    const kept = at >= 0 ? list.slice(at + 1) : list.filter((n) => n.tick > since)
+    if (kept.length > 0) this.#expected.set(name, kept)
+    else this.#expected.delete(name)
+    return at >= 0
+  }
+
+  /** The server stored `name` itself, as the disk is: what was told of it before is outdated. */
+  settled(name: string): void {
+    this.#expected.delete(name)
+  }
+}
