@@ -13,7 +13,7 @@ import {
   shownSize,
   underRow,
 } from '../cli/render/copies.js'
-import { humanSize, localTime } from '../cli/render/format.js'
+import { localTime } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'
 import { amountOf, detailOf } from '../cli/render/log.js'
 import { renderTable, type Column } from '../cli/render/table.js'
