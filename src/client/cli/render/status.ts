@@ -10,7 +10,7 @@ import {
   type SyncStatus,
   type UserLock,
 } from '../../../protocol/index.js'
-import { clockTime, humanDuration, localTime, plural } from './format.js'
+import { clockTime, humanDuration, humanSize, localTime, plural } from './format.js'
 import { renderTable, type Column } from './table.js'
 
 const INDENT = '         ' // under the labels' column
@@ -98,7 +98,8 @@ function setAsideTable(entries: readonly SetAsideEntry[]): string[] {
  * `B (127.0.0.1:9001) up, heard 0.4 s ago, backlog 0, 0 changes behind, clock +3.1 s`, or
  * `B (…) down, heard 12.0 s ago, backlog 3 (changes here it has not received yet), …`, or
  * `B (…) stalled, heard 0.2 s ago, backlog 0, 4 changes behind, the oldest waiting 2 min 03 s`.
- * The backlog is what waits for the peer; "behind" is what of the peer's waits here.
+ * The backlog is what waits for the peer; "behind" is what of the peer's waits here; "fetched"
+ * the contents this server fetched whole from it since it started (renames and copies fetch none).
  */
 function peerLine(peer: PeerStatus, uptimeMs: number): string {
   const who = displayText(peer.name ? `${peer.name} (${peer.address})` : peer.address)
@@ -116,6 +117,8 @@ function peerLine(peer: PeerStatus, uptimeMs: number): string {
   if (peer.behind !== null) parts.push(`${plural(peer.behind, 'change')} behind`)
   if (peer.oldestWaitingMs !== null && peer.behind)
     parts.push(`the oldest waiting ${humanDuration(peer.oldestWaitingMs)}`)
+  if (peer.fetched && peer.fetched.files > 0)
+    parts.push(`${plural(peer.fetched.files, 'file')} (${humanSize(peer.fetched.bytes)}) fetched`)
   if (peer.clockSkewMs !== null && Math.abs(peer.clockSkewMs) >= 1000)
     parts.push(
       `clock ${peer.clockSkewMs > 0 ? '+' : '-'}${(Math.abs(peer.clockSkewMs) / 1000).toFixed(1)} s`,
