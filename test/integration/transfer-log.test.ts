@@ -97,7 +97,10 @@ describe('the change log tells reads, downloads and broken-off transfers apart',
     const writer = await session(server, 'carol')
     await writer.sendControl({ id: 1, op: 'upload', name: 'up.bin', size: 8 * MiB })
     await writer.sendBody(Buffer.alloc(3 * MiB, 0x63), { end: false })
-    await waitFor(() => tempBytes(server.root) > 0, { what: 'part of the body in a temp file' })
+    await waitFor(() => tempBytes(server.root) > 0, {
+      what: 'part of the body in a temp file',
+      timeoutMs: 30_000,
+    })
     writer.destroy()
     const abandoned = await entry(server, 'upload-interrupted', 'up.bin')
     expect(abandoned).toMatchObject({ size: 8 * MiB, client: 'carol' })
@@ -143,7 +146,10 @@ describe('the change log tells reads, downloads and broken-off transfers apart',
       },
     })
     await put.write(Buffer.alloc(2 * MiB, 0x65))
-    await waitFor(() => tempBytes(server.root) > 0, { what: 'part of the body in a temp file' })
+    await waitFor(() => tempBytes(server.root) > 0, {
+      what: 'part of the body in a temp file',
+      timeoutMs: 30_000,
+    })
     put.req.destroy()
     const abandoned = await entry(server, 'upload-interrupted', 'put.bin')
     expect(abandoned).toMatchObject({ client: 'dave', size: 8 * MiB })
