@@ -56,13 +56,37 @@ export async function resolveRemote(
   argument: string,
   options: ResolveOptions = {},
 ): Promise<string> {
-  checkRemoteArgument(argument, options)
-  if (!isIndexArgument(argument, options)) return argument
-  const index = Number(argument)
+  const [name] = await resolveRemotes(ctx, conn, [argument], options)
+  return name!
+}
+
+/**
+ * Several arguments, all read against one listing before anything is done with any of them: a
+ * command that changes the listing as it goes (`rm 1 3`) must not read its later indices in a
+ * listing its earlier arguments have already shifted.
+ */
+export async function resolveRemotes(
+  ctx: TargetContext,
+  conn: Connection,
+  args: readonly string[],
+  options: ResolveOptions = {},
+): Promise<string[]> {
+  for (const argument of args) checkRemoteArgument(argument, options)
+  if (!args.some((argument) => isIndexArgument(argument, options))) return [...args]
   const [{ files }, seen] = await Promise.all([
     conn.list(),
     recallListing(ctx.listingCacheFile, conn.address),
   ])
+  return args.map((argument) =>
+    isIndexArgument(argument, options) ? atIndex(Number(argument), files, seen) : argument,
+  )
+}
+
+function atIndex(
+  index: number,
+  files: readonly { name: string }[],
+  seen: readonly string[] | undefined,
+): string {
   const now = files[index]?.name
   const before = seen?.[index]
   if (before !== undefined && now !== before) {

@@ -57,7 +57,7 @@ export interface OpsContext {
    * lock is refused with ERR_LOCKED on a name another client holds a user lock on (`purpose`
    * 'rename' or 'folder': any user lock, its owner's too).
    */
-  lock(names: string[], mode: LockMode, purpose?: LockPurpose): Promise<() => void>
+  lock(names: string[], mode: LockMode, purpose?: LockPurpose): Promise<() => void | Promise<void>>
   /** Record an operation: console always, change log when `record` is true. */
   log(entry: LogInput, record: boolean): void
   /**
@@ -92,6 +92,6 @@ export async function withLock<T>(
   try {
     return await fn()
   } finally {
-    release()
+    await release()
   }
 }

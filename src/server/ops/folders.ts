@@ -79,7 +79,7 @@ async function underLocks<T>(
       if (now.every((name) => locked.has(name))) return await fn(now)
       entries = now
     } finally {
-      release()
+      await release()
     }
     if (round >= MAX_LOCK_ROUNDS)
       throw new TandemError(

@@ -35,14 +35,14 @@ export function mainContext(
       )
       if (mode !== 'write') return () => link.post({ t: 'unlock', token })
       // What the write left at its names goes to the sync worker before the lock is let go (see
-      // own-writes.ts): every operation that writes, whatever it is, is told so here, once.
-      return () =>
-        void writtenStates(base.store.root, names)
-          .catch(() => [])
-          .then((states) => {
-            link.post({ t: 'wrote', states })
-            link.post({ t: 'unlock', token })
-          })
+      // own-writes.ts): every operation that writes, whatever it is, is told so here, once. The
+      // operation answers its client only after this: a client that then hangs up ends the
+      // session, whose locks the main thread releases, and the notice must be in before that.
+      return async () => {
+        const states = await writtenStates(base.store.root, names).catch(() => [])
+        link.post({ t: 'wrote', states })
+        link.post({ t: 'unlock', token })
+      }
     },
     log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client }, record }),
     published: (name, sha256, identity) => link.post({ t: 'published', name, sha256, identity }),

@@ -45,6 +45,13 @@ async function makeFolder(dir: string): Promise<void> {
   }
 }
 
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  )
+}
+
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
 }
@@ -193,8 +200,29 @@ export class TempFile {
       this.#done = true
       await fsyncDir(path.dirname(target))
     } catch (err) {
-      throw mapFsError(err, this.#name)
+      throw await this.#publishError(err)
     }
+  }
+
+  /**
+   * The temp file is made beside its target when the body starts, and no lock is held while the
+   * body arrives: a folder renamed or deleted meanwhile takes the temp file with it. Said so
+   * plainly (nothing was stored), rather than as a missing file.
+   */
+  async #publishError(err: unknown): Promise<unknown> {
+    if (isFsCode(err, 'ENOENT') && !(await exists(this.path))) {
+      this.#done = true // nothing left here to discard
+      const folder = path.posix.dirname(this.#name)
+      const what =
+        folder === '.'
+          ? 'its temporary file was removed'
+          : `the folder '${folder}' was renamed or deleted`
+      return new TandemError(
+        'ERR_NOT_FOUND',
+        `${what} while '${this.#name}' was arriving; nothing was stored (send it again)`,
+      )
+    }
+    return mapFsError(err, this.#name)
   }
 
   /** Publish only if `target` does not exist (ERR_EXISTS otherwise), atomically, with a hard link. */
@@ -202,7 +230,7 @@ export class TempFile {
     try {
       await link(this.path, target)
     } catch (err) {
-      throw mapFsError(err, this.#name)
+      throw await this.#publishError(err)
     }
     this.#done = true
     await unlink(this.path).catch(() => undefined)

@@ -12,12 +12,24 @@ import { sameFingerprint, type Fingerprint } from '../index/entry.js'
 
 /** Notices kept per name: a few writes in a row, before the scanner looks, all stay known. */
 const PER_NAME = 8
-/** Names with notices kept; the oldest go first (a notice is normally used within milliseconds). */
+/**
+ * Names with notices kept before the oldest go (a notice is normally used within milliseconds).
+ * Only names told at least KEEP_MS ago are let go: one folder operation may tell more names than
+ * this at once, and none of its own may be pushed out by the rest of it.
+ */
 const MAX_NAMES = 10_000
+const KEEP_MS = 60_000
 
 export class OwnWrites {
   readonly #expected = new Map<string, { tick: number; fp: Fingerprint | null }[]>()
+  /** When each name was last told (ms), in the map's order. */
+  readonly #toldAt = new Map<string, number>()
   #tick = 0
+  readonly #now: () => number
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now
+  }
 
   /** The tick now: notices after it came in after this moment. */
   get tick(): number {
@@ -29,9 +41,19 @@ export class OwnWrites {
     const list = this.#expected.get(name) ?? []
     list.push({ tick: ++this.#tick, fp })
     if (list.length > PER_NAME) list.shift()
-    this.#expected.delete(name) // re-inserted last: the map's order is the age of its names
     this.#expected.set(name, list)
-    if (this.#expected.size > MAX_NAMES) this.#expected.delete(this.#expected.keys().next().value!)
+    const now = this.#now()
+    this.#toldAt.delete(name) // re-inserted last: the map's order is the age of its names
+    this.#toldAt.set(name, now)
+    for (const [oldest, at] of this.#toldAt) {
+      if (this.#toldAt.size <= MAX_NAMES || at > now - KEEP_MS) break
+      this.#forget(oldest)
+    }
+  }
+
+  #forget(name: string): void {
+    this.#expected.delete(name)
+    this.#toldAt.delete(name)
   }
 
   /**
@@ -45,12 +67,12 @@ export class OwnWrites {
     const at = list.findIndex((n) => (!lateOnly || n.tick > since) && sameFingerprint(n.fp, fp))
     const kept = at >= 0 ? list.slice(at + 1) : list.filter((n) => n.tick > since)
     if (kept.length > 0) this.#expected.set(name, kept)
-    else this.#expected.delete(name)
+    else this.#forget(name)
     return at >= 0
   }
 
   /** The server stored `name` itself, as the disk is: what was told of it before is outdated. */
   settled(name: string): void {
-    this.#expected.delete(name)
+    this.#forget(name)
   }
 }

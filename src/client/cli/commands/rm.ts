@@ -1,5 +1,5 @@
 import { displayText, TandemError, type DeleteResult } from '../../../protocol/index.js'
-import { checkRemoteArgument, resolveRemote } from '../../targets.js'
+import { checkRemoteArgument, resolveRemotes } from '../../targets.js'
 import type { CliContext } from '../context.js'
 import { plural } from '../render/format.js'
 
@@ -11,8 +11,9 @@ export interface RmOptions {
 }
 
 /**
- * `rm NAME... [-r]`: delete on the server (a number is a listing index, unless --name), one name after the other, stopping at the first
- * failure (which says how many were deleted before it). A folder needs -r (ERR_IS_DIRECTORY
+ * `rm NAME... [-r]`: delete on the server (a number is a listing index, unless --name; every one
+ * read in one listing before anything is deleted), one name after the other, stopping at the
+ * first failure (which says how many were deleted before it). A folder needs -r (ERR_IS_DIRECTORY
  * otherwise). JSON: the result for one name, an array of them for several.
  */
 export async function rm(
@@ -23,10 +24,10 @@ export async function rm(
   const asName = options.name === true
   for (const argument of names) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
+  const targets = await resolveRemotes(ctx, conn, names, { asName })
   const results: DeleteResult[] = []
-  for (const argument of names) {
+  for (const name of targets) {
     try {
-      const name = await resolveRemote(ctx, conn, argument, { asName })
       results.push(await conn.delete(name, { recursive: options.recursive === true }))
     } catch (err) {
       if (results.length === 0 || !(err instanceof TandemError)) throw err
