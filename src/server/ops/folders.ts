@@ -42,14 +42,17 @@ export async function renameFolderOp(
     from,
     (names) => [from.name, to.name, ...names, ...names.map(moved)],
     async (names) => {
-      // Checked again under the locks, right before the move (renameFolder looks too).
-      if (await ctx.store.exists(to))
+      // Resolved and checked again under the locks, right before the move: the paths then hold
+      // no symlink swapped in since the first look (renameFolder looks at `to` too).
+      const source = await ctx.store.resolve(from.name, { follow: false })
+      const target = await ctx.store.resolve(to.name, { follow: false })
+      if (await ctx.store.exists(target))
         throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
       ctx.treeChange({
         kind: 'rename',
         pairs: names.map((name) => ({ from: name, to: moved(name) })),
       })
-      await renameFolder(ctx.store.jail, from, to)
+      await renameFolder(ctx.store.jail, source, target)
       return names.length
     },
   )
