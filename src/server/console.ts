@@ -65,11 +65,15 @@ export class ServerConsole {
     for (const line of fitLine(`${stamp()} ${this.serverName}  `, message)) this.#push(line)
   }
 
-  /** A failure with its stack: the message on the warning's line, the stack's frames below. */
+  /**
+   * A failure with its stack: the message on the warning's line, the stack's frames below, each
+   * whole on its own line however long its path (a frame is copied, searched for, never read as
+   * prose: folding it would break both).
+   */
   failed(what: string, err: unknown): void {
     const { head, frames } = splitStack(err)
     this.warn(`${what}: ${head}`)
-    for (const frame of frames) for (const line of fitLine('', frame)) this.#push(line)
+    for (const frame of frames) this.#push(frame)
   }
 
   #push(line: string): void {

@@ -50,6 +50,15 @@ describe('the server console', () => {
     expect(describeFailure(err)[0]).toBe("Error: cannot open 'disk\\nnewline'")
   })
 
+  it('prints a stack frame whole, however long its path', () => {
+    const { console, lines } = capture()
+    const err = new Error('boom')
+    const frame = `    at work (file:///${'deep/'.repeat(30)}module.js:10:5)`
+    err.stack = `Error: boom\n${frame}`
+    console.failed('it failed', err)
+    expect(lines().slice(1)).toEqual([frame])
+  })
+
   it('says sizes in IEC units, as the client does', () => {
     const { console, lines } = capture()
     console.operation({
