@@ -14,6 +14,7 @@ import {
   startRequest,
   startServer,
   tempBytes,
+  tempFilesIn,
   tempDir,
   trackProcess,
   waitFor,
@@ -96,11 +97,12 @@ describe('the change log tells reads, downloads and broken-off transfers apart',
 
     const writer = await session(server, 'carol')
     await writer.sendControl({ id: 1, op: 'upload', name: 'up.bin', size: 8 * MiB })
-    await writer.sendBody(Buffer.alloc(3 * MiB, 0x63), { end: false })
-    await waitFor(() => tempBytes(server.root) > 0, {
-      what: 'part of the body in a temp file',
-      timeoutMs: 30_000,
-    })
+    // The bytes that arrive before the temp file is open are held until the next chunk: so the
+    // rest goes once the temp file exists, and then some of it is on the disk.
+    await writer.sendBody(Buffer.alloc(1 * MiB, 0x63), { end: false })
+    await waitFor(() => tempFilesIn(server.root).length > 0, { what: "the upload's temp file" })
+    await writer.sendBody(Buffer.alloc(2 * MiB, 0x63), { end: false })
+    await waitFor(() => tempBytes(server.root) > 0, { what: 'part of the body in a temp file' })
     writer.destroy()
     const abandoned = await entry(server, 'upload-interrupted', 'up.bin')
     expect(abandoned).toMatchObject({ size: 8 * MiB, client: 'carol' })
