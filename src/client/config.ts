@@ -136,7 +136,14 @@ export async function connectFirst(
   for (;;) {
     signal?.throwIfAborted()
     const outcome = await tryEach(servers, connectOptions)
-    if ('connection' in outcome) return outcome.connection
+    if ('connection' in outcome) {
+      // Interrupted while the welcome was on its way: the command must not start after all.
+      if (signal?.aborted) {
+        outcome.connection.destroy()
+        signal.throwIfAborted()
+      }
+      return outcome.connection
+    }
     const { busy } = outcome
     if (!busy) throw outcome.lastError
     const leftMs = until - Date.now()

@@ -21,6 +21,8 @@ export interface TargetContext {
 export interface ResolveOptions {
   /** Read a numeric argument as a name (`--name`). */
   asName?: boolean
+  /** The server's listing, when the command has just fetched it (else it is fetched here). */
+  listing?: readonly { name: string }[]
 }
 
 const DIGITS = /^\d+$/
@@ -73,8 +75,8 @@ export async function resolveRemotes(
 ): Promise<string[]> {
   for (const argument of args) checkRemoteArgument(argument, options)
   if (!args.some((argument) => isIndexArgument(argument, options))) return [...args]
-  const [{ files }, seen] = await Promise.all([
-    conn.list(),
+  const [files, seen] = await Promise.all([
+    options.listing ?? conn.list().then((listing) => listing.files),
     recallListing(ctx.listingCacheFile, conn.address),
   ])
   return args.map((argument) =>

@@ -1,7 +1,6 @@
-// Review of issue 11: `rm 1 3` names the files ls showed at indices 1 and 3. rm resolves each
-// index only after the names before it were deleted, in a listing that has shifted: with the
-// remembered ls it fails halfway (ERR_LISTING_CHANGED after deleting the first), and without one
-// (no ls on this machine, or ls by another address) it deletes a file that was never named.
+// `rm 1 3` deletes the files ls showed at indices 1 and 3: every index is read in one listing
+// before anything is deleted, so the first deletion cannot shift what the second index names,
+// with a remembered ls or without one.
 import { existsSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { startServer, tempDir } from '../helpers/index.js'

@@ -1,8 +1,6 @@
-// Review of issue 11: a client's rename of a big folder (over the HTTP API, whose connection to
-// the main thread never ends, so the notices do arrive) is the server's own work. The notices of
-// what it left are 2N+2 names, and OwnWrites keeps at most 10,000 names: with 6,000 files the
-// first 2,002 notices are evicted by the same notice, and those files are reported as
-// `local-change` renames by another program.
+// A client's rename of a big folder (6,000 files, over the HTTP API) is the server's own work:
+// its own-writes notice (2N+2 names, more than the 10,000 kept at most) is never pushed out by
+// the rest of itself, so no file of it is reported as a `local-change`.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'

@@ -1,10 +1,6 @@
-// Review of issue 11: a client's folder rename and rm -r are the server's own work. Neither the
-// server that did them nor the peer that mirrors them may log them as `local-change`. Through the
-// CLI (one short session per command) they are: the write-lock release posts the own-writes
-// notice only after an async lstat of every name (session/link-adapters.ts), and the session
-// ending right after the reply releases the locks first (session-bridge #releaseAll), so the
-// scanner's #confirm gets its read locks before the notice is in. Over a connection that stays
-// open the same operations are not reported.
+// A client's folder rename and rm -r are the server's own work: neither the server that did them
+// nor the peer that mirrors them logs them as `local-change`, also through the CLI, whose session
+// ends right after the reply (the own-writes notice is in before the reply goes out).
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../client/run-cli.js'
 import { startCluster, waitFor, waitTree, sha256Of } from '../helpers/index.js'

@@ -53,8 +53,9 @@ export async function entriesUnder(jail: PathJail, folder: ResolvedName): Promis
  * Delete the entries `names` (found by entriesUnder in `folder`), then every sub-folder left
  * empty, the folder itself, and parents it leaves empty. Each unlink is atomic: a crash leaves
  * some files deleted and the others whole. Returns how many were deleted (some may have gone
- * meanwhile). A folder still holding something (a file made since, a temp file of a write in
- * progress) stays.
+ * meanwhile). A folder still holding something (a file made since) stays. The temp files of
+ * writes still arriving in it are removed: the folder wins, and those writes fail at their
+ * commit, saying that their folder went.
  */
 export async function deleteTree(
   jail: PathJail,
@@ -132,6 +133,11 @@ export async function pruneEmptyParents(jail: PathJail, full: string): Promise<v
 }
 
 /** rmdir every folder under and at `dir` that is empty once its emptied sub-folders are gone. */
+/**
+ * Remove `dir` and the folders under it that hold nothing but folders and temp files. A temp
+ * file there belongs to a body still arriving (or to one orphaned by a crash): it goes, so the
+ * folder deleted stays deleted, and that write fails at its commit saying its folder went.
+ */
 async function removeEmptyFolders(dir: string): Promise<boolean> {
   let entries: Dirent[]
   try {
@@ -141,8 +147,12 @@ async function removeEmptyFolders(dir: string): Promise<boolean> {
   }
   let empty = true
   for (const entry of entries) {
-    if (!entry.isDirectory() || !(await removeEmptyFolders(path.join(dir, entry.name))))
-      empty = false
+    const full = path.join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (!(await removeEmptyFolders(full))) empty = false
+    } else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+      await unlink(full).catch(() => (empty = false))
+    } else empty = false
   }
   if (!empty) return false
   try {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import { displayText, normalizeName, TandemError } from '../../../protocol/index.js'
 import { findSource, type RemoteSource } from '../../get-plan.js'
-import { checkRemoteArgument, resolveRemote } from '../../targets.js'
+import { checkRemoteArgument, resolveRemotes } from '../../targets.js'
 import { getFiles, localError, planGet, type GetPlan, type GetResult } from '../../transfer.js'
 import type { CliContext } from '../context.js'
 import { interruptible } from '../interrupt.js'
@@ -32,12 +32,11 @@ export async function get(
   for (const argument of sourceArgs) checkRemoteArgument(argument, { asName })
   const conn = await ctx.connection()
   const rows = (await conn.list()).files
-  const sources: RemoteSource[] = []
-  for (const argument of sourceArgs) {
-    // `/` is the root, not a name; a number is an index of the listing (unless --name).
-    const named = isRoot(argument) ? argument : await resolveRemote(ctx, conn, argument, { asName })
-    sources.push(findSource(rows, sourceName(named), conn.server.name))
-  }
+  // `/` is the root, not a name; a number is an index of that same listing (unless --name).
+  const named = await resolveRemotes(ctx, conn, sourceArgs, { asName, listing: rows })
+  const sources: RemoteSource[] = named.map((name) =>
+    findSource(rows, sourceName(name), conn.server.name),
+  )
   const plan = await planGet(sources, dest)
   if (plan.makeFolder !== undefined) await makeFolder(plan.makeFolder)
   const single = plan.items.length === 1
