@@ -57,7 +57,7 @@ export interface OpsContext {
    * lock is refused with ERR_LOCKED on a name another client holds a user lock on (`purpose`
    * 'rename' or 'folder': any user lock, its owner's too).
    */
-  lock(names: string[], mode: LockMode, purpose?: LockPurpose): Promise<() => void | Promise<void>>
+  lock(names: string[], mode: LockMode, purpose?: LockPurpose): Promise<Release>
   /** Record an operation: console always, change log when `record` is true. */
   log(entry: LogInput, record: boolean): void
   /**
@@ -80,7 +80,13 @@ export interface OpsContext {
   readonly signal: AbortSignal
 }
 
-/** Run `fn` holding `mode` locks on `names`. */
+/**
+ * Let locks go. `wrote`: the operation may have changed its names (the default); false when it
+ * failed before touching anything, so that nothing is told as the server's own write.
+ */
+export type Release = (wrote?: boolean) => void | Promise<void>
+
+/** Run `fn` holding `mode` locks on `names`; a failure of `fn` counts as having written nothing. */
 export async function withLock<T>(
   ctx: Pick<OpsContext, 'lock'>,
   names: string[],
@@ -89,9 +95,12 @@ export async function withLock<T>(
   purpose?: LockPurpose,
 ): Promise<T> {
   const release = await ctx.lock(names, mode, purpose)
+  let done = false
   try {
-    return await fn()
+    const result = await fn()
+    done = true
+    return result
   } finally {
-    await release()
+    await release(done)
   }
 }

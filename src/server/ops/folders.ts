@@ -75,14 +75,18 @@ async function underLocks<T>(
   for (let round = 1; ; round++) {
     const locked = new Set(lockNames(entries))
     const release = await ctx.lock([...locked], 'write', 'folder')
+    let acted = false // once `fn` runs, some of the names may have changed, even if it fails
     try {
       if ((await kindOf(folder)) !== 'folder')
         throw new TandemError('ERR_NOT_FOUND', `no folder '${folder.name}'`)
       const now = await entriesUnder(ctx.store.jail, folder)
-      if (now.every((name) => locked.has(name))) return await fn(now)
+      if (now.every((name) => locked.has(name))) {
+        acted = true
+        return await fn(now)
+      }
       entries = now
     } finally {
-      await release()
+      await release(acted)
     }
     if (round >= MAX_LOCK_ROUNDS)
       throw new TandemError(

@@ -36,23 +36,3 @@ export async function writtenStates(
   }
   return states
 }
-
-/**
- * The names whose state `after` differs from `before` (taken when the write lock was granted):
- * what the operation changed. A write that failed, or changed nothing, tells nothing, so that it
- * cannot pass another program's change made just before it off as the server's own.
- */
-export function changedStates(
-  before: readonly WrittenState[],
-  after: readonly WrittenState[],
-): WrittenState[] {
-  const was = new Map(before.map((state) => [state.name, state.identity]))
-  return after.filter(
-    (state) => !was.has(state.name) || !sameIdentity(was.get(state.name)!, state.identity),
-  )
-}
-
-function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
-  if (a === null || b === null) return a === b
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
-}

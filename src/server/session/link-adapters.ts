@@ -4,7 +4,7 @@
  */
 import type { LockResult, StatusResult, UnlockResult } from '../../protocol/index.js'
 import type { OpsContext } from '../ops/context.js'
-import { changedStates, writtenStates } from '../ops/own-writes.js'
+import { writtenStates } from '../ops/own-writes.js'
 import type { PortLink } from '../workers/port-link.js'
 import type { FromWorker } from '../workers/messages.js'
 import type { Outbound } from './dispatch.js'
@@ -37,13 +37,14 @@ export function mainContext(
       // What the write left at its names goes to the sync worker before the lock is let go (see
       // own-writes.ts): every operation that writes, whatever it is, is told so here, once. The
       // operation answers its client only after this: a client that then hangs up ends the
-      // session, whose locks the main thread releases, and the notice must be in before that.
-      // Only what changed under the lock is told: the names are looked at once it is granted.
-      const before = await writtenStates(base.store.root, names).catch(() => [])
-      return async () => {
-        const after = await writtenStates(base.store.root, names).catch(() => [])
-        const states = changedStates(before, after)
-        if (states.length > 0) link.post({ t: 'wrote', states })
+      // session, whose locks the main thread releases, and the notice must be in before that. An
+      // operation that failed before writing tells nothing: it must not pass another program's
+      // change made just before it off as the server's own.
+      return async (wrote = true) => {
+        if (wrote) {
+          const states = await writtenStates(base.store.root, names).catch(() => [])
+          link.post({ t: 'wrote', states })
+        }
         link.post({ t: 'unlock', token })
       }
     },
