@@ -6,7 +6,7 @@
 import { displayText, type FileRow } from '../../protocol/index.js'
 import { shownName } from '../cli/render/copies.js'
 import { humanSize, plural } from '../cli/render/format.js'
-import { describeRow, fetchListing, fileChoiceLine, pickerPageSize } from './pick-file.js'
+import { describeRow, fetchListing, fileChoiceLine, matching, pickerPageSize } from './pick-file.js'
 import { find } from './prompts.js'
 import type { Session } from './session.js'
 import { fit, note } from './ui.js'
@@ -85,28 +85,17 @@ export async function pickEntry(session: Session, message: string): Promise<Entr
     }
   })
   return find<Entry>(
-    { message, pageSize: pickerPageSize(), source: (term) => matching(choices, term) },
+    {
+      message,
+      pageSize: pickerPageSize(),
+      source: (term) =>
+        matching(
+          choices,
+          term,
+          (entry: Entry) => (entry.kind === 'file' ? entry.row.index : undefined),
+          entryName,
+        ),
+    },
     entryName,
   )
-}
-
-/**
- * Choices whose name contains `term` (any case); a number also finds the file with that index,
- * first. A whole choice line (Tab copies it into the search) finds its own entry.
- */
-function matching<C extends { value: Entry; name: string }>(
-  choices: readonly C[],
-  term: string | undefined,
-): C[] {
-  const wanted = (term ?? '').trim().toLowerCase()
-  if (wanted === '') return [...choices]
-  const exact = choices.filter((c) => c.name.trim().toLowerCase() === wanted)
-  if (exact.length > 0) return exact
-  const index = /^\d+$/.test(wanted) ? Number(wanted) : undefined
-  const isIndex = (c: C) => c.value.kind === 'file' && c.value.row.index === index
-  const byIndex = choices.filter(isIndex)
-  const byName = choices.filter(
-    (c) => entryName(c.value).toLowerCase().includes(wanted) && !isIndex(c),
-  )
-  return [...byIndex, ...byName]
 }

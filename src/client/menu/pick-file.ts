@@ -48,7 +48,17 @@ export async function pickFile(
   })
   const choices = rows.map(choice)
   return find<FileRow>(
-    { message, pageSize: pickerPageSize(), source: (term) => matching(choices, term) },
+    {
+      message,
+      pageSize: pickerPageSize(),
+      source: (term) =>
+        matching(
+          choices,
+          term,
+          (row: FileRow) => row.index,
+          (row: FileRow) => row.name,
+        ),
+    },
     shown,
   )
 }
@@ -84,21 +94,25 @@ export function pickerPageSize(rows = process.stdout.rows): number {
 }
 
 /**
- * Choices whose file name contains `term` (any case); a number also finds the file with that
- * index, first. A whole choice line (Tab copies it into the search) finds its own file.
+ * Choices whose name contains `term` (any case); a number also finds the file with that index,
+ * first. A whole choice line (Tab copies it into the search) finds its own choice. `indexOf` and
+ * `nameOf` say what of a choice's value is its index (none for a folder) and its name.
  */
-function matching<C extends { value: FileRow; name: string }>(
+export function matching<V, C extends { value: V; name: string }>(
   choices: readonly C[],
   term: string | undefined,
+  indexOf: (value: V) => number | undefined,
+  nameOf: (value: V) => string,
 ): C[] {
   const wanted = (term ?? '').trim().toLowerCase()
   if (wanted === '') return [...choices]
   const exact = choices.filter((c) => c.name.trim().toLowerCase() === wanted)
   if (exact.length > 0) return exact
   const index = /^\d+$/.test(wanted) ? Number(wanted) : undefined
-  const byIndex = choices.filter((c) => c.value.index === index)
+  const isIndex = (c: C): boolean => index !== undefined && indexOf(c.value) === index
+  const byIndex = choices.filter(isIndex)
   const byName = choices.filter(
-    (c) => c.value.name.toLowerCase().includes(wanted) && c.value.index !== index,
+    (c) => nameOf(c.value).toLowerCase().includes(wanted) && !isIndex(c),
   )
   return [...byIndex, ...byName]
 }
