@@ -15,9 +15,11 @@ async function log(address: string): Promise<LogEntry[]> {
   return JSON.parse(run.stdout.toString()) as LogEntry[]
 }
 
-async function indexed(address: string): Promise<number> {
+/** The index's live files and its change sequence, from `status`. */
+async function index(address: string): Promise<{ files: number; seq: number }> {
   const run = await runCli(['--server', address, '--json', 'status'])
-  return (JSON.parse(run.stdout.toString()) as { sync: { files?: number } }).sync.files ?? 0
+  const { sync } = JSON.parse(run.stdout.toString()) as { sync: { files?: number; seq?: number } }
+  return { files: sync.files ?? 0, seq: sync.seq ?? 0 }
 }
 
 describe('review i11: own writes of a big folder operation', () => {
@@ -29,11 +31,12 @@ describe('review i11: own writes of a big folder operation', () => {
     for (let i = 0; i < FILES; i++)
       writeFileSync(path.join(root, 'big', `f${String(i).padStart(5, '0')}.txt`), `${i}\n`)
     const server = await startServer({ root, http: true })
-    await waitFor(async () => (await indexed(server.address)) === FILES, {
+    await waitFor(async () => (await index(server.address)).files === FILES, {
       what: 'the files indexed',
       timeoutMs: 120_000,
       intervalMs: 500,
     })
+    const before = (await index(server.address)).seq
     const reply = await httpRequest(server.httpUrl!, '/api/v1/rename', {
       method: 'POST',
       json: { from: 'big', to: 'moved' },
@@ -41,8 +44,13 @@ describe('review i11: own writes of a big folder operation', () => {
       timeoutMs: 120_000,
     })
     expect(reply.status).toBe(200)
-    // A marker by another program after the move: reported after anything about the move.
-    await new Promise((r) => setTimeout(r, 2_000))
+    // Once the index holds the move (a new entry and a tombstone per file), a marker by another
+    // program comes after it: reported after anything about the move.
+    await waitFor(async () => (await index(server.address)).seq >= before + 2 * FILES, {
+      what: 'the move indexed',
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    })
     writeFileSync(path.join(root, 'marker.txt'), 'x')
     await waitFor(async () => (await log(server.address)).some((e) => e.name === 'marker.txt'), {
       what: 'the marker in the log',

@@ -29,8 +29,9 @@ describe('review i11: client folder operations are not local changes', () => {
     expect(rm.code, rm.stderr).toBe(0)
     await waitTree([a, b], new Map(), 20_000)
 
-    // A marker by another program on each side: reports leave in order, so any about the folder
-    // operations would be in by the time the marker's is.
+    // Both servers have indexed the folder operations (B has them from A's index). A marker by
+    // another program on each side then comes after them: reports leave in order, so any about
+    // the folder operations would be in by the time the marker's is.
     await a.write('marker-a.txt', 'a')
     await b.write('marker-b.txt', 'b')
     await waitFor(
@@ -39,7 +40,6 @@ describe('review i11: client folder operations are not local changes', () => {
         followB.entries().some((e) => e.op === 'local-change' && e.name === 'marker-b.txt'),
       { what: 'both markers', timeoutMs: 20_000 },
     )
-    await new Promise((r) => setTimeout(r, 500))
     const local = (entries: Record<string, unknown>[]) =>
       entries
         .filter((e) => e.op === 'local-change' && !String(e.name).startsWith('marker-'))
