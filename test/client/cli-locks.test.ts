@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { FileRow, StatusResult, UnlockResult, UserLock } from '../../src/protocol/index.js'
 import { startCluster, startServer, tempDir, waitFor } from '../helpers/index.js'
 import { waitLock } from '../locks/lock-helpers.js'
-import { CLI_BIN, errorCode, runCli, type CliOptions } from './run-cli.js'
+import { CLI_BIN, cliAs, errorCode, runCli } from './run-cli.js'
 
 beforeAll(() => {
   if (!existsSync(CLI_BIN))
@@ -16,17 +16,7 @@ beforeAll(() => {
 /** A server of its own with `files`, and the CLI talking to it as client 'cli-test'. */
 async function setup(files: string[]) {
   const server = await startServer({ name: 'A' })
-  const configHome = tempDir('tandem-cli-config-')
-  const tandem = (args: readonly string[], options: CliOptions = {}) =>
-    runCli(args, {
-      ...options,
-      env: {
-        TANDEM_SERVER: server.address,
-        TANDEM_CLIENT_ID: 'cli-test',
-        XDG_CONFIG_HOME: configHome,
-        ...options.env,
-      },
-    })
+  const { tandem } = cliAs(server.address, 'cli-test')
   const json = async <T>(args: readonly string[], clientId = 'cli-test'): Promise<T> => {
     const run = await tandem([...args, '--json'], { env: { TANDEM_CLIENT_ID: clientId } })
     expect([run.code, run.stderr]).toEqual([0, ''])

@@ -14,7 +14,7 @@ import {
   waitFor,
   type ServerHandle,
 } from '../helpers/index.js'
-import { baseEnv, CLI_BIN, errorCode, runCli, spawnCli, type CliOptions } from './run-cli.js'
+import { baseEnv, CLI_BIN, cliAs, errorCode, runCli, spawnCli } from './run-cli.js'
 
 beforeAll(() => {
   if (!existsSync(CLI_BIN))
@@ -22,11 +22,8 @@ beforeAll(() => {
 })
 
 function client(server: ServerHandle, id = 'cli-scripting') {
-  const configHome = tempDir('tandem-cli-config-')
-  const env = { TANDEM_SERVER: server.address, TANDEM_CLIENT_ID: id, XDG_CONFIG_HOME: configHome }
-  const tandem = (args: readonly string[], options: CliOptions = {}) =>
-    runCli(args, { ...options, env: { ...env, ...options.env } })
-  return { env, tandem }
+  const { env, tandem } = cliAs(server.address, id)
+  return { env: env(), tandem }
 }
 
 describe('--json errors', () => {

@@ -2,8 +2,8 @@
 // it a name), checked against the listing ls printed: the built CLI against a real server.
 import { existsSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { startServer, tempDir } from '../helpers/index.js'
-import { CLI_BIN, errorCode, runCli, type CliOptions } from './run-cli.js'
+import { startServer } from '../helpers/index.js'
+import { CLI_BIN, cliAs, errorCode } from './run-cli.js'
 
 beforeAll(() => {
   if (!existsSync(CLI_BIN))
@@ -12,16 +12,7 @@ beforeAll(() => {
 
 async function setup(files: string[]) {
   const server = await startServer({ name: 'A' })
-  const configHome = tempDir('tandem-cli-config-')
-  const tandem = (args: readonly string[], options: CliOptions = {}) =>
-    runCli(args, {
-      ...options,
-      env: {
-        TANDEM_SERVER: server.address,
-        TANDEM_CLIENT_ID: 'cli-targets',
-        XDG_CONFIG_HOME: configHome,
-      },
-    })
+  const { tandem } = cliAs(server.address, 'cli-targets')
   for (const name of files)
     expect((await tandem(['create', '--name', name, '--text', name])).code).toBe(0)
   return { tandem }

@@ -1,7 +1,7 @@
 // Runs the built client CLI (dist/bin/tandem.js) as a child process, the way a script would.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { registerCleanup, trackProcess } from '../helpers/index.js'
+import { registerCleanup, tempDir, trackProcess } from '../helpers/index.js'
 
 /** The built client; TANDEM_BIN overrides it, as for the servers (test/helpers/server-process.ts). */
 export const CLI_BIN =
@@ -30,6 +30,23 @@ export function baseEnv(extra: Record<string, string | undefined>): NodeJS.Proce
     else env[key] = value
   }
   return env
+}
+
+/**
+ * The CLI as client `clientId` of the server at `address` (a function, for a server started
+ * later), with a config directory of its own: `env` is what it runs with, `tandem` runs it
+ * (`options.env` adds to or overrides that).
+ */
+export function cliAs(address: string | (() => string), clientId: string) {
+  const configHome = tempDir('tandem-cli-config-')
+  const env = () => ({
+    TANDEM_SERVER: typeof address === 'string' ? address : address(),
+    TANDEM_CLIENT_ID: clientId,
+    XDG_CONFIG_HOME: configHome,
+  })
+  const tandem = (args: readonly string[], options: CliOptions = {}): Promise<CliRun> =>
+    runCli(args, { ...options, env: { ...env(), ...options.env } })
+  return { env, tandem }
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
