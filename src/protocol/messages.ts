@@ -10,6 +10,16 @@ import type { PeerSyncInfo } from './peer-messages.js'
 
 const requestId = z.number().int().nonnegative()
 const name = z.string().min(1).max(8192)
+/**
+ * A mutating request's identity across reconnects and servers: the client id, a colon, and a
+ * sequence number the client never reuses (`c-3f2a:17`). A cluster applies a request of one
+ * `rid` at most once; a replay (the same rid again, at any member) answers the original result.
+ */
+export const ridSchema = z
+  .string()
+  .max(200)
+  .regex(/^[^:\s]{1,128}:[0-9]{1,20}$/, 'a request id is CLIENT:SEQUENCE')
+const rid = { rid: ridSchema.optional() }
 
 /**
  * What lock and unlock act on: a name, or an index into the composite listing (sorted by name).
@@ -42,19 +52,21 @@ const requestSchemas = {
     id: requestId,
     op: z.literal('upload'),
     name,
+    ...rid,
     /** Expected body size, when known: a mismatch fails with ERR_INTEGRITY. */
     size: z.number().int().nonnegative().optional(),
     /** Modification time to set on the stored file (ms since epoch). */
     mtime: z.number().nonnegative().optional(),
   }),
-  create: z.strictObject({ id: requestId, op: z.literal('create'), name }),
-  write: z.strictObject({ id: requestId, op: z.literal('write'), name }),
-  append: z.strictObject({ id: requestId, op: z.literal('append'), name }),
-  rename: z.strictObject({ id: requestId, op: z.literal('rename'), from: name, to: name }),
+  create: z.strictObject({ id: requestId, op: z.literal('create'), name, ...rid }),
+  write: z.strictObject({ id: requestId, op: z.literal('write'), name, ...rid }),
+  append: z.strictObject({ id: requestId, op: z.literal('append'), name, ...rid }),
+  rename: z.strictObject({ id: requestId, op: z.literal('rename'), from: name, to: name, ...rid }),
   delete: z.strictObject({
     id: requestId,
     op: z.literal('delete'),
     name,
+    ...rid,
     /** Delete a folder and every file under it (without it, a folder is ERR_IS_DIRECTORY). */
     recursive: z.boolean().optional(),
   }),
@@ -71,6 +83,7 @@ const requestSchemas = {
       id: requestId,
       op: z.literal('lock'),
       ...lockTarget,
+      ...rid,
       /** The lock ends by itself after this long (seconds); none: until unlocked. */
       ttlSeconds: z
         .number()
@@ -85,6 +98,7 @@ const requestSchemas = {
       id: requestId,
       op: z.literal('unlock'),
       ...lockTarget,
+      ...rid,
       /** Release a lock another client holds. */
       force: z.boolean().optional(),
     })
