@@ -11,14 +11,14 @@ import type { PeerSyncInfo } from './peer-messages.js'
 const requestId = z.number().int().nonnegative()
 const name = z.string().min(1).max(8192)
 /**
- * A mutating request's identity across reconnects and servers: the client id, a colon, and a
+ * A mutating request's identity across reconnects and servers: the client id (any text), a colon, and a
  * sequence number the client never reuses (`c-3f2a:17`). A cluster applies a request of one
  * `rid` at most once; a replay (the same rid again, at any member) answers the original result.
  */
 export const ridSchema = z
   .string()
   .max(200)
-  .regex(/^[^:\s]{1,128}:[0-9]{1,20}$/, 'a request id is CLIENT:SEQUENCE')
+  .regex(/^[\s\S]{1,128}:[0-9]{1,20}$/, 'a request id is CLIENT:SEQUENCE')
 const rid = { rid: ridSchema.optional() }
 
 /**
