@@ -35,6 +35,12 @@ export const DEFAULTS = {
   maxHttpConnections: 256,
   /** An HTTP request's headers must have arrived this long after its first byte. */
   httpHeadersTimeoutMs: 10_000,
+  /** --cluster: the cluster to announce and browse by multicast DNS; null: no discovery. */
+  cluster: null as string | null,
+  /** IPv4 address of the interface for multicast; null: the OS's choice. */
+  clusterInterface: null as string | null,
+  // cluster key (AUTH's; placeholder until merged)
+  clusterKey: null as string | null,
 } as const
 
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
@@ -66,6 +72,16 @@ export const optionsSchema = z.strictObject({
   maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64')
+    .optional(),
+  clusterInterface: z.ipv4('expected the IPv4 address of an interface').optional(),
+  // cluster key (AUTH's; placeholder until merged)
+  clusterKey: z
+    .string()
+    .refine((key) => Buffer.byteLength(key) >= 16, 'a cluster key needs at least 16 bytes')
+    .optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -94,6 +110,11 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /** The cluster this server finds its members in by multicast DNS, or null (no mDNS socket). */
+  readonly cluster: string | null
+  readonly clusterInterface: string | null
+  // cluster key (AUTH's; placeholder until merged)
+  readonly clusterKey: string | null
 }
 
 export class ConfigError extends Error {
@@ -110,6 +131,10 @@ export function resolveConfig(options: unknown): ServerConfig {
     )
   }
   const { http, httpPort, ...o } = parsed.data
+  if (o.cluster !== undefined && o.clusterKey === undefined)
+    throw new ConfigError(
+      `--cluster ${o.cluster} needs a cluster key: --cluster-key FILE or TANDEM_CLUSTER_KEY (the same on every member)`,
+    )
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
   return Object.freeze({

@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
-import { readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { readFileSync } from 'node:fs'
+import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { startServer } from './server.js'
 import { describeStartupFailure } from './startup-errors.js'
@@ -70,6 +71,16 @@ function parseArgs(args: string[]): ServerOptions {
       'connections from all addresses that have not said hello yet (default 128)',
       int,
     )
+    .option(
+      '--cluster <name>',
+      'find the members of this cluster on the LAN by multicast DNS (env TANDEM_CLUSTER; needs a cluster key)',
+    )
+    .option(
+      '--cluster-interface <address>',
+      "IPv4 address of the interface to announce and browse on (default: the OS's choice)",
+    )
+    // cluster key (AUTH's; placeholder until merged)
+    .option('--cluster-key <file>', 'file holding the cluster key (env TANDEM_CLUSTER_KEY)')
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
@@ -98,9 +109,23 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHelloPerAddress: o.maxPreHelloPerAddress,
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
+    cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
+    clusterInterface: o.clusterInterface,
+    // cluster key (AUTH's; placeholder until merged)
+    clusterKey: readClusterKey(o.clusterKey),
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions
+}
+
+// cluster key (AUTH's; placeholder until merged)
+function readClusterKey(file: unknown): string | undefined {
+  if (typeof file !== 'string') return process.env.TANDEM_CLUSTER_KEY || undefined
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+  } catch (err) {
+    throw new ConfigError(`cannot read the cluster key file ${file}: ${(err as Error).message}`)
+  }
 }
 
 /**

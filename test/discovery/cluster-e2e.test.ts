@@ -1,0 +1,140 @@
+// Clusters that assemble themselves, end to end: real servers in network namespaces of a private
+// lab, started with --cluster NAME and a cluster key and no --peer. Every check runs the real CLI
+// inside a namespace (the host cannot reach the lab's addresses). The lab, its processes and
+// directories are removed when each test ends, also on failure.
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { expect, it } from 'vitest'
+import { startServer, tempDir, waitFor, type ServerHandle } from '../helpers/index.js'
+import { createLab, describeNetns, execIn, type NetnsMember } from '../helpers/netns.js'
+import { CLI_BIN } from '../client/run-cli.js'
+
+const CLUSTER = 'blue'
+/** The issue's promise: three members find each other within this long. */
+const ASSEMBLE_MS = 10_000
+
+function keyFile(key: string): string {
+  const file = path.join(tempDir('tandem-key-'), 'key')
+  writeFileSync(file, `${key}\n`)
+  return file
+}
+
+/** A clustered server in `at`'s namespace, on its bridge address, default ports, no --peer. */
+function serveIn(at: NetnsMember, name: string, key: string, extra: string[] = []) {
+  return startServer({
+    name,
+    netns: at.ns,
+    host: at.address,
+    extraArgs: [
+      '--port',
+      '8001',
+      '--sync-port',
+      '5001',
+      '--cluster',
+      CLUSTER,
+      '--cluster-key',
+      key,
+      ...extra,
+    ],
+  })
+}
+
+/** The CLI inside `at`'s namespace; `server` null: no --server (discovery decides). */
+async function cli(at: NetnsMember, server: string | null, args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: tempDir('tandem-cli-') }
+  delete env.TANDEM_SERVER
+  env.TANDEM_CLIENT_ID = `e2e-${at.address}`
+  const run = await execIn(
+    at.ns,
+    process.execPath,
+    [CLI_BIN, ...(server ? ['--server', server] : []), ...args],
+    { env },
+  )
+  return run
+}
+
+interface MemberLike {
+  name: string | null
+  state: string
+}
+
+/** Names of the members `server` sees up (`members` once membership exists, `peers` before). */
+async function upNames(at: NetnsMember): Promise<string[]> {
+  const run = await cli(at, `${at.address}:8001`, ['status', '--json'])
+  if (run.code !== 0) return []
+  const status = JSON.parse(run.stdout) as { members?: MemberLike[]; peers?: MemberLike[] }
+  const list = status.members ?? status.peers ?? []
+  return list
+    .filter((m) => m.state === 'up')
+    .map((m) => m.name ?? '?')
+    .sort()
+}
+
+async function catAt(at: NetnsMember, name: string): Promise<string | null> {
+  const run = await cli(at, `${at.address}:8001`, ['cat', name])
+  return run.code === 0 ? run.stdout : null
+}
+
+describeNetns('clusters by discovery, in namespaces', () => {
+  it('three servers with --cluster and a key (no --peer) find each other within 10 s and mirror a file; `tandem --cluster NAME ls` finds them', async () => {
+    const lab = createLab(4)
+    const [a, b, c, d] = lab.members as NetnsMember[]
+    const key = keyFile('the-blue-cluster-key-0123456789')
+    const servers = await Promise.all([
+      serveIn(a!, 'A', key),
+      serveIn(b!, 'B', key),
+      serveIn(c!, 'C', key),
+    ])
+    const started = Date.now()
+    await waitFor(
+      async () => {
+        const seen = await Promise.all([a!, b!, c!].map(upNames))
+        return seen.every((names, i) => names.length === 2 && !names.includes('ABC'[i]!))
+      },
+      { timeoutMs: ASSEMBLE_MS, intervalMs: 200, what: 'every server to see the two others up' },
+    )
+    expect(Date.now() - started).toBeLessThan(ASSEMBLE_MS)
+
+    const file = path.join(servers[0]!.root, 'hello.txt')
+    writeFileSync(file, 'from A\n')
+    for (const at of [b!, c!])
+      await waitFor(async () => (await catAt(at, 'hello.txt')) === 'from A\n', {
+        what: `hello.txt at ${at.address}`,
+      })
+
+    // Client discovery from a fourth namespace: no --server, only the cluster's name.
+    const ls = await cli(d!, null, ['--cluster', CLUSTER, 'ls', '--json'])
+    expect(ls.stderr).toBe('')
+    expect(ls.code).toBe(0)
+    expect(ls.stdout).toContain('hello.txt')
+    const missing = await cli(d!, null, ['--cluster', 'nobody', 'ls'])
+    expect(missing.code).not.toBe(0)
+  })
+
+  it('a fourth server with the same cluster name and another key is refused (ERR_AUTH on both sides) and receives nothing', async () => {
+    const lab = createLab(3)
+    const [a, b, x] = lab.members as NetnsMember[]
+    const key = keyFile('the-blue-cluster-key-0123456789')
+    const [sa] = await Promise.all([serveIn(a!, 'A', key), serveIn(b!, 'B', key)])
+    writeFileSync(path.join(sa.root, 'secret.txt'), 'only for the key holders\n')
+    await waitFor(async () => (await catAt(b!, 'secret.txt')) !== null, { what: 'secret.txt at B' })
+    const intruder: ServerHandle = await serveIn(
+      x!,
+      'X',
+      keyFile('another-key-entirely-9876543210'),
+    )
+    // Refused on both sides: each says ERR_AUTH about the other.
+    await waitFor(
+      () => sa.output().includes('ERR_AUTH') && intruder.output().includes('ERR_AUTH'),
+      {
+        what: 'ERR_AUTH at A and at the intruder',
+      },
+    )
+    // And it never received a byte: nothing in its directory, nothing in its listing.
+    expect(await catAt(x!, 'secret.txt')).toBe(null)
+    const ls = await cli(x!, `${x!.address}:8001`, ['ls', '--json'])
+    expect(ls.stdout).not.toContain('secret.txt')
+    const { readdirSync } = await import('node:fs')
+    expect(readdirSync(intruder.root)).toEqual([])
+  })
+})
