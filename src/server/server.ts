@@ -106,6 +106,8 @@ export async function startServer(
       throw err
     }
     const bound = listener.address() as net.AddressInfo
+    // Discovery announces the ports that listen (any of them may have been 0).
+    if (config.cluster !== null) core.sync.discover(bound.port, core.http?.port ?? null)
     if (core.http)
       console.info(
         `tandem ${config.name} web page and HTTP API on http://${urlHost(config.host)}:${core.http.port}/ (max ${config.maxHttpConnections} connections)`,

@@ -24,6 +24,9 @@ export interface SyncWorkerData {
   syncPort: number
   peers: readonly string[]
   rescanIntervalMs: number
+  /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
+  cluster: string | null
+  clusterInterface: string | null
 }
 
 export type ToSync =
@@ -38,6 +41,8 @@ export type ToSync =
   | { t: 'wrote'; states: WrittenState[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
+  /** Announce and browse the cluster (--cluster), now that the control and HTTP ports listen. */
+  | { t: 'discover'; control: number; http: number | null }
   | { t: 'stop' }
 
 export type FromSync =

@@ -27,6 +27,7 @@ import { SetAsideStore } from './set-aside-store.js'
 import { QueuedContent } from './queued-content.js'
 import { UserLockStore } from '../locks/user-lock-store.js'
 import { UserLocks } from './user-locks.js'
+import { startDiscovery, type Discovery } from '../discovery/discovery.js'
 
 const data = workerData as SyncWorkerData
 const port = parentPort!
@@ -138,22 +139,30 @@ async function main(): Promise<void> {
   await once(exchange.server, 'listening')
   const syncPort = (exchange.server.address() as net.AddressInfo).port
 
-  const links = data.peers.map(
-    (address) =>
-      new PeerLink({
-        address,
-        self: data.self,
-        index,
-        applier,
-        onUp: (peer) => post({ t: 'log', op: 'peer-up', name: null, peer }),
-        onDown: (peer, reason) =>
-          post({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
-        onClockSkew: (peer, skewMs) => clockWarning(peer, skewMs),
-        onLocks: (peer, locks) => lockStore.replacePeerLocks(peer, locks),
-        onNewEpoch: (peer) => setAside.forgetPeer(peer),
-        warn,
-      }),
-  )
+  const makeLink = (address: string): PeerLink =>
+    new PeerLink({
+      address,
+      self: data.self,
+      index,
+      applier,
+      onUp: (peer) => post({ t: 'log', op: 'peer-up', name: null, peer }),
+      onDown: (peer, reason) =>
+        post({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
+      onClockSkew: (peer, skewMs) => clockWarning(peer, skewMs),
+      onLocks: (peer, locks) => lockStore.replacePeerLocks(peer, locks),
+      onNewEpoch: (peer) => setAside.forgetPeer(peer),
+      warn,
+    })
+  const links = data.peers.map(makeLink)
+  let discovery: Discovery | undefined
+  /** A member discovery found: a link to it unless one exists (by name, or by address). */
+  function addMember(address: string, name: string): void {
+    if (statusOf.state === 'refused' || links.some((l) => l.name === name || l.name === address))
+      return
+    const link = makeLink(address)
+    links.push(link)
+    if (statusOf.state === 'running') link.start()
+  }
   /**
    * A set-aside retry's source: fetches through the link to that peer (a peer no longer
    * configured cannot be fetched from), and says which generation of the peer it retries.
@@ -208,6 +217,15 @@ async function main(): Promise<void> {
     if (m.t === 'tree-change') scanner.expect(m.change)
     if (m.t === 'wrote') scanner.wrote(m.states)
     if (m.t === 'user-lock') void userLockRequest(m)
+    if (m.t === 'discover' && data.cluster !== null && discovery === undefined)
+      discovery = startDiscovery({
+        cluster: data.cluster,
+        name: data.self,
+        ports: { control: m.control, sync: syncPort, http: m.http },
+        interface: data.clusterInterface,
+        onMember: (member) => addMember(`${member.host}:${member.port}`, member.name),
+        warn,
+      })
     if (m.t === 'stop') void stop()
   })
 
@@ -230,6 +248,7 @@ async function main(): Promise<void> {
     bulk.stop()
     applier.stop()
     for (const link of links) link.stop()
+    await discovery?.stop()
     exchange.server.close()
     exchange.dropConnections()
     await running.watcher?.close()
