@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|cluster] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -24,6 +24,8 @@ import { measureSmallFiles } from './small-files.mjs'
 import { httpRows } from './lib/http-rows.mjs'
 import { measureHttp } from './http.mjs'
 import { measureThroughput } from './throughput.mjs'
+// Clusters that assemble themselves (issue 12): cluster.mjs, lib/netns-lab.mjs.
+import { clusterRows, measureCluster } from './cluster.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -63,6 +65,7 @@ const SIZES = {
       lsIdleSec: 2,
       lsPauseMs: 10,
     },
+    cluster: { timeoutMs: 30_000 },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -97,10 +100,11 @@ const SIZES = {
       lsIdleSec: 1,
       lsPauseMs: 10,
     },
+    cluster: { timeoutMs: 30_000 },
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http']
+const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'cluster']
 
 function options() {
   const { values } = parseArgs({
@@ -114,7 +118,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|cluster] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -153,6 +157,7 @@ async function main() {
   let mirror = null
   let locks = null
   let http = null
+  let cluster = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -196,12 +201,22 @@ async function main() {
     )
     http = await measureHttp({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
+  if (wanted('cluster')) {
+    log(
+      `\ncluster: 3 servers with --cluster and a key in network namespaces; cold start until all see all up, then kill -9 of one until both others see it down`,
+    )
+    cluster = await measureCluster(
+      { ...opts.cluster, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
     ...(mirror ? mirrorRows(mirror) : []),
     ...(locks ? lockRows(locks) : []),
     ...(http ? httpRows(http) : []),
+    ...(cluster ? clusterRows(cluster) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
@@ -220,6 +235,7 @@ async function main() {
     mirror,
     locks,
     http,
+    cluster,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)

@@ -155,13 +155,16 @@ async function main(): Promise<void> {
     })
   const links = data.peers.map(makeLink)
   let discovery: Discovery | undefined
+  let linksStarted = false
   /** A member discovery found: a link to it unless one exists (by name, or by address). */
   function addMember(address: string, name: string): void {
     if (statusOf.state === 'refused' || links.some((l) => l.name === name || l.name === address))
       return
     const link = makeLink(address)
     links.push(link)
-    if (statusOf.state === 'running') link.start()
+    // Not before the links start (in main, after the inventory): started twice, a link would
+    // run two loops that share its sockets.
+    if (linksStarted) link.start()
   }
   /**
    * A set-aside retry's source: fetches through the link to that peer (a peer no longer
@@ -287,6 +290,7 @@ async function main(): Promise<void> {
   statusOf.state = 'running'
   info(`sync: ${index.liveCount()} file(s) indexed; file-exchange on ${data.host}:${syncPort}`)
   await userLocks.begin()
+  linksStarted = true
   for (const link of links) link.start()
   setAside.start()
 }
