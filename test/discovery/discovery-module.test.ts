@@ -26,8 +26,19 @@ interface Probe {
   latest(): Map<string, Member>
 }
 
-function announce(at: NetnsMember, cluster: string, name: string, control: number): Probe {
-  const options = { cluster, name, ports: { control, sync: control + 1, http: null } }
+function announce(
+  at: NetnsMember,
+  cluster: string,
+  name: string,
+  control: number,
+  iface?: string,
+): Probe {
+  const options = {
+    cluster,
+    name,
+    ports: { control, sync: control + 1, http: null },
+    interface: iface,
+  }
   const proc = spawnIn(at.ns, process.execPath, [PROBE, 'announce', JSON.stringify(options)])
   const lines: Record<string, unknown>[] = []
   let rest = ''
@@ -50,11 +61,16 @@ function announce(at: NetnsMember, cluster: string, name: string, control: numbe
   }
 }
 
-async function discover(at: NetnsMember, cluster: string, timeoutMs = 1500): Promise<unknown[]> {
+async function discover(
+  at: NetnsMember,
+  cluster: string,
+  timeoutMs = 1500,
+  iface?: string,
+): Promise<unknown[]> {
   const run = await execIn(at.ns, process.execPath, [
     PROBE,
     'discover',
-    JSON.stringify({ cluster, timeoutMs }),
+    JSON.stringify({ cluster, timeoutMs, interface: iface }),
   ])
   expect(run.stderr).toBe('')
   return (JSON.parse(run.stdout) as { servers: unknown[] }).servers
@@ -66,7 +82,9 @@ describeNetns('discovery modules in namespaces', () => {
   it('three members find each other (address from the packet, ports from TXT), not another cluster', async () => {
     const lab = createLab(4)
     const [a, b, c, d] = lab.members as NetnsMember[]
-    const pa = announce(a!, 'blue', 'A', 7001)
+    // A and the client name their interface (the socket must still be bound to 0.0.0.0, or it
+    // hears nothing); B and C leave it to the multicast route.
+    const pa = announce(a!, 'blue', 'A', 7001, a!.address)
     const pb = announce(b!, 'blue', 'B', 7101)
     const pc = announce(c!, 'blue', 'C', 7201)
     const other = announce(d!, 'green', 'D', 7301)
@@ -89,7 +107,7 @@ describeNetns('discovery modules in namespaces', () => {
     expect(pa.warnings()).toEqual([])
 
     // The client finds the blue servers only.
-    const servers = (await discover(d!, 'blue')) as Member[]
+    const servers = (await discover(d!, 'blue', 1500, d!.address)) as Member[]
     expect(servers.map((s) => `${s.name}@${s.host}:${s.port}`).sort()).toEqual([
       `A@${a!.address}:7001`,
       `B@${b!.address}:7101`,
