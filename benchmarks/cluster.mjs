@@ -5,7 +5,11 @@
  * ones for every run. Per run:
  *   1. cold start: all three spawned at once; the time until every server has said that each of
  *      the two others is up (its console line), from the spawn and from the last "listening";
- *   2. kill -9 of one member: the time until both others have said it is down.
+ *   2. kill -9 of one member: the time until both others have said it is down (its kernel
+ *      closes its sockets, so this is the links seeing the connection end);
+ *   3. a member cut off the network (its veth down at the bridge, then kill -9: no FIN, no RST,
+ *      like a machine losing power): the time until the last one left says it is down, which
+ *      only the heartbeat's silence can tell (the peer timeout).
  * Times come from the servers' console lines as they reach the benchmark. Where namespaces cannot
  * be made (not root, no `ip`), the rows are skipped with one line saying why.
  */
@@ -71,15 +75,21 @@ async function oneRun(config, run, log) {
     const downs = await Promise.all(
       servers.slice(0, 2).map((s) => s.first(DOWN, t1, config.timeoutMs, victim.name)),
     )
+    const [a, cut] = /** @type {[(typeof servers)[number], (typeof servers)[number]]} */ (servers)
+    const t2 = performance.now()
+    lab.cut(1)
+    cut.child.kill('SIGKILL')
+    const silentMs = await a.first(DOWN, t2, config.timeoutMs, cut.name)
     const result = {
       run: run + 1,
       listeningSec: round(lastListeningMs / 1000, 3),
       assembledSec: round(assembledMs / 1000, 3),
       afterListeningSec: round((assembledMs - lastListeningMs) / 1000, 3),
       downSec: round(Math.max(...downs) / 1000, 3),
+      silentDownSec: round(silentMs / 1000, 3),
     }
     log(
-      `  run ${run + 1}/${config.runs}  all listening ${result.listeningSec} s, assembled ${result.assembledSec} s (${result.afterListeningSec} s after the last listened); kill -9 → down everywhere ${result.downSec} s`,
+      `  run ${run + 1}/${config.runs}  all listening ${result.listeningSec} s, assembled ${result.assembledSec} s (${result.afterListeningSec} s after the last listened); kill -9 → down everywhere ${result.downSec} s; cut off → down ${result.silentDownSec} s`,
     )
     return result
   } catch (err) {
@@ -148,6 +158,7 @@ export function clusterRows(result) {
   const m = (/** @type {(r: any) => number} */ f) => median(result.runs.map(f))
   const assembled = m((r) => r.assembledSec)
   const down = m((r) => r.downSec)
+  const silent = m((r) => r.silentDownSec)
   return [
     row('cluster of 3 (--cluster): assembled from a cold start', 's', assembled, {
       target: `≤ ${ASSEMBLE_TARGET_S} s`,
@@ -161,6 +172,10 @@ export function clusterRows(result) {
     row('cluster of 3: kill -9 of a member → down everywhere', 's', down, {
       target: `≤ ${DOWN_TARGET_S} s`,
       pass: down <= DOWN_TARGET_S,
+    }),
+    row('cluster: a member cut off (no FIN) → down at the others', 's', silent, {
+      target: `≤ ${DOWN_TARGET_S} s`,
+      pass: silent <= DOWN_TARGET_S,
     }),
   ]
 }

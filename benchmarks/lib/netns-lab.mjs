@@ -47,7 +47,7 @@ function remove(ns) {
 
 /**
  * @param {number} count
- * @returns {{ members: { ns: string, address: string }[], destroy(): void }}
+ * @returns {{ members: { ns: string, address: string }[], cut(index: number): void, destroy(): void }}
  */
 export function createLab(count) {
   const base = `${PREFIX}${++labs}`
@@ -81,7 +81,9 @@ export function createLab(count) {
     destroy()
     throw err
   }
-  return { members, destroy }
+  /** Take member `index` off the bridge (its veth down at the hub): its packets stop, no FIN. */
+  const cut = (/** @type {number} */ index) => ip(['-n', hub, 'link', 'set', `v${index}`, 'down'])
+  return { members, cut, destroy }
 }
 
 process.once('exit', () => {
