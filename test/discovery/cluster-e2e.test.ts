@@ -28,6 +28,8 @@ if (!HAS_CLIENT_CLUSTER)
   console.warn('cluster-e2e: the client discovery test waits for `tandem --cluster`')
 /** The issue's promise: three members find each other within this long. */
 const ASSEMBLE_MS = 10_000
+/** --peer-timeout's default. */
+const PEER_TIMEOUT_MS = 5_000
 
 function keyFile(key: string): string {
   const file = path.join(tempDir('tandem-key-'), 'key')
@@ -92,7 +94,7 @@ async function catAt(at: NetnsMember, name: string): Promise<string | null> {
 }
 
 describeNetns('clusters by discovery, in namespaces', () => {
-  it('three servers with --cluster and a key (no --peer) find each other within 10 s and mirror a file', async () => {
+  it('three servers with --cluster and a key (no --peer) find each other within 10 s and mirror a file; a member killed with kill -9 is down, and back up and caught up when it returns', async () => {
     const lab = createLab(3)
     const [a, b, c] = lab.members as NetnsMember[]
     const key = keyFile('the-blue-cluster-key-0123456789')
@@ -117,6 +119,25 @@ describeNetns('clusters by discovery, in namespaces', () => {
       await waitFor(async () => (await catAt(at, 'hello.txt')) === 'from A\n', {
         what: `hello.txt at ${at.address}`,
       })
+
+    // kill -9 of C (no goodbye; its records would live on elsewhere): down at A and B by their
+    // links (within the peer timeout + 2 s), then back: found again, up, and caught up.
+    await servers[2]!.kill9()
+    const killed = Date.now()
+    await waitFor(
+      async () => !(await upNames(a!)).includes('C') && !(await upNames(b!)).includes('C'),
+      { timeoutMs: PEER_TIMEOUT_MS + 2_000, intervalMs: 200, what: 'C down at A and B' },
+    )
+    expect(Date.now() - killed).toBeLessThan(PEER_TIMEOUT_MS + 2_000)
+    writeFileSync(path.join(servers[0]!.root, 'while-c-was-down.txt'), 'missed\n')
+    await servers[2]!.restart()
+    await waitFor(
+      async () => (await upNames(a!)).includes('C') && (await upNames(c!)).join() === 'A,B',
+      { timeoutMs: ASSEMBLE_MS, intervalMs: 200, what: 'C back up at A, and A and B up at C' },
+    )
+    await waitFor(async () => (await catAt(c!, 'while-c-was-down.txt')) === 'missed\n', {
+      what: 'C to catch up',
+    })
   })
 
   it.skipIf(!HAS_CLIENT_CLUSTER)(
