@@ -15,6 +15,8 @@ export interface ConnectOptions {
 export interface BodyOptions {
   /** Called after each data frame is handed to the socket: (bytes sent, total if known). */
   onProgress?: Progress
+  /** The request id of a replay (see request-ids.ts); a new one is drawn otherwise. */
+  rid?: string
 }
 
 export interface UploadOptions extends BodyOptions {

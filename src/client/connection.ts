@@ -39,9 +39,12 @@ import type { BodySource, Progress } from './body-sender.js'
 import { parseServerMessage } from './server-message.js'
 import { writeBlocks } from './block-pool.js'
 import { RequestPipeline, type SendJob } from './request-pipeline.js'
+import { requestIdsFor, type RequestIds } from './request-ids.js'
+import { readLoad, type ServerLoad } from './server-load.js'
 
 export type { BodySource, Progress } from './body-sender.js'
 export type { DownloadOptions, DownloadResult } from './download-receiver.js'
+export type { ServerLoad } from './server-load.js'
 export type {
   BodyOptions,
   CloseListener,
@@ -61,12 +64,25 @@ const DEFAULT_KEEPALIVE_MS = 30_000 // 30 s, well under a server's idle timeout 
  * would merge several waiting writes into one large write, which is what the blocks' size avoids.
  */
 const READ_BUFFER_BYTES = writeBlocks.blockBytes
+/** The requests that change something: each carries a request id (`rid`, see request-ids.ts). */
+const MUTATING_OPS = new Set([
+  'upload',
+  'create',
+  'write',
+  'append',
+  'rename',
+  'delete',
+  'lock',
+  'unlock',
+])
 
 /** One connection to a tandem server. Create it with `connect()`. */
 export class Connection {
   /** The server's name and software version, from its welcome. */
   server: { name: string; version: string } = { name: '', version: '' }
   sessionId = ''
+  /** How many clients the server serves, from its welcome (servers that say so). */
+  load: ServerLoad | undefined
   readonly host: string
   readonly port: number
   readonly #socket: net.Socket
@@ -74,6 +90,7 @@ export class Connection {
   readonly #pipeline: RequestPipeline
   readonly #eventListeners = new Set<(event: LogEntry) => void>()
   readonly #closeListeners = new Set<CloseListener>()
+  #ids: RequestIds | undefined
   #receiving: DownloadReceiver | undefined
   #handshake: { resolve(): void; reject(error: Error): void } | undefined
   #serverError: TandemError | undefined
@@ -115,6 +132,7 @@ export class Connection {
     const socket = net.connect({ host, port, onread })
     socket.setNoDelay(true)
     const conn = new Connection(socket, host, port)
+    conn.#ids = requestIdsFor(options.clientId)
     const timeout = new TandemError(
       'ERR_TIMEOUT',
       `no answer from ${conn.address} in ${timeoutMs} ms`,
@@ -143,6 +161,16 @@ export class Connection {
     return this.#closed !== undefined
   }
 
+  /** A new request id of this client (request-ids.ts): for a request that may be replayed. */
+  newRid(): string {
+    return (this.#ids ??= requestIdsFor('client')).next()
+  }
+
+  /** True once this side asked to close (close(), destroy()): not a lost server. */
+  get closedByClient(): boolean {
+    return this.#closing
+  }
+
   // ---- typed requests --------------------------------------------------------------------------
 
   list(): Promise<ListResult> {
@@ -153,16 +181,25 @@ export class Connection {
     return this.#request({ op: 'stat', name }) as Promise<FileRow>
   }
 
-  rename(from: string, to: string): Promise<RenameResult> {
-    return this.#request({ op: 'rename', from, to }) as Promise<RenameResult>
+  /** `rid`: the request id of a replay (a new one is drawn otherwise). */
+  rename(from: string, to: string, options: { rid?: string } = {}): Promise<RenameResult> {
+    return this.#request({
+      op: 'rename',
+      from,
+      to,
+      ...definedOnly({ rid: options.rid }),
+    }) as Promise<RenameResult>
   }
 
   /** Delete a file; a folder only with `recursive` (then every file under it goes). */
-  delete(name: string, options?: { recursive?: boolean }): Promise<DeleteResult> {
+  delete(name: string, options?: { recursive?: boolean; rid?: string }): Promise<DeleteResult> {
     const request = options?.recursive
       ? { op: 'delete', name, recursive: true }
       : { op: 'delete', name }
-    return this.#request(request) as Promise<DeleteResult>
+    return this.#request({
+      ...request,
+      ...definedOnly({ rid: options?.rid }),
+    }) as Promise<DeleteResult>
   }
 
   log(options: { limit?: number } = {}): Promise<LogResult> {
@@ -213,23 +250,27 @@ export class Connection {
   /** Store a file (replacing any), atomically, verified by SHA-256. */
   upload(name: string, body: BodySource, options: UploadOptions = {}): Promise<WriteResult> {
     const size = options.size ?? (body instanceof Uint8Array ? body.length : undefined)
-    const message = { op: 'upload', name, ...definedOnly({ size, mtime: options.mtime }) }
+    const fields = { size, mtime: options.mtime, rid: options.rid }
+    const message = { op: 'upload', name, ...definedOnly(fields) }
     return this.#requestWithBody(message, body, size, options.onProgress)
   }
 
   /** Make a new file; ERR_EXISTS if the name exists. */
   create(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'create', name }, body, undefined, options.onProgress)
+    const message = { op: 'create', name, ...definedOnly({ rid: options.rid }) }
+    return this.#requestWithBody(message, body, undefined, options.onProgress)
   }
 
   /** Replace a file's content. */
   write(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'write', name }, body, undefined, options.onProgress)
+    const message = { op: 'write', name, ...definedOnly({ rid: options.rid }) }
+    return this.#requestWithBody(message, body, undefined, options.onProgress)
   }
 
   /** Add to the end of a file. */
   append(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'append', name }, body, undefined, options.onProgress)
+    const message = { op: 'append', name, ...definedOnly({ rid: options.rid }) }
+    return this.#requestWithBody(message, body, undefined, options.onProgress)
   }
 
   /**
@@ -300,6 +341,9 @@ export class Connection {
   }
 
   #enqueue(job: SendJob): void {
+    const op = job.message.op
+    if (typeof op === 'string' && MUTATING_OPS.has(op) && job.message.rid === undefined)
+      job.message = { ...job.message, rid: this.#ids?.next() }
     if (this.#closed || this.#closing) {
       const error =
         this.#closed?.error ?? new TandemError('ERR_CONNECTION_CLOSED', 'the connection is closing')
@@ -336,6 +380,7 @@ export class Connection {
           throw new TandemError('ERR_BAD_FRAME', 'unexpected welcome from the server')
         this.server = message.server
         this.sessionId = message.sessionId
+        this.load = readLoad(raw)
         this.#handshake.resolve()
         this.#handshake = undefined
         return
