@@ -90,6 +90,8 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
   #current: Promise<C> | undefined
   #conn: C | undefined
   #closed = false
+  /** Connections left for lost: work still failing on one moves too (this side cut it). */
+  readonly #lost = new WeakSet<C>()
 
   constructor(servers: readonly ServerAddress[], options: PoolOptions<C>) {
     if (servers.length === 0) throw new TypeError('no server address given')
@@ -162,13 +164,14 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
 
   #mayMove(err: unknown, conn: C): boolean {
     if (!this.canFailover || this.#closed || this.#options.signal?.aborted) return false
-    return isServerLost(err, conn)
+    return this.#lost.has(conn) || isServerLost(err, conn)
   }
 
   /** The first to see `lost` fail starts the move; the others wait for the same one. */
   async #moveFrom(current: Promise<C>, lost: C, error: TandemError): Promise<void> {
     if (this.#current === current) {
       this.#conn = undefined
+      this.#lost.add(lost)
       lost.destroy()
       const order = failoverOrder(this.#servers, lost.address)
       this.#current = this.#track(this.#open(order, { from: lost.address, error }))

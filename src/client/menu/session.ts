@@ -29,8 +29,11 @@ export class Session implements Link {
   readonly #extras = new Set<Connection>()
   readonly #waitMs: number
   #conn: Connection | undefined
+  #opening: Promise<Connection> | undefined
   /** The address of the server lost last: tried last when connecting again. */
   #lost: string | undefined
+  /** Connections left for lost: work still failing on one moves too (this side cut it). */
+  readonly #lostConns = new WeakSet<Connection>()
   #interrupted = false
   /** Aborted by interrupt(): ends a wait for a busy server. Renewed by clearInterrupt(). */
   #abort = new AbortController()
@@ -55,8 +58,11 @@ export class Session implements Link {
   /** An open connection: the current one, or a new one if it has ended. */
   async connection(): Promise<Connection> {
     if (this.#conn && !this.#conn.isClosed) return this.#conn
-    this.#conn = await this.#open()
-    return this.#conn
+    // One attempt at a time: work failing together waits for the same new connection.
+    this.#opening ??= this.#open()
+      .then((conn) => (this.#conn = conn))
+      .finally(() => (this.#opening = undefined))
+    return this.#opening
   }
 
   /**
@@ -77,12 +83,18 @@ export class Session implements Link {
       const closed =
         isTandemError(err, 'ERR_CONNECTION_CLOSED') || isTandemError(err, 'ERR_TIMEOUT')
       const readRetry = options.readOnly === true && closed && conn.isClosed
-      const failover = this.#servers.length > 1 && isServerLost(err, conn)
+      const failover =
+        this.#servers.length > 1 && (this.#lostConns.has(conn) || isServerLost(err, conn))
       if (!readRetry && !failover) throw err
-      if (failover) this.#lost = conn.address
+      // A batch's pieces fail together: the first tells, and all go on one new connection.
+      const first = failover && !this.#lostConns.has(conn)
+      if (failover) {
+        this.#lost = conn.address
+        this.#lostConns.add(conn)
+      }
       conn.destroy()
       const next = await this.connection()
-      if (failover)
+      if (first)
         process.stderr.write(`lost the server at ${conn.address}; continuing on ${next.address}\n`)
       return work(next, rid)
     }
