@@ -9,10 +9,13 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { formatAddress, isUnreachable, parseAddressList, type ServerAddress } from './address.js'
-import { connect, type Connection } from './connection.js'
+import { connect, type ConnectOptions, type Connection } from './connection.js'
 import { isTandemError, TandemError } from '../protocol/index.js'
 
 export type { ServerAddress } from './address.js'
+
+/** What every connection of a client is opened with (ConnectOptions but the address). */
+export type ConnectSettings = Omit<ConnectOptions, 'host' | 'port'>
 
 export const DEFAULT_SERVER = '127.0.0.1:8001'
 const MAX_CLIENT_ID_LENGTH = 128 // the hello schema's limit
@@ -117,11 +120,10 @@ export function generateClientId(): string {
 export interface ConnectFirstOptions<C = Connection> {
   clientId: string
   /** How one server is connected to (tests give a stand-in); default: connect(). */
-  open?: (
-    address: ServerAddress,
-    options: { clientId: string; connectTimeoutMs?: number },
-  ) => Promise<C>
+  open?: (address: ServerAddress, options: ConnectSettings) => Promise<C>
   connectTimeoutMs?: number
+  /** See ConnectOptions.stallTimeoutMs. */
+  stallTimeoutMs?: number
   /**
    * How long to keep trying while the servers are busy (ERR_BUSY), in ms. 0 (the default): fail
    * at once with the busy error.
@@ -196,7 +198,7 @@ type Attempt<C> =
 /** One pass over the list: the first connection, or how it failed (the first busy server). */
 async function tryEach<C>(
   servers: readonly ServerAddress[],
-  options: { clientId: string; connectTimeoutMs?: number },
+  options: ConnectSettings,
   open: NonNullable<ConnectFirstOptions<C>['open']>,
 ): Promise<Attempt<C>> {
   let lastError: unknown = new TypeError('no server address given')

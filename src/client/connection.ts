@@ -55,6 +55,7 @@ export type {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000 // 10 s
 const CLIENT_SOFTWARE = 'tandem-client'
 const DEFAULT_KEEPALIVE_MS = 30_000 // 30 s, well under a server's idle timeout (2 min by default)
+const DEFAULT_STALL_TIMEOUT_MS = 120_000 // 2 min, a server's own idle timeout
 /**
  * The socket reads into one buffer per connection, reused for every read (net's `onread`), instead
  * of a new 64 KiB buffer per read: that garbage was a large part of a download's client CPU. Safe
@@ -97,6 +98,9 @@ export class Connection {
   #socketError: Error | undefined
   #closing = false
   #keepAlive: NodeJS.Timeout | undefined
+  #stallWatch: NodeJS.Timeout | undefined
+  /** The socket is paused by this side (the download's sink is full): not the server's stall. */
+  #pausedHere = false
   #closed: { error: TandemError | undefined } | undefined
 
   private constructor(socket: net.Socket, host: string, port: number) {
@@ -145,6 +149,7 @@ export class Connection {
         socket.write(encodePreamble())
         socket.write(encodeControl(hello))
       })
+      conn.#watchStalls(options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS)
       return conn
     } finally {
       clearTimeout(timer)
@@ -353,6 +358,32 @@ export class Connection {
     this.#pipeline.enqueue(job)
   }
 
+  /**
+   * Fail the connection with ERR_TIMEOUT when, while a request awaits its answer (or a download
+   * its body), no byte has moved either way for `timeoutMs`: a server that stopped (a frozen
+   * process, a cut network that sends no reset) is then taken for lost, like one that closed.
+   */
+  #watchStalls(timeoutMs: number): void {
+    if (timeoutMs <= 0) return
+    let moved = -1
+    let since = Date.now()
+    const check = (): void => {
+      const socket = this.#socket
+      const waiting = this.#pipeline.awaitingCount > 0 || this.#receiving !== undefined
+      // Bytes read, plus bytes written that the kernel took (the pending write is not counted).
+      const now = socket.bytesRead + socket.bytesWritten - socket.writableLength
+      if (!waiting || this.#pausedHere || now !== moved) {
+        moved = now
+        since = Date.now()
+        return
+      }
+      if (Date.now() - since < timeoutMs) return
+      const seconds = Math.round(timeoutMs / 100) / 10
+      this.#fail(new TandemError('ERR_TIMEOUT', `no answer from ${this.address} in ${seconds} s`))
+    }
+    this.#stallWatch = setInterval(check, Math.max(10, Math.min(1_000, timeoutMs / 4))).unref()
+  }
+
   // ---- receiving -------------------------------------------------------------------------------
 
   #onSocketData(chunk: Buffer): void {
@@ -409,8 +440,14 @@ export class Connection {
     if (!head.download) return head.resolve(outcome.result)
     const { sink, options } = head.download
     this.#receiving = new DownloadReceiver(outcome.result as DownloadHeader, sink, options, head, {
-      pause: () => this.#socket.pause(),
-      resume: () => this.#socket.resume(),
+      pause: () => {
+        this.#pausedHere = true
+        this.#socket.pause()
+      },
+      resume: () => {
+        this.#pausedHere = false
+        this.#socket.resume()
+      },
     })
   }
 
@@ -444,6 +481,7 @@ export class Connection {
   #fail(error: TandemError | undefined, why = 'connection closed'): void {
     if (this.#closed) return
     this.#closed = { error }
+    clearInterval(this.#stallWatch)
     this.#socket.destroy()
     const failure = error ?? new TandemError('ERR_CONNECTION_CLOSED', why)
     this.#handshake?.reject(failure)

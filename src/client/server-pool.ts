@@ -15,7 +15,12 @@
  */
 import { isTandemError, TandemError } from '../protocol/index.js'
 import { formatAddress, type ServerAddress } from './address.js'
-import { connectFirst, type BusyWait, type ConnectFirstOptions } from './config.js'
+import {
+  connectFirst,
+  type BusyWait,
+  type ConnectFirstOptions,
+  type ConnectSettings,
+} from './config.js'
 import type { Connection } from './connection.js'
 import type { Link, RunOptions } from './link.js'
 import { requestIdsFor } from './request-ids.js'
@@ -42,6 +47,8 @@ export interface ServerSwitch {
 export interface PoolOptions<C> {
   clientId: string
   connectTimeoutMs?: number
+  /** See ConnectOptions.stallTimeoutMs. */
+  stallTimeoutMs?: number
   /** How long to wait while servers are busy (see connectFirst). */
   waitMs?: number
   onWait?: (wait: BusyWait) => void
@@ -167,6 +174,16 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
     return this.#lost.has(conn) || isServerLost(err, conn)
   }
 
+  /** What each connection is opened with. */
+  #settings(): ConnectSettings {
+    const { clientId, connectTimeoutMs, stallTimeoutMs } = this.#options
+    return {
+      clientId,
+      ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+      ...(stallTimeoutMs !== undefined ? { stallTimeoutMs } : {}),
+    }
+  }
+
   /** The first to see `lost` fail starts the move; the others wait for the same one. */
   async #moveFrom(current: Promise<C>, lost: C, error: TandemError): Promise<void> {
     if (this.#current === current) {
@@ -189,12 +206,11 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
   }
 
   async #open(order: readonly ServerAddress[], lost?: { from: string; error: Error }): Promise<C> {
-    const { clientId, connectTimeoutMs, waitMs, onWait, signal, open } = this.#options
+    const { waitMs, onWait, signal, open } = this.#options
     let conn: C
     try {
       conn = await connectFirst<C>(order, {
-        clientId,
-        ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+        ...this.#settings(),
         ...(waitMs !== undefined ? { waitMs } : {}),
         ...(onWait ? { onWait } : {}),
         ...(signal ? { signal } : {}),
@@ -216,16 +232,12 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
    * reordered the same way, for failover. None answers: as connectFirst would fail.
    */
   async #openLeastLoaded(): Promise<C> {
-    const { clientId, connectTimeoutMs, open } = this.#options
-    if (!open && this.#options.signal?.aborted) this.#options.signal.throwIfAborted()
+    const { open, signal } = this.#options
+    signal?.throwIfAborted()
+    const settings = this.#settings()
     const attempts = await Promise.allSettled(
       this.#servers.map((address) =>
-        open
-          ? open(address, { clientId, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) })
-          : connectFirst<C>([address], {
-              clientId,
-              ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
-            }),
+        open ? open(address, settings) : connectFirst<C>([address], settings),
       ),
     )
     const ranked = attempts

@@ -108,6 +108,30 @@ describe('failover: a replay after the server was lost between request and answe
   })
 })
 
+describe('failover: a server that stops answering', () => {
+  it('a download stalled mid-body (no byte for TANDEM_STALL_TIMEOUT) moves to the next server', async () => {
+    const content = Buffer.alloc(3 * 1024 * 1024, 7)
+    const a = await fake({ stallDownloadAfter: 1024 * 1024 })
+    const b = await fake()
+    a.files.set('f.bin', content)
+    b.files.set('f.bin', content)
+    const out = path.join(tempDir('tandem-failover-stall-'), 'f.bin')
+    const env = {
+      TANDEM_CLIENT_ID: CLIENT,
+      XDG_CONFIG_HOME: tempDir('tandem-cli-config-'),
+      TANDEM_STALL_TIMEOUT: '1',
+    }
+    const run = await runCli(['--server', `${a.address},${b.address}`, 'get', 'f.bin', out], {
+      env,
+    })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toBe(
+      `lost the server at ${a.address} (no answer from ${a.address} in 1 s); continuing on ${b.address}\n`,
+    )
+    expect((await fs.readFile(out)).equals(content)).toBe(true)
+  })
+})
+
 describe('failover: what does not move', () => {
   it('an answer that is an error (ERR_LOCKED) is reported; the other server is never contacted', async () => {
     const a = await fake({

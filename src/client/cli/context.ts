@@ -114,6 +114,19 @@ export class CliContext {
   }
 
   /**
+   * How long a server may move no byte while an answer is due before it is taken for lost
+   * (TANDEM_STALL_TIMEOUT, a duration; default 2 min; 0: never), in ms.
+   */
+  stallTimeoutMs(): number | undefined {
+    const fromEnv = this.io.env.TANDEM_STALL_TIMEOUT
+    if (fromEnv === undefined || fromEnv.trim() === '') return undefined
+    const checked = checkDuration(fromEnv, { min: 0, max: MAX_WAIT_SECONDS })
+    if ('problem' in checked)
+      throw new UsageError(`TANDEM_STALL_TIMEOUT '${fromEnv}': ${checked.problem}`)
+    return checked.seconds * 1000
+  }
+
+  /**
    * The servers, as a failover pool (server-pool.ts), made once. While the servers are busy it
    * waits and tries again (see connectFirst), saying so on stderr; a move to another server is
    * one line on stderr too: a script's stdout stays clean.
@@ -124,6 +137,7 @@ export class CliContext {
       return new ServerPool(servers, {
         clientId: await this.clientId(),
         waitMs: this.waitSeconds() * 1000,
+        ...definedStall(this.stallTimeoutMs()),
         signal: this.#interrupt.signal,
         leastLoaded: discovered,
         onWait: (wait) => this.io.stderr.write(`${busyLine(wait)}\n`),
@@ -205,6 +219,10 @@ export class CliContext {
     const pool = await pending?.catch(() => undefined)
     await pool?.close()
   }
+}
+
+function definedStall(ms: number | undefined): { stallTimeoutMs?: number } {
+  return ms === undefined ? {} : { stallTimeoutMs: ms }
 }
 
 /** The one line a person sees when the client moved to another server. */
