@@ -108,6 +108,25 @@ describe('failover: a replay after the server was lost between request and answe
   })
 })
 
+describe('failover: a folder get continues with the file in flight', () => {
+  it('files fetched before the loss are kept; the rest come from the next server', async () => {
+    const a = await fake({ dropOn: { ops: ['download'], nth: 2 } })
+    const b = await fake()
+    for (const server of [a, b])
+      for (const n of ['1', '2', '3']) server.files.set(`d/f${n}.txt`, Buffer.from(`file ${n}\n`))
+    const dest = path.join(tempDir('tandem-failover-get-batch-'), 'out')
+    const run = await tandem(`${a.address},${b.address}`, ['get', 'd', dest])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain(`continuing on ${b.address}`)
+    const asked = (s: FakeServer) => requests(s, 'download').map((r) => r.name)
+    expect(asked(a)).toContain('d/f1.txt')
+    expect(asked(b)).not.toContain('d/f1.txt')
+    expect(asked(b)).toEqual(expect.arrayContaining(['d/f2.txt', 'd/f3.txt']))
+    for (const n of ['1', '2', '3'])
+      expect(await fs.readFile(path.join(dest, `f${n}.txt`), 'utf8')).toBe(`file ${n}\n`)
+  })
+})
+
 describe('failover: a server that stops answering', () => {
   it('a download stalled mid-body (no byte for TANDEM_STALL_TIMEOUT) moves to the next server', async () => {
     const content = Buffer.alloc(3 * 1024 * 1024, 7)
