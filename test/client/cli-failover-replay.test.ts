@@ -151,6 +151,19 @@ describe('failover: a server that stops answering', () => {
   })
 })
 
+describe('failover: a server that is stopping', () => {
+  it('ERR_SHUTTING_DOWN as the answer moves the request, with its rid, to the next server', async () => {
+    const stopping = { code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' } as const
+    const a = await fake({ failOps: { write: stopping } })
+    const b = await fake()
+    const run = await tandem(`${a.address},${b.address}`, ['write', 'w.txt', '--text', 'new'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toContain(`(the server is stopping); continuing on ${b.address}`)
+    expect(requests(b, 'write')[0]?.rid).toBe(requests(a, 'write')[0]?.rid)
+    expect(b.files.get('w.txt')?.toString()).toBe('new')
+  })
+})
+
 describe('failover: what does not move', () => {
   it('an answer that is an error (ERR_LOCKED) is reported; the other server is never contacted', async () => {
     const a = await fake({

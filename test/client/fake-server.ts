@@ -87,12 +87,16 @@ interface Context {
 function serve(socket: net.Socket, ctx: Context): void {
   let hello = false
   let seen = 0
+  let gone = false
   /** True (and the connection closed) when this request is the one to drop on. */
   const dropped = (request: Record<string, unknown>): boolean => {
     const drop = ctx.options.dropOn
     if (!drop?.ops.includes(String(request.op))) return false
     if (++seen < (drop.nth ?? 1)) return false
-    socket.destroy()
+    // Gone: nothing more is read or answered. A FIN after what was sent (not a reset, which
+    // could take the answers already sent with it): the client reads those, then the end.
+    gone = true
+    socket.end()
     drop.then?.()
     return true
   }
@@ -147,7 +151,9 @@ function serve(socket: net.Socket, ctx: Context): void {
     { expectPreamble: true, maxControl: Limits.maxRequestControl },
   )
   socket.write(encodePreamble(ctx.options.version ?? 1))
-  socket.on('data', (chunk: Buffer) => decoder.push(chunk))
+  socket.on('data', (chunk: Buffer) => {
+    if (!gone) decoder.push(chunk)
+  })
 }
 
 function finishBody(
