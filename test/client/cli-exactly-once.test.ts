@@ -50,7 +50,7 @@ describe.skipIf(!HOOK_BUILT)(
       expect(run.code, run.stderr).toBe(0)
       expect(run.stderr).toContain(`lost the server at ${a.address}`)
       expect(run.stderr).toContain(`continuing on ${b.address}`)
-      expect(a.running).toBe(false)
+      await waitFor(() => !a.running, { what: 'A killed by the hook' })
       expect(content(b, 'log.txt')).toBe(`start\n${LINE}`)
     }, 120_000)
 
