@@ -141,7 +141,9 @@ export class CliContext {
         signal: this.#interrupt.signal,
         leastLoaded: discovered,
         onWait: (wait) => this.io.stderr.write(`${busyLine(wait)}\n`),
-        onSwitch: (move) => this.io.stderr.write(`${switchLine(move)}\n`),
+        // On a terminal a progress bar may be on the line: clear it first (it redraws below).
+        onSwitch: (move) =>
+          this.io.stderr.write(`${this.interactive ? '\r\x1b[2K' : ''}${switchLine(move)}\n`),
       })
     })()
     return this.#pool
