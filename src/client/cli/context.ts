@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { configDir, resolveClientId, resolveServers, resolveCluster } from '../config.js'
 import { listingCachePath } from '../listing-cache.js'
-import { TandemError } from '../../protocol/index.js'
+import { displayText, TandemError } from '../../protocol/index.js'
 import type { ServerAddress } from '../address.js'
 import type { Connection } from '../connection.js'
 import { discoverServers } from '../discovery.js'
@@ -229,5 +229,6 @@ function definedStall(ms: number | undefined): { stallTimeoutMs?: number } {
 
 /** The one line a person sees when the client moved to another server. */
 export function switchLine(move: { from: string; to: string; reason: string }): string {
-  return `lost the server at ${move.from} (${move.reason}); continuing on ${move.to}`
+  // The reason may be the server's own message: escaped, so that it cannot drive the terminal.
+  return `lost the server at ${move.from} (${displayText(move.reason)}); continuing on ${move.to}`
 }
