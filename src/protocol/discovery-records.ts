@@ -35,8 +35,11 @@ export interface DnsRecord {
   data: unknown
 }
 
-/** Names: the server-name rule of the config (letters, digits, ".", "_", "-"; 1–64). */
-export const CLUSTER_NAME = /^[A-Za-z0-9._-]{1,64}$/
+/**
+ * Cluster and server names in records: the server-name rule of the config (letters, digits, ".",
+ * "_", "-"), at most 63 — the most a DNS label holds (the instance label is the server's name).
+ */
+export const CLUSTER_NAME = /^[A-Za-z0-9._-]{1,63}$/
 /** A TXT record longer than this is not ours (ours is under 200 bytes). */
 const MAX_TXT_BYTES = 1024
 /** At most this many records of a packet are looked at. */

@@ -74,7 +74,7 @@ export const optionsSchema = z.strictObject({
   shutdownGraceMs: z.number().int().min(0).optional(),
   cluster: z
     .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64')
+    .regex(/^[A-Za-z0-9._-]{1,63}$/, 'letters, digits, ".", "_" or "-", at most 63')
     .optional(),
   clusterInterface: z.ipv4('expected the IPv4 address of an interface').optional(),
   // cluster key (AUTH's; placeholder until merged)
@@ -135,6 +135,9 @@ export function resolveConfig(options: unknown): ServerConfig {
     throw new ConfigError(
       `--cluster ${o.cluster} needs a cluster key: --cluster-key FILE or TANDEM_CLUSTER_KEY (the same on every member)`,
     )
+  // The name is the instance's DNS label, which holds 63 bytes at most.
+  if (o.cluster !== undefined && (o.name ?? DEFAULTS.name).length > 63)
+    throw new ConfigError(`--cluster needs a server name (--name) of at most 63 characters`)
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
   return Object.freeze({

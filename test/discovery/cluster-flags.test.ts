@@ -46,6 +46,11 @@ describe('serve --cluster: startup checks', () => {
     ['TANDEM_CLUSTER without a key', () => [], { TANDEM_CLUSTER: 'blue' }],
     ['a bad cluster name', (k: string) => ['--cluster', 'a/b', '--cluster-key', k], {}],
     [
+      'a server name too long for a DNS label (64)',
+      (k: string) => ['--cluster', 'blue', '--cluster-key', k, '--name', 'n'.repeat(64)],
+      {},
+    ],
+    [
       'a --cluster-interface that is no IPv4 address',
       (k: string) => ['--cluster', 'blue', '--cluster-key', k, '--cluster-interface', 'eth0'],
       {},

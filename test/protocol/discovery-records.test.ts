@@ -55,6 +55,7 @@ describe('discovery records', () => {
       txt(base.map((e) => e.replace('http=', 'http=x'))),
       txt(base.map((e) => e.replace('v=1', 'v=0'))),
       txt(base.map((e) => e.replace('name=A', 'name=../etc'))),
+      txt(base.map((e) => e.replace('name=A', `name=${'n'.repeat(64)}`))),
       txt(base.map((e) => e.replace('cluster=blue', 'cluster='))),
       txt(base.filter((e) => !e.startsWith('name='))),
       txt([...base, 'pad='.padEnd(2000, 'x')]), // far larger than ours
