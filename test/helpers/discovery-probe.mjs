@@ -3,7 +3,9 @@
 //   node discovery-probe.mjs announce '{"cluster","name","ports":{control,sync,http}}'
 //     → {"member":{…}} per onMember, {"warn":"…"} per warning; stops on SIGTERM
 //   node discovery-probe.mjs discover '{"cluster","timeoutMs"}' → {"servers":[…]} and exits
-//   node discovery-probe.mjs garbage '{"cluster"}' → sends garbage to the mDNS group and exits
+//   node discovery-probe.mjs garbage '{"cluster"}' → sends garbage to the mDNS group, then
+//     {"sent":N,"queries":Q,"answers":A,"windowMs":W}: A = tandem answers heard in the W ms from
+//     the flood's first query to 1 s after its last
 import { createRequire } from 'node:module'
 import dgram from 'node:dgram'
 import { randomBytes } from 'node:crypto'
@@ -26,8 +28,7 @@ if (mode === 'announce') {
   const { discoverServers } = await import(new URL('client/discovery.js', dist).href)
   print({ servers: await discoverServers(options.cluster, options) })
 } else if (mode === 'garbage') {
-  await sendGarbage(options.cluster)
-  print({ sent: true })
+  print(await sendGarbage(options.cluster))
 } else {
   throw new Error(`unknown mode ${mode}`)
 }
@@ -66,17 +67,37 @@ async function sendGarbage(cluster) {
     packet.encode({ type: 'query', questions: [{ name: '_tandem._tcp.local', type: 'TXT' }] }),
     packet.encode({ type: 'query', questions: [] }),
   ]
-  // A query flood: answers are rate-limited, the server must neither stop nor flood back.
+  // On the group's port, to hear the answers (the servers answer to the group).
+  const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true })
+  await new Promise((resolve) => socket.bind(5353, '0.0.0.0', resolve))
+  socket.addMembership('224.0.0.251')
+  let answers = 0
+  socket.on('message', (message) => {
+    try {
+      const p = packet.decode(message)
+      if (p.type === 'response' && p.answers.some((a) => a.name === '_tandem._tcp.local')) answers++
+    } catch {
+      // ours, or garbage
+    }
+  })
+  const send = (p) =>
+    new Promise((resolve, reject) =>
+      socket.send(p, 5353, '224.0.0.251', (err) => (err ? reject(err) : resolve())),
+    )
+  for (const p of packets) await send(p)
+  // A query flood, 400 queries over about 2 s: answers are rate-limited, so a server neither
+  // stops nor floods the group back.
   const query = packet.encode({
     type: 'query',
     questions: [{ name: '_tandem._tcp.local', type: 'PTR' }],
   })
-  for (let i = 0; i < 500; i++) packets.push(query)
-  const socket = dgram.createSocket('udp4')
-  await new Promise((resolve) => socket.bind(0, '0.0.0.0', resolve))
-  for (const p of packets)
-    await new Promise((resolve, reject) =>
-      socket.send(p, 5353, '224.0.0.251', (err) => (err ? reject(err) : resolve())),
-    )
+  answers = 0
+  const started = Date.now()
+  for (let i = 0; i < 400; i++) {
+    await send(query)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000))
   socket.close()
+  return { sent: packets.length + 400, queries: 400, answers, windowMs: Date.now() - started }
 }
