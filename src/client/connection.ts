@@ -10,6 +10,7 @@
 import net from 'node:net'
 import type { Writable } from 'node:stream'
 import {
+  clientHello,
   encodeControl,
   encodePreamble,
   FrameDecoder,
@@ -23,6 +24,7 @@ import {
   type LogEntry,
   type LogResult,
   type RenameResult,
+  type ServerLoad,
   type StatusResult,
   type WireError,
   type WriteResult,
@@ -67,6 +69,8 @@ export class Connection {
   /** The server's name and software version, from its welcome. */
   server: { name: string; version: string } = { name: '', version: '' }
   sessionId = ''
+  /** The clients the server serves (this one included) and its maximum, from its welcome. */
+  load: ServerLoad | undefined
   readonly host: string
   readonly port: number
   readonly #socket: net.Socket
@@ -120,7 +124,7 @@ export class Connection {
       `no answer from ${conn.address} in ${timeoutMs} ms`,
     )
     const timer = setTimeout(() => conn.#fail(timeout), timeoutMs)
-    const hello = { type: 'hello', role: 'client', id: options.clientId, software: CLIENT_SOFTWARE }
+    const hello = clientHello(options.clientId, CLIENT_SOFTWARE)
     try {
       await new Promise<void>((resolve, reject) => {
         conn.#handshake = { resolve, reject }
@@ -336,6 +340,7 @@ export class Connection {
           throw new TandemError('ERR_BAD_FRAME', 'unexpected welcome from the server')
         this.server = message.server
         this.sessionId = message.sessionId
+        this.load = message.load
         this.#handshake.resolve()
         this.#handshake = undefined
         return

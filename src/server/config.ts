@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
+import { CLUSTER_KEY_MIN_BYTES } from '../protocol/index.js'
 
 export const DEFAULTS = {
   name: os.hostname().split('.')[0] || 'tandem',
@@ -35,6 +36,8 @@ export const DEFAULTS = {
   maxHttpConnections: 256,
   /** An HTTP request's headers must have arrived this long after its first byte. */
   httpHeadersTimeoutMs: 10_000,
+  /** The cluster key peers prove to each other (null: none; peers then link as without one). */
+  clusterKey: null as string | null,
 } as const
 
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
@@ -66,6 +69,8 @@ export const optionsSchema = z.strictObject({
   maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  /** The cluster key itself (--cluster-key reads it from a file; TANDEM_CLUSTER_KEY gives it). */
+  clusterKey: z.string().optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -94,6 +99,11 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /**
+   * The cluster key (its bytes as read, one trailing newline trimmed; at least
+   * CLUSTER_KEY_MIN_BYTES), or null. Every peer connection proves it both ways; never logged.
+   */
+  readonly clusterKey: string | null
 }
 
 export class ConfigError extends Error {
@@ -126,7 +136,20 @@ export function resolveConfig(options: unknown): ServerConfig {
     ),
     peers: Object.freeze([...(o.peers ?? [])]),
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
+    clusterKey: resolveClusterKey(o.clusterKey),
   })
+}
+
+/** A key of at least CLUSTER_KEY_MIN_BYTES, one trailing newline trimmed (as a file ends). */
+function resolveClusterKey(raw: string | undefined): string | null {
+  if (raw === undefined) return null
+  const key = raw.replace(/\r?\n$/, '')
+  const bytes = Buffer.byteLength(key, 'utf8')
+  if (bytes < CLUSTER_KEY_MIN_BYTES)
+    throw new ConfigError(
+      `the cluster key is ${bytes} bytes; it needs at least ${CLUSTER_KEY_MIN_BYTES} (make one: head -c 32 /dev/urandom | base64 > cluster.key)`,
+    )
+  return key
 }
 
 /**

@@ -2,9 +2,10 @@
  * Entry point of `tandem serve`: argv → config → start → wait for a signal → stop. The only place
  * in the server that exits the process.
  */
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
-import { readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { startServer } from './server.js'
 import { describeStartupFailure } from './startup-errors.js'
@@ -71,6 +72,10 @@ function parseArgs(args: string[]): ServerOptions {
       int,
     )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
+    .option(
+      '--cluster-key <file>',
+      'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
+    )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
     // Errors are printed by main() in the one `error: CODE: message` format.
@@ -98,9 +103,22 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHelloPerAddress: o.maxPreHelloPerAddress,
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
+    clusterKey: clusterKey(o.clusterKey),
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions
+}
+
+/** The cluster key: read from --cluster-key FILE, else TANDEM_CLUSTER_KEY (the key itself). */
+function clusterKey(file: unknown): string | undefined {
+  if (typeof file !== 'string') return process.env.TANDEM_CLUSTER_KEY || undefined
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read the cluster key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
+  }
 }
 
 /**

@@ -5,7 +5,10 @@
  * other side's preamble and first control frame — its hello — read with the protocol's
  * FrameDecoder within the hello deadline (else ERR_TIMEOUT). Bad bytes get the decoder's code
  * (ERR_BAD_FRAME, ERR_UNSUPPORTED_VERSION, ERR_TOO_LARGE); a first message that is not a valid
- * hello, ERR_BAD_REQUEST. A valid hello goes to `onHello` with the bytes read past it.
+ * hello, ERR_BAD_REQUEST. A peer's hello, when either side has a cluster key, is answered with a
+ * challenge and its proof read next (protocol/handshake.ts), in the same deadline and frame
+ * limit: a peer that cannot prove the key gets ERR_AUTH (reported to `peerAuth.onRefused`). A
+ * valid hello (and proof) goes to `onHello` with the bytes read past it.
  */
 import type net from 'node:net'
 import {
@@ -13,6 +16,8 @@ import {
   Limits,
   PROTOCOL_VERSION,
   TandemError,
+  acceptPeer,
+  encodeControl,
   encodePreamble,
   helloSchema,
   toWireError,
@@ -43,6 +48,13 @@ export interface HelloGateOptions {
   timeoutMs: number
   busyRetryAfterMs: number
   console: Pick<ServerConsole, 'info' | 'sessionClosed'>
+  /** How a peer's hello is authenticated: this server's name and cluster key (null: none). */
+  peerAuth: {
+    self: string
+    key: string | null
+    /** A peer refused with ERR_AUTH (`peer`: the name it gave), for the console and the log. */
+    onRefused(peer: string, address: string, reason: string): void
+  }
   onHello(connection: Greeted): void
 }
 
@@ -86,7 +98,11 @@ export class HelloGate {
   #read(socket: net.Socket, release: () => void): void {
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
     let first: { message: unknown } | undefined
-    const decoder = helloDecoder((message) => (first = { message }))
+    let decoder = helloDecoder(true, (message) => (first = { message }))
+    /** A peer's hello with the cluster key: its proof is awaited (the next control frame). */
+    let proving: { hello: Hello; check(message: unknown): void } | undefined
+    /** The name a peer's hello gave (for the log line of a refusal). */
+    let peer: string | undefined
     const done = (): void => {
       clearTimeout(timer)
       socket.off('data', onData)
@@ -97,10 +113,16 @@ export class HelloGate {
       done()
       const error = toWireError(err)
       closeWithError(socket, error, false)
+      if (error.code === 'ERR_AUTH' && peer !== undefined)
+        this.#o.peerAuth.onRefused(peer, address, error.message)
       this.#o.console.sessionClosed(
         { sessionId: '-', clientId: '?', remoteAddress: address },
         `${error.code}: ${error.message}`,
       )
+    }
+    const greet = (hello: Hello, rest: Buffer): void => {
+      done()
+      this.#o.onHello({ socket, address, hello, rest, release })
     }
     const onData = (chunk: Buffer): void => {
       let consumed: number
@@ -110,17 +132,37 @@ export class HelloGate {
         return fail(err)
       }
       if (!first) return
-      const hello = helloSchema.safeParse(first.message)
-      if (!hello.success)
-        return fail(new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'))
-      done()
-      this.#o.onHello({
-        socket,
-        address,
-        hello: hello.data,
-        rest: chunk.subarray(consumed),
-        release,
-      })
+      const message = first.message
+      first = undefined
+      try {
+        if (proving) {
+          proving.check(message)
+          return greet(proving.hello, chunk.subarray(consumed))
+        }
+        const hello = helloSchema.safeParse(message)
+        if (!hello.success)
+          throw new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello')
+        if (hello.data.role === 'peer') peer = hello.data.id
+        const acceptance =
+          hello.data.role === 'peer'
+            ? acceptPeer(
+                this.#o.peerAuth.key,
+                this.#o.peerAuth.self,
+                'control',
+                hello.data.id,
+                hello.data.nonce,
+              )
+            : ({ kind: 'open' } as const)
+        if (acceptance.kind === 'open') return greet(hello.data, chunk.subarray(consumed))
+        // The proof comes within the same hello deadline, under the same small frame limit.
+        proving = { hello: hello.data, check: acceptance.check }
+        socket.write(encodeControl(acceptance.challenge))
+        decoder = helloDecoder(false, (m) => (first = { message: m }))
+      } catch (err) {
+        return fail(err)
+      }
+      const rest = chunk.subarray(consumed)
+      if (rest.length > 0) onData(rest)
     }
     const seconds = this.#o.timeoutMs / 1000
     const timer = setTimeout(
@@ -151,8 +193,11 @@ export class HelloGate {
   }
 }
 
-/** A decoder of the preamble and the first control frame, which stops there (see `stop()`). */
-function helloDecoder(onHello: (message: unknown) => void): FrameDecoder {
+/**
+ * A decoder of the preamble (when `preamble`) and the next control frame, which stops there (see
+ * `stop()`): the hello, or a peer's proof of the cluster key.
+ */
+function helloDecoder(preamble: boolean, onHello: (message: unknown) => void): FrameDecoder {
   const decoder: FrameDecoder = new FrameDecoder(
     {
       onControl: (message) => {
@@ -166,7 +211,7 @@ function helloDecoder(onHello: (message: unknown) => void): FrameDecoder {
         throw new TandemError('ERR_BAD_FRAME', 'an end frame before the hello')
       },
     },
-    { expectPreamble: true, maxControl: Limits.maxHello, version: PROTOCOL_VERSION },
+    { expectPreamble: preamble, maxControl: Limits.maxHello, version: PROTOCOL_VERSION },
   )
   return decoder
 }

@@ -23,6 +23,8 @@ export interface SyncWorkerData {
   host: string
   syncPort: number
   peers: readonly string[]
+  /** The cluster key every peer connection proves (null: none). */
+  clusterKey: string | null
   rescanIntervalMs: number
 }
 

@@ -63,6 +63,7 @@ export class SyncHost {
       host: config.host,
       syncPort: config.syncPort,
       peers: config.peers,
+      clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {

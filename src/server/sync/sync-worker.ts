@@ -27,6 +27,7 @@ import { SetAsideStore } from './set-aside-store.js'
 import { QueuedContent } from './queued-content.js'
 import { UserLockStore } from '../locks/user-lock-store.js'
 import { UserLocks } from './user-locks.js'
+import { RefusalNotices } from '../refusal-notices.js'
 
 const data = workerData as SyncWorkerData
 const port = parentPort!
@@ -131,6 +132,8 @@ async function main(): Promise<void> {
     store,
     refusal: () => (statusOf.state === 'refused' ? (statusOf.reason ?? 'refused') : null),
     onClockReport: (peer, skewMs) => clockWarning(peer, skewMs),
+    clusterKey: data.clusterKey,
+    onRefused: (peer, reason) => memberRefused(peer, reason),
     locks: lockChanges,
     warn,
   })
@@ -143,12 +146,14 @@ async function main(): Promise<void> {
       new PeerLink({
         address,
         self: data.self,
+        clusterKey: data.clusterKey,
         index,
         applier,
         onUp: (peer) => post({ t: 'log', op: 'peer-up', name: null, peer }),
         onDown: (peer, reason) =>
           post({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
         onClockSkew: (peer, skewMs) => clockWarning(peer, skewMs),
+        onRefused: (peer, reason) => memberRefused(peer, reason),
         onLocks: (peer, locks) => lockStore.replacePeerLocks(peer, locks),
         onNewEpoch: (peer) => setAside.forgetPeer(peer),
         warn,
@@ -282,6 +287,14 @@ function lockNames(names: readonly string[], mode?: 'read'): Promise<() => void>
     })
     post(mode ? { t: 'lock', req, names: [...names], mode } : { t: 'lock', req, names: [...names] })
   })
+}
+
+const refusals = new RefusalNotices()
+
+/** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
+function memberRefused(peer: string, reason: string): void {
+  if (refusals.shouldReport(peer, reason))
+    post({ t: 'log', op: 'member-refused', name: null, peer, detail: `${reason} (ERR_AUTH)` })
 }
 
 function clockWarning(peer: string, skewMs: number): void {
