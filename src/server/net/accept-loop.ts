@@ -58,7 +58,7 @@ function peerRefused(
 ): void {
   if (!notices.shouldReport(peer, reason)) return
   const detail = `from ${address}: ${reason} (ERR_AUTH)`
-  core.console.warn(syncLine({ op: 'member-refused', name: null, peer, detail }))
+  core.console.info(syncLine({ op: 'member-refused', name: null, peer, detail }))
   core.changeLog.append({ op: 'member-refused', name: null, detail: `${peer}: ${detail}` })
 }
 

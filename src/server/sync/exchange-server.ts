@@ -104,7 +104,11 @@ type Step = (message: unknown) => Channel | Step | undefined
  * A connection's first message, its peer-hello; with a cluster key on either side, our challenge
  * goes out and its proof is the next step (protocol/handshake.ts).
  */
-function open_(framed: FramedSocket, message: unknown, o: ExchangeOptions): Channel | Step | undefined {
+function open_(
+  framed: FramedSocket,
+  message: unknown,
+  o: ExchangeOptions,
+): Channel | Step | undefined {
   const hello = peerHelloSchema.safeParse(message)
   if (!hello.success) return void fail(framed, 'ERR_BAD_REQUEST', 'expected a peer hello')
   const { server: peer, channel, nonce } = hello.data
