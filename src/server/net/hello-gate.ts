@@ -99,10 +99,7 @@ export class HelloGate {
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
     let first: { message: unknown } | undefined
     let decoder = helloDecoder(true, (message) => (first = { message }))
-    /** A peer's hello with the cluster key: its proof is awaited (the next control frame). */
-    let proving: { hello: Hello; check(message: unknown): void } | undefined
-    /** The name a peer's hello gave (for the log line of a refusal). */
-    let peer: string | undefined
+    const reading: Reading = { socket }
     const done = (): void => {
       clearTimeout(timer)
       socket.off('data', onData)
@@ -113,55 +110,32 @@ export class HelloGate {
       done()
       const error = toWireError(err)
       closeWithError(socket, error, false)
-      if (error.code === 'ERR_AUTH' && peer !== undefined)
-        this.#o.peerAuth.onRefused(peer, address, error.message)
+      if (error.code === 'ERR_AUTH' && reading.peer !== undefined)
+        this.#o.peerAuth.onRefused(reading.peer, address, error.message)
       this.#o.console.sessionClosed(
         { sessionId: '-', clientId: '?', remoteAddress: address },
         `${error.code}: ${error.message}`,
       )
     }
-    const greet = (hello: Hello, rest: Buffer): void => {
-      done()
-      this.#o.onHello({ socket, address, hello, rest, release })
-    }
     const onData = (chunk: Buffer): void => {
       let consumed: number
+      let hello: Hello | undefined
       try {
         consumed = decoder.push(chunk)
-      } catch (err) {
-        return fail(err)
-      }
-      if (!first) return
-      const message = first.message
-      first = undefined
-      try {
-        if (proving) {
-          proving.check(message)
-          return greet(proving.hello, chunk.subarray(consumed))
-        }
-        const hello = helloSchema.safeParse(message)
-        if (!hello.success)
-          throw new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello')
-        if (hello.data.role === 'peer') peer = hello.data.id
-        const acceptance =
-          hello.data.role === 'peer'
-            ? acceptPeer(
-                this.#o.peerAuth.key,
-                this.#o.peerAuth.self,
-                'control',
-                hello.data.id,
-                hello.data.nonce,
-              )
-            : ({ kind: 'open' } as const)
-        if (acceptance.kind === 'open') return greet(hello.data, chunk.subarray(consumed))
-        // The proof comes within the same hello deadline, under the same small frame limit.
-        proving = { hello: hello.data, check: acceptance.check }
-        socket.write(encodeControl(acceptance.challenge))
-        decoder = helloDecoder(false, (m) => (first = { message: m }))
+        if (!first) return
+        const message = first.message
+        first = undefined
+        hello = this.#step(reading, message)
       } catch (err) {
         return fail(err)
       }
       const rest = chunk.subarray(consumed)
+      if (hello) {
+        done()
+        return this.#o.onHello({ socket, address, hello, rest, release })
+      }
+      // A challenge went out: the proof comes within the same deadline, under the same limit.
+      decoder = helloDecoder(false, (message) => (first = { message }))
       if (rest.length > 0) onData(rest)
     }
     const seconds = this.#o.timeoutMs / 1000
@@ -172,6 +146,29 @@ export class HelloGate {
     socket.on('data', onData)
     socket.once('close', done)
     this.#waiting.set(socket, fail)
+  }
+
+  /**
+   * The hello, or a peer's proof of the cluster key: the hello once it is complete, undefined
+   * when a challenge went out (the proof is read next). Throws what to refuse it with.
+   */
+  #step(reading: Reading, message: unknown): Hello | undefined {
+    if (reading.proving) {
+      reading.proving.check(message)
+      return reading.proving.hello
+    }
+    const parsed = helloSchema.safeParse(message)
+    if (!parsed.success)
+      throw new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello')
+    const hello = parsed.data
+    if (hello.role !== 'peer') return hello
+    reading.peer = hello.id
+    const { key, self } = this.#o.peerAuth
+    const acceptance = acceptPeer(key, self, 'control', hello.id, hello.nonce)
+    if (acceptance.kind === 'open') return hello
+    reading.proving = { hello, check: acceptance.check }
+    reading.socket.write(encodeControl(acceptance.challenge))
+    return undefined
   }
 
   #refuse(socket: net.Socket, ip: string, why: PreHelloRefusal): void {
@@ -191,6 +188,15 @@ export class HelloGate {
       true,
     )
   }
+}
+
+/** One connection's handshake so far. */
+interface Reading {
+  socket: net.Socket
+  /** The name a peer's hello gave (for the log line of a refusal). */
+  peer?: string
+  /** A peer's hello with the cluster key: its proof is awaited (the next control frame). */
+  proving?: { hello: Hello; check(message: unknown): void }
 }
 
 /**
