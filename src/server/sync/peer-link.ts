@@ -36,7 +36,7 @@ export interface PeerLinkOptions {
   address: string
   self: string
   /** The cluster key this link proves and asks the peer to prove (null: none). */
-  clusterKey?: string | null
+  clusterKey: string | null
   index: FileIndex
   applier: Applier
   onUp(peer: string): void
@@ -147,7 +147,7 @@ export class PeerLink implements PeerSource {
       this.#syncPort,
       this.#o.self,
       () => this.#backlog.progressed(),
-      this.#o.clusterKey ?? null,
+      this.#o.clusterKey,
     )
     const pending = this.#content
     pending.catch(() => {
@@ -184,7 +184,7 @@ export class PeerLink implements PeerSource {
 
   /** One connected period: handshake, subscribe, apply until the link fails. */
   async #round(connected: () => void): Promise<void> {
-    const key = this.#o.clusterKey ?? null
+    const key = this.#o.clusterKey
     const hello = await handshake(this.#host, this.#port, this.#o.self, key)
     if (hello.name === this.#o.self)
       throw new Error(
