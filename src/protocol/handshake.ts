@@ -74,9 +74,11 @@ export const welcomeSchema = z.object({
   type: z.literal('welcome'),
   server: z.object({ name: z.string(), version: z.string() }),
   sessionId: z.string(),
+  // A malformed load is taken as none (the client then takes the server as it comes).
   load: z
     .object({ clients: z.number().int().nonnegative(), maxClients: z.number().int().positive() })
-    .optional(),
+    .optional()
+    .catch(undefined),
   sync: z.object({ port: z.number(), time: z.number() }).optional(),
 })
 
