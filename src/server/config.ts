@@ -66,6 +66,8 @@ export const optionsSchema = z.strictObject({
   maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  /** The primary's control port: this server is then its secondary (roles). */
+  primary: hostPort.nullable().optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -94,6 +96,11 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /**
+   * Roles: the primary's control port (HOST:PORT) when this server is a secondary — it forwards
+   * every client write there and mirrors from it; null: an equal of its peers.
+   */
+  readonly primary: string | null
 }
 
 export class ConfigError extends Error {
@@ -125,8 +132,18 @@ export function resolveConfig(options: unknown): ServerConfig {
       o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`),
     ),
     peers: Object.freeze([...(o.peers ?? [])]),
+    primary: o.primary ?? null,
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
   })
+}
+
+/**
+ * The servers this one mirrors from: its peers, and its primary (an implicit member link) when it
+ * is a secondary.
+ */
+export function mirroredAddresses(config: Pick<ServerConfig, 'peers' | 'primary'>): string[] {
+  const { peers, primary } = config
+  return primary === null || peers.includes(primary) ? [...peers] : [...peers, primary]
 }
 
 /**

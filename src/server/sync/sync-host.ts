@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads'
 import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
-import type { ServerConfig } from '../config.js'
+import { mirroredAddresses, type ServerConfig } from '../config.js'
 import {
   clockSkewText,
   localChangeLine,
@@ -62,7 +62,7 @@ export class SyncHost {
       stateDir: config.stateDir,
       host: config.host,
       syncPort: config.syncPort,
-      peers: config.peers,
+      peers: mirroredAddresses(config), // the primary too, for a secondary (roles)
       rescanIntervalMs: RESCAN_INTERVAL_MS,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
