@@ -45,8 +45,9 @@ export interface ForwardedBody {
 
 /** A request's fields the forwarded request carries (its `id` is the link's own). */
 export function withoutId<T extends Request>(request: T): Omit<T, 'id'> {
-  const { id: _id, ...rest } = request
-  return rest
+  const rest: Partial<T> = { ...request }
+  delete rest.id
+  return rest as Omit<T, 'id'>
 }
 
 /**
