@@ -119,6 +119,8 @@ export function resolveConfig(options: unknown): ServerConfig {
   const { http, httpPort, ...o } = parsed.data
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
+  if (o.primary !== undefined && o.primary === `${o.host ?? DEFAULTS.host}:${controlPort}`)
+    throw new ConfigError(`invalid option primary: ${o.primary} is this server itself`)
   return Object.freeze({
     ...DEFAULTS,
     ...o,

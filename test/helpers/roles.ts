@@ -14,7 +14,7 @@ export interface Roles {
 }
 
 export async function startRoles(
-  options: { secondaries?: number; http?: boolean } = {},
+  options: { secondaries?: number; http?: boolean; primaryArgs?: string[] } = {},
 ): Promise<Roles> {
   const count = options.secondaries ?? 2
   const ports = await freePorts(2 * (count + 1))
@@ -35,7 +35,7 @@ export async function startRoles(
       options.http ?? false,
     )
   }
-  const primary = make('P', 0, [])
+  const primary = make('P', 0, options.primaryArgs ?? [])
   const secondaries = Array.from({ length: count }, (_, i) =>
     make(`S${i + 1}`, i + 1, ['--primary', primary.address]),
   )

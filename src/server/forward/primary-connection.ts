@@ -158,20 +158,20 @@ export class PrimaryConnection {
   async #writeData(pieces: readonly Buffer[]): Promise<void> {
     this.#check()
     const socket = this.#framed.socket
-    let last: Promise<void> | undefined
-    for (const piece of pieces) {
-      for (let at = 0; at < piece.length; at += FRAME_BYTES) {
-        const [header, payload] = encodeData(piece.subarray(at, at + FRAME_BYTES))
-        socket.write(header)
-        // Once the last write's callback ran, the socket no longer points into any piece.
-        last = new Promise((resolve, reject) =>
-          socket.write(payload, (err) =>
-            err ? reject(this.#failure ?? unreachable(this.#address, err.message)) : resolve(),
-          ),
-        )
-      }
-    }
-    await last
+    const frames: Uint8Array[] = []
+    for (const piece of pieces)
+      for (let at = 0; at < piece.length; at += FRAME_BYTES)
+        frames.push(...encodeData(piece.subarray(at, at + FRAME_BYTES)))
+    const last = frames.pop()
+    if (last === undefined) return
+    for (const frame of frames) socket.write(frame)
+    // Once the last write's callback ran, the socket no longer points into any piece (writes
+    // complete in order; one that fails destroys the socket, and so fails the last one too).
+    await new Promise<void>((resolve, reject) =>
+      socket.write(last, (err) =>
+        err ? reject(this.#failure ?? unreachable(this.#address, err.message)) : resolve(),
+      ),
+    )
   }
 
   #takeWriter(): Promise<() => void> {
