@@ -84,6 +84,8 @@ async function oneRun(config) {
       let t0 = performance.now()
       await atP.upload('big-p.bin', big)
       const bigP = performance.now() - t0
+      // The secondary mirrors that file first: its disk and CPU are then free for the next one.
+      await waitSize(secondary.file('big-p.bin'), config.bigSize, 120_000)
       t0 = performance.now()
       await atS.upload('big-s.bin', big)
       const bigS = performance.now() - t0
@@ -142,9 +144,9 @@ async function startServer(name, port, syncPort, extra, nodeArgs = []) {
 
 /**
  * Poll (1 ms apart) until `file` has `size` bytes; resolves to the time of the poll that saw it.
- * @param {string} file @param {number} size
+ * @param {string} file @param {number} size @param {number} [timeoutMs]
  */
-async function waitSize(file, size) {
+async function waitSize(file, size, timeoutMs = 10_000) {
   const result = await pollUntil(
     () => {
       try {
@@ -153,9 +155,9 @@ async function waitSize(file, size) {
         return false
       }
     },
-    { intervalMs: 1, timeoutMs: 10_000 },
+    { intervalMs: 1, timeoutMs },
   )
-  if (result.timedOut) throw new Error(`${file} did not reach ${size} bytes in 10 s`)
+  if (result.timedOut) throw new Error(`${file} did not reach ${size} bytes in ${timeoutMs} ms`)
   return result.done
 }
 

@@ -83,6 +83,27 @@ describe('roles: primary and secondaries', () => {
     expect(s1.output()).toMatch(/forwarded to the primary/)
   })
 
+  it('pipelined writes of one client reach the primary in the order they were sent', async () => {
+    const { primary, secondaries } = await startRoles({ secondaries: 1 })
+    const s1 = secondaries[0]!
+    const conn = await TestClient.connect(s1.port, { clientId: 'alice' })
+    try {
+      // An upload (empty or not), an append to it, a rename of it: sent without waiting, as `put`
+      // sends many files. Were any two swapped, the append or the rename would fail or be lost.
+      const replies = []
+      for (let i = 0; i < 10; i++) {
+        replies.push(conn.upload(`f${i}.txt`, Buffer.from(i % 2 === 0 ? '' : 'a')))
+        replies.push(conn.append(`f${i}.txt`, Buffer.from('b')))
+        replies.push(conn.rename(`f${i}.txt`, `g${i}.txt`))
+      }
+      for (const reply of await Promise.all(replies)) expect(reply.ok, reply.error?.code).toBe(true)
+    } finally {
+      await conn.close()
+    }
+    for (let i = 0; i < 10; i++)
+      expect(await readFile(primary.file(`g${i}.txt`), 'utf8')).toBe(i % 2 === 0 ? 'b' : 'ab')
+  })
+
   it('primary stopped: writes at the secondary get ERR_PEER_UNREACHABLE, reads work, it keeps serving', async () => {
     const { primary, secondaries } = await startRoles({ secondaries: 1 })
     const s1 = secondaries[0]!

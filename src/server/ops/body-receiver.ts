@@ -95,16 +95,25 @@ export class BodyReceiver {
    */
   static #forward(ctx: OpsContext, req: BodyRequest, conditions?: Conditions): BodyReceiver {
     const forward = ctx.forward!
+    // Sent now, not after an await: bodies reach the primary in the order their requests came
+    // (an empty upload then an append to it must not swap).
+    let forwarded: ForwardedBody | undefined
+    let refusal: unknown
     let name = ''
-    const receiver: BodyReceiver = new BodyReceiver(req.id, req, undefined, async () => {
-      await undefined // runs in the constructor: `receiver` is set after this
+    try {
       name = normalizeName(req.name)
       refuseConditions(forward, conditions)
-      if (req.op === 'upload' || req.op === 'write')
-        receiver.#created = !(await ctx.store.exists(await ctx.store.resolve(name)))
-      if (receiver.#discarded || receiver.#error) return
-      receiver.#forwarded = forward.body({ ...withoutId(req), name })
+      forwarded = forward.body({ ...withoutId(req), name })
+    } catch (err) {
+      refusal = err
+    }
+    const receiver: BodyReceiver = new BodyReceiver(req.id, req, undefined, async () => {
+      if (refusal !== undefined) throw refusal
+      if (req.op !== 'upload' && req.op !== 'write') return
+      const file = await ctx.store.resolve(name).catch(() => undefined)
+      receiver.#created = file !== undefined && !(await ctx.store.exists(file).catch(() => true))
     })
+    receiver.#forwarded = forwarded
     receiver.#ctx = ctx
     receiver.#hash = createHash('sha256')
     return receiver
