@@ -23,7 +23,11 @@ describe('roles: the link to the primary', () => {
       await waitFile([s1], 'a.txt', 'one\n')
       // alice's forwarding connection closes when her session does: another client takes P's slot.
       await alice.close()
-      const hog = await TestClient.connect(primary.port, { clientId: 'hog' })
+      // Her link's connection to P closes a moment after her session: wait for its slot.
+      const hog = await waitFor(
+        async () => (await TestClient.tryConnect(primary.port, { clientId: 'hog' })).client,
+        { what: "alice's slot at P to be free" },
+      )
       try {
         const bob = await TestClient.connect(s1.port, { clientId: 'bob' })
         try {
