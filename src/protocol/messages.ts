@@ -366,11 +366,22 @@ export interface StatusResult {
   }
   peers: PeerStatus[]
   sync: SyncStatus
+  /** Roles: an equal of its peers, or a secondary of a primary (absent from older servers). */
+  role?: RoleStatus
   /** User locks held here and at the peers (as they announced them). */
   locks: UserLock[]
   /** Per-path read/write locks held or awaited right now (operations in progress). */
   pathLocks: { name: string; readers: number; writers: number; waiting: number }[]
 }
+
+/**
+ * 'equal': no --primary (every server takes writes). 'secondary': writes are forwarded to
+ * `primary` (HOST:PORT as given; `name` once a handshake told it), reachable when the mirror link
+ * to it is connected.
+ */
+export type RoleStatus =
+  | { kind: 'equal' }
+  | { kind: 'secondary'; primary: string; name: string | null; reachable: boolean }
 
 /** One peer as this server sees it. */
 export interface PeerStatus {

@@ -71,6 +71,8 @@ export const optionsSchema = z.strictObject({
   shutdownGraceMs: z.number().int().min(0).optional(),
   /** The cluster key itself (--cluster-key reads it from a file; TANDEM_CLUSTER_KEY gives it). */
   clusterKey: z.string().optional(),
+  /** The primary's control port: this server is then its secondary (roles). */
+  primary: hostPort.nullable().optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -104,6 +106,11 @@ export interface ServerConfig {
    * CLUSTER_KEY_MIN_BYTES), or null. Every peer connection proves it both ways; never logged.
    */
   readonly clusterKey: string | null
+  /**
+   * Roles: the primary's control port (HOST:PORT) when this server is a secondary — it forwards
+   * every client write there and mirrors from it; null: an equal of its peers.
+   */
+  readonly primary: string | null
 }
 
 export class ConfigError extends Error {
@@ -122,6 +129,8 @@ export function resolveConfig(options: unknown): ServerConfig {
   const { http, httpPort, ...o } = parsed.data
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
+  if (o.primary !== undefined && o.primary === `${o.host ?? DEFAULTS.host}:${controlPort}`)
+    throw new ConfigError(`invalid option primary: ${o.primary} is this server itself`)
   return Object.freeze({
     ...DEFAULTS,
     ...o,
@@ -135,6 +144,7 @@ export function resolveConfig(options: unknown): ServerConfig {
       o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`),
     ),
     peers: Object.freeze([...(o.peers ?? [])]),
+    primary: o.primary ?? null,
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
     clusterKey: resolveClusterKey(o.clusterKey),
   })
@@ -150,6 +160,15 @@ function resolveClusterKey(raw: string | undefined): string | null {
       `the cluster key is ${bytes} bytes; it needs at least ${CLUSTER_KEY_MIN_BYTES} (make one: head -c 32 /dev/urandom | base64 > cluster.key)`,
     )
   return key
+}
+
+/**
+ * The servers this one mirrors from: its peers, and its primary (an implicit member link) when it
+ * is a secondary.
+ */
+export function mirroredAddresses(config: Pick<ServerConfig, 'peers' | 'primary'>): string[] {
+  const { peers, primary } = config
+  return primary === null || peers.includes(primary) ? [...peers] : [...peers, primary]
 }
 
 /**

@@ -45,6 +45,10 @@ function parseArgs(args: string[]): ServerOptions {
       "a peer server's control port (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option(
+      '--primary <host:port>',
+      'be a secondary of the primary at this control port: forward every write there, mirror from it',
+    )
     .option('--max-clients <n>', 'clients served at once (default 9)', int)
     .option(
       '--workers <n>',
@@ -95,6 +99,7 @@ function parseArgs(args: string[]): ServerOptions {
     maxHttpConnections: o.maxHttpConnections,
     httpHeadersTimeoutMs: o.httpHeadersTimeoutMs,
     peers: o.peer,
+    primary: o.primary,
     maxClients: o.maxClients,
     workers: o.workers,
     stateDir: o.state,

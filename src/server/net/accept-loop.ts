@@ -123,6 +123,7 @@ function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
       idleTimeoutMs: config.idleTimeoutMs,
       lockTimeoutMs: config.lockTimeoutMs,
       stateDir: config.stateDir,
+      primary: config.primary,
     },
   }
   const running: Promise<void> = pool.run(task, { transferList: [bridge.workerPort] }).then(
