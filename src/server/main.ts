@@ -2,9 +2,9 @@
  * Entry point of `tandem serve`: argv → config → start → wait for a signal → stop. The only place
  * in the server that exits the process.
  */
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
-import { readFileSync } from 'node:fs'
 import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { startServer } from './server.js'
@@ -45,6 +45,10 @@ function parseArgs(args: string[]): ServerOptions {
       "a peer server's control port (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option(
+      '--primary <host:port>',
+      'be a secondary of the primary at this control port: forward every write there, mirror from it',
+    )
     .option('--max-clients <n>', 'clients served at once (default 9)', int)
     .option(
       '--workers <n>',
@@ -79,9 +83,11 @@ function parseArgs(args: string[]): ServerOptions {
       '--cluster-interface <address>',
       "IPv4 address of the interface to announce and browse on (default: the OS's choice)",
     )
-    // cluster key (AUTH's; placeholder until merged)
-    .option('--cluster-key <file>', 'file holding the cluster key (env TANDEM_CLUSTER_KEY)')
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
+    .option(
+      '--cluster-key <file>',
+      'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
+    )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
     // Errors are printed by main() in the one `error: CODE: message` format.
@@ -101,6 +107,7 @@ function parseArgs(args: string[]): ServerOptions {
     maxHttpConnections: o.maxHttpConnections,
     httpHeadersTimeoutMs: o.httpHeadersTimeoutMs,
     peers: o.peer,
+    primary: o.primary,
     maxClients: o.maxClients,
     workers: o.workers,
     stateDir: o.state,
@@ -111,20 +118,21 @@ function parseArgs(args: string[]): ServerOptions {
     lockTimeoutMs: o.lockTimeoutMs,
     cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
     clusterInterface: o.clusterInterface,
-    // cluster key (AUTH's; placeholder until merged)
-    clusterKey: readClusterKey(o.clusterKey),
+    clusterKey: clusterKey(o.clusterKey),
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions
 }
 
-// cluster key (AUTH's; placeholder until merged)
-function readClusterKey(file: unknown): string | undefined {
+/** The cluster key: read from --cluster-key FILE, else TANDEM_CLUSTER_KEY (the key itself). */
+function clusterKey(file: unknown): string | undefined {
   if (typeof file !== 'string') return process.env.TANDEM_CLUSTER_KEY || undefined
   try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+    return readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(`cannot read the cluster key file ${file}: ${(err as Error).message}`)
+    throw new ConfigError(
+      `cannot read the cluster key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
   }
 }
 

@@ -8,6 +8,7 @@
 import { once } from 'node:events'
 import type net from 'node:net'
 import { TandemError } from '../../protocol/index.js'
+import { RefusalNotices } from '../refusal-notices.js'
 import { openIndexDb, type IndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import type { TreeChange } from '../index/tree-change.js'
@@ -55,6 +56,7 @@ export class SyncEngine {
   readonly #applier: Applier
   readonly #exchange: ExchangeServer
   readonly #members = new Members()
+  readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
   /** The links have been started (run): a member added later starts at once. */
@@ -139,6 +141,8 @@ export class SyncEngine {
       store,
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      clusterKey: data.clusterKey,
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       locks: this.#lockChanges,
       warn,
     })
@@ -286,12 +290,14 @@ export class SyncEngine {
     return new PeerLink({
       address,
       self: this.#data.self,
+      clusterKey: this.#data.clusterKey,
       index: this.#index,
       applier: this.#applier,
       onUp: (peer) => tell({ t: 'log', op: 'peer-up', name: null, peer }),
       onDown: (peer, reason) =>
         tell({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
@@ -325,6 +331,18 @@ export class SyncEngine {
           : Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
       onReport: () => link?.onReport(),
     }
+  }
+
+  /** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
+  #memberRefused(peer: string, reason: string): void {
+    if (this.#refusals.shouldReport(peer, reason))
+      this.#host.tell({
+        t: 'log',
+        op: 'member-refused',
+        name: null,
+        peer,
+        detail: `${reason} (ERR_AUTH)`,
+      })
   }
 
   #clockSkew(peer: string, skewMs: number): void {

@@ -19,6 +19,8 @@ export interface SyncWorkerData {
   host: string
   syncPort: number
   peers: readonly string[]
+  /** The cluster key every peer connection proves (null: none). */
+  clusterKey: string | null
   rescanIntervalMs: number
   /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
   cluster: string | null

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads'
 import type { UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
-import type { ServerConfig } from '../config.js'
+import { mirroredAddresses, type ServerConfig } from '../config.js'
 import {
   clockSkewText,
   localChangeLine,
@@ -56,7 +56,8 @@ export class SyncHost {
       stateDir: config.stateDir,
       host: config.host,
       syncPort: config.syncPort,
-      peers: config.peers,
+      peers: mirroredAddresses(config), // the primary too, for a secondary (roles)
+      clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
       cluster: config.cluster,
       clusterInterface: config.clusterInterface,
