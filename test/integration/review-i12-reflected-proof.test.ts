@@ -92,6 +92,7 @@ describe('the control port handshake', () => {
       answer = await raw.nextControl(10_000).catch(() => ({ type: 'closed' }))
     }
     expect(answer['type']).not.toBe('welcome')
+    expect(answer).toMatchObject({ type: 'error', error: { code: 'ERR_AUTH' } })
     raw.destroy()
   })
 })
