@@ -59,6 +59,8 @@ export class SyncEngine {
   readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
+  /** The links have been started (run): a member added later starts at once. */
+  #linksStarted = false
   syncPort = 0
 
   private constructor(data: SyncWorkerData, host: EngineHost) {
@@ -192,6 +194,7 @@ export class SyncEngine {
       message: `sync: ${files} file(s) indexed; file-exchange on ${this.#data.host}:${this.syncPort}`,
     })
     await this.#userLocks.begin()
+    this.#linksStarted = true
     this.#members.startAll()
     this.#setAside.start()
   }
@@ -226,6 +229,27 @@ export class SyncEngine {
     return m.op === 'lock'
       ? this.#userLocks.lock(m.name, m.owner, m.ttlSeconds)
       : this.#userLocks.unlock(m.name, m.owner, m.force ?? false)
+  }
+
+  /**
+   * A member to follow (discovery found it): a link unless it is this server or one exists by its
+   * name or address. DISCO's stand-in for CORE's membership (which also moves a known name's
+   * link to a new address); the signature is CORE's.
+   */
+  addMember(m: {
+    name?: string
+    address: string
+    source?: 'static' | 'discovered' | 'primary'
+  }): 'added' | 'known' | 'self' {
+    if (m.name === this.#data.self) return 'self'
+    if (this.#state.state === 'refused') return 'known'
+    const known = this.#members.all().some((l) => l.name === m.name || l.name === m.address)
+    if (known) return 'known'
+    const link = this.#link(m.address)
+    this.#members.add(link)
+    // Not before run() starts the links: started twice, a link would run two loops.
+    if (this.#linksStarted) link.start()
+    return 'added'
   }
 
   /** Stop syncing for good (a mass deletion, a vanished directory): peers are refused. */

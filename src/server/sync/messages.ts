@@ -22,6 +22,9 @@ export interface SyncWorkerData {
   /** The cluster key every peer connection proves (null: none). */
   clusterKey: string | null
   rescanIntervalMs: number
+  /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
+  cluster: string | null
+  clusterInterface: string | null
 }
 
 /** What `status` answers with. */
@@ -43,6 +46,8 @@ export type ToSync =
   | { t: 'wrote'; states: WrittenState[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
+  /** Announce and browse the cluster (--cluster), now that the control and HTTP ports listen. */
+  | { t: 'discover'; control: number; http: number | null }
   | { t: 'stop' }
 
 export type FromSync =

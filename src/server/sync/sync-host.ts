@@ -59,6 +59,8 @@ export class SyncHost {
       peers: mirroredAddresses(config), // the primary too, for a secondary (roles)
       clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
+      cluster: config.cluster,
+      clusterInterface: config.clusterInterface,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,
@@ -185,6 +187,11 @@ export class SyncHost {
   /** What a client's write left on disk: the scanner must not take it for another program's. */
   wrote(states: WrittenState[]): void {
     this.#post({ t: 'wrote', states })
+  }
+
+  /** Start cluster discovery in the worker (it owns the peer links) with the ports that listen. */
+  discover(control: number, http: number | null): void {
+    this.#post({ t: 'discover', control, http })
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */
