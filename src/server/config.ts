@@ -35,6 +35,10 @@ export const DEFAULTS = {
   maxHttpConnections: 256,
   /** An HTTP request's headers must have arrived this long after its first byte. */
   httpHeadersTimeoutMs: 10_000,
+  /** Request ids remembered per client (the newest), for replays (index/request-window.ts). */
+  requestWindow: 1_000,
+  /** Request ids older than this are forgotten (24 h). */
+  requestWindowAgeMs: 86_400_000,
 } as const
 
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
@@ -66,6 +70,8 @@ export const optionsSchema = z.strictObject({
   maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  requestWindow: z.number().int().min(1).max(1_000_000).optional(),
+  requestWindowAgeMs: z.number().int().min(1_000).optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -94,6 +100,9 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /** Request ids kept per client for replays, and for how long (ms). */
+  readonly requestWindow: number
+  readonly requestWindowAgeMs: number
 }
 
 export class ConfigError extends Error {

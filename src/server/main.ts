@@ -71,6 +71,16 @@ function parseArgs(args: string[]): ServerOptions {
       int,
     )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
+    .option(
+      '--request-window <n>',
+      'request ids remembered per client, so a replay is answered, not applied again (default 1000)',
+      int,
+    )
+    .option(
+      '--request-window-age-ms <ms>',
+      'how long a request id is remembered (default 86400000: 24 h)',
+      int,
+    )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
     // Errors are printed by main() in the one `error: CODE: message` format.
@@ -98,6 +108,8 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHelloPerAddress: o.maxPreHelloPerAddress,
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
+    requestWindow: o.requestWindow,
+    requestWindowAgeMs: o.requestWindowAgeMs,
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions

@@ -12,13 +12,25 @@ import { checkConditions, hasConditions, type Conditions } from './conditions.js
 import { withLock, type OpsContext } from './context.js'
 import { kindOf } from '../storage/folders.js'
 import { removeFolder, renameFolderOp } from './folders.js'
+import { once } from './once.js'
 
 export async function rename(
   ctx: OpsContext,
-  req: { from: string; to: string },
+  req: { from: string; to: string; rid?: string | undefined },
 ): Promise<RenameResult> {
   const fromName = normalizeName(req.from)
   const toName = normalizeName(req.to)
+  // A replay of an applied rename is answered as it was (not ERR_NOT_FOUND): once.ts.
+  return once(ctx, req.rid, 'rename', `${fromName}>${toName}`, (c) =>
+    renameNames(c, fromName, toName),
+  )
+}
+
+async function renameNames(
+  ctx: OpsContext,
+  fromName: string,
+  toName: string,
+): Promise<RenameResult> {
   // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
   const folder = await withLock(
     ctx,
@@ -29,6 +41,7 @@ export async function rename(
       const to = await ctx.store.resolve(toName, { follow: false })
       if ((await kindOf(from)) === 'folder') return { from, to }
       await ctx.store.rename(from, to)
+      ctx.applied?.({ from: fromName, to: toName })
       return undefined
     },
     'rename',
@@ -41,14 +54,26 @@ export async function rename(
 
 export async function remove(
   ctx: OpsContext,
-  req: { name: string; recursive?: boolean | undefined },
+  req: { name: string; recursive?: boolean | undefined; rid?: string | undefined },
   conditions?: Conditions,
 ): Promise<DeleteResult> {
   const name = normalizeName(req.name)
+  // A replay of an applied delete is answered as it was (not ERR_NOT_FOUND): once.ts.
+  return once(ctx, req.rid, 'delete', name, (c) =>
+    removeName(c, name, req.recursive === true, conditions),
+  )
+}
+
+async function removeName(
+  ctx: OpsContext,
+  name: string,
+  recursive: boolean,
+  conditions: Conditions | undefined,
+): Promise<DeleteResult> {
   const folder = await withLock(ctx, [name], 'write', async () => {
     const file = await ctx.store.resolve(name, { follow: false })
     if ((await kindOf(file)) === 'folder') {
-      if (!req.recursive)
+      if (!recursive)
         throw new TandemError(
           'ERR_IS_DIRECTORY',
           `'${name}' is a folder; delete it with rm -r (recursive)`,
@@ -59,6 +84,7 @@ export async function remove(
     }
     await checkConditions(ctx, file, conditions)
     await ctx.store.delete(file)
+    ctx.applied?.({ name })
     return undefined
   })
   // A folder takes the locks of every file in it (folders.ts).

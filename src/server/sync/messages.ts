@@ -4,6 +4,7 @@
  * sessions) and reports what it does; the main thread asks it for status and to stop.
  */
 import type {
+  EntryRequest,
   LocalChangeKind,
   PeerStatus,
   SyncStatus,
@@ -24,6 +25,8 @@ export interface SyncWorkerData {
   syncPort: number
   peers: readonly string[]
   rescanIntervalMs: number
+  /** The request window's bounds (index/request-window.ts). */
+  requestWindow?: { perClient: number; maxAgeMs: number }
 }
 
 export type ToSync =
@@ -36,6 +39,8 @@ export type ToSync =
   | { t: 'tree-change'; change: TreeChange }
   /** What a client's write left at its names (not a change by another program). */
   | { t: 'wrote'; states: WrittenState[] }
+  /** A client request (rid) applied, with its answer: the next notices for `names` carry it. */
+  | { t: 'request-done'; request: EntryRequest; names: string[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
   | { t: 'stop' }

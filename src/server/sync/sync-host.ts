@@ -3,7 +3,13 @@
  * the shared lock table, records its reports (console, change log, followers) and relays status.
  */
 import { Worker } from 'node:worker_threads'
-import type { PeerStatus, SyncStatus, UserLock, WireError } from '../../protocol/index.js'
+import type {
+  EntryRequest,
+  PeerStatus,
+  SyncStatus,
+  UserLock,
+  WireError,
+} from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
 import type { ServerConfig } from '../config.js'
 import {
@@ -64,6 +70,7 @@ export class SyncHost {
       syncPort: config.syncPort,
       peers: config.peers,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
+      requestWindow: { perClient: config.requestWindow, maxAgeMs: config.requestWindowAgeMs },
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,
@@ -198,6 +205,11 @@ export class SyncHost {
   /** What a client's write left on disk: the scanner must not take it for another program's. */
   wrote(states: WrittenState[]): void {
     this.#post({ t: 'wrote', states })
+  }
+
+  /** A client request applied (its rid and answer): its write's entries carry it to the peers. */
+  requestDone(request: EntryRequest, names: string[]): void {
+    this.#post({ t: 'request-done', request, names })
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */

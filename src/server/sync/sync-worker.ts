@@ -51,7 +51,7 @@ const statusOf: { state: SyncStatus['state']; reason?: string } = { state: 'star
 
 async function main(): Promise<void> {
   const db = openIndexDb(data.stateDir)
-  const index = new FileIndex(db)
+  const index = new FileIndex(db, data.requestWindow)
   const store = new FileStore(data.root)
   const busy = new BusyNames()
   const running: { watcher?: Watcher } = {}
@@ -207,6 +207,7 @@ async function main(): Promise<void> {
     if (m.t === 'published') scanner.remember(m.name, m.sha256, m.identity)
     if (m.t === 'tree-change') scanner.expect(m.change)
     if (m.t === 'wrote') scanner.wrote(m.states)
+    if (m.t === 'request-done') scanner.requestDone(m.request, m.names)
     if (m.t === 'user-lock') void userLockRequest(m)
     if (m.t === 'stop') void stop()
   })
