@@ -64,6 +64,7 @@ export class RequestTable {
   readonly #bounds: RequestWindowBounds
   readonly #now: () => number
   #agePrunedAt = 0
+  #lastAt = 0
 
   constructor(db: IndexDb, bounds: RequestWindowBounds = REQUEST_WINDOW, now = Date.now) {
     this.#bounds = bounds
@@ -84,7 +85,8 @@ export class RequestTable {
 
   /** Record a request (a rid already known keeps its first record). */
   record(request: Omit<RequestRecord, 'at'>): void {
-    const at = this.#now()
+    // Strictly increasing: the per-client bound keeps the newest by this order, ties none.
+    const at = (this.#lastAt = Math.max(this.#now(), this.#lastAt + 1))
     const client = ridClient(request.rid)
     this.#q.insert.run({
       rid: request.rid,
