@@ -528,7 +528,12 @@ export class Scanner {
     confirm(names).then(
       (release) => {
         const left = changes.filter(
-          (c) => !c.states.every((s) => this.#own.match(s.name, s.fp, since, true)),
+          (c) =>
+            !c.states.every((s) => {
+              const notice = this.#own.match(s.name, s.fp, since, true)
+              if (notice?.request) this.#lateRequest(s.name, s.fp, notice.request)
+              return notice
+            }),
         )
         release()
         for (const c of left) report(c.change)
@@ -536,6 +541,19 @@ export class Scanner {
       // Stopping, or the lock table gone: what was found is still reported.
       () => changes.forEach((c) => report(c.change)),
     )
+  }
+
+  /**
+   * A client request's notice that came after its change was indexed (the scanner was quicker):
+   * the entry is stored again with the request, unchanged otherwise (same version, a new seq),
+   * so that the peers still learn the rid and its answer.
+   */
+  #lateRequest(name: string, fp: Fingerprint | null, request: EntryRequest): void {
+    const entry = this.#o.index.get(name)
+    if (!entry || entry.request || entry.origin !== this.#o.self) return
+    if (entry.deleted ? fp !== null : !sameFingerprint(entry.fingerprint, fp)) return
+    const { fingerprint, ...rest } = entry // its seq is replaced by the next one
+    this.#o.index.put([{ entry: { ...rest, request }, fingerprint }])
   }
 
   /** Has a folder that held one of these names vanished (the root included)? */
