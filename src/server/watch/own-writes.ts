@@ -71,9 +71,18 @@ export class OwnWrites {
    * Is `fp` at `name` (seen by a look that began at `since`) the server's own? A match uses the
    * notice and drops the older ones. Without a match, notices from before `since` are dropped:
    * the name has moved on from them. `lateOnly`: only notices that came in after `since` count.
-   * Returns the notice matched.
    */
-  match(name: string, fp: Fingerprint | null, since: number, lateOnly = false): Notice | undefined {
+  match(name: string, fp: Fingerprint | null, since: number, lateOnly = false): boolean {
+    return this.matchNotice(name, fp, since, lateOnly) !== undefined
+  }
+
+  /** As match, and returns the notice matched (its request, when a client's request wrote it). */
+  matchNotice(
+    name: string,
+    fp: Fingerprint | null,
+    since: number,
+    lateOnly = false,
+  ): Notice | undefined {
     const list = this.#expected.get(name)
     if (!list) return undefined
     const at = list.findIndex((n) => (!lateOnly || n.tick > since) && sameFingerprint(n.fp, fp))

@@ -499,14 +499,14 @@ export class Scanner {
       }
       if (f.kind === 'same') index.setFingerprint(f.name, f.fp)
       else if (f.kind === 'gone') {
-        const notice = this.#own.match(f.name, null, since)
+        const notice = this.#own.matchNotice(f.name, null, since)
         entries.push(withRequest(tombstone(f.seen, self, this.#now()), notice?.request))
         this.#expected.delete(f.name)
         if (!notice) unexplainedGone.set(f.name, f.seen)
       } else {
         const from =
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
-        const notice = this.#own.match(f.name, f.fp, since)
+        const notice = this.#own.matchNotice(f.name, f.fp, since)
         entries.push(withRequest(newVersion(f, self, from), notice?.request))
         if (!notice) found.push({ f, from })
       }
@@ -530,9 +530,9 @@ export class Scanner {
         const left = changes.filter(
           (c) =>
             !c.states.every((s) => {
-              const notice = this.#own.match(s.name, s.fp, since, true)
+              const notice = this.#own.matchNotice(s.name, s.fp, since, true)
               if (notice?.request) this.#lateRequest(s.name, s.fp, notice.request)
-              return notice
+              return notice !== undefined
             }),
         )
         release()
