@@ -63,6 +63,7 @@ export async function startServer(
       maxAgeMs: config.requestWindowAgeMs,
     })
     core.sync = await SyncHost.start(config, {
+      recentRequests: core.requests.recent(),
       locks: core.locks,
       changeLog: core.changeLog,
       console,

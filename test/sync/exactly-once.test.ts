@@ -115,6 +115,32 @@ describe('exactly once across members', () => {
     expect(namesOn(b)).toEqual(['log.txt', 'marker.txt', 'marker2.txt'])
   }, 60_000)
 
+  it('killed before the peer got the change, replayed at the peer after the server came back: answered, not applied again', async () => {
+    const [a, b] = await pairWithHook('kill-after-commit:append')
+    const lost = await call(a, 'append', { name: 'log.txt', rid: 'replayer:43' }, Buffer.from(LINE))
+    expect(lost.ok).toBe(false)
+    await waitFor(() => !a.running, { what: 'A killed by the hook' })
+    a.env = {}
+    await a.start()
+    // A's startup inventory finds the append its crash kept from the index, with its rid.
+    await waitFile([a, b], 'log.txt', `start\n${LINE}`)
+    const replay = await call(
+      b,
+      'append',
+      { name: 'log.txt', rid: 'replayer:43' },
+      Buffer.from(LINE),
+    )
+    expect(replay.ok, JSON.stringify(replay.error)).toBe(true)
+    expect(replay).toEqual(
+      await call(a, 'append', { name: 'log.txt', rid: 'replayer:43' }, Buffer.from(LINE)),
+    )
+    await a.write('marker.txt', 'm')
+    await waitFile([a, b], 'marker.txt', 'm')
+    expect(content(a, 'log.txt')).toBe(`start\n${LINE}`)
+    expect(content(b, 'log.txt')).toBe(`start\n${LINE}`)
+    expect(namesOn(b)).toEqual(['log.txt', 'marker.txt'])
+  }, 60_000)
+
   it('a delete and a rename applied at A, replayed at B, answer as they did at A', async () => {
     const [a, b] = await startCluster(2)
     await a.write('doomed.txt', 'd')

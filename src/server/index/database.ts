@@ -92,7 +92,8 @@ const MIGRATIONS: readonly string[] = [
      target  TEXT    NOT NULL,
      result  TEXT    NOT NULL,  -- JSON: the answer the client got
      origin  TEXT    NOT NULL,  -- the server that applied it
-     at      INTEGER NOT NULL   -- ms since the epoch: recorded here
+     at      INTEGER NOT NULL,  -- ms since the epoch: recorded here
+     names   TEXT               -- JSON: the names it wrote (tandem.db's rows only)
    ) WITHOUT ROWID;
    CREATE INDEX requests_client ON requests (client, at);
    CREATE INDEX requests_at ON requests (at);

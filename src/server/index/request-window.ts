@@ -39,6 +39,8 @@ export interface RequestRecord {
   result: unknown
   origin: string
   at: number
+  /** The names it wrote, where known (this server's own requests, in tandem.db). */
+  names?: string[] | undefined
 }
 
 /** The client part of a rid (CLIENT:SEQUENCE; the client part may hold colons). */
@@ -53,6 +55,7 @@ interface Row {
   result: string
   origin: string
   at: number
+  names: string | null
 }
 
 /** Prune by age at most this often (the per-client bound is kept on every insert). */
@@ -71,8 +74,8 @@ export class RequestTable {
     this.#now = now
     this.#q = {
       insert: db.prepare(
-        `INSERT OR IGNORE INTO requests (rid, client, op, target, result, origin, at)
-         VALUES (@rid, @client, @op, @target, @result, @origin, @at)`,
+        `INSERT OR IGNORE INTO requests (rid, client, op, target, result, origin, at, names)
+         VALUES (@rid, @client, @op, @target, @result, @origin, @at, @names)`,
       ),
       get: db.prepare<[string], Row>('SELECT * FROM requests WHERE rid = ?'),
       pruneClient: db.prepare(
@@ -80,6 +83,9 @@ export class RequestTable {
            (SELECT at FROM requests WHERE client = @client ORDER BY at DESC LIMIT 1 OFFSET @keep)`,
       ),
       pruneAge: db.prepare('DELETE FROM requests WHERE at < ?'),
+      recent: db.prepare<[number, number], Row>(
+        'SELECT * FROM requests WHERE at >= ? AND names IS NOT NULL ORDER BY at DESC LIMIT ?',
+      ),
     }
   }
 
@@ -96,6 +102,7 @@ export class RequestTable {
       result: JSON.stringify(request.result),
       origin: request.origin,
       at,
+      names: request.names && request.names.length > 0 ? JSON.stringify(request.names) : null,
     })
     this.#q.pruneClient.run({ client, keep: Math.max(0, this.#bounds.perClient - 1) })
     if (at - this.#agePrunedAt >= AGE_PRUNE_EVERY_MS) {
@@ -107,6 +114,14 @@ export class RequestTable {
   get(rid: string): RequestRecord | undefined {
     return readRow(this.#q.get.get(rid), this.#bounds, this.#now())
   }
+
+  /** The newest requests in the window that wrote names (at most `limit`), newest first. */
+  recent(limit: number): RequestRecord[] {
+    const now = this.#now()
+    return this.#q.recent
+      .all(now - this.#bounds.maxAgeMs, limit)
+      .map((row) => readRow(row, this.#bounds, now)!)
+  }
 }
 
 /** A row as a record, unless it is past the window's age (not pruned yet). */
@@ -116,7 +131,12 @@ function readRow(
   now: number,
 ): RequestRecord | undefined {
   if (!row || row.at < now - bounds.maxAgeMs) return undefined
-  return { ...row, result: JSON.parse(row.result) as unknown }
+  const { names, ...rest } = row
+  return {
+    ...rest,
+    result: JSON.parse(row.result) as unknown,
+    ...(names ? { names: JSON.parse(names) as string[] } : {}),
+  }
 }
 
 const lookups = new WeakMap<IndexDb, Statement<[string], Row>>()

@@ -141,7 +141,7 @@ export class MainServices {
       }, fail)
     }
     try {
-      const record = gate.done(message.tag, message.result)
+      const record = gate.done(message.tag, message.result, message.names)
       // Told before the write's own notice (sent next on this port): its entry carries the rid.
       if (message.names.length > 0) this.core.sync?.requestDone(record, message.names)
       this.toWorker({ t: 'reply', req, value: null })

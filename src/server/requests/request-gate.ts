@@ -20,6 +20,12 @@ import {
 } from '../index/request-window.js'
 import type { Db } from '../state/database.js'
 
+/** A request of this server's, told again to the sync worker at start (see `recent`). */
+export interface RecoveredRequest {
+  request: EntryRequest
+  names: string[]
+}
+
 export type Begun = { replay: true; result: unknown } | { replay: false }
 
 interface InFlight {
@@ -61,8 +67,8 @@ export class RequestGate {
   }
 
   /** The request was applied with this result: recorded (durably) before its client hears. */
-  done(tag: RequestTag, result: unknown): EntryRequest {
-    this.#own.record({ ...tag, result, origin: this.self })
+  done(tag: RequestTag, result: unknown, names: readonly string[] = []): EntryRequest {
+    this.#own.record({ ...tag, result, origin: this.self, names: [...names] })
     this.#settle(tag.rid)
     return {
       ...tag,
@@ -70,6 +76,23 @@ export class RequestGate {
       result: result as EntryRequest['result'],
       at: Date.now(),
     }
+  }
+
+  /**
+   * This server's latest requests that wrote names, for the sync worker at start: one whose
+   * change a crash kept from being indexed with its rid gets it when the inventory finds it.
+   */
+  recent(limit = 1_000): RecoveredRequest[] {
+    return this.#own.recent(limit).map((r) => ({
+      request: {
+        rid: r.rid,
+        op: r.op as EntryRequest['op'],
+        target: r.target,
+        result: r.result as EntryRequest['result'],
+        at: r.at,
+      },
+      names: r.names ?? [],
+    }))
   }
 
   /** The request failed or was not applied: a waiting replay may run it now. */

@@ -34,7 +34,8 @@ const MIGRATIONS: readonly string[] = [
      target  TEXT    NOT NULL,
      result  TEXT    NOT NULL,
      origin  TEXT    NOT NULL,
-     at      INTEGER NOT NULL
+     at      INTEGER NOT NULL,
+     names   TEXT               -- JSON: the names it wrote (told again to the sync worker at start)
    ) WITHOUT ROWID;
    CREATE INDEX requests_client ON requests (client, at);
    CREATE INDEX requests_at ON requests (at);`,

@@ -27,6 +27,8 @@ export interface SyncWorkerData {
   rescanIntervalMs: number
   /** The request window's bounds (index/request-window.ts). */
   requestWindow?: { perClient: number; maxAgeMs: number }
+  /** This server's latest requests (rids) with the names they wrote, for the startup inventory. */
+  recentRequests?: { request: EntryRequest; names: string[] }[]
 }
 
 export type ToSync =

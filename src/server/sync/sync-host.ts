@@ -60,7 +60,13 @@ export class SyncHost {
 
   static async start(
     config: ServerConfig,
-    deps: { locks: LockManager; changeLog: ChangeLog; console: ServerConsole },
+    deps: {
+      locks: LockManager
+      changeLog: ChangeLog
+      console: ServerConsole
+      /** This server's latest requests (requests/request-gate.ts `recent`). */
+      recentRequests?: { request: EntryRequest; names: string[] }[]
+    },
   ): Promise<SyncHost> {
     const workerData: SyncWorkerData = {
       self: config.name,
@@ -71,6 +77,7 @@ export class SyncHost {
       peers: config.peers,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
       requestWindow: { perClient: config.requestWindow, maxAgeMs: config.requestWindowAgeMs },
+      recentRequests: deps.recentRequests ?? [],
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,

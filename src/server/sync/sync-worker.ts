@@ -249,6 +249,7 @@ async function main(): Promise<void> {
   // watched (a wiped disk, a failed mount), and the index is all that remembers the files.
   const emptied = await scanner.emptied()
   if (emptied) return refuse(emptied.reason)
+  scanner.recover(data.recentRequests ?? []) // rids whose entry a crash may have kept from them
   running.watcher = new Watcher({
     root: data.root,
     // A change on disk may unblock what is set aside (a symlink or a folder in the way removed).

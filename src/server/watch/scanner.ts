@@ -85,6 +85,8 @@ export class Scanner {
   readonly #own = new OwnWrites()
   /** Client requests (rids) told before their write's notice, by name. */
   readonly #requests = new Map<string, { request: EntryRequest; until: number }>()
+  /** This server's requests not in the index at start (a crash before their entry), by name. */
+  #recovered = new Map<string, EntryRequest>()
   /** True during the first inventory of an empty index: every file is "new" then, none changed. */
   #quiet = false
 
@@ -161,6 +163,20 @@ export class Scanner {
     }
   }
 
+  /**
+   * This server's latest requests, told by the main thread at start: one whose rid the index does
+   * not hold was applied, but a crash came before its change was indexed (its notice was lost
+   * with the process). The startup inventory then finds that change with no notice; its entry
+   * gets the request, so the peers still learn the rid. Only during that inventory.
+   */
+  recover(recent: readonly { request: EntryRequest; names: readonly string[] }[]): void {
+    // Newest first: the latest request that wrote a name is the one its change on disk is from.
+    for (const { request, names } of recent) {
+      if (this.#o.index.requests.get(request.rid)) continue
+      for (const name of names) if (!this.#recovered.has(name)) this.#recovered.set(name, request)
+    }
+  }
+
   /** Every file on disk and every live name in the index: the startup inventory and rescan. */
   async inventory(): Promise<{ onDisk: number }> {
     const onDisk = await this.walk('')
@@ -172,6 +188,7 @@ export class Scanner {
       await this.scanNow([...names])
     } finally {
       this.#quiet = false
+      this.#recovered.clear()
     }
     return { onDisk: onDisk.length }
   }
@@ -500,14 +517,16 @@ export class Scanner {
       if (f.kind === 'same') index.setFingerprint(f.name, f.fp)
       else if (f.kind === 'gone') {
         const notice = this.#own.matchNotice(f.name, null, since)
-        entries.push(withRequest(tombstone(f.seen, self, this.#now()), notice?.request))
+        const request = notice?.request ?? this.#recovered.get(f.name)
+        entries.push(withRequest(tombstone(f.seen, self, this.#now()), request))
         this.#expected.delete(f.name)
         if (!notice) unexplainedGone.set(f.name, f.seen)
       } else {
         const from =
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
         const notice = this.#own.matchNotice(f.name, f.fp, since)
-        entries.push(withRequest(newVersion(f, self, from), notice?.request))
+        const request = notice?.request ?? this.#recovered.get(f.name)
+        entries.push(withRequest(newVersion(f, self, from), request))
         if (!notice) found.push({ f, from })
       }
     }
