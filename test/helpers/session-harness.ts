@@ -281,9 +281,9 @@ export function injectSession(harness: OpsHarness, options: InjectOptions = {}):
       if (taskDone) return release()
       const token = nextToken++
       tokens.set(token, release)
-      toWorker({ t: 'lock-granted', req: message.req, token })
+      toWorker({ t: 'reply', req: message.req, value: token })
     } catch (err) {
-      toWorker({ t: 'lock-failed', req: message.req, error: toWireError(err) })
+      toWorker({ t: 'reply-failed', req: message.req, error: toWireError(err) })
     }
   }
 

@@ -14,6 +14,7 @@ import { MessageChannel } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { LogEntry } from '../../src/protocol/index.js'
 import type { FromHttpWorker, ToHttpWorker } from '../../src/server/http/messages.js'
+import { unbatch } from '../../src/server/workers/request-reply.js'
 import { serveHttp } from '../../src/server/http/worker.js'
 import { tempDir } from '../helpers/temp-dir.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -33,9 +34,11 @@ describe('review: HTTP worker shutdown', () => {
     const { port1: host, port2: worker } = new MessageChannel()
     let listening: number | undefined
     const post = (m: ToHttpWorker) => host.postMessage(m)
-    host.on('message', (m: FromHttpWorker) => {
-      if (m.t === 'listening') listening = m.port
-      else if (m.t === 'admit') post({ t: 'admitted', req: m.req, refusal: undefined })
+    host.on('message', (batch: FromHttpWorker) => {
+      for (const m of unbatch(batch)) {
+        if (m.t === 'listening') listening = m.port
+        else if (m.t === 'admit') post({ t: 'reply', req: m.req, value: undefined })
+      }
     })
     let exited = false
     await serveHttp(

@@ -11,9 +11,9 @@ import { TandemError } from '../../src/protocol/index.js'
 import { openIndexDb, type IndexDb } from '../../src/server/index/database.js'
 import type { FileEntry } from '../../src/server/index/entry.js'
 import { FileIndex } from '../../src/server/index/file-index.js'
-import { QueuedContent } from '../../src/server/sync/queued-content.js'
-import { UserLockStore } from '../../src/server/locks/user-lock-store.js'
-import { UserLocks, type UserLockEvent } from '../../src/server/sync/user-locks.js'
+import { QueuedContent } from '../../src/server/sync/user-locks/queued-content.js'
+import { UserLockStore } from '../../src/server/sync/user-locks/user-lock-store.js'
+import { UserLocks, type UserLockEvent } from '../../src/server/sync/user-locks/user-locks.js'
 import { FileStore } from '../../src/server/storage/file-store.js'
 import { TempFile } from '../../src/server/storage/temp-file.js'
 import type { PeerSource } from '../../src/server/sync/peer-source.js'
@@ -157,7 +157,6 @@ function server(dir = tempDir('tandem-user-locks-')) {
         return Promise.resolve(() => trail.push(`release ${names.join(',')}`))
       },
       scan: () => Promise.resolve(),
-      apply: options.apply ?? readAndRecord,
       report: (event) => events.push(event),
       changed: () => {
         trail.push('changed')
@@ -165,6 +164,8 @@ function server(dir = tempDir('tandem-user-locks-')) {
       warn: (message) => warnings.push(message),
       now: () => Date.now() + clock.skew,
     })
+    const apply = options.apply ?? readAndRecord
+    locks.applyThrough({ applyBatch: (source, entries) => apply(source, entries[0]!) })
     current = locks
     locks.load()
     return {

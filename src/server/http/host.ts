@@ -9,6 +9,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
 import { TandemError, type WireError } from '../../protocol/index.js'
 import type { ServerCore } from '../core.js'
 import { isServiceMessage, MainServices } from '../net/main-services.js'
+import { unbatch } from '../workers/request-reply.js'
 import type { FromHttpWorker, HttpWorkerData, ToHttpWorker } from './messages.js'
 
 /** An HTTP worker that ends sooner than this after its start is not started again. */
@@ -95,11 +96,12 @@ export class HttpHost {
         worker.off('message', onMessage)
         worker.off('exit', onExit)
       }
-      const onMessage = (message: FromHttpWorker): void => {
-        if (message.t === 'listening') {
+      const onMessage = (batch: FromHttpWorker): void => {
+        const message = unbatch(batch).find((m) => m.t === 'listening' || m.t === 'listen-failed')
+        if (message?.t === 'listening') {
           done()
           resolve(message.port)
-        } else if (message.t === 'listen-failed') {
+        } else if (message?.t === 'listen-failed') {
           done()
           this.#stopping = true
           void worker.terminate()
@@ -124,8 +126,11 @@ export class HttpHost {
   ): void {
     if (isServiceMessage(message)) return services.handle(message)
     switch (message.t) {
+      case 'batch':
+        for (const one of message.messages) this.#onMessage(one, services, post)
+        return
       case 'admit':
-        return post({ t: 'admitted', req: message.req, refusal: this.#admit(message) })
+        return post({ t: 'reply', req: message.req, value: this.#admit(message) })
       case 'leave':
         if (this.clients.delete(message.client)) this.core.admission.release()
         return

@@ -3,8 +3,8 @@
  * thread's services (locks, log, queries, user locks) use the session workers' messages; these
  * add admission (a client slot per HTTP client) and the worker's lifecycle.
  */
-import type { WireError } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
+import type { Batch } from '../workers/request-reply.js'
 
 /** What the HTTP worker is started with. */
 export interface HttpWorkerData {
@@ -22,6 +22,8 @@ export interface HttpWorkerData {
 /** Worker → main. */
 export type FromHttpWorker =
   | FromWorker
+  /** Several of these, in order (one postMessage per microtask). */
+  | Batch<FromHttpWorker>
   /** `client` wants a slot (it has no request in flight yet). */
   | { t: 'admit'; req: number; client: string; address: string }
   /** `client` has no request in flight any more: its slot is free. */
@@ -29,8 +31,8 @@ export type FromHttpWorker =
   | { t: 'listening'; port: number }
   | { t: 'listen-failed'; message: string; code: string | undefined }
 
-/** Main → worker. */
-export type ToHttpWorker =
-  | ToWorker
-  /** The answer to `admit`: undefined, or why not (ERR_BUSY with retryAfterMs). */
-  | { t: 'admitted'; req: number; refusal: WireError | undefined }
+/**
+ * Main → worker: a session worker's messages. (The answer to `admit` is a reply whose value is
+ * undefined, or why not: a WireError, ERR_BUSY with retryAfterMs.)
+ */
+export type ToHttpWorker = ToWorker

@@ -41,6 +41,7 @@ export async function serveHttp(
       .then(() => bodiesSettled()) // a body cut off by the close removes its temp file first
       .finally(() => {
         clearTimeout(force)
+        main.flush()
         port.close()
         exit()
       })

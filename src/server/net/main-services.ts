@@ -8,6 +8,7 @@
 import { TandemError, toWireError, type LogEntry } from '../../protocol/index.js'
 import type { ServerCore } from '../core.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
+import { answer, Tokens } from '../workers/request-reply.js'
 
 type ServiceMessage = Extract<
   FromWorker,
@@ -48,8 +49,7 @@ export function isServiceMessage(message: { t: string }): message is ServiceMess
 }
 
 export class MainServices {
-  #nextToken = 1
-  readonly #locks = new Map<number, () => void>()
+  readonly #locks = new Tokens()
   #unfollow: (() => void) | undefined
   #ended = false
 
@@ -72,15 +72,12 @@ export class MainServices {
       case 'user-lock': {
         const { req, op, name, ttlSeconds, force } = message
         const owner = this.clientOf(message.client)
-        return void this.core.userLock({ op, name, ttlSeconds, force, owner }).then(
-          (value) => this.toWorker({ t: 'reply', req, value }),
-          (err: unknown) => this.toWorker({ t: 'reply-failed', req, error: toWireError(err) }),
+        return answer(this.toWorker, req, () =>
+          this.core.userLock({ op, name, ttlSeconds, force, owner }),
         )
       }
       case 'unlock':
-        this.#locks.get(message.token)?.()
-        this.#locks.delete(message.token)
-        return
+        return this.#locks.release(message.token)
       case 'log':
         return this.core.record(message.entry, message.record)
       case 'published':
@@ -96,11 +93,7 @@ export class MainServices {
             req: message.req,
             value: this.core.changeLog.query(message),
           })
-        return void this.core.status().then(
-          (value) => this.toWorker({ t: 'reply', req: message.req, value }),
-          (err: unknown) =>
-            this.toWorker({ t: 'reply-failed', req: message.req, error: toWireError(err) }),
-        )
+        return answer(this.toWorker, message.req, () => this.core.status())
       case 'request-begin':
       case 'request-done':
       case 'request-abandon':
@@ -116,8 +109,7 @@ export class MainServices {
   /** The worker's side ended: every lock it holds is released, following stops. */
   end(): void {
     this.#ended = true
-    for (const release of this.#locks.values()) release()
-    this.#locks.clear()
+    this.#locks.releaseAll()
     this.#unfollow?.()
     this.#unfollow = undefined
     this.core.requests?.endOwner(this)
@@ -162,11 +154,9 @@ export class MainServices {
         release()
         throw refusal
       }
-      const token = this.#nextToken++
-      this.#locks.set(token, release)
-      this.toWorker({ t: 'lock-granted', req, token })
+      this.toWorker({ t: 'reply', req, value: this.#locks.add(release) })
     } catch (err) {
-      this.toWorker({ t: 'lock-failed', req, error: toWireError(err) })
+      this.toWorker({ t: 'reply-failed', req, error: toWireError(err) })
     }
   }
 }

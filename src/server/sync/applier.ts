@@ -18,6 +18,7 @@ import type { FileStore } from '../storage/file-store.js'
 import { fingerprintOf, probe } from '../watch/disk-probe.js'
 import type { Scanner } from '../watch/scanner.js'
 import type { BusyNames } from './busy-names.js'
+import type { BatchApplier, HeldFiles } from './held-files.js'
 import { contentFor } from './content-source.js'
 import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
@@ -46,17 +47,14 @@ export interface ApplierOptions {
   report(report: SyncReport): void
   warn(message: string): void
   /** User locks: a held name's updates are queued (with their content) instead of applied. */
-  userLocks?: {
-    held(name: string): boolean
-    enqueue(peer: PeerSource, entry: FileEntry): Promise<void>
-  }
+  held?: HeldFiles
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
   bulk?: { begin(writes: number): void; end(): void; readonly active: boolean }
   /** Entries that cannot be applied are set aside here (without it, they fail the batch). */
   setAside?: SetAsideSink
 }
 
-export class Applier {
+export class Applier implements BatchApplier {
   readonly #o: ApplierOptions
   readonly #clash: TypeClash
   #stopped = false
@@ -70,7 +68,7 @@ export class Applier {
       scanNow: (names) => options.scanner.scanNow(names),
       hint: (name) => options.scanner.hint(name),
       ownState: (name) => options.scanner.ownState(name),
-      held: (name) => options.userLocks?.held(name) ?? false,
+      held: (name) => options.held?.held(name) ?? false,
       locked: (peer, names, fn) => this.#busyLocked(peer, names, fn),
     })
   }
@@ -173,7 +171,7 @@ export class Applier {
     remotes: readonly FileEntry[],
     aside?: Set<string>,
   ): Promise<FileEntry[]> {
-    const locks = this.#o.userLocks
+    const locks = this.#o.held
     if (!locks) return [...remotes]
     const free: FileEntry[] = []
     for (const remote of remotes) {
@@ -420,7 +418,7 @@ export class Applier {
   async #locked<T>(peer: PeerSource, names: readonly string[], fn: () => Promise<T>): Promise<T> {
     const release = await this.#o.lock(names)
     try {
-      const locks = this.#o.userLocks
+      const locks = this.#o.held
       if (locks && names.some((name) => name !== peer.unlocks && locks.held(name))) throw new Held()
       return await fn()
     } finally {

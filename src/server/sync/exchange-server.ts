@@ -14,7 +14,7 @@ import {
 } from '../../protocol/index.js'
 import type { UserLock } from '../../protocol/index.js'
 import type { FileIndex } from '../index/file-index.js'
-import type { LockChanges } from '../locks/lock-changes.js'
+import type { LockChanges } from './user-locks/lock-changes.js'
 import type { FileStore } from '../storage/file-store.js'
 import { fail, send, type Channel } from './channel.js'
 import { contentChannel } from './content-server.js'

@@ -1,7 +1,8 @@
 /**
  * Messages between the main thread and the peer-sync worker (a plain worker_thread). The worker
  * asks for per-path write locks (the lock table lives in the main thread, shared with client
- * sessions) and reports what it does; the main thread asks it for status and to stop.
+ * sessions) and reports what it does; the main thread asks it for status, user locks and to stop.
+ * Requests are numbered and answered with a Reply (workers/request-reply.ts) both ways.
  */
 import type {
   EntryRequest,
@@ -9,13 +10,13 @@ import type {
   PeerStatus,
   SyncStatus,
   UserLock,
-  WireError,
 } from '../../protocol/index.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { WrittenState } from '../ops/own-writes.js'
-import type { UserLockEvent } from './user-locks.js'
+import type { UserLockEvent } from './user-locks/user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
+import type { Batch, Reply } from '../workers/request-reply.js'
 
 export interface SyncWorkerData {
   self: string
@@ -31,9 +32,16 @@ export interface SyncWorkerData {
   recentRequests?: { request: EntryRequest; names: string[] }[]
 }
 
+/** What `status` answers with. */
+export interface SyncState {
+  peers: PeerStatus[]
+  sync: SyncStatus
+}
+
 export type ToSync =
-  | { t: 'lock-granted'; req: number; token: number }
-  | { t: 'lock-failed'; req: number; error: WireError }
+  /** The answer to the worker's `lock` (its value: the token to unlock with). */
+  | Reply
+  /** Answered with a SyncState. */
   | { t: 'status'; req: number }
   /** A client's upload published this content (the scanner need not hash it again). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
@@ -73,13 +81,18 @@ export type FromSync =
       to: string | null
       bytes: number | null
     }
-  | { t: 'status'; req: number; peers: PeerStatus[]; sync: SyncStatus }
-  | { t: 'user-lock-done'; req: number; ok: true; value: unknown }
-  | { t: 'user-lock-done'; req: number; ok: false; error: WireError }
+  /** The answer to `status` or `user-lock`. */
+  | Reply
   /** The user locks held here now (the main thread refuses other clients' writes to them). */
   | { t: 'user-locks'; locks: UserLock[] }
   /** A lock, queue or apply event: on the console, in the change log, to followers. */
   | ({ t: 'lock-event' } & UserLockEvent)
   | { t: 'stopped' }
   /** Several of the above, in order (one postMessage per microtask). */
-  | { t: 'batch'; messages: FromSync[] }
+  | Batch<FromSync>
+
+/** What the engine tells the main thread of its own accord (not an answer, not a lock). */
+export type EngineReport = Extract<
+  FromSync,
+  { t: 'info' | 'warn' | 'log' | 'local-change' | 'user-locks' | 'lock-event' }
+>

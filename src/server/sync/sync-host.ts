@@ -3,13 +3,7 @@
  * the shared lock table, records its reports (console, change log, followers) and relays status.
  */
 import { Worker } from 'node:worker_threads'
-import type {
-  EntryRequest,
-  PeerStatus,
-  SyncStatus,
-  UserLock,
-  WireError,
-} from '../../protocol/index.js'
+import type { EntryRequest, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
 import type { ServerConfig } from '../config.js'
 import {
@@ -20,37 +14,31 @@ import {
   type ServerConsole,
 } from '../console.js'
 import type { TreeChange } from '../index/tree-change.js'
-import type { LockManager, Release } from '../locks/lock-manager.js'
-import type { UserLockEvent } from './user-locks.js'
+import type { LockManager } from '../locks/lock-manager.js'
+import type { UserLockEvent } from './user-locks/user-locks.js'
 import type { ChangeLog, LogInput } from '../state/change-log.js'
 import type { WrittenState } from '../ops/own-writes.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
-import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
+import { answer, Requests, Tokens, unbatch } from '../workers/request-reply.js'
+import type { FromSync, SyncState, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
 /** A remote change waits this long for a name's lock (behind client commits) before its batch is retried. */
 const SYNC_LOCK_TIMEOUT_MS = 120_000 // 2 min
 const RESCAN_INTERVAL_MS = 15_000 // 15 s: the safety net under the watcher (a stat per file)
 
-export interface SyncState {
-  peers: PeerStatus[]
-  sync: SyncStatus
-}
+export type { SyncState }
 
 export class SyncHost {
   readonly syncPort: number
   readonly #worker: Worker
-  readonly #held = new Map<number, Release>()
-  readonly #statusWaits = new Map<number, (s: SyncState) => void>()
-  readonly #lockWaits = new Map<
-    number,
-    { resolve(value: unknown): void; reject(err: TandemError): void }
-  >()
+  /** The path locks the worker holds, by token. */
+  readonly #held = new Tokens()
+  /** The worker's answers to status and user-lock requests. */
+  readonly #requests = new Requests()
   /** The user locks held here, by name, as the worker last told (client writes check them). */
   userLocks = new Map<string, UserLock>()
-  #nextToken = 0
-  #nextReq = 0
   #stopped = false
 
   private constructor(worker: Worker, syncPort: number) {
@@ -92,8 +80,7 @@ export class SyncHost {
       worker.once('error', reject)
       worker.once('exit', (code) => reject(new Error(`the sync worker exited (${code})`)))
       worker.on('message', function first(message: FromSync) {
-        const all = message.t === 'batch' ? message.messages : [message]
-        for (const m of all) {
+        for (const m of unbatch(message)) {
           if (m.t === 'ready') resolve(m.syncPort)
           else if (m.t === 'failed') reject(new Error(m.error))
           else early.push(m)
@@ -110,10 +97,9 @@ export class SyncHost {
     })
     worker.on('exit', () => {
       host.#stopped = true
-      host.#failLockWaits({ code: 'ERR_SHUTTING_DOWN', message: 'the sync worker has stopped' })
+      host.#failRequests({ code: 'ERR_SHUTTING_DOWN', message: 'the sync worker has stopped' })
       // A worker that died holding a name's lock must not block that name's writers.
-      for (const release of host.#held.values()) release()
-      host.#held.clear()
+      host.#held.releaseAll()
     })
     return host
   }
@@ -127,20 +113,22 @@ export class SyncHost {
         for (const message of m.messages) this.#onMessage(message, deps)
         return
       case 'lock':
-        deps.locks.acquire(m.names, m.mode ?? 'write', SYNC_LOCK_TIMEOUT_MS).then(
-          (release) => {
-            if (this.#stopped) return release() // granted after stop: nobody will unlock it
-            const token = ++this.#nextToken
-            this.#held.set(token, release)
-            this.#post({ t: 'lock-granted', req: m.req, token })
+        return answer(
+          (reply) => this.#post(reply),
+          m.req,
+          async () => {
+            const release = await deps.locks.acquire(
+              m.names,
+              m.mode ?? 'write',
+              SYNC_LOCK_TIMEOUT_MS,
+            )
+            if (!this.#stopped) return this.#held.add(release)
+            release() // granted after stop: nobody will unlock it
+            return 0
           },
-          (err: unknown) => this.#post({ t: 'lock-failed', req: m.req, error: toWire(err) }),
         )
-        return
       case 'unlock':
-        this.#held.get(m.token)?.()
-        this.#held.delete(m.token)
-        return
+        return this.#held.release(m.token)
       case 'info':
         return deps.console.info(m.message)
       case 'warn':
@@ -177,20 +165,12 @@ export class SyncHost {
       case 'user-locks':
         this.userLocks = new Map(m.locks.map((lock) => [lock.name, lock]))
         return
-      case 'user-lock-done': {
-        const wait = this.#lockWaits.get(m.req)
-        this.#lockWaits.delete(m.req)
-        if (m.ok) wait?.resolve(m.value)
-        else wait?.reject(TandemError.fromWire(m.error))
-        return
-      }
+      case 'reply':
+      case 'reply-failed':
+        return this.#requests.settle(m)
       case 'lock-event':
         deps.console.info(lockLine(m))
         deps.changeLog.append(lockEntry(m))
-        return
-      case 'status':
-        this.#statusWaits.get(m.req)?.({ peers: m.peers, sync: m.sync })
-        this.#statusWaits.delete(m.req)
         return
       default:
         return
@@ -223,16 +203,11 @@ export class SyncHost {
   userLock(request: UserLockRequest & { owner: string }): Promise<unknown> {
     if (this.#stopped)
       return Promise.reject(new TandemError('ERR_SHUTTING_DOWN', 'the sync worker has stopped'))
-    const req = ++this.#nextReq
-    return new Promise((resolve, reject) => {
-      this.#lockWaits.set(req, { resolve, reject })
-      this.#post({ t: 'user-lock', req, ...request })
-    })
+    return this.#requests.call((req) => this.#post({ t: 'user-lock', req, ...request }))
   }
 
-  #failLockWaits(error: WireError): void {
-    for (const wait of this.#lockWaits.values()) wait.reject(TandemError.fromWire(error))
-    this.#lockWaits.clear()
+  #failRequests(error: WireError): void {
+    this.#requests.failAll(error)
   }
 
   /** Peers and sync state, as the worker sees them (a stopped or stuck worker: 'stopped'). */
@@ -253,26 +228,30 @@ export class SyncHost {
       sync: { state: 'stopped' },
     }
     if (this.#stopped) return fallback
-    const req = ++this.#nextReq
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#statusWaits.delete(req)
+    let asked = 0
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<SyncState>((resolve) => {
+      timer = setTimeout(() => {
+        this.#requests.forget(asked)
         resolve(fallback)
       }, STATUS_TIMEOUT_MS)
-      this.#statusWaits.set(req, (s) => {
-        clearTimeout(timer)
-        resolve(s)
-      })
+    })
+    const answered = this.#requests.call<SyncState>((req) => {
+      asked = req
       this.#post({ t: 'status', req })
     })
+    try {
+      return await Promise.race([answered.catch(() => fallback), timedOut])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   async stop(): Promise<void> {
     if (this.#stopped) return
     const stopped = new Promise<void>((resolve) => {
       this.#worker.on('message', (m: FromSync) => {
-        const all = m.t === 'batch' ? m.messages : [m]
-        if (all.some((one) => one.t === 'stopped')) resolve()
+        if (unbatch(m).some((one) => one.t === 'stopped')) resolve()
       })
       this.#worker.once('exit', () => resolve())
     })
@@ -281,9 +260,8 @@ export class SyncHost {
     const timer = setTimeout(() => void this.#worker.terminate(), 5_000)
     await stopped
     clearTimeout(timer)
-    this.#failLockWaits({ code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
-    for (const release of this.#held.values()) release()
-    this.#held.clear()
+    this.#failRequests({ code: 'ERR_SHUTTING_DOWN', message: 'the server is stopping' })
+    this.#held.releaseAll()
     await this.#worker.terminate()
   }
 }
@@ -304,10 +282,4 @@ export function lockEntry(m: UserLockEvent): LogInput {
     }
   }
   return { op: m.op, name: m.name, client: m.owner, detail: m.detail || null }
-}
-
-function toWire(err: unknown) {
-  return err instanceof TandemError
-    ? err.toWire()
-    : { code: 'ERR_INTERNAL' as const, message: String(err) }
 }

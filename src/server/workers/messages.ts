@@ -3,7 +3,7 @@
  * Byte chunks travel as transferred ArrayBuffers (zero copy). Errors cross as WireError objects.
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { Hello, LogEntry, StatusResult, WireError } from '../../protocol/index.js'
+import type { Hello, LogEntry, StatusResult } from '../../protocol/index.js'
 import type { RequestTag } from '../index/request-window.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { UserLockRequest } from '../ops/context.js'
@@ -12,6 +12,7 @@ import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { LockPurpose } from '../locks/user-lock-refusal.js'
 import type { FileIdentity } from '../storage/temp-file.js'
+import type { Reply } from './request-reply.js'
 
 /**
  * What the Piscina task receives when a connection is handed over: after the main thread read its
@@ -46,10 +47,8 @@ export type ToWorker =
   | { t: 'closed' }
   /** Bytes of earlier `out` messages written to the socket (credit for more), and their buffers back for reuse. */
   | { t: 'sent'; bytes: number; bufs: ArrayBuffer[] }
-  | { t: 'lock-granted'; req: number; token: number }
-  | { t: 'lock-failed'; req: number; error: WireError }
-  | { t: 'reply'; req: number; value: unknown }
-  | { t: 'reply-failed'; req: number; error: WireError }
+  /** The answer to a numbered request (a lock's is its token). */
+  | Reply
   | { t: 'event'; entry: LogEntry }
   /** The server is stopping: finish the current request, then close with ERR_SHUTTING_DOWN. */
   | { t: 'shutdown' }

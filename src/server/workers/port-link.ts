@@ -7,8 +7,9 @@
  * postMessage calls, not several per request.
  */
 import type { MessagePort } from 'node:worker_threads'
-import { TandemError, type LogEntry } from '../../protocol/index.js'
+import type { LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from './messages.js'
+import { Outbox, Requests } from './request-reply.js'
 
 /** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
 const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
@@ -21,8 +22,6 @@ export interface InChunk {
   length: number
 }
 
-type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void }
-
 export interface PortLinkHandlers {
   onEvent(entry: LogEntry): void
   onShutdown(): void
@@ -31,24 +30,20 @@ export interface PortLinkHandlers {
 }
 
 export class PortLink {
-  readonly #port: MessagePort
   readonly #handlers: PortLinkHandlers
   readonly #inbox: InChunk[] = []
   #inboxWaiter: ((chunk: InChunk | null) => void) | undefined
   /** Messages for the main thread, sent together at the end of this microtask. */
-  #queue: FromWorker[] = []
-  #transfer: ArrayBuffer[] = []
-  #flushScheduled = false
+  readonly #outbox: Outbox<FromWorker>
   #unsent = 0
   #drainWaiters: (() => void)[] = []
   readonly #spare: ArrayBuffer[] = []
-  #nextReq = 1
-  readonly #pending = new Map<number, Pending>()
+  readonly #requests = new Requests()
   #closed = false
 
   constructor(port: MessagePort, handlers: PortLinkHandlers) {
-    this.#port = port
     this.#handlers = handlers
+    this.#outbox = new Outbox((message, transfer) => port.postMessage(message, transfer))
     port.on('message', (message: ToWorker) => this.#onMessage(message))
   }
 
@@ -69,14 +64,14 @@ export class PortLink {
    * of the buffer any more: the transfer detaches it.
    */
   ack(chunk: InChunk): void {
-    const last = this.#queue.at(-1)
+    const last = this.#outbox.last()
     if (last?.t === 'ack') {
       last.bytes += chunk.length
       last.bufs.push(chunk.buf)
+      this.#outbox.transfer([chunk.buf])
     } else {
-      this.#enqueue({ t: 'ack', bytes: chunk.length, bufs: [chunk.buf] })
+      this.#outbox.post({ t: 'ack', bytes: chunk.length, bufs: [chunk.buf] }, [chunk.buf])
     }
-    this.#transfer.push(chunk.buf)
   }
 
   /** A buffer of `size` bytes to fill and `send` whole: a returned one when there is one. */
@@ -107,10 +102,11 @@ export class PortLink {
       bufs.push(ab)
       this.#unsent += ab.byteLength
     }
-    const last = this.#queue.at(-1)
-    if (last?.t === 'out') last.bufs.push(...bufs)
-    else this.#enqueue({ t: 'out', bufs })
-    this.#transfer.push(...bufs)
+    const last = this.#outbox.last()
+    if (last?.t === 'out') {
+      last.bufs.push(...bufs)
+      this.#outbox.transfer(bufs)
+    } else this.#outbox.post({ t: 'out', bufs }, bufs)
   }
 
   /** Resolves when the unsent bytes are under the high-water mark (or the connection closed). */
@@ -124,40 +120,18 @@ export class PortLink {
    * arrived whole finishes (takes its lock, records itself) even if its client is gone.
    */
   post(message: FromWorker): void {
-    this.#enqueue(message)
+    this.#outbox.post(message)
   }
 
   /** A request to the main thread; `make` builds the message around the request id. */
   call<T>(make: (req: number) => FromWorker): Promise<T> {
-    const req = this.#nextReq++
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(req, { resolve: resolve as (value: unknown) => void, reject })
-      this.#enqueue(make(req))
-    })
+    return this.#requests.call<T>((req) => this.#outbox.post(make(req)))
   }
 
   /** Flush queued bytes, then ask the main thread to close the socket. */
   closeConnection(reason: string): void {
-    this.#enqueue({ t: 'close', reason })
-    this.#flush()
-  }
-
-  #enqueue(message: FromWorker): void {
-    this.#queue.push(message)
-    if (this.#flushScheduled) return
-    this.#flushScheduled = true
-    queueMicrotask(() => this.#flush())
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false
-    const queue = this.#queue
-    const transfer = this.#transfer
-    if (queue.length === 0) return
-    this.#queue = []
-    this.#transfer = []
-    const message: FromWorker = queue.length === 1 ? queue[0]! : { t: 'batch', messages: queue }
-    this.#port.postMessage(message, transfer)
+    this.#outbox.post({ t: 'close', reason })
+    this.#outbox.flush()
   }
 
   #onMessage(message: ToWorker): void {
@@ -169,14 +143,9 @@ export class PortLink {
         this.#handlers.onActivity()
         for (const buf of message.bufs) if (this.#spare.length < SPARE_MAX) this.#spare.push(buf)
         return this.#onSent(message.bytes)
-      case 'lock-granted':
-        return this.#settle(message.req, (p) => p.resolve(message.token))
-      case 'lock-failed':
-        return this.#settle(message.req, (p) => p.reject(TandemError.fromWire(message.error)))
       case 'reply':
-        return this.#settle(message.req, (p) => p.resolve(message.value))
       case 'reply-failed':
-        return this.#settle(message.req, (p) => p.reject(TandemError.fromWire(message.error)))
+        return this.#requests.settle(message)
       case 'event':
         return this.#handlers.onEvent(message.entry)
       case 'shutdown':
@@ -211,12 +180,5 @@ export class PortLink {
     this.#handlers.onClosed()
     this.#pushInbox(null)
     this.#wakeWriters()
-  }
-
-  #settle(req: number, settle: (pending: Pending) => void): void {
-    const pending = this.#pending.get(req)
-    if (!pending) return
-    this.#pending.delete(req)
-    settle(pending)
   }
 }

@@ -16,17 +16,18 @@
  *   the queue is applied to the tombstone (a queued modification beats the delete, as the planner
  *   rules for any concurrent modification and delete).
  */
-import { TandemError, type UserLock } from '../../protocol/index.js'
-import type { FileEntry } from '../index/entry.js'
-import type { FileIndex } from '../index/file-index.js'
-import { compareVectors } from '../index/version-vector.js'
-import type { FileStore } from '../storage/file-store.js'
-import type { PeerSource } from './applier.js'
-import { plan, type Action } from './planner.js'
-import { probe } from '../watch/disk-probe.js'
-import type { Release } from '../locks/lock-manager.js'
+import { TandemError, type UserLock } from '../../../protocol/index.js'
+import type { FileEntry } from '../../index/entry.js'
+import type { FileIndex } from '../../index/file-index.js'
+import { compareVectors } from '../../index/version-vector.js'
+import type { FileStore } from '../../storage/file-store.js'
+import type { BatchApplier, HeldFiles } from '../held-files.js'
+import type { PeerSource } from '../peer-source.js'
+import { plan, type Action } from '../planner.js'
+import { probe } from '../../watch/disk-probe.js'
+import type { Release } from '../../locks/lock-manager.js'
 import type { QueuedContent } from './queued-content.js'
-import type { LockRow, UserLockStore } from '../locks/user-lock-store.js'
+import type { LockRow, UserLockStore } from './user-lock-store.js'
 
 /** setTimeout's longest delay; a longer time-to-live is reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -75,8 +76,6 @@ export interface UserLocksOptions {
   peer?(name: string): PeerSource | undefined
   /** Look at the name on disk now (the owner's last edit may not be indexed yet). */
   scan(name: string): Promise<void>
-  /** Apply one queued update through the applier, bypassing the lock on `source.unlocks`. */
-  apply(source: PeerSource, entry: FileEntry): Promise<void>
   report(event: UserLockEvent): void
   /** The set of locks or a queue length changed (told to the main thread and the peers). */
   changed(): void
@@ -90,8 +89,10 @@ interface Held extends LockRow {
   timer?: NodeJS.Timeout
 }
 
-export class UserLocks {
+export class UserLocks implements HeldFiles {
   readonly #o: UserLocksOptions
+  /** Applies a queued update (bypassing the lock on `source.unlocks`); see applyThrough. */
+  #applier: BatchApplier | undefined
   readonly #locks = new Map<string, Held>()
   #counts = new Map<string, number>()
   /** Updates being queued (their content still arriving), per name. */
@@ -104,6 +105,14 @@ export class UserLocks {
   constructor(options: UserLocksOptions) {
     this.#o = options
     this.#now = options.now ?? Date.now
+  }
+
+  /**
+   * The applier that applies a held file's queue once it is let go. The applier is built after
+   * the user locks (it asks them what is held), so it is given here, before anything is served.
+   */
+  applyThrough(applier: BatchApplier): void {
+    this.#applier = applier
   }
 
   /** Load the locks kept in the database (before clients are served). */
@@ -323,7 +332,8 @@ export class UserLocks {
             if (r.op === 'sync-conflict') conflicts++
           },
         }
-        await this.#o.apply(source, update.entry)
+        if (!this.#applier) throw new TandemError('ERR_INTERNAL', 'user locks have no applier')
+        await this.#applier.applyBatch(source, [update.entry])
         applied++
       }
       store.dequeue(update.id)

@@ -4,9 +4,9 @@
  * the same WAL and survive kill -9 together. Queued contents are files under `<state>/queue`; a
  * row names its file. Also the locks the peers announce, for the listing and `status`.
  */
-import type { PeerLock } from '../../protocol/index.js'
-import type { IndexDb } from '../index/database.js'
-import type { FileEntry } from '../index/entry.js'
+import type { PeerLock } from '../../../protocol/index.js'
+import type { IndexDb } from '../../index/database.js'
+import type { FileEntry } from '../../index/entry.js'
 
 export interface LockRow {
   name: string

@@ -7,13 +7,13 @@
 import { open, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { TandemError } from '../../protocol/index.js'
-import type { FileEntry } from '../index/entry.js'
-import type { FileIndex } from '../index/file-index.js'
-import type { FileStore } from '../storage/file-store.js'
-import type { TempFile } from '../storage/temp-file.js'
-import type { PeerSource } from './applier.js'
-import { contentFor, copyInto } from './content-source.js'
+import { TandemError } from '../../../protocol/index.js'
+import type { FileEntry } from '../../index/entry.js'
+import type { FileIndex } from '../../index/file-index.js'
+import type { FileStore } from '../../storage/file-store.js'
+import type { TempFile } from '../../storage/temp-file.js'
+import type { PeerSource } from '../peer-source.js'
+import { contentFor, copyInto } from '../content-source.js'
 
 export class QueuedContent {
   readonly #dir: string

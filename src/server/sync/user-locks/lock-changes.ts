@@ -2,7 +2,7 @@
  * Tells the peers' index channels of changes to this server's user locks: the whole list, at
  * most once per turn of the event loop (a queue being applied changes its count per update).
  */
-import type { UserLock } from '../../protocol/index.js'
+import type { UserLock } from '../../../protocol/index.js'
 
 export class LockChanges {
   readonly #listeners = new Set<(locks: UserLock[]) => void>()

@@ -1,0 +1,323 @@
+/**
+ * The sync engine's composition root: builds its parts in dependency order (index → scanner →
+ * user locks → set-aside → applier → file-exchange port → members), starts them (the inventory of
+ * the disk, then the peers), refuses, reports status and stops. It knows nothing of threads: what
+ * it needs of the main thread (path locks) and what it tells it (EngineReport) go through an
+ * EngineHost; sync-worker.ts is its thread's entry.
+ */
+import { once } from 'node:events'
+import type net from 'node:net'
+import { TandemError } from '../../protocol/index.js'
+import type { EntryRequest } from '../../protocol/index.js'
+import { openIndexDb, type IndexDb } from '../index/database.js'
+import { FileIndex } from '../index/file-index.js'
+import type { TreeChange } from '../index/tree-change.js'
+import type { WrittenState } from '../ops/own-writes.js'
+import { FileStore } from '../storage/file-store.js'
+import type { FileIdentity } from '../storage/temp-file.js'
+import type { UserLockRequest } from '../workers/messages.js'
+import { BulkMode } from '../watch/bulk-mode.js'
+import { Scanner } from '../watch/scanner.js'
+import { directoryExists } from '../watch/tree-walk.js'
+import { Watcher } from '../watch/watcher.js'
+import { Applier } from './applier.js'
+import { BusyNames } from './busy-names.js'
+import { createExchangeServer, type ExchangeServer } from './exchange-server.js'
+import { Members } from './members.js'
+import type { EngineReport, SyncState, SyncWorkerData } from './messages.js'
+import { PeerLink } from './peer-link.js'
+import type { PeerSource } from './peer-source.js'
+import { freeBytes } from './room.js'
+import { SetAside } from './set-aside.js'
+import { SetAsideStore } from './set-aside-store.js'
+import { LockChanges } from './user-locks/lock-changes.js'
+import { QueuedContent } from './user-locks/queued-content.js'
+import { UserLockStore } from './user-locks/user-lock-store.js'
+import { UserLocks } from './user-locks/user-locks.js'
+
+/** What the engine needs of the main thread, and tells it. */
+export interface EngineHost {
+  /** Path locks from the main thread's table (write by default); resolves to their release. */
+  lock(names: readonly string[], mode?: 'read'): Promise<() => void>
+  tell(report: EngineReport): void
+}
+
+export class SyncEngine {
+  readonly #data: SyncWorkerData
+  readonly #host: EngineHost
+  readonly #db: IndexDb
+  readonly #index: FileIndex
+  readonly #scanner: Scanner
+  readonly #bulk: BulkMode
+  readonly #lockStore: UserLockStore
+  readonly #userLocks: UserLocks
+  readonly #lockChanges: LockChanges
+  readonly #setAside: SetAside
+  readonly #applier: Applier
+  readonly #exchange: ExchangeServer
+  readonly #members = new Members()
+  #watcher: Watcher | undefined
+  #state: SyncState['sync'] = { state: 'starting' }
+  syncPort = 0
+
+  private constructor(data: SyncWorkerData, host: EngineHost) {
+    this.#data = data
+    this.#host = host
+    const lock = (names: readonly string[], mode?: 'read') => host.lock(names, mode)
+    const warn = (message: string): void => host.tell({ t: 'warn', message })
+    this.#db = openIndexDb(data.stateDir)
+    const index = (this.#index = new FileIndex(this.#db, data.requestWindow))
+    const store = new FileStore(data.root)
+    const busy = new BusyNames()
+    this.#bulk = new BulkMode(
+      () => this.#watcher?.pause(),
+      () => this.#watcher?.resume(),
+    )
+    this.#scanner = new Scanner({
+      root: data.root,
+      index,
+      self: data.self,
+      busy,
+      refuse: (reason) => this.refuse(reason),
+      warn,
+      confirm: (names) => lock(names, 'read'),
+      localChange: (change) => host.tell({ t: 'local-change', ...change }),
+    })
+    this.#lockStore = new UserLockStore(this.#db)
+    this.#userLocks = new UserLocks({
+      self: data.self,
+      store: this.#lockStore,
+      content: new QueuedContent(data.stateDir, index, store),
+      index,
+      files: store,
+      lockPaths: lock,
+      scan: (name) => this.#scanner.settle(name),
+      peer: (name) => this.#members.byName(name),
+      report: (event) => host.tell({ t: 'lock-event', ...event }),
+      changed: () => this.#locksChanged(),
+      warn,
+    })
+    this.#lockChanges = new LockChanges(() => this.#userLocks.list())
+    this.#setAside = new SetAside({
+      store: new SetAsideStore(this.#db),
+      retry: (peer, entries, generation) =>
+        this.#applier.applyBatch(this.#retrySource(peer, generation), entries),
+      freeBytes: () => freeBytes(data.root),
+      report: (e) =>
+        host.tell({ t: 'log', op: e.op, name: e.name, peer: e.peer, detail: e.detail }),
+    })
+    // A change here may unblock what waits: the same name, a folder above it, a file below it.
+    index.onStored((entries) => this.#setAside.nudge(entries.map((e) => e.name)))
+    this.#applier = new Applier({
+      self: data.self,
+      index,
+      store,
+      scanner: this.#scanner,
+      busy,
+      held: this.#userLocks,
+      lock,
+      rootPresent: () => this.#rootPresent(),
+      bulk: this.#bulk,
+      setAside: this.#setAside,
+      report: (r) =>
+        host.tell({
+          t: 'log',
+          op: r.op,
+          name: r.name,
+          to: r.to ?? null,
+          size: r.size ?? null,
+          peer: r.peer,
+          ...(r.detail === undefined ? {} : { detail: r.detail }),
+        }),
+      warn,
+    })
+    this.#userLocks.applyThrough(this.#applier)
+    this.#exchange = createExchangeServer({
+      self: data.self,
+      index,
+      store,
+      refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
+      onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      locks: this.#lockChanges,
+      warn,
+    })
+    for (const address of data.peers) this.#members.add(this.#link(address))
+  }
+
+  /** Build the engine, listen on the file-exchange port and load the user locks. */
+  static async open(data: SyncWorkerData, host: EngineHost): Promise<SyncEngine> {
+    const engine = new SyncEngine(data, host)
+    const server = engine.#exchange.server
+    server.listen(data.syncPort, data.host)
+    await once(server, 'listening')
+    engine.syncPort = (server.address() as net.AddressInfo).port
+    engine.#userLocks.load()
+    host.tell({ t: 'user-locks', locks: engine.#userLocks.list() })
+    return engine
+  }
+
+  /**
+   * The inventory (what changed while the server was down), then follow the peers. At startup
+   * an emptied directory is refused whatever the count: it changed while nobody watched (a wiped
+   * disk, a failed mount), and the index is all that remembers the files.
+   */
+  async run(): Promise<void> {
+    const { root } = this.#data
+    const emptied = await this.#scanner.emptied()
+    if (emptied) return this.refuse(emptied.reason)
+    // This server's rids whose entry a crash may have kept from them (the inventory gives it).
+    this.#scanner.recover(this.#data.recentRequests ?? [])
+    this.#watcher = new Watcher({
+      root,
+      // A change on disk may unblock what is set aside (a symlink or a folder in the way removed).
+      scanner: {
+        hint: (name) => {
+          this.#scanner.hint(name)
+          if (name !== '') this.#setAside.nudge([name])
+        },
+      },
+      rescanIntervalMs: this.#data.rescanIntervalMs,
+      onRootLost: () => this.refuse(`the data directory ${root} has vanished`),
+      warn: (message) => this.#host.tell({ t: 'warn', message }),
+    })
+    // Watches first, then the inventory: a change during either is seen by one or the other.
+    await this.#watcher.ready
+    await this.#scanner.inventory()
+    if (this.#state.state === 'refused') return
+    this.#state = { state: 'running' }
+    const files = this.#index.liveCount()
+    this.#host.tell({
+      t: 'info',
+      message: `sync: ${files} file(s) indexed; file-exchange on ${this.#data.host}:${this.syncPort}`,
+    })
+    await this.#userLocks.begin()
+    this.#members.startAll()
+    this.#setAside.start()
+  }
+
+  status(): SyncState {
+    return {
+      peers: this.#members.status(),
+      sync: {
+        ...this.#state,
+        files: this.#index.liveCount(),
+        seq: this.#index.seq,
+        setAside: this.#setAside.list(),
+      },
+    }
+  }
+
+  /** A client's upload published this content (the scanner need not hash it again). */
+  published(name: string, sha256: string, identity: FileIdentity): void {
+    this.#scanner.remember(name, sha256, identity)
+  }
+
+  treeChange(change: TreeChange): void {
+    this.#scanner.expect(change)
+  }
+
+  wrote(states: WrittenState[]): void {
+    this.#scanner.wrote(states)
+  }
+
+  /** A client request (rid) applied: the next notices for `names` carry it (and its answer). */
+  requestDone(request: EntryRequest, names: readonly string[]): void {
+    this.#scanner.requestDone(request, names)
+  }
+
+  /** A client's lock or unlock. */
+  userLock(m: UserLockRequest & { owner: string }): Promise<unknown> {
+    return m.op === 'lock'
+      ? this.#userLocks.lock(m.name, m.owner, m.ttlSeconds)
+      : this.#userLocks.unlock(m.name, m.owner, m.force ?? false)
+  }
+
+  /** Stop syncing for good (a mass deletion, a vanished directory): peers are refused. */
+  refuse(reason: string): void {
+    if (this.#state.state === 'refused') return
+    this.#state = { state: 'refused', reason }
+    this.#host.tell({
+      t: 'warn',
+      message:
+        `sync refused (ERR_SYNC_REFUSED): ${reason}; not propagating a mass deletion. Restore the files and restart, ` +
+        `or stop the server and remove ${this.#data.stateDir}/index.db (with its -wal and -shm files) to take every file from the peers.`,
+    })
+    this.#scanner.stop()
+    this.#bulk.stop()
+    this.#applier.stop()
+    this.#setAside.stop()
+    this.#members.stopAll()
+    this.#exchange.dropConnections()
+    void this.#watcher?.close()
+  }
+
+  async stop(): Promise<void> {
+    this.#userLocks.stop()
+    this.#setAside.stop()
+    this.#scanner.stop()
+    this.#bulk.stop()
+    this.#applier.stop()
+    this.#members.stopAll()
+    this.#exchange.server.close()
+    this.#exchange.dropConnections()
+    await this.#watcher?.close()
+    this.#index.markClean()
+    this.#db.close()
+  }
+
+  #link(address: string): PeerLink {
+    const tell = (report: EngineReport): void => this.#host.tell(report)
+    return new PeerLink({
+      address,
+      self: this.#data.self,
+      index: this.#index,
+      applier: this.#applier,
+      onUp: (peer) => tell({ t: 'log', op: 'peer-up', name: null, peer }),
+      onDown: (peer, reason) =>
+        tell({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
+      onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
+      onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
+      warn: (message) => tell({ t: 'warn', message }),
+    })
+  }
+
+  /** The main thread first (in order with the path-lock release that follows), then the peers. */
+  #locksChanged(): void {
+    this.#host.tell({ t: 'user-locks', locks: this.#userLocks.list() })
+    this.#lockChanges.changed()
+  }
+
+  async #rootPresent(): Promise<boolean> {
+    if (await directoryExists(this.#data.root)) return true
+    this.refuse(`the data directory ${this.#data.root} has vanished`)
+    return false
+  }
+
+  /**
+   * A set-aside retry's source: fetches through the link to that peer (a peer no longer
+   * configured cannot be fetched from), and says which generation of the peer it retries.
+   */
+  #retrySource(peer: string, generation: number): PeerSource {
+    const link = this.#members.byName(peer)
+    return {
+      name: peer,
+      generation,
+      fetch: (name, hash, size, temp) =>
+        link
+          ? link.fetch(name, hash, size, temp)
+          : Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
+      onReport: () => link?.onReport(),
+    }
+  }
+
+  #clockSkew(peer: string, skewMs: number): void {
+    this.#host.tell({
+      t: 'log',
+      op: 'clock-skew',
+      name: null,
+      peer,
+      detail: String(Math.round(skewMs)),
+    })
+  }
+}
