@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -24,6 +24,10 @@ import { measureSmallFiles } from './small-files.mjs'
 import { httpRows } from './lib/http-rows.mjs'
 import { measureHttp } from './http.mjs'
 import { measureThroughput } from './throughput.mjs'
+// Roles (issue 12): a write through a secondary next to the same write at the primary.
+import { measureRoles, roleRows } from './roles.mjs'
+// Clusters that assemble themselves (issue 12): cluster.mjs, lib/netns-lab.mjs.
+import { clusterRows, measureCluster } from './cluster.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -63,6 +67,8 @@ const SIZES = {
       lsIdleSec: 2,
       lsPauseMs: 10,
     },
+    roles: { trials: 200, warmups: 10, appendSize: 1024, bigSize: 256 * MiB },
+    cluster: { timeoutMs: 30_000 },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -97,10 +103,12 @@ const SIZES = {
       lsIdleSec: 1,
       lsPauseMs: 10,
     },
+    roles: { trials: 50, warmups: 5, appendSize: 1024, bigSize: 32 * MiB },
+    cluster: { timeoutMs: 30_000 },
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http']
+const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'roles', 'cluster']
 
 function options() {
   const { values } = parseArgs({
@@ -114,7 +122,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -153,6 +161,8 @@ async function main() {
   let mirror = null
   let locks = null
   let http = null
+  let roles = null
+  let cluster = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -196,12 +206,30 @@ async function main() {
     )
     http = await measureHttp({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
+  if (wanted('roles')) {
+    const r = opts.roles
+    log(
+      `\nroles: ${r.trials} trials × a ${r.appendSize} B append at a primary and through its secondary, and a ${r.bigSize / MiB} MiB upload each way`,
+    )
+    roles = await measureRoles({ ...r, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
+  }
+  if (wanted('cluster')) {
+    log(
+      `\ncluster: 3 servers with --cluster and a key in network namespaces; cold start until all see all up, then kill -9 of one until both others see it down`,
+    )
+    cluster = await measureCluster(
+      { ...opts.cluster, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
     ...(mirror ? mirrorRows(mirror) : []),
     ...(locks ? lockRows(locks) : []),
     ...(http ? httpRows(http) : []),
+    ...(roles ? roleRows(roles) : []),
+    ...(cluster ? clusterRows(cluster) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
@@ -220,6 +248,8 @@ async function main() {
     mirror,
     locks,
     http,
+    roles,
+    cluster,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)

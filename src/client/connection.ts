@@ -10,6 +10,7 @@
 import net from 'node:net'
 import type { Writable } from 'node:stream'
 import {
+  clientHello,
   encodeControl,
   encodePreamble,
   FrameDecoder,
@@ -23,6 +24,7 @@ import {
   type LogEntry,
   type LogResult,
   type RenameResult,
+  type ServerLoad,
   type StatusResult,
   type WireError,
   type WriteResult,
@@ -40,11 +42,10 @@ import { parseServerMessage } from './server-message.js'
 import { writeBlocks } from './block-pool.js'
 import { RequestPipeline, type SendJob } from './request-pipeline.js'
 import { requestIdsFor, type RequestIds } from './request-ids.js'
-import { readLoad, type ServerLoad } from './server-load.js'
 
 export type { BodySource, Progress } from './body-sender.js'
 export type { DownloadOptions, DownloadResult } from './download-receiver.js'
-export type { ServerLoad } from './server-load.js'
+export type { ServerLoad } from '../protocol/index.js'
 export type {
   BodyOptions,
   CloseListener,
@@ -82,7 +83,7 @@ export class Connection {
   /** The server's name and software version, from its welcome. */
   server: { name: string; version: string } = { name: '', version: '' }
   sessionId = ''
-  /** How many clients the server serves, from its welcome (servers that say so). */
+  /** The clients the server serves (this one included) and its maximum, from its welcome. */
   load: ServerLoad | undefined
   readonly host: string
   readonly port: number
@@ -142,7 +143,7 @@ export class Connection {
       `no answer from ${conn.address} in ${timeoutMs} ms`,
     )
     const timer = setTimeout(() => conn.#fail(timeout), timeoutMs)
-    const hello = { type: 'hello', role: 'client', id: options.clientId, software: CLIENT_SOFTWARE }
+    const hello = clientHello(options.clientId, CLIENT_SOFTWARE)
     try {
       await new Promise<void>((resolve, reject) => {
         conn.#handshake = { resolve, reject }
@@ -411,7 +412,7 @@ export class Connection {
           throw new TandemError('ERR_BAD_FRAME', 'unexpected welcome from the server')
         this.server = message.server
         this.sessionId = message.sessionId
-        this.load = readLoad(raw)
+        this.load = message.load
         this.#handshake.resolve()
         this.#handshake = undefined
         return

@@ -24,7 +24,7 @@ import {
 import type { Connection } from './connection.js'
 import type { Link, RunOptions } from './link.js'
 import { requestIdsFor } from './request-ids.js'
-import type { ServerLoad } from './server-load.js'
+import type { ServerLoad } from '../protocol/index.js'
 
 /** What the pool needs of a connection (a Connection; tests give a stand-in). */
 export interface PoolConnection {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
+import { CLUSTER_KEY_MIN_BYTES } from '../protocol/index.js'
 
 export const DEFAULTS = {
   name: os.hostname().split('.')[0] || 'tandem',
@@ -39,6 +40,12 @@ export const DEFAULTS = {
   requestWindow: 1_000,
   /** Request ids older than this are forgotten (24 h). */
   requestWindowAgeMs: 86_400_000,
+  /** --cluster: the cluster to announce and browse by multicast DNS; null: no discovery. */
+  cluster: null as string | null,
+  /** IPv4 address of the interface for multicast; null: the OS's choice. */
+  clusterInterface: null as string | null,
+  /** The cluster key peers prove to each other (null: none; peers then link as without one). */
+  clusterKey: null as string | null,
 } as const
 
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
@@ -72,6 +79,15 @@ export const optionsSchema = z.strictObject({
   shutdownGraceMs: z.number().int().min(0).optional(),
   requestWindow: z.number().int().min(1).max(1_000_000).optional(),
   requestWindowAgeMs: z.number().int().min(1_000).optional(),
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,63}$/, 'letters, digits, ".", "_" or "-", at most 63')
+    .optional(),
+  clusterInterface: z.ipv4('expected the IPv4 address of an interface').optional(),
+  /** The cluster key itself (--cluster-key reads it from a file; TANDEM_CLUSTER_KEY gives it). */
+  clusterKey: z.string().optional(),
+  /** The primary's control port: this server is then its secondary (roles). */
+  primary: hostPort.nullable().optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -103,6 +119,19 @@ export interface ServerConfig {
   /** Request ids kept per client for replays, and for how long (ms). */
   readonly requestWindow: number
   readonly requestWindowAgeMs: number
+  /** The cluster this server finds its members in by multicast DNS, or null (no mDNS socket). */
+  readonly cluster: string | null
+  readonly clusterInterface: string | null
+  /**
+   * The cluster key (its bytes as read, one trailing newline trimmed; at least
+   * CLUSTER_KEY_MIN_BYTES), or null. Every peer connection proves it both ways; never logged.
+   */
+  readonly clusterKey: string | null
+  /**
+   * Roles: the primary's control port (HOST:PORT) when this server is a secondary — it forwards
+   * every client write there and mirrors from it; null: an equal of its peers.
+   */
+  readonly primary: string | null
 }
 
 export class ConfigError extends Error {
@@ -119,8 +148,17 @@ export function resolveConfig(options: unknown): ServerConfig {
     )
   }
   const { http, httpPort, ...o } = parsed.data
+  if (o.cluster !== undefined && o.clusterKey === undefined)
+    throw new ConfigError(
+      `--cluster ${o.cluster} needs a cluster key: --cluster-key FILE or TANDEM_CLUSTER_KEY (the same on every member)`,
+    )
+  // The name is the instance's DNS label, which holds 63 bytes at most.
+  if (o.cluster !== undefined && (o.name ?? DEFAULTS.name).length > 63)
+    throw new ConfigError(`--cluster needs a server name (--name) of at most 63 characters`)
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
+  if (o.primary !== undefined && o.primary === `${o.host ?? DEFAULTS.host}:${controlPort}`)
+    throw new ConfigError(`invalid option primary: ${o.primary} is this server itself`)
   return Object.freeze({
     ...DEFAULTS,
     ...o,
@@ -134,8 +172,31 @@ export function resolveConfig(options: unknown): ServerConfig {
       o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`),
     ),
     peers: Object.freeze([...(o.peers ?? [])]),
+    primary: o.primary ?? null,
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
+    clusterKey: resolveClusterKey(o.clusterKey),
   })
+}
+
+/** A key of at least CLUSTER_KEY_MIN_BYTES, one trailing newline trimmed (as a file ends). */
+function resolveClusterKey(raw: string | undefined): string | null {
+  if (raw === undefined) return null
+  const key = raw.replace(/\r?\n$/, '')
+  const bytes = Buffer.byteLength(key, 'utf8')
+  if (bytes < CLUSTER_KEY_MIN_BYTES)
+    throw new ConfigError(
+      `the cluster key is ${bytes} bytes; it needs at least ${CLUSTER_KEY_MIN_BYTES} (make one: head -c 32 /dev/urandom | base64 > cluster.key)`,
+    )
+  return key
+}
+
+/**
+ * The servers this one mirrors from: its peers, and its primary (an implicit member link) when it
+ * is a secondary.
+ */
+export function mirroredAddresses(config: Pick<ServerConfig, 'peers' | 'primary'>): string[] {
+  const { peers, primary } = config
+  return primary === null || peers.includes(primary) ? [...peers] : [...peers, primary]
 }
 
 /**

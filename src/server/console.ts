@@ -185,6 +185,8 @@ export function syncLine(e: SyncLine): string {
       return `⇄ peer ${peer} up`
     case 'peer-down':
       return `⇹ peer ${peer} down${e.detail ? `: ${e.detail}` : ''}`
+    case 'member-refused':
+      return `⛔ member ${peer} refused${e.detail ? `: ${e.detail}` : ''}`
     case 'clock-skew':
       return `⚠ ${clockSkewText(peer, Number(e.detail))}: "newest wins" depends on clocks`
     default:

@@ -2,9 +2,10 @@
  * Entry point of `tandem serve`: argv → config → start → wait for a signal → stop. The only place
  * in the server that exits the process.
  */
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
-import { readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { startServer } from './server.js'
 import { describeStartupFailure } from './startup-errors.js'
@@ -44,6 +45,10 @@ function parseArgs(args: string[]): ServerOptions {
       "a peer server's control port (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option(
+      '--primary <host:port>',
+      'be a secondary of the primary at this control port: forward every write there, mirror from it',
+    )
     .option('--max-clients <n>', 'clients served at once (default 9)', int)
     .option(
       '--workers <n>',
@@ -70,6 +75,14 @@ function parseArgs(args: string[]): ServerOptions {
       'connections from all addresses that have not said hello yet (default 128)',
       int,
     )
+    .option(
+      '--cluster <name>',
+      'find the members of this cluster on the LAN by multicast DNS (env TANDEM_CLUSTER; needs a cluster key)',
+    )
+    .option(
+      '--cluster-interface <address>',
+      "IPv4 address of the interface to announce and browse on (default: the OS's choice)",
+    )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option(
       '--request-window <n>',
@@ -80,6 +93,10 @@ function parseArgs(args: string[]): ServerOptions {
       '--request-window-age-ms <ms>',
       'how long a request id is remembered (default 86400000: 24 h)',
       int,
+    )
+    .option(
+      '--cluster-key <file>',
+      'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
     )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
@@ -100,6 +117,7 @@ function parseArgs(args: string[]): ServerOptions {
     maxHttpConnections: o.maxHttpConnections,
     httpHeadersTimeoutMs: o.httpHeadersTimeoutMs,
     peers: o.peer,
+    primary: o.primary,
     maxClients: o.maxClients,
     workers: o.workers,
     stateDir: o.state,
@@ -110,9 +128,24 @@ function parseArgs(args: string[]): ServerOptions {
     lockTimeoutMs: o.lockTimeoutMs,
     requestWindow: o.requestWindow,
     requestWindowAgeMs: o.requestWindowAgeMs,
+    cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
+    clusterInterface: o.clusterInterface,
+    clusterKey: clusterKey(o.clusterKey),
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions
+}
+
+/** The cluster key: read from --cluster-key FILE, else TANDEM_CLUSTER_KEY (the key itself). */
+function clusterKey(file: unknown): string | undefined {
+  if (typeof file !== 'string') return process.env.TANDEM_CLUSTER_KEY || undefined
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read the cluster key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { withLock, type OpsContext } from './context.js'
 import { kindOf } from '../storage/folders.js'
 import { removeFolder, renameFolderOp } from './folders.js'
 import { once } from './once.js'
+import { forwardRequest, refuseConditions, ridOf } from './forwarding.js'
 
 export async function rename(
   ctx: OpsContext,
@@ -20,9 +21,17 @@ export async function rename(
 ): Promise<RenameResult> {
   const fromName = normalizeName(req.from)
   const toName = normalizeName(req.to)
-  // A replay of an applied rename is answered as it was (not ERR_NOT_FOUND): once.ts.
+  // A replay of an applied rename is answered as it was (not ERR_NOT_FOUND): once.ts. First, so a
+  // secondary answers a replay it knows of before forwarding.
   return once(ctx, req.rid, 'rename', `${fromName}>${toName}`, (c) =>
-    renameNames(c, fromName, toName),
+    c.forward
+      ? forwardRequest(
+          c,
+          c.forward,
+          { op: 'rename', from: fromName, to: toName, ...ridOf(req) },
+          { name: fromName, to: toName },
+        )
+      : renameNames(c, fromName, toName),
   )
 }
 
@@ -59,9 +68,17 @@ export async function remove(
 ): Promise<DeleteResult> {
   const name = normalizeName(req.name)
   // A replay of an applied delete is answered as it was (not ERR_NOT_FOUND): once.ts.
-  return once(ctx, req.rid, 'delete', name, (c) =>
-    removeName(c, name, req.recursive === true, conditions),
-  )
+  return once(ctx, req.rid, 'delete', name, (c) => {
+    if (!c.forward) return removeName(c, name, req.recursive === true, conditions)
+    refuseConditions(c.forward, conditions)
+    const recursive = req.recursive === undefined ? {} : { recursive: req.recursive }
+    return forwardRequest(
+      c,
+      c.forward,
+      { op: 'delete', name, ...recursive, ...ridOf(req) },
+      { name },
+    )
+  })
 }
 
 async function removeName(

@@ -11,6 +11,7 @@ import {
   type UserLock,
 } from '../../protocol/index.js'
 import type { OpsContext } from './context.js'
+import { forwardRequest, ridOf } from './forwarding.js'
 import { list } from './listing.js'
 import { once } from './once.js'
 
@@ -31,6 +32,11 @@ export async function lock(
 ): Promise<LockResult> {
   return once(ctx, req.rid, 'lock', targetOf(req), async (c) => {
     const name = await resolveTarget(c, req)
+    // At a secondary the lock is held at the primary, in the name of this client.
+    if (c.forward) {
+      const ttl = req.ttlSeconds === undefined ? {} : { ttlSeconds: req.ttlSeconds }
+      return forwardRequest(c, c.forward, { op: 'lock', name, ...ttl, ...ridOf(req) }, { name })
+    }
     return (await c.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
   })
 }
@@ -41,6 +47,10 @@ export async function unlock(
 ): Promise<UnlockResult> {
   return once(ctx, req.rid, 'unlock', targetOf(req), async (c) => {
     const name = await resolveTarget(c, req)
+    if (c.forward) {
+      const force = req.force === undefined ? {} : { force: req.force }
+      return forwardRequest(c, c.forward, { op: 'unlock', name, ...force, ...ridOf(req) }, { name })
+    }
     return (await c.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
   })
 }

@@ -9,6 +9,7 @@ import { once } from 'node:events'
 import type net from 'node:net'
 import { TandemError } from '../../protocol/index.js'
 import type { EntryRequest } from '../../protocol/index.js'
+import { RefusalNotices } from '../refusal-notices.js'
 import { openIndexDb, type IndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import type { TreeChange } from '../index/tree-change.js'
@@ -56,8 +57,11 @@ export class SyncEngine {
   readonly #applier: Applier
   readonly #exchange: ExchangeServer
   readonly #members = new Members()
+  readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
+  /** The links have been started (run): a member added later starts at once. */
+  #linksStarted = false
   syncPort = 0
 
   private constructor(data: SyncWorkerData, host: EngineHost) {
@@ -138,6 +142,8 @@ export class SyncEngine {
       store,
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      clusterKey: data.clusterKey,
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       locks: this.#lockChanges,
       warn,
     })
@@ -191,6 +197,7 @@ export class SyncEngine {
       message: `sync: ${files} file(s) indexed; file-exchange on ${this.#data.host}:${this.syncPort}`,
     })
     await this.#userLocks.begin()
+    this.#linksStarted = true
     this.#members.startAll()
     this.#setAside.start()
   }
@@ -232,6 +239,27 @@ export class SyncEngine {
       : this.#userLocks.unlock(m.name, m.owner, m.force ?? false)
   }
 
+  /**
+   * A member to follow (discovery found it): a link unless it is this server or one exists by its
+   * name or address. DISCO's stand-in for CORE's membership (which also moves a known name's
+   * link to a new address); the signature is CORE's.
+   */
+  addMember(m: {
+    name?: string
+    address: string
+    source?: 'static' | 'discovered' | 'primary'
+  }): 'added' | 'known' | 'self' {
+    if (m.name === this.#data.self) return 'self'
+    if (this.#state.state === 'refused') return 'known'
+    const known = this.#members.all().some((l) => l.name === m.name || l.name === m.address)
+    if (known) return 'known'
+    const link = this.#link(m.address)
+    this.#members.add(link)
+    // Not before run() starts the links: started twice, a link would run two loops.
+    if (this.#linksStarted) link.start()
+    return 'added'
+  }
+
   /** Stop syncing for good (a mass deletion, a vanished directory): peers are refused. */
   refuse(reason: string): void {
     if (this.#state.state === 'refused') return
@@ -270,12 +298,14 @@ export class SyncEngine {
     return new PeerLink({
       address,
       self: this.#data.self,
+      clusterKey: this.#data.clusterKey,
       index: this.#index,
       applier: this.#applier,
       onUp: (peer) => tell({ t: 'log', op: 'peer-up', name: null, peer }),
       onDown: (peer, reason) =>
         tell({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
@@ -309,6 +339,18 @@ export class SyncEngine {
           : Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
       onReport: () => link?.onReport(),
     }
+  }
+
+  /** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
+  #memberRefused(peer: string, reason: string): void {
+    if (this.#refusals.shouldReport(peer, reason))
+      this.#host.tell({
+        t: 'log',
+        op: 'member-refused',
+        name: null,
+        peer,
+        detail: `${reason} (ERR_AUTH)`,
+      })
   }
 
   #clockSkew(peer: string, skewMs: number): void {

@@ -25,11 +25,16 @@ export interface SyncWorkerData {
   host: string
   syncPort: number
   peers: readonly string[]
+  /** The cluster key every peer connection proves (null: none). */
+  clusterKey: string | null
   rescanIntervalMs: number
   /** The request window's bounds (index/request-window.ts). */
   requestWindow?: { perClient: number; maxAgeMs: number }
   /** This server's latest requests (rids) with the names they wrote, for the startup inventory. */
   recentRequests?: { request: EntryRequest; names: string[] }[]
+  /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
+  cluster: string | null
+  clusterInterface: string | null
 }
 
 /** What `status` answers with. */
@@ -53,6 +58,8 @@ export type ToSync =
   | { t: 'request-done'; request: EntryRequest; names: string[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
+  /** Announce and browse the cluster (--cluster), now that the control and HTTP ports listen. */
+  | { t: 'discover'; control: number; http: number | null }
   | { t: 'stop' }
 
 export type FromSync =

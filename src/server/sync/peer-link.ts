@@ -7,8 +7,10 @@
  */
 import net from 'node:net'
 import {
+  PeerConnector,
   TandemError,
   fileEntrySchema,
+  isTandemError,
   peerPushSchema,
   type PeerStatus,
   type PeerLock,
@@ -33,11 +35,15 @@ const RETRY_MAX_MS = 30_000
 export interface PeerLinkOptions {
   address: string
   self: string
+  /** The cluster key this link proves and asks the peer to prove (null: none). */
+  clusterKey: string | null
   index: FileIndex
   applier: Applier
   onUp(peer: string): void
   onDown(peer: string, reason: string): void
   onClockSkew(peer: string, skewMs: number): void
+  /** The peer could not prove the cluster key, or refused ours (ERR_AUTH). */
+  onRefused?(peer: string, reason: string): void
   /** The peer's user locks, as it announced them (they replace the earlier ones). */
   onLocks?(peer: string, locks: PeerLock[]): void
   /** The peer's index was made anew (a new epoch): it sends everything again, numbered anew. */
@@ -61,6 +67,8 @@ export class PeerLink implements PeerSource {
   #index: FramedSocket | undefined
   #content: Promise<ContentClient> | undefined
   #syncPort = 0
+  /** This round's index channel was refused here for the cluster key. */
+  #authFailure: Error | undefined
   #wake: (() => void) | undefined
   readonly #backlog = new Backlog()
 
@@ -134,8 +142,12 @@ export class PeerLink implements PeerSource {
   }
 
   #contentClient(): Promise<ContentClient> {
-    this.#content ??= ContentClient.connect(this.#host, this.#syncPort, this.#o.self, () =>
-      this.#backlog.progressed(),
+    this.#content ??= ContentClient.connect(
+      this.#host,
+      this.#syncPort,
+      this.#o.self,
+      () => this.#backlog.progressed(),
+      this.#o.clusterKey,
     )
     const pending = this.#content
     pending.catch(() => {
@@ -152,6 +164,7 @@ export class PeerLink implements PeerSource {
         await this.#round(() => (backoff = BACKOFF_MIN_MS))
       } catch (err) {
         reason = (err as Error).message
+        if (isTandemError(err, 'ERR_AUTH')) this.#o.onRefused?.(this.name, reason)
       }
       if (this.#up) this.#o.onDown(this.name, reason)
       this.#up = false
@@ -171,7 +184,8 @@ export class PeerLink implements PeerSource {
 
   /** One connected period: handshake, subscribe, apply until the link fails. */
   async #round(connected: () => void): Promise<void> {
-    const hello = await handshake(this.#host, this.#port, this.#o.self)
+    const key = this.#o.clusterKey
+    const hello = await handshake(this.#host, this.#port, this.#o.self, key)
     if (hello.name === this.#o.self)
       throw new Error(
         `it is named '${hello.name}' like this server: give each server its own --name`,
@@ -185,9 +199,11 @@ export class PeerLink implements PeerSource {
     const socket = net.connect({ host: this.#host, port: hello.syncPort })
     let failure: Error | undefined
     const queue = new EntryQueue((epoch, entries, lastSeq) => this.#apply(epoch, entries, lastSeq))
+    const auth = new PeerConnector(key, this.#o.self, 'index')
     const closed = new Promise<void>((resolve) => {
       this.#index = new FramedSocket(socket, {
         onControl: (message) => {
+          if (!this.#up && !this.#authenticate(auth, message)) return
           const parsed = peerPushSchema.safeParse(message)
           if (!parsed.success) return this.#index?.destroy(new Error('malformed message from peer'))
           this.#lastHeard = Date.now()
@@ -207,11 +223,17 @@ export class PeerLink implements PeerSource {
           })
         },
         onClose: (err) => {
-          failure ??= err
+          failure = this.#authFailure ?? failure ?? err
+          this.#authFailure = undefined
           resolve()
         },
       })
-      this.#index.send({ type: 'peer-hello', server: this.#o.self, channel: 'index' })
+      this.#index.send({
+        type: 'peer-hello',
+        server: this.#o.self,
+        channel: 'index',
+        ...auth.helloFields,
+      })
     })
     const watchdog = setInterval(() => {
       if (this.#lastHeard !== null && Date.now() - this.#lastHeard > SILENCE_MS)
@@ -230,6 +252,27 @@ export class PeerLink implements PeerSource {
       clearInterval(watchdog)
     }
     throw failure ?? new Error('link closed')
+  }
+
+  /**
+   * The index channel's handshake (protocol/handshake.ts): the peer's challenge is answered with
+   * our proof, and its welcome — or anything else it sends before the welcome (entries, locks) —
+   * must follow a proof when we hold a key. False: the message is spent (a challenge), or the
+   * link is refused (ERR_AUTH, told to the peer too).
+   */
+  #authenticate(auth: PeerConnector, message: unknown): boolean {
+    const kind = (message as { type?: unknown } | null)?.type
+    if (kind === 'error') return true
+    try {
+      if (kind === 'challenge') this.#index?.send(auth.answer(message))
+      else auth.welcomed(this.name)
+      return kind !== 'challenge'
+    } catch (err) {
+      this.#authFailure = err as Error
+      this.#index?.send(PeerConnector.refusal(err as TandemError))
+      this.#index?.socket.end()
+      return false
+    }
   }
 
   /** Entries that pass the schema (canonical names, consistent fields); the others are reported. */

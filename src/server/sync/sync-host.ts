@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads'
 import type { EntryRequest, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
-import type { ServerConfig } from '../config.js'
+import { mirroredAddresses, type ServerConfig } from '../config.js'
 import {
   clockSkewText,
   localChangeLine,
@@ -62,10 +62,13 @@ export class SyncHost {
       stateDir: config.stateDir,
       host: config.host,
       syncPort: config.syncPort,
-      peers: config.peers,
+      peers: mirroredAddresses(config), // the primary too, for a secondary (roles)
+      clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
       requestWindow: { perClient: config.requestWindow, maxAgeMs: config.requestWindowAgeMs },
       recentRequests: deps.recentRequests ?? [],
+      cluster: config.cluster,
+      clusterInterface: config.clusterInterface,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,
@@ -197,6 +200,11 @@ export class SyncHost {
   /** A client request applied (its rid and answer): its write's entries carry it to the peers. */
   requestDone(request: EntryRequest, names: string[]): void {
     this.#post({ t: 'request-done', request, names })
+  }
+
+  /** Start cluster discovery in the worker (it owns the peer links) with the ports that listen. */
+  discover(control: number, http: number | null): void {
+    this.#post({ t: 'discover', control, http })
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */

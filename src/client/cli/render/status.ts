@@ -5,6 +5,7 @@
 import {
   displayText,
   type PeerStatus,
+  type RoleStatus,
   type SetAsideEntry,
   type StatusResult,
   type SyncStatus,
@@ -29,6 +30,7 @@ export function renderStatus(status: StatusResult): string {
       `         ${displayText(client.clientId)} from ${displayText(client.address)} since ${localTime(client.connectedAt, true)}`,
     )
   }
+  if (status.role?.kind === 'secondary') lines.push(`role     ${secondaryLine(status.role)}`)
   lines.push(`sync     ${syncLine(status.sync)}`)
   lines.push(`peers    ${peers.length === 0 ? 'none' : ''}`.trimEnd())
   for (const peer of peers) lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
@@ -42,6 +44,13 @@ export function renderStatus(status: StatusResult): string {
   const busy = status.pathLocks
   if (busy.length > 0) lines.push(`busy     ${plural(busy.length, 'file')} in use by operations`)
   return lines.join('\n')
+}
+
+/** A secondary forwards its writes: to which primary, and whether it can now. */
+function secondaryLine(role: Extract<RoleStatus, { kind: 'secondary' }>): string {
+  const who = role.name === null ? '' : ` ${displayText(role.name)}`
+  const state = role.reachable ? 'reachable' : 'unreachable: writes here fail, reads work'
+  return `secondary of the primary${who} at ${displayText(role.primary)} (${state})`
 }
 
 /** Every user lock, here and at the peers: file, owner, server, since, end, queued updates. */
