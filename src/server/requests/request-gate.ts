@@ -112,7 +112,12 @@ export class RequestGate {
   }
 
   #lookUp(rid: string): RequestRecord | undefined {
-    return this.#own.get(rid) ?? lookUpRequest(this.index(), rid, this.bounds)
+    const own = this.#own.get(rid)
+    if (own) return own
+    // This server's own rids are always in tandem.db first (before their reply): one found only
+    // in index.db has left tandem.db's window (index.db's copy is pruned a little later).
+    const indexed = lookUpRequest(this.index(), rid, this.bounds)
+    return indexed && indexed.origin !== this.self ? indexed : undefined
   }
 }
 
