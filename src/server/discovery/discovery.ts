@@ -85,6 +85,8 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   let lastAnswer = 0
   let answerTimer: NodeJS.Timeout | undefined
   const announce = (): void => {
+    // An announcement of our own (query()) also answers what waits: one timer, never two chains.
+    clearTimeout(answerTimer)
     answerTimer = undefined
     lastAnswer = Date.now()
     mdns.respond({ answers: own as never }, sendFailed)
