@@ -20,6 +20,29 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/)
 /** A name exactly as normalizeName leaves it: peers' names key the index and the locks. */
 const canonicalName = name.refine((n) => isCanonicalName(n), 'not a canonical file name')
 
+/**
+ * The client request that made a version (a rid the cluster applies at most once), with the answer
+ * it got: a member that receives the entry answers a replay of that rid with it.
+ */
+export const entryRequestSchema = z.strictObject({
+  /** A client's CLIENT:SEQUENCE, or an HTTP request's `http-CLIENT:KEY` (its Idempotency-Key). */
+  rid: z
+    .string()
+    .max(340)
+    .regex(
+      /^[\s\S]{1,200}:[A-Za-z0-9._~+/=-]{1,128}$/,
+      'a request id is CLIENT:SEQUENCE or CLIENT:KEY',
+    ),
+  op: z.enum(['upload', 'create', 'write', 'append', 'rename', 'delete']),
+  /** What the request named (`name`, or `from>to` for a rename): a rid reused for another is refused. */
+  target: z.string().min(1).max(16_500),
+  /** The operation's answer (JSON), as the client got it. */
+  result: z.record(z.string(), z.json()),
+  /** When the server that applied it did (ms since the epoch). */
+  at: z.number().nonnegative(),
+})
+export type EntryRequest = z.infer<typeof entryRequestSchema>
+
 export const fileEntrySchema = z
   .strictObject({
     name: canonicalName,
@@ -38,6 +61,7 @@ export const fileEntrySchema = z
     origin: serverName,
     seq: z.number().int().nonnegative(),
     renamedFrom: canonicalName.nullable().optional(),
+    request: entryRequestSchema.nullable().optional(),
   })
   // A live version has content, a tombstone has none.
   .refine((e) => e.deleted === (e.hash === null), 'hash must be set exactly for live entries')

@@ -36,6 +36,10 @@ export const DEFAULTS = {
   maxHttpConnections: 256,
   /** An HTTP request's headers must have arrived this long after its first byte. */
   httpHeadersTimeoutMs: 10_000,
+  /** Request ids remembered per client (the newest), for replays (index/request-window.ts). */
+  requestWindow: 1_000,
+  /** Request ids older than this are forgotten (24 h). */
+  requestWindowAgeMs: 86_400_000,
   /** --cluster: the cluster to announce and browse by multicast DNS; null: no discovery. */
   cluster: null as string | null,
   /** IPv4 address of the interface for multicast; null: the OS's choice. */
@@ -73,6 +77,8 @@ export const optionsSchema = z.strictObject({
   maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  requestWindow: z.number().int().min(1).max(1_000_000).optional(),
+  requestWindowAgeMs: z.number().int().min(1_000).optional(),
   cluster: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,63}$/, 'letters, digits, ".", "_" or "-", at most 63')
@@ -110,6 +116,9 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /** Request ids kept per client for replays, and for how long (ms). */
+  readonly requestWindow: number
+  readonly requestWindowAgeMs: number
   /** The cluster this server finds its members in by multicast DNS, or null (no mDNS socket). */
   readonly cluster: string | null
   readonly clusterInterface: string | null

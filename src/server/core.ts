@@ -12,6 +12,7 @@ import { userLockRefusal, type LockPurpose } from './locks/user-lock-refusal.js'
 import type { Admission } from './net/admission.js'
 import type { SessionBridge } from './net/session-bridge.js'
 import type { ChangeLog, LogInput } from './state/change-log.js'
+import type { RequestGate } from './requests/request-gate.js'
 import type { SyncHost } from './sync/sync-host.js'
 import type { HttpHost } from './http/host.js'
 import type { UserLockRequest } from './workers/messages.js'
@@ -29,6 +30,8 @@ export class ServerCore {
   sync: SyncHost | undefined
   /** The HTTP worker, once started (none with --no-http). */
   http: HttpHost | undefined
+  /** Request ids applied at most once (ops/once.ts asks it), once started. */
+  requests: RequestGate | undefined
 
   get syncPort(): number {
     return this.sync?.syncPort ?? 0

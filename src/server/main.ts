@@ -85,6 +85,16 @@ function parseArgs(args: string[]): ServerOptions {
     )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option(
+      '--request-window <n>',
+      'request ids remembered per client, so a replay is answered, not applied again (default 1000)',
+      int,
+    )
+    .option(
+      '--request-window-age-ms <ms>',
+      'how long a request id is remembered (default 86400000: 24 h)',
+      int,
+    )
+    .option(
       '--cluster-key <file>',
       'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
     )
@@ -116,6 +126,8 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHelloPerAddress: o.maxPreHelloPerAddress,
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
+    requestWindow: o.requestWindow,
+    requestWindowAgeMs: o.requestWindowAgeMs,
     cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
     clusterInterface: o.clusterInterface,
     clusterKey: clusterKey(o.clusterKey),

@@ -17,6 +17,7 @@ import { createAcceptLoop, type AcceptLoop } from './net/accept-loop.js'
 import { Admission } from './net/admission.js'
 import { ChangeLog } from './state/change-log.js'
 import { openDatabase } from './state/database.js'
+import { RequestGate, indexReaderOf } from './requests/request-gate.js'
 import { lockDirectory } from './state/directory-lock.js'
 import { removeLeftoverTempFiles } from './storage/listing.js'
 import { SyncHost } from './sync/sync-host.js'
@@ -57,7 +58,12 @@ export async function startServer(
       console,
       new Admission(config.maxClients),
     )
+    core.requests = new RequestGate(db, config.name, indexReaderOf(config.stateDir), {
+      perClient: config.requestWindow,
+      maxAgeMs: config.requestWindowAgeMs,
+    })
     core.sync = await SyncHost.start(config, {
+      recentRequests: core.requests.recent(),
       locks: core.locks,
       changeLog: core.changeLog,
       console,

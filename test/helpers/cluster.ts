@@ -45,6 +45,8 @@ export class ClusterServer {
   readonly address: string
   #handle: ServerHandle | undefined
   #earlierOutput = ''
+  /** Extra environment for its next starts (a test hook: TANDEM_TEST_HOOK). */
+  env: Record<string, string> = {}
 
   constructor(
     readonly name: string,
@@ -87,6 +89,7 @@ export class ClusterServer {
       root: this.root,
       stateDir: this.stateDir,
       http: this.http,
+      env: this.env,
       // The later --port wins over the port 0 that serverArgs puts first.
       extraArgs: ['--port', String(this.port), '--sync-port', String(this.syncPort)]
         .concat(peerArgs)

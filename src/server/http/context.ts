@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import type { StatusResult } from '../../protocol/index.js'
 import type { OpsContext } from '../ops/context.js'
 import type { MainLink } from './main-link.js'
+import { idempotencyRid } from './request-parts.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,4 +28,9 @@ export interface HttpParts {
 
 export function opsOf(request: FastifyRequest): OpsContext {
   return request.ops
+}
+
+/** The request's rid, from its Idempotency-Key header (request-parts.ts); ERR_BAD_REQUEST if malformed. */
+export function ridOf(request: FastifyRequest): string | undefined {
+  return idempotencyRid(request.headers['idempotency-key'], request.clientId)
 }

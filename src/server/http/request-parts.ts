@@ -25,6 +25,31 @@ export function clientIdOf(
   return given
 }
 
+/** An Idempotency-Key: 1 to 128 of these (base64, base64url, UUIDs, counters), quotes optional. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._~+/=-]{1,128}$/
+
+/**
+ * The request id of an HTTP request with an `Idempotency-Key` header: `http-<client>:<key>`, the
+ * client being the request's own (X-Tandem-Client-Id, else `http@<address>`), so that two clients'
+ * keys never meet and a binary client's sequence numbers never meet a key. Without the header:
+ * none (the request is applied as it comes).
+ */
+export function idempotencyRid(
+  header: string | string[] | undefined,
+  clientId: string,
+): string | undefined {
+  if (header === undefined) return undefined
+  const given = (Array.isArray(header) ? header.join(',') : header).trim()
+  const key =
+    given.length >= 2 && given.startsWith('"') && given.endsWith('"') ? given.slice(1, -1) : given
+  if (!IDEMPOTENCY_KEY.test(key))
+    throw new TandemError(
+      'ERR_BAD_REQUEST',
+      'an Idempotency-Key is 1 to 128 letters, digits or . _ ~ + / = - (optionally in double quotes)',
+    )
+  return `http-${clientId}:${key}`
+}
+
 /**
  * The name in the raw path after `prefix` (e.g. '/download/'), decoded once: `%2F` and a plain `/`
  * both separate folders. A name that still looks percent-encoded after that one decoding (a

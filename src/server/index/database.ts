@@ -83,6 +83,21 @@ const MIGRATIONS: readonly string[] = [
      next_at  INTEGER NOT NULL,  -- ms since the epoch: the next retry
      PRIMARY KEY (peer, name)
    ) WITHOUT ROWID;`,
+  // Request ids applied by any member whose change reached here (request-window.ts), and the
+  // request that made each version (sent with the entry).
+  `CREATE TABLE requests (
+     rid     TEXT    PRIMARY KEY,
+     client  TEXT    NOT NULL,  -- the rid's client part (the window is kept per client)
+     op      TEXT    NOT NULL,
+     target  TEXT    NOT NULL,
+     result  TEXT    NOT NULL,  -- JSON: the answer the client got
+     origin  TEXT    NOT NULL,  -- the server that applied it
+     at      INTEGER NOT NULL,  -- ms since the epoch: recorded here
+     names   TEXT               -- JSON: the names it wrote (tandem.db's rows only)
+   ) WITHOUT ROWID;
+   CREATE INDEX requests_client ON requests (client, at);
+   CREATE INDEX requests_at ON requests (at);
+   ALTER TABLE files ADD COLUMN request TEXT;`,
 ]
 
 export function openIndexDb(stateDir: string): IndexDb {

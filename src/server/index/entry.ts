@@ -1,6 +1,7 @@
 /**
  * What the index knows of one file: one version of it (or its tombstone), as servers exchange it.
  */
+import type { EntryRequest } from '../../protocol/index.js'
 import type { VersionVector } from './version-vector.js'
 
 export interface FileEntry {
@@ -18,6 +19,8 @@ export interface FileEntry {
   seq: number
   /** Set when the version appeared as a rename of another name, for the receiver to rename too. */
   renamedFrom?: string | null | undefined
+  /** The client request (rid) whose write made this version, and its answer (request-window.ts). */
+  request?: EntryRequest | null | undefined
 }
 
 /** How the file looked on this server's disk when last indexed: a change shows as a difference. */

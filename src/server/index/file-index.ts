@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FileEntry, Fingerprint, LocalEntry } from './entry.js'
 import type { IndexDb } from './database.js'
+import { RequestTable, type RequestWindowBounds } from './request-window.js'
 import type { VersionVector } from './version-vector.js'
 
 interface Row {
@@ -22,6 +23,7 @@ interface Row {
   fp_size: number | null
   fp_mtime: number | null
   fp_ino: number | null
+  request: string | null
 }
 
 export interface PeerProgress {
@@ -41,10 +43,13 @@ export class FileIndex {
   readonly #db: IndexDb
   readonly #listeners = new Set<(entries: FileEntry[]) => void>()
   readonly #q
+  /** The rids that came with entries (this server's and the peers'): the request window. */
+  readonly requests: RequestTable
 
-  constructor(db: IndexDb) {
+  constructor(db: IndexDb, window?: RequestWindowBounds) {
     this.#db = db
     this.#q = prepare(db)
+    this.requests = new RequestTable(db, window)
     // After an unclean stop the last transactions may be lost (synchronous = NORMAL), and their
     // sequence numbers reused for other changes: a new epoch makes every peer start over from 0
     // (entries only; content it already has is never fetched again).
@@ -76,6 +81,7 @@ export class FileIndex {
       items.map(({ entry, fingerprint }) => {
         const full: FileEntry = { ...entry, seq: ++this.#seq }
         this.#q.upsert.run(toRow(full, fingerprint))
+        this.#recordRequest(full)
         return full
       }),
     )()
@@ -135,9 +141,17 @@ export class FileIndex {
   /** What a peer announced it holds (recorded on arrival, for the composite listing). */
   recordHoldings(peer: string, announced: readonly FileEntry[]): void {
     this.#db.transaction(() => {
-      for (const e of announced)
+      for (const e of announced) {
         this.#q.peerFile.run(peer, e.name, e.size, e.mtime, e.hash, e.deleted ? 1 : 0)
+        // A peer's rid counts as applied from its arrival: its change is on its way here.
+        this.#recordRequest(e)
+      }
     })()
+  }
+
+  #recordRequest(e: FileEntry): void {
+    const r = e.request
+    if (r) this.requests.record({ ...r, origin: e.origin })
   }
 
   /** How far this server has applied a peer's changes (after they are applied). */
@@ -196,9 +210,10 @@ function prepare(db: IndexDb) {
     get: db.prepare('SELECT * FROM files WHERE name = ?'),
     upsert: db.prepare(
       `INSERT OR REPLACE INTO files
-         (name, size, mtime, hash, deleted, version, origin, seq, renamed_from, fp_size, fp_mtime, fp_ino)
+         (name, size, mtime, hash, deleted, version, origin, seq, renamed_from, fp_size, fp_mtime, fp_ino,
+          request)
        VALUES (@name, @size, @mtime, @hash, @deleted, @version, @origin, @seq, @renamed_from,
-               @fp_size, @fp_mtime, @fp_ino)`,
+               @fp_size, @fp_mtime, @fp_ino, @request)`,
     ),
     setFingerprint: db.prepare(
       'UPDATE files SET fp_size = ?, fp_mtime = ?, fp_ino = ? WHERE name = ?',
@@ -235,6 +250,7 @@ function toRow(e: FileEntry, fp: Fingerprint | null): Record<string, unknown> {
     fp_size: fp?.size ?? null,
     fp_mtime: fp?.mtimeMs ?? null,
     fp_ino: fp?.ino ?? null,
+    request: e.request ? JSON.stringify(e.request) : null,
   }
 }
 
@@ -249,6 +265,7 @@ function toEntry(row: Row): FileEntry {
     origin: row.origin,
     seq: row.seq,
     renamedFrom: row.renamed_from,
+    ...(row.request ? { request: JSON.parse(row.request) as FileEntry['request'] } : {}),
   }
 }
 

@@ -7,6 +7,7 @@ import type { UserLock } from '../../protocol/index.js'
 import type { Statement } from 'better-sqlite3'
 import type { IndexDb } from './database.js'
 import { openIndexReader } from './database.js'
+import { lookUpRequest, type RequestRecord } from './request-window.js'
 
 export interface Holding {
   peer: string
@@ -131,6 +132,11 @@ export function indexedHashes(stateDir: string): Map<string, IndexedHash> {
       identity: { size: row.fp_size!, mtimeMs: row.fp_mtime!, ino: row.fp_ino! },
     })
   return known
+}
+
+/** A request id recorded in the index (request-window.ts), with its answer. */
+export function indexedRequest(stateDir: string, rid: string): RequestRecord | undefined {
+  return lookUpRequest(reader(stateDir), rid)
 }
 
 function reader(stateDir: string): IndexDb | undefined {

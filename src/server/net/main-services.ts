@@ -5,7 +5,7 @@
  * holds is remembered by token and released when the worker's side ends, so a crashed task or
  * thread never leaks one.
  */
-import { toWireError, type LogEntry } from '../../protocol/index.js'
+import { TandemError, toWireError, type LogEntry } from '../../protocol/index.js'
 import type { ServerCore } from '../core.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
 import { answer, Tokens } from '../workers/request-reply.js'
@@ -23,6 +23,9 @@ type ServiceMessage = Extract<
       | 'wrote'
       | 'query'
       | 'follow'
+      | 'request-begin'
+      | 'request-done'
+      | 'request-abandon'
   }
 >
 
@@ -36,6 +39,9 @@ const SERVICE_KINDS: ReadonlySet<string> = new Set([
   'wrote',
   'query',
   'follow',
+  'request-begin',
+  'request-done',
+  'request-abandon',
 ])
 
 export function isServiceMessage(message: { t: string }): message is ServiceMessage {
@@ -88,6 +94,10 @@ export class MainServices {
             value: this.core.changeLog.query(message),
           })
         return answer(this.toWorker, message.req, () => this.core.status())
+      case 'request-begin':
+      case 'request-done':
+      case 'request-abandon':
+        return this.#request(message)
       case 'follow':
         this.#unfollow ??= this.core.changeLog.subscribe((entry: LogEntry) =>
           this.toWorker({ t: 'event', entry }),
@@ -102,6 +112,34 @@ export class MainServices {
     this.#locks.releaseAll()
     this.#unfollow?.()
     this.#unfollow = undefined
+    this.core.requests?.endOwner(this)
+  }
+
+  /** The request window (requests/request-gate.ts): this object owns what its worker begins. */
+  #request(
+    message: Extract<ServiceMessage, { t: 'request-begin' | 'request-done' | 'request-abandon' }>,
+  ): void {
+    const gate = this.core.requests
+    if (message.t === 'request-abandon') return gate?.abandon(message.rid, this)
+    const { req } = message
+    const fail = (err: unknown): void =>
+      this.toWorker({ t: 'reply-failed', req, error: toWireError(err) })
+    if (!gate) return fail(new TandemError('ERR_SHUTTING_DOWN', 'the server is stopping'))
+    if (message.t === 'request-begin') {
+      if (this.#ended || this.gone()) return
+      return void gate.begin(message.tag, this).then((value) => {
+        if (this.#ended || this.gone()) gate.abandon(message.tag.rid, this)
+        else this.toWorker({ t: 'reply', req, value })
+      }, fail)
+    }
+    try {
+      const record = gate.done(message.tag, message.result, message.names)
+      // Told before the write's own notice (sent next on this port): its entry carries the rid.
+      if (message.names.length > 0) this.core.sync?.requestDone(record, message.names)
+      this.toWorker({ t: 'reply', req, value: null })
+    } catch (err) {
+      fail(err)
+    }
   }
 
   async #lock(message: Extract<ServiceMessage, { t: 'lock' }>): Promise<void> {

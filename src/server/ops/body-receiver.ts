@@ -15,6 +15,7 @@ import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest, type Committed } from './body.js'
 import type { Conditions } from './conditions.js'
 import type { OpsContext } from './context.js'
+import { claimRequest, type Claim } from './once.js'
 import { refuseConditions, withoutId, type ForwardedBody } from './forwarding.js'
 
 export class BodyReceiver {
@@ -35,6 +36,9 @@ export class BodyReceiver {
   /** Set once the whole body arrived (finish): after that, it is no longer an interruption. */
   #arrived = false
   #ctx: OpsContext | undefined
+  /** The request's rid, claimed (ops/once.ts); a replay's original answer. */
+  #claim: Claim | undefined
+  #replay: Committed | undefined
   /** At a secondary: the body goes to the primary as it arrives (no temp file here). */
   #forwarded: ForwardedBody | undefined
   /** Its SHA-256, for a front end that gives none (HTTP without Content-Digest). */
@@ -71,14 +75,24 @@ export class BodyReceiver {
     settled: (name: string) => Promise<void> = async () => undefined,
     conditions?: Conditions,
   ): BodyReceiver {
+    // At a secondary the body leaves at once (its order with the next requests is kept), rid and
+    // all: the primary, which applies it, answers a replay of it (ops/once.ts there).
     if (ctx.forward) return BodyReceiver.#forward(ctx, req, conditions)
     // Taken now, before this body's own commit can join the pipeline.
     const earlier = settled(canonical(req.name))
     const receiver: BodyReceiver = new BodyReceiver(req.id, req, conditions, async () => {
       const file = await ctx.store.resolve(req.name)
       receiver.#file = file
+      // First, before any check: a replay of an applied request is answered as it was then.
+      const claim = await claimRequest(ctx, req.rid, req.op, file.name)
+      receiver.#claim = claim
+      if (claim?.replay) {
+        receiver.#replay = claim.replay.result as Committed
+        return // its body is read and dropped
+      }
+      if (claim) receiver.#ctx = claim.ctx
       await earlier
-      await precheck(ctx, req, file, conditions)
+      await precheck(claim?.ctx ?? ctx, req, file, conditions)
       const temp = await ctx.store.newTempFile(file)
       if (receiver.#discarded || receiver.#error) await temp.discard()
       else receiver.#temp = temp
@@ -131,7 +145,7 @@ export class BodyReceiver {
 
   /** Take a piece: a view into the current chunk, kept as is once the temp file is open. */
   add(piece: Buffer): void {
-    if (this.#error || piece.length === 0) return
+    if (this.#error || this.#replay || piece.length === 0) return
     this.#received += piece.length
     if (this.#hash) {
       // Forwarded: written out (and waited for) before the chunk goes back, so a view will do.
@@ -169,6 +183,7 @@ export class BodyReceiver {
     if (this.#hash) return this.#finishForwarded(ctx, sha256)
     try {
       await this.#flush()
+      if (this.#replay) return this.#replay
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
         throw TandemError.fromWire(
           this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' },
@@ -176,7 +191,17 @@ export class BodyReceiver {
       }
       const upload = this.#req.op === 'upload' ? this.#req : undefined
       const digest = await this.#temp.seal({ sha256, size: upload?.size, mtimeMs: upload?.mtime })
-      return await commit(ctx, this.#req, this.#file, this.#temp, digest, this.#conditions)
+      const claim = this.#claim
+      const committed = await commit(
+        claim?.ctx ?? ctx,
+        this.#req,
+        this.#file,
+        this.#temp,
+        digest,
+        this.#conditions,
+      )
+      await claim?.finished(committed)
+      return committed
     } finally {
       await this.discard()
     }
@@ -222,7 +247,15 @@ export class BodyReceiver {
     const req = this.#req
     const ctx = this.#ctx
     // Forwarded: the primary records the interruption (its connection is closed by discard()).
-    if (req && ctx && !this.#hash && !this.#error && !this.#arrived && !this.#discarded) {
+    if (
+      req &&
+      ctx &&
+      !this.#hash &&
+      !this.#error &&
+      !this.#replay &&
+      !this.#arrived &&
+      !this.#discarded
+    ) {
       ctx.log(
         {
           op: 'upload-interrupted',
@@ -240,6 +273,7 @@ export class BodyReceiver {
   /** Drop the body; resolves once no temp file of it is left (one still being opened included). */
   async discard(): Promise<void> {
     this.#discarded = true
+    this.#claim?.release() // given up unless recorded (a replay waiting here may then run)
     this.#pieces = []
     this.#holdsViews = false
     this.#forwarded?.abort()
@@ -248,6 +282,7 @@ export class BodyReceiver {
     this.#temp = undefined
     await temp?.discard()
     await this.#ready // a temp file opened after this call sees #discarded and is removed first
+    this.#claim?.release() // a claim made while this waited
   }
 
   async #flush(): Promise<void> {

@@ -59,9 +59,7 @@ export async function commit(
   const names = [file.name, ctx.store.jail.nameOf(file.path)]
   let created = false
   let published: { identity: FileIdentity; changedMs: number } | undefined
-  const info = await withLock(ctx, names, 'write', async () => {
-    await checkConditions(ctx, file, conditions)
-    if (req.op !== 'append') created = !(await ctx.store.exists(file))
+  const place = async (): Promise<{ name: string; size: number; mtime: number }> => {
     switch (req.op) {
       case 'upload':
         await temp.adoptModeOf(file.path, file.mode)
@@ -86,6 +84,17 @@ export async function commit(
         return ctx.store.appendFrom(file, temp)
     }
     return ctx.store.stat(file)
+  }
+  const done = await withLock(ctx, names, 'write', async (): Promise<Committed> => {
+    await checkConditions(ctx, file, conditions)
+    if (req.op !== 'append') created = !(await ctx.store.exists(file))
+    const info = await place()
+    const committed = {
+      result: { name: file.name, size: info.size, mtime: info.mtime, sha256 },
+      created,
+    }
+    ctx.applied?.(committed) // a request with a rid: recorded before the lock goes (once.ts)
+    return committed
   })
   // The temp file held the whole content (not so for append): the sync worker can trust its hash.
   if (req.op !== 'append' && temp.identity) {
@@ -95,5 +104,5 @@ export async function commit(
     if (published) rememberHash(real, published.identity, published.changedMs, sha256)
   }
   ctx.log({ op: req.op, name: file.name, size: temp.size }, true)
-  return { result: { name: file.name, size: info.size, mtime: info.mtime, sha256 }, created }
+  return done
 }

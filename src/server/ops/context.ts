@@ -12,6 +12,7 @@ import type {
   UserLock,
 } from '../../protocol/index.js'
 import type { Holding, IndexedHash } from '../index/peer-holdings.js'
+import type { RequestRecord, RequestTag } from '../index/request-window.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { LockMode } from '../locks/lock-manager.js'
 import type { LockPurpose } from '../locks/user-lock-refusal.js'
@@ -46,6 +47,18 @@ export interface IndexView {
   knownHash(name: string, identity: FileIdentity): string | undefined
   /** Every live file's known SHA-256 with the identity it was indexed with (for the listing). */
   indexedHashes(): Map<string, IndexedHash>
+  /** A request id recorded in the index (with an entry of this server's or a peer's). */
+  request?(rid: string): RequestRecord | undefined
+}
+
+/** The main thread's request window (requests/request-gate.ts), as operations reach it. */
+export interface RequestCalls {
+  /** May this request be applied? Waits while the same rid runs elsewhere here. */
+  begin(tag: RequestTag): Promise<{ replay: true; result: unknown } | { replay: false }>
+  /** It was applied with this result (resolves once recorded); `names`: what it wrote. */
+  done(tag: RequestTag, result: unknown, names: readonly string[]): Promise<void>
+  /** It failed, or was not applied. */
+  abandon(rid: string): void
 }
 
 export interface OpsContext {
@@ -79,6 +92,13 @@ export interface OpsContext {
   status(): Promise<StatusResult>
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal
+  /** Request ids applied at most once (ops/once.ts); without it, a rid is not acted on. */
+  readonly requests?: RequestCalls | undefined
+  /**
+   * Set by ops/once.ts while a request with a rid runs: the operation tells its answer here,
+   * under the write lock of its change, so it is recorded before the lock is let go.
+   */
+  readonly applied?: ((result: unknown) => void) | undefined
   /**
    * Set at a secondary (roles): every write is sent to the primary through it, and nothing is
    * written here (see forwarding.ts).

@@ -12,6 +12,7 @@ import { checkConditions, hasConditions, type Conditions } from './conditions.js
 import { withLock, type OpsContext } from './context.js'
 import { kindOf } from '../storage/folders.js'
 import { removeFolder, renameFolderOp } from './folders.js'
+import { once } from './once.js'
 import { forwardRequest, refuseConditions, ridOf } from './forwarding.js'
 
 export async function rename(
@@ -20,13 +21,25 @@ export async function rename(
 ): Promise<RenameResult> {
   const fromName = normalizeName(req.from)
   const toName = normalizeName(req.to)
-  if (ctx.forward)
-    return forwardRequest(
-      ctx,
-      ctx.forward,
-      { op: 'rename', from: fromName, to: toName, ...ridOf(req) },
-      { name: fromName, to: toName },
-    )
+  // A replay of an applied rename is answered as it was (not ERR_NOT_FOUND): once.ts. First, so a
+  // secondary answers a replay it knows of before forwarding.
+  return once(ctx, req.rid, 'rename', `${fromName}>${toName}`, (c) =>
+    c.forward
+      ? forwardRequest(
+          c,
+          c.forward,
+          { op: 'rename', from: fromName, to: toName, ...ridOf(req) },
+          { name: fromName, to: toName },
+        )
+      : renameNames(c, fromName, toName),
+  )
+}
+
+async function renameNames(
+  ctx: OpsContext,
+  fromName: string,
+  toName: string,
+): Promise<RenameResult> {
   // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
   const folder = await withLock(
     ctx,
@@ -37,6 +50,7 @@ export async function rename(
       const to = await ctx.store.resolve(toName, { follow: false })
       if ((await kindOf(from)) === 'folder') return { from, to }
       await ctx.store.rename(from, to)
+      ctx.applied?.({ from: fromName, to: toName })
       return undefined
     },
     'rename',
@@ -53,20 +67,30 @@ export async function remove(
   conditions?: Conditions,
 ): Promise<DeleteResult> {
   const name = normalizeName(req.name)
-  if (ctx.forward) {
-    refuseConditions(ctx.forward, conditions)
+  // A replay of an applied delete is answered as it was (not ERR_NOT_FOUND): once.ts.
+  return once(ctx, req.rid, 'delete', name, (c) => {
+    if (!c.forward) return removeName(c, name, req.recursive === true, conditions)
+    refuseConditions(c.forward, conditions)
     const recursive = req.recursive === undefined ? {} : { recursive: req.recursive }
     return forwardRequest(
-      ctx,
-      ctx.forward,
+      c,
+      c.forward,
       { op: 'delete', name, ...recursive, ...ridOf(req) },
       { name },
     )
-  }
+  })
+}
+
+async function removeName(
+  ctx: OpsContext,
+  name: string,
+  recursive: boolean,
+  conditions: Conditions | undefined,
+): Promise<DeleteResult> {
   const folder = await withLock(ctx, [name], 'write', async () => {
     const file = await ctx.store.resolve(name, { follow: false })
     if ((await kindOf(file)) === 'folder') {
-      if (!req.recursive)
+      if (!recursive)
         throw new TandemError(
           'ERR_IS_DIRECTORY',
           `'${name}' is a folder; delete it with rm -r (recursive)`,
@@ -77,6 +101,7 @@ export async function remove(
     }
     await checkConditions(ctx, file, conditions)
     await ctx.store.delete(file)
+    ctx.applied?.({ name })
     return undefined
   })
   // A folder takes the locks of every file in it (folders.ts).

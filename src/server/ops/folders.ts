@@ -19,7 +19,9 @@ export async function removeFolder(ctx: OpsContext, folder: ResolvedName): Promi
     (names) => [folder.name, ...names],
     async (names) => {
       ctx.treeChange({ kind: 'delete', names })
-      return deleteTree(ctx.store.jail, folder, names)
+      const deleted = await deleteTree(ctx.store.jail, folder, names)
+      ctx.applied?.({ name: folder.name, files: deleted, folder: true })
+      return deleted
     },
   )
   ctx.log({ op: 'delete', name: folder.name, detail: `folder, ${plural(files)}` }, true)
@@ -53,6 +55,7 @@ export async function renameFolderOp(
         pairs: names.map((name) => ({ from: name, to: moved(name) })),
       })
       await renameFolder(ctx.store.jail, source, target)
+      ctx.applied?.({ from: from.name, to: to.name, files: names.length, folder: true })
       return names.length
     },
   )

@@ -5,6 +5,7 @@
 import type { IndexView } from './context.js'
 import {
   indexedHashes,
+  indexedRequest,
   knownHash,
   knownLocks,
   lockOwner,
@@ -18,5 +19,6 @@ export function indexView(stateDir: string, self: string): IndexView {
     lockOwner: (name) => lockOwner(stateDir, name),
     knownHash: (name, identity) => knownHash(stateDir, name, identity),
     indexedHashes: () => indexedHashes(stateDir),
+    request: (rid) => indexedRequest(stateDir, rid),
   }
 }

@@ -13,6 +13,7 @@ import {
 import type { OpsContext } from './context.js'
 import { forwardRequest, ridOf } from './forwarding.js'
 import { list } from './listing.js'
+import { once } from './once.js'
 
 /** What lock and unlock act on: a name, or an index of the listing (with the name seen there). */
 export interface LockTarget {
@@ -21,34 +22,42 @@ export interface LockTarget {
   expect?: string | undefined
 }
 
+/**
+ * A lock's or unlock's rid is kept at this server only (a user lock is held at one server): a
+ * replay here answers the original result; one at another member is a new request.
+ */
 export async function lock(
   ctx: OpsContext,
   req: LockTarget & { ttlSeconds?: number | undefined; rid?: string | undefined },
 ): Promise<LockResult> {
-  const name = await resolveTarget(ctx, req)
-  // At a secondary the lock is held at the primary, in the name of this client.
-  if (ctx.forward) {
-    const ttl = req.ttlSeconds === undefined ? {} : { ttlSeconds: req.ttlSeconds }
-    return forwardRequest(ctx, ctx.forward, { op: 'lock', name, ...ttl, ...ridOf(req) }, { name })
-  }
-  return (await ctx.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
+  return once(ctx, req.rid, 'lock', targetOf(req), async (c) => {
+    const name = await resolveTarget(c, req)
+    // At a secondary the lock is held at the primary, in the name of this client.
+    if (c.forward) {
+      const ttl = req.ttlSeconds === undefined ? {} : { ttlSeconds: req.ttlSeconds }
+      return forwardRequest(c, c.forward, { op: 'lock', name, ...ttl, ...ridOf(req) }, { name })
+    }
+    return (await c.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
+  })
 }
 
 export async function unlock(
   ctx: OpsContext,
   req: LockTarget & { force?: boolean | undefined; rid?: string | undefined },
 ): Promise<UnlockResult> {
-  const name = await resolveTarget(ctx, req)
-  if (ctx.forward) {
-    const force = req.force === undefined ? {} : { force: req.force }
-    return forwardRequest(
-      ctx,
-      ctx.forward,
-      { op: 'unlock', name, ...force, ...ridOf(req) },
-      { name },
-    )
-  }
-  return (await ctx.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
+  return once(ctx, req.rid, 'unlock', targetOf(req), async (c) => {
+    const name = await resolveTarget(c, req)
+    if (c.forward) {
+      const force = req.force === undefined ? {} : { force: req.force }
+      return forwardRequest(c, c.forward, { op: 'unlock', name, ...force, ...ridOf(req) }, { name })
+    }
+    return (await c.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
+  })
+}
+
+/** What a lock request names, as a replay must name it again. */
+function targetOf(req: LockTarget): string {
+  return req.name !== undefined ? req.name : `#${req.index ?? 0}`
 }
 
 /** Whether `name` is locked here or at a peer, by whom, and whether by this client. */

@@ -55,6 +55,13 @@ export function mainContext(
     status: () => link.call<StatusResult>((req) => ({ t: 'query', req, what: 'status' })),
     userLock: (request) =>
       link.call<LockResult | UnlockResult>((req) => ({ t: 'user-lock', req, client, ...request })),
+    requests: {
+      begin: (tag) => link.call((req) => ({ t: 'request-begin', req, tag })),
+      done: async (tag, result, names) => {
+        await link.call((req) => ({ t: 'request-done', req, tag, result, names: [...names] }))
+      },
+      abandon: (rid) => link.post({ t: 'request-abandon', rid }),
+    },
   }
 }
 

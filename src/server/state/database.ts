@@ -25,6 +25,20 @@ const MIGRATIONS: readonly string[] = [
   // A local change's kind, and the bytes an interrupted transfer moved (or a local change's size).
   `ALTER TABLE change_log ADD COLUMN what TEXT;
    ALTER TABLE change_log ADD COLUMN bytes INTEGER;`,
+  // This server's own applied request ids, written before the client is answered (the same
+  // table as index.db's, index/request-window.ts).
+  `CREATE TABLE requests (
+     rid     TEXT    PRIMARY KEY,
+     client  TEXT    NOT NULL,
+     op      TEXT    NOT NULL,
+     target  TEXT    NOT NULL,
+     result  TEXT    NOT NULL,
+     origin  TEXT    NOT NULL,
+     at      INTEGER NOT NULL,
+     names   TEXT               -- JSON: the names it wrote (told again to the sync worker at start)
+   ) WITHOUT ROWID;
+   CREATE INDEX requests_client ON requests (client, at);
+   CREATE INDEX requests_at ON requests (at);`,
 ]
 
 export function openDatabase(stateDir: string): Db {

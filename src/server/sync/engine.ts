@@ -8,6 +8,7 @@
 import { once } from 'node:events'
 import type net from 'node:net'
 import { TandemError } from '../../protocol/index.js'
+import type { EntryRequest } from '../../protocol/index.js'
 import { RefusalNotices } from '../refusal-notices.js'
 import { openIndexDb, type IndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
@@ -69,7 +70,7 @@ export class SyncEngine {
     const lock = (names: readonly string[], mode?: 'read') => host.lock(names, mode)
     const warn = (message: string): void => host.tell({ t: 'warn', message })
     this.#db = openIndexDb(data.stateDir)
-    const index = (this.#index = new FileIndex(this.#db))
+    const index = (this.#index = new FileIndex(this.#db, data.requestWindow))
     const store = new FileStore(data.root)
     const busy = new BusyNames()
     this.#bulk = new BulkMode(
@@ -170,6 +171,8 @@ export class SyncEngine {
     const { root } = this.#data
     const emptied = await this.#scanner.emptied()
     if (emptied) return this.refuse(emptied.reason)
+    // This server's rids whose entry a crash may have kept from them (the inventory gives it).
+    this.#scanner.recover(this.#data.recentRequests ?? [])
     this.#watcher = new Watcher({
       root,
       // A change on disk may unblock what is set aside (a symlink or a folder in the way removed).
@@ -222,6 +225,11 @@ export class SyncEngine {
 
   wrote(states: WrittenState[]): void {
     this.#scanner.wrote(states)
+  }
+
+  /** A client request (rid) applied: the next notices for `names` carry it (and its answer). */
+  requestDone(request: EntryRequest, names: readonly string[]): void {
+    this.#scanner.requestDone(request, names)
   }
 
   /** A client's lock or unlock. */

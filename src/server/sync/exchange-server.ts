@@ -245,5 +245,7 @@ function wire(e: WireFileEntry): WireFileEntry {
     origin: e.origin,
     seq: e.seq,
     renamedFrom: e.renamedFrom ?? null,
+    // The client request that made it (a rid and its answer): peers answer its replays.
+    ...(e.request ? { request: e.request } : {}),
   }
 }

@@ -4,7 +4,13 @@
  * sessions) and reports what it does; the main thread asks it for status, user locks and to stop.
  * Requests are numbered and answered with a Reply (workers/request-reply.ts) both ways.
  */
-import type { LocalChangeKind, PeerStatus, SyncStatus, UserLock } from '../../protocol/index.js'
+import type {
+  EntryRequest,
+  LocalChangeKind,
+  PeerStatus,
+  SyncStatus,
+  UserLock,
+} from '../../protocol/index.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { WrittenState } from '../ops/own-writes.js'
 import type { UserLockEvent } from './user-locks/user-locks.js'
@@ -22,6 +28,10 @@ export interface SyncWorkerData {
   /** The cluster key every peer connection proves (null: none). */
   clusterKey: string | null
   rescanIntervalMs: number
+  /** The request window's bounds (index/request-window.ts). */
+  requestWindow?: { perClient: number; maxAgeMs: number }
+  /** This server's latest requests (rids) with the names they wrote, for the startup inventory. */
+  recentRequests?: { request: EntryRequest; names: string[] }[]
   /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
   cluster: string | null
   clusterInterface: string | null
@@ -44,6 +54,8 @@ export type ToSync =
   | { t: 'tree-change'; change: TreeChange }
   /** What a client's write left at its names (not a change by another program). */
   | { t: 'wrote'; states: WrittenState[] }
+  /** A client request (rid) applied, with its answer: the next notices for `names` carry it. */
+  | { t: 'request-done'; request: EntryRequest; names: string[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
   /** Announce and browse the cluster (--cluster), now that the control and HTTP ports listen. */

@@ -3,7 +3,7 @@
  * the shared lock table, records its reports (console, change log, followers) and relays status.
  */
 import { Worker } from 'node:worker_threads'
-import type { UserLock, WireError } from '../../protocol/index.js'
+import type { EntryRequest, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
 import { mirroredAddresses, type ServerConfig } from '../config.js'
 import {
@@ -48,7 +48,13 @@ export class SyncHost {
 
   static async start(
     config: ServerConfig,
-    deps: { locks: LockManager; changeLog: ChangeLog; console: ServerConsole },
+    deps: {
+      locks: LockManager
+      changeLog: ChangeLog
+      console: ServerConsole
+      /** This server's latest requests (requests/request-gate.ts `recent`). */
+      recentRequests?: { request: EntryRequest; names: string[] }[]
+    },
   ): Promise<SyncHost> {
     const workerData: SyncWorkerData = {
       self: config.name,
@@ -59,6 +65,8 @@ export class SyncHost {
       peers: mirroredAddresses(config), // the primary too, for a secondary (roles)
       clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
+      requestWindow: { perClient: config.requestWindow, maxAgeMs: config.requestWindowAgeMs },
+      recentRequests: deps.recentRequests ?? [],
       cluster: config.cluster,
       clusterInterface: config.clusterInterface,
     }
@@ -187,6 +195,11 @@ export class SyncHost {
   /** What a client's write left on disk: the scanner must not take it for another program's. */
   wrote(states: WrittenState[]): void {
     this.#post({ t: 'wrote', states })
+  }
+
+  /** A client request applied (its rid and answer): its write's entries carry it to the peers. */
+  requestDone(request: EntryRequest, names: string[]): void {
+    this.#post({ t: 'request-done', request, names })
   }
 
   /** Start cluster discovery in the worker (it owns the peer links) with the ports that listen. */

@@ -53,6 +53,8 @@ function onMessage(engine: SyncEngine, m: ToSync): void {
       return engine.treeChange(m.change)
     case 'wrote':
       return engine.wrote(m.states)
+    case 'request-done':
+      return engine.requestDone(m.request, m.names)
     case 'user-lock':
       return answer(post, m.req, () => engine.userLock(m))
     case 'discover':

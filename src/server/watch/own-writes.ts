@@ -8,7 +8,15 @@
  * looked at a name from those that came in after: one from before that does not match what it
  * saw is outdated (the name changed again since) and is dropped.
  */
+import type { EntryRequest } from '../../protocol/index.js'
 import { sameFingerprint, type Fingerprint } from '../index/entry.js'
+
+/** One notice: what a write left at a name, and the client request (rid) that wrote it, if any. */
+export interface Notice {
+  tick: number
+  fp: Fingerprint | null
+  request?: EntryRequest | undefined
+}
 
 /** Notices kept per name: a few writes in a row, before the scanner looks, all stay known. */
 const PER_NAME = 8
@@ -21,7 +29,7 @@ const MAX_NAMES = 10_000
 const KEEP_MS = 60_000
 
 export class OwnWrites {
-  readonly #expected = new Map<string, { tick: number; fp: Fingerprint | null }[]>()
+  readonly #expected = new Map<string, Notice[]>()
   /** When each name was last told (ms), in the map's order. */
   readonly #toldAt = new Map<string, number>()
   #tick = 0
@@ -36,10 +44,13 @@ export class OwnWrites {
     return this.#tick
   }
 
-  /** `name` was left so by the server: a file with this fingerprint, or absent (null). */
-  add(name: string, fp: Fingerprint | null): void {
+  /**
+   * `name` was left so by the server: a file with this fingerprint, or absent (null); `request`:
+   * the client request that did it (its entry will carry it).
+   */
+  add(name: string, fp: Fingerprint | null, request?: EntryRequest): void {
     const list = this.#expected.get(name) ?? []
-    list.push({ tick: ++this.#tick, fp })
+    list.push(request ? { tick: ++this.#tick, fp, request } : { tick: ++this.#tick, fp })
     if (list.length > PER_NAME) list.shift()
     this.#expected.set(name, list)
     const now = this.#now()
@@ -62,13 +73,23 @@ export class OwnWrites {
    * the name has moved on from them. `lateOnly`: only notices that came in after `since` count.
    */
   match(name: string, fp: Fingerprint | null, since: number, lateOnly = false): boolean {
+    return this.matchNotice(name, fp, since, lateOnly) !== undefined
+  }
+
+  /** As match, and returns the notice matched (its request, when a client's request wrote it). */
+  matchNotice(
+    name: string,
+    fp: Fingerprint | null,
+    since: number,
+    lateOnly = false,
+  ): Notice | undefined {
     const list = this.#expected.get(name)
-    if (!list) return false
+    if (!list) return undefined
     const at = list.findIndex((n) => (!lateOnly || n.tick > since) && sameFingerprint(n.fp, fp))
     const kept = at >= 0 ? list.slice(at + 1) : list.filter((n) => n.tick > since)
     if (kept.length > 0) this.#expected.set(name, kept)
     else this.#forget(name)
-    return at >= 0
+    return at >= 0 ? list[at] : undefined
   }
 
   /** The server stored `name` itself, as the disk is: what was told of it before is outdated. */

@@ -19,6 +19,7 @@
  * is then in), so that the server's own work is never reported as one.
  */
 import path from 'node:path'
+import type { EntryRequest } from '../../protocol/index.js'
 import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import type { TreeChange } from '../index/tree-change.js'
 import { sameFingerprint } from '../index/entry.js'
@@ -38,6 +39,8 @@ const NEARLY_EMPTY_MIN = 20 // indexed files from which "nearly empty" is judged
 const NEARLY_EMPTY_SHARE = 0.1 // fewer than this share of them left on disk
 const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
 const EXPECT_MS = 60_000 // how long a client's told folder change waits to be seen
+const REQUEST_WAIT_MS = 60_000 // how long a told request waits for its write's notice
+const MAX_REQUESTS = 10_000 // names with a told request waiting for its notice
 
 export interface ScannerOptions {
   root: string
@@ -80,6 +83,10 @@ export class Scanner {
   #stopped = false
   /** The server's own writes, not to be reported as local changes. */
   readonly #own = new OwnWrites()
+  /** Client requests (rids) told before their write's notice, by name. */
+  readonly #requests = new Map<string, { request: EntryRequest; until: number }>()
+  /** This server's requests not in the index at start (a crash before their entry), by name. */
+  #recovered = new Map<string, EntryRequest>()
   /** True during the first inventory of an empty index: every file is "new" then, none changed. */
   #quiet = false
 
@@ -156,6 +163,20 @@ export class Scanner {
     }
   }
 
+  /**
+   * This server's latest requests, told by the main thread at start: one whose rid the index does
+   * not hold was applied, but a crash came before its change was indexed (its notice was lost
+   * with the process). The startup inventory then finds that change with no notice; its entry
+   * gets the request, so the peers still learn the rid. Only during that inventory.
+   */
+  recover(recent: readonly { request: EntryRequest; names: readonly string[] }[]): void {
+    // Newest first: the latest request that wrote a name is the one its change on disk is from.
+    for (const { request, names } of recent) {
+      if (this.#o.index.requests.get(request.rid)) continue
+      for (const name of names) if (!this.#recovered.has(name)) this.#recovered.set(name, request)
+    }
+  }
+
   /** Every file on disk and every live name in the index: the startup inventory and rescan. */
   async inventory(): Promise<{ onDisk: number }> {
     const onDisk = await this.walk('')
@@ -167,13 +188,34 @@ export class Scanner {
       await this.scanNow([...names])
     } finally {
       this.#quiet = false
+      this.#recovered.clear()
     }
     return { onDisk: onDisk.length }
   }
 
   /** What a client's operation left at these names (told under its lock): the server's own. */
   wrote(states: readonly { name: string; identity: Fingerprint | null }[]): void {
-    for (const state of states) this.#own.add(state.name, state.identity)
+    const now = this.#now()
+    for (const state of states) {
+      const told = this.#requests.get(state.name)
+      this.#requests.delete(state.name)
+      const request = told && told.until >= now ? told.request : undefined
+      this.#own.add(state.name, state.identity, request)
+    }
+  }
+
+  /**
+   * A client request (rid) applied, told right before its write's notice (wrote): the entries
+   * that notice explains carry it to the peers, which then answer a replay with its result.
+   */
+  requestDone(request: EntryRequest, names: readonly string[]): void {
+    const until = this.#now() + REQUEST_WAIT_MS
+    for (const name of names) {
+      this.#requests.delete(name)
+      this.#requests.set(name, { request, until })
+    }
+    while (this.#requests.size > MAX_REQUESTS)
+      this.#requests.delete(this.#requests.keys().next().value!)
   }
 
   /** The applier wrote `name` without indexing it (a conflict copy): how it is now is its own. */
@@ -474,14 +516,18 @@ export class Scanner {
       }
       if (f.kind === 'same') index.setFingerprint(f.name, f.fp)
       else if (f.kind === 'gone') {
-        entries.push(tombstone(f.seen, self, this.#now()))
+        const notice = this.#own.matchNotice(f.name, null, since)
+        const request = notice?.request ?? this.#recovered.get(f.name)
+        entries.push(withRequest(tombstone(f.seen, self, this.#now()), request))
         this.#expected.delete(f.name)
-        if (!this.#own.match(f.name, null, since)) unexplainedGone.set(f.name, f.seen)
+        if (!notice) unexplainedGone.set(f.name, f.seen)
       } else {
         const from =
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
-        entries.push(newVersion(f, self, from))
-        if (!this.#own.match(f.name, f.fp, since)) found.push({ f, from })
+        const notice = this.#own.matchNotice(f.name, f.fp, since)
+        const request = notice?.request ?? this.#recovered.get(f.name)
+        entries.push(withRequest(newVersion(f, self, from), request))
+        if (!notice) found.push({ f, from })
       }
     }
     index.put(renamesTogether(entries))
@@ -501,7 +547,12 @@ export class Scanner {
     confirm(names).then(
       (release) => {
         const left = changes.filter(
-          (c) => !c.states.every((s) => this.#own.match(s.name, s.fp, since, true)),
+          (c) =>
+            !c.states.every((s) => {
+              const notice = this.#own.matchNotice(s.name, s.fp, since, true)
+              if (notice?.request) this.#lateRequest(s.name, s.fp, notice.request)
+              return notice !== undefined
+            }),
         )
         release()
         for (const c of left) report(c.change)
@@ -509,6 +560,19 @@ export class Scanner {
       // Stopping, or the lock table gone: what was found is still reported.
       () => changes.forEach((c) => report(c.change)),
     )
+  }
+
+  /**
+   * A client request's notice that came after its change was indexed (the scanner was quicker):
+   * the entry is stored again with the request, unchanged otherwise (same version, a new seq),
+   * so that the peers still learn the rid and its answer.
+   */
+  #lateRequest(name: string, fp: Fingerprint | null, request: EntryRequest): void {
+    const entry = this.#o.index.get(name)
+    if (!entry || entry.request || entry.origin !== this.#o.self) return
+    if (entry.deleted ? fp !== null : !sameFingerprint(entry.fingerprint, fp)) return
+    const { fingerprint, ...rest } = entry // its seq is replaced by the next one
+    this.#o.index.put([{ entry: { ...rest, request }, fingerprint }])
   }
 
   /** Has a folder that held one of these names vanished (the root included)? */
@@ -524,6 +588,11 @@ export class Scanner {
   #full(name: string): string {
     return this.#tree.full(name)
   }
+}
+
+/** The entry, made by this client request (when one told it): the peers learn its rid. */
+function withRequest(e: NewEntry, request: EntryRequest | undefined): NewEntry {
+  return request ? { ...e, entry: { ...e.entry, request } } : e
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { Hello, LogEntry, StatusResult } from '../../protocol/index.js'
+import type { RequestTag } from '../index/request-window.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { UserLockRequest } from '../ops/context.js'
 import type { WrittenState } from '../ops/own-writes.js'
@@ -84,6 +85,12 @@ export type FromWorker =
   | ({ t: 'query'; req: number; what: 'log' } & LogQuery)
   | { t: 'query'; req: number; what: 'status' }
   | { t: 'follow' }
+  /** May this request (its rid) be applied? Replied `Begun` (requests/request-gate.ts). */
+  | { t: 'request-begin'; req: number; tag: RequestTag }
+  /** It was applied with this result (replied once recorded); `names`: what it wrote. */
+  | { t: 'request-done'; req: number; tag: RequestTag; result: unknown; names: string[] }
+  /** It failed or was not applied: a replay waiting for it may run. */
+  | { t: 'request-abandon'; rid: string }
   /** Flush what was sent, then close the socket (`error` is logged on the console). */
   | { t: 'close'; reason: string }
   /** Several of the above, in order (one postMessage per turn of the worker). */

@@ -9,7 +9,7 @@ import { z } from 'zod'
 import { remove, rename } from '../../ops/files.js'
 import { list, stat } from '../../ops/listing.js'
 import { lock, lockStatus, unlock } from '../../ops/user-locks.js'
-import type { HttpParts } from '../context.js'
+import { ridOf, type HttpParts } from '../context.js'
 import { nameFromPath } from '../request-parts.js'
 import { bodyOptions, sendFile } from '../transfer.js'
 import { streamEvents } from './events.js'
@@ -53,7 +53,11 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
     (request) => {
       const { conditions } = bodyOptions(request)
       const name = nameFromPath(request.url, '/api/v1/files/')
-      return remove(request.ops, { name, recursive: isRecursive(request.query) }, conditions)
+      return remove(
+        request.ops,
+        { name, recursive: isRecursive(request.query), rid: ridOf(request) },
+        conditions,
+      )
     },
   )
   r.get(
@@ -70,7 +74,7 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
         body: z.object({ from: name, to: name }),
       },
     },
-    (request) => rename(request.ops, request.body),
+    (request) => rename(request.ops, { ...request.body, rid: ridOf(request) }),
   )
 
   r.get(
@@ -108,6 +112,7 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
       lock(request.ops, {
         name: nameFromPath(request.url, '/api/v1/locks/'),
         ttlSeconds: request.body?.ttlSeconds,
+        rid: ridOf(request),
       }),
   )
   r.delete(
@@ -123,6 +128,7 @@ export function apiRoutes(app: FastifyInstance, parts: HttpParts): void {
       unlock(request.ops, {
         name: nameFromPath(request.url, '/api/v1/locks/'),
         force: request.query.force === 'true' || request.query.force === '1',
+        rid: ridOf(request),
       }),
   )
 

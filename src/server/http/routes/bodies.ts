@@ -12,6 +12,7 @@ import { Readable } from 'node:stream'
 import { z } from 'zod'
 import { TandemError } from '../../../protocol/index.js'
 import type { BodyRequest } from '../../ops/body.js'
+import { ridOf } from '../context.js'
 import { nameFromPath } from '../request-parts.js'
 import { bodyOptions, receiveBody } from '../transfer.js'
 import { nameQuery } from './schemas.js'
@@ -165,15 +166,17 @@ function store(
   beforeCommit?: () => Promise<void>,
 ) {
   const length = Number(request.headers['content-length'])
+  const rid = ridOf(request)
   const req: BodyRequest =
     op === 'upload'
       ? {
           id: 0,
           op,
           name,
+          ...(rid === undefined ? {} : { rid }),
           ...(Number.isSafeInteger(length) && !request.isMultipart() ? { size: length } : {}),
         }
-      : { id: 0, op, name }
+      : { id: 0, op, name, ...(rid === undefined ? {} : { rid }) }
   return receiveBody(request.ops, req, body, { ...bodyOptions(request), beforeCommit })
 }
 

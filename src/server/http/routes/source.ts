@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { remove, rename } from '../../ops/files.js'
 import { list } from '../../ops/listing.js'
 import { lockStatus } from '../../ops/user-locks.js'
-import type { HttpParts } from '../context.js'
+import { ridOf, type HttpParts } from '../context.js'
 import { nameFromPath, twoNamesFromPath } from '../request-parts.js'
 import { sendFile } from '../transfer.js'
 import { deleteQuery, isRecursive, listQuery, logQuery, withPrefix } from './schemas.js'
@@ -48,7 +48,7 @@ export function sourceRoutes(app: FastifyInstance, parts: HttpParts): void {
     },
     async (request) => {
       const [from, to] = twoNamesFromPath(request.url, '/rename/')
-      return rename(request.ops, { from, to })
+      return rename(request.ops, { from, to, rid: ridOf(request) })
     },
   )
 
@@ -65,6 +65,7 @@ export function sourceRoutes(app: FastifyInstance, parts: HttpParts): void {
       remove(request.ops, {
         name: nameFromPath(request.url, '/delete/'),
         recursive: isRecursive(request.query),
+        rid: ridOf(request),
       }),
   )
 

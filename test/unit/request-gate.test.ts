@@ -1,0 +1,83 @@
+// The main thread's request window: a rid in flight makes a second asker wait; a record answers a
+// replay; a failure or a worker's end lets a waiting replay run; a rid reused for another request
+// is refused; the per-client bound keeps the newest. A real tandem.db in a temp dir.
+import { describe, expect, it } from 'vitest'
+import { RequestGate } from '../../src/server/requests/request-gate.js'
+import { openDatabase } from '../../src/server/state/database.js'
+import { tempDir } from '../helpers/index.js'
+
+function gate(perClient = 1_000) {
+  const db = openDatabase(tempDir('tandem-gate-'))
+  return new RequestGate(db, 'A', () => undefined, { perClient, maxAgeMs: 60_000 })
+}
+
+const tag = (rid: string, target = 'f.txt') => ({ rid, op: 'append', target })
+
+/** Whether `promise` has settled by the time the queued callbacks ran. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  )
+  await new Promise((resolve) => setImmediate(resolve))
+  return done
+}
+
+describe('request gate', () => {
+  it('a second asker waits for the first, then gets its result', async () => {
+    const g = gate()
+    const first = {}
+    const second = {}
+    expect(await g.begin(tag('c:1'), first)).toEqual({ replay: false })
+    const waiting = g.begin(tag('c:1'), second)
+    expect(await settled(waiting)).toBe(false)
+    g.done(tag('c:1'), { size: 3 }, ['f.txt'])
+    expect(await waiting).toEqual({ replay: true, result: { size: 3 } })
+  })
+
+  it('a failure (abandon) or the owner ending lets the waiting one run itself', async () => {
+    const g = gate()
+    const a = {}
+    const b = {}
+    await g.begin(tag('c:2'), a)
+    const waiting = g.begin(tag('c:2'), b)
+    g.abandon('c:2', b) // not the owner: nothing changes
+    expect(await settled(waiting)).toBe(false)
+    g.abandon('c:2', a)
+    expect(await waiting).toEqual({ replay: false })
+    const c = {}
+    const third = g.begin(tag('c:2'), c)
+    expect(await settled(third)).toBe(false)
+    g.endOwner(b)
+    expect(await third).toEqual({ replay: false })
+  })
+
+  it('a rid reused for another request is ERR_BAD_REQUEST, in flight or recorded', async () => {
+    const g = gate()
+    await g.begin(tag('c:3'), {})
+    await expect(g.begin(tag('c:3', 'other.txt'), {})).rejects.toMatchObject({
+      code: 'ERR_BAD_REQUEST',
+    })
+    g.done(tag('c:3'), { ok: 1 })
+    await expect(g.begin({ ...tag('c:3'), op: 'delete' }, {})).rejects.toMatchObject({
+      code: 'ERR_BAD_REQUEST',
+    })
+  })
+
+  it('keeps the newest rids per client; older ones are new requests again', async () => {
+    const g = gate(2)
+    for (const seq of [1, 2, 3]) {
+      await g.begin(tag(`w:${seq}`), {})
+      g.done(tag(`w:${seq}`), { seq }, ['f.txt'])
+    }
+    await g.begin(tag('other:1'), {})
+    g.done(tag('other:1'), { seq: 1 }, ['f.txt']) // another client's rids do not push these out
+    expect(await g.begin(tag('w:3'), {})).toEqual({ replay: true, result: { seq: 3 } })
+    expect(await g.begin(tag('w:2'), {})).toEqual({ replay: true, result: { seq: 2 } })
+    expect(await g.begin(tag('w:1'), {})).toEqual({ replay: false })
+    // What the sync worker is told at start: the newest first, with the names they wrote.
+    expect(g.recent().map((r) => r.request.rid)).toEqual(['other:1', 'w:3', 'w:2'])
+    expect(g.recent()[0]!.names).toEqual(['f.txt'])
+  })
+})
