@@ -39,7 +39,10 @@ export class ServerCore {
     readonly changeLog: ChangeLog,
     readonly console: ServerConsole,
     readonly admission: Admission,
-  ) {}
+  ) {
+    // Told to the members that follow this server, in each heartbeat.
+    admission.onChange((count) => this.sync?.clientCount(count))
+  }
 
   sessionAdmitted(session: SessionBridge): void {
     this.console.admitted(session, this.admission.count, this.admission.max)
@@ -84,9 +87,9 @@ export class ServerCore {
   }
 
   async status(): Promise<StatusResult> {
-    const { peers, sync } = this.sync
+    const { peers, members, sync } = this.sync
       ? await this.sync.status(this.config.peers)
-      : { peers: [], sync: { state: 'stopped' as const } }
+      : { peers: [], members: [], sync: { state: 'stopped' as const } }
     const now = Date.now()
     return {
       server: {
@@ -119,6 +122,7 @@ export class ServerCore {
         ],
       },
       peers,
+      members,
       sync,
       locks: knownLocks(this.config.stateDir, this.config.name),
       pathLocks: this.locks.snapshot(),

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
 import { readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
+import { DURATION_FORMS, parseDurationMs } from './duration.js'
 import { startServer } from './server.js'
 import { describeStartupFailure } from './startup-errors.js'
 
@@ -13,6 +14,12 @@ function int(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer')
   return n
+}
+
+function durationMs(value: string): number {
+  const ms = parseDurationMs(value)
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration: ${DURATION_FORMS}`)
+  return ms
 }
 
 function parseArgs(args: string[]): ServerOptions {
@@ -71,6 +78,11 @@ function parseArgs(args: string[]): ServerOptions {
       int,
     )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
+    .option(
+      '--peer-timeout <duration>',
+      'a member silent this long is down (default 5s; e.g. 2s, 1500ms)',
+      durationMs,
+    )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
     // Errors are printed by main() in the one `error: CODE: message` format.
@@ -98,6 +110,7 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHelloPerAddress: o.maxPreHelloPerAddress,
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
+    peerTimeoutMs: o.peerTimeout,
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions

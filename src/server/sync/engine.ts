@@ -22,9 +22,9 @@ import { Watcher } from '../watch/watcher.js'
 import { Applier } from './applier.js'
 import { BusyNames } from './busy-names.js'
 import { createExchangeServer, type ExchangeServer } from './exchange-server.js'
-import { Members } from './members.js'
+import { Members, type MemberAdded, type MemberInput } from './members.js'
 import type { EngineReport, SyncState, SyncWorkerData } from './messages.js'
-import { PeerLink } from './peer-link.js'
+import { PeerLink, type MemberSource } from './peer-link.js'
 import type { PeerSource } from './peer-source.js'
 import { freeBytes } from './room.js'
 import { SetAside } from './set-aside.js'
@@ -57,6 +57,10 @@ export class SyncEngine {
   readonly #members = new Members()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
+  /** Members are followed once the inventory is done (until then they wait in #members). */
+  #following = false
+  /** The clients this server serves, told in each heartbeat. */
+  #clients = 0
   syncPort = 0
 
   private constructor(data: SyncWorkerData, host: EngineHost) {
@@ -138,9 +142,10 @@ export class SyncEngine {
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
       locks: this.#lockChanges,
+      clients: () => this.#clients,
       warn,
     })
-    for (const address of data.peers) this.#members.add(this.#link(address))
+    for (const address of data.peers) this.#members.add(this.#link({ address, source: 'static' }))
   }
 
   /** Build the engine, listen on the file-exchange port and load the user locks. */
@@ -188,6 +193,7 @@ export class SyncEngine {
       message: `sync: ${files} file(s) indexed; file-exchange on ${this.#data.host}:${this.syncPort}`,
     })
     await this.#userLocks.begin()
+    this.#following = true
     this.#members.startAll()
     this.#setAside.start()
   }
@@ -195,6 +201,7 @@ export class SyncEngine {
   status(): SyncState {
     return {
       peers: this.#members.status(),
+      members: this.#members.members(),
       sync: {
         ...this.#state,
         files: this.#index.liveCount(),
@@ -222,6 +229,42 @@ export class SyncEngine {
     return m.op === 'lock'
       ? this.#userLocks.lock(m.name, m.owner, m.ttlSeconds)
       : this.#userLocks.unlock(m.name, m.owner, m.force ?? false)
+  }
+
+  /**
+   * Follow a member found at run time (by discovery): by name, never this server itself; a known
+   * name at a new address moves that member there; a known address is nothing new.
+   */
+  addMember(m: MemberInput): MemberAdded {
+    if (m.name === this.#data.self) return 'self'
+    const named = m.name === undefined ? undefined : this.#members.byName(m.name)
+    if (named) {
+      if (named.address === m.address) return 'known'
+      named.moveTo(m.address)
+      return 'moved'
+    }
+    if (this.#members.byAddress(m.address)) return 'known'
+    const link = this.#link({ address: m.address, source: m.source ?? 'discovered', name: m.name })
+    this.#members.add(link)
+    if (this.#following && this.#state.state === 'running') link.start()
+    return 'added'
+  }
+
+  /**
+   * A member refused us, or we it (ERR_AUTH), as the handshake saw it: shown in `status` and told
+   * (console, change log). `peer`: its name or address, whichever is known.
+   */
+  refused(peer: { name?: string; address?: string }, reason: string): void {
+    const link =
+      (peer.name === undefined ? undefined : this.#members.byName(peer.name)) ??
+      (peer.address === undefined ? undefined : this.#members.byAddress(peer.address))
+    if (link) return link.refused(reason)
+    this.#memberRefused(peer.name ?? peer.address ?? 'a server', reason)
+  }
+
+  /** The clients this server serves now. */
+  clients(count: number): void {
+    this.#clients = count
   }
 
   /** Stop syncing for good (a mass deletion, a vanished directory): peers are refused. */
@@ -257,21 +300,30 @@ export class SyncEngine {
     this.#db.close()
   }
 
-  #link(address: string): PeerLink {
+  #link(m: { address: string; source: MemberSource; name?: string | undefined }): PeerLink {
     const tell = (report: EngineReport): void => this.#host.tell(report)
     return new PeerLink({
-      address,
+      address: m.address,
+      source: m.source,
+      ...(m.name === undefined ? {} : { name: m.name }),
       self: this.#data.self,
       index: this.#index,
       applier: this.#applier,
-      onUp: (peer) => tell({ t: 'log', op: 'peer-up', name: null, peer }),
+      peerTimeoutMs: this.#data.peerTimeoutMs,
+      onNamed: (link, name) => this.#members.claim(link, name),
+      onUp: (peer) => tell({ t: 'log', op: 'member-joined', name: null, peer }),
       onDown: (peer, reason) =>
-        tell({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
+        tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason }),
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
     })
+  }
+
+  #memberRefused(peer: string, reason: string): void {
+    this.#host.tell({ t: 'log', op: 'member-refused', name: null, peer, detail: reason })
   }
 
   /** The main thread first (in order with the path-lock release that follows), then the peers. */

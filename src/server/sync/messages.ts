@@ -4,13 +4,20 @@
  * sessions) and reports what it does; the main thread asks it for status, user locks and to stop.
  * Requests are numbered and answered with a Reply (workers/request-reply.ts) both ways.
  */
-import type { LocalChangeKind, PeerStatus, SyncStatus, UserLock } from '../../protocol/index.js'
+import type {
+  LocalChangeKind,
+  MemberStatus,
+  PeerStatus,
+  SyncStatus,
+  UserLock,
+} from '../../protocol/index.js'
 import type { TreeChange } from '../index/tree-change.js'
 import type { WrittenState } from '../ops/own-writes.js'
 import type { UserLockEvent } from './user-locks/user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 import type { Batch, Reply } from '../workers/request-reply.js'
+import type { MemberInput } from './members.js'
 
 export interface SyncWorkerData {
   self: string
@@ -20,11 +27,14 @@ export interface SyncWorkerData {
   syncPort: number
   peers: readonly string[]
   rescanIntervalMs: number
+  /** A member silent this long is down. */
+  peerTimeoutMs: number
 }
 
 /** What `status` answers with. */
 export interface SyncState {
   peers: PeerStatus[]
+  members: MemberStatus[]
   sync: SyncStatus
 }
 
@@ -41,6 +51,12 @@ export type ToSync =
   | { t: 'wrote'; states: WrittenState[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
+  /** The clients this server serves now (told in each heartbeat to the members that follow it). */
+  | { t: 'clients'; count: number }
+  /** A member to follow (discovery, the main thread's own knowledge). */
+  | { t: 'add-member'; member: MemberInput }
+  /** A member refused (ERR_AUTH) where the main thread saw it (the control port's hello gate). */
+  | { t: 'member-refused'; peer: { name?: string; address?: string }; reason: string }
   | { t: 'stop' }
 
 export type FromSync =

@@ -21,6 +21,7 @@ import type { WrittenState } from '../ops/own-writes.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 import { answer, Requests, Tokens, unbatch } from '../workers/request-reply.js'
+import type { MemberInput } from './members.js'
 import type { FromSync, SyncState, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
@@ -40,6 +41,8 @@ export class SyncHost {
   /** The user locks held here, by name, as the worker last told (client writes check them). */
   userLocks = new Map<string, UserLock>()
   #stopped = false
+  /** The client count to tell the worker at the end of this turn (undefined: nothing new). */
+  #clients: number | undefined
 
   private constructor(worker: Worker, syncPort: number) {
     this.#worker = worker
@@ -58,6 +61,7 @@ export class SyncHost {
       syncPort: config.syncPort,
       peers: config.peers,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
+      peerTimeoutMs: config.peerTimeoutMs,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,
@@ -186,6 +190,27 @@ export class SyncHost {
     this.#post({ t: 'wrote', states })
   }
 
+  /** The clients this server serves now: told to the worker once per turn of the event loop. */
+  clientCount(count: number): void {
+    if (this.#clients === undefined)
+      setImmediate(() => {
+        const clients = this.#clients
+        this.#clients = undefined
+        if (clients !== undefined) this.#post({ t: 'clients', count: clients })
+      })
+    this.#clients = count
+  }
+
+  /** Follow a member found at run time (discovery): see SyncEngine.addMember. */
+  addMember(member: MemberInput): void {
+    this.#post({ t: 'add-member', member })
+  }
+
+  /** A member refused (ERR_AUTH) as the main thread saw it: see SyncEngine.refused. */
+  memberRefused(peer: { name?: string; address?: string }, reason: string): void {
+    this.#post({ t: 'member-refused', peer, reason })
+  }
+
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */
   userLock(request: UserLockRequest & { owner: string }): Promise<unknown> {
     if (this.#stopped)
@@ -211,6 +236,17 @@ export class SyncHost {
         backlog: null,
         oldestWaitingMs: null,
         clockSkewMs: null,
+      })),
+      members: peers.map((address) => ({
+        name: null,
+        addresses: [address],
+        state: 'down',
+        source: 'static',
+        clients: null,
+        lastContact: null,
+        backlog: null,
+        behind: null,
+        reason: 'the sync engine does not answer',
       })),
       sync: { state: 'stopped' },
     }

@@ -52,6 +52,12 @@ function onMessage(engine: SyncEngine, m: ToSync): void {
       return engine.wrote(m.states)
     case 'user-lock':
       return answer(post, m.req, () => engine.userLock(m))
+    case 'clients':
+      return engine.clients(m.count)
+    case 'add-member':
+      return void engine.addMember(m.member)
+    case 'member-refused':
+      return engine.refused(m.peer, m.reason)
     case 'stop':
       return void stop(engine)
   }
