@@ -5,7 +5,11 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { FileIndex } from '../../src/server/index/file-index.js'
+import type { Applier } from '../../src/server/sync/applier.js'
 import { SyncEngine } from '../../src/server/sync/engine.js'
+import { Members } from '../../src/server/sync/members.js'
+import { PeerLink } from '../../src/server/sync/peer-link.js'
 import type { EngineReport } from '../../src/server/sync/messages.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
@@ -14,7 +18,9 @@ afterEach(async () => {
   for (const engine of engines.splice(0)) await engine.stop()
 })
 
-async function engine(): Promise<{ engine: SyncEngine; told: EngineReport[] }> {
+async function engine(
+  extra: { primary?: string } = {},
+): Promise<{ engine: SyncEngine; told: EngineReport[] }> {
   const base = tempDir('engine-members-')
   const root = path.join(base, 'root')
   const stateDir = path.join(base, 'state')
@@ -31,6 +37,7 @@ async function engine(): Promise<{ engine: SyncEngine; told: EngineReport[] }> {
       peers: ['127.0.0.1:1'],
       rescanIntervalMs: 60_000,
       peerTimeoutMs: 2_000,
+      ...extra,
     },
     { lock: () => Promise.resolve(() => undefined), tell: (report) => told.push(report) },
   )
@@ -76,5 +83,44 @@ describe('SyncEngine.addMember', () => {
     })
     const refusals = told.filter((r) => r.t === 'log' && r.op === 'member-refused')
     expect(refusals.map((r) => (r.t === 'log' ? r.peer : ''))).toEqual(['B', '10.0.0.9:8001'])
+  })
+})
+
+describe('members', () => {
+  it("lists a secondary's primary as a member of source 'primary'", async () => {
+    const { engine: e } = await engine({ primary: '127.0.0.1:7' })
+    expect(e.status().members.map((m) => [m.addresses[0], m.source])).toEqual([
+      ['127.0.0.1:1', 'static'],
+      ['127.0.0.1:7', 'primary'],
+    ])
+  })
+
+  it('follows a server once: a second link whose handshake names it ends, its address kept', () => {
+    const index = {
+      peerNameAt: () => undefined,
+      peerAcked: () => undefined,
+    } as unknown as FileIndex
+    const link = (address: string, name?: string) =>
+      new PeerLink({
+        address,
+        ...(name === undefined ? {} : { name }),
+        self: 'A',
+        index,
+        applier: {} as Applier,
+        peerTimeoutMs: 2_000,
+        onUp: () => undefined,
+        onDown: () => undefined,
+        onClockSkew: () => undefined,
+        warn: () => undefined,
+      })
+    const members = new Members()
+    const discovered = link('10.0.0.2:8001', 'B')
+    const configured = link('127.0.0.1:9001')
+    members.add(discovered)
+    members.add(configured)
+    expect(members.claim(discovered, 'B')).toBe(true)
+    expect(members.claim(configured, 'B')).toBe(false)
+    expect(members.all()).toEqual([discovered])
+    expect(discovered.memberStatus().addresses).toEqual(['10.0.0.2:8001', '127.0.0.1:9001'])
   })
 })

@@ -146,6 +146,7 @@ export class SyncEngine {
       warn,
     })
     for (const address of data.peers) this.#members.add(this.#link({ address, source: 'static' }))
+    if (data.primary) this.#members.add(this.#link({ address: data.primary, source: 'primary' }))
   }
 
   /** Build the engine, listen on the file-exchange port and load the user locks. */

@@ -48,6 +48,7 @@ export class Members {
     const other = this.#links.find((l) => l !== link && l.knownName === name)
     if (!other) return true
     this.#links = this.#links.filter((l) => l !== link)
+    other.alsoAt(link.address)
     return false
   }
 

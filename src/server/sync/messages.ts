@@ -26,6 +26,8 @@ export interface SyncWorkerData {
   host: string
   syncPort: number
   peers: readonly string[]
+  /** A secondary's primary (HOST:PORT of its control port): a member of source 'primary'. */
+  primary?: string | null
   rescanIntervalMs: number
   /** A member silent this long is down. */
   peerTimeoutMs: number

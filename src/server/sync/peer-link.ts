@@ -122,6 +122,12 @@ export class PeerLink implements PeerSource {
     if (!this.#up) this.#wake?.()
   }
 
+  /** It is reached at `address` too (kept after the one in use). */
+  alsoAt(address: string): void {
+    if (!this.#addresses.includes(address))
+      this.#addresses = [...this.#addresses, address].slice(0, ADDRESSES_KEPT)
+  }
+
   #use(address: string): void {
     const at = address.lastIndexOf(':')
     this.#host = address.slice(0, at)
