@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|membership] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -24,6 +24,7 @@ import { measureSmallFiles } from './small-files.mjs'
 import { httpRows } from './lib/http-rows.mjs'
 import { measureHttp } from './http.mjs'
 import { measureThroughput } from './throughput.mjs'
+import { measureMembership, membershipRows } from './membership.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -100,7 +101,7 @@ const SIZES = {
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http']
+const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'membership']
 
 function options() {
   const { values } = parseArgs({
@@ -114,7 +115,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|membership] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -153,6 +154,7 @@ async function main() {
   let mirror = null
   let locks = null
   let http = null
+  let membership = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -196,12 +198,20 @@ async function main() {
     )
     http = await measureHttp({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
+  if (wanted('membership')) {
+    log(`\nmembership: 3 servers, --peer-timeout 2s; a member kill -9'd, SIGSTOPped and SIGCONTed`)
+    membership = await measureMembership(
+      { runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
     ...(mirror ? mirrorRows(mirror) : []),
     ...(locks ? lockRows(locks) : []),
     ...(http ? httpRows(http) : []),
+    ...(membership ? membershipRows(membership) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
@@ -220,6 +230,7 @@ async function main() {
     mirror,
     locks,
     http,
+    membership,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)
