@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|membership] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|membership] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -24,6 +24,8 @@ import { measureSmallFiles } from './small-files.mjs'
 import { httpRows } from './lib/http-rows.mjs'
 import { measureHttp } from './http.mjs'
 import { measureThroughput } from './throughput.mjs'
+// Roles (issue 12): a write through a secondary next to the same write at the primary.
+import { measureRoles, roleRows } from './roles.mjs'
 import { measureMembership, membershipRows } from './membership.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
@@ -64,6 +66,7 @@ const SIZES = {
       lsIdleSec: 2,
       lsPauseMs: 10,
     },
+    roles: { trials: 200, warmups: 10, appendSize: 1024, bigSize: 256 * MiB },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -98,10 +101,11 @@ const SIZES = {
       lsIdleSec: 1,
       lsPauseMs: 10,
     },
+    roles: { trials: 50, warmups: 5, appendSize: 1024, bigSize: 32 * MiB },
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'membership']
+const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'roles', 'membership']
 
 function options() {
   const { values } = parseArgs({
@@ -115,7 +119,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|membership] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|membership] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -154,6 +158,7 @@ async function main() {
   let mirror = null
   let locks = null
   let http = null
+  let roles = null
   let membership = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
@@ -198,6 +203,13 @@ async function main() {
     )
     http = await measureHttp({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
+  if (wanted('roles')) {
+    const r = opts.roles
+    log(
+      `\nroles: ${r.trials} trials × a ${r.appendSize} B append at a primary and through its secondary, and a ${r.bigSize / MiB} MiB upload each way`,
+    )
+    roles = await measureRoles({ ...r, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
+  }
   if (wanted('membership')) {
     log(`\nmembership: 3 servers, --peer-timeout 2s; a member kill -9'd, SIGSTOPped and SIGCONTed`)
     membership = await measureMembership(
@@ -211,6 +223,7 @@ async function main() {
     ...(mirror ? mirrorRows(mirror) : []),
     ...(locks ? lockRows(locks) : []),
     ...(http ? httpRows(http) : []),
+    ...(roles ? roleRows(roles) : []),
     ...(membership ? membershipRows(membership) : []),
   ]
   log(
@@ -230,6 +243,7 @@ async function main() {
     mirror,
     locks,
     http,
+    roles,
     membership,
   }
   mkdirSync(RESULTS, { recursive: true })

@@ -9,10 +9,13 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { formatAddress, isUnreachable, parseAddressList, type ServerAddress } from './address.js'
-import { connect, type Connection } from './connection.js'
+import { connect, type ConnectOptions, type Connection } from './connection.js'
 import { isTandemError, TandemError } from '../protocol/index.js'
 
 export type { ServerAddress } from './address.js'
+
+/** What every connection of a client is opened with (ConnectOptions but the address). */
+export type ConnectSettings = Omit<ConnectOptions, 'host' | 'port'>
 
 export const DEFAULT_SERVER = '127.0.0.1:8001'
 const MAX_CLIENT_ID_LENGTH = 128 // the hello schema's limit
@@ -24,6 +27,29 @@ type Env = Record<string, string | undefined>
 /** The address list to try, in order. Throws a TypeError for a malformed one. */
 export function resolveServers(flag: string | undefined, env: Env = process.env): ServerAddress[] {
   return parseAddressList(flag ?? nonEmpty(env.TANDEM_SERVER) ?? DEFAULT_SERVER)
+}
+
+/**
+ * The cluster to find by discovery, if the servers are to be found that way: --cluster, unless
+ * --server names them; else TANDEM_CLUSTER, unless TANDEM_SERVER does. Undefined: no discovery.
+ */
+export function resolveCluster(
+  flags: { server?: string; cluster?: string },
+  env: Env = process.env,
+): string | undefined {
+  if (flags.server !== undefined) return undefined
+  if (flags.cluster !== undefined) return checkClusterName(flags.cluster)
+  if (nonEmpty(env.TANDEM_SERVER) !== undefined) return undefined
+  const fromEnv = nonEmpty(env.TANDEM_CLUSTER)
+  return fromEnv === undefined ? undefined : checkClusterName(fromEnv)
+}
+
+function checkClusterName(name: string): string {
+  const trimmed = name.trim()
+  if (trimmed === '' || trimmed.length > 63) {
+    throw new TypeError(`'${name}' is not a cluster name (1 to 63 characters)`)
+  }
+  return trimmed
 }
 
 /** The client id: flag, environment, or the stored one (made on first use). */
@@ -91,9 +117,13 @@ export function generateClientId(): string {
   return `${host}-${randomBytes(4).toString('hex')}`
 }
 
-export interface ConnectFirstOptions {
+export interface ConnectFirstOptions<C = Connection> {
   clientId: string
+  /** How one server is connected to (tests give a stand-in); default: connect(). */
+  open?: (address: ServerAddress, options: ConnectSettings) => Promise<C>
   connectTimeoutMs?: number
+  /** See ConnectOptions.stallTimeoutMs. */
+  stallTimeoutMs?: number
   /**
    * How long to keep trying while the servers are busy (ERR_BUSY), in ms. 0 (the default): fail
    * at once with the busy error.
@@ -123,19 +153,21 @@ const DEFAULT_RETRY_MS = 1_000
 /**
  * Connect to the first server of the list that answers. A server that refuses the connection,
  * cannot be reached, times out or is busy makes it try the next; any other error stops at once.
- * When every server is unreachable, the last error is thrown. When one was busy, the list is tried
+ * When every server is unreachable, ERR_UNREACHABLE names each with its reason (one server: its
+ * own error). When one was busy, the list is tried
  * again after its retry hint, for up to `waitMs` in all; once that is used up, its ERR_BUSY error
  * is thrown, saying how long it waited.
  */
-export async function connectFirst(
+export async function connectFirst<C extends { destroy(): void } = Connection>(
   servers: readonly ServerAddress[],
-  options: ConnectFirstOptions,
-): Promise<Connection> {
-  const { waitMs = 0, onWait, signal, ...connectOptions } = options
+  options: ConnectFirstOptions<C>,
+): Promise<C> {
+  const { waitMs = 0, onWait, signal, open, ...connectOptions } = options
+  const opener = open ?? ((address, o) => connect({ ...address, ...o }) as unknown as Promise<C>)
   const until = Date.now() + waitMs
   for (;;) {
     signal?.throwIfAborted()
-    const outcome = await tryEach(servers, connectOptions)
+    const outcome = await tryEach(servers, connectOptions, opener)
     if ('connection' in outcome) {
       // Interrupted while the welcome was on its way: the command must not start after all.
       if (signal?.aborted) {
@@ -159,28 +191,44 @@ export async function connectFirst(
   }
 }
 
-type Attempt =
-  | { connection: Connection }
+type Attempt<C> =
+  | { connection: C }
   | { busy: { address: string; error: TandemError } | undefined; lastError: unknown }
 
 /** One pass over the list: the first connection, or how it failed (the first busy server). */
-async function tryEach(
+async function tryEach<C>(
   servers: readonly ServerAddress[],
-  options: { clientId: string; connectTimeoutMs?: number },
-): Promise<Attempt> {
+  options: ConnectSettings,
+  open: NonNullable<ConnectFirstOptions<C>['open']>,
+): Promise<Attempt<C>> {
   let lastError: unknown = new TypeError('no server address given')
   let busy: { address: string; error: TandemError } | undefined
+  const failures: string[] = []
   for (const { host, port } of servers) {
     try {
-      return { connection: await connect({ host, port, ...options }) }
+      return { connection: await open({ host, port }, options) }
     } catch (err) {
       if (isTandemError(err, 'ERR_BUSY'))
         busy ??= { address: formatAddress(host, port), error: err }
       else if (!isUnreachable(err)) throw err
       lastError = err
+      failures.push(`${formatAddress(host, port)} (${reasonOf(err as TandemError)})`)
     }
   }
+  if (failures.length > 1 && !busy) lastError = noneAnswered(failures, lastError)
   return { busy, lastError }
+}
+
+/** Every server of a list was tried and none answered. */
+function noneAnswered(failures: readonly string[], last: unknown): TandemError {
+  const message = `cannot reach any of the ${failures.length} servers: ${failures.join(', ')}`
+  return new TandemError('ERR_UNREACHABLE', message, { cause: last })
+}
+
+/** "connection refused" out of "cannot reach the server at HOST:PORT: connection refused". */
+function reasonOf(error: TandemError): string {
+  const match = /^cannot reach the server at .*?: (.*)$/.exec(error.message)
+  return match?.[1] ?? error.message
 }
 
 function waitedFor(error: TandemError, waitMs: number): TandemError {

@@ -10,6 +10,7 @@
 import net from 'node:net'
 import type { Writable } from 'node:stream'
 import {
+  clientHello,
   encodeControl,
   encodePreamble,
   FrameDecoder,
@@ -23,6 +24,7 @@ import {
   type LogEntry,
   type LogResult,
   type RenameResult,
+  type ServerLoad,
   type StatusResult,
   type WireError,
   type WriteResult,
@@ -39,9 +41,11 @@ import type { BodySource, Progress } from './body-sender.js'
 import { parseServerMessage } from './server-message.js'
 import { writeBlocks } from './block-pool.js'
 import { RequestPipeline, type SendJob } from './request-pipeline.js'
+import { requestIdsFor, type RequestIds } from './request-ids.js'
 
 export type { BodySource, Progress } from './body-sender.js'
 export type { DownloadOptions, DownloadResult } from './download-receiver.js'
+export type { ServerLoad } from '../protocol/index.js'
 export type {
   BodyOptions,
   CloseListener,
@@ -52,6 +56,7 @@ export type {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000 // 10 s
 const CLIENT_SOFTWARE = 'tandem-client'
 const DEFAULT_KEEPALIVE_MS = 30_000 // 30 s, well under a server's idle timeout (2 min by default)
+const DEFAULT_STALL_TIMEOUT_MS = 120_000 // 2 min, a server's own idle timeout
 /**
  * The socket reads into one buffer per connection, reused for every read (net's `onread`), instead
  * of a new 64 KiB buffer per read: that garbage was a large part of a download's client CPU. Safe
@@ -61,12 +66,25 @@ const DEFAULT_KEEPALIVE_MS = 30_000 // 30 s, well under a server's idle timeout 
  * would merge several waiting writes into one large write, which is what the blocks' size avoids.
  */
 const READ_BUFFER_BYTES = writeBlocks.blockBytes
+/** The requests that change something: each carries a request id (`rid`, see request-ids.ts). */
+const MUTATING_OPS = new Set([
+  'upload',
+  'create',
+  'write',
+  'append',
+  'rename',
+  'delete',
+  'lock',
+  'unlock',
+])
 
 /** One connection to a tandem server. Create it with `connect()`. */
 export class Connection {
   /** The server's name and software version, from its welcome. */
   server: { name: string; version: string } = { name: '', version: '' }
   sessionId = ''
+  /** The clients the server serves (this one included) and its maximum, from its welcome. */
+  load: ServerLoad | undefined
   readonly host: string
   readonly port: number
   readonly #socket: net.Socket
@@ -74,12 +92,16 @@ export class Connection {
   readonly #pipeline: RequestPipeline
   readonly #eventListeners = new Set<(event: LogEntry) => void>()
   readonly #closeListeners = new Set<CloseListener>()
+  #ids: RequestIds | undefined
   #receiving: DownloadReceiver | undefined
   #handshake: { resolve(): void; reject(error: Error): void } | undefined
   #serverError: TandemError | undefined
   #socketError: Error | undefined
   #closing = false
   #keepAlive: NodeJS.Timeout | undefined
+  #stallWatch: NodeJS.Timeout | undefined
+  /** The socket is paused by this side (the download's sink is full): not the server's stall. */
+  #pausedHere = false
   #closed: { error: TandemError | undefined } | undefined
 
   private constructor(socket: net.Socket, host: string, port: number) {
@@ -115,18 +137,20 @@ export class Connection {
     const socket = net.connect({ host, port, onread })
     socket.setNoDelay(true)
     const conn = new Connection(socket, host, port)
+    conn.#ids = requestIdsFor(options.clientId)
     const timeout = new TandemError(
       'ERR_TIMEOUT',
       `no answer from ${conn.address} in ${timeoutMs} ms`,
     )
     const timer = setTimeout(() => conn.#fail(timeout), timeoutMs)
-    const hello = { type: 'hello', role: 'client', id: options.clientId, software: CLIENT_SOFTWARE }
+    const hello = clientHello(options.clientId, CLIENT_SOFTWARE)
     try {
       await new Promise<void>((resolve, reject) => {
         conn.#handshake = { resolve, reject }
         socket.write(encodePreamble())
         socket.write(encodeControl(hello))
       })
+      conn.#watchStalls(options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS)
       return conn
     } finally {
       clearTimeout(timer)
@@ -143,6 +167,16 @@ export class Connection {
     return this.#closed !== undefined
   }
 
+  /** A new request id of this client (request-ids.ts): for a request that may be replayed. */
+  newRid(): string {
+    return (this.#ids ??= requestIdsFor('client')).next()
+  }
+
+  /** True once this side asked to close (close(), destroy()): not a lost server. */
+  get closedByClient(): boolean {
+    return this.#closing
+  }
+
   // ---- typed requests --------------------------------------------------------------------------
 
   list(): Promise<ListResult> {
@@ -153,16 +187,25 @@ export class Connection {
     return this.#request({ op: 'stat', name }) as Promise<FileRow>
   }
 
-  rename(from: string, to: string): Promise<RenameResult> {
-    return this.#request({ op: 'rename', from, to }) as Promise<RenameResult>
+  /** `rid`: the request id of a replay (a new one is drawn otherwise). */
+  rename(from: string, to: string, options: { rid?: string } = {}): Promise<RenameResult> {
+    return this.#request({
+      op: 'rename',
+      from,
+      to,
+      ...definedOnly({ rid: options.rid }),
+    }) as Promise<RenameResult>
   }
 
   /** Delete a file; a folder only with `recursive` (then every file under it goes). */
-  delete(name: string, options?: { recursive?: boolean }): Promise<DeleteResult> {
+  delete(name: string, options?: { recursive?: boolean; rid?: string }): Promise<DeleteResult> {
     const request = options?.recursive
       ? { op: 'delete', name, recursive: true }
       : { op: 'delete', name }
-    return this.#request(request) as Promise<DeleteResult>
+    return this.#request({
+      ...request,
+      ...definedOnly({ rid: options?.rid }),
+    }) as Promise<DeleteResult>
   }
 
   log(options: { limit?: number } = {}): Promise<LogResult> {
@@ -213,23 +256,27 @@ export class Connection {
   /** Store a file (replacing any), atomically, verified by SHA-256. */
   upload(name: string, body: BodySource, options: UploadOptions = {}): Promise<WriteResult> {
     const size = options.size ?? (body instanceof Uint8Array ? body.length : undefined)
-    const message = { op: 'upload', name, ...definedOnly({ size, mtime: options.mtime }) }
+    const fields = { size, mtime: options.mtime, rid: options.rid }
+    const message = { op: 'upload', name, ...definedOnly(fields) }
     return this.#requestWithBody(message, body, size, options.onProgress)
   }
 
   /** Make a new file; ERR_EXISTS if the name exists. */
   create(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'create', name }, body, undefined, options.onProgress)
+    const message = { op: 'create', name, ...definedOnly({ rid: options.rid }) }
+    return this.#requestWithBody(message, body, undefined, options.onProgress)
   }
 
   /** Replace a file's content. */
   write(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'write', name }, body, undefined, options.onProgress)
+    const message = { op: 'write', name, ...definedOnly({ rid: options.rid }) }
+    return this.#requestWithBody(message, body, undefined, options.onProgress)
   }
 
   /** Add to the end of a file. */
   append(name: string, body: BodySource, options: BodyOptions = {}): Promise<WriteResult> {
-    return this.#requestWithBody({ op: 'append', name }, body, undefined, options.onProgress)
+    const message = { op: 'append', name, ...definedOnly({ rid: options.rid }) }
+    return this.#requestWithBody(message, body, undefined, options.onProgress)
   }
 
   /**
@@ -300,6 +347,9 @@ export class Connection {
   }
 
   #enqueue(job: SendJob): void {
+    const op = job.message.op
+    if (typeof op === 'string' && MUTATING_OPS.has(op) && job.message.rid === undefined)
+      job.message = { ...job.message, rid: this.#ids?.next() }
     if (this.#closed || this.#closing) {
       const error =
         this.#closed?.error ?? new TandemError('ERR_CONNECTION_CLOSED', 'the connection is closing')
@@ -307,6 +357,32 @@ export class Connection {
       return
     }
     this.#pipeline.enqueue(job)
+  }
+
+  /**
+   * Fail the connection with ERR_TIMEOUT when, while a request awaits its answer (or a download
+   * its body), no byte has moved either way for `timeoutMs`: a server that stopped (a frozen
+   * process, a cut network that sends no reset) is then taken for lost, like one that closed.
+   */
+  #watchStalls(timeoutMs: number): void {
+    if (timeoutMs <= 0) return
+    let moved = -1
+    let since = Date.now()
+    const check = (): void => {
+      const socket = this.#socket
+      const waiting = this.#pipeline.awaitingCount > 0 || this.#receiving !== undefined
+      // Bytes read, plus bytes written that the kernel took (the pending write is not counted).
+      const now = socket.bytesRead + socket.bytesWritten - socket.writableLength
+      if (!waiting || this.#pausedHere || now !== moved) {
+        moved = now
+        since = Date.now()
+        return
+      }
+      if (Date.now() - since < timeoutMs) return
+      const seconds = Math.round(timeoutMs / 100) / 10
+      this.#fail(new TandemError('ERR_TIMEOUT', `no answer from ${this.address} in ${seconds} s`))
+    }
+    this.#stallWatch = setInterval(check, Math.max(10, Math.min(1_000, timeoutMs / 4))).unref()
   }
 
   // ---- receiving -------------------------------------------------------------------------------
@@ -336,6 +412,7 @@ export class Connection {
           throw new TandemError('ERR_BAD_FRAME', 'unexpected welcome from the server')
         this.server = message.server
         this.sessionId = message.sessionId
+        this.load = message.load
         this.#handshake.resolve()
         this.#handshake = undefined
         return
@@ -364,8 +441,14 @@ export class Connection {
     if (!head.download) return head.resolve(outcome.result)
     const { sink, options } = head.download
     this.#receiving = new DownloadReceiver(outcome.result as DownloadHeader, sink, options, head, {
-      pause: () => this.#socket.pause(),
-      resume: () => this.#socket.resume(),
+      pause: () => {
+        this.#pausedHere = true
+        this.#socket.pause()
+      },
+      resume: () => {
+        this.#pausedHere = false
+        this.#socket.resume()
+      },
     })
   }
 
@@ -399,6 +482,7 @@ export class Connection {
   #fail(error: TandemError | undefined, why = 'connection closed'): void {
     if (this.#closed) return
     this.#closed = { error }
+    clearInterval(this.#stallWatch)
     this.#socket.destroy()
     const failure = error ?? new TandemError('ERR_CONNECTION_CLOSED', why)
     this.#handshake?.reject(failure)

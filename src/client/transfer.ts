@@ -11,6 +11,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Limits, TandemError, type WriteResult } from '../protocol/index.js'
 import type { Connection, DownloadOptions, DownloadResult, Progress } from './connection.js'
+import { asLink, type Link } from './link.js'
 import { FileBody } from './file-body.js'
 import { localError } from './local-errors.js'
 import type { GetItem } from './get-plan.js'
@@ -39,7 +40,7 @@ export async function uploadFile(
 function uploadItem(
   conn: Connection,
   item: PutItem,
-  options: { onProgress?: Progress },
+  options: { onProgress?: Progress; rid?: string },
 ): Promise<WriteResult> {
   // Opened only when this body's turn on the wire comes, so a long queue holds one file open.
   const open = () => new FileBody(item.local, item.size)
@@ -187,10 +188,12 @@ export interface PutResult {
  * Upload every item of a plan over one connection, pipelined: up to `maxInFlight` uploads are
  * queued, their bodies go out one after the other and only the one on the wire has its file
  * open. Stops queueing at the first failure, lets the queued ones finish, and throws that failure
- * with the file named and how many were stored.
+ * with the file named and how many were stored. Over a failover link (server-pool.ts) a lost
+ * server moves the batch to another: each upload that was in flight starts again there from the
+ * local file, with its request id; the files already stored are not sent again.
  */
 export async function putFiles(
-  conn: Connection,
+  target: Connection | Link,
   items: readonly PutItem[],
   options: PutOptions = {},
 ): Promise<PutResult> {
@@ -199,9 +202,14 @@ export async function putFiles(
   const files: PutResult['files'] = []
   const inFlight = new Set<Promise<void>>()
   let failure: { item: PutItem; error: unknown } | undefined
+  const link = asLink(target)
+  const onProgress = (item: PutItem) => (done: number) => batch.progress(item, done)
   for (const item of items) {
     if (failure) break
-    const task = uploadItem(conn, item, { onProgress: (done) => batch.progress(item, done) }).then(
+    const upload = link.run((conn, rid) =>
+      uploadItem(conn, item, { onProgress: onProgress(item), rid }),
+    )
+    const task = upload.then(
       (result) => {
         files.push({ ...result, local: item.local })
         batch.fileDone(item)
@@ -299,10 +307,11 @@ export interface GetResult {
  * Download every item of a plan over one connection, pipelined like putFiles, each file atomic
  * (downloadFile); the folders a file needs are made first. Stops queueing at the first failure,
  * lets the queued ones finish, and throws that failure with the file named and how many were
- * fetched.
+ * fetched. Over a failover link a file in flight when its server is lost is fetched again, whole,
+ * from the next server (each attempt checked by SHA-256); the files already fetched are kept.
  */
 export async function getFiles(
-  conn: Connection,
+  target: Connection | Link,
   items: readonly GetItem[],
   options: GetOptions = {},
 ): Promise<GetResult> {
@@ -313,6 +322,7 @@ export async function getFiles(
   const inFlight = new Set<Promise<void>>()
   const noClobber = options.noClobber === true
   let failure: { item: GetItem; error: unknown } | undefined
+  const link = asLink(target)
   const one = async (item: GetItem): Promise<void> => {
     if (noClobber && (await exists(item.local))) {
       result.skipped.push({ name: item.name, path: item.local, reason: 'exists' })
@@ -328,14 +338,17 @@ export async function getFiles(
     }
     let size = item.size
     try {
-      const file = await downloadFile(conn, item.name, item.local, {
-        noClobber,
-        onHeader: (header) => {
-          batch.resize(item, header.size)
-          size = header.size
-        },
-        onProgress: (done) => batch.progress(item, done),
-      })
+      const file = await link.run((conn) =>
+        downloadFile(conn, item.name, item.local, {
+          noClobber,
+          onHeader: (header) => {
+            // A replay's header may differ from the first attempt's: resize from the last known.
+            batch.resize({ ...item, size }, header.size)
+            size = header.size
+          },
+          onProgress: (done) => batch.progress(item, done),
+        }),
+      )
       result.files.push(file)
       batch.fileDone(item)
     } catch (err) {

@@ -12,11 +12,15 @@ export type LockTarget = { name: string } | { index: number; expect?: string }
 export interface LockOptions {
   /** The lock ends by itself after this many seconds; none: until unlocked. */
   ttlSeconds?: number
+  /** The request id of a replay; a new one is drawn otherwise. */
+  rid?: string
 }
 
 export interface UnlockOptions {
   /** Release a lock another client holds. */
   force?: boolean
+  /** The request id of a replay; a new one is drawn otherwise. */
+  rid?: string
 }
 
 export function lockFile(
@@ -24,7 +28,7 @@ export function lockFile(
   target: LockTarget,
   options: LockOptions = {},
 ): Promise<LockResult> {
-  const fields = { ...target, ...definedOnly({ ttlSeconds: options.ttlSeconds }) }
+  const fields = { ...target, ...definedOnly({ ttlSeconds: options.ttlSeconds, rid: options.rid }) }
   return conn.request('lock', fields) as Promise<LockResult>
 }
 
@@ -33,7 +37,10 @@ export function unlockFile(
   target: LockTarget,
   options: UnlockOptions = {},
 ): Promise<UnlockResult> {
-  const fields = { ...target, ...definedOnly({ force: options.force || undefined }) }
+  const fields = {
+    ...target,
+    ...definedOnly({ force: options.force || undefined, rid: options.rid }),
+  }
   return conn.request('unlock', fields) as Promise<UnlockResult>
 }
 

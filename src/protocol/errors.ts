@@ -28,6 +28,8 @@ export const ErrorCodes = {
   ERR_NO_SPACE: "The server's disk is full (or over quota); nothing was changed.",
   ERR_PERMISSION: "The server's operating system refused access to the file.",
   ERR_PEER_UNREACHABLE: 'A peer server could not be reached.',
+  ERR_AUTH:
+    'A peer server could not prove the cluster key (another key, a forged or replayed proof), or one of the two has a key and the other none.',
   ERR_SYNC_REFUSED:
     'The server does not sync: its data directory looks emptied or vanished while its index lists files (a mass deletion is never propagated). The server console says how to resume.',
   ERR_TIMEOUT:
@@ -76,6 +78,7 @@ export const HttpStatus = {
   ERR_NO_SPACE: 507,
   ERR_PERMISSION: 403,
   ERR_PEER_UNREACHABLE: 502,
+  ERR_AUTH: 403,
   ERR_SYNC_REFUSED: 503,
   ERR_TIMEOUT: 408,
   ERR_CONNECTION_CLOSED: 500,

@@ -42,7 +42,7 @@ type State = 'preamble' | 'header' | 'control' | 'data' | 'end' | 'failed'
 
 export class FrameDecoder {
   readonly #handlers: DecoderHandlers
-  readonly #maxControl: number
+  #maxControl: number
   readonly #maxData: number
   readonly #version: number | undefined
   #state: State
@@ -66,6 +66,14 @@ export class FrameDecoder {
   /** True between frames: nothing partial is buffered. */
   get atFrameBoundary(): boolean {
     return this.#state === 'header' && this.#pendingLength === 0
+  }
+
+  /**
+   * Change the control-frame limit for the frames whose header has not been read yet (a
+   * handshake takes small frames; what follows it may be larger).
+   */
+  limitControl(maxControl: number): void {
+    this.#maxControl = maxControl
   }
 
   /**

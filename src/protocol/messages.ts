@@ -6,7 +6,7 @@
  */
 import { z } from 'zod'
 import { TandemError, type WireError } from './errors.js'
-import type { PeerSyncInfo } from './peer-messages.js'
+import { welcomeSchema, type Welcome } from './handshake.js'
 
 const requestId = z.number().int().nonnegative()
 const name = z.string().min(1).max(8192)
@@ -169,24 +169,7 @@ export class RequestError extends TandemError {
   }
 }
 
-// ---- handshake -------------------------------------------------------------------------------
-
-export const helloSchema = z.strictObject({
-  type: z.literal('hello'),
-  role: z.enum(['client', 'peer']),
-  /** The client id (or peer server name). */
-  id: z.string().min(1).max(128),
-  software: z.string().max(128).optional(),
-})
-export type Hello = z.infer<typeof helloSchema>
-
-export interface Welcome {
-  type: 'welcome'
-  server: { name: string; version: string }
-  sessionId: string
-  /** To a peer only: its file-exchange port and clock (the peer then closes this connection). */
-  sync?: PeerSyncInfo
-}
+// ---- handshake: the hello and welcome live in handshake.ts (one module for every side) -------
 
 // ---- server → client -------------------------------------------------------------------------
 
@@ -218,12 +201,7 @@ const wireErrorSchema = z.object({
  * union: two variants share type 'response', which a discriminated union refuses.)
  */
 export const serverMessageSchema = z.union([
-  z.object({
-    type: z.literal('welcome'),
-    server: z.object({ name: z.string(), version: z.string() }),
-    sessionId: z.string(),
-    sync: z.object({ port: z.number(), time: z.number() }).optional(),
-  }),
+  welcomeSchema,
   z.object({
     type: z.literal('response'),
     id: z.number(),
@@ -390,11 +368,22 @@ export interface StatusResult {
   /** Every member of the cluster this server knows, but itself (see MemberStatus). */
   members: MemberStatus[]
   sync: SyncStatus
+  /** Roles: an equal of its peers, or a secondary of a primary (absent from older servers). */
+  role?: RoleStatus
   /** User locks held here and at the peers (as they announced them). */
   locks: UserLock[]
   /** Per-path read/write locks held or awaited right now (operations in progress). */
   pathLocks: { name: string; readers: number; writers: number; waiting: number }[]
 }
+
+/**
+ * 'equal': no --primary (every server takes writes). 'secondary': writes are forwarded to
+ * `primary` (HOST:PORT as given; `name` once a handshake told it), reachable when the mirror link
+ * to it is connected.
+ */
+export type RoleStatus =
+  | { kind: 'equal' }
+  | { kind: 'secondary'; primary: string; name: string | null; reachable: boolean }
 
 /** One peer as this server sees it. */
 export interface PeerStatus {

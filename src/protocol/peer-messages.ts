@@ -10,6 +10,7 @@
  */
 import { z } from 'zod'
 import type { WireError } from './errors.js'
+import type { PeerWelcome } from './handshake.js'
 import { normalizeName } from './names.js'
 
 const serverName = z.string().min(1).max(64)
@@ -60,26 +61,7 @@ export const peerLockSchema = z.strictObject({
 })
 export type PeerLock = z.infer<typeof peerLockSchema>
 
-export const peerHelloSchema = z.strictObject({
-  type: z.literal('peer-hello'),
-  server: serverName,
-  channel: z.enum(['index', 'content']),
-})
-export type PeerHello = z.infer<typeof peerHelloSchema>
-
-export interface PeerWelcome {
-  type: 'peer-welcome'
-  server: string
-  /** Identifies the index the sequence numbers count in (a new one after the index is reset). */
-  epoch: string
-  time: number
-}
-
-/** What the control port's welcome adds for a peer: where to exchange files, and the clock. */
-export interface PeerSyncInfo {
-  port: number
-  time: number
-}
+// The peer-hello, peer-welcome and the control port's PeerSyncInfo live in handshake.ts.
 
 export const peerRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({

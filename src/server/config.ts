@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
+import { CLUSTER_KEY_MIN_BYTES } from '../protocol/index.js'
 
 export const DEFAULTS = {
   name: os.hostname().split('.')[0] || 'tandem',
@@ -36,6 +37,8 @@ export const DEFAULTS = {
   maxHttpConnections: 256,
   /** An HTTP request's headers must have arrived this long after its first byte. */
   httpHeadersTimeoutMs: 10_000,
+  /** The cluster key peers prove to each other (null: none; peers then link as without one). */
+  clusterKey: null as string | null,
 } as const
 
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
@@ -69,6 +72,10 @@ export const optionsSchema = z.strictObject({
   /** Heartbeats come each second: under 1.5 s a busy member would flap. */
   peerTimeoutMs: z.number().int().min(1_500).max(3_600_000).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  /** The cluster key itself (--cluster-key reads it from a file; TANDEM_CLUSTER_KEY gives it). */
+  clusterKey: z.string().optional(),
+  /** The primary's control port: this server is then its secondary (roles). */
+  primary: hostPort.nullable().optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -99,6 +106,16 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /**
+   * The cluster key (its bytes as read, one trailing newline trimmed; at least
+   * CLUSTER_KEY_MIN_BYTES), or null. Every peer connection proves it both ways; never logged.
+   */
+  readonly clusterKey: string | null
+  /**
+   * Roles: the primary's control port (HOST:PORT) when this server is a secondary — it forwards
+   * every client write there and mirrors from it; null: an equal of its peers.
+   */
+  readonly primary: string | null
 }
 
 export class ConfigError extends Error {
@@ -117,6 +134,8 @@ export function resolveConfig(options: unknown): ServerConfig {
   const { http, httpPort, ...o } = parsed.data
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
+  if (o.primary !== undefined && o.primary === `${o.host ?? DEFAULTS.host}:${controlPort}`)
+    throw new ConfigError(`invalid option primary: ${o.primary} is this server itself`)
   return Object.freeze({
     ...DEFAULTS,
     ...o,
@@ -130,8 +149,31 @@ export function resolveConfig(options: unknown): ServerConfig {
       o.stateDir ?? path.join(path.dirname(root), `.${path.basename(root)}.tandem`),
     ),
     peers: Object.freeze([...(o.peers ?? [])]),
+    primary: o.primary ?? null,
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
+    clusterKey: resolveClusterKey(o.clusterKey),
   })
+}
+
+/** A key of at least CLUSTER_KEY_MIN_BYTES, one trailing newline trimmed (as a file ends). */
+function resolveClusterKey(raw: string | undefined): string | null {
+  if (raw === undefined) return null
+  const key = raw.replace(/\r?\n$/, '')
+  const bytes = Buffer.byteLength(key, 'utf8')
+  if (bytes < CLUSTER_KEY_MIN_BYTES)
+    throw new ConfigError(
+      `the cluster key is ${bytes} bytes; it needs at least ${CLUSTER_KEY_MIN_BYTES} (make one: head -c 32 /dev/urandom | base64 > cluster.key)`,
+    )
+  return key
+}
+
+/**
+ * The servers this one mirrors from: its peers, and its primary (an implicit member link) when it
+ * is a secondary.
+ */
+export function mirroredAddresses(config: Pick<ServerConfig, 'peers' | 'primary'>): string[] {
+  const { peers, primary } = config
+  return primary === null || peers.includes(primary) ? [...peers] : [...peers, primary]
 }
 
 /**

@@ -3,8 +3,9 @@
  * live sessions. Session bridges call into it; it knows nothing of frames.
  */
 import { PROTOCOL_VERSION, TandemError, type StatusResult } from '../protocol/index.js'
+import { roleStatus } from './forward/role-status.js'
 import { knownLocks } from './index/peer-holdings.js'
-import type { ServerConfig } from './config.js'
+import { mirroredAddresses, type ServerConfig } from './config.js'
 import type { ServerConsole } from './console.js'
 import type { LockManager } from './locks/lock-manager.js'
 import { userLockRefusal, type LockPurpose } from './locks/user-lock-refusal.js'
@@ -88,7 +89,7 @@ export class ServerCore {
 
   async status(): Promise<StatusResult> {
     const { peers, members, sync } = this.sync
-      ? await this.sync.status(this.config.peers)
+      ? await this.sync.status(mirroredAddresses(this.config))
       : { peers: [], members: [], sync: { state: 'stopped' as const } }
     const now = Date.now()
     return {
@@ -124,6 +125,7 @@ export class ServerCore {
       peers,
       members,
       sync,
+      role: roleStatus(this.config.primary, peers),
       locks: knownLocks(this.config.stateDir, this.config.name),
       pathLocks: this.locks.snapshot(),
     }

@@ -2,9 +2,10 @@
  * Entry point of `tandem serve`: argv → config → start → wait for a signal → stop. The only place
  * in the server that exits the process.
  */
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
-import { readConfigFile, resolveConfig, type ServerOptions } from './config.js'
+import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { DURATION_FORMS, parseDurationMs } from './duration.js'
 import { startServer } from './server.js'
@@ -51,6 +52,10 @@ function parseArgs(args: string[]): ServerOptions {
       "a peer server's control port (repeatable)",
       (v: string, all: string[] = []) => [...all, v],
     )
+    .option(
+      '--primary <host:port>',
+      'be a secondary of the primary at this control port: forward every write there, mirror from it',
+    )
     .option('--max-clients <n>', 'clients served at once (default 9)', int)
     .option(
       '--workers <n>',
@@ -83,6 +88,10 @@ function parseArgs(args: string[]): ServerOptions {
       'a member silent this long is down (default 5s; e.g. 2s, 1500ms)',
       durationMs,
     )
+    .option(
+      '--cluster-key <file>',
+      'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
+    )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
     // Errors are printed by main() in the one `error: CODE: message` format.
@@ -102,6 +111,7 @@ function parseArgs(args: string[]): ServerOptions {
     maxHttpConnections: o.maxHttpConnections,
     httpHeadersTimeoutMs: o.httpHeadersTimeoutMs,
     peers: o.peer,
+    primary: o.primary,
     maxClients: o.maxClients,
     workers: o.workers,
     stateDir: o.state,
@@ -111,9 +121,22 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
     peerTimeoutMs: o.peerTimeout,
+    clusterKey: clusterKey(o.clusterKey),
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions
+}
+
+/** The cluster key: read from --cluster-key FILE, else TANDEM_CLUSTER_KEY (the key itself). */
+function clusterKey(file: unknown): string | undefined {
+  if (typeof file !== 'string') return process.env.TANDEM_CLUSTER_KEY || undefined
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read the cluster key file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
+  }
 }
 
 /**

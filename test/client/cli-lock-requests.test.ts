@@ -4,6 +4,7 @@
 import { PassThrough, Readable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/client/cli/main.js'
+import { ridSchema } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
 import { startFakeServer, type FakeServer } from './fake-server.js'
 
@@ -38,6 +39,10 @@ function lockRequests(fakeServer: FakeServer): Record<string, unknown>[] {
     if (r.kind !== 'control' || !['lock', 'unlock'].includes(String(r.message.op))) return []
     const rest = { ...r.message }
     delete rest.id
+    // Every lock and unlock carries a request id (failover replays reuse it): checked, then set aside.
+    if (!ridSchema.safeParse(rest.rid).success)
+      throw new Error(`no valid rid in ${JSON.stringify(rest)}`)
+    delete rest.rid
     return [rest]
   })
 }

@@ -7,6 +7,7 @@ import {
   clientIdPath,
   DEFAULT_SERVER,
   resolveClientId,
+  resolveCluster,
   resolveServers,
 } from '../../src/client/config.js'
 import { tempDir } from '../helpers/index.js'
@@ -27,6 +28,23 @@ describe('resolveServers', () => {
     for (const bad of ['host', 'host:0', 'host:70000', ':80', 'a:b', ',', '::1:80']) {
       expect(() => resolveServers(bad, {}), bad).toThrow(TypeError)
     }
+  })
+})
+
+describe('resolveCluster (discovery or not)', () => {
+  it('--server wins, then --cluster, then TANDEM_SERVER, then TANDEM_CLUSTER', () => {
+    const both = { TANDEM_SERVER: 'e:3', TANDEM_CLUSTER: 'env-cluster' }
+    expect(resolveCluster({ server: 'h:1', cluster: 'c' }, both)).toBeUndefined()
+    expect(resolveCluster({ cluster: 'c' }, both)).toBe('c')
+    expect(resolveCluster({}, both)).toBeUndefined()
+    expect(resolveCluster({}, { TANDEM_CLUSTER: 'env-cluster' })).toBe('env-cluster')
+    expect(resolveCluster({}, { TANDEM_CLUSTER: '  ' })).toBeUndefined()
+    expect(resolveCluster({}, {})).toBeUndefined()
+  })
+
+  it('refuses an empty or overlong name', () => {
+    expect(() => resolveCluster({ cluster: ' ' }, {})).toThrow(/not a cluster name/)
+    expect(() => resolveCluster({ cluster: 'x'.repeat(64) }, {})).toThrow(/not a cluster name/)
   })
 })
 

@@ -31,6 +31,13 @@ export interface FakeServerOptions {
   downloadChunk?: number
   /** Send only this many bytes of a download's body, then nothing more (a stalled server). */
   stallDownloadAfter?: number
+  /**
+   * A lost server: once the `nth` (1-based, default 1) request of one of these ops has arrived
+   * (with its body), close the connection without answering it.
+   */
+  dropOn?: { ops: string[]; nth?: number; then?: () => void }
+  /** Answer requests of these ops with this error (after reading their body). */
+  failOps?: Record<string, WireError>
 }
 
 export interface FakeServer {
@@ -79,6 +86,26 @@ interface Context {
 
 function serve(socket: net.Socket, ctx: Context): void {
   let hello = false
+  let seen = 0
+  let gone = false
+  /** True (and the connection closed) when this request is the one to drop on. */
+  const dropped = (request: Record<string, unknown>): boolean => {
+    const drop = ctx.options.dropOn
+    if (!drop?.ops.includes(String(request.op))) return false
+    if (++seen < (drop.nth ?? 1)) return false
+    // Gone: nothing more is read or answered. A FIN after what was sent (not a reset, which
+    // could take the answers already sent with it): the client reads those, then the end.
+    gone = true
+    socket.end()
+    drop.then?.()
+    return true
+  }
+  const failed = (request: Record<string, unknown>): boolean => {
+    const error = ctx.options.failOps?.[String(request.op)]
+    if (!error) return false
+    reply({ type: 'response', id: request.id, ok: false, error })
+    return true
+  }
   let body: { request: Record<string, unknown>; chunks: Buffer[] } | undefined
   let frameLength = 0
   const reply = (message: unknown): boolean => socket.write(encodeControl(message))
@@ -101,6 +128,7 @@ function serve(socket: net.Socket, ctx: Context): void {
           body = { request, chunks: [] }
           return
         }
+        if (dropped(request) || failed(request)) return
         answer(socket, ctx, request)
       },
       onData(piece, frameEnd) {
@@ -116,13 +144,16 @@ function serve(socket: net.Socket, ctx: Context): void {
         if (!body) return
         const { request, chunks } = body
         body = undefined
+        if (dropped(request) || failed(request)) return
         finishBody(ctx, request, Buffer.concat(chunks), sha256, reply)
       },
     },
     { expectPreamble: true, maxControl: Limits.maxRequestControl },
   )
   socket.write(encodePreamble(ctx.options.version ?? 1))
-  socket.on('data', (chunk: Buffer) => decoder.push(chunk))
+  socket.on('data', (chunk: Buffer) => {
+    if (!gone) decoder.push(chunk)
+  })
 }
 
 function finishBody(

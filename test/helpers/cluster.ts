@@ -218,7 +218,7 @@ export async function startCluster<N extends number>(
 }
 
 /** When the test fails, print what each server said (the last lines), to see why. */
-function showOutputOnFailure(servers: readonly ClusterServer[]): void {
+export function showOutputOnFailure(servers: readonly ClusterServer[]): void {
   try {
     onTestFailed(() => {
       for (const server of servers) {

@@ -128,6 +128,7 @@ export function injectSession(harness: OpsHarness, options: InjectOptions = {}):
       root: harness.root,
       idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
       lockTimeoutMs: harness.lockTimeoutMs,
+      primary: null,
       stateDir: harness.stateDir,
     },
   }

@@ -46,6 +46,7 @@ describe('review: HTTP worker shutdown', () => {
         serverName: 'A',
         root,
         stateDir,
+        primary: null,
         host: '127.0.0.1',
         port: 0,
         idleTimeoutMs: 60_000,

@@ -3,10 +3,14 @@
  * is opened on first use (and closed by main.ts), and the choice between JSON and human output.
  */
 import type { Readable, Writable } from 'node:stream'
-import { configDir, resolveClientId, resolveServers, connectFirst } from '../config.js'
+import { configDir, resolveClientId, resolveServers, resolveCluster } from '../config.js'
 import { listingCachePath } from '../listing-cache.js'
+import { displayText, TandemError } from '../../protocol/index.js'
 import type { ServerAddress } from '../address.js'
 import type { Connection } from '../connection.js'
+import { discoverServers } from '../discovery.js'
+import type { RunOptions } from '../link.js'
+import { ServerPool } from '../server-pool.js'
 import { checkDuration } from '../duration.js'
 import { UsageError } from './errors.js'
 import { interruptedError } from './interrupt.js'
@@ -24,6 +28,8 @@ export interface CliIo {
 
 export interface GlobalOptions {
   server?: string
+  /** --cluster NAME: find the servers by discovery (env TANDEM_CLUSTER). */
+  cluster?: string
   clientId?: string
   json?: boolean
   /** --wait: seconds to wait for a busy server; false with --no-wait; unset: TANDEM_WAIT or 30. */
@@ -34,11 +40,13 @@ export interface GlobalOptions {
 export const DEFAULT_WAIT_SECONDS = 30
 /** The longest --wait: a day. */
 export const MAX_WAIT_SECONDS = 86_400
+/** How long `--cluster` listens for members before choosing one. */
+export const DISCOVERY_TIMEOUT_MS = 3_000
 
 export class CliContext {
   readonly globals: GlobalOptions
   readonly io: CliIo
-  #connection: Promise<Connection> | undefined
+  #pool: Promise<ServerPool> | undefined
   readonly #interrupt = new AbortController()
 
   constructor(globals: GlobalOptions, io: CliIo) {
@@ -63,6 +71,30 @@ export class CliContext {
     }
   }
 
+  /**
+   * Where to connect: --server, else --cluster (discovery), else TANDEM_SERVER, else
+   * TANDEM_CLUSTER, else the default address. `discovered` says the list came from discovery
+   * (then the least-loaded member is chosen).
+   */
+  async serverList(): Promise<{ servers: ServerAddress[]; discovered: boolean }> {
+    let cluster: string | undefined
+    try {
+      cluster = resolveCluster(this.globals, this.io.env)
+    } catch (err) {
+      throw new UsageError(`--cluster: ${(err as Error).message}`)
+    }
+    if (cluster === undefined) return { servers: this.servers(), discovered: false }
+    const servers = await discoverServers(cluster, { timeoutMs: DISCOVERY_TIMEOUT_MS })
+    if (servers.length === 0) {
+      const seconds = DISCOVERY_TIMEOUT_MS / 1000
+      throw new TandemError(
+        'ERR_UNREACHABLE',
+        `no server of cluster '${cluster}' answered on the local network within ${seconds} s (--server HOST:PORT names one directly)`,
+      )
+    }
+    return { servers, discovered: true }
+  }
+
   async clientId(): Promise<string> {
     try {
       return await resolveClientId(this.globals.clientId, this.io.env)
@@ -82,27 +114,62 @@ export class CliContext {
   }
 
   /**
-   * The connection to the first server that answers, opened once. While the servers are busy it
-   * waits and tries again (see connectFirst), saying so on stderr: a script's stdout stays clean.
+   * How long a server may move no byte while an answer is due before it is taken for lost
+   * (TANDEM_STALL_TIMEOUT, a duration; default 2 min; 0: never), in ms.
    */
-  connection(): Promise<Connection> {
-    this.#connection ??= (async () => {
-      const servers = this.servers()
-      const waitMs = this.waitSeconds() * 1000
-      const conn = await connectFirst(servers, {
+  stallTimeoutMs(): number | undefined {
+    const fromEnv = this.io.env.TANDEM_STALL_TIMEOUT
+    if (fromEnv === undefined || fromEnv.trim() === '') return undefined
+    const checked = checkDuration(fromEnv, { min: 0, max: MAX_WAIT_SECONDS })
+    if ('problem' in checked)
+      throw new UsageError(`TANDEM_STALL_TIMEOUT '${fromEnv}': ${checked.problem}`)
+    return checked.seconds * 1000
+  }
+
+  /**
+   * The servers, as a failover pool (server-pool.ts), made once. While the servers are busy it
+   * waits and tries again (see connectFirst), saying so on stderr; a move to another server is
+   * one line on stderr too: a script's stdout stays clean.
+   */
+  pool(): Promise<ServerPool> {
+    this.#pool ??= (async () => {
+      const { servers, discovered } = await this.serverList()
+      return new ServerPool(servers, {
         clientId: await this.clientId(),
-        waitMs,
+        waitMs: this.waitSeconds() * 1000,
+        ...definedStall(this.stallTimeoutMs()),
         signal: this.#interrupt.signal,
+        leastLoaded: discovered,
         onWait: (wait) => this.io.stderr.write(`${busyLine(wait)}\n`),
+        // On a terminal a progress bar may be on the line: clear it first (it redraws below).
+        onSwitch: (move) =>
+          this.io.stderr.write(`${this.interactive ? '\r\x1b[2K' : ''}${switchLine(move)}\n`),
       })
-      // Ctrl+C came while the welcome was on its way: the command must not start.
-      if (this.#interrupt.signal.aborted) {
-        conn.destroy()
-        throw this.#interrupt.signal.reason
-      }
-      return conn
     })()
-    return this.#connection
+    return this.#pool
+  }
+
+  /**
+   * The connection in use (opened on first use). Work that should survive the loss of its
+   * server goes through run() instead.
+   */
+  async connection(): Promise<Connection> {
+    const conn = await (await this.pool()).connection()
+    // Ctrl+C came while the welcome was on its way: the command must not start.
+    if (this.#interrupt.signal.aborted) {
+      conn.destroy()
+      throw this.#interrupt.signal.reason
+    }
+    return conn
+  }
+
+  /** Run `work` on the connection; a lost server moves it to another (ServerPool.run). */
+  async run<T>(
+    work: (conn: Connection, rid: string) => Promise<T>,
+    options?: RunOptions,
+  ): Promise<T> {
+    await this.connection()
+    return (await this.pool()).run(work, options)
   }
 
   /** Aborted by Ctrl+C (see interrupt()). */
@@ -117,8 +184,8 @@ export class CliContext {
    */
   interrupt(): void {
     this.#interrupt.abort(interruptedError())
-    void this.#connection?.then(
-      (conn) => conn.destroy(),
+    void this.#pool?.then(
+      (pool) => pool.destroy(),
       () => {},
     )
   }
@@ -149,9 +216,19 @@ export class CliContext {
 
   /** Close the connection if one was opened, after what is in flight. */
   async dispose(): Promise<void> {
-    const pending = this.#connection
-    this.#connection = undefined
-    const conn = await pending?.catch(() => undefined)
-    await conn?.close()
+    const pending = this.#pool
+    this.#pool = undefined
+    const pool = await pending?.catch(() => undefined)
+    await pool?.close()
   }
+}
+
+function definedStall(ms: number | undefined): { stallTimeoutMs?: number } {
+  return ms === undefined ? {} : { stallTimeoutMs: ms }
+}
+
+/** The one line a person sees when the client moved to another server. */
+export function switchLine(move: { from: string; to: string; reason: string }): string {
+  // The reason may be the server's own message: escaped, so that it cannot drive the terminal.
+  return `lost the server at ${move.from} (${displayText(move.reason)}); continuing on ${move.to}`
 }

@@ -6,7 +6,6 @@
  * stopped) after one `error: ERR_INTERRUPTED: ...` line.
  */
 import { TandemError } from '../../protocol/index.js'
-import type { Connection } from '../connection.js'
 import { interruptAgain } from '../signals.js'
 
 /** The exit status of a command stopped by Ctrl+C. */
@@ -60,7 +59,10 @@ function noop(): void {}
  * The connection cut by Ctrl+C: a transfer in `run` fails the normal way and the error says it
  * was an interruption (main.ts reports it so, with status 130).
  */
-export async function interruptible<T>(conn: Connection, run: () => Promise<T>): Promise<T> {
+export async function interruptible<T>(
+  conn: { destroy(): void },
+  run: () => Promise<T>,
+): Promise<T> {
   let interrupted = false
   const onSigint = (): void => {
     interrupted = true

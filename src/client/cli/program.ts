@@ -69,7 +69,11 @@ export function buildProgram(
     .version(version, '-V, --version')
     .option(
       '--server <host:port,...>',
-      'server address(es), first reachable wins (env TANDEM_SERVER; default 127.0.0.1:8001)',
+      'server address(es): the first reachable is used, the others take over if it is lost (env TANDEM_SERVER; default 127.0.0.1:8001)',
+    )
+    .option(
+      '--cluster <name>',
+      'find the servers of this cluster on the local network and use the least loaded (env TANDEM_CLUSTER)',
     )
     .option(
       '--client-id <id>',

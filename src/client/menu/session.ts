@@ -2,14 +2,20 @@
  * The menu's connection, kept open between actions and opened again when it has ended: the
  * server closes a connection idle for two minutes (ERR_TIMEOUT), and a person may leave the menu
  * open for an hour. No keep-alive pings: an idle menu must not hold one of the server's slots.
+ * With several servers it fails over like the command line (server-pool.ts): an action whose
+ * server is lost under it runs once more on the next server that answers (the lost one last),
+ * with the same request id, and a line says so.
  */
 import { connectFirst, resolveServers, type ServerAddress } from '../config.js'
 import type { Connection } from '../connection.js'
 import { isTandemError, TandemError } from '../../protocol/index.js'
+import type { Link, RunOptions as LinkRunOptions } from '../link.js'
+import { requestIdsFor } from '../request-ids.js'
+import { failoverOrder, isServerLost } from '../server-pool.js'
 import { busyLine } from '../cli/render/busy.js'
 import { waitWith } from './ui.js'
 
-export interface RunOptions {
+export interface RunOptions extends LinkRunOptions {
   /**
    * The work only reads: if the connection turns out to have closed under it (the idle timeout
    * racing the request), it is run once more on a new connection.
@@ -17,12 +23,17 @@ export interface RunOptions {
   readOnly?: boolean
 }
 
-export class Session {
+export class Session implements Link {
   readonly clientId: string
   readonly #servers: ServerAddress[]
   readonly #extras = new Set<Connection>()
   readonly #waitMs: number
   #conn: Connection | undefined
+  #opening: Promise<Connection> | undefined
+  /** The address of the server lost last: tried last when connecting again. */
+  #lost: string | undefined
+  /** Connections left for lost: work still failing on one moves too (this side cut it). */
+  readonly #lostConns = new WeakSet<Connection>()
   #interrupted = false
   /** Aborted by interrupt(): ends a wait for a busy server. Renewed by clearInterrupt(). */
   #abort = new AbortController()
@@ -47,19 +58,45 @@ export class Session {
   /** An open connection: the current one, or a new one if it has ended. */
   async connection(): Promise<Connection> {
     if (this.#conn && !this.#conn.isClosed) return this.#conn
-    this.#conn = await this.#open()
-    return this.#conn
+    // One attempt at a time: work failing together waits for the same new connection.
+    this.#opening ??= this.#open()
+      .then((conn) => (this.#conn = conn))
+      .finally(() => (this.#opening = undefined))
+    return this.#opening
   }
 
-  /** Run `work` on the connection (see RunOptions.readOnly for the one retry). */
-  async run<T>(work: (conn: Connection) => Promise<T>, options: RunOptions = {}): Promise<T> {
+  /**
+   * Run `work` on the connection, with a request id for its mutating request. It runs once more,
+   * with the same id: read-only work whose connection closed under it (see RunOptions.readOnly),
+   * and any work whose server was lost when there are several servers (failover).
+   */
+  async run<T>(
+    work: (conn: Connection, rid: string) => Promise<T>,
+    options: RunOptions = {},
+  ): Promise<T> {
+    const rid = requestIdsFor(this.clientId).next()
     const conn = await this.connection()
     try {
-      return await work(conn)
+      return await work(conn, rid)
     } catch (err) {
-      const lost = isTandemError(err, 'ERR_CONNECTION_CLOSED') || isTandemError(err, 'ERR_TIMEOUT')
-      if (!options.readOnly || !lost || !conn.isClosed || this.#interrupted) throw err
-      return work(await this.connection())
+      if (this.#interrupted || !(options.canReplay?.() ?? true)) throw err
+      const closed =
+        isTandemError(err, 'ERR_CONNECTION_CLOSED') || isTandemError(err, 'ERR_TIMEOUT')
+      const readRetry = options.readOnly === true && closed && conn.isClosed
+      const failover =
+        this.#servers.length > 1 && (this.#lostConns.has(conn) || isServerLost(err, conn))
+      if (!readRetry && !failover) throw err
+      // A batch's pieces fail together: the first tells, and all go on one new connection.
+      const first = failover && !this.#lostConns.has(conn)
+      if (failover) {
+        this.#lost = conn.address
+        this.#lostConns.add(conn)
+      }
+      conn.destroy()
+      const next = await this.connection()
+      if (first)
+        process.stderr.write(`lost the server at ${conn.address}; continuing on ${next.address}\n`)
+      return work(next, rid)
     }
   }
 
@@ -101,7 +138,7 @@ export class Session {
   #open(): Promise<Connection> {
     const where = this.#conn?.server.name ? `server ${this.#conn.server.name}` : this.address
     const connecting = (setText: (text: string) => void): Promise<Connection> =>
-      connectFirst(this.#servers, {
+      connectFirst(this.#lost ? failoverOrder(this.#servers, this.#lost) : this.#servers, {
         clientId: this.clientId,
         waitMs: this.#waitMs,
         signal: this.#abort.signal,

@@ -16,6 +16,7 @@ import { TandemError, type StatusResult } from '../../protocol/index.js'
 import { describeFailure } from '../console.js'
 import type { OpsContext } from '../ops/context.js'
 import { indexView } from '../ops/index-view.js'
+import { PrimaryLink } from '../forward/primary-link.js'
 import { mainContext } from '../session/link-adapters.js'
 import { FileStore } from '../storage/file-store.js'
 import { VERSION } from '../version.js'
@@ -100,6 +101,17 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
     let ctx = contexts.get(client)
     if (!ctx) {
       ctx = mainContext(main, { config, store, client: { id: client }, signal: never, index })
+      // At a secondary, each HTTP client's writes go to the primary in its own name.
+      // (A context dropped from the map closes its link's connection once idle.)
+      if (data.primary !== null) {
+        const link = new PrimaryLink({
+          primary: data.primary,
+          clientId: client,
+          serverName: data.serverName,
+          version: VERSION,
+        })
+        ctx = { ...ctx, forward: link }
+      }
       contexts.set(client, ctx)
       if (contexts.size > MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!)
     }

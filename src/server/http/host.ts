@@ -50,6 +50,7 @@ export class HttpHost {
       headersTimeoutMs: config.httpHeadersTimeoutMs,
       maxConnections: config.maxHttpConnections,
       shutdownGraceMs: config.shutdownGraceMs,
+      primary: config.primary,
     })
     host.port = await host.#listening()
     // A worker started again after a crash listens where this one does (not on a new free port).

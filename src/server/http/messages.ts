@@ -17,6 +17,8 @@ export interface HttpWorkerData {
   headersTimeoutMs: number
   maxConnections: number
   shutdownGraceMs: number
+  /** At a secondary, the primary's control port: writes are forwarded there (roles). */
+  primary: string | null
 }
 
 /** Worker → main. */

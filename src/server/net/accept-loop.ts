@@ -2,16 +2,18 @@
  * The accept loop on the control port. Every connection first passes the hello
  * gate (net/hello-gate.ts) in the main thread, holding no client slot. Then, by the hello's role:
  * a peer's handshake is answered here (welcome with the file-exchange port and the clock, then
- * close) and never takes a slot; a client takes one of max-clients slots and is handed to the
+ * close; a peer refused for the cluster key is logged here) and never takes a slot; a client takes one of max-clients slots and is handed to the
  * worker pool with the bytes read past its hello, or, with none free, gets ERR_BUSY with a retry
  * hint and is closed at once, never left to stall.
  */
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
 import type { Piscina } from 'piscina'
-import { encodeControl, type Welcome } from '../../protocol/index.js'
+import { encodeControl, type ServerLoad, type Welcome } from '../../protocol/index.js'
+import { syncLine } from '../console.js'
 import type { ServerCore } from '../core.js'
 import type { SessionTask } from '../workers/messages.js'
+import { RefusalNotices } from '../refusal-notices.js'
 import { VERSION } from '../version.js'
 import { PreHelloLimits } from './admission.js'
 import { closeWithError, destroyAfterGrace } from './close-with-error.js'
@@ -26,11 +28,17 @@ export interface AcceptLoop {
 
 export function createAcceptLoop(core: ServerCore, pool: Piscina): AcceptLoop {
   const { config } = core
+  const notices = new RefusalNotices()
   const gate = new HelloGate({
     limits: new PreHelloLimits(config.maxPreHelloPerAddress, config.maxPreHello),
     timeoutMs: config.helloTimeoutMs,
     busyRetryAfterMs: config.busyRetryAfterMs,
     console: core.console,
+    peerAuth: {
+      self: config.name,
+      key: config.clusterKey,
+      onRefused: (peer, address, reason) => peerRefused(core, notices, peer, address, reason),
+    },
     onHello: (greeted) => onHello(core, pool, greeted),
   })
   const server = net.createServer({ noDelay: true }, (socket) => {
@@ -38,6 +46,20 @@ export function createAcceptLoop(core: ServerCore, pool: Piscina): AcceptLoop {
     gate.admit(socket)
   })
   return { server, shutdown: () => gate.shutdown() }
+}
+
+/** A peer refused ERR_AUTH on the control port: a console line and a change-log row. */
+function peerRefused(
+  core: ServerCore,
+  notices: RefusalNotices,
+  peer: string,
+  address: string,
+  reason: string,
+): void {
+  if (!notices.shouldReport(peer, reason)) return
+  const detail = `from ${address}: ${reason} (ERR_AUTH)`
+  core.console.info(syncLine({ op: 'member-refused', name: null, peer, detail }))
+  core.changeLog.append({ op: 'member-refused', name: null, detail: `${peer}: ${detail}` })
 }
 
 function onHello(core: ServerCore, pool: Piscina, greeted: Greeted): void {
@@ -70,6 +92,7 @@ function welcomePeer(core: ServerCore, socket: net.Socket): void {
     type: 'welcome',
     server: { name: core.config.name, version: VERSION },
     sessionId: randomUUID(),
+    load: load(core),
     sync: { port: core.syncPort, time: Date.now() },
   }
   socket.end(encodeControl(welcome))
@@ -83,6 +106,7 @@ function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
     type: 'welcome',
     server: { name: config.name, version: VERSION },
     sessionId,
+    load: load(core),
   }
   greeted.socket.write(encodeControl(welcome))
   const bridge = new SessionBridge(greeted, sessionId, core)
@@ -99,6 +123,7 @@ function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
       idleTimeoutMs: config.idleTimeoutMs,
       lockTimeoutMs: config.lockTimeoutMs,
       stateDir: config.stateDir,
+      primary: config.primary,
     },
   }
   const running: Promise<void> = pool.run(task, { transferList: [bridge.workerPort] }).then(
@@ -107,6 +132,11 @@ function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
   )
   core.tasks.add(running)
   void running.finally(() => core.tasks.delete(running))
+}
+
+/** The clients served now (a client's own slot included, once admitted) and the maximum. */
+function load(core: ServerCore): ServerLoad {
+  return { clients: core.admission.count, maxClients: core.admission.max }
 }
 
 function stoppingError(): { code: 'ERR_SHUTTING_DOWN'; message: string } {

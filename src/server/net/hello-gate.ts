@@ -5,7 +5,10 @@
  * other side's preamble and first control frame — its hello — read with the protocol's
  * FrameDecoder within the hello deadline (else ERR_TIMEOUT). Bad bytes get the decoder's code
  * (ERR_BAD_FRAME, ERR_UNSUPPORTED_VERSION, ERR_TOO_LARGE); a first message that is not a valid
- * hello, ERR_BAD_REQUEST. A valid hello goes to `onHello` with the bytes read past it.
+ * hello, ERR_BAD_REQUEST. A peer's hello, when either side has a cluster key, is answered with a
+ * challenge and its proof read next (protocol/handshake.ts), in the same deadline and frame
+ * limit: a peer that cannot prove the key gets ERR_AUTH (reported to `peerAuth.onRefused`). A
+ * valid hello (and proof) goes to `onHello` with the bytes read past it.
  */
 import type net from 'node:net'
 import {
@@ -13,6 +16,8 @@ import {
   Limits,
   PROTOCOL_VERSION,
   TandemError,
+  acceptPeer,
+  encodeControl,
   encodePreamble,
   helloSchema,
   toWireError,
@@ -43,6 +48,13 @@ export interface HelloGateOptions {
   timeoutMs: number
   busyRetryAfterMs: number
   console: Pick<ServerConsole, 'info' | 'sessionClosed'>
+  /** How a peer's hello is authenticated: this server's name and cluster key (null: none). */
+  peerAuth: {
+    self: string
+    key: string | null
+    /** A peer refused with ERR_AUTH (`peer`: the name it gave), for the console and the log. */
+    onRefused(peer: string, address: string, reason: string): void
+  }
   onHello(connection: Greeted): void
 }
 
@@ -86,7 +98,8 @@ export class HelloGate {
   #read(socket: net.Socket, release: () => void): void {
     const address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
     let first: { message: unknown } | undefined
-    const decoder = helloDecoder((message) => (first = { message }))
+    let decoder = helloDecoder(true, (message) => (first = { message }))
+    const reading: Reading = { socket }
     const done = (): void => {
       clearTimeout(timer)
       socket.off('data', onData)
@@ -97,6 +110,8 @@ export class HelloGate {
       done()
       const error = toWireError(err)
       closeWithError(socket, error, false)
+      if (error.code === 'ERR_AUTH' && reading.peer !== undefined)
+        this.#o.peerAuth.onRefused(reading.peer, address, error.message)
       this.#o.console.sessionClosed(
         { sessionId: '-', clientId: '?', remoteAddress: address },
         `${error.code}: ${error.message}`,
@@ -104,23 +119,24 @@ export class HelloGate {
     }
     const onData = (chunk: Buffer): void => {
       let consumed: number
+      let hello: Hello | undefined
       try {
         consumed = decoder.push(chunk)
+        if (!first) return
+        const message = first.message
+        first = undefined
+        hello = this.#step(reading, message)
       } catch (err) {
         return fail(err)
       }
-      if (!first) return
-      const hello = helloSchema.safeParse(first.message)
-      if (!hello.success)
-        return fail(new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello'))
-      done()
-      this.#o.onHello({
-        socket,
-        address,
-        hello: hello.data,
-        rest: chunk.subarray(consumed),
-        release,
-      })
+      const rest = chunk.subarray(consumed)
+      if (hello) {
+        done()
+        return this.#o.onHello({ socket, address, hello, rest, release })
+      }
+      // A challenge went out: the proof comes within the same deadline, under the same limit.
+      decoder = helloDecoder(false, (message) => (first = { message }))
+      if (rest.length > 0) onData(rest)
     }
     const seconds = this.#o.timeoutMs / 1000
     const timer = setTimeout(
@@ -130,6 +146,29 @@ export class HelloGate {
     socket.on('data', onData)
     socket.once('close', done)
     this.#waiting.set(socket, fail)
+  }
+
+  /**
+   * The hello, or a peer's proof of the cluster key: the hello once it is complete, undefined
+   * when a challenge went out (the proof is read next). Throws what to refuse it with.
+   */
+  #step(reading: Reading, message: unknown): Hello | undefined {
+    if (reading.proving) {
+      reading.proving.check(message)
+      return reading.proving.hello
+    }
+    const parsed = helloSchema.safeParse(message)
+    if (!parsed.success)
+      throw new TandemError('ERR_BAD_REQUEST', 'the first message must be a valid hello')
+    const hello = parsed.data
+    if (hello.role !== 'peer') return hello
+    reading.peer = hello.id
+    const { key, self } = this.#o.peerAuth
+    const acceptance = acceptPeer(key, self, 'control', hello.id, hello.nonce)
+    if (acceptance.kind === 'open') return hello
+    reading.proving = { hello, check: acceptance.check }
+    reading.socket.write(encodeControl(acceptance.challenge))
+    return undefined
   }
 
   #refuse(socket: net.Socket, ip: string, why: PreHelloRefusal): void {
@@ -151,8 +190,20 @@ export class HelloGate {
   }
 }
 
-/** A decoder of the preamble and the first control frame, which stops there (see `stop()`). */
-function helloDecoder(onHello: (message: unknown) => void): FrameDecoder {
+/** One connection's handshake so far. */
+interface Reading {
+  socket: net.Socket
+  /** The name a peer's hello gave (for the log line of a refusal). */
+  peer?: string
+  /** A peer's hello with the cluster key: its proof is awaited (the next control frame). */
+  proving?: { hello: Hello; check(message: unknown): void }
+}
+
+/**
+ * A decoder of the preamble (when `preamble`) and the next control frame, which stops there (see
+ * `stop()`): the hello, or a peer's proof of the cluster key.
+ */
+function helloDecoder(preamble: boolean, onHello: (message: unknown) => void): FrameDecoder {
   const decoder: FrameDecoder = new FrameDecoder(
     {
       onControl: (message) => {
@@ -166,7 +217,7 @@ function helloDecoder(onHello: (message: unknown) => void): FrameDecoder {
         throw new TandemError('ERR_BAD_FRAME', 'an end frame before the hello')
       },
     },
-    { expectPreamble: true, maxControl: Limits.maxHello, version: PROTOCOL_VERSION },
+    { expectPreamble: preamble, maxControl: Limits.maxHello, version: PROTOCOL_VERSION },
   )
   return decoder
 }

@@ -8,12 +8,14 @@
  * full) keeps consuming its body until the end frame, so the stream stays in step, then answers
  * the error.
  */
+import { createHash, type Hash } from 'node:crypto'
 import { TandemError, normalizeName, toWireError, type WireError } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest, type Committed } from './body.js'
 import type { Conditions } from './conditions.js'
 import type { OpsContext } from './context.js'
+import { refuseConditions, withoutId, type ForwardedBody } from './forwarding.js'
 
 export class BodyReceiver {
   readonly requestId: number
@@ -33,6 +35,12 @@ export class BodyReceiver {
   /** Set once the whole body arrived (finish): after that, it is no longer an interruption. */
   #arrived = false
   #ctx: OpsContext | undefined
+  /** At a secondary: the body goes to the primary as it arrives (no temp file here). */
+  #forwarded: ForwardedBody | undefined
+  /** Its SHA-256, for a front end that gives none (HTTP without Content-Digest). */
+  #hash: Hash | undefined
+  /** At a secondary: whether the name was new, as this server's copy shows it (HTTP's 201). */
+  #created = false
 
   private constructor(
     requestId: number,
@@ -63,6 +71,7 @@ export class BodyReceiver {
     settled: (name: string) => Promise<void> = async () => undefined,
     conditions?: Conditions,
   ): BodyReceiver {
+    if (ctx.forward) return BodyReceiver.#forward(ctx, req, conditions)
     // Taken now, before this body's own commit can join the pipeline.
     const earlier = settled(canonical(req.name))
     const receiver: BodyReceiver = new BodyReceiver(req.id, req, conditions, async () => {
@@ -75,6 +84,38 @@ export class BodyReceiver {
       else receiver.#temp = temp
     })
     receiver.#ctx = ctx
+    return receiver
+  }
+
+  /**
+   * At a secondary: stream the body to the primary as it arrives. Nothing is written here, so no
+   * temp file; the primary checks the SHA-256 (the client's, or the one taken here) and answers
+   * after its commit. Measured against receiving into a verified temp file first, then sending:
+   * see benchmarks/roles.mjs (streaming adds one hop's latency, not a whole second transfer).
+   */
+  static #forward(ctx: OpsContext, req: BodyRequest, conditions?: Conditions): BodyReceiver {
+    const forward = ctx.forward!
+    // Sent now, not after an await: bodies reach the primary in the order their requests came
+    // (an empty upload then an append to it must not swap).
+    let forwarded: ForwardedBody | undefined
+    let refusal: unknown
+    let name = ''
+    try {
+      name = normalizeName(req.name)
+      refuseConditions(forward, conditions)
+      forwarded = forward.body({ ...withoutId(req), name })
+    } catch (err) {
+      refusal = err
+    }
+    const receiver: BodyReceiver = new BodyReceiver(req.id, req, undefined, async () => {
+      if (refusal !== undefined) throw refusal
+      if (req.op !== 'upload' && req.op !== 'write') return
+      const file = await ctx.store.resolve(name).catch(() => undefined)
+      receiver.#created = file !== undefined && !(await ctx.store.exists(file).catch(() => true))
+    })
+    receiver.#forwarded = forwarded
+    receiver.#ctx = ctx
+    receiver.#hash = createHash('sha256')
     return receiver
   }
 
@@ -92,7 +133,12 @@ export class BodyReceiver {
   add(piece: Buffer): void {
     if (this.#error || piece.length === 0) return
     this.#received += piece.length
-    if (this.#temp) {
+    if (this.#hash) {
+      // Forwarded: written out (and waited for) before the chunk goes back, so a view will do.
+      this.#hash.update(piece)
+      this.#pieces.push(piece)
+      this.#holdsViews = true
+    } else if (this.#temp) {
       this.#pieces.push(piece)
       this.#holdsViews = true
     } else {
@@ -120,6 +166,7 @@ export class BodyReceiver {
    */
   async finish(ctx: OpsContext, sha256: Buffer | undefined): Promise<Committed> {
     this.#arrived = true
+    if (this.#hash) return this.#finishForwarded(ctx, sha256)
     try {
       await this.#flush()
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
@@ -135,6 +182,35 @@ export class BodyReceiver {
     }
   }
 
+  async #finishForwarded(ctx: OpsContext, sha256: Buffer | undefined): Promise<Committed> {
+    try {
+      return await this.#sendEnd(ctx, sha256)
+    } finally {
+      await this.discard()
+    }
+  }
+
+  async #sendEnd(ctx: OpsContext, sha256: Buffer | undefined): Promise<Committed> {
+    await this.#flush()
+    const forwarded = this.#forwarded
+    if (this.#error || !forwarded || !this.#req)
+      throw TandemError.fromWire(
+        this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' },
+      )
+    this.#forwarded = undefined
+    const result = await forwarded.finish(sha256 ?? this.#hash!.digest())
+    ctx.log(
+      {
+        op: this.#req.op,
+        name: result.name,
+        size: this.#received,
+        detail: `forwarded to the primary ${ctx.forward?.primary ?? ''}`,
+      },
+      false,
+    )
+    return { result, created: this.#created }
+  }
+
   /**
    * The client went away (or its connection was closed) before the body's end: recorded as an
    * `upload-interrupted` with the bytes received, then dropped. Written here once for every front
@@ -145,7 +221,8 @@ export class BodyReceiver {
     await this.#ready
     const req = this.#req
     const ctx = this.#ctx
-    if (req && ctx && !this.#error && !this.#arrived && !this.#discarded) {
+    // Forwarded: the primary records the interruption (its connection is closed by discard()).
+    if (req && ctx && !this.#hash && !this.#error && !this.#arrived && !this.#discarded) {
       ctx.log(
         {
           op: 'upload-interrupted',
@@ -165,6 +242,8 @@ export class BodyReceiver {
     this.#discarded = true
     this.#pieces = []
     this.#holdsViews = false
+    this.#forwarded?.abort()
+    this.#forwarded = undefined
     const temp = this.#temp
     this.#temp = undefined
     await temp?.discard()
@@ -176,9 +255,11 @@ export class BodyReceiver {
     const pieces = this.#pieces
     this.#pieces = []
     this.#holdsViews = false
-    if (pieces.length === 0 || !this.#temp || this.#error) return
+    if (pieces.length === 0 || this.#error) return
+    const sink = this.#forwarded ?? this.#temp
+    if (!sink) return
     try {
-      await this.#temp.write(pieces)
+      await sink.write(pieces)
     } catch (err) {
       this.#setError(err)
       await this.discard()

@@ -18,6 +18,7 @@ import type { LockPurpose } from '../locks/user-lock-refusal.js'
 import type { LogInput, LogQuery } from '../state/change-log.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { FileIdentity } from '../storage/temp-file.js'
+import type { Forwarder } from './forwarding.js'
 
 /** The slice of the server's configuration operations need. */
 export interface OpsConfig {
@@ -78,6 +79,11 @@ export interface OpsContext {
   status(): Promise<StatusResult>
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal
+  /**
+   * Set at a secondary (roles): every write is sent to the primary through it, and nothing is
+   * written here (see forwarding.ts).
+   */
+  readonly forward?: Forwarder | undefined
 }
 
 /**

@@ -12,13 +12,21 @@ import { checkConditions, hasConditions, type Conditions } from './conditions.js
 import { withLock, type OpsContext } from './context.js'
 import { kindOf } from '../storage/folders.js'
 import { removeFolder, renameFolderOp } from './folders.js'
+import { forwardRequest, refuseConditions, ridOf } from './forwarding.js'
 
 export async function rename(
   ctx: OpsContext,
-  req: { from: string; to: string },
+  req: { from: string; to: string; rid?: string | undefined },
 ): Promise<RenameResult> {
   const fromName = normalizeName(req.from)
   const toName = normalizeName(req.to)
+  if (ctx.forward)
+    return forwardRequest(
+      ctx,
+      ctx.forward,
+      { op: 'rename', from: fromName, to: toName, ...ridOf(req) },
+      { name: fromName, to: toName },
+    )
   // Resolved under the locks, right before use: the paths then hold no symlink to re-point.
   const folder = await withLock(
     ctx,
@@ -41,10 +49,20 @@ export async function rename(
 
 export async function remove(
   ctx: OpsContext,
-  req: { name: string; recursive?: boolean | undefined },
+  req: { name: string; recursive?: boolean | undefined; rid?: string | undefined },
   conditions?: Conditions,
 ): Promise<DeleteResult> {
   const name = normalizeName(req.name)
+  if (ctx.forward) {
+    refuseConditions(ctx.forward, conditions)
+    const recursive = req.recursive === undefined ? {} : { recursive: req.recursive }
+    return forwardRequest(
+      ctx,
+      ctx.forward,
+      { op: 'delete', name, ...recursive, ...ridOf(req) },
+      { name },
+    )
+  }
   const folder = await withLock(ctx, [name], 'write', async () => {
     const file = await ctx.store.resolve(name, { follow: false })
     if ((await kindOf(file)) === 'folder') {

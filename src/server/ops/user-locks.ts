@@ -11,6 +11,7 @@ import {
   type UserLock,
 } from '../../protocol/index.js'
 import type { OpsContext } from './context.js'
+import { forwardRequest, ridOf } from './forwarding.js'
 import { list } from './listing.js'
 
 /** What lock and unlock act on: a name, or an index of the listing (with the name seen there). */
@@ -22,17 +23,31 @@ export interface LockTarget {
 
 export async function lock(
   ctx: OpsContext,
-  req: LockTarget & { ttlSeconds?: number | undefined },
+  req: LockTarget & { ttlSeconds?: number | undefined; rid?: string | undefined },
 ): Promise<LockResult> {
   const name = await resolveTarget(ctx, req)
+  // At a secondary the lock is held at the primary, in the name of this client.
+  if (ctx.forward) {
+    const ttl = req.ttlSeconds === undefined ? {} : { ttlSeconds: req.ttlSeconds }
+    return forwardRequest(ctx, ctx.forward, { op: 'lock', name, ...ttl, ...ridOf(req) }, { name })
+  }
   return (await ctx.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
 }
 
 export async function unlock(
   ctx: OpsContext,
-  req: LockTarget & { force?: boolean | undefined },
+  req: LockTarget & { force?: boolean | undefined; rid?: string | undefined },
 ): Promise<UnlockResult> {
   const name = await resolveTarget(ctx, req)
+  if (ctx.forward) {
+    const force = req.force === undefined ? {} : { force: req.force }
+    return forwardRequest(
+      ctx,
+      ctx.forward,
+      { op: 'unlock', name, ...force, ...ridOf(req) },
+      { name },
+    )
+  }
   return (await ctx.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
 }
 

@@ -20,6 +20,8 @@ import {
   type WireError,
 } from '../../protocol/index.js'
 import { describeFailure } from '../console.js'
+import { PrimaryLink } from '../forward/primary-link.js'
+import { VERSION } from '../version.js'
 import { FileStore } from '../storage/file-store.js'
 import { PortLink } from '../workers/port-link.js'
 import type { SessionTask } from '../workers/messages.js'
@@ -54,6 +56,8 @@ export class Session {
   #lastActivity = Date.now()
   /** Requests the server itself is working on (an unlock applying its queue): not idle. */
   #serverWork = 0
+  /** At a secondary: this client's link to the primary, where its writes go (roles). */
+  readonly #forward: PrimaryLink | undefined
 
   constructor(task: SessionTask) {
     this.#task = task
@@ -66,6 +70,11 @@ export class Session {
     })
     this.#store = new FileStore(task.config.root)
     this.#index = indexView(task.config.stateDir, task.config.serverName)
+    const { primary, serverName } = task.config
+    this.#forward =
+      primary === null
+        ? undefined
+        : new PrimaryLink({ primary, clientId: task.hello.id, serverName, version: VERSION })
     this.#decoder = new FrameDecoder(
       {
         onControl: (message) => this.#events.push({ k: 'control', message }),
@@ -127,6 +136,7 @@ export class Session {
       this.#abort.abort()
       // A body still arriving when the connection ended: an interrupted upload.
       await this.#body?.abandon()
+      this.#forward?.close()
       // The main thread closes the port once the socket is closed; closing it here could drop
       // bytes still queued on it.
       this.#link.closeConnection('session ended')
@@ -295,6 +305,7 @@ export class Session {
     })
     return {
       ...ctx,
+      forward: this.#forward,
       // An unlock applying its queue is the server's work, not an idle client.
       userLock: async (request) => {
         this.#serverWork++

@@ -2,7 +2,12 @@
  * What the file-exchange port's channels share: one channel per peer connection, and how a
  * message or a refusal is sent on it.
  */
-import { TandemError, type PeerPush, type PeerRequest } from '../../protocol/index.js'
+import {
+  TandemError,
+  type Challenge,
+  type PeerPush,
+  type PeerRequest,
+} from '../../protocol/index.js'
 import type { FramedSocket } from './framed-socket.js'
 
 export interface Channel {
@@ -10,13 +15,13 @@ export interface Channel {
   close(): void
 }
 
-export function send(framed: FramedSocket, message: PeerPush): void {
+export function send(framed: FramedSocket, message: PeerPush | Challenge): void {
   framed.send(message)
 }
 
 export function fail(
   framed: FramedSocket,
-  code: 'ERR_BAD_REQUEST' | 'ERR_SYNC_REFUSED',
+  code: 'ERR_BAD_REQUEST' | 'ERR_SYNC_REFUSED' | 'ERR_AUTH',
   message: string,
 ): void {
   const error = new TandemError(code, message)

@@ -4,7 +4,7 @@
  * pauses while the disk is behind). The caller seals the temp file against the expected hash.
  */
 import net from 'node:net'
-import { TandemError, peerPushSchema } from '../../protocol/index.js'
+import { PeerConnector, TandemError, peerPushSchema } from '../../protocol/index.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { FramedSocket } from './framed-socket.js'
 
@@ -33,14 +33,19 @@ export class ContentClient {
   #unwritten = 0
   #failure: Error | undefined
   #welcomed: Promise<void>
+  #welcomedYet = false
   #gathered: Buffer[] = []
   #gatheredBytes = 0
+
+  readonly #auth: PeerConnector
 
   private constructor(
     socket: net.Socket,
     self: string,
     private readonly onActivity: () => void,
+    clusterKey: string | null,
   ) {
+    this.#auth = new PeerConnector(clusterKey, self, 'content')
     let welcomed!: () => void
     let refused!: (err: Error) => void
     this.#welcomed = new Promise((resolve, reject) => {
@@ -63,18 +68,27 @@ export class ContentClient {
         for (const p of this.#queue.splice(0)) p.reject(failure)
       },
     })
-    this.#framed.send({ type: 'peer-hello', server: self, channel: 'content' })
+    this.#framed.send({
+      type: 'peer-hello',
+      server: self,
+      channel: 'content',
+      ...this.#auth.helloFields,
+    })
   }
 
-  /** `onActivity` is told of every piece of content received (the link is moving). */
+  /**
+   * `onActivity` is told of every piece of content received (the link is moving). With a
+   * `clusterKey` the channel proves it both ways before any fetch (ERR_AUTH otherwise).
+   */
   static async connect(
     host: string,
     port: number,
     self: string,
     onActivity: () => void = () => undefined,
+    clusterKey: string | null = null,
   ): Promise<ContentClient> {
     const socket = net.connect({ host, port })
-    const client = new ContentClient(socket, self, onActivity)
+    const client = new ContentClient(socket, self, onActivity, clusterKey)
     await client.#welcomed
     return client
   }
@@ -104,10 +118,15 @@ export class ContentClient {
   }
 
   #onControl(message: unknown, welcomed: () => void): void {
+    if (PeerConnector.isChallenge(message))
+      return void this.#handshake(() => this.#auth.answer(message))
     const parsed = peerPushSchema.safeParse(message)
     if (!parsed.success) return this.#broken('malformed message from peer')
     const m = parsed.data
-    if (m.type === 'peer-welcome') return welcomed()
+    if (m.type === 'peer-welcome') {
+      if (this.#handshake(() => this.#auth.welcomed(m.server))) welcomed()
+      return
+    }
     if (m.type === 'error') {
       this.#failure = TandemError.fromWire(m.error as never)
       return this.#framed.destroy()
@@ -166,6 +185,25 @@ export class ContentClient {
     this.#writeGathered(head)
     const header = head.header
     this.#writing = this.#writing.then(() => head.resolve(header))
+  }
+
+  /** A step of the handshake (protocol/handshake.ts); false when the peer is refused (ERR_AUTH). */
+  #handshake(step: () => unknown): boolean {
+    if (this.#welcomedYet) {
+      this.#broken('a handshake message after the welcome')
+      return false
+    }
+    try {
+      const reply = step()
+      if (reply) this.#framed.send(reply)
+      else this.#welcomedYet = true
+      return true
+    } catch (err) {
+      this.#failure = err as TandemError
+      this.#framed.send(PeerConnector.refusal(err as TandemError))
+      this.#framed.socket.end()
+      return false
+    }
   }
 
   #broken(why: string): void {

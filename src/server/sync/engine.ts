@@ -8,6 +8,7 @@
 import { once } from 'node:events'
 import type net from 'node:net'
 import { TandemError } from '../../protocol/index.js'
+import { RefusalNotices } from '../refusal-notices.js'
 import { openIndexDb, type IndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'
 import type { TreeChange } from '../index/tree-change.js'
@@ -55,6 +56,7 @@ export class SyncEngine {
   readonly #applier: Applier
   readonly #exchange: ExchangeServer
   readonly #members = new Members()
+  readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
   /** Members are followed once the inventory is done (until then they wait in #members). */
@@ -141,12 +143,15 @@ export class SyncEngine {
       store,
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      clusterKey: data.clusterKey,
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       locks: this.#lockChanges,
       clients: () => this.#clients,
       warn,
     })
     for (const address of data.peers) this.#members.add(this.#link({ address, source: 'static' }))
-    if (data.primary) this.#members.add(this.#link({ address: data.primary, source: 'primary' }))
+    if (data.primary && !data.peers.includes(data.primary))
+      this.#members.add(this.#link({ address: data.primary, source: 'primary' }))
   }
 
   /** Build the engine, listen on the file-exchange port and load the user locks. */
@@ -308,6 +313,7 @@ export class SyncEngine {
       source: m.source,
       ...(m.name === undefined ? {} : { name: m.name }),
       self: this.#data.self,
+      clusterKey: this.#data.clusterKey,
       index: this.#index,
       applier: this.#applier,
       peerTimeoutMs: this.#data.peerTimeoutMs,
@@ -315,16 +321,12 @@ export class SyncEngine {
       onUp: (peer) => tell({ t: 'log', op: 'member-joined', name: null, peer }),
       onDown: (peer, reason) =>
         tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason }),
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
+      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
     })
-  }
-
-  #memberRefused(peer: string, reason: string): void {
-    this.#host.tell({ t: 'log', op: 'member-refused', name: null, peer, detail: reason })
   }
 
   /** The main thread first (in order with the path-lock release that follows), then the peers. */
@@ -354,6 +356,18 @@ export class SyncEngine {
           : Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', `${peer} is not a peer now`)),
       onReport: () => link?.onReport(),
     }
+  }
+
+  /** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
+  #memberRefused(peer: string, reason: string): void {
+    if (this.#refusals.shouldReport(peer, reason))
+      this.#host.tell({
+        t: 'log',
+        op: 'member-refused',
+        name: null,
+        peer,
+        detail: `${reason} (ERR_AUTH)`,
+      })
   }
 
   #clockSkew(peer: string, skewMs: number): void {

@@ -3,13 +3,19 @@
  * channel streams this server's index entries changed since the peer's last look, then every new
  * one as it is stored, with a heartbeat each second. A content channel answers pipelined fetches
  * by name and SHA-256, in order, streaming the file with backpressure; the receiver checks the
- * hash, so a file changed while it was read is refused there, never stored torn.
+ * hash, so a file changed while it was read is refused there, never stored torn. Every channel
+ * starts with the peer's hello and, with a cluster key, the key proven both ways: a peer that
+ * cannot prove it gets ERR_AUTH and never an entry or a byte.
  */
 import net from 'node:net'
 import {
   Limits,
+  acceptPeer,
   peerHelloSchema,
   peerRequestSchema,
+  toWireError,
+  type ExchangeChannel,
+  type PeerAcceptance,
   type WireFileEntry,
 } from '../../protocol/index.js'
 import type { UserLock } from '../../protocol/index.js'
@@ -31,6 +37,10 @@ export interface ExchangeOptions {
   /** Null while syncing runs; else why this server refuses to sync (channels are refused). */
   refusal(): string | null
   onClockReport(peer: string, skewMs: number): void
+  /** The cluster key every channel's peer must prove (null: none; see protocol/handshake.ts). */
+  clusterKey: string | null
+  /** A peer refused with ERR_AUTH (the name its hello gave): for the console and the log. */
+  onRefused(peer: string, reason: string): void
   /** This server's user locks, told to each subscriber (after its catch-up, then on change). */
   locks?: LockChanges
   /** The clients this server serves now, told in each heartbeat. */
@@ -50,12 +60,17 @@ export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     let channel: Channel | undefined
+    /** The handshake's next step (its proof), or 'failed': nothing more is read. */
+    let awaiting: Step | 'failed' | undefined
     const framed = new FramedSocket(
       socket,
       {
         onControl: (message) => {
+          if (awaiting === 'failed') return
           if (!channel) {
-            channel = open_(framed, message, o)
+            const step = awaiting ? awaiting(message) : open_(framed, message, o)
+            awaiting = typeof step === 'function' ? step : step ? undefined : 'failed'
+            if (typeof step === 'object') channel = step
             return
           }
           const parsed = peerRequestSchema.safeParse(message)
@@ -64,8 +79,9 @@ export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
         },
         onClose: () => channel?.close(),
       },
-      // Peers send small requests; only the answers (index batches) are large.
-      { maxControl: Limits.maxRequestControl, serving: true },
+      // Peers send small requests; only the answers (index batches) are large. Until the
+      // handshake is done, a frame is at most a hello's size.
+      { maxControl: Limits.maxHello, serving: true },
     )
     // A connection that never says hello does not keep a socket here.
     const helloTimer = setTimeout(() => channel ?? framed.destroy(), HELLO_TIMEOUT_MS)
@@ -79,17 +95,65 @@ export function createExchangeServer(o: ExchangeOptions): ExchangeServer {
   }
 }
 
-function open_(framed: FramedSocket, message: unknown, o: ExchangeOptions): Channel | undefined {
+/**
+ * The handshake's next step: it takes the peer's next message, and returns the open channel, a
+ * further step, or undefined when the peer was refused (answered with the code; the connection
+ * ends).
+ */
+type Step = (message: unknown) => Channel | Step | undefined
+
+/**
+ * A connection's first message, its peer-hello; with a cluster key on either side, our challenge
+ * goes out and its proof is the next step (protocol/handshake.ts).
+ */
+function open_(
+  framed: FramedSocket,
+  message: unknown,
+  o: ExchangeOptions,
+): Channel | Step | undefined {
   const hello = peerHelloSchema.safeParse(message)
   if (!hello.success) return void fail(framed, 'ERR_BAD_REQUEST', 'expected a peer hello')
+  const { server: peer, channel, nonce } = hello.data
   // Two servers of one name would share a version-vector counter: their edits would look equal.
-  if (hello.data.server === o.self)
+  if (peer === o.self)
     return void fail(framed, 'ERR_BAD_REQUEST', `a peer is named '${o.self}' like this server`)
+  let acceptance: PeerAcceptance
+  try {
+    acceptance = acceptPeer(o.clusterKey, o.self, channel, peer, nonce)
+  } catch (err) {
+    return void refuse(framed, o, peer, err)
+  }
+  if (acceptance.kind === 'open') return welcome(framed, peer, channel, o)
+  send(framed, acceptance.challenge)
+  return (proof) => {
+    try {
+      acceptance.check(proof)
+    } catch (err) {
+      return void refuse(framed, o, peer, err)
+    }
+    return welcome(framed, peer, channel, o)
+  }
+}
+
+/** A failed handshake: its code to the peer; an ERR_AUTH is reported (console, change log). */
+function refuse(framed: FramedSocket, o: ExchangeOptions, peer: string, err: unknown): void {
+  const error = toWireError(err)
+  if (error.code === 'ERR_AUTH') o.onRefused(peer, error.message)
+  fail(framed, error.code === 'ERR_AUTH' ? 'ERR_AUTH' : 'ERR_BAD_REQUEST', error.message)
+}
+
+/** The handshake is done: welcome the peer and open its channel (or refuse: sync refused). */
+function welcome(
+  framed: FramedSocket,
+  peer: string,
+  channel: ExchangeChannel,
+  o: ExchangeOptions,
+): Channel | undefined {
   const refusal = o.refusal()
   if (refusal) return void fail(framed, 'ERR_SYNC_REFUSED', refusal)
+  framed.limitControl(Limits.maxRequestControl)
   send(framed, { type: 'peer-welcome', server: o.self, epoch: o.index.epoch, time: Date.now() })
-  const peer = hello.data.server
-  return hello.data.channel === 'index' ? indexChannel(framed, peer, o) : contentChannel(framed, o)
+  return channel === 'index' ? indexChannel(framed, peer, o) : contentChannel(framed, o)
 }
 
 function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): Channel {

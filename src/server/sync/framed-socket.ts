@@ -41,13 +41,14 @@ export class FramedSocket {
   readonly socket: net.Socket
   #closed = false
   #error: Error | undefined
+  readonly #decoder: FrameDecoder
 
   constructor(socket: net.Socket, handlers: FrameHandlers, options: FramedSocketOptions = {}) {
     this.socket = socket
     socket.setNoDelay(true)
     // A peer whose machine vanished is noticed even when nothing is being sent.
     socket.setKeepAlive(true, 10_000)
-    const decoder = new FrameDecoder(
+    const decoder = (this.#decoder = new FrameDecoder(
       {
         onControl: (m) => handlers.onControl(m),
         onData: (piece) => handlers.onData?.(piece),
@@ -58,7 +59,7 @@ export class FramedSocket {
         maxControl: options.maxControl ?? Limits.maxResponseControl,
         version: PROTOCOL_VERSION,
       },
-    )
+    ))
     socket.on('data', (chunk: Buffer) => {
       try {
         decoder.push(chunk)
@@ -73,6 +74,11 @@ export class FramedSocket {
       handlers.onClose(this.#error)
     })
     socket.write(encodePreamble())
+  }
+
+  /** The largest control message accepted from now on (after a handshake, a larger one). */
+  limitControl(maxControl: number): void {
+    this.#decoder.limitControl(maxControl)
   }
 
   get closed(): boolean {

@@ -28,6 +28,8 @@ export interface SyncWorkerData {
   peers: readonly string[]
   /** A secondary's primary (HOST:PORT of its control port): a member of source 'primary'. */
   primary?: string | null
+  /** The cluster key every peer connection proves (null: none). */
+  clusterKey: string | null
   rescanIntervalMs: number
   /** A member silent this long is down. */
   peerTimeoutMs: number

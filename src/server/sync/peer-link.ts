@@ -8,8 +8,10 @@
  */
 import net from 'node:net'
 import {
+  PeerConnector,
   TandemError,
   fileEntrySchema,
+  isTandemError,
   peerPushSchema,
   type MemberStatus,
   type PeerStatus,
@@ -42,6 +44,8 @@ export interface PeerLinkOptions {
   /** Its name, when known before any handshake (discovery tells it). */
   name?: string
   self: string
+  /** The cluster key this link proves and asks the peer to prove (null: none). */
+  clusterKey: string | null
   index: FileIndex
   applier: Applier
   /** No heartbeat (nor anything else) on the index channel for this long: the link is dead. */
@@ -56,6 +60,8 @@ export interface PeerLinkOptions {
   /** The member refused us, or we it (ERR_AUTH): told once per run of refusals. */
   onRefused?(peer: string, reason: string): void
   onClockSkew(peer: string, skewMs: number): void
+  /** The peer could not prove the cluster key, or refused ours (ERR_AUTH). */
+  onRefused?(peer: string, reason: string): void
   /** The peer's user locks, as it announced them (they replace the earlier ones). */
   onLocks?(peer: string, locks: PeerLock[]): void
   /** The peer's index was made anew (a new epoch): it sends everything again, numbered anew. */
@@ -90,6 +96,8 @@ export class PeerLink implements PeerSource {
   #index: FramedSocket | undefined
   #content: Promise<ContentClient> | undefined
   #syncPort = 0
+  /** This round's index channel was refused here for the cluster key. */
+  #authFailure: Error | undefined
   #wake: (() => void) | undefined
   readonly #backlog = new Backlog()
 
@@ -225,8 +233,12 @@ export class PeerLink implements PeerSource {
   }
 
   #contentClient(): Promise<ContentClient> {
-    this.#content ??= ContentClient.connect(this.#host, this.#syncPort, this.#o.self, () =>
-      this.#backlog.progressed(),
+    this.#content ??= ContentClient.connect(
+      this.#host,
+      this.#syncPort,
+      this.#o.self,
+      () => this.#backlog.progressed(),
+      this.#o.clusterKey,
     )
     const pending = this.#content
     pending.catch(() => {
@@ -243,7 +255,7 @@ export class PeerLink implements PeerSource {
         await this.#round(() => (backoff = BACKOFF_MIN_MS))
       } catch (err) {
         reason = (err as Error).message
-        if ((err as { code?: unknown }).code === 'ERR_AUTH') this.refused(reason)
+        if (isTandemError(err, 'ERR_AUTH')) this.refused(reason)
       }
       if (this.#up) this.#o.onDown(this.name, reason)
       this.#up = false
@@ -265,7 +277,8 @@ export class PeerLink implements PeerSource {
 
   /** One connected period: handshake, subscribe, apply until the link fails. */
   async #round(connected: () => void): Promise<void> {
-    const hello = await handshake(this.#host, this.#port, this.#o.self)
+    const key = this.#o.clusterKey
+    const hello = await handshake(this.#host, this.#port, this.#o.self, key)
     if (hello.name === this.#o.self)
       throw new Error(
         `it is named '${hello.name}' like this server: give each server its own --name`,
@@ -284,9 +297,11 @@ export class PeerLink implements PeerSource {
     const socket = net.connect({ host: this.#host, port: hello.syncPort })
     let failure: Error | undefined
     const queue = new EntryQueue((epoch, entries, lastSeq) => this.#apply(epoch, entries, lastSeq))
+    const auth = new PeerConnector(key, this.#o.self, 'index')
     const closed = new Promise<void>((resolve) => {
       this.#index = new FramedSocket(socket, {
         onControl: (message) => {
+          if (!this.#up && !this.#authenticate(auth, message)) return
           const parsed = peerPushSchema.safeParse(message)
           if (!parsed.success) return this.#index?.destroy(new Error('malformed message from peer'))
           this.#lastHeard = this.#lastContact = Date.now()
@@ -309,11 +324,17 @@ export class PeerLink implements PeerSource {
           })
         },
         onClose: (err) => {
-          failure ??= err
+          failure = this.#authFailure ?? failure ?? err
+          this.#authFailure = undefined
           resolve()
         },
       })
-      this.#index.send({ type: 'peer-hello', server: this.#o.self, channel: 'index' })
+      this.#index.send({
+        type: 'peer-hello',
+        server: this.#o.self,
+        channel: 'index',
+        ...auth.helloFields,
+      })
     })
     const timeout = this.#o.peerTimeoutMs
     const watchdog = setInterval(
@@ -336,6 +357,26 @@ export class PeerLink implements PeerSource {
       clearInterval(watchdog)
     }
     throw failure ?? new Error('link closed')
+  }
+
+  /**
+   * The index channel's handshake (protocol/handshake.ts): the peer's challenge is answered with
+   * our proof, and its welcome must follow a proof when we hold a key. False: the message is
+   * spent (a challenge), or the link is refused (ERR_AUTH, told to the peer too).
+   */
+  #authenticate(auth: PeerConnector, message: unknown): boolean {
+    const kind = (message as { type?: unknown } | null)?.type
+    if (kind !== 'challenge' && kind !== 'peer-welcome') return true
+    try {
+      if (kind === 'challenge') this.#index?.send(auth.answer(message))
+      else auth.welcomed(this.name)
+      return kind !== 'challenge'
+    } catch (err) {
+      this.#authFailure = err as Error
+      this.#index?.send(PeerConnector.refusal(err as TandemError))
+      this.#index?.socket.end()
+      return false
+    }
   }
 
   /** Entries that pass the schema (canonical names, consistent fields); the others are reported. */

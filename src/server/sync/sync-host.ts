@@ -60,6 +60,9 @@ export class SyncHost {
       host: config.host,
       syncPort: config.syncPort,
       peers: config.peers,
+      // A secondary's primary: an implicit member (source 'primary'), unless also a --peer.
+      primary: config.primary,
+      clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
       peerTimeoutMs: config.peerTimeoutMs,
     }

@@ -34,6 +34,8 @@ export interface SessionConfig {
   lockTimeoutMs: number
   /** Where the sync worker's index lives (read for the composite listing). */
   stateDir: string
+  /** At a secondary, the primary's control port: writes are forwarded there (roles). */
+  primary: string | null
 }
 
 export type { UserLockRequest }

@@ -38,9 +38,10 @@ export async function bodyCommand(
   if (text === undefined && ctx.io.stdin.isTTY) {
     ctx.io.stderr.write('reading the content from the terminal; end it with Ctrl+D\n')
   }
-  const conn = await ctx.connection()
+  const pool = await ctx.pool()
   try {
-    const name = await resolveRemote(ctx, conn, target, asName).catch((err: unknown) => {
+    const resolving = ctx.run((conn) => resolveRemote(ctx, conn, target, asName))
+    const name = await resolving.catch((err: unknown) => {
       // `create 2024` most likely meant a file of that name: say how.
       if (op === 'create' && isTandemError(err, 'ERR_NOT_FOUND'))
         throw new TandemError(
@@ -49,12 +50,24 @@ export async function bodyCommand(
         )
       throw err
     })
-    const result = await conn[op](name, await guardEmpty(op, body))
+    const content = await guardEmpty(op, body)
+    // A replay on another server sends the body again: stdin is read whole first then.
+    const replayable =
+      pool.canFailover && !Buffer.isBuffer(content) ? await readAll(content) : content
+    const result = await ctx.run((conn, rid) => conn[op](name, replayable, { rid }), {
+      canReplay: () => Buffer.isBuffer(replayable),
+    })
     ctx.print(result, DONE[op](result))
   } finally {
     // The answer is in (or the request failed): stop waiting for more of stdin.
     if (text === undefined) ctx.io.stdin.destroy()
   }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array))
+  return Buffer.concat(chunks)
 }
 
 /**

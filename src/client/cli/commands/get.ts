@@ -30,21 +30,21 @@ export async function get(
   const dest = args.length === 1 ? undefined : args.at(-1)
   const asName = options.name === true
   for (const argument of sourceArgs) checkRemoteArgument(argument, { asName })
-  const conn = await ctx.connection()
-  const rows = (await conn.list()).files
-  // `/` is the root, not a name; a number is an index of that same listing (unless --name).
-  const named = await resolveRemotes(ctx, conn, sourceArgs, { asName, listing: rows })
-  const sources: RemoteSource[] = named.map((name) =>
-    findSource(rows, sourceName(name), conn.server.name),
-  )
+  const sources: RemoteSource[] = await ctx.run(async (conn) => {
+    const rows = (await conn.list()).files
+    // `/` is the root, not a name; a number is an index of that same listing (unless --name).
+    const named = await resolveRemotes(ctx, conn, sourceArgs, { asName, listing: rows })
+    return named.map((name) => findSource(rows, sourceName(name), conn.server.name))
+  })
+  const pool = await ctx.pool()
   const plan = await planGet(sources, dest)
   if (plan.makeFolder !== undefined) await makeFolder(plan.makeFolder)
   const single = plan.items.length === 1
   const progress = ctx.progress('downloading')
   const started = Date.now()
   try {
-    const result = await interruptible(conn, () =>
-      getFiles(conn, plan.items, {
+    const result = await interruptible(pool, () =>
+      getFiles(pool, plan.items, {
         noClobber: options.noClobber === true,
         onProgress: (p) => {
           const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`

@@ -14,7 +14,7 @@ export async function lockCommand(
   checkRemoteArgument(target, { asName: options.name === true })
   const conn = await ctx.connection()
   const which = await resolveTarget(ctx, conn, target, options.name === true)
-  const result = await lockFile(conn, which, { ttlSeconds: options.ttl })
+  const result = await ctx.run((c, rid) => lockFile(c, which, { ttlSeconds: options.ttl, rid }))
   ctx.print(result, renderLocked(result, ctx.interactive))
 }
 
@@ -27,9 +27,13 @@ export async function unlockCommand(
   checkRemoteArgument(target, { asName: options.name === true })
   const conn = await ctx.connection()
   const which = await resolveTarget(ctx, conn, target, options.name === true)
-  const unlocking = unlockFile(conn, which, { force: options.force })
+  let server = conn.server.name
+  const unlocking = ctx.run((c, rid) => {
+    server = c.server.name
+    return unlockFile(c, which, { force: options.force, rid })
+  })
   const result = await ctx.waitWith(`Unlocking ${target} (applying queued updates)…`, unlocking)
-  ctx.print(result, renderUnlocked(result, conn.server.name))
+  ctx.print(result, renderUnlocked(result, server))
 }
 
 /**

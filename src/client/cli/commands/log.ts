@@ -11,13 +11,14 @@ export async function log(
   ctx: CliContext,
   options: { follow?: boolean; limit?: number },
 ): Promise<void> {
-  const conn = await ctx.connection()
   const limit = options.limit === undefined ? {} : { limit: options.limit }
   if (!options.follow) {
-    const { entries } = await conn.log(limit)
+    const { entries } = await ctx.run((conn) => conn.log(limit))
     ctx.print(entries, renderLog(entries))
     return
   }
+  // A follow ends with its server: another server's log is another story (no failover).
+  const conn = await ctx.connection()
   const line = (entry: LogEntry): string =>
     ctx.json ? JSON.stringify(entry) : renderLogEntry(entry)
   const buffered: LogEntry[] = []

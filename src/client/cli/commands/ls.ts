@@ -7,12 +7,14 @@ import { renderListing } from '../render/listing.js'
  * for this server address, so that `lock INDEX` can tell the server which file the index named.
  */
 export async function ls(ctx: CliContext): Promise<void> {
-  const conn = await ctx.connection()
-  const { files } = await conn.list()
+  const { files, address } = await ctx.run(async (conn) => ({
+    ...(await conn.list()),
+    address: conn.address,
+  }))
   ctx.print(files, renderListing(files, { decorate: ctx.interactive }))
   await rememberListing(
     ctx.listingCacheFile,
-    conn.address,
+    address,
     files.map((row) => row.name),
   )
 }

@@ -1,10 +1,15 @@
+import { formatAddress } from '../../address.js'
 import { DEFAULT_SERVER } from '../../config.js'
 import type { CliContext } from '../context.js'
 
 /** No command on a terminal: the interactive menu (loaded only then: it pulls in inquirer). */
 export async function menu(ctx: CliContext): Promise<number> {
-  const server = ctx.globals.server ?? nonEmpty(ctx.io.env.TANDEM_SERVER) ?? DEFAULT_SERVER
-  ctx.servers() // a malformed address is a usage error here, before the menu starts
+  // A malformed address is a usage error here, before the menu starts. With --cluster the menu
+  // gets the members found (in the order they answered; it does not pick the least loaded).
+  const { servers, discovered } = await ctx.serverList()
+  const server = discovered
+    ? servers.map((s) => formatAddress(s.host, s.port)).join(',')
+    : (ctx.globals.server ?? nonEmpty(ctx.io.env.TANDEM_SERVER) ?? DEFAULT_SERVER)
   const clientId = await ctx.clientId()
   const waitSeconds = ctx.waitSeconds()
   const { runMenu } = await import('../../menu/index.js')

@@ -19,12 +19,11 @@ export async function mv(
   const asName = options.name === true
   checkRemoteArgument(argument, { asName })
   const dest = readRemoteDestination(to)
-  const conn = await ctx.connection()
-  const from = await resolveRemote(ctx, conn, argument, { asName })
+  const from = await ctx.run((conn) => resolveRemote(ctx, conn, argument, { asName }))
   const base = path.posix.basename(from)
   const name =
     dest.kind === 'root' ? base : dest.kind === 'folder' ? `${dest.name}/${base}` : dest.name
-  const result = await conn.rename(from, name)
+  const result = await ctx.run((conn, rid) => conn.rename(from, name, { rid }))
   const what = result.folder
     ? `folder ${displayText(result.from)} (${plural(result.files ?? 0, 'file')})`
     : displayText(result.from)

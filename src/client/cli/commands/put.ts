@@ -22,13 +22,14 @@ export async function put(ctx: CliContext, args: readonly string[]): Promise<voi
   const locals = args.length === 1 ? [...args] : args.slice(0, -1)
   const target = await readTarget(ctx, args, locals.length)
   const plan = await planPut(locals, target)
-  const conn = await ctx.connection()
+  await ctx.connection()
+  const pool = await ctx.pool()
   const single = plan.items.length === 1
   const progress = ctx.progress('uploading')
   const started = Date.now()
   try {
-    const result = await interruptible(conn, () =>
-      putFiles(conn, plan.items, {
+    const result = await interruptible(pool, () =>
+      putFiles(pool, plan.items, {
         onProgress: (p) => {
           const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
           progress.update(p.bytesDone, p.bytesTotal, label)
@@ -55,9 +56,8 @@ async function readTarget(
   const dest = readRemoteDestination(args.at(-1)!)
   if (dest.kind === 'root') return { into: '' }
   if (dest.kind === 'folder' || sources > 1) return { into: dest.name }
-  const conn = await ctx.connection()
   const prefix = `${dest.name}/`
-  const { files } = await conn.list()
+  const { files } = await ctx.run((conn) => conn.list())
   return files.some((row) => row.name.startsWith(prefix)) ? { into: dest.name } : { as: dest.name }
 }
 

@@ -23,12 +23,12 @@ export async function rm(
 ): Promise<void> {
   const asName = options.name === true
   for (const argument of names) checkRemoteArgument(argument, { asName })
-  const conn = await ctx.connection()
-  const targets = await resolveRemotes(ctx, conn, names, { asName })
+  const targets = await ctx.run((conn) => resolveRemotes(ctx, conn, names, { asName }))
   const results: DeleteResult[] = []
   for (const name of targets) {
     try {
-      results.push(await conn.delete(name, { recursive: options.recursive === true }))
+      const recursive = options.recursive === true
+      results.push(await ctx.run((conn, rid) => conn.delete(name, { recursive, rid })))
     } catch (err) {
       if (results.length === 0 || !(err instanceof TandemError)) throw err
       const done = `${plural(results.length, 'name')} deleted before it`

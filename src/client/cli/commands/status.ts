@@ -3,7 +3,6 @@ import { renderStatus } from '../render/status.js'
 
 /** `status`: the server, its clients, peers and locks. */
 export async function status(ctx: CliContext): Promise<void> {
-  const conn = await ctx.connection()
-  const result = await conn.status()
+  const result = await ctx.run((conn) => conn.status())
   ctx.print(result, renderStatus(result))
 }

@@ -7,6 +7,7 @@ import {
   displayText,
   type MemberStatus,
   type PeerStatus,
+  type RoleStatus,
   type SetAsideEntry,
   type StatusResult,
   type SyncStatus,
@@ -31,6 +32,7 @@ export function renderStatus(status: StatusResult): string {
       `         ${displayText(client.clientId)} from ${displayText(client.address)} since ${localTime(client.connectedAt, true)}`,
     )
   }
+  if (status.role?.kind === 'secondary') lines.push(`role     ${secondaryLine(status.role)}`)
   lines.push(`sync     ${syncLine(status.sync)}`)
   // An older server tells its peers only.
   const members = (status.members as MemberStatus[] | undefined) ?? null
@@ -59,6 +61,13 @@ export function renderStatus(status: StatusResult): string {
   const busy = status.pathLocks
   if (busy.length > 0) lines.push(`busy     ${plural(busy.length, 'file')} in use by operations`)
   return lines.join('\n')
+}
+
+/** A secondary forwards its writes: to which primary, and whether it can now. */
+function secondaryLine(role: Extract<RoleStatus, { kind: 'secondary' }>): string {
+  const who = role.name === null ? '' : ` ${displayText(role.name)}`
+  const state = role.reachable ? 'reachable' : 'unreachable: writes here fail, reads work'
+  return `secondary of the primary${who} at ${displayText(role.primary)} (${state})`
 }
 
 /** Every user lock, here and at the peers: file, owner, server, since, end, queued updates. */

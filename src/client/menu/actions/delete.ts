@@ -21,7 +21,7 @@ export const deleteFile: MenuAction = {
     if (!sure) return note(`Kept ${shown}.`)
     const name = entry.kind === 'file' ? entry.row.name : entry.name
     const recursive = entry.kind === 'folder'
-    const deleting = session.run((conn) => conn.delete(name, { recursive }))
+    const deleting = session.run((conn, rid) => conn.delete(name, { recursive, rid }))
     const result = await waitWith(`Deleting ${displayText(name)}…`, deleting)
     const count = result.files === undefined ? '' : ` (${plural(result.files, 'file')})`
     success(`Deleted ${shown}${count}`)

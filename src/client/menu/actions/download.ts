@@ -89,15 +89,12 @@ async function downloadFolder(session: Session, folder: FolderEntry): Promise<vo
   const progress = createProgress(process.stdout, true, folder.name)
   const started = Date.now()
   try {
-    const result = await session.run(
-      (conn) =>
-        getFiles(conn, plan.items, {
-          noClobber: clash === 'keep',
-          onProgress: (p) =>
-            progress.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} ${p.name}`),
-        }),
-      { readOnly: true },
-    )
+    // The session as the link: a lost server moves the batch, file by file (failover).
+    const result = await getFiles(session, plan.items, {
+      noClobber: clash === 'keep',
+      onProgress: (p) =>
+        progress.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} ${p.name}`),
+    })
     progress.stop()
     const elapsed = Date.now() - started
     const speed = `${humanDuration(elapsed)}, ${humanSpeed(result.bytes, elapsed)}`

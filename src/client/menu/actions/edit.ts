@@ -26,7 +26,7 @@ export const createFile: MenuAction = {
     })
     const name = storedName(answer)
     const text = await enterText({ what: 'the text' })
-    const saving = session.run((conn) => conn.create(name, Buffer.from(text, 'utf8')))
+    const saving = session.run((conn, rid) => conn.create(name, Buffer.from(text, 'utf8'), { rid }))
     const result = await waitWith(`Creating ${name}…`, saving)
     success(`Created ${displayText(result.name)} (${humanSize(result.size)})`)
   },
@@ -48,7 +48,9 @@ export const writeFile: MenuAction = {
     if (text === '' && !(await yesNo(`Make ${displayText(row.name)} empty?`, false))) {
       return note('Nothing changed.')
     }
-    const saving = session.run((conn) => conn.write(row.name, Buffer.from(text, 'utf8')))
+    const saving = session.run((conn, rid) =>
+      conn.write(row.name, Buffer.from(text, 'utf8'), { rid }),
+    )
     const result = await waitWith(`Saving ${row.name}…`, saving)
     success(`Replaced the content of ${displayText(result.name)} (now ${humanSize(result.size)})`)
   },
@@ -64,7 +66,7 @@ export const appendFile: MenuAction = {
     const text = await enterText({ what: 'the text to add' })
     if (text === '') return note('Nothing to append.')
     const body = Buffer.from(text, 'utf8')
-    const saving = session.run((conn) => conn.append(row.name, body))
+    const saving = session.run((conn, rid) => conn.append(row.name, body, { rid }))
     const result = await waitWith(`Appending to ${row.name}…`, saving)
     const now = `now ${humanSize(result.size)}`
     success(`Appended ${humanSize(body.length)} to ${displayText(result.name)} (${now})`)

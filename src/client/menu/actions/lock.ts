@@ -33,7 +33,7 @@ export const lockFileAction: MenuAction = {
     const ttlSeconds = typeof ttl === 'string' ? undefined : ttl.seconds
     // The index with the name it showed: the server refuses if the listing has moved since.
     const target = { index: row.index, expect: row.name }
-    const locking = session.run((conn) => lockFile(conn, target, { ttlSeconds }))
+    const locking = session.run((conn, rid) => lockFile(conn, target, { ttlSeconds, rid }))
     const lock = await waitWith(`Locking ${row.name}…`, locking)
     const where = `${displayText(lock.name)} at ${displayText(lock.server)}`
     success(`🔒 Locked ${where} (${lockEnd(lock.expiresAt)})`)
@@ -63,7 +63,7 @@ export const unlockFileAction: MenuAction = {
 async function unlock(session: Session, row: FileRow, lock: UserLock, force: boolean) {
   const applying = lock.queued > 0 ? ` and applying ${plural(lock.queued, 'queued update')}` : ''
   const target = { index: row.index, expect: row.name }
-  const unlocking = session.run((conn) => unlockFile(conn, target, { force }))
+  const unlocking = session.run((conn, rid) => unlockFile(conn, target, { force, rid }))
   const result = await waitWith(`Unlocking ${row.name}${applying}…`, unlocking)
   const line = renderUnlocked(result, lock.server)
   success(`${line.charAt(0).toUpperCase()}${line.slice(1)}`)

@@ -26,7 +26,7 @@ export const renameFile: MenuAction = {
       },
     })
     const to = storedName(answer)
-    const renaming = session.run((conn) => conn.rename(from, to))
+    const renaming = session.run((conn, rid) => conn.rename(from, to, { rid }))
     await waitWith(`Renaming ${displayText(from)}…`, renaming)
     const what =
       entry.kind === 'file'

@@ -53,14 +53,13 @@ async function send(session: Session, plan: PutPlan): Promise<void> {
   const progress = createProgress(process.stdout, true, 'uploading')
   const started = Date.now()
   try {
-    const result = await session.run((conn) =>
-      putFiles(conn, plan.items, {
-        onProgress: (p) => {
-          const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
-          progress.update(p.bytesDone, p.bytesTotal, label)
-        },
-      }),
-    )
+    // The session as the link: a lost server moves the batch, file by file (failover).
+    const result = await putFiles(session, plan.items, {
+      onProgress: (p) => {
+        const label = single ? p.name : `${p.filesDone}/${p.filesTotal} ${p.name}`
+        progress.update(p.bytesDone, p.bytesTotal, label)
+      },
+    })
     progress.stop()
     const elapsed = Date.now() - started
     const speed = `${humanDuration(elapsed)}, ${humanSpeed(result.bytes, elapsed)}`

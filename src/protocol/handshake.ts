@@ -1,0 +1,339 @@
+/**
+ * The handshake, one module for every side: the client's hello and the server's welcome on the
+ * control port, a peer's hello there and on the file-exchange port, and the cluster key's
+ * challenge–response. Pure: no sockets, files or threads (node:crypto only); the hello gate, the
+ * file-exchange port and the peer links drive it with the messages they read.
+ *
+ * With a cluster key, each peer connection (the control-port handshake, each index and content
+ * channel) proves the key both ways before anything else crosses it:
+ *   connector → acceptor  hello / peer-hello with `nonce` (32 fresh random bytes)
+ *   acceptor → connector  `challenge`: its own fresh nonce and its proof
+ *   connector → acceptor  `proof` (after checking the acceptor's), or an ERR_AUTH error
+ *   acceptor → connector  the welcome (peer-welcome), or an ERR_AUTH error
+ * A proof is HMAC-SHA256 under the key over a label, the prover's side, the channel, both names
+ * and both nonces: it is worth nothing on another connection, channel, name pair or direction,
+ * and the key itself never travels. Proofs are compared with crypto.timingSafeEqual.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { z } from 'zod'
+import { TandemError } from './errors.js'
+
+/** The shortest cluster key accepted (bytes): shorter ones are refused at startup. */
+export const CLUSTER_KEY_MIN_BYTES = 16
+/** Bytes of randomness in each side's nonce. */
+export const NONCE_BYTES = 32
+const PROOF_BYTES = 32 // SHA-256
+/** Domain separation: a MAC made for anything else never passes for a proof. */
+const PROOF_LABEL = 'tandem cluster key proof v1'
+
+/** 32 bytes in standard base64 (44 characters, one '=' of padding). */
+const base64Of32 = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, '32 bytes, base64')
+const serverName = z.string().min(1).max(64)
+
+// ---- control port ---------------------------------------------------------------------------
+
+export const helloSchema = z
+  .strictObject({
+    type: z.literal('hello'),
+    role: z.enum(['client', 'peer']),
+    /** The client id (or peer server name). */
+    id: z.string().min(1).max(128),
+    software: z.string().max(128).optional(),
+    /** A peer that holds a cluster key: its nonce (the server answers with a challenge). */
+    nonce: base64Of32.optional(),
+  })
+  .refine((h) => h.role === 'peer' || h.nonce === undefined, {
+    message: 'only a peer sends a nonce',
+    path: ['nonce'],
+  })
+export type Hello = z.infer<typeof helloSchema>
+
+/** What the control port's welcome adds for a peer: where to exchange files, and the clock. */
+export interface PeerSyncInfo {
+  port: number
+  time: number
+}
+
+/** How busy the server is: clients served now (this one included) and its maximum. */
+export interface ServerLoad {
+  clients: number
+  maxClients: number
+}
+
+export interface Welcome {
+  type: 'welcome'
+  server: { name: string; version: string }
+  sessionId: string
+  /** How many clients the server serves (a client that knows several picks the least loaded). */
+  load?: ServerLoad
+  /** To a peer only: its file-exchange port and clock (the peer then closes this connection). */
+  sync?: PeerSyncInfo
+}
+
+export const welcomeSchema = z.object({
+  type: z.literal('welcome'),
+  server: z.object({ name: z.string(), version: z.string() }),
+  sessionId: z.string(),
+  // A malformed load is taken as none (the client then takes the server as it comes).
+  load: z
+    .object({ clients: z.number().int().nonnegative(), maxClients: z.number().int().positive() })
+    .optional()
+    .catch(undefined),
+  sync: z.object({ port: z.number(), time: z.number() }).optional(),
+})
+
+/** A client's hello. */
+export function clientHello(id: string, software?: string): Hello {
+  return software === undefined
+    ? { type: 'hello', role: 'client', id }
+    : { type: 'hello', role: 'client', id, software }
+}
+
+// ---- file-exchange port ---------------------------------------------------------------------
+
+export type ExchangeChannel = 'index' | 'content'
+
+export const peerHelloSchema = z.strictObject({
+  type: z.literal('peer-hello'),
+  server: serverName,
+  channel: z.enum(['index', 'content']),
+  /** As in the control port's hello: the peer holds a cluster key. */
+  nonce: base64Of32.optional(),
+})
+export type PeerHello = z.infer<typeof peerHelloSchema>
+
+export interface PeerWelcome {
+  type: 'peer-welcome'
+  server: string
+  /** Identifies the index the sequence numbers count in (a new one after the index is reset). */
+  epoch: string
+  time: number
+}
+
+// ---- the cluster key's challenge–response ---------------------------------------------------
+
+/** Which connection a proof is for: the control-port handshake or one file-exchange channel. */
+export type AuthChannel = 'control' | ExchangeChannel
+
+export const challengeSchema = z.strictObject({
+  type: z.literal('challenge'),
+  /** The acceptor's server name (bound into both proofs). */
+  server: serverName,
+  nonce: base64Of32,
+  proof: z.string().max(256),
+})
+export type Challenge = z.infer<typeof challengeSchema>
+
+export const proofSchema = z.strictObject({
+  type: z.literal('proof'),
+  proof: z.string().max(256),
+})
+export type Proof = z.infer<typeof proofSchema>
+
+/** Everything a proof is bound to. */
+export interface ProofContext {
+  channel: AuthChannel
+  /** The server that opened the connection, and the one that accepted it. */
+  connector: string
+  acceptor: string
+  connectorNonce: string
+  acceptorNonce: string
+}
+
+export type ProofSide = 'connector' | 'acceptor'
+
+/** A fresh nonce (base64). */
+export function newNonce(): string {
+  return randomBytes(NONCE_BYTES).toString('base64')
+}
+
+/** The proof `side` gives for `context` under `key` (base64 of an HMAC-SHA256). */
+export function computeProof(key: Uint8Array | string, side: ProofSide, c: ProofContext): string {
+  const mac = createHmac('sha256', key)
+  // Each field length-prefixed: no two different contexts feed the MAC the same bytes.
+  for (const field of [
+    PROOF_LABEL,
+    side,
+    c.channel,
+    c.connector,
+    c.acceptor,
+    c.connectorNonce,
+    c.acceptorNonce,
+  ]) {
+    const bytes = Buffer.from(field, 'utf8')
+    const length = Buffer.alloc(4)
+    length.writeUInt32BE(bytes.length)
+    mac.update(length).update(bytes)
+  }
+  return mac.digest('base64')
+}
+
+/** Whether `proof` is what `side` holding `key` gives for `context` (in constant time). */
+export function verifyProof(
+  key: Uint8Array | string,
+  side: ProofSide,
+  context: ProofContext,
+  proof: string,
+): boolean {
+  const expected = Buffer.from(computeProof(key, side, context), 'base64')
+  const given = decodeProof(proof)
+  return given !== null && timingSafeEqual(given, expected)
+}
+
+function decodeProof(proof: string): Buffer | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(proof)) return null
+  const bytes = Buffer.from(proof, 'base64')
+  return bytes.length === PROOF_BYTES ? bytes : null
+}
+
+function authError(message: string): TandemError {
+  return new TandemError('ERR_AUTH', message)
+}
+
+/** What the accepting side does with a peer's hello. */
+export type PeerAcceptance =
+  /** Neither side has a key: go on as without one. */
+  | { kind: 'open' }
+  /**
+   * Send `challenge`; the peer's next message goes to `check`, which returns when it proves the
+   * key and throws otherwise (ERR_AUTH for a wrong proof or the peer's own refusal,
+   * ERR_BAD_REQUEST for a message that is no proof).
+   */
+  | { kind: 'challenge'; challenge: Challenge; check(message: unknown): void }
+
+/**
+ * The acceptor's first step, on `channel`, for a peer named `peer` whose hello carried `nonce`
+ * (or none). Throws ERR_AUTH when the two cannot link: this server has a key and the peer sent
+ * no nonce (it has none), or this server has none and the peer asks to prove one.
+ */
+export function acceptPeer(
+  key: string | null,
+  self: string,
+  channel: AuthChannel,
+  peer: string,
+  nonce: string | undefined,
+): PeerAcceptance {
+  if (key === null && nonce === undefined) return { kind: 'open' }
+  if (key === null)
+    throw authError(
+      `${peer} holds a cluster key and this server (${self}) has none: give both the same --cluster-key`,
+    )
+  if (nonce === undefined)
+    throw authError(
+      `${peer} has no cluster key and this server (${self}) requires one: give both the same --cluster-key`,
+    )
+  const context: ProofContext = {
+    channel,
+    connector: peer,
+    acceptor: self,
+    connectorNonce: nonce,
+    acceptorNonce: newNonce(),
+  }
+  const challenge: Challenge = {
+    type: 'challenge',
+    server: self,
+    nonce: context.acceptorNonce,
+    proof: computeProof(key, 'acceptor', context),
+  }
+  return {
+    kind: 'challenge',
+    challenge,
+    check(message) {
+      const refusal = peerRefusal(message)
+      if (refusal) throw authError(`${peer} refused this server's proof: ${refusal}`)
+      const parsed = proofSchema.safeParse(message)
+      if (!parsed.success)
+        throw new TandemError('ERR_BAD_REQUEST', 'expected the proof of the cluster key')
+      if (!verifyProof(key, 'connector', context, parsed.data.proof))
+        throw authError(`${peer} could not prove the cluster key (another key, or a forged proof)`)
+    },
+  }
+}
+
+/** The message of an `{type:'error'}` with ERR_AUTH, or null. */
+function peerRefusal(message: unknown): string | null {
+  if (typeof message !== 'object' || message === null) return null
+  const m = message as { type?: unknown; error?: { code?: unknown; message?: unknown } }
+  if (m.type !== 'error' || m.error?.code !== 'ERR_AUTH') return null
+  return typeof m.error.message === 'string' ? m.error.message.slice(0, 300) : 'ERR_AUTH'
+}
+
+/**
+ * The connecting side of one peer connection. Send `hello` fields (the nonce, with a key); the
+ * acceptor's challenge goes to `answer`, which returns the proof to send; the welcome that ends
+ * the handshake goes to `welcomed`. Both throw ERR_AUTH when the acceptor does not prove the
+ * key (or proves one we do not hold, or skips the proof); then send `refusal(err)` to it before
+ * closing, so that it logs the refusal too.
+ */
+export class PeerConnector {
+  readonly #key: string | null
+  readonly #self: string
+  readonly #channel: AuthChannel
+  readonly #nonce: string | undefined
+  #proven = false
+
+  constructor(key: string | null, self: string, channel: AuthChannel) {
+    this.#key = key
+    this.#self = self
+    this.#channel = channel
+    this.#nonce = key === null ? undefined : newNonce()
+  }
+
+  /** The fields the hello (or peer-hello) adds: the nonce, when this server has a key. */
+  get helloFields(): { nonce?: string } {
+    return this.#nonce === undefined ? {} : { nonce: this.#nonce }
+  }
+
+  /** Whether `message` is a challenge (the caller then hands it to `answer`). */
+  static isChallenge(message: unknown): boolean {
+    return (
+      typeof message === 'object' &&
+      message !== null &&
+      (message as { type?: unknown }).type === 'challenge'
+    )
+  }
+
+  /** Whether `message` is the acceptor's `{type:'error'}` (not to be answered with a refusal). */
+  static isError(message: unknown): boolean {
+    return (
+      typeof message === 'object' &&
+      message !== null &&
+      (message as { type?: unknown }).type === 'error'
+    )
+  }
+
+  answer(message: unknown): Proof {
+    const parsed = challengeSchema.safeParse(message)
+    if (!parsed.success) throw authError('malformed challenge from the peer')
+    const challenge = parsed.data
+    if (this.#key === null || this.#nonce === undefined)
+      throw authError(
+        `${challenge.server} asks for a cluster key and this server (${this.#self}) has none`,
+      )
+    if (this.#proven) throw authError(`${challenge.server} sent a second challenge`)
+    const context: ProofContext = {
+      channel: this.#channel,
+      connector: this.#self,
+      acceptor: challenge.server,
+      connectorNonce: this.#nonce,
+      acceptorNonce: challenge.nonce,
+    }
+    if (!verifyProof(this.#key, 'acceptor', context, challenge.proof))
+      throw authError(
+        `${challenge.server} could not prove the cluster key (another key, or a forged proof)`,
+      )
+    this.#proven = true
+    return { type: 'proof', proof: computeProof(this.#key, 'connector', context) }
+  }
+
+  /** The acceptor welcomed us (`peer` is its name): without a proof, only if we have no key. */
+  welcomed(peer: string): void {
+    if (this.#key !== null && !this.#proven)
+      throw authError(`${peer} did not prove the cluster key (it may have none)`)
+  }
+
+  /** What to send the acceptor when we refuse it. */
+  static refusal(err: TandemError): { type: 'error'; error: { code: string; message: string } } {
+    return { type: 'error', error: { code: err.code, message: err.message } }
+  }
+}

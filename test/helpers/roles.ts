@@ -1,0 +1,46 @@
+/**
+ * A primary and its secondaries (roles), as real server processes on loopback: the primary has no
+ * peers; each secondary has only `--primary` (the primary is its one member link). Cleaned up when
+ * the test ends, like every cluster.
+ */
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { ClusterServer, freePorts, showOutputOnFailure, waitPeersUp } from './cluster.js'
+import { tempDir } from './temp-dir.js'
+
+export interface Roles {
+  primary: ClusterServer
+  secondaries: ClusterServer[]
+}
+
+export async function startRoles(
+  options: { secondaries?: number; http?: boolean; primaryArgs?: string[] } = {},
+): Promise<Roles> {
+  const count = options.secondaries ?? 2
+  const ports = await freePorts(2 * (count + 1))
+  const make = (name: string, i: number, extraArgs: string[]): ClusterServer => {
+    const base = tempDir(`tandem-${name}-`)
+    const root = path.join(base, 'root')
+    const stateDir = path.join(base, 'state')
+    mkdirSync(root)
+    mkdirSync(stateDir)
+    return new ClusterServer(
+      name,
+      root,
+      stateDir,
+      ports[2 * i]!,
+      ports[2 * i + 1]!,
+      [],
+      extraArgs,
+      options.http ?? false,
+    )
+  }
+  const primary = make('P', 0, options.primaryArgs ?? [])
+  const secondaries = Array.from({ length: count }, (_, i) =>
+    make(`S${i + 1}`, i + 1, ['--primary', primary.address]),
+  )
+  showOutputOnFailure([primary, ...secondaries])
+  await Promise.all([primary, ...secondaries].map((server) => server.start()))
+  await Promise.all(secondaries.map((server) => waitPeersUp(server, 1)))
+  return { primary, secondaries }
+}
