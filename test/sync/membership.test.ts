@@ -1,17 +1,22 @@
 // Membership between real servers on loopback (--peer, --peer-timeout 2s): a member killed with
 // kill -9 is down at the others within the timeout + 2 s, and its return shows it up and caught
 // up; a member that goes silent without closing anything (SIGSTOP) is down by the heartbeat
-// watchdog; `status --json` lists the members with the clients each serves, as it changes.
+// watchdog; `status --json` lists the members with the clients each serves, as it changes; a
+// member with another cluster key is refused in status at both ends.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { LogEntry, MemberStatus } from '../../src/protocol/index.js'
 import {
+  ClusterServer,
+  freePorts,
   registerCleanup,
+  tempDir,
   sha256Of,
   startCluster,
   TestClient,
   waitFor,
   waitTree,
-  type ClusterServer,
 } from '../helpers/index.js'
 import { runCli } from '../client/run-cli.js'
 
@@ -124,5 +129,45 @@ describe('membership', () => {
     const human = (await runCli(['--server', a.address, 'status'])).stdout.toString()
     expect(human).toMatch(/members {2}1, 1 up/)
     expect(human).toMatch(/B \(127\.0\.0\.1:\d+\) up, static, 0 clients/)
+  }, 60_000)
+
+  it('a member that cannot prove the cluster key is refused in status, at both ends', async () => {
+    const keyFile = (key: string): string => {
+      const file = path.join(tempDir('tandem-key-'), 'cluster.key')
+      writeFileSync(file, `${key}\n`)
+      return file
+    }
+    const ports = await freePorts(4)
+    const server = (name: string, i: number, key: string): ClusterServer => {
+      const base = tempDir(`tandem-${name}-`)
+      mkdirSync(path.join(base, 'root'))
+      mkdirSync(path.join(base, 'state'))
+      return new ClusterServer(
+        name,
+        path.join(base, 'root'),
+        path.join(base, 'state'),
+        ports[i]!,
+        ports[2 + i]!,
+        [`127.0.0.1:${ports[1 - i]!}`],
+        [...ARGS, '--cluster-key', keyFile(key)],
+      )
+    }
+    const a = server('A', 0, 'a key of the cluster, long enough')
+    const b = server('B', 1, 'another key, not the cluster one')
+    await Promise.all([a.start(), b.start()])
+    for (const [here, there] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const refused = await waitFor(
+        async () =>
+          (await here.status()).members.find(
+            (m) => m.addresses[0] === there.address && m.state === 'refused',
+          ),
+        { timeoutMs: 20_000, intervalMs: 100, what: `${there.name} refused at ${here.name}` },
+      )
+      expect(refused.reason).toEqual(expect.any(String))
+      expect(refused.clients).toBeNull()
+    }
   }, 60_000)
 })
