@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|membership] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -26,6 +26,8 @@ import { measureHttp } from './http.mjs'
 import { measureThroughput } from './throughput.mjs'
 // Roles (issue 12): a write through a secondary next to the same write at the primary.
 import { measureRoles, roleRows } from './roles.mjs'
+// Clusters that assemble themselves (issue 12): cluster.mjs, lib/netns-lab.mjs.
+import { clusterRows, measureCluster } from './cluster.mjs'
 import { measureMembership, membershipRows } from './membership.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
@@ -67,6 +69,7 @@ const SIZES = {
       lsPauseMs: 10,
     },
     roles: { trials: 200, warmups: 10, appendSize: 1024, bigSize: 256 * MiB },
+    cluster: { timeoutMs: 30_000 },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -102,10 +105,20 @@ const SIZES = {
       lsPauseMs: 10,
     },
     roles: { trials: 50, warmups: 5, appendSize: 1024, bigSize: 32 * MiB },
+    cluster: { timeoutMs: 30_000 },
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'roles', 'membership']
+const ONLY = [
+  'throughput',
+  'small-files',
+  'mirror',
+  'locks',
+  'http',
+  'roles',
+  'cluster',
+  'membership',
+]
 
 function options() {
   const { values } = parseArgs({
@@ -119,7 +132,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|membership] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -159,6 +172,7 @@ async function main() {
   let locks = null
   let http = null
   let roles = null
+  let cluster = null
   let membership = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
@@ -210,6 +224,15 @@ async function main() {
     )
     roles = await measureRoles({ ...r, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
+  if (wanted('cluster')) {
+    log(
+      `\ncluster: 3 servers with --cluster and a key in network namespaces; cold start until all see all up, then kill -9 of one until both others see it down`,
+    )
+    cluster = await measureCluster(
+      { ...opts.cluster, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   if (wanted('membership')) {
     log(`\nmembership: 3 servers, --peer-timeout 2s; a member kill -9'd, SIGSTOPped and SIGCONTed`)
     membership = await measureMembership(
@@ -224,6 +247,7 @@ async function main() {
     ...(locks ? lockRows(locks) : []),
     ...(http ? httpRows(http) : []),
     ...(roles ? roleRows(roles) : []),
+    ...(cluster ? clusterRows(cluster) : []),
     ...(membership ? membershipRows(membership) : []),
   ]
   log(
@@ -244,6 +268,7 @@ async function main() {
     locks,
     http,
     roles,
+    cluster,
     membership,
   }
   mkdirSync(RESULTS, { recursive: true })

@@ -222,6 +222,10 @@ export function acceptPeer(
     throw authError(
       `${peer} has no cluster key and this server (${self}) requires one: give both the same --cluster-key`,
     )
+  // A peer named like this server could hand our own challenge to our own dialling side and
+  // bring back its proof (both would compute the same context): a reflection, never a peer.
+  if (peer === self)
+    throw authError(`a peer gives this server's own name (${self}): a reflected handshake`)
   const context: ProofContext = {
     channel,
     connector: peer,
@@ -311,6 +315,11 @@ export class PeerConnector {
         `${challenge.server} asks for a cluster key and this server (${this.#self}) has none`,
       )
     if (this.#proven) throw authError(`${challenge.server} sent a second challenge`)
+    // Our own name as the acceptor's: our challenge reflected back to us (see acceptPeer).
+    if (challenge.server === this.#self)
+      throw authError(
+        `a challenge in this server's own name (${this.#self}): a reflected handshake`,
+      )
     const context: ProofContext = {
       channel: this.#channel,
       connector: this.#self,

@@ -37,6 +37,10 @@ export const DEFAULTS = {
   maxHttpConnections: 256,
   /** An HTTP request's headers must have arrived this long after its first byte. */
   httpHeadersTimeoutMs: 10_000,
+  /** --cluster: the cluster to announce and browse by multicast DNS; null: no discovery. */
+  cluster: null as string | null,
+  /** IPv4 address of the interface for multicast; null: the OS's choice. */
+  clusterInterface: null as string | null,
   /** The cluster key peers prove to each other (null: none; peers then link as without one). */
   clusterKey: null as string | null,
 } as const
@@ -72,6 +76,11 @@ export const optionsSchema = z.strictObject({
   /** Heartbeats come each second: under 1.5 s a busy member would flap. */
   peerTimeoutMs: z.number().int().min(1_500).max(3_600_000).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,63}$/, 'letters, digits, ".", "_" or "-", at most 63')
+    .optional(),
+  clusterInterface: z.ipv4('expected the IPv4 address of an interface').optional(),
   /** The cluster key itself (--cluster-key reads it from a file; TANDEM_CLUSTER_KEY gives it). */
   clusterKey: z.string().optional(),
   /** The primary's control port: this server is then its secondary (roles). */
@@ -106,6 +115,9 @@ export interface ServerConfig {
   readonly httpPort: number | null
   readonly maxHttpConnections: number
   readonly httpHeadersTimeoutMs: number
+  /** The cluster this server finds its members in by multicast DNS, or null (no mDNS socket). */
+  readonly cluster: string | null
+  readonly clusterInterface: string | null
   /**
    * The cluster key (its bytes as read, one trailing newline trimmed; at least
    * CLUSTER_KEY_MIN_BYTES), or null. Every peer connection proves it both ways; never logged.
@@ -132,6 +144,13 @@ export function resolveConfig(options: unknown): ServerConfig {
     )
   }
   const { http, httpPort, ...o } = parsed.data
+  if (o.cluster !== undefined && o.clusterKey === undefined)
+    throw new ConfigError(
+      `--cluster ${o.cluster} needs a cluster key: --cluster-key FILE or TANDEM_CLUSTER_KEY (the same on every member)`,
+    )
+  // The name is the instance's DNS label, which holds 63 bytes at most.
+  if (o.cluster !== undefined && (o.name ?? DEFAULTS.name).length > 63)
+    throw new ConfigError(`--cluster needs a server name (--name) of at most 63 characters`)
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
   if (o.primary !== undefined && o.primary === `${o.host ?? DEFAULTS.host}:${controlPort}`)

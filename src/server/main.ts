@@ -82,6 +82,14 @@ function parseArgs(args: string[]): ServerOptions {
       'connections from all addresses that have not said hello yet (default 128)',
       int,
     )
+    .option(
+      '--cluster <name>',
+      'find the members of this cluster on the LAN by multicast DNS (env TANDEM_CLUSTER; needs a cluster key)',
+    )
+    .option(
+      '--cluster-interface <address>',
+      "IPv4 address of the interface to announce and browse on (default: the OS's choice)",
+    )
     .option('--lock-timeout-ms <ms>', 'longest wait for a file lock (default 10000)', int)
     .option(
       '--peer-timeout <duration>',
@@ -121,6 +129,8 @@ function parseArgs(args: string[]): ServerOptions {
     maxPreHello: o.maxPreHello,
     lockTimeoutMs: o.lockTimeoutMs,
     peerTimeoutMs: o.peerTimeout,
+    cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
+    clusterInterface: o.clusterInterface,
     clusterKey: clusterKey(o.clusterKey),
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]

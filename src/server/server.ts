@@ -106,6 +106,14 @@ export async function startServer(
       throw err
     }
     const bound = listener.address() as net.AddressInfo
+    // Discovery announces the ports that listen (any of them may have been 0).
+    if (config.cluster !== null) {
+      core.sync.discover(bound.port, core.http?.port ?? null)
+      if (/^(127\.|::1$|localhost$)/.test(config.host))
+        console.warn(
+          `--cluster ${config.cluster} with --host ${config.host}: members on other machines find this server but cannot connect; listen with --host 0.0.0.0 or this machine's address`,
+        )
+    }
     if (core.http)
       console.info(
         `tandem ${config.name} web page and HTTP API on http://${urlHost(config.host)}:${core.http.port}/ (max ${config.maxHttpConnections} connections)`,

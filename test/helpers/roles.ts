@@ -14,7 +14,13 @@ export interface Roles {
 }
 
 export async function startRoles(
-  options: { secondaries?: number; http?: boolean; primaryArgs?: string[] } = {},
+  options: {
+    secondaries?: number
+    http?: boolean
+    primaryArgs?: string[]
+    /** Given to every server (a cluster key…). */
+    allArgs?: string[]
+  } = {},
 ): Promise<Roles> {
   const count = options.secondaries ?? 2
   const ports = await freePorts(2 * (count + 1))
@@ -35,9 +41,10 @@ export async function startRoles(
       options.http ?? false,
     )
   }
-  const primary = make('P', 0, options.primaryArgs ?? [])
+  const all = options.allArgs ?? []
+  const primary = make('P', 0, [...all, ...(options.primaryArgs ?? [])])
   const secondaries = Array.from({ length: count }, (_, i) =>
-    make(`S${i + 1}`, i + 1, ['--primary', primary.address]),
+    make(`S${i + 1}`, i + 1, [...all, '--primary', primary.address]),
   )
   showOutputOnFailure([primary, ...secondaries])
   await Promise.all([primary, ...secondaries].map((server) => server.start()))

@@ -34,6 +34,10 @@ export interface ServerOptions {
    * a server that need not speak HTTP starts without the HTTP thread.
    */
   http?: boolean
+  /** Run it inside this network namespace (test/helpers/netns.ts), via `ip netns exec`. */
+  netns?: string
+  /** The address to listen on (default 127.0.0.1; in a namespace, its address on the bridge). */
+  host?: string
 }
 
 export interface ServerHandle {
@@ -76,7 +80,7 @@ export function serverArgs(options: ServerOptions & { root: string; stateDir: st
     '--root',
     options.root,
     '--host',
-    '127.0.0.1',
+    options.host ?? '127.0.0.1',
     '--port',
     '0',
     // A free file-exchange port too (flags in extraArgs come later and win).
@@ -94,7 +98,9 @@ export function spawnServer(options: ServerOptions & { root: string; stateDir: s
   proc: ChildProcess
   output: () => string
 } {
-  const proc = spawn(process.execPath, [TANDEM_BIN, ...serverArgs(options)], {
+  const command = [process.execPath, TANDEM_BIN, ...serverArgs(options)]
+  if (options.netns !== undefined) command.unshift('ip', 'netns', 'exec', options.netns)
+  const proc = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

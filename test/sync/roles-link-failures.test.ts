@@ -2,9 +2,11 @@
 // forwarded write with its own ERR_BUSY (and its retry hint), passed through; a primary killed
 // (-9) in the middle of a body streamed through a secondary makes that write fail with
 // ERR_PEER_UNREACHABLE, stores nothing at the secondary, and the secondary keeps serving.
-import { readdir } from 'node:fs/promises'
+import { writeFileSync } from 'node:fs'
+import { readFile, readdir } from 'node:fs/promises'
+import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { TestClient, waitFile, waitFor } from '../helpers/index.js'
+import { TestClient, tempDir, waitFile, waitFor } from '../helpers/index.js'
 import { startRoles } from '../helpers/roles.js'
 
 const MiB = 1024 * 1024
@@ -86,5 +88,25 @@ describe('roles: the link to the primary', () => {
     } finally {
       await client.close()
     }
+  })
+
+  it('with a cluster key: the secondary mirrors over the key-proven link and forwards writes', async () => {
+    const key = path.join(tempDir('tandem-key-'), 'cluster.key')
+    writeFileSync(key, 'cm9sZXMgdGVzdCBrZXkgZm9yIGEgcHJpbWFyeSBhbmQgaXRzIHNlY29uZGFyeQ==\n')
+    const { primary, secondaries } = await startRoles({
+      secondaries: 1,
+      allArgs: ['--cluster-key', key],
+    })
+    const s1 = secondaries[0]!
+    const client = await TestClient.connect(s1.port, { clientId: 'alice' })
+    try {
+      const made = await client.create('k.txt', Buffer.from('keyed\n'))
+      expect(made.ok, made.error?.code).toBe(true)
+    } finally {
+      await client.close()
+    }
+    expect(await readFile(primary.file('k.txt'), 'utf8')).toBe('keyed\n')
+    await waitFile([s1], 'k.txt', 'keyed\n')
+    expect((await s1.status()).role).toMatchObject({ kind: 'secondary', reachable: true })
   })
 })

@@ -38,6 +38,8 @@ async function engine(
       rescanIntervalMs: 60_000,
       peerTimeoutMs: 2_000,
       clusterKey: null,
+      cluster: null,
+      clusterInterface: null,
       ...extra,
     },
     { lock: () => Promise.resolve(() => undefined), tell: (report) => told.push(report) },

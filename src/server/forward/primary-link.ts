@@ -10,6 +10,7 @@ import type { WriteResult } from '../../protocol/index.js'
 import type { BodyRequest } from '../ops/body.js'
 import type { ForwardedBody, ForwardedRequest, Forwarder } from '../ops/forwarding.js'
 import { PrimaryConnection } from './primary-connection.js'
+import { FORWARDED_BY } from './forwarded-twice.js'
 
 /** A connection with nothing to do for this long is closed (the primary's default idle is 2 min). */
 const IDLE_CLOSE_MS = 30_000
@@ -89,7 +90,7 @@ export class PrimaryLink implements Forwarder {
       {
         address: primary,
         clientId,
-        software: `tandem ${version} (forwarded by ${serverName})`.slice(0, 128),
+        software: `tandem ${version} ${FORWARDED_BY}${serverName})`.slice(0, 128),
         timeoutMs: CONNECT_TIMEOUT_MS,
       },
       () => {

@@ -20,6 +20,7 @@ import {
   type WireError,
 } from '../../protocol/index.js'
 import { describeFailure } from '../console.js'
+import { ForwardedTwice, isForwardedHello } from '../forward/forwarded-twice.js'
 import { PrimaryLink } from '../forward/primary-link.js'
 import { VERSION } from '../version.js'
 import { FileStore } from '../storage/file-store.js'
@@ -57,7 +58,7 @@ export class Session {
   /** Requests the server itself is working on (an unlock applying its queue): not idle. */
   #serverWork = 0
   /** At a secondary: this client's link to the primary, where its writes go (roles). */
-  readonly #forward: PrimaryLink | undefined
+  readonly #forward: PrimaryLink | ForwardedTwice | undefined
 
   constructor(task: SessionTask) {
     this.#task = task
@@ -71,10 +72,13 @@ export class Session {
     this.#store = new FileStore(task.config.root)
     this.#index = indexView(task.config.stateDir, task.config.serverName)
     const { primary, serverName } = task.config
+    // A client that is another secondary's forwarding connection is not forwarded again.
     this.#forward =
       primary === null
         ? undefined
-        : new PrimaryLink({ primary, clientId: task.hello.id, serverName, version: VERSION })
+        : isForwardedHello(task.hello)
+          ? new ForwardedTwice(primary, serverName, task.hello.software ?? '')
+          : new PrimaryLink({ primary, clientId: task.hello.id, serverName, version: VERSION })
     this.#decoder = new FrameDecoder(
       {
         onControl: (message) => this.#events.push({ k: 'control', message }),

@@ -33,6 +33,9 @@ export interface SyncWorkerData {
   rescanIntervalMs: number
   /** A member silent this long is down. */
   peerTimeoutMs: number
+  /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
+  cluster: string | null
+  clusterInterface: string | null
 }
 
 /** What `status` answers with. */
@@ -61,6 +64,8 @@ export type ToSync =
   | { t: 'add-member'; member: MemberInput }
   /** A member refused (ERR_AUTH) where the main thread saw it (the control port's hello gate). */
   | { t: 'member-refused'; peer: { name?: string; address?: string }; reason: string }
+  /** Announce and browse the cluster (--cluster), now that the control and HTTP ports listen. */
+  | { t: 'discover'; control: number; http: number | null }
   | { t: 'stop' }
 
 export type FromSync =

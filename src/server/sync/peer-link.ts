@@ -361,12 +361,13 @@ export class PeerLink implements PeerSource {
 
   /**
    * The index channel's handshake (protocol/handshake.ts): the peer's challenge is answered with
-   * our proof, and its welcome must follow a proof when we hold a key. False: the message is
-   * spent (a challenge), or the link is refused (ERR_AUTH, told to the peer too).
+   * our proof, and its welcome — or anything else it sends before the welcome (entries, locks) —
+   * must follow a proof when we hold a key. False: the message is spent (a challenge), or the
+   * link is refused (ERR_AUTH, told to the peer too).
    */
   #authenticate(auth: PeerConnector, message: unknown): boolean {
     const kind = (message as { type?: unknown } | null)?.type
-    if (kind !== 'challenge' && kind !== 'peer-welcome') return true
+    if (kind === 'error') return true
     try {
       if (kind === 'challenge') this.#index?.send(auth.answer(message))
       else auth.welcomed(this.name)

@@ -65,6 +65,8 @@ export class SyncHost {
       clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
       peerTimeoutMs: config.peerTimeoutMs,
+      cluster: config.cluster,
+      clusterInterface: config.clusterInterface,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,
@@ -212,6 +214,11 @@ export class SyncHost {
   /** A member refused (ERR_AUTH) as the main thread saw it: see SyncEngine.refused. */
   memberRefused(peer: { name?: string; address?: string }, reason: string): void {
     this.#post({ t: 'member-refused', peer, reason })
+  }
+
+  /** Start cluster discovery in the worker (it owns the peer links) with the ports that listen. */
+  discover(control: number, http: number | null): void {
+    this.#post({ t: 'discover', control, http })
   }
 
   /** A client's lock or unlock, done by the worker (which holds the locks and their queues). */

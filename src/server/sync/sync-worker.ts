@@ -5,6 +5,7 @@
  * requests (status, user locks, stop) answered, all through workers/request-reply.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { startDiscovery, type Discovery } from '../discovery/discovery.js'
 import { answer, Outbox, Requests, unbatch } from '../workers/request-reply.js'
 import { SyncEngine, type EngineHost } from './engine.js'
 import type { FromSync, SyncWorkerData, ToSync } from './messages.js'
@@ -15,6 +16,8 @@ const port = parentPort!
 const outbox = new Outbox<FromSync>((message) => port.postMessage(message))
 const post = (message: FromSync): void => outbox.post(message)
 const requests = new Requests()
+/** --cluster: started on 'discover' (the main thread knows the control and HTTP ports). */
+let discovery: Discovery | undefined
 
 const host: EngineHost = {
   lock: async (names, mode) => {
@@ -58,12 +61,30 @@ function onMessage(engine: SyncEngine, m: ToSync): void {
       return void engine.addMember(m.member)
     case 'member-refused':
       return engine.refused(m.peer, m.reason)
+    case 'discover':
+      if (data.cluster === null || discovery !== undefined) return
+      discovery = startDiscovery({
+        cluster: data.cluster,
+        name: data.self,
+        ports: { control: m.control, sync: engine.syncPort, http: m.http },
+        interface: data.clusterInterface,
+        // A member found: a link to it (by name; a known name at a new address moves its link).
+        onMember: (member) =>
+          void engine.addMember({
+            name: member.name,
+            address: `${member.host}:${member.port}`,
+            source: 'discovered',
+          }),
+        warn: (message) => post({ t: 'warn', message }),
+      })
+      return
     case 'stop':
       return void stop(engine)
   }
 }
 
 async function stop(engine: SyncEngine): Promise<void> {
+  await discovery?.stop()
   await engine.stop()
   post({ t: 'stopped' })
   outbox.flush()

@@ -1,0 +1,61 @@
+// Two servers each named the other's --primary (a symmetric configuration copied from --peer):
+// a write at either must get a clear answer at once, not be forwarded round the loop, opening a
+// new connection (and taking a client slot) at each hop until the slots run out. A forwarded
+// request that reaches a secondary is not forwarded again: it is refused with
+// ERR_PEER_UNREACHABLE saying that its primary is itself a secondary; reads keep working.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  ClusterServer,
+  TestClient,
+  freePorts,
+  showOutputOnFailure,
+  tempDir,
+  waitFor,
+} from '../helpers/index.js'
+
+describe('roles: two servers named each other’s primary', () => {
+  it('a write is refused with ERR_PEER_UNREACHABLE, not sent round the loop', async () => {
+    const ports = await freePorts(4)
+    const make = (name: string, i: number): ClusterServer => {
+      const base = tempDir(`tandem-${name}-`)
+      mkdirSync(path.join(base, 'root'))
+      mkdirSync(path.join(base, 'state'))
+      writeFileSync(path.join(base, 'root', 'here.txt'), `at ${name}\n`)
+      return new ClusterServer(
+        name,
+        path.join(base, 'root'),
+        path.join(base, 'state'),
+        ports[i]!,
+        ports[2 + i]!,
+        [],
+        ['--primary', `127.0.0.1:${ports[1 - i]!}`, '--max-clients', '8'],
+      )
+    }
+    const a = make('A', 0)
+    const b = make('B', 1)
+    showOutputOnFailure([a, b])
+    await Promise.all([a.start(), b.start()])
+    const client = await TestClient.connect(a.port, { clientId: 'looper' })
+    try {
+      const reply = await client.append('x.txt', Buffer.from('one\n'))
+      expect(reply.ok).toBe(false)
+      expect(reply.error?.code).toBe('ERR_PEER_UNREACHABLE')
+      expect(reply.error?.message).toMatch(/secondary/)
+      // Reads keep working at both, and both still take new clients.
+      const read = await waitFor(
+        async () => {
+          const r = await client.download('here.txt')
+          return r.ok ? r : false
+        },
+        { what: 'a read at A' },
+      )
+      expect(read.ok).toBe(true)
+      const other = await TestClient.connect(b.port, { clientId: 'reader' })
+      await other.close()
+    } finally {
+      await client.close()
+    }
+  })
+})
