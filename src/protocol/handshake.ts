@@ -225,7 +225,9 @@ export function acceptPeer(
   // A peer named like this server could hand our own challenge to our own dialling side and
   // bring back its proof (both would compute the same context): a reflection, never a peer.
   if (peer === self)
-    throw authError(`a peer gives this server's own name (${self}): a reflected handshake`)
+    throw authError(
+      `a peer gives this server's own name (${self}): give each server its own --name (or the handshake is reflected)`,
+    )
   const context: ProofContext = {
     channel,
     connector: peer,
@@ -318,7 +320,7 @@ export class PeerConnector {
     // Our own name as the acceptor's: our challenge reflected back to us (see acceptPeer).
     if (challenge.server === this.#self)
       throw authError(
-        `a challenge in this server's own name (${this.#self}): a reflected handshake`,
+        `a challenge in this server's own name (${this.#self}): give each server its own --name (or the handshake is reflected)`,
       )
     const context: ProofContext = {
       channel: this.#channel,

@@ -1,9 +1,9 @@
 // Two servers each named the other's --primary (a symmetric configuration copied from --peer):
 // a write at either must get a clear answer at once, not be forwarded round the loop, opening a
 // new connection (and taking a client slot) at each hop until the slots run out. A forwarded
-// request that reaches a secondary is not forwarded again: it is refused with
-// ERR_PEER_UNREACHABLE saying that its primary is itself a secondary; reads keep working.
-import { mkdirSync, writeFileSync } from 'node:fs'
+// request that comes back to a secondary it already passed is refused with ERR_PEER_UNREACHABLE
+// saying so; reads keep working.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -54,6 +54,37 @@ describe('roles: two servers named each other’s primary', () => {
       expect(read.ok).toBe(true)
       const other = await TestClient.connect(b.port, { clientId: 'reader' })
       await other.close()
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('a chain (A → B → C) still forwards to the end: the write is on C’s disk when answered', async () => {
+    const ports = await freePorts(6)
+    const make = (name: string, i: number, primary: number | null): ClusterServer => {
+      const base = tempDir(`tandem-${name}-`)
+      mkdirSync(path.join(base, 'root'))
+      mkdirSync(path.join(base, 'state'))
+      return new ClusterServer(
+        name,
+        path.join(base, 'root'),
+        path.join(base, 'state'),
+        ports[i]!,
+        ports[3 + i]!,
+        [],
+        primary === null ? [] : ['--primary', `127.0.0.1:${ports[primary]!}`],
+      )
+    }
+    const c = make('C', 2, null)
+    const b = make('B', 1, 2)
+    const a = make('A', 0, 1)
+    showOutputOnFailure([a, b, c])
+    await Promise.all([a.start(), b.start(), c.start()])
+    const client = await TestClient.connect(a.port, { clientId: 'chained' })
+    try {
+      const reply = await client.create('x.txt', Buffer.from('one\n'))
+      expect(reply.ok, reply.error?.message).toBe(true)
+      expect(readFileSync(path.join(c.root, 'x.txt'), 'utf8')).toBe('one\n')
     } finally {
       await client.close()
     }

@@ -10,7 +10,7 @@ import type { WriteResult } from '../../protocol/index.js'
 import type { BodyRequest } from '../ops/body.js'
 import type { ForwardedBody, ForwardedRequest, Forwarder } from '../ops/forwarding.js'
 import { PrimaryConnection } from './primary-connection.js'
-import { FORWARDED_BY } from './forwarded-twice.js'
+import { forwardedSoftware } from './forward-chain.js'
 
 /** A connection with nothing to do for this long is closed (the primary's default idle is 2 min). */
 const IDLE_CLOSE_MS = 30_000
@@ -24,6 +24,8 @@ export interface PrimaryLinkOptions {
   /** This server's name, said in the hello's `software`. */
   serverName: string
   version: string
+  /** The secondaries the client's writes already came through (their hello said so), last first. */
+  via?: readonly string[]
 }
 
 export class PrimaryLink implements Forwarder {
@@ -90,7 +92,7 @@ export class PrimaryLink implements Forwarder {
       {
         address: primary,
         clientId,
-        software: `tandem ${version} ${FORWARDED_BY}${serverName})`.slice(0, 128),
+        software: forwardedSoftware(version, [serverName, ...(this.#options.via ?? [])]),
         timeoutMs: CONNECT_TIMEOUT_MS,
       },
       () => {

@@ -20,7 +20,7 @@ import {
   type WireError,
 } from '../../protocol/index.js'
 import { describeFailure } from '../console.js'
-import { ForwardedTwice, isForwardedHello } from '../forward/forwarded-twice.js'
+import { ForwardingLoop, forwardedVia } from '../forward/forward-chain.js'
 import { PrimaryLink } from '../forward/primary-link.js'
 import { VERSION } from '../version.js'
 import { FileStore } from '../storage/file-store.js'
@@ -58,7 +58,7 @@ export class Session {
   /** Requests the server itself is working on (an unlock applying its queue): not idle. */
   #serverWork = 0
   /** At a secondary: this client's link to the primary, where its writes go (roles). */
-  readonly #forward: PrimaryLink | ForwardedTwice | undefined
+  readonly #forward: PrimaryLink | ForwardingLoop | undefined
 
   constructor(task: SessionTask) {
     this.#task = task
@@ -72,13 +72,7 @@ export class Session {
     this.#store = new FileStore(task.config.root)
     this.#index = indexView(task.config.stateDir, task.config.serverName)
     const { primary, serverName } = task.config
-    // A client that is another secondary's forwarding connection is not forwarded again.
-    this.#forward =
-      primary === null
-        ? undefined
-        : isForwardedHello(task.hello)
-          ? new ForwardedTwice(primary, serverName, task.hello.software ?? '')
-          : new PrimaryLink({ primary, clientId: task.hello.id, serverName, version: VERSION })
+    this.#forward = primary === null ? undefined : forwarder(task, primary, serverName)
     this.#decoder = new FrameDecoder(
       {
         onControl: (message) => this.#events.push({ k: 'control', message }),
@@ -322,4 +316,19 @@ export class Session {
       },
     }
   }
+}
+
+/**
+ * At a secondary, where this client's writes go: its link to the primary, or — for a client that
+ * is a forwarding connection which already passed here (a loop of --primary) — a refusal.
+ */
+function forwarder(
+  task: SessionTask,
+  primary: string,
+  serverName: string,
+): PrimaryLink | ForwardingLoop {
+  const via = forwardedVia(task.hello.software)
+  if (via === null || via.includes(serverName))
+    return new ForwardingLoop(primary, serverName, task.hello.software ?? '')
+  return new PrimaryLink({ primary, clientId: task.hello.id, serverName, version: VERSION, via })
 }
