@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -28,6 +28,7 @@ import { measureThroughput } from './throughput.mjs'
 import { measureRoles, roleRows } from './roles.mjs'
 // Clusters that assemble themselves (issue 12): cluster.mjs, lib/netns-lab.mjs.
 import { clusterRows, measureCluster } from './cluster.mjs'
+import { measureMembership, membershipRows } from './membership.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -108,7 +109,16 @@ const SIZES = {
   },
 }
 
-const ONLY = ['throughput', 'small-files', 'mirror', 'locks', 'http', 'roles', 'cluster']
+const ONLY = [
+  'throughput',
+  'small-files',
+  'mirror',
+  'locks',
+  'http',
+  'roles',
+  'cluster',
+  'membership',
+]
 
 function options() {
   const { values } = parseArgs({
@@ -122,7 +132,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -163,6 +173,7 @@ async function main() {
   let http = null
   let roles = null
   let cluster = null
+  let membership = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -222,6 +233,13 @@ async function main() {
       log,
     )
   }
+  if (wanted('membership')) {
+    log(`\nmembership: 3 servers, --peer-timeout 2s; a member kill -9'd, SIGSTOPped and SIGCONTed`)
+    membership = await measureMembership(
+      { runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
@@ -230,6 +248,7 @@ async function main() {
     ...(http ? httpRows(http) : []),
     ...(roles ? roleRows(roles) : []),
     ...(cluster ? clusterRows(cluster) : []),
+    ...(membership ? membershipRows(membership) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
@@ -250,6 +269,7 @@ async function main() {
     http,
     roles,
     cluster,
+    membership,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)

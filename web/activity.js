@@ -1,6 +1,6 @@
 // The activity panel: this server's change log as it happens, newest first — uploads, writes,
 // renames and deletes by clients here, what was pulled from peers, conflicts, locks, peers going
-// up and down. An event's op is shown as the server names it; only its colour is guessed from it.
+// up and down (members joining and leaving). An event's op is shown as the server names it; only its colour is guessed from it.
 
 import { clockTime, humanSize, isoTime } from './format.js'
 
@@ -22,8 +22,8 @@ function family(op) {
   if (/conflict|blocked|refused|skew/.test(op)) return 'warn'
   if (/delete/.test(op)) return 'delete'
   if (/rename/.test(op)) return 'rename'
-  if (/peer-down/.test(op)) return 'down'
-  if (/peer-up|cleared/.test(op)) return 'up'
+  if (/member-left/.test(op)) return 'down'
+  if (/member-joined|cleared/.test(op)) return 'up'
   if (/unlock|lock/.test(op)) return 'lock'
   if (/pull|sync/.test(op)) return 'pull'
   if (/upload|create|write|append|put/.test(op)) return 'write'

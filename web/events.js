@@ -34,7 +34,7 @@ function onChange(event) {
   }
   addEvents([entry])
   scheduleRefresh()
-  if (typeof entry.op === 'string' && entry.op.startsWith('peer-')) void refreshStatus()
+  if (typeof entry.op === 'string' && entry.op.startsWith('member-')) void refreshStatus()
 }
 
 async function loadHistory() {

@@ -95,10 +95,15 @@ function timestampLines(child) {
 /**
  * Start `names.length` servers, each with all the others as peers; resolves when every one of
  * them prints its ready line (not when the links are up: see `waitMirroring` in mirror-wait.mjs).
- * @param {{ names?: string[], nodeArgs?: string[], prefix?: string }} [options]
+ * @param {{ names?: string[], nodeArgs?: string[], prefix?: string, extraArgs?: string[] }} [options]
  * @returns {Promise<ClusterServer[]>}
  */
-export async function startCluster({ names = ['A', 'B'], nodeArgs = [], prefix = 'mirror' } = {}) {
+export async function startCluster({
+  names = ['A', 'B'],
+  nodeArgs = [],
+  prefix = 'mirror',
+  extraArgs = [],
+} = {}) {
   const ports = await freePorts(names.length * 2)
   const plan = names.map((name, i) => {
     const dirs = tandemDirs(`tandem-bench-${prefix}-${name.toLowerCase()}-`)
@@ -121,6 +126,7 @@ export async function startCluster({ names = ['A', 'B'], nodeArgs = [], prefix =
         'serve',
         ...['--name', p.name, '--root', p.root, '--state', p.state, '--host', '127.0.0.1'],
         ...['--port', String(p.port), '--sync-port', String(p.syncPort), ...peers],
+        ...extraArgs,
       ]
       const proc = spawnTracked(process.execPath, args)
       const lines = timestampLines(proc.child)

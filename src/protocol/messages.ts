@@ -365,6 +365,8 @@ export interface StatusResult {
     list: { clientId: string; sessionId: string; address: string; connectedAt: number }[]
   }
   peers: PeerStatus[]
+  /** Every member of the cluster this server knows, but itself (see MemberStatus). */
+  members: MemberStatus[]
   sync: SyncStatus
   /** Roles: an equal of its peers, or a secondary of a primary (absent from older servers). */
   role?: RoleStatus
@@ -413,6 +415,35 @@ export interface PeerStatus {
   clockSkewMs: number | null
   /** Contents fetched whole from it since this server started (absent when the sync engine does not answer). */
   fetched?: { files: number; bytes: number }
+}
+
+/**
+ * A member of the cluster as this server sees it: a server this one follows (a --peer, one
+ * found by discovery, or the primary of a secondary).
+ */
+export interface MemberStatus {
+  /** Its server name, once a handshake (or discovery) told it; else null. */
+  name: string | null
+  /** Where it is reached (control port, HOST:PORT), the one in use first. */
+  addresses: string[]
+  /**
+   * 'up': its heartbeats arrive; 'down': it was up, or could not be reached, and is silent (for
+   * --peer-timeout) or disconnected; 'refused': it could not prove the cluster key (or we could
+   * not prove ours to it); 'connecting': the first attempt to reach it is under way.
+   */
+  state: 'up' | 'down' | 'refused' | 'connecting'
+  /** How this server came to know it. */
+  source: 'static' | 'discovered' | 'primary'
+  /** The clients it serves, from its last heartbeat (null until one came). */
+  clients: number | null
+  /** When this server last heard from it (ms since the epoch), over any run of the link. */
+  lastContact: number | null
+  /** Changes here it has not acknowledged yet (null until it first subscribed). */
+  backlog: number | null
+  /** Changes it announced that this server has not applied yet (null while not connected). */
+  behind: number | null
+  /** Why it is refused or down, when it is. */
+  reason: string | null
 }
 
 export interface SyncStatus {

@@ -113,7 +113,8 @@ export type PeerRequest = z.infer<typeof peerRequestSchema>
 export type PeerPush =
   | PeerWelcome
   | { type: 'entries'; epoch: string; entries: WireFileEntry[]; seq: number }
-  | { type: 'heartbeat'; time: number; seq: number }
+  /** Each second; `clients`: the clients the sender serves now (absent from older servers). */
+  | { type: 'heartbeat'; time: number; seq: number; clients?: number }
   /** Every user lock the sender holds now (after the catch-up, and on each change). */
   | { type: 'locks'; locks: PeerLock[] }
   | { type: 'content'; id: number; ok: true; size: number; mtime: number }
@@ -134,7 +135,12 @@ export const peerPushSchema = z.discriminatedUnion('type', [
     entries: z.array(z.unknown()),
     seq: z.number(),
   }),
-  z.object({ type: z.literal('heartbeat'), time: z.number(), seq: z.number() }),
+  z.object({
+    type: z.literal('heartbeat'),
+    time: z.number(),
+    seq: z.number(),
+    clients: z.number().int().nonnegative().max(1_000_000).optional(),
+  }),
   z.object({ type: z.literal('locks'), locks: z.array(peerLockSchema).max(100_000) }),
   z.object({
     type: z.literal('content'),

@@ -28,6 +28,7 @@ export const DEFAULTS = {
   /** Connections from all addresses that have not said hello yet (bounds their memory). */
   maxPreHello: 128,
   lockTimeoutMs: 10_000, // 10 s: the longest a request waits for a per-path lock
+  peerTimeoutMs: 5_000, // 5 s without a heartbeat from a member: it is down
   shutdownGraceMs: 5_000, // 5 s for requests in progress to finish on SIGINT/SIGTERM
   busyRetryAfterMs: 1_000, // 1 s: the hint sent with ERR_BUSY
   /** HTTP on: its port is the control port + 80 unless given (0 when the control port is 0). */
@@ -76,6 +77,8 @@ export const optionsSchema = z.strictObject({
   maxPreHelloPerAddress: z.number().int().min(1).max(10_000).optional(),
   maxPreHello: z.number().int().min(1).max(10_000).optional(),
   lockTimeoutMs: z.number().int().min(1).optional(),
+  /** Heartbeats come each second: under 1.5 s a busy member would flap. */
+  peerTimeoutMs: z.number().int().min(1_500).max(3_600_000).optional(),
   shutdownGraceMs: z.number().int().min(0).optional(),
   requestWindow: z.number().int().min(1).max(1_000_000).optional(),
   requestWindowAgeMs: z.number().int().min(1_000).optional(),
@@ -110,6 +113,8 @@ export interface ServerConfig {
   readonly maxPreHelloPerAddress: number
   readonly maxPreHello: number
   readonly lockTimeoutMs: number
+  /** A member whose heartbeats stop for this long is down (its links are closed and retried). */
+  readonly peerTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly busyRetryAfterMs: number
   /** The HTTP port (0: a free one), or null: no HTTP. */

@@ -181,12 +181,12 @@ export function syncLine(e: SyncLine): string {
       return `⚠ set aside ${name} from ${peer}: ${e.detail ?? 'cannot be applied here yet'}; the rest goes on, and it is tried again`
     case 'sync-cleared':
       return `✓ ${name} from ${peer} is no longer set aside${e.detail ? ` (${e.detail})` : ''}`
-    case 'peer-up':
-      return `⇄ peer ${peer} up`
-    case 'peer-down':
-      return `⇹ peer ${peer} down${e.detail ? `: ${e.detail}` : ''}`
+    case 'member-joined':
+      return `⇄ member ${peer} joined (up)`
+    case 'member-left':
+      return `⇹ member ${peer} left (down)${e.detail ? `: ${e.detail}` : ''}`
     case 'member-refused':
-      return `⛔ member ${peer} refused${e.detail ? `: ${e.detail}` : ''}`
+      return `⚠ member ${peer} refused${e.detail ? `: ${e.detail}` : ''}`
     case 'clock-skew':
       return `⚠ ${clockSkewText(peer, Number(e.detail))}: "newest wins" depends on clocks`
     default:

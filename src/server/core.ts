@@ -43,7 +43,10 @@ export class ServerCore {
     readonly changeLog: ChangeLog,
     readonly console: ServerConsole,
     readonly admission: Admission,
-  ) {}
+  ) {
+    // Told to the members that follow this server, in each heartbeat.
+    admission.onChange((count) => this.sync?.clientCount(count))
+  }
 
   sessionAdmitted(session: SessionBridge): void {
     this.console.admitted(session, this.admission.count, this.admission.max)
@@ -88,9 +91,9 @@ export class ServerCore {
   }
 
   async status(): Promise<StatusResult> {
-    const { peers, sync } = this.sync
+    const { peers, members, sync } = this.sync
       ? await this.sync.status(mirroredAddresses(this.config))
-      : { peers: [], sync: { state: 'stopped' as const } }
+      : { peers: [], members: [], sync: { state: 'stopped' as const } }
     const now = Date.now()
     return {
       server: {
@@ -123,6 +126,7 @@ export class ServerCore {
         ],
       },
       peers,
+      members,
       sync,
       role: roleStatus(this.config.primary, peers),
       locks: knownLocks(this.config.stateDir, this.config.name),

@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { displayText } from '../protocol/index.js'
 import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
+import { DURATION_FORMS, parseDurationMs } from './duration.js'
 import { startServer } from './server.js'
 import { describeStartupFailure } from './startup-errors.js'
 
@@ -14,6 +15,12 @@ function int(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n)) throw new InvalidArgumentError('expected an integer')
   return n
+}
+
+function durationMs(value: string): number {
+  const ms = parseDurationMs(value)
+  if (ms === undefined) throw new InvalidArgumentError(`expected a duration: ${DURATION_FORMS}`)
+  return ms
 }
 
 function parseArgs(args: string[]): ServerOptions {
@@ -95,6 +102,11 @@ function parseArgs(args: string[]): ServerOptions {
       int,
     )
     .option(
+      '--peer-timeout <duration>',
+      'a member silent this long is down (default 5s; e.g. 2s, 1500ms)',
+      durationMs,
+    )
+    .option(
       '--cluster-key <file>',
       'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
     )
@@ -128,6 +140,7 @@ function parseArgs(args: string[]): ServerOptions {
     lockTimeoutMs: o.lockTimeoutMs,
     requestWindow: o.requestWindow,
     requestWindowAgeMs: o.requestWindowAgeMs,
+    peerTimeoutMs: o.peerTimeout,
     cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
     clusterInterface: o.clusterInterface,
     clusterKey: clusterKey(o.clusterKey),

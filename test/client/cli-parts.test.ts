@@ -204,6 +204,7 @@ function statusWith(locks: UserLock[], busy: number): StatusResult {
     },
     clients: { connected: 0, max: 9, list: [] },
     peers: [],
+    members: [],
     sync: { state: 'running' },
     locks,
     pathLocks: Array.from({ length: busy }, (_, i) => ({

@@ -73,6 +73,7 @@ describe('the client renderers escape what the server sends', () => {
     expect(text).toContain(NL_SHOWN)
     expect(text).toContain('bad\\nclient from 127.0.0.1')
     expect(text).toContain('P\\x1b (127.0.0.1:1)')
+    expect(text).toContain('M\\x1b (127.0.0.1:1\\n) refused')
     expect(text).toContain(`refused: ${ESC_SHOWN}`)
   })
 
@@ -133,6 +134,19 @@ function statusWith(): StatusResult {
         backlog: null,
         oldestWaitingMs: null,
         clockSkewMs: null,
+      },
+    ],
+    members: [
+      {
+        name: 'M\x1b',
+        addresses: ['127.0.0.1:1\n'],
+        state: 'refused',
+        source: 'discovered',
+        clients: 2,
+        lastContact: 0,
+        backlog: null,
+        behind: null,
+        reason: ESC,
       },
     ],
     sync: {

@@ -291,6 +291,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       },
       clients: { connected: 0, max: 9, list: [] },
       peers: [],
+      members: [],
       sync: { state: 'stopped' },
       locks: index.locks(),
       pathLocks: locks.snapshot(),

@@ -193,14 +193,14 @@ describe('HTTP: two mirrored servers', () => {
   })
 
   // Last: it stops B.
-  it("a peer going down is an event on A's stream (peer-down)", async () => {
+  it("a peer going down is an event on A's stream (member-left)", async () => {
     const stream = await openEvents(a.httpUrl, { clientId: 'peer-watcher' })
     expect(stream.status).toBe(200)
     await b.stop()
     const down = await stream.waitFor(
-      () => stream.changes().find((c) => c.op === 'peer-down'),
+      () => stream.changes().find((c) => c.op === 'member-left'),
       15_000,
-      'a peer-down event',
+      'a member-left event',
     )
     expect(down.server).toBe('A')
     expect(JSON.stringify(down)).toContain('B')

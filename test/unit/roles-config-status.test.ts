@@ -73,6 +73,7 @@ describe('roles: status', () => {
       },
       clients: { connected: 0, max: 9, list: [] },
       peers: [],
+      members: [],
       sync: { state: 'running' },
       locks: [],
       pathLocks: [],

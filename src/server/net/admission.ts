@@ -6,6 +6,7 @@
 /** At most `max` client sessions at once. */
 export class Admission {
   #count = 0
+  #listener: ((count: number) => void) | undefined
 
   constructor(readonly max: number) {}
 
@@ -13,14 +14,22 @@ export class Admission {
     return this.#count
   }
 
+  /** Told the new count after each admission and release (the members hear it in heartbeats). */
+  onChange(listener: (count: number) => void): void {
+    this.#listener = listener
+  }
+
   tryAdmit(): boolean {
     if (this.#count >= this.max) return false
     this.#count++
+    this.#listener?.(this.#count)
     return true
   }
 
   release(): void {
-    if (this.#count > 0) this.#count--
+    if (this.#count === 0) return
+    this.#count--
+    this.#listener?.(this.#count)
   }
 }
 

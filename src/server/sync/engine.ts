@@ -24,9 +24,9 @@ import { Watcher } from '../watch/watcher.js'
 import { Applier } from './applier.js'
 import { BusyNames } from './busy-names.js'
 import { createExchangeServer, type ExchangeServer } from './exchange-server.js'
-import { Members } from './members.js'
+import { Members, type MemberAdded, type MemberInput } from './members.js'
 import type { EngineReport, SyncState, SyncWorkerData } from './messages.js'
-import { PeerLink } from './peer-link.js'
+import { PeerLink, type MemberSource } from './peer-link.js'
 import type { PeerSource } from './peer-source.js'
 import { freeBytes } from './room.js'
 import { SetAside } from './set-aside.js'
@@ -60,8 +60,10 @@ export class SyncEngine {
   readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
-  /** The links have been started (run): a member added later starts at once. */
-  #linksStarted = false
+  /** Members are followed once the inventory is done (until then they wait in #members). */
+  #following = false
+  /** The clients this server serves, told in each heartbeat. */
+  #clients = 0
   syncPort = 0
 
   private constructor(data: SyncWorkerData, host: EngineHost) {
@@ -145,9 +147,12 @@ export class SyncEngine {
       clusterKey: data.clusterKey,
       onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       locks: this.#lockChanges,
+      clients: () => this.#clients,
       warn,
     })
-    for (const address of data.peers) this.#members.add(this.#link(address))
+    for (const address of data.peers) this.#members.add(this.#link({ address, source: 'static' }))
+    if (data.primary && !data.peers.includes(data.primary))
+      this.#members.add(this.#link({ address: data.primary, source: 'primary' }))
   }
 
   /** Build the engine, listen on the file-exchange port and load the user locks. */
@@ -197,7 +202,7 @@ export class SyncEngine {
       message: `sync: ${files} file(s) indexed; file-exchange on ${this.#data.host}:${this.syncPort}`,
     })
     await this.#userLocks.begin()
-    this.#linksStarted = true
+    this.#following = true
     this.#members.startAll()
     this.#setAside.start()
   }
@@ -205,6 +210,7 @@ export class SyncEngine {
   status(): SyncState {
     return {
       peers: this.#members.status(),
+      members: this.#members.members(),
       sync: {
         ...this.#state,
         files: this.#index.liveCount(),
@@ -240,24 +246,39 @@ export class SyncEngine {
   }
 
   /**
-   * A member to follow (discovery found it): a link unless it is this server or one exists by its
-   * name or address. DISCO's stand-in for CORE's membership (which also moves a known name's
-   * link to a new address); the signature is CORE's.
+   * Follow a member found at run time (by discovery): by name, never this server itself; a known
+   * name at a new address moves that member there; a known address is nothing new.
    */
-  addMember(m: {
-    name?: string
-    address: string
-    source?: 'static' | 'discovered' | 'primary'
-  }): 'added' | 'known' | 'self' {
+  addMember(m: MemberInput): MemberAdded {
     if (m.name === this.#data.self) return 'self'
-    if (this.#state.state === 'refused') return 'known'
-    const known = this.#members.all().some((l) => l.name === m.name || l.name === m.address)
-    if (known) return 'known'
-    const link = this.#link(m.address)
+    const named = m.name === undefined ? undefined : this.#members.byName(m.name)
+    if (named) {
+      if (named.address === m.address) return 'known'
+      named.moveTo(m.address)
+      return 'moved'
+    }
+    if (this.#members.byAddress(m.address)) return 'known'
+    const link = this.#link({ address: m.address, source: m.source ?? 'discovered', name: m.name })
     this.#members.add(link)
-    // Not before run() starts the links: started twice, a link would run two loops.
-    if (this.#linksStarted) link.start()
+    if (this.#following && this.#state.state === 'running') link.start()
     return 'added'
+  }
+
+  /**
+   * A member refused us, or we it (ERR_AUTH), as the handshake saw it: shown in `status` and told
+   * (console, change log). `peer`: its name or address, whichever is known.
+   */
+  refused(peer: { name?: string; address?: string }, reason: string): void {
+    const link =
+      (peer.name === undefined ? undefined : this.#members.byName(peer.name)) ??
+      (peer.address === undefined ? undefined : this.#members.byAddress(peer.address))
+    if (link) return link.refused(reason)
+    this.#memberRefused(peer.name ?? peer.address ?? 'a server', reason)
+  }
+
+  /** The clients this server serves now. */
+  clients(count: number): void {
+    this.#clients = count
   }
 
   /** Stop syncing for good (a mass deletion, a vanished directory): peers are refused. */
@@ -293,17 +314,21 @@ export class SyncEngine {
     this.#db.close()
   }
 
-  #link(address: string): PeerLink {
+  #link(m: { address: string; source: MemberSource; name?: string | undefined }): PeerLink {
     const tell = (report: EngineReport): void => this.#host.tell(report)
     return new PeerLink({
-      address,
+      address: m.address,
+      source: m.source,
+      ...(m.name === undefined ? {} : { name: m.name }),
       self: this.#data.self,
       clusterKey: this.#data.clusterKey,
       index: this.#index,
       applier: this.#applier,
-      onUp: (peer) => tell({ t: 'log', op: 'peer-up', name: null, peer }),
+      peerTimeoutMs: this.#data.peerTimeoutMs,
+      onNamed: (link, name) => this.#members.claim(link, name),
+      onUp: (peer) => tell({ t: 'log', op: 'member-joined', name: null, peer }),
       onDown: (peer, reason) =>
-        tell({ t: 'log', op: 'peer-down', name: null, peer, detail: reason }),
+        tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason }),
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
       onRefused: (peer, reason) => this.#memberRefused(peer, reason),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),

@@ -43,6 +43,8 @@ export interface ExchangeOptions {
   onRefused(peer: string, reason: string): void
   /** This server's user locks, told to each subscriber (after its catch-up, then on change). */
   locks?: LockChanges
+  /** The clients this server serves now, told in each heartbeat. */
+  clients?(): number
   warn(message: string): void
 }
 
@@ -158,7 +160,13 @@ function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): C
   let unsubscribe: (() => void) | undefined
   let unlisten: (() => void) | undefined
   const heartbeat = setInterval(
-    () => send(framed, { type: 'heartbeat', time: Date.now(), seq: o.index.seq }),
+    () =>
+      send(framed, {
+        type: 'heartbeat',
+        time: Date.now(),
+        seq: o.index.seq,
+        ...(o.clients ? { clients: o.clients() } : {}),
+      }),
     HEARTBEAT_MS,
   )
   return {

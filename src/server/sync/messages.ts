@@ -7,6 +7,7 @@
 import type {
   EntryRequest,
   LocalChangeKind,
+  MemberStatus,
   PeerStatus,
   SyncStatus,
   UserLock,
@@ -17,6 +18,7 @@ import type { UserLockEvent } from './user-locks/user-locks.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 import type { Batch, Reply } from '../workers/request-reply.js'
+import type { MemberInput } from './members.js'
 
 export interface SyncWorkerData {
   self: string
@@ -25,6 +27,8 @@ export interface SyncWorkerData {
   host: string
   syncPort: number
   peers: readonly string[]
+  /** A secondary's primary (HOST:PORT of its control port): a member of source 'primary'. */
+  primary?: string | null
   /** The cluster key every peer connection proves (null: none). */
   clusterKey: string | null
   rescanIntervalMs: number
@@ -32,6 +36,8 @@ export interface SyncWorkerData {
   requestWindow?: { perClient: number; maxAgeMs: number }
   /** This server's latest requests (rids) with the names they wrote, for the startup inventory. */
   recentRequests?: { request: EntryRequest; names: string[] }[]
+  /** A member silent this long is down. */
+  peerTimeoutMs: number
   /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
   cluster: string | null
   clusterInterface: string | null
@@ -40,6 +46,7 @@ export interface SyncWorkerData {
 /** What `status` answers with. */
 export interface SyncState {
   peers: PeerStatus[]
+  members: MemberStatus[]
   sync: SyncStatus
 }
 
@@ -58,6 +65,12 @@ export type ToSync =
   | { t: 'request-done'; request: EntryRequest; names: string[] }
   /** A client's lock or unlock (the session already resolved an index to a name). */
   | ({ t: 'user-lock'; req: number; owner: string } & UserLockRequest)
+  /** The clients this server serves now (told in each heartbeat to the members that follow it). */
+  | { t: 'clients'; count: number }
+  /** A member to follow (discovery, the main thread's own knowledge). */
+  | { t: 'add-member'; member: MemberInput }
+  /** A member refused (ERR_AUTH) where the main thread saw it (the control port's hello gate). */
+  | { t: 'member-refused'; peer: { name?: string; address?: string }; reason: string }
   /** Announce and browse the cluster (--cluster), now that the control and HTTP ports listen. */
   | { t: 'discover'; control: number; http: number | null }
   | { t: 'stop' }

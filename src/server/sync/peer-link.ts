@@ -1,5 +1,6 @@
 /**
- * A link to one peer named by --peer (its control port). Each round: a handshake on the control
+ * A link to one member: a peer named by --peer, one found by discovery, or the primary (its
+ * control port). Each round: a handshake on the control
  * port (role 'peer') tells the peer's name, its file-exchange port and its clock; then an index
  * channel on the file-exchange port subscribes to the peer's changes since the last one applied
  * here, and a content channel fetches what they need. A link that fails is retried with backoff;
@@ -12,6 +13,7 @@ import {
   fileEntrySchema,
   isTandemError,
   peerPushSchema,
+  type MemberStatus,
   type PeerStatus,
   type PeerLock,
   type WireFileEntry,
@@ -27,20 +29,36 @@ import { handshake } from './peer-handshake.js'
 
 const BACKOFF_MIN_MS = 200
 const BACKOFF_MAX_MS = 5_000
-const SILENCE_MS = 5_000 // no heartbeat for this long: the link is dead
+/** At most this many of a member's addresses are kept (the one in use first). */
+const ADDRESSES_KEPT = 4
 export const CLOCK_SKEW_WARN_MS = 2_000
 const RETRY_MIN_MS = 500
 const RETRY_MAX_MS = 30_000
 
+export type MemberSource = MemberStatus['source']
+
 export interface PeerLinkOptions {
   address: string
+  /** How this member came to be known (default 'static': a --peer). */
+  source?: MemberSource
+  /** Its name, when known before any handshake (discovery tells it). */
+  name?: string
   self: string
   /** The cluster key this link proves and asks the peer to prove (null: none). */
   clusterKey: string | null
   index: FileIndex
   applier: Applier
+  /** No heartbeat (nor anything else) on the index channel for this long: the link is dead. */
+  peerTimeoutMs: number
+  /**
+   * A handshake told the member's name: false when another link already has that name (the same
+   * server reached at two addresses), and this link then ends.
+   */
+  onNamed?(link: PeerLink, name: string): boolean
   onUp(peer: string): void
   onDown(peer: string, reason: string): void
+  /** The member refused us, or we it (ERR_AUTH): told once per run of refusals. */
+  onRefused?(peer: string, reason: string): void
   onClockSkew(peer: string, skewMs: number): void
   /** The peer could not prove the cluster key, or refused ours (ERR_AUTH). */
   onRefused?(peer: string, reason: string): void
@@ -53,12 +71,23 @@ export interface PeerLinkOptions {
 
 export class PeerLink implements PeerSource {
   readonly #o: PeerLinkOptions
-  readonly #host: string
-  readonly #port: number
+  #host = ''
+  #port = 0
+  /** Where it is reached, the one in use first. */
+  #addresses: string[] = []
+  readonly source: MemberSource
   #name: string | null = null
   /** Its name from an earlier handshake (kept in the index), until this run's handshake. */
   #known: string | null = null
   #up = false
+  /** A round has ended (up or not): the member is no longer just 'connecting'. */
+  #tried = false
+  #refused: string | null = null
+  #downReason: string | null = null
+  /** The clients it serves, from its last heartbeat. */
+  #clients: number | null = null
+  /** When anything last came from it, over every round. */
+  #lastContact: number | null = null
   #lastHeard: number | null = null
   #peerSeq: number | null = null
   #applied = 0
@@ -74,15 +103,54 @@ export class PeerLink implements PeerSource {
 
   constructor(options: PeerLinkOptions) {
     this.#o = options
-    const at = options.address.lastIndexOf(':')
-    this.#host = options.address.slice(0, at)
-    this.#port = Number(options.address.slice(at + 1))
+    this.source = options.source ?? 'static'
+    this.#use(options.address)
     // The name met there before a restart: the backlog of a peer still down is known by it.
-    this.#known = options.index.peerNameAt(options.address) ?? null
+    this.#known = options.name ?? options.index.peerNameAt(options.address) ?? null
   }
 
   get name(): string {
-    return this.#name ?? this.#o.address
+    return this.#name ?? this.#known ?? this.address
+  }
+
+  /** The address in use (HOST:PORT of its control port). */
+  get address(): string {
+    return this.#addresses[0]!
+  }
+
+  /** The name it gave, or is known by (null while neither a handshake nor discovery told it). */
+  get knownName(): string | null {
+    return this.#name ?? this.#known
+  }
+
+  /** Reach it at `address` from now on (the current connection, if up, stays). */
+  moveTo(address: string): void {
+    if (address === this.address) return
+    this.#use(address)
+    if (!this.#up) this.#wake?.()
+  }
+
+  /** It is reached at `address` too (kept after the one in use). */
+  alsoAt(address: string): void {
+    if (!this.#addresses.includes(address))
+      this.#addresses = [...this.#addresses, address].slice(0, ADDRESSES_KEPT)
+  }
+
+  #use(address: string): void {
+    const at = address.lastIndexOf(':')
+    this.#host = address.slice(0, at)
+    this.#port = Number(address.slice(at + 1))
+    this.#addresses = [address, ...this.#addresses.filter((a) => a !== address)].slice(
+      0,
+      ADDRESSES_KEPT,
+    )
+  }
+
+  /** It refused us or we it (ERR_AUTH), seen elsewhere than this link's own rounds. */
+  refused(reason: string): void {
+    if (this.#refused === reason) return
+    this.#refused = reason
+    this.#o.onRefused?.(this.name, reason)
   }
 
   start(): void {
@@ -108,7 +176,7 @@ export class PeerLink implements PeerSource {
     const name = this.#name ?? this.#known
     const acked = name === null ? undefined : this.#o.index.peerAcked(name)
     return {
-      address: this.#o.address,
+      address: this.address,
       name: this.#name,
       ...this.#backlog.state(this.#up, behind, now),
       lastHeard: this.#lastHeard,
@@ -116,6 +184,29 @@ export class PeerLink implements PeerSource {
       backlog: acked === undefined ? null : this.#o.index.countSince(acked),
       clockSkewMs: this.#skew,
       fetched: { ...this.#fetched },
+    }
+  }
+
+  /** The member as `status` lists it. */
+  memberStatus(now = Date.now()): MemberStatus {
+    const peer = this.status(now)
+    const state = this.#up
+      ? 'up'
+      : this.#refused !== null
+        ? 'refused'
+        : this.#tried
+          ? 'down'
+          : 'connecting'
+    return {
+      name: this.knownName,
+      addresses: [...this.#addresses],
+      state,
+      source: this.source,
+      clients: this.#clients,
+      lastContact: this.#lastContact,
+      backlog: peer.backlog,
+      behind: this.#up ? peer.behind : null,
+      reason: state === 'refused' ? this.#refused : state === 'down' ? this.#downReason : null,
     }
   }
 
@@ -164,10 +255,12 @@ export class PeerLink implements PeerSource {
         await this.#round(() => (backoff = BACKOFF_MIN_MS))
       } catch (err) {
         reason = (err as Error).message
-        if (isTandemError(err, 'ERR_AUTH')) this.#o.onRefused?.(this.name, reason)
+        if (isTandemError(err, 'ERR_AUTH')) this.refused(reason)
       }
       if (this.#up) this.#o.onDown(this.name, reason)
       this.#up = false
+      this.#tried = true
+      this.#downReason = reason
       void this.#content?.then(
         (c) => c.close(),
         () => undefined,
@@ -190,8 +283,13 @@ export class PeerLink implements PeerSource {
       throw new Error(
         `it is named '${hello.name}' like this server: give each server its own --name`,
       )
+    if (this.#o.onNamed?.(this, hello.name) === false) {
+      this.stop()
+      throw new Error(`${hello.name} is a member already, at ${this.address}`)
+    }
     this.#name = hello.name
-    this.#o.index.rememberPeerName(this.#o.address, hello.name)
+    this.#o.index.rememberPeerName(this.address, hello.name)
+    this.#lastContact = Date.now()
     this.#lastHeard = null
     this.#syncPort = hello.syncPort
     this.#skew = hello.skewMs
@@ -206,12 +304,15 @@ export class PeerLink implements PeerSource {
           if (!this.#up && !this.#authenticate(auth, message)) return
           const parsed = peerPushSchema.safeParse(message)
           if (!parsed.success) return this.#index?.destroy(new Error('malformed message from peer'))
-          this.#lastHeard = Date.now()
+          this.#lastHeard = this.#lastContact = Date.now()
           const m = parsed.data
           if (m.type === 'peer-welcome')
             return this.#subscribe(m.server, m.epoch, hello.skewMs, connected)
           if (m.type === 'error') return void (failure = TandemError.fromWire(m.error as never))
-          if (m.type === 'heartbeat') return this.#heard(m.seq)
+          if (m.type === 'heartbeat') {
+            if (m.clients !== undefined) this.#clients = m.clients
+            return this.#heard(m.seq)
+          }
           if (m.type === 'locks') return this.#o.onLocks?.(this.name, m.locks)
           if (m.type !== 'entries') return
           this.#heard(m.seq)
@@ -235,10 +336,14 @@ export class PeerLink implements PeerSource {
         ...auth.helloFields,
       })
     })
-    const watchdog = setInterval(() => {
-      if (this.#lastHeard !== null && Date.now() - this.#lastHeard > SILENCE_MS)
-        this.#index?.destroy(new Error('no heartbeat'))
-    }, 1_000)
+    const timeout = this.#o.peerTimeoutMs
+    const watchdog = setInterval(
+      () => {
+        if (this.#lastHeard !== null && Date.now() - this.#lastHeard > timeout)
+          this.#index?.destroy(new Error(`no heartbeat for ${timeout / 1000} s`))
+      },
+      Math.min(1_000, timeout / 4),
+    )
     try {
       await closed
       // A fetch from a peer that went silent would never settle: end it, so the batch fails.
@@ -308,6 +413,8 @@ export class PeerLink implements PeerSource {
     this.#index?.send({ type: 'subscribe', since, epoch: progress?.epoch ?? null })
     if (Math.abs(skewMs) > CLOCK_SKEW_WARN_MS) this.#index?.send({ type: 'clock', skewMs: -skewMs })
     this.#up = true
+    this.#refused = null
+    this.#downReason = null
     connected()
     this.#o.onUp(peer)
   }

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads'
 import type { EntryRequest, UserLock, WireError } from '../../protocol/index.js'
 import { TandemError } from '../../protocol/index.js'
-import { mirroredAddresses, type ServerConfig } from '../config.js'
+import type { ServerConfig } from '../config.js'
 import {
   clockSkewText,
   localChangeLine,
@@ -21,6 +21,7 @@ import type { WrittenState } from '../ops/own-writes.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { UserLockRequest } from '../workers/messages.js'
 import { answer, Requests, Tokens, unbatch } from '../workers/request-reply.js'
+import type { MemberInput } from './members.js'
 import type { FromSync, SyncState, SyncWorkerData, ToSync } from './messages.js'
 
 const STATUS_TIMEOUT_MS = 2_000
@@ -40,6 +41,8 @@ export class SyncHost {
   /** The user locks held here, by name, as the worker last told (client writes check them). */
   userLocks = new Map<string, UserLock>()
   #stopped = false
+  /** The client count to tell the worker at the end of this turn (undefined: nothing new). */
+  #clients: number | undefined
 
   private constructor(worker: Worker, syncPort: number) {
     this.#worker = worker
@@ -62,11 +65,14 @@ export class SyncHost {
       stateDir: config.stateDir,
       host: config.host,
       syncPort: config.syncPort,
-      peers: mirroredAddresses(config), // the primary too, for a secondary (roles)
+      peers: config.peers,
+      // A secondary's primary: an implicit member (source 'primary'), unless also a --peer.
+      primary: config.primary,
       clusterKey: config.clusterKey,
       rescanIntervalMs: RESCAN_INTERVAL_MS,
       requestWindow: { perClient: config.requestWindow, maxAgeMs: config.requestWindowAgeMs },
       recentRequests: deps.recentRequests ?? [],
+      peerTimeoutMs: config.peerTimeoutMs,
       cluster: config.cluster,
       clusterInterface: config.clusterInterface,
     }
@@ -202,6 +208,27 @@ export class SyncHost {
     this.#post({ t: 'request-done', request, names })
   }
 
+  /** The clients this server serves now: told to the worker once per turn of the event loop. */
+  clientCount(count: number): void {
+    if (this.#clients === undefined)
+      setImmediate(() => {
+        const clients = this.#clients
+        this.#clients = undefined
+        if (clients !== undefined) this.#post({ t: 'clients', count: clients })
+      })
+    this.#clients = count
+  }
+
+  /** Follow a member found at run time (discovery): see SyncEngine.addMember. */
+  addMember(member: MemberInput): void {
+    this.#post({ t: 'add-member', member })
+  }
+
+  /** A member refused (ERR_AUTH) as the main thread saw it: see SyncEngine.refused. */
+  memberRefused(peer: { name?: string; address?: string }, reason: string): void {
+    this.#post({ t: 'member-refused', peer, reason })
+  }
+
   /** Start cluster discovery in the worker (it owns the peer links) with the ports that listen. */
   discover(control: number, http: number | null): void {
     this.#post({ t: 'discover', control, http })
@@ -232,6 +259,17 @@ export class SyncHost {
         backlog: null,
         oldestWaitingMs: null,
         clockSkewMs: null,
+      })),
+      members: peers.map((address) => ({
+        name: null,
+        addresses: [address],
+        state: 'down',
+        source: 'static',
+        clients: null,
+        lastContact: null,
+        backlog: null,
+        behind: null,
+        reason: 'the sync engine does not answer',
       })),
       sync: { state: 'stopped' },
     }

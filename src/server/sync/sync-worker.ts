@@ -57,6 +57,12 @@ function onMessage(engine: SyncEngine, m: ToSync): void {
       return engine.requestDone(m.request, m.names)
     case 'user-lock':
       return answer(post, m.req, () => engine.userLock(m))
+    case 'clients':
+      return engine.clients(m.count)
+    case 'add-member':
+      return void engine.addMember(m.member)
+    case 'member-refused':
+      return engine.refused(m.peer, m.reason)
     case 'discover':
       if (data.cluster === null || discovery !== undefined) return
       discovery = startDiscovery({

@@ -1,9 +1,11 @@
 /**
- * The human form of `status`: this server, its clients, peers, user locks and files in use. What
+ * The human form of `status`: this server, its clients, members (peers), user locks and files in
+ * use. What
  * the server says (names, ids, addresses, reasons) is shown escaped (displayText).
  */
 import {
   displayText,
+  type MemberStatus,
   type PeerStatus,
   type RoleStatus,
   type SetAsideEntry,
@@ -32,8 +34,23 @@ export function renderStatus(status: StatusResult): string {
   }
   if (status.role?.kind === 'secondary') lines.push(`role     ${secondaryLine(status.role)}`)
   lines.push(`sync     ${syncLine(status.sync)}`)
-  lines.push(`peers    ${peers.length === 0 ? 'none' : ''}`.trimEnd())
-  for (const peer of peers) lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
+  // An older server tells its peers only.
+  const members = (status.members as MemberStatus[] | undefined) ?? null
+  if (members === null) {
+    lines.push(`peers    ${peers.length === 0 ? 'none' : ''}`.trimEnd())
+    for (const peer of peers) lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
+  } else {
+    const up = members.filter((m) => m.state === 'up').length
+    lines.push(`members  ${members.length === 0 ? 'none' : `${members.length}, ${up} up`}`)
+    for (const member of members) {
+      const peer = peers.find((p) => p.address === member.addresses[0])
+      lines.push(`         ${memberLine(member, peer, server.uptimeMs)}`)
+    }
+    // A link no member stands for (cannot happen with this server's own engine): shown as is.
+    for (const peer of peers)
+      if (!members.some((m) => m.addresses[0] === peer.address))
+        lines.push(`         ${peerLine(peer, server.uptimeMs)}`)
+  }
   const aside = status.sync.setAside ?? []
   if (aside.length > 0) {
     lines.push(`aside    ${plural(aside.length, 'change')} from peers set aside here, retried:`)
@@ -104,6 +121,46 @@ function setAsideTable(entries: readonly SetAsideEntry[]): string[] {
 }
 
 /**
+ * `B (127.0.0.1:9001) up, static, 2 clients, heard 0.4 s ago, backlog 0, 0 changes behind`, or
+ * `C (10.0.0.3:8001) refused, discovered, never reached in 1 min: ERR_AUTH …`: a member, with
+ * what its link says besides (stalled, the oldest waiting, fetched, clock) when there is one.
+ */
+function memberLine(member: MemberStatus, peer: PeerStatus | undefined, uptimeMs: number): string {
+  const where = member.addresses.join(', ')
+  const who = displayText(member.name ? `${member.name} (${where})` : where)
+  const state = member.state === 'up' && peer?.state === 'stalled' ? 'up (stalled)' : member.state
+  const parts = [`${who} ${state}`, member.source]
+  if (member.clients !== null) parts.push(plural(member.clients, 'client'))
+  if (member.lastContact !== null)
+    parts.push(`heard ${humanDuration(Math.max(0, Date.now() - member.lastContact))} ago`)
+  else if (member.state !== 'connecting') parts.push(`never reached in ${humanDuration(uptimeMs)}`)
+  if (member.backlog !== null)
+    parts.push(
+      member.backlog === 0
+        ? 'backlog 0'
+        : `backlog ${member.backlog} (${member.backlog === 1 ? 'a change' : 'changes'} here it has not received yet)`,
+    )
+  if (member.behind !== null) parts.push(`${plural(member.behind, 'change')} behind`)
+  if (peer) parts.push(...linkDetails(peer))
+  const line = parts.join(', ')
+  return member.reason ? `${line}: ${displayText(member.reason)}` : line
+}
+
+/** The oldest change waiting, contents fetched, a clock apart: what a link adds to its member. */
+function linkDetails(peer: PeerStatus): string[] {
+  const parts: string[] = []
+  if (peer.oldestWaitingMs !== null && peer.behind)
+    parts.push(`the oldest waiting ${humanDuration(peer.oldestWaitingMs)}`)
+  if (peer.fetched && peer.fetched.files > 0)
+    parts.push(`${plural(peer.fetched.files, 'file')} (${humanSize(peer.fetched.bytes)}) fetched`)
+  if (peer.clockSkewMs !== null && Math.abs(peer.clockSkewMs) >= 1000)
+    parts.push(
+      `clock ${peer.clockSkewMs > 0 ? '+' : '-'}${(Math.abs(peer.clockSkewMs) / 1000).toFixed(1)} s`,
+    )
+  return parts
+}
+
+/**
  * `B (127.0.0.1:9001) up, heard 0.4 s ago, backlog 0, 0 changes behind, clock +3.1 s`, or
  * `B (…) down, heard 12.0 s ago, backlog 3 (changes here it has not received yet), …`, or
  * `B (…) stalled, heard 0.2 s ago, backlog 0, 4 changes behind, the oldest waiting 2 min 03 s`.
@@ -124,13 +181,6 @@ function peerLine(peer: PeerStatus, uptimeMs: number): string {
         : `backlog ${peer.backlog} (${peer.backlog === 1 ? 'a change' : 'changes'} here it has not received yet)`,
     )
   if (peer.behind !== null) parts.push(`${plural(peer.behind, 'change')} behind`)
-  if (peer.oldestWaitingMs !== null && peer.behind)
-    parts.push(`the oldest waiting ${humanDuration(peer.oldestWaitingMs)}`)
-  if (peer.fetched && peer.fetched.files > 0)
-    parts.push(`${plural(peer.fetched.files, 'file')} (${humanSize(peer.fetched.bytes)}) fetched`)
-  if (peer.clockSkewMs !== null && Math.abs(peer.clockSkewMs) >= 1000)
-    parts.push(
-      `clock ${peer.clockSkewMs > 0 ? '+' : '-'}${(Math.abs(peer.clockSkewMs) / 1000).toFixed(1)} s`,
-    )
+  parts.push(...linkDetails(peer))
   return parts.join(', ')
 }
