@@ -23,6 +23,7 @@ import {
   announcementRecords,
   ANNOUNCEMENT_VERSION,
   asksForTandem,
+  MAX_DISCOVERED,
   parseAnnouncements,
   SERVICE_TYPE,
   type Announcement,
@@ -63,6 +64,7 @@ export interface Discovery {
 const FIRST_QUERIES_MS = [0, 300, 1000, 2500]
 const QUERY_INTERVAL_MS = 5_000 // 5 s: a member started later announces itself; this is for lost packets
 const MIN_ANSWER_GAP_MS = 200 // at most 5 answers a second, whatever floods the group
+const MAX_WARNINGS = 16 // distinct warnings; then one line saying that the rest are not shown
 
 /** Start announcing and browsing; `stop()` closes the socket. */
 export function startDiscovery(options: DiscoveryOptions): Discovery {
@@ -78,9 +80,14 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
   const known = new Map<string, string>()
   const warned = new Set<string>()
   const warnOnce = (key: string, message: string): void => {
-    if (warned.has(key)) return
+    if (warned.has(key) || warned.size > MAX_WARNINGS) return
     warned.add(key)
-    options.warn(message)
+    // Keys carry names and addresses from the packets: made-up ones must not flood the console.
+    options.warn(
+      warned.size > MAX_WARNINGS
+        ? 'discovery: more warnings about packets on the multicast group are not shown'
+        : message,
+    )
   }
   let lastAnswer = 0
   let answerTimer: NodeJS.Timeout | undefined
@@ -112,6 +119,13 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
       if (member === null) continue
       const where = `${member.host}:${member.port}:${member.syncPort}:${member.httpPort}`
       if (known.get(member.name) === where) continue
+      if (!known.has(member.name) && known.size >= MAX_DISCOVERED) {
+        warnOnce(
+          'full',
+          `discovery: more than ${MAX_DISCOVERED} members announced in cluster ${options.cluster}; ${member.name} at ${member.host} and any further ones are ignored`,
+        )
+        continue
+      }
       known.set(member.name, where)
       options.onMember(member)
     }
