@@ -64,6 +64,7 @@ export interface Discovery {
 const FIRST_QUERIES_MS = [0, 300, 1000, 2500]
 const QUERY_INTERVAL_MS = 5_000 // 5 s: a member started later announces itself; this is for lost packets
 const MIN_ANSWER_GAP_MS = 200 // at most 5 answers a second, whatever floods the group
+const MIN_MOVE_GAP_MS = 5_000 // a member's address changes at most this often (its announcements come as often)
 const MAX_WARNINGS = 16 // distinct warnings; then one line saying that the rest are not shown
 
 /** Start announcing and browsing; `stop()` closes the socket. */
@@ -77,7 +78,8 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     httpPort: options.ports.http,
     version: ANNOUNCEMENT_VERSION,
   })
-  const known = new Map<string, string>()
+  /** Where each member was announced, and when that last changed. */
+  const known = new Map<string, { where: string; since: number }>()
   const warned = new Set<string>()
   const warnOnce = (key: string, message: string): void => {
     if (warned.has(key) || warned.size > MAX_WARNINGS) return
@@ -118,15 +120,19 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
       const member = memberOf(a, rinfo, options, warnOnce)
       if (member === null) continue
       const where = `${member.host}:${member.port}:${member.syncPort}:${member.httpPort}`
-      if (known.get(member.name) === where) continue
-      if (!known.has(member.name) && known.size >= MAX_DISCOVERED) {
+      const before = known.get(member.name)
+      if (before?.where === where) continue
+      // A move (restarted on other ports) is followed, but at most once per MIN_MOVE_GAP_MS: two
+      // senders announcing one name must not make its link jump back and forth, redialling.
+      if (before !== undefined && Date.now() - before.since < MIN_MOVE_GAP_MS) continue
+      if (before === undefined && known.size >= MAX_DISCOVERED) {
         warnOnce(
           'full',
           `discovery: more than ${MAX_DISCOVERED} members announced in cluster ${options.cluster}; ${member.name} at ${member.host} and any further ones are ignored`,
         )
         continue
       }
-      known.set(member.name, where)
+      known.set(member.name, { where, since: Date.now() })
       options.onMember(member)
     }
   })

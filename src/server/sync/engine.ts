@@ -240,16 +240,23 @@ export class SyncEngine {
     name?: string
     address: string
     source?: 'static' | 'discovered' | 'primary'
-  }): 'added' | 'known' | 'self' {
+  }): 'added' | 'moved' | 'known' | 'self' {
     if (m.name === this.#data.self) return 'self'
     if (this.#state.state === 'refused') return 'known'
-    const known = this.#members.all().some((l) => l.name === m.name || l.name === m.address)
-    if (known) return 'known'
+    const links = this.#members.all()
+    const byName = m.name === undefined ? undefined : links.find((l) => l.name === m.name)
+    // A known name at a new address (restarted on other ports): its link moves there.
+    const moved = byName !== undefined && byName.status().address !== m.address
+    if (!moved && links.some((l) => l.name === m.name || l.name === m.address)) return 'known'
+    if (moved) {
+      byName.stop()
+      this.#members.remove(byName)
+    }
     const link = this.#link(m.address)
     this.#members.add(link)
     // Not before run() starts the links: started twice, a link would run two loops.
     if (this.#linksStarted) link.start()
-    return 'added'
+    return moved ? 'moved' : 'added'
   }
 
   /** Stop syncing for good (a mass deletion, a vanished directory): peers are refused. */
