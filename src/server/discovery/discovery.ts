@@ -19,6 +19,7 @@
  */
 import makeMdns from 'multicast-dns'
 import type { RemoteInfo } from 'node:dgram'
+import os from 'node:os'
 import {
   announcementRecords,
   ANNOUNCEMENT_VERSION,
@@ -172,8 +173,13 @@ function memberOf(
 ): DiscoveredMember | null {
   if (a.cluster !== options.cluster) return null
   if (a.name === options.name) {
-    // Our own announcement (multicast loops back) has our ports; another server of our name not.
-    if (a.port !== options.ports.control || a.syncPort !== options.ports.sync)
+    // Our own announcement (multicast loops back) has our ports and comes from one of our
+    // addresses; another server of our name (a cloned machine's host name) differs in either.
+    const echo =
+      a.port === options.ports.control &&
+      a.syncPort === options.ports.sync &&
+      ownAddresses().has(rinfo.address)
+    if (!echo)
       warnOnce(
         `twin:${rinfo.address}`,
         `discovery: another server at ${rinfo.address} is also named ${a.name} in cluster ${a.cluster}; it is ignored`,
@@ -195,6 +201,19 @@ function memberOf(
     syncPort: a.syncPort,
     httpPort: a.httpPort,
   }
+}
+
+/** This machine's IPv4 addresses (of its network namespace), looked up at most once a second. */
+let own: { at: number; addresses: Set<string> } | undefined
+function ownAddresses(): Set<string> {
+  if (own === undefined || Date.now() - own.at > 1000) {
+    const addresses = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((i) => i !== undefined && i.family === 'IPv4')
+      .map((i) => i!.address)
+    own = { at: Date.now(), addresses: new Set(addresses) }
+  }
+  return own.addresses
 }
 
 /** The parsers never throw, but a packet is someone else's bytes: a throw here would end the thread. */
