@@ -2,7 +2,7 @@
 // ports and the others' link to it moves there, so its changes reach them again. In namespaces.
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { expect, it } from 'vitest'
+import { it } from 'vitest'
 import { startServer, tempDir, waitFor } from '../helpers/index.js'
 import { createLab, describeNetns, execIn, type NetnsMember } from '../helpers/netns.js'
 import { CLI_BIN } from '../client/run-cli.js'
