@@ -47,7 +47,7 @@ function fakes(at: NetnsMember, options: object) {
 describeNetns('made-up members on the group', () => {
   it(`${FAKES} made-up members: at most ${MAX_DISCOVERED} links, the server keeps serving`, async () => {
     const lab = createLab(2)
-    const [a, g] = lab.members as NetnsMember[]
+    const [a, g] = lab.members as [NetnsMember, NetnsMember]
     const server = await startServer({
       name: 'A',
       netns: a.ns,
@@ -66,7 +66,7 @@ describeNetns('made-up members on the group', () => {
 
   it('made-up members of another protocol version: a bounded number of console lines', async () => {
     const lab = createLab(2)
-    const [a, g] = lab.members as NetnsMember[]
+    const [a, g] = lab.members as [NetnsMember, NetnsMember]
     const server = await startServer({
       name: 'A',
       netns: a.ns,
@@ -87,7 +87,7 @@ describeNetns('made-up members on the group', () => {
 
   it(`the client given ${FAKES} made-up servers dials at most ${MAX_DISCOVERED}`, async () => {
     const lab = createLab(2)
-    const [c, g] = lab.members as NetnsMember[]
+    const [c, g] = lab.members as [NetnsMember, NetnsMember]
     // The fakes answer the client's first query, while it listens.
     const sender = fakes(g, { count: FAKES, afterQuery: true })
     const probe = execIn(c.ns, process.execPath, [

@@ -30,7 +30,7 @@ async function catAt(at: NetnsMember, port: number, name: string): Promise<strin
 describeNetns('a member restarted on other ports', () => {
   it('is followed: its changes made after the move reach the others', async () => {
     const lab = createLab(2)
-    const [a, b] = lab.members as NetnsMember[]
+    const [a, b] = lab.members as [NetnsMember, NetnsMember]
     const key = keyFile()
     const serve = (at: NetnsMember, name: string, port: number, sync: number, dirs = {}) =>
       startServer({

@@ -13,7 +13,7 @@ describeNetns('two servers of one name', () => {
     const lab = createLab(2)
     const key = path.join(tempDir('tandem-key-'), 'key')
     writeFileSync(key, 'the-blue-cluster-key-0123456789\n')
-    const [a, b] = lab.members as NetnsMember[]
+    const [a, b] = lab.members as [NetnsMember, NetnsMember]
     const serve = (at: NetnsMember) =>
       startServer({
         name: 'pi',
