@@ -12,6 +12,12 @@ const live = new Set()
 /** @type {Set<string>} */
 const dirs = new Set()
 
+// A developer's cluster settings must not reach the benchmark's servers: with them every server
+// (and a client given no --server) would use multicast DNS on the host's real LAN and join that
+// cluster. The cluster benchmark passes --cluster itself, inside namespaces.
+delete process.env.TANDEM_CLUSTER
+delete process.env.TANDEM_CLUSTER_KEY
+
 /** @param {import('node:child_process').ChildProcess} child */
 function track(child) {
   live.add(child)

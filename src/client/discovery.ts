@@ -11,7 +11,7 @@
  */
 import makeMdns from 'multicast-dns'
 import type { RemoteInfo } from 'node:dgram'
-import { parseAnnouncements, SERVICE_TYPE } from '../protocol/discovery-records.js'
+import { MAX_DISCOVERED, parseAnnouncements, SERVICE_TYPE } from '../protocol/discovery-records.js'
 import type { ServerAddress } from './address.js'
 
 /** A server that answered, in the order of the answers. */
@@ -50,7 +50,8 @@ export function discoverServers(
       return // someone else's bytes
     }
     for (const a of announcements) {
-      if (a.cluster !== cluster || found.has(a.name)) continue
+      // At most MAX_DISCOVERED: each is dialled (least-loaded), and anyone can announce any.
+      if (a.cluster !== cluster || found.has(a.name) || found.size >= MAX_DISCOVERED) continue
       found.set(a.name, { name: a.name, host: rinfo.address, port: a.port, httpPort: a.httpPort })
     }
   })

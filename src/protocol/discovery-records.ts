@@ -45,6 +45,12 @@ const MAX_TXT_BYTES = 1024
 /** At most this many records of a packet are looked at. */
 const MAX_RECORDS = 64
 
+/**
+ * The most members (servers) a server or a client takes from discovery: a cluster is a handful of
+ * servers, and anyone on the LAN can announce made-up ones; each taken is a link (a client: a dial).
+ */
+export const MAX_DISCOVERED = 64
+
 const TTL_S = 120 // 2 min: only for other mDNS software; membership comes from heartbeats
 
 /** The answers that announce `a` (PTR → SRV + TXT): a response to a query, or unsolicited. */

@@ -27,10 +27,65 @@ if (mode === 'announce') {
 } else if (mode === 'discover') {
   const { discoverServers } = await import(new URL('client/discovery.js', dist).href)
   print({ servers: await discoverServers(options.cluster, options) })
+} else if (mode === 'fake-members') {
+  print(await sendFakeMembers(options))
 } else if (mode === 'garbage') {
   print(await sendGarbage(options.cluster))
 } else {
   throw new Error(`unknown mode ${mode}`)
+}
+
+/**
+ * Announcements of `count` members that do not exist (names fake-0…, well-formed TXT of
+ * `cluster`, version `v`), 50 to a packet, from this namespace's address (`afterQuery`: once a
+ * query for tandem servers is heard); then {"sent":N}.
+ */
+async function sendFakeMembers({ cluster, count, v = 1, prefix = 'fake', afterQuery = false }) {
+  const require = createRequire(createRequire(import.meta.url).resolve('multicast-dns'))
+  const packet = require('dns-packet')
+  const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true })
+  await new Promise((resolve) => socket.bind(afterQuery ? 5353 : 0, '0.0.0.0', resolve))
+  if (afterQuery) {
+    // As an answer: wait for someone's query for tandem servers on the group.
+    socket.addMembership('224.0.0.251')
+    await new Promise((resolve) =>
+      socket.on('message', (message) => {
+        try {
+          const p = packet.decode(message)
+          if (p.type === 'query' && p.questions.some((q) => q.name === '_tandem._tcp.local'))
+            resolve()
+        } catch {
+          // not a packet
+        }
+      }),
+    )
+  }
+  let sent = 0
+  for (let first = 0; first < count; first += 50) {
+    const answers = []
+    for (let i = first; i < Math.min(count, first + 50); i++) {
+      const name = `${prefix}-${i}`
+      answers.push({
+        name: `${name}._tandem._tcp.local`,
+        type: 'TXT',
+        data: [
+          `cluster=${cluster}`,
+          `name=${name}`,
+          `port=${1000 + i}`,
+          `sync=${20000 + i}`,
+          'http=',
+          `v=${v}`,
+        ],
+      })
+    }
+    const bytes = packet.encode({ type: 'response', answers })
+    await new Promise((resolve, reject) =>
+      socket.send(bytes, 5353, '224.0.0.251', (err) => (err ? reject(err) : resolve())),
+    )
+    sent += answers.length
+  }
+  socket.close()
+  return { sent }
 }
 
 /** Random bytes, cut and lying packets, huge and mistyped records, and a query flood. */

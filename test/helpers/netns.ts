@@ -11,7 +11,8 @@
  * crashed one left (the pid is no longer alive).
  *
  * Namespaces need root and iproute2. Where they cannot be made, `describeNetns` skips with the
- * reason; under `CI` it fails instead, so that CI never silently skips these tests.
+ * reason; under `CI` (or `TANDEM_NETNS_REQUIRED`, which .ci/run sets) it fails instead, so that
+ * CI never silently skips these tests.
  */
 import {
   execFile,
@@ -77,7 +78,7 @@ export function netnsUnavailable(): string | null {
 export function describeNetns(name: string, body: () => void): void {
   const reason = netnsUnavailable()
   if (reason === null) return void describe(name, body)
-  if (process.env.CI) {
+  if (process.env.CI || process.env.TANDEM_NETNS_REQUIRED) {
     return void describe(name, () => {
       it('can make network namespaces (required under CI)', () => {
         throw new Error(`${reason}; CI must run these tests as root with iproute2`)

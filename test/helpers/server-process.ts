@@ -93,6 +93,18 @@ export function serverArgs(options: ServerOptions & { root: string; stateDir: st
   return [...args, ...(options.extraArgs ?? [])]
 }
 
+/**
+ * The test run's environment without the variables that put a server in a cluster: a developer's
+ * TANDEM_CLUSTER / TANDEM_CLUSTER_KEY would make every test server announce itself on the real
+ * LAN and mirror with that cluster. A test that wants them passes them in `options.env`.
+ */
+export function withoutCluster(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const clean = { ...env }
+  delete clean.TANDEM_CLUSTER
+  delete clean.TANDEM_CLUSTER_KEY
+  return clean
+}
+
 /** Spawn the server without waiting for it (for tests of servers that must fail to start). */
 export function spawnServer(options: ServerOptions & { root: string; stateDir: string }): {
   proc: ChildProcess
@@ -101,7 +113,7 @@ export function spawnServer(options: ServerOptions & { root: string; stateDir: s
   const command = [process.execPath, TANDEM_BIN, ...serverArgs(options)]
   if (options.netns !== undefined) command.unshift('ip', 'netns', 'exec', options.netns)
   const proc = spawn(command[0]!, command.slice(1), {
-    env: { ...process.env, ...options.env },
+    env: { ...withoutCluster(process.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   trackProcess(proc)

@@ -19,10 +19,12 @@
  */
 import makeMdns from 'multicast-dns'
 import type { RemoteInfo } from 'node:dgram'
+import os from 'node:os'
 import {
   announcementRecords,
   ANNOUNCEMENT_VERSION,
   asksForTandem,
+  MAX_DISCOVERED,
   parseAnnouncements,
   SERVICE_TYPE,
   type Announcement,
@@ -63,6 +65,8 @@ export interface Discovery {
 const FIRST_QUERIES_MS = [0, 300, 1000, 2500]
 const QUERY_INTERVAL_MS = 5_000 // 5 s: a member started later announces itself; this is for lost packets
 const MIN_ANSWER_GAP_MS = 200 // at most 5 answers a second, whatever floods the group
+const MIN_MOVE_GAP_MS = 5_000 // a member's address changes at most this often (its announcements come as often)
+const MAX_WARNINGS = 16 // distinct warnings; then one line saying that the rest are not shown
 
 /** Start announcing and browsing; `stop()` closes the socket. */
 export function startDiscovery(options: DiscoveryOptions): Discovery {
@@ -75,12 +79,18 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
     httpPort: options.ports.http,
     version: ANNOUNCEMENT_VERSION,
   })
-  const known = new Map<string, string>()
+  /** Where each member was announced, and when that last changed. */
+  const known = new Map<string, { where: string; since: number }>()
   const warned = new Set<string>()
   const warnOnce = (key: string, message: string): void => {
-    if (warned.has(key)) return
+    if (warned.has(key) || warned.size > MAX_WARNINGS) return
     warned.add(key)
-    options.warn(message)
+    // Keys carry names and addresses from the packets: made-up ones must not flood the console.
+    options.warn(
+      warned.size > MAX_WARNINGS
+        ? 'discovery: more warnings about packets on the multicast group are not shown'
+        : message,
+    )
   }
   let lastAnswer = 0
   let answerTimer: NodeJS.Timeout | undefined
@@ -113,8 +123,19 @@ export function startDiscovery(options: DiscoveryOptions): Discovery {
       const member = memberOf(a, rinfo, options, warnOnce)
       if (member === null) continue
       const where = `${member.host}:${member.port}:${member.syncPort}:${member.httpPort}`
-      if (known.get(member.name) === where) continue
-      known.set(member.name, where)
+      const before = known.get(member.name)
+      if (before?.where === where) continue
+      // A move (restarted on other ports) is followed, but at most once per MIN_MOVE_GAP_MS: two
+      // senders announcing one name must not make its link jump back and forth, redialling.
+      if (before !== undefined && Date.now() - before.since < MIN_MOVE_GAP_MS) continue
+      if (before === undefined && known.size >= MAX_DISCOVERED) {
+        warnOnce(
+          'full',
+          `discovery: more than ${MAX_DISCOVERED} members announced in cluster ${options.cluster}; ${member.name} at ${member.host} and any further ones are ignored`,
+        )
+        continue
+      }
+      known.set(member.name, { where, since: Date.now() })
       options.onMember(member)
     }
   })
@@ -154,8 +175,13 @@ function memberOf(
 ): DiscoveredMember | null {
   if (a.cluster !== options.cluster) return null
   if (a.name === options.name) {
-    // Our own announcement (multicast loops back) has our ports; another server of our name not.
-    if (a.port !== options.ports.control || a.syncPort !== options.ports.sync)
+    // Our own announcement (multicast loops back) has our ports and comes from one of our
+    // addresses; another server of our name (a cloned machine's host name) differs in either.
+    const echo =
+      a.port === options.ports.control &&
+      a.syncPort === options.ports.sync &&
+      ownAddresses().has(rinfo.address)
+    if (!echo)
       warnOnce(
         `twin:${rinfo.address}`,
         `discovery: another server at ${rinfo.address} is also named ${a.name} in cluster ${a.cluster}; it is ignored`,
@@ -177,6 +203,19 @@ function memberOf(
     syncPort: a.syncPort,
     httpPort: a.httpPort,
   }
+}
+
+/** This machine's IPv4 addresses (of its network namespace), looked up at most once a second. */
+let own: { at: number; addresses: Set<string> } | undefined
+function ownAddresses(): Set<string> {
+  if (own === undefined || Date.now() - own.at > 1000) {
+    const addresses = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((i) => i !== undefined && i.family === 'IPv4')
+      .map((i) => i!.address)
+    own = { at: Date.now(), addresses: new Set(addresses) }
+  }
+  return own.addresses
 }
 
 /** The parsers never throw, but a packet is someone else's bytes: a throw here would end the thread. */

@@ -253,7 +253,9 @@ export class SyncEngine {
     if (m.name === this.#data.self) return 'self'
     const named = m.name === undefined ? undefined : this.#members.byName(m.name)
     if (named) {
-      if (named.address === m.address) return 'known'
+      // Only a member that is not connected moves (restarted on other ports): an announcement of
+      // a live member's name from elsewhere is someone else's claim, and must not redirect it.
+      if (named.address === m.address || named.up) return 'known'
       named.moveTo(m.address)
       return 'moved'
     }

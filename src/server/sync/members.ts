@@ -27,6 +27,12 @@ export class Members {
     this.#links.push(link)
   }
 
+  /** Take `link` out (its caller stops it). */
+  remove(link: PeerLink): void {
+    const at = this.#links.indexOf(link)
+    if (at !== -1) this.#links.splice(at, 1)
+  }
+
   all(): readonly PeerLink[] {
     return this.#links
   }

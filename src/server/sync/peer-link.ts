@@ -123,6 +123,11 @@ export class PeerLink implements PeerSource {
     return this.#name ?? this.#known
   }
 
+  /** Connected, its handshake proven (a live link is never moved by an announcement). */
+  get up(): boolean {
+    return this.#up
+  }
+
   /** Reach it at `address` from now on (the current connection, if up, stays). */
   moveTo(address: string): void {
     if (address === this.address) return
