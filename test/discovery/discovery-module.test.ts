@@ -152,14 +152,15 @@ describeNetns('discovery modules in namespaces', () => {
     expect(garbage.stderr).toBe('')
     expect(garbage.code).toBe(0)
     // 400 queries in about 2 s: each of the two members answered at most once per 200 ms (plus
-    // its own periodic announcements), not once per query.
+    // its own periodic announcements), not once per query. Twice that bound, for timers that
+    // bunch on a loaded machine (seen: up to 1.7×); without the limit there were about 770.
     const heard = JSON.parse(garbage.stdout) as {
       queries: number
       answers: number
       windowMs: number
     }
     expect(heard.answers).toBeGreaterThan(0)
-    expect(heard.answers).toBeLessThanOrEqual(2 * (Math.ceil(heard.windowMs / 200) + 6))
+    expect(heard.answers).toBeLessThanOrEqual(2 * 2 * (Math.ceil(heard.windowMs / 200) + 6))
     // Still running, reported none of the garbage, and still discovers a new member.
     const pc = announce(c!, 'blue', 'C', 7201)
     await waitFor(() => pa.latest().has('C') && pb.latest().has('C') && pc.latest().size === 2, {
