@@ -153,7 +153,7 @@ describeNetns('discovery modules in namespaces', () => {
     expect(garbage.code).toBe(0)
     // 400 queries in about 2 s: each of the two members answered at most once per 200 ms (plus
     // its own periodic announcements), not once per query. Twice that bound, for timers that
-    // bunch on a loaded machine (seen: up to 1.7×); without the limit there were about 770.
+    // bunch on a loaded machine (seen: up to 1.5×); without the limit there were about 770.
     const heard = JSON.parse(garbage.stdout) as {
       queries: number
       answers: number
