@@ -187,6 +187,35 @@ export type Cluster<N extends number> = N extends 2
     ? [ClusterServer, ClusterServer, ClusterServer]
     : ClusterServer[]
 
+/** What a server made by `newServer` is: its ports, peers and further arguments. */
+export interface NewServer {
+  name: string
+  port: number
+  syncPort: number
+  peers?: readonly string[]
+  extraArgs?: readonly string[]
+  http?: boolean
+}
+
+/** A server (not started) with a fresh temp data directory and state directory of its own. */
+export function newServer(o: NewServer): ClusterServer {
+  const base = tempDir(`tandem-${o.name}-`)
+  const root = path.join(base, 'root')
+  const stateDir = path.join(base, 'state')
+  mkdirSync(root)
+  mkdirSync(stateDir)
+  return new ClusterServer(
+    o.name,
+    root,
+    stateDir,
+    o.port,
+    o.syncPort,
+    o.peers ?? [],
+    o.extraArgs ?? [],
+    o.http ?? false,
+  )
+}
+
 /** Start n servers that each have all the others as peers. */
 export async function startCluster<N extends number>(
   n: N,
@@ -194,24 +223,16 @@ export async function startCluster<N extends number>(
 ): Promise<Cluster<N>> {
   const names = options.names ?? Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i))
   const ports = await freePorts(2 * n)
-  const servers = names.slice(0, n).map((name, i) => {
-    const base = tempDir(`tandem-${name}-`)
-    const root = path.join(base, 'root')
-    const stateDir = path.join(base, 'state')
-    mkdirSync(root)
-    mkdirSync(stateDir)
-    const peers = ports.slice(0, n).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`]))
-    return new ClusterServer(
+  const servers = names.slice(0, n).map((name, i) =>
+    newServer({
       name,
-      root,
-      stateDir,
-      ports[i]!,
-      ports[n + i]!,
-      peers,
-      [...(options.extraArgs ?? [])],
-      options.http ?? false,
-    )
-  })
+      port: ports[i]!,
+      syncPort: ports[n + i]!,
+      peers: ports.slice(0, n).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`])),
+      extraArgs: [...(options.extraArgs ?? [])],
+      http: options.http ?? false,
+    }),
+  )
   showOutputOnFailure(servers)
   await options.beforeStart?.(servers)
   await Promise.all(servers.map((server) => server.start()))

@@ -3,10 +3,8 @@
  * peers; each secondary has only `--primary` (the primary is its one member link). Cleaned up when
  * the test ends, like every cluster.
  */
-import { mkdirSync } from 'node:fs'
-import path from 'node:path'
-import { ClusterServer, freePorts, showOutputOnFailure, waitPeersUp } from './cluster.js'
-import { tempDir } from './temp-dir.js'
+import type { ClusterServer } from './cluster.js'
+import { freePorts, newServer, showOutputOnFailure, waitPeersUp } from './cluster.js'
 
 export interface Roles {
   primary: ClusterServer
@@ -24,23 +22,14 @@ export async function startRoles(
 ): Promise<Roles> {
   const count = options.secondaries ?? 2
   const ports = await freePorts(2 * (count + 1))
-  const make = (name: string, i: number, extraArgs: string[]): ClusterServer => {
-    const base = tempDir(`tandem-${name}-`)
-    const root = path.join(base, 'root')
-    const stateDir = path.join(base, 'state')
-    mkdirSync(root)
-    mkdirSync(stateDir)
-    return new ClusterServer(
+  const make = (name: string, i: number, extraArgs: string[]): ClusterServer =>
+    newServer({
       name,
-      root,
-      stateDir,
-      ports[2 * i]!,
-      ports[2 * i + 1]!,
-      [],
+      port: ports[2 * i]!,
+      syncPort: ports[2 * i + 1]!,
       extraArgs,
-      options.http ?? false,
-    )
-  }
+      http: options.http ?? false,
+    })
   const all = options.allArgs ?? []
   const primary = make('P', 0, [...all, ...(options.primaryArgs ?? [])])
   const secondaries = Array.from({ length: count }, (_, i) =>

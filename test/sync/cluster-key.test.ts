@@ -2,13 +2,14 @@
 // key, or none against a key, is refused with ERR_AUTH on both sides (console and change log of
 // each), and the refused server receives nothing: its disk, its index (`status`) and its listing
 // stay empty of the other's files.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it, onTestFailed } from 'vitest'
 import type { LogEntry } from '../../src/protocol/index.js'
+import type { ClusterServer } from '../helpers/index.js'
 import {
-  ClusterServer,
+  newServer,
   TestClient,
   freePorts,
   startCluster,
@@ -30,21 +31,14 @@ const OTHER_KEY = 'YW5vdGhlciBrZXksIHRoZSB3cm9uZyBvbmUgZm9yIHRoaXMgY2x1c3Rlcg=='
 /** Two servers A and B, each the other's --peer, A with `argsA` and B with `argsB`. */
 async function pair(argsA: string[], argsB: string[]): Promise<[ClusterServer, ClusterServer]> {
   const ports = await freePorts(4)
-  const make = (name: string, i: number, args: string[]): ClusterServer => {
-    const base = tempDir(`tandem-${name}-`)
-    mkdirSync(path.join(base, 'root'))
-    mkdirSync(path.join(base, 'state'))
-    const other = `127.0.0.1:${ports[1 - i]!}`
-    return new ClusterServer(
+  const make = (name: string, i: number, args: string[]): ClusterServer =>
+    newServer({
       name,
-      path.join(base, 'root'),
-      path.join(base, 'state'),
-      ports[i]!,
-      ports[2 + i]!,
-      [other],
-      args,
-    )
-  }
+      port: ports[i]!,
+      syncPort: ports[2 + i]!,
+      peers: [`127.0.0.1:${ports[1 - i]!}`],
+      extraArgs: args,
+    })
   const servers: [ClusterServer, ClusterServer] = [make('A', 0, argsA), make('B', 1, argsB)]
   onTestFailed(() => {
     for (const s of servers) console.error(`--- ${s.name} ---\n${s.output().slice(-4000)}`)

@@ -3,12 +3,13 @@
 // up; a member that goes silent without closing anything (SIGSTOP) is down by the heartbeat
 // watchdog; `status --json` lists the members with the clients each serves, as it changes; a
 // member with another cluster key is refused in status at both ends.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { LogEntry, MemberStatus } from '../../src/protocol/index.js'
+import type { ClusterServer } from '../helpers/index.js'
 import {
-  ClusterServer,
+  newServer,
   freePorts,
   registerCleanup,
   tempDir,
@@ -138,20 +139,14 @@ describe('membership', () => {
       return file
     }
     const ports = await freePorts(4)
-    const server = (name: string, i: number, key: string): ClusterServer => {
-      const base = tempDir(`tandem-${name}-`)
-      mkdirSync(path.join(base, 'root'))
-      mkdirSync(path.join(base, 'state'))
-      return new ClusterServer(
+    const server = (name: string, i: number, key: string): ClusterServer =>
+      newServer({
         name,
-        path.join(base, 'root'),
-        path.join(base, 'state'),
-        ports[i]!,
-        ports[2 + i]!,
-        [`127.0.0.1:${ports[1 - i]!}`],
-        [...ARGS, '--cluster-key', keyFile(key)],
-      )
-    }
+        port: ports[i]!,
+        syncPort: ports[2 + i]!,
+        peers: [`127.0.0.1:${ports[1 - i]!}`],
+        extraArgs: [...ARGS, '--cluster-key', keyFile(key)],
+      })
     const a = server('A', 0, 'a key of the cluster, long enough')
     const b = server('B', 1, 'another key, not the cluster one')
     await Promise.all([a.start(), b.start()])

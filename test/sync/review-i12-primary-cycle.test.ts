@@ -3,35 +3,24 @@
 // new connection (and taking a client slot) at each hop until the slots run out. A forwarded
 // request that comes back to a secondary it already passed is refused with ERR_PEER_UNREACHABLE
 // saying so; reads keep working.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  ClusterServer,
-  TestClient,
-  freePorts,
-  showOutputOnFailure,
-  tempDir,
-  waitFor,
-} from '../helpers/index.js'
+import type { ClusterServer } from '../helpers/index.js'
+import { newServer, TestClient, freePorts, showOutputOnFailure, waitFor } from '../helpers/index.js'
 
 describe('roles: two servers named each other’s primary', () => {
   it('a write is refused with ERR_PEER_UNREACHABLE, not sent round the loop', async () => {
     const ports = await freePorts(4)
     const make = (name: string, i: number): ClusterServer => {
-      const base = tempDir(`tandem-${name}-`)
-      mkdirSync(path.join(base, 'root'))
-      mkdirSync(path.join(base, 'state'))
-      writeFileSync(path.join(base, 'root', 'here.txt'), `at ${name}\n`)
-      return new ClusterServer(
+      const server = newServer({
         name,
-        path.join(base, 'root'),
-        path.join(base, 'state'),
-        ports[i]!,
-        ports[2 + i]!,
-        [],
-        ['--primary', `127.0.0.1:${ports[1 - i]!}`, '--max-clients', '8'],
-      )
+        port: ports[i]!,
+        syncPort: ports[2 + i]!,
+        extraArgs: ['--primary', `127.0.0.1:${ports[1 - i]!}`, '--max-clients', '8'],
+      })
+      writeFileSync(path.join(server.root, 'here.txt'), `at ${name}\n`)
+      return server
     }
     const a = make('A', 0)
     const b = make('B', 1)
@@ -61,20 +50,13 @@ describe('roles: two servers named each other’s primary', () => {
 
   it('a chain (A → B → C) still forwards to the end: the write is on C’s disk when answered', async () => {
     const ports = await freePorts(6)
-    const make = (name: string, i: number, primary: number | null): ClusterServer => {
-      const base = tempDir(`tandem-${name}-`)
-      mkdirSync(path.join(base, 'root'))
-      mkdirSync(path.join(base, 'state'))
-      return new ClusterServer(
+    const make = (name: string, i: number, primary: number | null): ClusterServer =>
+      newServer({
         name,
-        path.join(base, 'root'),
-        path.join(base, 'state'),
-        ports[i]!,
-        ports[3 + i]!,
-        [],
-        primary === null ? [] : ['--primary', `127.0.0.1:${ports[primary]!}`],
-      )
-    }
+        port: ports[i]!,
+        syncPort: ports[3 + i]!,
+        extraArgs: primary === null ? [] : ['--primary', `127.0.0.1:${ports[primary]!}`],
+      })
     const c = make('C', 2, null)
     const b = make('B', 1, 2)
     const a = make('A', 0, 1)
