@@ -124,11 +124,12 @@ export class PrimaryConnection {
         void started.then(
           ({ release, answer }) => {
             answer.catch(() => undefined)
-            // Nothing else waits on this connection: closing it makes the primary drop the body
-            // (and record it as interrupted). Otherwise the others' answers must still come: the
-            // body is ended with a SHA-256 no body has, which the primary refuses (ERR_INTEGRITY)
-            // and stores nothing.
-            if (this.#pending.size <= 1) this.destroy()
+            // Nothing else waits on this connection — no other answer due, no other request
+            // queued for the writer (this body holds it: 1): closing it makes the primary drop the
+            // body (and record it as interrupted). Otherwise the others' answers must still come:
+            // the body is ended with a SHA-256 no body has, which the primary refuses
+            // (ERR_INTEGRITY) and stores nothing.
+            if (this.#pending.size <= 1 && this.#writerHeld <= 1) this.destroy()
             else {
               this.#framed.sendEnd(Buffer.alloc(32))
               release()
