@@ -36,6 +36,8 @@ export function renameTarget(from: string, to: string): string {
 
 /** A target as a message shows it (a rename's two names with an arrow between). */
 export function describeTarget(target: string): string {
+  // A lock by listing index: U+001F then `#N` (ops/user-locks.ts).
+  if (target.startsWith(`${RENAME_SEPARATOR}#`)) return `listing index ${target.slice(2)}`
   return target.split(RENAME_SEPARATOR).join(' → ')
 }
 
