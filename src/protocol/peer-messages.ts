@@ -34,7 +34,7 @@ export const entryRequestSchema = z.strictObject({
       'a request id is CLIENT:SEQUENCE or CLIENT:KEY',
     ),
   op: z.enum(['upload', 'create', 'write', 'append', 'rename', 'delete']),
-  /** What the request named (`name`, or `from>to` for a rename): a rid reused for another is refused. */
+  /** What the request named (`name`, or for a rename both names joined by U+001F): a rid reused for another is refused. */
   target: z.string().min(1).max(16_500),
   /** The operation's answer (JSON), as the client got it. */
   result: z.record(z.string(), z.json()),

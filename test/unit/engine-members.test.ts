@@ -125,6 +125,7 @@ describe('members', () => {
     expect(members.claim(discovered, 'B')).toBe(true)
     expect(members.claim(configured, 'B')).toBe(false)
     expect(members.all()).toEqual([discovered])
-    expect(discovered.memberStatus().addresses).toEqual(['10.0.0.2:8001', '127.0.0.1:9001'])
+    // Not connected: it moves to the address the other link just reached, keeping its own after.
+    expect(discovered.memberStatus().addresses).toEqual(['127.0.0.1:9001', '10.0.0.2:8001'])
   })
 })

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FileEntry, Fingerprint, LocalEntry } from './entry.js'
 import type { IndexDb } from './database.js'
-import { RequestTable, type RequestWindowBounds } from './request-window.js'
+import { RENAME_SEPARATOR, RequestTable, type RequestWindowBounds } from './request-window.js'
 import type { VersionVector } from './version-vector.js'
 
 interface Row {
@@ -151,7 +151,7 @@ export class FileIndex {
 
   #recordRequest(e: FileEntry): void {
     const r = e.request
-    if (r) this.requests.record({ ...r, origin: e.origin })
+    if (r && requestMadeEntry(r, e)) this.requests.record({ ...r, origin: e.origin })
   }
 
   /** How far this server has applied a peer's changes (after they are applied). */
@@ -275,4 +275,17 @@ function toLocal(row: Row): LocalEntry {
       ? null
       : { size: row.fp_size, mtimeMs: row.fp_mtime, ino: row.fp_ino }
   return { ...toEntry(row), fingerprint }
+}
+
+/**
+ * Whether `r` can be the request that made `e`: a write of its name, a delete of it or of a folder
+ * holding it, a rename from or to it (or to or from a folder holding it). A peer's entry whose
+ * request names something else (another client's append to another file) is not taken as that
+ * request applied: a replay of its rid here would be answered without being applied.
+ */
+function requestMadeEntry(r: NonNullable<FileEntry['request']>, e: FileEntry): boolean {
+  const about = (target: string): boolean => e.name === target || e.name.startsWith(`${target}/`)
+  if (r.op === 'delete') return e.deleted && about(r.target)
+  if (r.op === 'rename') return r.target.split(RENAME_SEPARATOR).some(about)
+  return !e.deleted && e.name === r.target
 }

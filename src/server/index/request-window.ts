@@ -24,7 +24,24 @@ export interface RequestWindowBounds {
 
 export const REQUEST_WINDOW: RequestWindowBounds = { perClient: 1_000, maxAgeMs: 24 * 3_600_000 }
 
-/** What a request names, compared on a replay: its name, or `from>to` for a rename. */
+/**
+ * What a rename names: both names joined by U+001F, a control character no name may hold, so that
+ * two renames of other names never read alike (`a>b` to `c` and `a` to `b>c` would, joined by '>').
+ */
+export const RENAME_SEPARATOR = '\u001f'
+
+export function renameTarget(from: string, to: string): string {
+  return `${from}${RENAME_SEPARATOR}${to}`
+}
+
+/** A target as a message shows it (a rename's two names with an arrow between). */
+export function describeTarget(target: string): string {
+  // A lock by listing index: U+001F then `#N` (ops/user-locks.ts).
+  if (target.startsWith(`${RENAME_SEPARATOR}#`)) return `listing index ${target.slice(2)}`
+  return target.split(RENAME_SEPARATOR).join(' → ')
+}
+
+/** What a request names, compared on a replay: its name, or both names for a rename (renameTarget). */
 export interface RequestTag {
   rid: string
   /** The operation (upload … delete, lock, unlock). */

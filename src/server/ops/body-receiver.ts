@@ -39,6 +39,8 @@ export class BodyReceiver {
   /** The request's rid, claimed (ops/once.ts); a replay's original answer. */
   #claim: Claim | undefined
   #replay: Committed | undefined
+  /** A replay's body, hashed as it is dropped: it must be the body its rid was applied with. */
+  #replayHash: Hash | undefined
   /** At a secondary: the body goes to the primary as it arrives (no temp file here). */
   #forwarded: ForwardedBody | undefined
   /** Its SHA-256, for a front end that gives none (HTTP without Content-Digest). */
@@ -145,7 +147,10 @@ export class BodyReceiver {
 
   /** Take a piece: a view into the current chunk, kept as is once the temp file is open. */
   add(piece: Buffer): void {
-    if (this.#error || this.#replay || piece.length === 0) return
+    if (this.#error || piece.length === 0) return
+    // A replay's body is only hashed: at once, unless pieces taken before it was known wait.
+    if (this.#replay && this.#pieces.length === 0) return void this.#hashReplay([piece])
+    if (this.#replay) return void this.#pieces.push(Buffer.from(piece))
     this.#received += piece.length
     if (this.#hash) {
       // Forwarded: written out (and waited for) before the chunk goes back, so a view will do.
@@ -183,7 +188,7 @@ export class BodyReceiver {
     if (this.#hash) return this.#finishForwarded(ctx, sha256)
     try {
       await this.#flush()
-      if (this.#replay) return this.#replay
+      if (this.#replay) return this.#answerReplay(this.#replay)
       if (this.#error || !this.#temp || !this.#req || !this.#file) {
         throw TandemError.fromWire(
           this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' },
@@ -291,6 +296,7 @@ export class BodyReceiver {
     this.#pieces = []
     this.#holdsViews = false
     if (pieces.length === 0 || this.#error) return
+    if (this.#replay) return this.#hashReplay(pieces)
     const sink = this.#forwarded ?? this.#temp
     if (!sink) return
     try {
@@ -299,6 +305,27 @@ export class BodyReceiver {
       this.#setError(err)
       await this.discard()
     }
+  }
+
+  #hashReplay(pieces: readonly Buffer[]): void {
+    this.#replayHash ??= createHash('sha256')
+    for (const piece of pieces) this.#replayHash.update(piece)
+  }
+
+  /**
+   * A replay's answer is the original one, if its body is the one the rid was applied with: a
+   * rid (an Idempotency-Key) reused for another body is another request (ERR_BAD_REQUEST), not
+   * one to answer as applied while its body is dropped.
+   */
+  #answerReplay(replay: Committed): Committed {
+    const applied = (replay.result as { sha256?: unknown }).sha256
+    const received = (this.#replayHash ?? createHash('sha256')).digest('hex')
+    if (typeof applied === 'string' && applied !== received)
+      throw new TandemError(
+        'ERR_BAD_REQUEST',
+        `the request id ${this.#req?.rid ?? ''} was used for another request (another body for '${replay.result.name}')`,
+      )
+    return replay
   }
 
   #setError(err: unknown): void {

@@ -13,6 +13,7 @@ import { withLock, type OpsContext } from './context.js'
 import { kindOf } from '../storage/folders.js'
 import { removeFolder, renameFolderOp } from './folders.js'
 import { once } from './once.js'
+import { renameTarget } from '../index/request-window.js'
 import { forwardRequest, refuseConditions, ridOf } from './forwarding.js'
 
 export async function rename(
@@ -23,7 +24,7 @@ export async function rename(
   const toName = normalizeName(req.to)
   // A replay of an applied rename is answered as it was (not ERR_NOT_FOUND): once.ts. First, so a
   // secondary answers a replay it knows of before forwarding.
-  return once(ctx, req.rid, 'rename', `${fromName}>${toName}`, (c) =>
+  return once(ctx, req.rid, 'rename', renameTarget(fromName, toName), (c) =>
     c.forward
       ? forwardRequest(
           c,

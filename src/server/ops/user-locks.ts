@@ -57,7 +57,8 @@ export async function unlock(
 
 /** What a lock request names, as a replay must name it again. */
 function targetOf(req: LockTarget): string {
-  return req.name !== undefined ? req.name : `#${req.index ?? 0}`
+  // An index is marked by U+001F, which no name holds: a file named '#0' is not index 0.
+  return req.name !== undefined ? req.name : `\u001f#${req.index ?? 0}`
 }
 
 /** Whether `name` is locked here or at a peer, by whom, and whether by this client. */

@@ -12,6 +12,7 @@
 import { TandemError, type EntryRequest } from '../../protocol/index.js'
 import { openIndexReader, type IndexDb } from '../index/database.js'
 import {
+  describeTarget,
   lookUpRequest,
   RequestTable,
   type RequestRecord,
@@ -125,7 +126,7 @@ function sameRequest(tag: RequestTag, known: Pick<RequestRecord, 'op' | 'target'
   if (known.op !== tag.op || known.target !== tag.target)
     throw new TandemError(
       'ERR_BAD_REQUEST',
-      `the request id ${tag.rid} was used for another request (${known.op} ${known.target})`,
+      `the request id ${tag.rid} was used for another request (${known.op} ${describeTarget(known.target)})`,
     )
 }
 

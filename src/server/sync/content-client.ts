@@ -25,6 +25,9 @@ interface Pending {
   reject(err: Error): void
 }
 
+/** The content channel's handshake must be over by then. */
+const WELCOME_TIMEOUT_MS = 10_000
+
 export class ContentClient {
   readonly #framed: FramedSocket
   readonly #queue: Pending[] = []
@@ -54,7 +57,11 @@ export class ContentClient {
     })
     this.#welcomed.catch(() => undefined)
     this.#framed = new FramedSocket(socket, {
-      onControl: (m) => this.#onControl(m, welcomed),
+      onControl: (m) =>
+        this.#onControl(m, () => {
+          socket.setTimeout(0)
+          welcomed()
+        }),
       onData: (piece) => this.#onData(piece),
       onEnd: () => this.#onEnd(),
       onClose: (err) => {
@@ -68,6 +75,11 @@ export class ContentClient {
         for (const p of this.#queue.splice(0)) p.reject(failure)
       },
     })
+    // A peer that takes the connection and never welcomes it (wedged, stopped) must not hold a
+    // fetch, and with it its link's batch, for ever.
+    socket.setTimeout(WELCOME_TIMEOUT_MS, () =>
+      this.#framed.destroy(new Error(`no welcome in ${WELCOME_TIMEOUT_MS / 1000} s`)),
+    )
     this.#framed.send({
       type: 'peer-hello',
       server: self,

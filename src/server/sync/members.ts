@@ -48,13 +48,16 @@ export class Members {
 
   /**
    * `link`'s handshake says it reaches `name`: false (and the link is dropped) when another link
-   * already follows that server; its address is then kept by the other one.
+   * already follows that server; its address is then kept by the other one, and used by it at once
+   * when the other is not connected (its address may be one the server left: `link` just reached
+   * it here, so dropping `link` alone would leave the member unfollowed).
    */
   claim(link: PeerLink, name: string): boolean {
     const other = this.#links.find((l) => l !== link && l.knownName === name)
     if (!other) return true
     this.#links = this.#links.filter((l) => l !== link)
-    other.alsoAt(link.address)
+    if (other.up) other.alsoAt(link.address)
+    else other.moveTo(link.address)
     return false
   }
 

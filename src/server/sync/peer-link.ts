@@ -262,10 +262,7 @@ export class PeerLink implements PeerSource {
         reason = (err as Error).message
         if (isTandemError(err, 'ERR_AUTH')) this.refused(reason)
       }
-      if (this.#up) this.#o.onDown(this.name, reason)
-      this.#up = false
-      this.#tried = true
-      this.#downReason = reason
+      this.#markDown(reason)
       void this.#content?.then(
         (c) => c.close(),
         () => undefined,
@@ -278,6 +275,13 @@ export class PeerLink implements PeerSource {
       })
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
     }
+  }
+
+  #markDown(reason: string): void {
+    if (this.#up) this.#o.onDown(this.name, reason)
+    this.#up = false
+    this.#tried = true
+    this.#downReason = reason
   }
 
   /** One connected period: handshake, subscribe, apply until the link fails. */
@@ -351,6 +355,9 @@ export class PeerLink implements PeerSource {
     )
     try {
       await closed
+      // Down from now on (status, member-left), not only once the batch in hand has ended: a
+      // fetch from a peer gone silent can take until the content channel gives up.
+      this.#markDown(failure?.message ?? 'link closed')
       // A fetch from a peer that went silent would never settle: end it, so the batch fails.
       void this.#content?.then(
         (c) => c.close(),

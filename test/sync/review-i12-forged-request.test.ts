@@ -1,0 +1,157 @@
+// A peer's entry carries the request that made it (its rid and answer), and a member answers a
+// replay of that rid with it. An entry's request must be about that entry: a peer's entry for
+// 'junk.txt' whose request names another client's append to 'important.log' must not make this
+// server answer that client's append as applied (and drop it) when the peer never wrote the file.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest'
+import { FramedSocket } from '../../src/server/sync/framed-socket.js'
+import { ClusterServer, TestClient, freePorts, tempDir, waitFor } from '../helpers/index.js'
+
+function listen(server: net.Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port))
+  })
+}
+
+interface Fake {
+  controlPort: number
+  contentOpened: boolean
+  silent: boolean
+  close(): Promise<void>
+}
+
+async function fakePeer(): Promise<Fake> {
+  const sockets = new Set<net.Socket>()
+  const timers: NodeJS.Timeout[] = []
+  const exchange = net.createServer((socket) => {
+    sockets.add(socket)
+    const framed: FramedSocket = new FramedSocket(socket, {
+      onControl: (message) => {
+        const m = message as Record<string, unknown>
+        if (m['type'] === 'peer-hello' && m['channel'] === 'content') {
+          fake.contentOpened = true // and never welcomed
+          return
+        }
+        if (m['type'] === 'peer-hello' && m['channel'] === 'index') {
+          framed.send({ type: 'peer-welcome', server: 'F', epoch: 'f-epoch', time: Date.now() })
+          timers.push(
+            setInterval(() => {
+              if (!fake.silent) framed.send({ type: 'heartbeat', time: Date.now(), seq: 1 })
+            }, 300),
+          )
+          return
+        }
+        if (m['type'] === 'subscribe')
+          framed.send({
+            type: 'entries',
+            epoch: 'f-epoch',
+            seq: 1,
+            entries: [
+              {
+                name: 'junk.txt',
+                size: 5,
+                mtime: Date.now(),
+                hash: 'a'.repeat(64),
+                deleted: false,
+                version: { F: 1 },
+                origin: 'F',
+                seq: 1,
+                // Another client's request, on another name than the entry's.
+                request: {
+                  rid: 'victim:1',
+                  op: 'append',
+                  target: 'important.log',
+                  result: {
+                    result: { name: 'important.log', size: 1, mtime: 1, sha256: 'b'.repeat(64) },
+                    created: false,
+                  },
+                  at: Date.now(),
+                },
+              },
+            ],
+          })
+      },
+      onClose: () => undefined,
+    })
+  })
+  const syncPort = await listen(exchange)
+  const control = net.createServer((socket) => {
+    sockets.add(socket)
+    const framed: FramedSocket = new FramedSocket(socket, {
+      onControl: (message) => {
+        if ((message as { type?: string }).type !== 'hello') return
+        framed.send({
+          type: 'welcome',
+          server: { name: 'F', version: 'test' },
+          sessionId: 'fake',
+          sync: { port: syncPort, time: Date.now() },
+        })
+      },
+      onClose: () => undefined,
+    })
+  })
+  const controlPort = await listen(control)
+  const fake: Fake = {
+    controlPort,
+    contentOpened: false,
+    silent: false,
+    async close() {
+      for (const t of timers) clearInterval(t)
+      for (const s of sockets) s.destroy()
+      await Promise.all(
+        [exchange, control].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      )
+    },
+  }
+  return fake
+}
+
+let fake: Fake | undefined
+let server: ClusterServer | undefined
+afterEach(async () => {
+  await server?.stop()
+  await fake?.close()
+  server = undefined
+  fake = undefined
+})
+
+describe('review: a peer entry whose request names another file', () => {
+  it('does not make this server answer that rid as applied', async () => {
+    fake = await fakePeer()
+    const base = tempDir('tandem-review-forged-rid-')
+    const root = path.join(base, 'root')
+    mkdirSync(root)
+    mkdirSync(path.join(base, 'state'))
+    writeFileSync(path.join(root, 'important.log'), 'start\n')
+    const [port, syncPort] = await freePorts(2)
+    server = new ClusterServer(
+      'A',
+      root,
+      path.join(base, 'state'),
+      port!,
+      syncPort!,
+      [`127.0.0.1:${fake.controlPort}`],
+      [],
+    )
+    onTestFailed(() => console.error(server?.output().slice(-4000)))
+    await server.start()
+    const f = fake
+    // The entry has arrived (A asks for its content).
+    await waitFor(() => f.contentOpened, { timeoutMs: 20_000, what: 'A to ask F for content' })
+    const client = await TestClient.connect(server.port, { clientId: 'victim' })
+    try {
+      const reply = await client.call(
+        'append',
+        { name: 'important.log', rid: 'victim:1' },
+        Buffer.from('mine\n'),
+      )
+      expect(reply.ok, JSON.stringify(reply)).toBe(true)
+      expect(readFileSync(path.join(root, 'important.log'), 'utf8')).toBe('start\nmine\n')
+    } finally {
+      await client.close()
+    }
+  })
+})
