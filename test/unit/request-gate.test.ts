@@ -6,9 +6,13 @@ import { RequestGate } from '../../src/server/requests/request-gate.js'
 import { openDatabase } from '../../src/server/state/database.js'
 import { tempDir } from '../helpers/index.js'
 
-function gate(perClient = 1_000) {
+function gate(perClient = 1_000, total?: number) {
   const db = openDatabase(tempDir('tandem-gate-'))
-  return new RequestGate(db, 'A', () => undefined, { perClient, maxAgeMs: 60_000 })
+  return new RequestGate(db, 'A', () => undefined, {
+    perClient,
+    maxAgeMs: 60_000,
+    ...(total === undefined ? {} : { total }),
+  })
 }
 
 const tag = (rid: string, target = 'f.txt') => ({ rid, op: 'append', target })
@@ -79,5 +83,19 @@ describe('request gate', () => {
     // What the sync worker is told at start: the newest first, with the names they wrote.
     expect(g.recent().map((r) => r.request.rid)).toEqual(['other:1', 'w:3', 'w:2'])
     expect(g.recent()[0]!.names).toEqual(['f.txt'])
+  })
+
+  it('keeps at most its total in all, however many clients the rids name', async () => {
+    const g = gate(1_000, 10)
+    for (let client = 1; client <= 25; client++) {
+      await g.begin(tag(`made-up-${client}:1`), {})
+      g.done(tag(`made-up-${client}:1`), { client }, ['f.txt'])
+    }
+    // Pruned every `total` records: between 10 and 20 kept, the newest ones.
+    const kept = g.recent(100).map((r) => r.request.rid)
+    expect(kept.length).toBeGreaterThanOrEqual(10)
+    expect(kept.length).toBeLessThanOrEqual(20)
+    expect(kept[0]).toBe('made-up-25:1')
+    expect(await g.begin(tag('made-up-1:1'), {})).toEqual({ replay: false })
   })
 })

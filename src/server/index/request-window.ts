@@ -10,7 +10,9 @@
  *   (requests/request-gate.ts), so a crash between the commit and the reply keeps it even when the
  *   scanner has not indexed the change yet.
  * Bounded per client (the rid's client part): the newest `perClient` rids and none older than
- * `maxAgeMs`. A replay past the window is a new request.
+ * `maxAgeMs`; and in all, the newest `TOTAL_RIDS` (a rid's client part is whatever the client
+ * sends, so many made-up clients must not grow the tables for a whole day). A replay past the
+ * window is a new request.
  */
 import type { Statement } from 'better-sqlite3'
 import type { IndexDb } from './database.js'
@@ -20,9 +22,16 @@ export interface RequestWindowBounds {
   perClient: number
   /** Rids older than this (ms since recorded here) are forgotten. */
   maxAgeMs: number
+  /** Rids kept in all (default TOTAL_RIDS). */
+  total?: number
 }
 
 export const REQUEST_WINDOW: RequestWindowBounds = { perClient: 1_000, maxAgeMs: 24 * 3_600_000 }
+
+/** Rids kept in all, whatever the clients (about 200 B a row: some 20 MiB per database). */
+export const TOTAL_RIDS = 100_000
+/** The overall bound is enforced every this many records at most (it may be passed by as many). */
+const TOTAL_PRUNE_EVERY = 1_000
 
 /**
  * What a rename names: both names joined by U+001F, a control character no name may hold, so that
@@ -84,6 +93,7 @@ export class RequestTable {
   readonly #bounds: RequestWindowBounds
   readonly #now: () => number
   #agePrunedAt = 0
+  #sinceTotalPrune = 0
   #lastAt = 0
 
   constructor(db: IndexDb, bounds: RequestWindowBounds = REQUEST_WINDOW, now = Date.now) {
@@ -100,6 +110,10 @@ export class RequestTable {
            (SELECT at FROM requests WHERE client = @client ORDER BY at DESC LIMIT 1 OFFSET @keep)`,
       ),
       pruneAge: db.prepare('DELETE FROM requests WHERE at < ?'),
+      pruneTotal: db.prepare<[number]>(
+        `DELETE FROM requests WHERE at <
+           (SELECT at FROM requests ORDER BY at DESC LIMIT 1 OFFSET ?)`,
+      ),
       recent: db.prepare<[number, number], Row>(
         'SELECT * FROM requests WHERE at >= ? AND names IS NOT NULL ORDER BY at DESC LIMIT ?',
       ),
@@ -122,6 +136,11 @@ export class RequestTable {
       names: request.names && request.names.length > 0 ? JSON.stringify(request.names) : null,
     })
     this.#q.pruneClient.run({ client, keep: Math.max(0, this.#bounds.perClient - 1) })
+    const total = this.#bounds.total ?? TOTAL_RIDS
+    if (++this.#sinceTotalPrune >= Math.min(TOTAL_PRUNE_EVERY, total)) {
+      this.#sinceTotalPrune = 0
+      this.#q.pruneTotal.run(total - 1)
+    }
     if (at - this.#agePrunedAt >= AGE_PRUNE_EVERY_MS) {
       this.#agePrunedAt = at
       this.#q.pruneAge.run(at - this.#bounds.maxAgeMs)
