@@ -229,17 +229,18 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
   /**
    * Connect to every server at once, keep the one serving the fewest clients (one that does not
    * say comes after those that do; ties keep the list's order) and close the others. The list is
-   * reordered the same way, for failover. None answers: as connectFirst would fail.
+   * reordered the same way, for failover. None answers: as connectFirst would fail. Once one
+   * has answered, the others have LOAD_GRACE_MS more: a member that accepts and never welcomes
+   * must not hold every command up for the whole connect timeout (a late one is closed).
    */
   async #openLeastLoaded(): Promise<C> {
     const { open, signal } = this.#options
     signal?.throwIfAborted()
     const settings = this.#settings()
-    const attempts = await Promise.allSettled(
-      this.#servers.map((address) =>
-        open ? open(address, settings) : connectFirst<C>([address], settings),
-      ),
+    const tries = this.#servers.map((address) =>
+      open ? open(address, settings) : connectFirst<C>([address], settings),
     )
+    const attempts = await settleWithGrace(tries, LOAD_GRACE_MS)
     const ranked = attempts
       .map((attempt, i) => ({ attempt, address: this.#servers[i]!, i }))
       .sort((a, b) => rank(a.attempt) - rank(b.attempt) || a.i - b.i)
@@ -251,6 +252,51 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
     // None answered (or all were busy): the usual connect, with its waiting and its message.
     return this.#open(this.#servers)
   }
+}
+
+/** How long the other servers may take to welcome once one has (least-loaded choice). */
+const LOAD_GRACE_MS = 500
+
+/**
+ * Each promise's outcome, waiting for all of them but no longer than `graceMs` after the first
+ * success; one still pending then counts as failed, and its connection is closed when it comes.
+ */
+function settleWithGrace<C extends PoolConnection>(
+  tries: readonly Promise<C>[],
+  graceMs: number,
+): Promise<PromiseSettledResult<C>[]> {
+  const late = (): PromiseRejectedResult => ({
+    status: 'rejected',
+    reason: new TandemError('ERR_TIMEOUT', 'no welcome in time'),
+  })
+  return new Promise((resolve) => {
+    const results: (PromiseSettledResult<C> | undefined)[] = tries.map(() => undefined)
+    let left = tries.length
+    let timer: NodeJS.Timeout | undefined
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      resolve(results.map((r) => r ?? late()))
+    }
+    tries.forEach((attempt, i) => {
+      attempt.then(
+        (value) => {
+          if (done) return void value.close().catch(() => {})
+          results[i] = { status: 'fulfilled', value }
+          timer ??= setTimeout(finish, graceMs)
+          if (--left === 0) finish()
+        },
+        (reason: unknown) => {
+          if (done) return
+          results[i] = { status: 'rejected', reason }
+          if (--left === 0) finish()
+        },
+      )
+    })
+    if (left === 0) finish()
+  })
 }
 
 /** Fewer clients first; a server that does not tell its load after those that do; failures last. */
