@@ -4,101 +4,61 @@
 // challenge and the welcome and pushes a tombstone straight away: the connecting server must
 // refuse it (ERR_AUTH to it, nothing applied) and keep its file.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest'
-import { acceptPeer, type PeerAcceptance } from '../../src/protocol/index.js'
-import { FramedSocket } from '../../src/server/sync/framed-socket.js'
+import type { FramedSocket } from '../../src/server/sync/framed-socket.js'
 import { ClusterServer, TestClient, freePorts, tempDir, waitFor } from '../helpers/index.js'
+import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js'
 
 const KEY = 'cmV2aWV3IGtleSBmb3IgdGhlIGluZGV4IGNoYW5uZWwncyBoYW5kc2hha2U='
 
-interface FakePeer {
-  controlPort: number
+interface IndexAuthPeer extends FakePeer {
   /** Messages the server sent on the index channel. */
   indexMessages: Record<string, unknown>[]
   indexClosed: boolean
   indexOpened: boolean
   /** Push these messages on the index channel (once it is open). */
   push(messages: unknown[]): void
-  close(): Promise<void>
-}
-
-function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port))
-  })
 }
 
 /**
  * A peer 'F' whose control port proves the key honestly, and whose file-exchange port's index
  * channel does not: it never challenges, never welcomes, and sends what the test pushes.
  */
-async function fakePeer(): Promise<FakePeer> {
-  const sockets = new Set<net.Socket>()
+async function fakePeer(): Promise<IndexAuthPeer> {
   let index: FramedSocket | undefined
-  const exchange = net.createServer((socket) => {
-    sockets.add(socket)
-    const framed: FramedSocket = new FramedSocket(socket, {
-      onControl: (message) => {
-        const m = message as Record<string, unknown>
-        if (m['type'] === 'peer-hello' && m['channel'] === 'index') {
-          index = framed
-          fake.indexOpened = true
-          return
-        }
-        if (framed === index) fake.indexMessages.push(m)
-      },
-      onClose: () => {
-        if (framed === index) fake.indexClosed = true
-      },
-    })
-  })
-  const syncPort = await listen(exchange)
-  const control = net.createServer((socket) => {
-    sockets.add(socket)
-    let acceptance: PeerAcceptance | undefined
-    const framed: FramedSocket = new FramedSocket(socket, {
-      onControl: (message) => {
-        const m = message as { type?: string; id?: string; nonce?: string }
-        if (m.type === 'hello') {
-          acceptance = acceptPeer(KEY, 'F', 'control', m.id ?? '?', m.nonce)
-          if (acceptance.kind === 'challenge') framed.send(acceptance.challenge)
-          return
-        }
-        if (acceptance?.kind !== 'challenge') return
-        acceptance.check(message)
-        framed.send({
-          type: 'welcome',
-          server: { name: 'F', version: 'test' },
-          sessionId: 'fake',
-          sync: { port: syncPort, time: Date.now() },
-        })
-      },
-      onClose: () => undefined,
-    })
-  })
-  const controlPort = await listen(control)
-  const fake: FakePeer = {
-    controlPort,
-    indexMessages: [],
+  const seen = {
+    indexMessages: [] as Record<string, unknown>[],
     indexClosed: false,
     indexOpened: false,
-    push(messages) {
-      for (const message of messages) index?.send(message)
-    },
-    async close() {
-      for (const s of sockets) s.destroy()
-      await Promise.all(
-        [exchange, control].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-      )
-    },
   }
-  return fake
+  const peer = await startFakePeer({
+    key: KEY,
+    onExchange(framed, m) {
+      if (m['type'] === 'peer-hello' && m['channel'] === 'index') {
+        index = framed
+        seen.indexOpened = true
+        return
+      }
+      if (framed === index) seen.indexMessages.push(m)
+    },
+    onExchangeClose(framed) {
+      if (framed === index) seen.indexClosed = true
+    },
+  })
+  return Object.defineProperties(peer, {
+    indexMessages: { get: () => seen.indexMessages },
+    indexClosed: { get: () => seen.indexClosed },
+    indexOpened: { get: () => seen.indexOpened },
+    push: {
+      value: (messages: unknown[]) => {
+        for (const message of messages) index?.send(message)
+      },
+    },
+  }) as IndexAuthPeer
 }
 
-let fake: FakePeer | undefined
+let fake: IndexAuthPeer | undefined
 let server: ClusterServer | undefined
 afterEach(async () => {
   await server?.stop()

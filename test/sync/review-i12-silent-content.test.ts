@@ -3,103 +3,28 @@
 // stops its heartbeats (the sockets stay open, as a SIGSTOPped or wedged server's do). The fetch
 // waiting for F's content must not keep F shown 'up' for ever.
 import { mkdirSync } from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest'
-import { FramedSocket } from '../../src/server/sync/framed-socket.js'
 import type { StatusResult } from '../../src/protocol/index.js'
 import { ClusterServer, TestClient, freePorts, tempDir, waitFor } from '../helpers/index.js'
+import { followedFakePeer, type FollowedFakePeer } from '../helpers/fake-peer.js'
 
-function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port))
-  })
-}
-
-interface Fake {
-  controlPort: number
-  contentOpened: boolean
-  silent: boolean
-  close(): Promise<void>
-}
-
-async function fakePeer(): Promise<Fake> {
-  const sockets = new Set<net.Socket>()
-  const timers: NodeJS.Timeout[] = []
-  const exchange = net.createServer((socket) => {
-    sockets.add(socket)
-    const framed: FramedSocket = new FramedSocket(socket, {
-      onControl: (message) => {
-        const m = message as Record<string, unknown>
-        if (m['type'] === 'peer-hello' && m['channel'] === 'content') {
-          fake.contentOpened = true // and never welcomed
-          return
-        }
-        if (m['type'] === 'peer-hello' && m['channel'] === 'index') {
-          framed.send({ type: 'peer-welcome', server: 'F', epoch: 'f-epoch', time: Date.now() })
-          timers.push(
-            setInterval(() => {
-              if (!fake.silent) framed.send({ type: 'heartbeat', time: Date.now(), seq: 1 })
-            }, 300),
-          )
-          return
-        }
-        if (m['type'] === 'subscribe')
-          framed.send({
-            type: 'entries',
-            epoch: 'f-epoch',
-            seq: 1,
-            entries: [
-              {
-                name: 'waiting.txt',
-                size: 5,
-                mtime: Date.now(),
-                hash: 'a'.repeat(64),
-                deleted: false,
-                version: { F: 1 },
-                origin: 'F',
-                seq: 1,
-              },
-            ],
-          })
-      },
-      onClose: () => undefined,
-    })
-  })
-  const syncPort = await listen(exchange)
-  const control = net.createServer((socket) => {
-    sockets.add(socket)
-    const framed: FramedSocket = new FramedSocket(socket, {
-      onControl: (message) => {
-        if ((message as { type?: string }).type !== 'hello') return
-        framed.send({
-          type: 'welcome',
-          server: { name: 'F', version: 'test' },
-          sessionId: 'fake',
-          sync: { port: syncPort, time: Date.now() },
-        })
-      },
-      onClose: () => undefined,
-    })
-  })
-  const controlPort = await listen(control)
-  const fake: Fake = {
-    controlPort,
-    contentOpened: false,
-    silent: false,
-    async close() {
-      for (const t of timers) clearInterval(t)
-      for (const s of sockets) s.destroy()
-      await Promise.all(
-        [exchange, control].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-      )
+/** F announces this entry, welcomes its index channel, never its content channel. */
+const fakePeer = (): Promise<FollowedFakePeer> =>
+  followedFakePeer([
+    {
+      name: 'waiting.txt',
+      size: 5,
+      mtime: Date.now(),
+      hash: 'a'.repeat(64),
+      deleted: false,
+      version: { F: 1 },
+      origin: 'F',
+      seq: 1,
     },
-  }
-  return fake
-}
+  ])
 
-let fake: Fake | undefined
+let fake: FollowedFakePeer | undefined
 let server: ClusterServer | undefined
 afterEach(async () => {
   await server?.stop()
