@@ -2,11 +2,14 @@
  * A made-up peer server 'F' on loopback, for tests of what a real server does with a peer that
  * misbehaves: a control port that answers a peer's hello with a welcome naming its file-exchange
  * port (proving a cluster key first, honestly, when given one), and a file-exchange port whose
- * every message the test handles itself.
+ * every message the test handles itself. Closed when the test ends (after the servers it made
+ * afterwards have stopped).
  */
 import net from 'node:net'
 import { acceptPeer, type PeerAcceptance } from '../../src/protocol/index.js'
 import { FramedSocket } from '../../src/server/sync/framed-socket.js'
+import { registerCleanup } from './cleanup.js'
+import { freePorts, newServer, showOutputOnFailure, type ClusterServer } from './cluster.js'
 
 export interface FakePeerOptions {
   /** Its server name (default 'F'). */
@@ -68,7 +71,7 @@ export async function startFakePeer(o: FakePeerOptions): Promise<FakePeer> {
     })
   })
   const controlPort = await listenLocal(control)
-  return {
+  const peer: FakePeer = {
     name,
     controlPort,
     syncPort,
@@ -83,6 +86,25 @@ export async function startFakePeer(o: FakePeerOptions): Promise<FakePeer> {
       )
     },
   }
+  registerCleanup(() => peer.close())
+  return peer
+}
+
+/** A real server 'A' (not started) with `peer` as its one --peer, in fresh directories. */
+export async function serverFollowing(
+  peer: FakePeer,
+  extraArgs: readonly string[] = [],
+): Promise<ClusterServer> {
+  const [port, syncPort] = await freePorts(2)
+  const server = newServer({
+    name: 'A',
+    port: port!,
+    syncPort: syncPort!,
+    peers: [`127.0.0.1:${peer.controlPort}`],
+    extraArgs,
+  })
+  showOutputOnFailure([server])
+  return server
 }
 
 /** A fake peer as a server follows it, with what it was asked (see followedFakePeer). */

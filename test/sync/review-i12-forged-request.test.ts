@@ -2,11 +2,11 @@
 // replay of that rid with it. An entry's request must be about that entry: a peer's entry for
 // 'junk.txt' whose request names another client's append to 'important.log' must not make this
 // server answer that client's append as applied (and drop it) when the peer never wrote the file.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest'
-import { ClusterServer, TestClient, freePorts, tempDir, waitFor } from '../helpers/index.js'
-import { followedFakePeer, type FollowedFakePeer } from '../helpers/fake-peer.js'
+import { describe, expect, it } from 'vitest'
+import { TestClient, waitFor } from '../helpers/index.js'
+import { followedFakePeer, serverFollowing, type FollowedFakePeer } from '../helpers/fake-peer.js'
 
 /** F announces this entry, welcomes its index channel, never its content channel. */
 const fakePeer = (): Promise<FollowedFakePeer> =>
@@ -34,36 +34,12 @@ const fakePeer = (): Promise<FollowedFakePeer> =>
     },
   ])
 
-let fake: FollowedFakePeer | undefined
-let server: ClusterServer | undefined
-afterEach(async () => {
-  await server?.stop()
-  await fake?.close()
-  server = undefined
-  fake = undefined
-})
-
 describe('review: a peer entry whose request names another file', () => {
   it('does not make this server answer that rid as applied', async () => {
-    fake = await fakePeer()
-    const base = tempDir('tandem-review-forged-rid-')
-    const root = path.join(base, 'root')
-    mkdirSync(root)
-    mkdirSync(path.join(base, 'state'))
-    writeFileSync(path.join(root, 'important.log'), 'start\n')
-    const [port, syncPort] = await freePorts(2)
-    server = new ClusterServer(
-      'A',
-      root,
-      path.join(base, 'state'),
-      port!,
-      syncPort!,
-      [`127.0.0.1:${fake.controlPort}`],
-      [],
-    )
-    onTestFailed(() => console.error(server?.output().slice(-4000)))
+    const f = await fakePeer()
+    const server = await serverFollowing(f)
+    writeFileSync(path.join(server.root, 'important.log'), 'start\n')
     await server.start()
-    const f = fake
     // The entry has arrived (A asks for its content).
     await waitFor(() => f.contentOpened, { timeoutMs: 20_000, what: 'A to ask F for content' })
     const client = await TestClient.connect(server.port, { clientId: 'victim' })
@@ -74,7 +50,7 @@ describe('review: a peer entry whose request names another file', () => {
         Buffer.from('mine\n'),
       )
       expect(reply.ok, JSON.stringify(reply)).toBe(true)
-      expect(readFileSync(path.join(root, 'important.log'), 'utf8')).toBe('start\nmine\n')
+      expect(readFileSync(path.join(server.root, 'important.log'), 'utf8')).toBe('start\nmine\n')
     } finally {
       await client.close()
     }

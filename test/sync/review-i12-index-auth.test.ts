@@ -3,12 +3,12 @@
 // proved the key (challenge) and welcomed it. Here the acceptor of the index channel skips the
 // challenge and the welcome and pushes a tombstone straight away: the connecting server must
 // refuse it (ERR_AUTH to it, nothing applied) and keep its file.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { FramedSocket } from '../../src/server/sync/framed-socket.js'
-import { ClusterServer, TestClient, freePorts, tempDir, waitFor } from '../helpers/index.js'
-import { startFakePeer, type FakePeer } from '../helpers/fake-peer.js'
+import { TestClient, tempDir, waitFor } from '../helpers/index.js'
+import { serverFollowing, startFakePeer, type FakePeer } from '../helpers/fake-peer.js'
 
 const KEY = 'cmV2aWV3IGtleSBmb3IgdGhlIGluZGV4IGNoYW5uZWwncyBoYW5kc2hha2U='
 
@@ -58,41 +58,18 @@ async function fakePeer(): Promise<IndexAuthPeer> {
   }) as IndexAuthPeer
 }
 
-let fake: IndexAuthPeer | undefined
-let server: ClusterServer | undefined
-afterEach(async () => {
-  await server?.stop()
-  await fake?.close()
-  server = undefined
-  fake = undefined
-})
-
 describe('the index channel at the connecting side', () => {
   it('applies nothing from an acceptor that skipped the key’s proof', async () => {
-    fake = await fakePeer()
-    const base = tempDir('tandem-review-index-auth-')
-    const root = path.join(base, 'root')
-    mkdirSync(root)
-    mkdirSync(path.join(base, 'state'))
-    writeFileSync(path.join(root, 'victim.txt'), 'keep me\n')
-    const keyFile = path.join(base, 'cluster.key')
+    const f = await fakePeer()
+    const keyFile = path.join(tempDir('tandem-review-index-auth-'), 'cluster.key')
     writeFileSync(keyFile, `${KEY}\n`)
-    const [port, syncPort] = await freePorts(2)
-    server = new ClusterServer(
-      'A',
-      root,
-      path.join(base, 'state'),
-      port!,
-      syncPort!,
-      [`127.0.0.1:${fake.controlPort}`],
-      ['--cluster-key', keyFile],
-    )
-    onTestFailed(() => console.error(server?.output().slice(-4000)))
+    const server = await serverFollowing(f, ['--cluster-key', keyFile])
+    writeFileSync(path.join(server.root, 'victim.txt'), 'keep me\n')
     await server.start()
     // A has indexed its file, and its link to F reached F's index channel.
     await waitFor(
       async () => {
-        const client = await TestClient.connect(server!.port, { clientId: 'review' })
+        const client = await TestClient.connect(server.port, { clientId: 'review' })
         try {
           const reply = await client.list()
           return reply.ok && JSON.stringify(reply.result).includes('victim.txt')
@@ -102,7 +79,6 @@ describe('the index channel at the connecting side', () => {
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'A to list victim.txt' },
     )
-    const f = fake
     await waitFor(() => f.indexOpened, { timeoutMs: 20_000, what: 'A to open the index channel' })
 
     // No challenge, no welcome: a tombstone that dominates A's version, and a heartbeat.
@@ -133,7 +109,7 @@ describe('the index channel at the connecting side', () => {
       intervalMs: 50,
       what: 'A to answer the unproven batch',
     })
-    expect(existsSync(path.join(root, 'victim.txt'))).toBe(true)
+    expect(existsSync(path.join(server.root, 'victim.txt'))).toBe(true)
     expect(f.indexMessages.filter((m) => m['type'] === 'ack')).toEqual([])
     expect(f.indexMessages).toContainEqual(
       expect.objectContaining({
