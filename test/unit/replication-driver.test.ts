@@ -66,6 +66,7 @@ function setup(o: {
     sourceFor: (peer) => source(peer),
     report: () => undefined,
     warn: () => undefined,
+    stableMs: 300,
   })
   registerCleanup(() => driver.stop())
   return { driver, state, taken, dropped, maxInFlight: () => maxInFlight }
@@ -150,5 +151,10 @@ describe('members table and member view', () => {
     clock.now = 1_150
     expect(view.members().map((m) => m.state)).toEqual(['gone', 'gone'])
     expect(view.nextGiveUp()).toBeUndefined()
+    // The view last changed when B was given up (1,150), after C was (1,100).
+    expect(view.stableSince()).toBe(1_150)
+    clock.now = 2_000
+    view.up('C', 3)
+    expect(view.stableSince()).toBe(2_000)
   })
 })

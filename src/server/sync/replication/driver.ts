@@ -4,7 +4,9 @@
  * work (every 15 s otherwise), at most once per 2 s; then it copies what this member should hold
  * and lacks — at most 2 copies in flight, within a byte budget (32 MiB/s by default), so clients
  * stay served — and drops the copies it should no longer hold once every desired holder is up and
- * holds that version (checked again with fresh holdings just before each drop). Every change of
+ * holds that version (checked again with fresh holdings just before each drop), and the member
+ * view has rested for 5 s (right after a member comes or goes, members' views differ: two
+ * members that each think the other a desired holder must not both drop). Every change of
  * disk and index goes through the applier's locked, fsynced paths (`takeCopy`, `dropCopy`), so
  * kill -9 at any moment leaves both consistent, and a drop never runs while its name is copied.
  */
@@ -28,6 +30,8 @@ const DEFAULT_BYTES_PER_SECOND = 32 * 1024 * 1024
 const DEFAULT_IN_FLIGHT = 2
 /** Drops made per planning round (each one a locked, fsynced change). */
 const DROPS_PER_ROUND = 200
+/** Surplus copies wait for the member view to rest this long (members' views then agree). */
+const DEFAULT_STABLE_MS = 5_000
 
 /** What the applier does for the driver (crash-safe: under the name's lock, fsynced). */
 export interface CopyMaker {
@@ -58,6 +62,8 @@ export interface DriverOptions {
   warn(message: string): void
   bytesPerSecond?: number
   maxInFlight?: number
+  /** How long the member view must rest before a surplus copy is dropped (default 5 s). */
+  stableMs?: number
 }
 
 export class ReplicationDriver {
@@ -215,6 +221,8 @@ export class ReplicationDriver {
 
   /** The surplus copies, each checked again with fresh holdings just before it goes. */
   async #drops(made: Plan): Promise<void> {
+    const stableMs = this.#o.stableMs ?? DEFAULT_STABLE_MS
+    if (Date.now() - this.#o.view.stableSince() < stableMs) return
     const steps = made.drop.slice(0, DROPS_PER_ROUND)
     this.#dropsPending = steps.length
     try {

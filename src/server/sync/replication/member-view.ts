@@ -26,20 +26,21 @@ export class MemberView {
   readonly #now: () => number
   readonly #startedAt: number
   readonly #members = new Map<string, Known>()
-  /** Bumped on every change (a cheap cache key for what is computed from the view). */
-  version = 0
+  /** When a member last came up, went down or told another capacity. */
+  #changedAt: number
 
   constructor(options: MemberViewOptions) {
     this.#o = options
     this.#now = options.now ?? Date.now
     this.#startedAt = this.#now()
+    this.#changedAt = this.#startedAt
   }
 
   /** A member remembered from an earlier run (the `members` table): down since this start. */
   known(name: string, capacity: number | null): void {
     if (name === this.#o.self || this.#members.has(name)) return
     this.#members.set(name, { up: false, downSince: this.#startedAt, capacity })
-    this.version++
+    this.#changedAt = this.#now()
   }
 
   up(name: string, capacity: number | null): void {
@@ -50,14 +51,14 @@ export class MemberView {
       downSince: was?.downSince ?? this.#startedAt,
       capacity: capacity ?? was?.capacity ?? null,
     })
-    this.version++
+    this.#changedAt = this.#now()
   }
 
   down(name: string): void {
     const was = this.#members.get(name)
     if (!was?.up) return
     this.#members.set(name, { ...was, up: false, downSince: this.#now() })
-    this.version++
+    this.#changedAt = this.#now()
   }
 
   members(): PlanMember[] {
@@ -67,6 +68,21 @@ export class MemberView {
       weight: weightOf(m.capacity),
       state: this.#state(m, now),
     }))
+  }
+
+  /**
+   * Since when the view has not changed: no member came up, went down, or was given up. Members'
+   * views of one another differ for a moment after each change (each sees a link go up or down
+   * at its own time); surplus copies are dropped only once the view has rested.
+   */
+  stableSince(): number {
+    const now = this.#now()
+    let since = this.#changedAt
+    for (const m of this.#members.values()) {
+      const givenUp = m.downSince + this.#o.graceMs
+      if (!m.up && givenUp <= now) since = Math.max(since, givenUp)
+    }
+    return since
   }
 
   /** When the next member in its grace window is given up (undefined: none is). */
