@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership|placement] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -29,6 +29,8 @@ import { measureRoles, roleRows } from './roles.mjs'
 // Clusters that assemble themselves (issue 12): cluster.mjs, lib/netns-lab.mjs.
 import { clusterRows, measureCluster } from './cluster.mjs'
 import { measureMembership, membershipRows } from './membership.mjs'
+// Partial replication (issue 13): the placement rules alone (placement.mjs).
+import { measurePlacement, placementRows } from './placement.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -118,6 +120,7 @@ const ONLY = [
   'roles',
   'cluster',
   'membership',
+  'placement',
 ]
 
 function options() {
@@ -132,7 +135,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership|placement] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -174,6 +177,7 @@ async function main() {
   let roles = null
   let cluster = null
   let membership = null
+  let placement = null
   const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
   if (wanted('throughput')) {
     log(
@@ -240,6 +244,13 @@ async function main() {
       log,
     )
   }
+  if (wanted('placement')) {
+    log(
+      `\nplacement rules (no server): 10,000 names of mixed sizes, K = 2, 3 and 4 members; rendezvous (tandem) vs fewest files (the source design); ${Math.max(opts.runs, 5)} draws`,
+    )
+    // Pure and quick (about a second a draw): at least 5 draws, whatever --runs says.
+    placement = await measurePlacement({ runs: Math.max(opts.runs, 5) }, log)
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
@@ -249,6 +260,7 @@ async function main() {
     ...(roles ? roleRows(roles) : []),
     ...(cluster ? clusterRows(cluster) : []),
     ...(membership ? membershipRows(membership) : []),
+    ...(placement ? placementRows(placement) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
@@ -270,6 +282,7 @@ async function main() {
     roles,
     cluster,
     membership,
+    placement,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)
