@@ -125,6 +125,11 @@ export class SyncEngine {
       rootPresent: () => this.#rootPresent(),
       bulk: this.#bulk,
       setAside: this.#setAside,
+      // Content a peer only passed on (it does not hold it) comes from a member that does.
+      sourceFor: (peer) => {
+        const link = this.#members.byName(peer)
+        return link?.up ? link : undefined
+      },
       report: (r) =>
         host.tell({
           t: 'log',
