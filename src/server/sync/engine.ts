@@ -27,7 +27,6 @@ import { createExchangeServer, type ExchangeServer } from './exchange-server.js'
 import { Members, type MemberAdded, type MemberInput } from './members.js'
 import type { EngineReport, SyncState, SyncWorkerData } from './messages.js'
 import { PeerLink, type MemberSource } from './peer-link.js'
-import type { CopyMaker } from './replication/driver.js'
 import { Replication, type LinkUp } from './replication/replication.js'
 import type { PeerSource } from './peer-source.js'
 import { freeBytes } from './room.js'
@@ -131,6 +130,12 @@ export class SyncEngine {
       rootPresent: () => this.#rootPresent(),
       bulk: this.#bulk,
       setAside: this.#setAside,
+      ...(this.#replication ? { placement: this.#replication.placement } : {}),
+      // Content a peer only passed on (it does not hold it) comes from a member that does.
+      sourceFor: (peer) => {
+        const link = this.#members.byName(peer)
+        return link?.up ? link : undefined
+      },
       report: (r) =>
         host.tell({
           t: 'log',
@@ -151,7 +156,8 @@ export class SyncEngine {
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
       clusterKey: data.clusterKey,
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
+      replicas: data.replicas,
+      onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       locks: this.#lockChanges,
       clients: () => this.#clients,
       warn,
@@ -334,6 +340,7 @@ export class SyncEngine {
       ...(m.name === undefined ? {} : { name: m.name }),
       self: this.#data.self,
       clusterKey: this.#data.clusterKey,
+      replicas: this.#data.replicas,
       index: this.#index,
       applier: this.#applier,
       peerTimeoutMs: this.#data.peerTimeoutMs,
@@ -348,7 +355,7 @@ export class SyncEngine {
         tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason })
       },
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
+      onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
@@ -365,8 +372,7 @@ export class SyncEngine {
       rereplicateAfterMs: data.rereplicateAfterMs,
       db: this.#db,
       index,
-      // TODO(h1): the applier's takeCopy/dropCopy (issue 13 contract); cast until they land.
-      copies: () => this.#applier as unknown as CopyMaker,
+      copies: () => this.#applier,
       sourceFor: (peer) => {
         const link = this.#members.byName(peer)
         return link?.up ? link : undefined
@@ -406,15 +412,18 @@ export class SyncEngine {
     }
   }
 
-  /** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
-  #memberRefused(peer: string, reason: string): void {
+  /**
+   * A peer refused for the cluster key (ERR_AUTH) or another --replicas (ERR_REPLICAS_MISMATCH),
+   * by either side: console and change log.
+   */
+  #memberRefused(peer: string, reason: string, code: string = 'ERR_AUTH'): void {
     if (this.#refusals.shouldReport(peer, reason))
       this.#host.tell({
         t: 'log',
         op: 'member-refused',
         name: null,
         peer,
-        detail: `${reason} (ERR_AUTH)`,
+        detail: `${reason} (${code})`,
       })
   }
 
@@ -431,6 +440,5 @@ export class SyncEngine {
 
 /** What replication records of a link that is up (the welcome's http and capacity, when sent). */
 function linkUp(link: PeerLink): LinkUp {
-  const remote = (link as { remote?: LinkUp['remote'] }).remote
-  return { name: link.name, address: link.address, remote }
+  return { name: link.name, address: link.address, remote: link.remote ?? undefined }
 }
