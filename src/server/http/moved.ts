@@ -2,8 +2,8 @@
  * ERR_MOVED over HTTP (partial replication): the file is held at other members. The answer is a
  * 307 to the first holder's HTTP API with the same path and query (307 keeps the method and the
  * body, so a write or a delete is redone there), or, for a read, the holder's answer streamed
- * through this server: with `--proxy-reads`, and always for a script's fetch (a page's viewer),
- * which a browser would not follow to another origin. A proxied request says so to the holder
+ * through this server: with `--proxy-reads`, and always for the web page's own script fetch (its
+ * viewer), which a browser would not follow to another origin. A proxied request says so to the holder
  * (X-Tandem-Proxied), which then never proxies in turn: a stale view answers 307, passed on.
  */
 import { Readable } from 'node:stream'
@@ -56,9 +56,11 @@ export function shouldProxy(
   if (method !== 'GET' && method !== 'HEAD') return false
   if (headers[PROXIED_HEADER] !== undefined) return false
   if (proxyReads) return true
-  // A script's fetch (not a navigation): a browser follows no redirect to another origin for it.
+  // A page's own script fetch (not a navigation): a browser follows no redirect to another
+  // origin for it. (Node's fetch says `sec-fetch-mode: cors` too, but no `sec-fetch-site`: a
+  // program is answered 307 like curl.)
   const mode = headers['sec-fetch-mode']
-  return mode === 'cors' || mode === 'same-origin'
+  return headers['sec-fetch-site'] === 'same-origin' && (mode === 'cors' || mode === 'same-origin')
 }
 
 /** Answer ERR_MOVED: 307 to a holder, or its answer proxied. */
