@@ -6,15 +6,12 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { TandemError, type Holder } from '../../src/protocol/index.js'
+import { registerCleanup } from '../helpers/index.js'
 import { answerMoved, PROXIED_HEADER } from '../../src/server/http/moved.js'
 
 const CONTENT = Buffer.from('0123456789abcdef')
-const closers: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close()
-})
 
 /** A holder serving CONTENT at any path, honouring a simple Range; it records what it was sent. */
 async function holder(): Promise<{ http: string; seen: http.IncomingHttpHeaders[] }> {
@@ -41,7 +38,13 @@ async function holder(): Promise<{ http: string; seen: http.IncomingHttpHeaders[
     res.end(req.method === 'HEAD' ? undefined : CONTENT)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())))
+  registerCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
   return { http: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
 }
 
@@ -56,7 +59,7 @@ async function deadPort(): Promise<string> {
 
 /** The member that does not hold the file: every route answers ERR_MOVED naming `holders`. */
 async function member(holders: Holder[], proxyReads: boolean): Promise<string> {
-  const app = Fastify()
+  const app = Fastify({ forceCloseConnections: true })
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'DELETE'],
     url: '/*',
@@ -68,7 +71,7 @@ async function member(holders: Holder[], proxyReads: boolean): Promise<string> {
     answerMoved(request, reply, (err as TandemError).toWire(), proxyReads),
   )
   await app.listen({ port: 0, host: '127.0.0.1' })
-  closers.push(() => app.close())
+  registerCleanup(() => app.close())
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 }
 
