@@ -125,6 +125,11 @@ export class SyncEngine {
       rootPresent: () => this.#rootPresent(),
       bulk: this.#bulk,
       setAside: this.#setAside,
+      // Content a peer only passed on (it does not hold it) comes from a member that does.
+      sourceFor: (peer) => {
+        const link = this.#members.byName(peer)
+        return link?.up ? link : undefined
+      },
       report: (r) =>
         host.tell({
           t: 'log',
@@ -145,7 +150,8 @@ export class SyncEngine {
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
       clusterKey: data.clusterKey,
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
+      replicas: data.replicas,
+      onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       locks: this.#lockChanges,
       clients: () => this.#clients,
       warn,
@@ -324,6 +330,7 @@ export class SyncEngine {
       ...(m.name === undefined ? {} : { name: m.name }),
       self: this.#data.self,
       clusterKey: this.#data.clusterKey,
+      replicas: this.#data.replicas,
       index: this.#index,
       applier: this.#applier,
       peerTimeoutMs: this.#data.peerTimeoutMs,
@@ -332,7 +339,7 @@ export class SyncEngine {
       onDown: (peer, reason) =>
         tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason }),
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
+      onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
@@ -368,15 +375,18 @@ export class SyncEngine {
     }
   }
 
-  /** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
-  #memberRefused(peer: string, reason: string): void {
+  /**
+   * A peer refused for the cluster key (ERR_AUTH) or another --replicas (ERR_REPLICAS_MISMATCH),
+   * by either side: console and change log.
+   */
+  #memberRefused(peer: string, reason: string, code: string = 'ERR_AUTH'): void {
     if (this.#refusals.shouldReport(peer, reason))
       this.#host.tell({
         t: 'log',
         op: 'member-refused',
         name: null,
         peer,
-        detail: `${reason} (ERR_AUTH)`,
+        detail: `${reason} (${code})`,
       })
   }
 
