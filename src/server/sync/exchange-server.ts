@@ -284,5 +284,9 @@ function wire(e: WireFileEntry): WireFileEntry {
     renamedFrom: e.renamedFrom ?? null,
     // The client request that made it (a rid and its answer): peers answer its replays.
     ...(e.request ? { request: e.request } : {}),
+    // Placement: the file's id and creator, and whether this server holds this version.
+    ...(e.fileId ? { fileId: e.fileId } : {}),
+    ...(e.creator ? { creator: e.creator } : {}),
+    ...(e.held === undefined ? {} : { held: e.held }),
   }
 }
