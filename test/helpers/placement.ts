@@ -322,3 +322,25 @@ export function rowsNamed(
 ): FileRow[] {
   return rows.filter((row) => expected.has(row.name))
 }
+
+/** `status`'s placement part (present only with --replicas), as the contract states it. */
+export interface PlacementStatusView {
+  replicas: number
+  files: number
+  held: number
+  underReplicated: number
+  surplus: number
+  healing: {
+    queued: number
+    copied: number
+    dropped: number
+    bytes: number
+    lastError?: string
+  }
+}
+
+/** `status`'s placement part at `server`, or undefined when it has none. */
+export async function placementOf(server: ClusterServer): Promise<PlacementStatusView | undefined> {
+  const status = (await server.status()) as { placement?: PlacementStatusView }
+  return status.placement
+}
