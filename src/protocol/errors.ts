@@ -30,6 +30,10 @@ export const ErrorCodes = {
   ERR_PEER_UNREACHABLE: 'A peer server could not be reached.',
   ERR_AUTH:
     'A peer server could not prove the cluster key (another key, a forged or replayed proof), or one of the two has a key and the other none.',
+  ERR_MOVED:
+    'This server does not hold the file (--replicas): `holders` names the members that do; the binary client follows by itself, HTTP answers 307 to one of them.',
+  ERR_REPLICAS_MISMATCH:
+    'A peer server keeps another number of copies of each file (--replicas): every member of a cluster must agree.',
   ERR_SYNC_REFUSED:
     'The server does not sync: its data directory looks emptied or vanished while its index lists files (a mass deletion is never propagated). The server console says how to resume.',
   ERR_TIMEOUT:
@@ -79,6 +83,8 @@ export const HttpStatus = {
   ERR_PERMISSION: 403,
   ERR_PEER_UNREACHABLE: 502,
   ERR_AUTH: 403,
+  ERR_MOVED: 307,
+  ERR_REPLICAS_MISMATCH: 409,
   ERR_SYNC_REFUSED: 503,
   ERR_TIMEOUT: 408,
   ERR_CONNECTION_CLOSED: 500,
@@ -106,37 +112,50 @@ export interface WireError {
   message: string
   /** For ERR_BUSY: when to try again. */
   retryAfterMs?: number | undefined
+  /** For ERR_MOVED: the members that hold the file. */
+  holders?: Holder[] | undefined
+}
+
+/** A member that holds a file (ERR_MOVED): where a client reaches it. */
+export interface Holder {
+  name: string
+  /** HOST:PORT of its control port (the binary protocol). */
+  address: string
+  /** HOST:PORT of its HTTP API, when it serves one. */
+  http?: string | undefined
 }
 
 /** The error class thrown by tandem code. It carries a stable code; compare codes, not messages. */
 export class TandemError extends Error {
   readonly code: ErrorCode
   readonly retryAfterMs: number | undefined
+  readonly holders: Holder[] | undefined
 
   constructor(
     code: ErrorCode,
     message: string,
-    options?: { retryAfterMs?: number; cause?: unknown },
+    options?: { retryAfterMs?: number; holders?: Holder[]; cause?: unknown },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'TandemError'
     this.code = code
     this.retryAfterMs = options?.retryAfterMs
+    this.holders = options?.holders
   }
 
   toWire(): WireError {
     const wire: WireError = { code: this.code, message: this.message }
     if (this.retryAfterMs !== undefined) wire.retryAfterMs = this.retryAfterMs
+    if (this.holders !== undefined) wire.holders = this.holders
     return wire
   }
 
   static fromWire(wire: WireError): TandemError {
     const code = isErrorCode(wire.code) ? wire.code : 'ERR_INTERNAL'
-    return new TandemError(
-      code,
-      wire.message,
-      wire.retryAfterMs === undefined ? undefined : { retryAfterMs: wire.retryAfterMs },
-    )
+    const options: { retryAfterMs?: number; holders?: Holder[] } = {}
+    if (wire.retryAfterMs !== undefined) options.retryAfterMs = wire.retryAfterMs
+    if (wire.holders !== undefined) options.holders = wire.holders
+    return new TandemError(code, wire.message, options)
   }
 }
 

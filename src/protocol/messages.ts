@@ -194,6 +194,16 @@ const wireErrorSchema = z.object({
   code: z.string(),
   message: z.string(),
   retryAfterMs: z.number().optional(),
+  holders: z
+    .array(
+      z.object({
+        name: z.string().max(255),
+        address: z.string().max(300),
+        http: z.string().max(300).optional(),
+      }),
+    )
+    .max(64)
+    .optional(),
 })
 
 /**

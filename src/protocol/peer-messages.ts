@@ -62,6 +62,16 @@ export const fileEntrySchema = z
     seq: z.number().int().nonnegative(),
     renamedFrom: canonicalName.nullable().optional(),
     request: entryRequestSchema.nullable().optional(),
+    /** The file's placement id: set when its name was first created, kept through renames. */
+    fileId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .nullable()
+      .optional(),
+    /** The server where the file was first created (placement keeps a copy there). */
+    creator: serverName.nullable().optional(),
+    /** The sender holds this version's content (--replicas: not every member does). */
+    held: z.boolean().optional(),
   })
   // A live version has content, a tombstone has none.
   .refine((e) => e.deleted === (e.hash === null), 'hash must be set exactly for live entries')

@@ -47,6 +47,12 @@ export const DEFAULTS = {
   clusterInterface: null as string | null,
   /** The cluster key peers prove to each other (null: none; peers then link as without one). */
   clusterKey: null as string | null,
+  /** --replicas: copies of each file kept on live members; null: every member holds every file. */
+  replicas: null as number | null,
+  /** A member down this long has its files copied anew until K live copies exist (60 s). */
+  rereplicateAfterMs: 60_000,
+  /** HTTP reads of a file held elsewhere: proxied from a holder (true) or answered 307 (false). */
+  proxyReads: false,
 } as const
 
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
@@ -91,6 +97,15 @@ export const optionsSchema = z.strictObject({
   clusterKey: z.string().optional(),
   /** The primary's control port: this server is then its secondary (roles). */
   primary: hostPort.nullable().optional(),
+  /** Copies of each file (partial replication); null or absent: every member holds every file. */
+  replicas: z.number().int().min(1).max(64).nullable().optional(),
+  rereplicateAfterMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(30 * 86_400_000)
+    .optional(),
+  proxyReads: z.boolean().optional(),
 })
 export type ServerOptions = z.infer<typeof optionsSchema>
 
@@ -137,6 +152,16 @@ export interface ServerConfig {
    * every client write there and mirrors from it; null: an equal of its peers.
    */
   readonly primary: string | null
+  /**
+   * Placement: each file is kept on this many live members (the one that created it, and others
+   * by the placement rule); null: every member holds every file (full mirroring). Every member of
+   * a cluster must agree (ERR_REPLICAS_MISMATCH at the handshake).
+   */
+  readonly replicas: number | null
+  /** A member down longer than this is given up on: its files get new copies elsewhere. */
+  readonly rereplicateAfterMs: number
+  /** HTTP reads of a file this server does not hold are proxied from a holder, not redirected. */
+  readonly proxyReads: boolean
 }
 
 export class ConfigError extends Error {
@@ -178,6 +203,7 @@ export function resolveConfig(options: unknown): ServerConfig {
     ),
     peers: Object.freeze([...(o.peers ?? [])]),
     primary: o.primary ?? null,
+    replicas: o.replicas ?? null,
     workers: resolveWorkers(o.workers ?? DEFAULTS.workers, o.maxClients ?? DEFAULTS.maxClients),
     clusterKey: resolveClusterKey(o.clusterKey),
   })

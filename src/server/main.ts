@@ -110,6 +110,20 @@ function parseArgs(args: string[]): ServerOptions {
       '--cluster-key <file>',
       'a file holding the cluster key every peer must prove (or TANDEM_CLUSTER_KEY: the key itself)',
     )
+    .option(
+      '--replicas <k>',
+      'keep each file on K live members, not on every one (default: every member holds every file)',
+      int,
+    )
+    .option(
+      '--rereplicate-after <duration>',
+      'a member down this long has its files copied anew elsewhere (default 60s; with --replicas)',
+      durationMs,
+    )
+    .option(
+      '--proxy-reads',
+      'HTTP reads of a file held elsewhere are served through this server (default: 307 to a holder)',
+    )
     .option('--config <file>', 'JSON file with any of these options (flags win)')
     .exitOverride()
     // Errors are printed by main() in the one `error: CODE: message` format.
@@ -144,6 +158,9 @@ function parseArgs(args: string[]): ServerOptions {
     cluster: o.cluster ?? (process.env.TANDEM_CLUSTER || undefined),
     clusterInterface: o.clusterInterface,
     clusterKey: clusterKey(o.clusterKey),
+    replicas: o.replicas,
+    rereplicateAfterMs: o.rereplicateAfter,
+    proxyReads: o.proxyReads === true ? true : undefined,
   }
   for (const key of Object.keys(flags)) if (flags[key] === undefined) delete flags[key]
   return { ...fromFile, ...flags } as ServerOptions

@@ -40,6 +40,8 @@ async function engine(
       clusterKey: null,
       cluster: null,
       clusterInterface: null,
+      replicas: null,
+      rereplicateAfterMs: 60_000,
       ...extra,
     },
     { lock: () => Promise.resolve(() => undefined), tell: (report) => told.push(report) },

@@ -98,6 +98,20 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX requests_client ON requests (client, at);
    CREATE INDEX requests_at ON requests (at);
    ALTER TABLE files ADD COLUMN request TEXT;`,
+  // Partial replication (--replicas): each file's placement id and creator (kept through renames);
+  // whether a peer holds the version it announced (a live entry with no local fingerprint is a
+  // file held elsewhere); and the members met, with where clients reach them and their weight.
+  `ALTER TABLE files ADD COLUMN file_id TEXT;
+   ALTER TABLE files ADD COLUMN creator TEXT;
+   ALTER TABLE peer_files ADD COLUMN held INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE peer_files ADD COLUMN file_id TEXT;
+   CREATE TABLE members (
+     name     TEXT PRIMARY KEY,
+     address  TEXT NOT NULL,  -- HOST:PORT of its control port
+     http     TEXT,           -- HOST:PORT of its HTTP API (NULL: none)
+     capacity INTEGER,        -- its file system's size in GiB: its placement weight
+     last_up  INTEGER         -- ms since the epoch: last seen up
+   ) WITHOUT ROWID;`,
 ]
 
 export function openIndexDb(stateDir: string): IndexDb {

@@ -21,6 +21,16 @@ export interface FileEntry {
   renamedFrom?: string | null | undefined
   /** The client request (rid) whose write made this version, and its answer (request-window.ts). */
   request?: EntryRequest | null | undefined
+  /**
+   * Placement (--replicas): the file's id, drawn when its name was first created here or at a
+   * peer, kept by every later version and by renames, so a rename moves no copy. Null or absent
+   * for entries older than placement: they are placed by their name.
+   */
+  fileId?: string | null | undefined
+  /** The server where the file was first created: placement keeps a copy there. */
+  creator?: string | null | undefined
+  /** As sent by a peer: whether it holds this version's content (absent: it does). */
+  held?: boolean | undefined
 }
 
 /** How the file looked on this server's disk when last indexed: a change shows as a difference. */

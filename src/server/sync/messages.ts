@@ -41,6 +41,10 @@ export interface SyncWorkerData {
   /** --cluster and --cluster-interface: discovery starts on 'discover', once the ports are known. */
   cluster: string | null
   clusterInterface: string | null
+  /** --replicas: copies kept of each file (null: every member holds every file). */
+  replicas: number | null
+  /** --rereplicate-after: a member down this long is given up on (its files copied anew). */
+  rereplicateAfterMs: number
 }
 
 /** What `status` answers with. */

@@ -75,6 +75,8 @@ export class SyncHost {
       peerTimeoutMs: config.peerTimeoutMs,
       cluster: config.cluster,
       clusterInterface: config.clusterInterface,
+      replicas: config.replicas,
+      rereplicateAfterMs: config.rereplicateAfterMs,
     }
     const worker = new Worker(new URL('./sync-worker.js', import.meta.url), {
       workerData,
