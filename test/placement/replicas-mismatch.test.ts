@@ -1,10 +1,10 @@
 // Every member of a cluster must keep the same number of copies: a peer with another --replicas
 // (or none, which means every member) is refused at the handshake by both sides, shown in
-// `status --json` as a refused member with ERR_REPLICAS_MISMATCH and a reason naming --replicas,
-// and nothing is mirrored between the two.
+// `status --json` as a refused member with a reason naming --replicas, ERR_REPLICAS_MISMATCH in
+// the change log (as a refused cluster key is), and nothing is mirrored between the two.
 import { access } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
-import type { MemberStatus } from '../../src/protocol/index.js'
+import type { LogEntry, MemberStatus } from '../../src/protocol/index.js'
 import type { ClusterServer } from '../helpers/index.js'
 import { waitFor } from '../helpers/index.js'
 import { startPlacementCluster } from '../helpers/placement.js'
@@ -41,14 +41,28 @@ describe('placement: a mismatched --replicas', () => {
             ),
           { timeoutMs: 20_000, intervalMs: 200, what: `${there.name} refused at ${here.name}` },
         )
-        expect(JSON.stringify(refused)).toContain('ERR_REPLICAS_MISMATCH')
         expect(refused.reason ?? '').toContain('--replicas')
+        // The code, as for a refused cluster key: in the change log's member-refused entry.
+        await waitFor(
+          async () =>
+            (await here.cli<LogEntry[]>('log', '--limit', '1000')).some(
+              (e) =>
+                e.op === 'member-refused' && (e.detail ?? '').includes('ERR_REPLICAS_MISMATCH'),
+            ),
+          {
+            timeoutMs: 10_000,
+            intervalMs: 200,
+            what: `ERR_REPLICAS_MISMATCH in ${here.name}'s log`,
+          },
+        )
       }
-      // Nothing crossed: each index holds its own file only, and so does each disk.
-      for (const server of servers) {
-        const status = await server.cli<StatusJson>('status')
-        expect(status.sync.files, `${server.name}'s index`).toBe(1)
-      }
+      // Nothing crossed: each index holds its own file only (once scanned), and so does each disk.
+      for (const server of servers)
+        await waitFor(async () => (await server.cli<StatusJson>('status')).sync.files === 1, {
+          timeoutMs: 10_000,
+          intervalMs: 200,
+          what: `${server.name}'s index to hold its own file, and only it`,
+        })
       expect(await exists(b, 'only-at-a.txt')).toBe(false)
       expect(await exists(a, 'only-at-b.txt')).toBe(false)
     },
