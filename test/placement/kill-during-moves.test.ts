@@ -19,8 +19,8 @@ import {
 } from '../helpers/placement.js'
 
 const MiB = 1024 * 1024
-/** 40 files of 1 MiB: the copies of a member's share take a moment under the heal throttle. */
-const FILES = 40
+/** 24 files of 1 MiB: the copies of a member's share (about 12 MiB) take a moment under the heal throttle. */
+const FILES = 24
 
 /** Wait until a copy is in flight to `server` (a temp file in its data dir), then kill -9 it. */
 async function killWhileReceiving(server: ClusterServer, timeoutMs: number): Promise<void> {
