@@ -1,11 +1,13 @@
 // kill -9 in the middle of moving copies, --replicas 2: of the member receiving copies while it
-// heals a lost member's files, and of the member joining while it receives its share. No copy is
-// lost (every file keeps at least 2 copies on the disks all along), no disk file is torn (each
-// has the SHA-256 of the version put; a half-copied file is only ever a temp file, gone after the
-// restart), and after the restart the cluster converges to exactly 2 copies of every file.
+// heals a lost member's files, of the member joining while it receives its share, and of a member
+// dropping its surplus copies once the joining one has them. No copy is lost (every file keeps at
+// least 2 copies on the disks all along), no disk file is torn (each has the SHA-256 of the
+// version put; a half-copied file is only ever a temp file, gone after the restart), and after
+// the restart the cluster converges to exactly 2 copies of every file, its holders listed.
 import { describe, expect, it } from 'vitest'
 import type { ClusterServer } from '../helpers/index.js'
-import { tempFilesIn, waitFor } from '../helpers/index.js'
+import { TEMP_PREFIX } from '../../src/protocol/index.js'
+import { tempFilesIn, waitFor, walkTree } from '../helpers/index.js'
 import {
   copiesOf,
   describeCopies,
@@ -15,6 +17,7 @@ import {
   REREPLICATE_AFTER_MS,
   startPlacementCluster,
   waitCopies,
+  waitListingShowsHolders,
   watchCopies,
 } from '../helpers/placement.js'
 
@@ -55,6 +58,8 @@ describe('placement: kill -9 while copies move', () => {
       timeoutMs: REREPLICATE_AFTER_MS + 30_000,
       what: 'every file on A and B after B restarted',
     })
+    // The listing's holders are the disks that hold a file, C's (down) too: peer_files keeps them.
+    await waitListingShowsHolders(b, (await copiesOf(servers, expected)).holders)
     expect(healedBeforeKill).toBeLessThan(FILES)
 
     // C back too: rebalanced to exactly 2 copies over the three.
@@ -89,5 +94,47 @@ describe('placement: kill -9 while copies move', () => {
     })
     const { violations } = await watch.stop()
     expect(violations, describeCopies(after)).toEqual([])
+    // The holder records came through the kill too: D lists every file with its holders.
+    await waitListingShowsHolders(d, after.holders)
+  }, 90_000)
+
+  it('during rebalancing: kill -9 a member as it drops its surplus copies; none lost, none torn; converges after restart', async () => {
+    const servers = await startPlacementCluster({ members: 4, started: 3 })
+    const [a, b, c, d] = servers as [ClusterServer, ClusterServer, ClusterServer, ClusterServer]
+    const expected = await putFiles(a, makeFiles(FILES, MiB))
+    const before = await waitCopies([a, b, c], expected, { min: 2, max: 2, timeoutMs: 45_000 })
+    const heldByB = filesPerServer(before, servers).get('B')!
+
+    const watch = watchCopies([a, b, c, d], expected, { min: 2, max: 3 })
+    await d.start()
+    // B gives D its share: kill it once it has dropped a first copy (the rest still to drop).
+    await waitFor(() => filesIn(b) < heldByB, {
+      timeoutMs: 30_000,
+      intervalMs: 5,
+      what: 'B to drop a first copy',
+    })
+    await b.kill9()
+    const atKill = await copiesOf([a, b, c, d], expected)
+    expect(atKill.torn, describeCopies(atKill)).toEqual([])
+    expect(filesPerServer(atKill, servers).get('A'), describeCopies(atKill)).toBe(FILES)
+
+    await b.start()
+    const after = await waitCopies(servers, expected, {
+      min: 2,
+      max: 2,
+      timeoutMs: 45_000,
+      what: 'exactly 2 copies of every file over the four after B restarted',
+      also: (copies) => (filesPerServer(copies, servers).get('D') ?? 0) > 0 || 'D holding files',
+    })
+    const { violations } = await watch.stop()
+    expect(violations, describeCopies(after)).toEqual([])
+    await waitListingShowsHolders(b, after.holders)
   }, 90_000)
 })
+
+/** Regular files in `server`'s data directory (temp files left out). */
+function filesIn(server: ClusterServer): number {
+  return walkTree(server.root).filter(
+    (name) => !name.startsWith(`batch/${TEMP_PREFIX}`) && name.startsWith('batch/'),
+  ).length
+}
