@@ -1,11 +1,12 @@
 // Renames and deletes with --replicas 2 of 3, through a member that does not hold the file: a
 // file is placed by its file id, not its name, so a rename (of a file, or of a whole folder) moves
 // no copy — the new name is on the disks that held the old one — and a folder deleted there is
-// gone from every disk and every listing. No third copy appears on the way.
+// gone from every disk and every listing. No third copy appears on the way. A file replaced or
+// appended to there keeps its holders: the new content ends on the same 2 disks.
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../client/run-cli.js'
 import type { ClusterServer } from '../helpers/index.js'
-import { waitFor } from '../helpers/index.js'
+import { sha256Of, waitFor } from '../helpers/index.js'
 import {
   lsJson,
   makeFiles,
@@ -88,5 +89,44 @@ describe('placement: renames and deletes through a member that does not hold the
         async () => (await lsJson(server)).every((row) => !row.name.startsWith('renamed/')),
         { timeoutMs: 15_000, intervalMs: 250, what: `${server.name}'s ls without renamed/` },
       )
+  }, 60_000)
+
+  it('write and append through a member that does not hold the file: the new content ends on its 2 holders', async () => {
+    const servers = await startPlacementCluster({ members: 3 })
+    const [a, , c] = servers as [ClusterServer, ClusterServer, ClusterServer]
+    const files = makeFiles(8, 4096)
+    const expected = await putFiles(a, files)
+    const placed = await waitCopies(servers, expected, { min: 2, max: 2 })
+    const [target, holders] = [...placed.holders].find(([, list]) => !list.includes('C'))!
+
+    // Replaced through C: a new version of the same file (same id), so the same holders.
+    const write = await runCli(['--server', c.address, 'write', target, '--text', 'written at C\n'])
+    expect([write.code, write.stderr]).toEqual([0, ''])
+    const written = new Map(expected).set(target, sha256Of('written at C\n'))
+    await waitCopies(servers, written, {
+      min: 2,
+      max: 2,
+      timeoutMs: 20_000,
+      what: `the new ${target} on ${holders.join(',')} only`,
+      also: (now) =>
+        now.holders.get(target)!.join(',') === holders.join(',') ||
+        `${target} on ${now.holders.get(target)!.join(',')}`,
+    })
+
+    // Appended through C: the client follows ERR_MOVED to a holder.
+    const append = await runCli(['--server', c.address, 'append', target, '--text', 'and more\n'])
+    expect([append.code, append.stderr]).toEqual([0, ''])
+    const appended = new Map(written).set(target, sha256Of('written at C\nand more\n'))
+    await waitCopies(servers, appended, {
+      min: 2,
+      max: 2,
+      timeoutMs: 20_000,
+      what: `the appended ${target} on ${holders.join(',')}`,
+      also: (now) =>
+        now.holders.get(target)!.join(',') === holders.join(',') ||
+        `${target} on ${now.holders.get(target)!.join(',')}`,
+    })
+    const cat = await runCli(['--server', c.address, 'cat', target])
+    expect(cat.stdout.toString()).toBe('written at C\nand more\n')
   }, 60_000)
 })
