@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership|placement|placement-rules|heal|redirect] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -29,6 +29,11 @@ import { measureRoles, roleRows } from './roles.mjs'
 // Clusters that assemble themselves (issue 12): cluster.mjs, lib/netns-lab.mjs.
 import { clusterRows, measureCluster } from './cluster.mjs'
 import { measureMembership, membershipRows } from './membership.mjs'
+// Partial replication (issue 13): the placement rules alone (placement.mjs).
+import { measurePlacement, placementRows } from './placement.mjs'
+// ... and end to end: healing after a member is lost (heal.mjs), reads at a non-holder (redirect.mjs).
+import { healRows, measureHeal } from './heal.mjs'
+import { measureRedirect, redirectRows } from './redirect.mjs'
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url))
 
@@ -70,6 +75,14 @@ const SIZES = {
     },
     roles: { trials: 200, warmups: 10, appendSize: 1024, bigSize: 256 * MiB },
     cluster: { timeoutMs: 30_000 },
+    heal: { count: 1000, size: 64 * 1024, timeoutMs: 120_000 },
+    redirect: {
+      trials: 15,
+      bigTrials: 3,
+      smallSize: 64 * 1024,
+      bigSize: 64 * MiB,
+      timeoutMs: 30_000,
+    },
   },
   quick: {
     singleSize: 64 * MiB,
@@ -106,6 +119,14 @@ const SIZES = {
     },
     roles: { trials: 50, warmups: 5, appendSize: 1024, bigSize: 32 * MiB },
     cluster: { timeoutMs: 30_000 },
+    heal: { count: 200, size: 64 * 1024, timeoutMs: 60_000 },
+    redirect: {
+      trials: 3,
+      bigTrials: 1,
+      smallSize: 64 * 1024,
+      bigSize: 8 * MiB,
+      timeoutMs: 30_000,
+    },
   },
 }
 
@@ -118,6 +139,10 @@ const ONLY = [
   'roles',
   'cluster',
   'membership',
+  'placement',
+  'placement-rules',
+  'heal',
+  'redirect',
 ]
 
 function options() {
@@ -132,7 +157,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership|placement|placement-rules|heal|redirect] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -174,7 +199,14 @@ async function main() {
   let roles = null
   let cluster = null
   let membership = null
-  const wanted = (/** @type {string} */ name) => opts.only === null || opts.only === name
+  let placement = null
+  let heal = null
+  let redirect = null
+  const wanted = (/** @type {string} */ name) =>
+    opts.only === null ||
+    opts.only === name ||
+    // --only placement: the rules alone and both end-to-end measurements of partial replication.
+    (opts.only === 'placement' && ['placement-rules', 'heal', 'redirect'].includes(name))
   if (wanted('throughput')) {
     log(
       `\ntransfer throughput: 1 client × ${opts.singleSize / MiB} MiB, ${opts.clients} clients × ${opts.eachSize / MiB} MiB`,
@@ -240,6 +272,30 @@ async function main() {
       log,
     )
   }
+  if (wanted('placement-rules')) {
+    log(
+      `\nplacement rules (no server): 10,000 names of mixed sizes, K = 2, 3 and 4 members; rendezvous (tandem) vs fewest files (the source design); ${Math.max(opts.runs, 5)} draws`,
+    )
+    // Pure and quick (about a second a draw): at least 5 draws, whatever --runs says.
+    placement = await measurePlacement({ runs: Math.max(opts.runs, 5) }, log)
+  }
+  if (wanted('heal')) {
+    const h = opts.heal
+    log(
+      `\nhealing: 3 servers, --replicas 2 --rereplicate-after 1s; ${h.count} × ${h.size / 1024} KiB created at C, C kill -9'd, until A and B both hold every file; next to cp -r of the same files`,
+    )
+    heal = await measureHeal({ ...h, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
+  }
+  if (wanted('redirect')) {
+    const r = opts.redirect
+    log(
+      `\nreads at a member that does not hold the file: 3 servers, --replicas 1, the file at A; get at B (ERR_MOVED followed) vs at A; HTTP GET at B (307), at C (--proxy-reads) vs at A; ${r.trials} trials × ${r.smallSize / 1024} KiB, one ${r.bigSize / MiB} MiB`,
+    )
+    redirect = await measureRedirect(
+      { ...r, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs },
+      log,
+    )
+  }
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
@@ -249,6 +305,9 @@ async function main() {
     ...(roles ? roleRows(roles) : []),
     ...(cluster ? clusterRows(cluster) : []),
     ...(membership ? membershipRows(membership) : []),
+    ...(placement ? placementRows(placement) : []),
+    ...(heal ? healRows(heal) : []),
+    ...(redirect ? redirectRows(redirect) : []),
   ]
   log(
     `\nmedians of ${opts.runs} run(s); ratio = tandem / baseline (for RSS, CPU and latency, lower is better)\n`,
@@ -270,6 +329,9 @@ async function main() {
     roles,
     cluster,
     membership,
+    placement,
+    heal,
+    redirect,
   }
   mkdirSync(RESULTS, { recursive: true })
   const file = path.join(RESULTS, `bench-${stamp()}.json`)

@@ -95,7 +95,9 @@ function timestampLines(child) {
 /**
  * Start `names.length` servers, each with all the others as peers; resolves when every one of
  * them prints its ready line (not when the links are up: see `waitMirroring` in mirror-wait.mjs).
- * @param {{ names?: string[], nodeArgs?: string[], prefix?: string, extraArgs?: string[] }} [options]
+ * `argsFor(name)`: arguments for that server alone, after `extraArgs`.
+ * @param {{ names?: string[], nodeArgs?: string[], prefix?: string, extraArgs?: string[],
+ *   argsFor?: (name: string) => string[] }} [options]
  * @returns {Promise<ClusterServer[]>}
  */
 export async function startCluster({
@@ -103,6 +105,7 @@ export async function startCluster({
   nodeArgs = [],
   prefix = 'mirror',
   extraArgs = [],
+  argsFor = () => [],
 } = {}) {
   const ports = await freePorts(names.length * 2)
   const plan = names.map((name, i) => {
@@ -127,6 +130,7 @@ export async function startCluster({
         ...['--name', p.name, '--root', p.root, '--state', p.state, '--host', '127.0.0.1'],
         ...['--port', String(p.port), '--sync-port', String(p.syncPort), ...peers],
         ...extraArgs,
+        ...argsFor(p.name),
       ]
       const proc = spawnTracked(process.execPath, args)
       const lines = timestampLines(proc.child)
@@ -175,4 +179,23 @@ export function firstLineAfter(server, since, needle) {
     if (t >= since && line.includes(needle)) return [Math.round((t - since) * 10) / 10, line]
   }
   return null
+}
+
+const HTTP_LISTENING = /HTTP API on http:\/\/[^/\s]+:(\d+)\//
+
+/**
+ * The port of `server`'s HTTP API, from its console line (it listens a moment after the control
+ * port: waited for up to 10 s).
+ * @param {ClusterServer} server @returns {Promise<number>}
+ */
+export async function httpPortOf(server) {
+  const deadline = performance.now() + 10_000
+  for (;;) {
+    for (const [, line] of server.lines) {
+      const m = HTTP_LISTENING.exec(line)
+      if (m) return Number(m[1])
+    }
+    if (performance.now() > deadline) throw new Error(`${server.name} serves no HTTP`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }

@@ -14,6 +14,12 @@ export interface GetItem {
   local: string
   /** As listed; the download's own header has the final word. */
   size: number
+  /**
+   * A folder's file the listing shows only at other servers: asked for all the same (a server
+   * that does not hold it names its holders, ERR_MOVED, and the client follows), but when the
+   * server does not know it yet (ERR_NOT_FOUND: mirroring has not caught up) it is skipped.
+   */
+  notHere?: true
 }
 
 export interface GetPlan {
@@ -115,10 +121,11 @@ function add(plan: GetPlan, source: RemoteSource, local: string): void {
     // The listing may show a server's symbolic links as rows of their own: they have no content
     // to download, and are left out as put leaves out links to folders.
     if (isSymlink(row)) plan.skipped.push({ name: row.name, path: item.local, reason: 'symlink' })
-    // Listed from a peer but not (or no longer) at this server: mirroring has not caught up. Asking
-    // for it would fail the batch halfway; it is reported instead, to be fetched again later.
+    // Listed from a peer but not (or no longer) at this server: held elsewhere (partial
+    // replication: the server sends the client on), or mirroring has not caught up (then it is
+    // skipped, not failing the batch halfway, to be fetched again later).
     else if (source.here !== undefined && !row.servers.includes(source.here))
-      plan.skipped.push({ name: row.name, path: item.local, reason: 'not at this server yet' })
+      plan.items.push({ ...item, notHere: true })
     else plan.items.push(item)
   }
 }

@@ -11,7 +11,9 @@
  * on the same lost connection (a batch's pipelined files) moves once, together, and each piece
  * is replayed on the new connection: a batch continues with the files in flight, not from the
  * start. An answer that is an error (ERR_NOT_FOUND, ERR_LOCKED, a lock's ERR_TIMEOUT…) leaves
- * the connection open and is never a reason to move.
+ * the connection open and is never a reason to move. ERR_MOVED (partial replication) is not a
+ * move either: the work runs again at a member that holds the file (holder-links.ts), and the
+ * pool stays on its server.
  */
 import { isTandemError, TandemError } from '../protocol/index.js'
 import { formatAddress, type ServerAddress } from './address.js'
@@ -23,6 +25,7 @@ import {
 } from './config.js'
 import type { Connection } from './connection.js'
 import type { Link, RunOptions } from './link.js'
+import { HolderLinks } from './holder-links.js'
 import { requestIdsFor } from './request-ids.js'
 import type { ServerLoad } from '../protocol/index.js'
 
@@ -100,10 +103,14 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
   /** Connections left for lost: work still failing on one moves too (this side cut it). */
   readonly #lost = new WeakSet<C>()
 
+  /** Connections to the members that hold what this server does not (ERR_MOVED). */
+  readonly #holders: HolderLinks<C>
+
   constructor(servers: readonly ServerAddress[], options: PoolOptions<C>) {
     if (servers.length === 0) throw new TypeError('no server address given')
     this.#servers = [...servers]
     this.#options = options
+    this.#holders = new HolderLinks<C>((address) => this.#openOne(address), isServerLost)
   }
 
   /** Several servers: losing one moves to another. */
@@ -148,6 +155,8 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
       try {
         return await work(conn, rid)
       } catch (err) {
+        // Held at other members (--replicas): the same work there, with the same rid.
+        if (this.#follows(err)) return await this.#holders.run(err, work, rid, options)
         const replay = options.canReplay?.() ?? true
         if (!this.#mayMove(err, conn) || !replay || moves >= maxMoves) throw err
         await this.#moveFrom(current, conn, err as TandemError)
@@ -158,6 +167,7 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
   /** Cut the connection at once (Ctrl+C): pending work fails and does not move. */
   destroy(): void {
     this.#conn?.destroy()
+    this.#holders.destroy()
   }
 
   /** Close the connection after what is in flight; the pool is done. */
@@ -166,7 +176,13 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
     const pending = this.#current
     this.#current = undefined
     const conn = await pending?.catch(() => undefined)
-    await conn?.close()
+    await Promise.all([conn?.close(), this.#holders.close()])
+  }
+
+  /** An ERR_MOVED naming holders, while the pool still works: followed (holder-links.ts). */
+  #follows(err: unknown): err is TandemError {
+    if (this.#closed || this.#options.signal?.aborted) return false
+    return isTandemError(err, 'ERR_MOVED') && (err.holders?.length ?? 0) > 0
   }
 
   #mayMove(err: unknown, conn: C): boolean {
@@ -224,6 +240,18 @@ export class ServerPool<C extends PoolConnection = Connection> implements Link<C
     if (lost)
       this.#options.onSwitch?.({ from: lost.from, to: conn.address, reason: lost.error.message })
     return conn
+  }
+
+  /** One holder's connection (ERR_MOVED), with the pool's settings and busy waits. */
+  #openOne(address: ServerAddress): Promise<C> {
+    const { waitMs, onWait, signal, open } = this.#options
+    return connectFirst<C>([address], {
+      ...this.#settings(),
+      ...(waitMs !== undefined ? { waitMs } : {}),
+      ...(onWait ? { onWait } : {}),
+      ...(signal ? { signal } : {}),
+      ...(open ? { open } : {}),
+    })
   }
 
   /**

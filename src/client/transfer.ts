@@ -289,6 +289,9 @@ class BatchProgress {
   }
 }
 
+/** Why a folder's file was skipped when the server did not know it yet (get-plan.ts notHere). */
+export const NOT_HERE = 'not at this server yet'
+
 export interface GetOptions {
   onProgress?: (progress: PutProgress) => void
   /** Downloads queued on the connection at once (default 16); each holds a temp file open. */
@@ -352,6 +355,12 @@ export async function getFiles(
       result.files.push(file)
       batch.fileDone(item)
     } catch (err) {
+      // Listed only at other servers, and not known at this one yet: mirroring has not caught up.
+      if (item.notHere && err instanceof TandemError && err.code === 'ERR_NOT_FOUND') {
+        result.skipped.push({ name: item.name, path: item.local, reason: NOT_HERE })
+        batch.skip(item, size)
+        return
+      }
       if (!(noClobber && err instanceof TandemError && err.code === 'ERR_EXISTS')) throw err
       result.skipped.push({ name: item.name, path: item.local, reason: 'exists' })
       batch.skip(item, size)

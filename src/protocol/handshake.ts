@@ -13,6 +13,11 @@
  * A proof is HMAC-SHA256 under the key over a label, the prover's side, the channel, both names
  * and both nonces: it is worth nothing on another connection, channel, name pair or direction,
  * and the key itself never travels. Proofs are compared with crypto.timingSafeEqual.
+ *
+ * Every member of a cluster keeps the same number of copies of each file (`--replicas`): a peer's
+ * hello and the welcome to a peer say it (absent: a copy on every member, as a server that
+ * predates partial replication does), and either side refuses a mismatch with
+ * ERR_REPLICAS_MISMATCH once the key is proven (`replicasMismatch`).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
@@ -29,6 +34,8 @@ const PROOF_LABEL = 'tandem cluster key proof v1'
 /** 32 bytes in standard base64 (44 characters, one '=' of padding). */
 const base64Of32 = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, '32 bytes, base64')
 const serverName = z.string().min(1).max(64)
+/** `--replicas`: the copies of each file a cluster keeps; absent from a message = every member. */
+const replicas = z.number().int().min(1).max(64)
 
 // ---- control port ---------------------------------------------------------------------------
 
@@ -41,17 +48,28 @@ export const helloSchema = z
     software: z.string().max(128).optional(),
     /** A peer that holds a cluster key: its nonce (the server answers with a challenge). */
     nonce: base64Of32.optional(),
+    /** A peer's --replicas (absent: a copy on every member). */
+    replicas: replicas.optional(),
   })
-  .refine((h) => h.role === 'peer' || h.nonce === undefined, {
-    message: 'only a peer sends a nonce',
-    path: ['nonce'],
+  .refine((h) => h.role === 'peer' || (h.nonce === undefined && h.replicas === undefined), {
+    message: 'only a peer sends a nonce or replicas',
+    path: ['role'],
   })
 export type Hello = z.infer<typeof helloSchema>
 
-/** What the control port's welcome adds for a peer: where to exchange files, and the clock. */
+/**
+ * What the control port's welcome adds for a peer: where to exchange files, the clock, and what
+ * placement needs of the member (each absent from a server that predates partial replication).
+ */
 export interface PeerSyncInfo {
   port: number
   time: number
+  /** Its --replicas (absent: a copy on every member). */
+  replicas?: number
+  /** Its HTTP API's port on the address the peer dialled (null: it has none). */
+  http?: number | null
+  /** The size of the file system of its data directory, GiB (statfs; at least 1). */
+  capacity?: number
 }
 
 /** How busy the server is: clients served now (this one included) and its maximum. */
@@ -79,7 +97,16 @@ export const welcomeSchema = z.object({
     .object({ clients: z.number().int().nonnegative(), maxClients: z.number().int().positive() })
     .optional()
     .catch(undefined),
-  sync: z.object({ port: z.number(), time: z.number() }).optional(),
+  sync: z
+    .object({
+      port: z.number(),
+      time: z.number(),
+      replicas: replicas.optional(),
+      // Malformed placement figures are taken as unknown; a malformed --replicas is not.
+      http: z.number().int().min(1).max(65535).nullable().optional().catch(undefined),
+      capacity: z.number().int().min(1).optional().catch(undefined),
+    })
+    .optional(),
 })
 
 /** A client's hello. */
@@ -99,6 +126,8 @@ export const peerHelloSchema = z.strictObject({
   channel: z.enum(['index', 'content']),
   /** As in the control port's hello: the peer holds a cluster key. */
   nonce: base64Of32.optional(),
+  /** As in the control port's hello: its --replicas (absent: a copy on every member). */
+  replicas: replicas.optional(),
 })
 export type PeerHello = z.infer<typeof peerHelloSchema>
 
@@ -108,6 +137,46 @@ export interface PeerWelcome {
   /** Identifies the index the sequence numbers count in (a new one after the index is reset). */
   epoch: string
   time: number
+  /** Its --replicas (absent: a copy on every member). */
+  replicas?: number
+}
+
+/**
+ * Why a peer is refused, of the refusals that are reported (console, change log, the member's
+ * state `refused` in status): the others are bad input.
+ */
+export type RefusalCode = 'ERR_AUTH' | 'ERR_REPLICAS_MISMATCH'
+
+/** The `replicas` field a hello or welcome carries: none for a copy on every member. */
+export function replicasField(k: number | null): { replicas?: number } {
+  return k === null ? {} : { replicas: k }
+}
+
+function copiesKept(k: number | null): string {
+  return k === null
+    ? 'a copy on every member'
+    : k === 1
+      ? '1 copy of each file'
+      : `${k} copies of each file`
+}
+
+/**
+ * ERR_REPLICAS_MISMATCH when `peer`, which said it keeps `theirs` (undefined or null: a copy on
+ * every member), disagrees with this server's `mine`; else null. Both names are in the message,
+ * since either side may show it.
+ */
+export function replicasMismatch(
+  self: string,
+  mine: number | null,
+  peer: string,
+  theirs: number | null | undefined,
+): TandemError | null {
+  const other = theirs ?? null
+  if (other === mine) return null
+  return new TandemError(
+    'ERR_REPLICAS_MISMATCH',
+    `'${peer}' keeps ${copiesKept(other)}, '${self}' ${copiesKept(mine)} (--replicas): every member of a cluster must agree`,
+  )
 }
 
 // ---- the cluster key's challenge–response ---------------------------------------------------

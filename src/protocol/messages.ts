@@ -384,6 +384,30 @@ export interface StatusResult {
   locks: UserLock[]
   /** Per-path read/write locks held or awaited right now (operations in progress). */
   pathLocks: { name: string; readers: number; writers: number; waiting: number }[]
+  /** Partial replication (present only with --replicas): copies, and healing's progress. */
+  placement?: PlacementStatus
+}
+
+/**
+ * How this member sees the cluster's copies (--replicas K): its live files, how many it holds,
+ * how many have fewer live copies than min(K, candidates) or more, and what healing and
+ * rebalancing have done since it started.
+ */
+export interface PlacementStatus {
+  replicas: number
+  files: number
+  held: number
+  underReplicated: number
+  surplus: number
+  healing: {
+    /** Copies to make and surplus copies to drop here, waiting or under way. */
+    queued: number
+    copied: number
+    dropped: number
+    /** Bytes copied. */
+    bytes: number
+    lastError?: string
+  }
 }
 
 /**

@@ -137,6 +137,7 @@ export const peerPushSchema = z.discriminatedUnion('type', [
     server: serverName,
     epoch: z.string(),
     time: z.number(),
+    replicas: z.number().int().min(1).max(64).optional(),
   }),
   z.object({
     type: z.literal('entries'),

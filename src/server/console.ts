@@ -181,6 +181,10 @@ export function syncLine(e: SyncLine): string {
       return `⚠ set aside ${name} from ${peer}: ${e.detail ?? 'cannot be applied here yet'}; the rest goes on, and it is tried again`
     case 'sync-cleared':
       return `✓ ${name} from ${peer} is no longer set aside${e.detail ? ` (${e.detail})` : ''}`
+    case 'replica-copied':
+      return `⇣ copied ${name} from ${peer}${size}: this server is now one of its holders`
+    case 'replica-dropped':
+      return `✗ dropped this server's copy of ${name}: its holders have it (--replicas)`
     case 'member-joined':
       return `⇄ member ${peer} joined (up)`
     case 'member-left':

@@ -91,9 +91,9 @@ export class ServerCore {
   }
 
   async status(): Promise<StatusResult> {
-    const { peers, members, sync } = this.sync
+    const { peers, members, sync, placement } = this.sync
       ? await this.sync.status(mirroredAddresses(this.config))
-      : { peers: [], members: [], sync: { state: 'stopped' as const } }
+      : { peers: [], members: [], sync: { state: 'stopped' as const }, placement: undefined }
     const now = Date.now()
     return {
       server: {
@@ -131,6 +131,7 @@ export class ServerCore {
       role: roleStatus(this.config.primary, peers),
       locks: knownLocks(this.config.stateDir, this.config.name),
       pathLocks: this.locks.snapshot(),
+      ...(placement ? { placement } : {}),
     }
   }
 }

@@ -19,6 +19,7 @@ import {
   TandemError,
   normalizeName,
   toWireError,
+  type Holder,
   type LockResult,
   type LogEntry,
   type RequestBody,
@@ -77,6 +78,11 @@ export interface IndexData {
   userLocks: UserLock[]
   /** Hashes the index knows, each for the file identity it was indexed with. */
   hashes: Map<string, { sha256: string; identity: FileIdentity }>
+  /**
+   * Partial replication: names the index lists live with no copy on this disk, each with the
+   * members that hold it.
+   */
+  elsewhere: Map<string, Holder[]>
 }
 
 /** A path-lock request the main thread granted or refused. */
@@ -162,7 +168,7 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
     db.close()
   })
 
-  const data: IndexData = { holdings: [], userLocks: [], hashes: new Map() }
+  const data: IndexData = { holdings: [], userLocks: [], hashes: new Map(), elsewhere: new Map() }
   const userLockRequests: OpsHarness['userLockRequests'] = []
   const lockRequests: LockRequestRecord[] = []
   const publications: OpsHarness['publications'] = []
@@ -195,6 +201,11 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       return same ? known.sha256 : undefined
     },
     indexedHashes: () => new Map([...data.hashes].map(([name, known]) => [name, { ...known }])),
+    heldElsewhere: (name) => data.elsewhere.get(name)?.map((h) => ({ ...h })),
+    notHeldUnder: (folder) =>
+      [...data.elsewhere.keys()]
+        .filter((name) => folder === '' || name.startsWith(`${folder}/`))
+        .sort(),
   }
 
   const lock = async (

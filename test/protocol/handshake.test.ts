@@ -11,6 +11,8 @@ import {
   helloSchema,
   newNonce,
   peerHelloSchema,
+  replicasField,
+  replicasMismatch,
   verifyProof,
   welcomeSchema,
   type AuthChannel,
@@ -257,5 +259,65 @@ describe('the hello and welcome schemas', () => {
     // A malformed load is none: the welcome itself still stands.
     const odd = welcomeSchema.parse({ ...welcome, load: { clients: -1, maxClients: 9 } })
     expect(odd.load).toBeUndefined()
+  })
+})
+
+describe('--replicas at the handshake', () => {
+  it('the same number, or a copy on every member on both sides, agrees; anything else is refused', () => {
+    expect(replicasMismatch('A', 2, 'B', 2)).toBeNull()
+    expect(replicasMismatch('A', null, 'B', null)).toBeNull()
+    // Absent from the message: a copy on every member (a server that does not say).
+    expect(replicasMismatch('A', null, 'B', undefined)).toBeNull()
+    for (const [mine, theirs] of [
+      [2, 3],
+      [3, 2],
+      [null, 2],
+      [2, null],
+      [2, undefined],
+      [1, 64],
+    ] as const) {
+      const err = replicasMismatch('A', mine, 'B', theirs)
+      expect(err?.code).toBe('ERR_REPLICAS_MISMATCH')
+      // Either side may show it: both names are in it.
+      expect(err?.message).toContain("'A'")
+      expect(err?.message).toContain("'B'")
+    }
+  })
+
+  it('a peer says its number (none for every member); a client says none; 1..64 whole only', () => {
+    expect(replicasField(null)).toEqual({})
+    expect(replicasField(3)).toEqual({ replicas: 3 })
+    const peer = { type: 'hello', role: 'peer', id: 'A' }
+    for (const k of [1, 2, 64])
+      expect(helloSchema.safeParse({ ...peer, replicas: k }).success).toBe(true)
+    for (const bad of [0, -1, 65, 1.5, '2', null])
+      expect(helloSchema.safeParse({ ...peer, replicas: bad }).success).toBe(false)
+    expect(
+      helloSchema.safeParse({ type: 'hello', role: 'client', id: 'c', replicas: 2 }).success,
+    ).toBe(false)
+    const index = { type: 'peer-hello', server: 'A', channel: 'index' }
+    expect(peerHelloSchema.safeParse({ ...index, replicas: 2 }).success).toBe(true)
+    expect(peerHelloSchema.safeParse({ ...index, replicas: 0 }).success).toBe(false)
+  })
+
+  it('the welcome to a peer: a malformed --replicas fails it, malformed placement figures are unknown', () => {
+    const welcome = (sync: Record<string, unknown>) => ({
+      type: 'welcome',
+      server: { name: 'B', version: '0.1.0' },
+      sessionId: 's',
+      sync: { port: 6001, time: 1, ...sync },
+    })
+    expect(welcomeSchema.parse(welcome({ replicas: 2, http: 8080, capacity: 40 })).sync).toEqual({
+      port: 6001,
+      time: 1,
+      replicas: 2,
+      http: 8080,
+      capacity: 40,
+    })
+    expect(welcomeSchema.parse(welcome({ http: null })).sync?.http).toBeNull()
+    const odd = welcomeSchema.parse(welcome({ http: 70_000, capacity: 0 })).sync
+    expect(odd?.http).toBeUndefined()
+    expect(odd?.capacity).toBeUndefined()
+    expect(welcomeSchema.safeParse(welcome({ replicas: 0 })).success).toBe(false)
   })
 })

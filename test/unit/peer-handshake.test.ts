@@ -51,6 +51,61 @@ describe('peer handshake', () => {
     expect(result.skewMs).toBeLessThan(11_000)
   })
 
+  it("says its --replicas and learns the peer's, its HTTP port and its capacity", async () => {
+    let hello: unknown
+    const port = await fakeControlPort((m) => {
+      hello = m
+      return {
+        type: 'welcome',
+        server: { name: 'B', version: 'test' },
+        sessionId: 's',
+        sync: { port: 6001, time: Date.now(), replicas: 2, http: 8080, capacity: 40 },
+      }
+    })
+    const result = await handshake('127.0.0.1', port, 'A', null, 2)
+    expect(hello).toMatchObject({ type: 'hello', role: 'peer', id: 'A', replicas: 2 })
+    expect(result).toMatchObject({ name: 'B', replicas: 2, http: 8080, capacity: 40 })
+  })
+
+  it('a server that says none of them: a copy on every member, no HTTP, capacity 1', async () => {
+    let hello: Record<string, unknown> = {}
+    const port = await fakeControlPort((m) => {
+      hello = m as Record<string, unknown>
+      return {
+        type: 'welcome',
+        server: { name: 'B', version: 'test' },
+        sessionId: 's',
+        sync: { port: 6001, time: Date.now() },
+      }
+    })
+    const result = await handshake('127.0.0.1', port, 'A')
+    // Without --replicas the hello is as it always was.
+    expect('replicas' in hello).toBe(false)
+    expect(result).toMatchObject({ replicas: null, http: null, capacity: 1 })
+  })
+
+  it('refuses a peer that keeps another number of copies (ERR_REPLICAS_MISMATCH)', async () => {
+    for (const [mine, theirs] of [
+      [2, 3],
+      [2, undefined],
+      [null, 3],
+    ] as const) {
+      const port = await fakeControlPort(() => ({
+        type: 'welcome',
+        server: { name: 'B', version: 'test' },
+        sessionId: 's',
+        sync: {
+          port: 6001,
+          time: Date.now(),
+          ...(theirs === undefined ? {} : { replicas: theirs }),
+        },
+      }))
+      await expect(handshake('127.0.0.1', port, 'A', null, mine)).rejects.toMatchObject({
+        code: 'ERR_REPLICAS_MISMATCH',
+      })
+    }
+  })
+
   it('fails with the code a refusing server sends (ERR_BUSY)', async () => {
     const port = await fakeControlPort(() => ({
       type: 'error',

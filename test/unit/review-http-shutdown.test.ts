@@ -53,6 +53,7 @@ describe('review: HTTP worker shutdown', () => {
         headersTimeoutMs: 10_000,
         maxConnections: 16,
         shutdownGraceMs: 2_000,
+        proxyReads: false,
       },
       worker,
       () => void (exited = true),

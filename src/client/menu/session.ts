@@ -10,6 +10,7 @@ import { connectFirst, resolveServers, type ServerAddress } from '../config.js'
 import type { Connection } from '../connection.js'
 import { isTandemError, TandemError } from '../../protocol/index.js'
 import type { Link, RunOptions as LinkRunOptions } from '../link.js'
+import { HolderLinks } from '../holder-links.js'
 import { requestIdsFor } from '../request-ids.js'
 import { failoverOrder, isServerLost } from '../server-pool.js'
 import { busyLine } from '../cli/render/busy.js'
@@ -35,6 +36,8 @@ export class Session implements Link {
   /** Connections left for lost: work still failing on one moves too (this side cut it). */
   readonly #lostConns = new WeakSet<Connection>()
   #interrupted = false
+  /** Connections to the members that hold what the server does not (ERR_MOVED). */
+  #holders = this.#newHolders()
   /** Aborted by interrupt(): ends a wait for a busy server. Renewed by clearInterrupt(). */
   #abort = new AbortController()
 
@@ -79,6 +82,9 @@ export class Session implements Link {
     try {
       return await work(conn, rid)
     } catch (err) {
+      // Held at other members (--replicas): the same work there, with the same rid.
+      if (!this.#interrupted && isTandemError(err, 'ERR_MOVED') && err.holders?.length)
+        return this.#holders.run(err, work, rid, options)
       if (this.#interrupted || !(options.canReplay?.() ?? true)) throw err
       const closed =
         isTandemError(err, 'ERR_CONNECTION_CLOSED') || isTandemError(err, 'ERR_TIMEOUT')
@@ -120,6 +126,11 @@ export class Session implements Link {
     this.#abort.abort(new TandemError('ERR_INTERRUPTED', 'interrupted (Ctrl+C)'))
     this.#conn?.destroy()
     for (const extra of this.#extras) extra.destroy()
+    // The holders' connections end too; the next ERR_MOVED opens them again.
+    const holders = this.#holders
+    this.#holders = this.#newHolders()
+    holders.destroy()
+    void holders.close()
   }
 
   /** Forget an interrupt once the action it stopped is over. */
@@ -130,9 +141,20 @@ export class Session implements Link {
 
   async close(): Promise<void> {
     for (const extra of this.#extras) extra.destroy()
+    await this.#holders.close()
     const conn = this.#conn
     this.#conn = undefined
     if (conn && !conn.isClosed) await conn.close().catch(() => conn.destroy())
+  }
+
+  #newHolders(): HolderLinks<Connection> {
+    const open = (address: ServerAddress): Promise<Connection> =>
+      connectFirst([address], {
+        clientId: this.clientId,
+        waitMs: this.#waitMs,
+        signal: this.#abort.signal,
+      })
+    return new HolderLinks<Connection>(open, isServerLost)
   }
 
   #open(): Promise<Connection> {

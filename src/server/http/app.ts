@@ -24,6 +24,7 @@ import { HttpAdmission } from './admission.js'
 import type { HttpParts } from './context.js'
 import type { MainLink } from './main-link.js'
 import type { HttpWorkerData } from './messages.js'
+import { answerMoved } from './moved.js'
 import { registerPage } from './page.js'
 import { sendError, wireErrorOf } from './replies.js'
 import { clientIdOf, crossSiteRefusal } from './request-parts.js'
@@ -163,6 +164,8 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
       console.error(`[http ${request.method} ${request.url}] ${describeFailure(e).join('\n')}`),
     )
     if (reply.sent || reply.raw.headersSent) return reply.raw.destroy()
+    // Held at other members (--replicas): 307 to one of them, or a read proxied from it.
+    if (wire.code === 'ERR_MOVED') return answerMoved(request, reply, wire, data.proxyReads)
     return sendError(reply, wire)
   })
   app.setNotFoundHandler((request, reply) =>

@@ -51,6 +51,7 @@ export class HttpHost {
       maxConnections: config.maxHttpConnections,
       shutdownGraceMs: config.shutdownGraceMs,
       primary: config.primary,
+      proxyReads: config.proxyReads,
     })
     host.port = await host.#listening()
     // A worker started again after a crash listens where this one does (not on a new free port).

@@ -19,6 +19,8 @@ export interface HttpWorkerData {
   shutdownGraceMs: number
   /** At a secondary, the primary's control port: writes are forwarded there (roles). */
   primary: string | null
+  /** HTTP reads of a file held at other members are proxied from one (--proxy-reads), not 307. */
+  proxyReads: boolean
 }
 
 /** Worker → main. */

@@ -24,11 +24,24 @@ interface Row {
   fp_mtime: number | null
   fp_ino: number | null
   request: string | null
+  file_id: string | null
+  creator: string | null
 }
 
 export interface PeerProgress {
   epoch: string
   lastSeq: number
+}
+
+/** A live file as placement sees it (the replication planner's input). */
+export interface PlacementRow {
+  name: string
+  hash: string
+  size: number
+  fileId: string | null
+  creator: string | null
+  /** Its content is on this server's disk (the index has a fingerprint for it). */
+  held: boolean
 }
 
 /** An entry to store: the index assigns its sequence number. */
@@ -74,12 +87,19 @@ export class FileIndex {
     return row && toLocal(row)
   }
 
-  /** Store entries in one transaction, each with the next sequence number; tell the listeners. */
+  /**
+   * Store entries in one transaction, each with the next sequence number; tell the listeners.
+   * Each stored entry says whether this server holds its content (`held`: live, on disk here).
+   */
   put(items: readonly NewEntry[]): FileEntry[] {
     if (items.length === 0) return []
     const stored = this.#db.transaction(() =>
       items.map(({ entry, fingerprint }) => {
-        const full: FileEntry = { ...entry, seq: ++this.#seq }
+        const full: FileEntry = {
+          ...entry,
+          seq: ++this.#seq,
+          held: !entry.deleted && fingerprint !== null,
+        }
         this.#q.upsert.run(toRow(full, fingerprint))
         this.#recordRequest(full)
         return full
@@ -99,9 +119,21 @@ export class FileIndex {
     )
   }
 
-  /** Entries with seq > `after`, oldest first. */
+  /**
+   * Store `entry` again, the same version, with the next sequence number and this fingerprint:
+   * this server's holdings of it changed (a copy arrived, a surplus copy was dropped, the file
+   * appeared on disk), and its subscribers learn the new `held` from the entry.
+   */
+  restore(entry: FileEntry, fingerprint: Fingerprint | null): FileEntry {
+    return this.put([{ entry: storedAgain(entry), fingerprint }])[0]!
+  }
+
+  /** Entries with seq > `after`, oldest first, each saying whether this server holds it. */
   since(after: number, limit: number): FileEntry[] {
-    return (this.#q.since.all(after, limit) as Row[]).map(toEntry)
+    return (this.#q.since.all(after, limit) as Row[]).map((row) => ({
+      ...toEntry(row),
+      held: row.deleted === 0 && row.fp_size !== null,
+    }))
   }
 
   /** Live entries (name and fingerprint), for the inventory of the disk. */
@@ -123,9 +155,31 @@ export class FileIndex {
     return (this.#q.liveCount.get() as { n: number }).n
   }
 
-  /** Live files here with this content (to copy locally instead of fetching). */
+  /** Live files held here (on this disk) with this content (to copy instead of fetching). */
   byHash(hash: string): LocalEntry[] {
     return (this.#q.byHash.all(hash) as Row[]).map(toLocal)
+  }
+
+  /** Live files whose content is on this disk (a live entry without a fingerprint is not). */
+  heldCount(): number {
+    return (this.#q.heldCount.get() as { n: number }).n
+  }
+
+  /** Every live file, as placement sees it. */
+  placementRows(): PlacementRow[] {
+    return (this.#q.placementRows.all() as PlacementDbRow[]).map((r) => ({
+      name: r.name,
+      hash: r.hash,
+      size: r.size,
+      fileId: r.file_id,
+      creator: r.creator,
+      held: r.held === 1,
+    }))
+  }
+
+  /** The peers that last announced they hold this content at this name (live). */
+  holdersOf(name: string, hash: string): string[] {
+    return (this.#q.holdersOf.all(name, hash) as { peer: string }[]).map((r) => r.peer)
   }
 
   onStored(listener: (entries: FileEntry[]) => void): () => void {
@@ -142,7 +196,10 @@ export class FileIndex {
   recordHoldings(peer: string, announced: readonly FileEntry[]): void {
     this.#db.transaction(() => {
       for (const e of announced) {
-        this.#q.peerFile.run(peer, e.name, e.size, e.mtime, e.hash, e.deleted ? 1 : 0)
+        // A peer that does not say (an older one, or full mirroring) holds what it announces.
+        const held = !e.deleted && e.held !== false ? 1 : 0
+        const fileId = e.fileId ?? null
+        this.#q.peerFile.run(peer, e.name, e.size, e.mtime, e.hash, e.deleted ? 1 : 0, held, fileId)
         // A peer's rid counts as applied from its arrival: its change is on its way here.
         this.#recordRequest(e)
       }
@@ -205,15 +262,32 @@ export class FileIndex {
   }
 }
 
+/** An entry as it is stored again, the same version (its seq, `held` and fingerprint go). */
+export function storedAgain(e: FileEntry): Omit<FileEntry, 'seq'> {
+  return {
+    name: e.name,
+    size: e.size,
+    mtime: e.mtime,
+    hash: e.hash,
+    deleted: e.deleted,
+    version: e.version,
+    origin: e.origin,
+    renamedFrom: e.renamedFrom ?? null,
+    ...(e.request ? { request: e.request } : {}),
+    ...(e.fileId ? { fileId: e.fileId } : {}),
+    ...(e.creator ? { creator: e.creator } : {}),
+  }
+}
+
 function prepare(db: IndexDb) {
   return {
     get: db.prepare('SELECT * FROM files WHERE name = ?'),
     upsert: db.prepare(
       `INSERT OR REPLACE INTO files
          (name, size, mtime, hash, deleted, version, origin, seq, renamed_from, fp_size, fp_mtime, fp_ino,
-          request)
+          request, file_id, creator)
        VALUES (@name, @size, @mtime, @hash, @deleted, @version, @origin, @seq, @renamed_from,
-               @fp_size, @fp_mtime, @fp_ino, @request)`,
+               @fp_size, @fp_mtime, @fp_ino, @request, @file_id, @creator)`,
     ),
     setFingerprint: db.prepare(
       'UPDATE files SET fp_size = ?, fp_mtime = ?, fp_ino = ? WHERE name = ?',
@@ -225,12 +299,27 @@ function prepare(db: IndexDb) {
     byInode: db.prepare('SELECT * FROM files WHERE fp_ino = ? AND deleted = 0'),
     liveCount: db.prepare('SELECT COUNT(*) AS n FROM files WHERE deleted = 0'),
     countSince: db.prepare('SELECT COUNT(*) AS n FROM files WHERE seq > ?'),
-    // A few candidates are enough: the first whose disk still matches is copied.
-    byHash: db.prepare('SELECT * FROM files WHERE hash = ? AND deleted = 0 LIMIT 4'),
+    // A few candidates are enough: the first whose disk still matches is copied. Only files
+    // held here: a live entry without a fingerprint has no content on this disk.
+    byHash: db.prepare(
+      'SELECT * FROM files WHERE hash = ? AND deleted = 0 AND fp_size IS NOT NULL LIMIT 4',
+    ),
+    heldCount: db.prepare(
+      'SELECT COUNT(*) AS n FROM files WHERE deleted = 0 AND fp_size IS NOT NULL',
+    ),
+    placementRows: db.prepare(
+      `SELECT name, hash, size, file_id, creator, fp_size IS NOT NULL AS held FROM files
+        WHERE deleted = 0`,
+    ),
+    holdersOf: db.prepare(
+      `SELECT peer FROM peer_files
+        WHERE name = ? AND hash = ? AND held = 1 AND deleted = 0 ORDER BY peer`,
+    ),
     peerGet: db.prepare('SELECT epoch, last_seq FROM peers WHERE name = ?'),
     peerSet: db.prepare('INSERT OR REPLACE INTO peers (name, epoch, last_seq) VALUES (?, ?, ?)'),
     peerFile: db.prepare(
-      'INSERT OR REPLACE INTO peer_files (peer, name, size, mtime, hash, deleted) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT OR REPLACE INTO peer_files (peer, name, size, mtime, hash, deleted, held, file_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     peerForget: db.prepare('DELETE FROM peer_files WHERE peer = ?'),
   }
@@ -251,7 +340,18 @@ function toRow(e: FileEntry, fp: Fingerprint | null): Record<string, unknown> {
     fp_mtime: fp?.mtimeMs ?? null,
     fp_ino: fp?.ino ?? null,
     request: e.request ? JSON.stringify(e.request) : null,
+    file_id: e.fileId ?? null,
+    creator: e.creator ?? null,
   }
+}
+
+interface PlacementDbRow {
+  name: string
+  hash: string
+  size: number
+  file_id: string | null
+  creator: string | null
+  held: number
 }
 
 function toEntry(row: Row): FileEntry {
@@ -266,6 +366,9 @@ function toEntry(row: Row): FileEntry {
     seq: row.seq,
     renamedFrom: row.renamed_from,
     ...(row.request ? { request: JSON.parse(row.request) as FileEntry['request'] } : {}),
+    // Placement's stable identity (kept across new versions and renames), when it has one.
+    ...(row.file_id === null ? {} : { fileId: row.file_id }),
+    ...(row.creator === null ? {} : { creator: row.creator }),
   }
 }
 

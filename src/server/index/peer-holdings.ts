@@ -20,7 +20,11 @@ export interface Holding {
 
 const readers = new Map<string, IndexDb>()
 
-/** Live files each peer last announced (empty before the sync worker made its index). */
+/**
+ * Live files each peer last announced holding (empty before the sync worker made its index). A
+ * peer that knows of a file held elsewhere (--replicas) announces it as not held: it is not one
+ * of the file's servers.
+ */
 export function peerHoldings(stateDir: string): Holding[] {
   const db = reader(stateDir)
   if (!db) return []
@@ -30,7 +34,7 @@ export function peerHoldings(stateDir: string): Holding[] {
       // delete yet (it will): a deleted file must not seem to linger in `ls`.
       `SELECT p.peer, p.name, p.size, p.mtime, p.hash FROM peer_files p
          LEFT JOIN files f ON f.name = p.name
-        WHERE p.deleted = 0 AND (f.deleted IS NULL OR f.deleted = 0)`,
+        WHERE p.deleted = 0 AND p.held = 1 AND (f.deleted IS NULL OR f.deleted = 0)`,
     )
     .all() as Holding[]
 }

@@ -1,19 +1,26 @@
 /**
  * The accept loop on the control port. Every connection first passes the hello
  * gate (net/hello-gate.ts) in the main thread, holding no client slot. Then, by the hello's role:
- * a peer's handshake is answered here (welcome with the file-exchange port and the clock, then
- * close; a peer refused for the cluster key is logged here) and never takes a slot; a client takes one of max-clients slots and is handed to the
+ * a peer's handshake is answered here (welcome with the file-exchange port, the clock, --replicas,
+ * the HTTP port and the disk's capacity, then close; a peer refused for the cluster key or for
+ * another --replicas is logged here) and never takes a slot; a client takes one of max-clients slots and is handed to the
  * worker pool with the bytes read past its hello, or, with none free, gets ERR_BUSY with a retry
  * hint and is closed at once, never left to stall.
  */
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
 import type { Piscina } from 'piscina'
-import { encodeControl, type ServerLoad, type Welcome } from '../../protocol/index.js'
+import {
+  encodeControl,
+  replicasField,
+  type ServerLoad,
+  type Welcome,
+} from '../../protocol/index.js'
 import { syncLine } from '../console.js'
 import type { ServerCore } from '../core.js'
 import type { SessionTask } from '../workers/messages.js'
 import { RefusalNotices } from '../refusal-notices.js'
+import { DiskCapacity } from '../storage/capacity.js'
 import { VERSION } from '../version.js'
 import { PreHelloLimits } from './admission.js'
 import { closeWithError, destroyAfterGrace } from './close-with-error.js'
@@ -37,10 +44,13 @@ export function createAcceptLoop(core: ServerCore, pool: Piscina): AcceptLoop {
     peerAuth: {
       self: config.name,
       key: config.clusterKey,
-      onRefused: (peer, address, reason) => peerRefused(core, notices, peer, address, reason),
+      replicas: config.replicas,
+      onRefused: (peer, address, reason, code) =>
+        peerRefused(core, notices, peer, address, `${reason} (${code})`),
     },
-    onHello: (greeted) => onHello(core, pool, greeted),
+    onHello: (greeted) => onHello(core, pool, greeted, capacity),
   })
+  const capacity = new DiskCapacity(config.root)
   const server = net.createServer({ noDelay: true }, (socket) => {
     if (core.stopping) return closeWithError(socket, stoppingError(), true)
     gate.admit(socket)
@@ -48,7 +58,10 @@ export function createAcceptLoop(core: ServerCore, pool: Piscina): AcceptLoop {
   return { server, shutdown: () => gate.shutdown() }
 }
 
-/** A peer refused ERR_AUTH on the control port: a console line and a change-log row. */
+/**
+ * A peer refused on the control port (ERR_AUTH, ERR_REPLICAS_MISMATCH; `reason` ends with the
+ * code): a console line and a change-log row.
+ */
 function peerRefused(
   core: ServerCore,
   notices: RefusalNotices,
@@ -57,15 +70,15 @@ function peerRefused(
   reason: string,
 ): void {
   if (!notices.shouldReport(peer, reason)) return
-  const detail = `from ${address}: ${reason} (ERR_AUTH)`
+  const detail = `from ${address}: ${reason}`
   core.console.info(syncLine({ op: 'member-refused', name: null, peer, detail }))
   core.changeLog.append({ op: 'member-refused', name: null, detail: `${peer}: ${detail}` })
 }
 
-function onHello(core: ServerCore, pool: Piscina, greeted: Greeted): void {
+function onHello(core: ServerCore, pool: Piscina, greeted: Greeted, capacity: DiskCapacity): void {
   const { socket, hello, address } = greeted
   if (core.stopping) return closeWithError(socket, stoppingError(), false)
-  if (hello.role === 'peer') return welcomePeer(core, socket)
+  if (hello.role === 'peer') return welcomePeer(core, socket, capacity)
   if (!core.admission.tryAdmit()) {
     core.console.refused(address, core.admission.count, core.admission.max)
     return closeWithError(
@@ -83,17 +96,36 @@ function onHello(core: ServerCore, pool: Piscina, greeted: Greeted): void {
 }
 
 /**
- * A peer server's handshake: it learns where to exchange files and our clock, then the connection
+ * A peer server's handshake: it learns where to exchange files, our clock, and what placement
+ * weighs and redirects with (our --replicas, HTTP port and disk capacity); then the connection
  * ends (peers talk on the file-exchange port, to the sync worker). Answered at once, in this
  * thread: it holds its pre-hello place until the socket closes, never a client slot.
  */
-function welcomePeer(core: ServerCore, socket: net.Socket): void {
+function welcomePeer(core: ServerCore, socket: net.Socket, capacity: DiskCapacity): void {
+  // The control port listens a moment before the HTTP port: a peer told "no HTTP" then would
+  // send clients nowhere until its next round. It comes back in a moment (links retry).
+  if (core.config.httpPort !== null && core.http === undefined)
+    return closeWithError(
+      socket,
+      {
+        code: 'ERR_BUSY',
+        message: 'the server is starting; try again shortly',
+        retryAfterMs: core.config.busyRetryAfterMs,
+      },
+      false,
+    )
   const welcome: Welcome = {
     type: 'welcome',
     server: { name: core.config.name, version: VERSION },
     sessionId: randomUUID(),
     load: load(core),
-    sync: { port: core.syncPort, time: Date.now() },
+    sync: {
+      port: core.syncPort,
+      time: Date.now(),
+      ...replicasField(core.config.replicas),
+      http: core.http?.port ?? null,
+      capacity: capacity.gib(),
+    },
   }
   socket.end(encodeControl(welcome))
   destroyAfterGrace(socket)

@@ -7,8 +7,9 @@
  * (ERR_BAD_FRAME, ERR_UNSUPPORTED_VERSION, ERR_TOO_LARGE); a first message that is not a valid
  * hello, ERR_BAD_REQUEST. A peer's hello, when either side has a cluster key, is answered with a
  * challenge and its proof read next (protocol/handshake.ts), in the same deadline and frame
- * limit: a peer that cannot prove the key gets ERR_AUTH (reported to `peerAuth.onRefused`). A
- * valid hello (and proof) goes to `onHello` with the bytes read past it.
+ * limit: a peer that cannot prove the key gets ERR_AUTH, and one that keeps another number of
+ * copies (--replicas) ERR_REPLICAS_MISMATCH (both reported to `peerAuth.onRefused`). A valid hello
+ * (and proof) goes to `onHello` with the bytes read past it.
  */
 import type net from 'node:net'
 import {
@@ -20,12 +21,18 @@ import {
   encodeControl,
   encodePreamble,
   helloSchema,
+  replicasMismatch,
   toWireError,
   type Hello,
+  type RefusalCode,
 } from '../../protocol/index.js'
 import type { ServerConsole } from '../console.js'
 import type { PreHelloLimits, PreHelloRefusal } from './admission.js'
 import { closeWithError } from './close-with-error.js'
+
+function isRefusal(code: string): code is RefusalCode {
+  return code === 'ERR_AUTH' || code === 'ERR_REPLICAS_MISMATCH'
+}
 
 /** A connection whose hello arrived: the receiver's from now on. */
 export interface Greeted {
@@ -48,12 +55,19 @@ export interface HelloGateOptions {
   timeoutMs: number
   busyRetryAfterMs: number
   console: Pick<ServerConsole, 'info' | 'sessionClosed'>
-  /** How a peer's hello is authenticated: this server's name and cluster key (null: none). */
+  /**
+   * How a peer's hello is checked: this server's name and cluster key (null: none), and its
+   * --replicas (null: a copy on every member), which every member must share.
+   */
   peerAuth: {
     self: string
     key: string | null
-    /** A peer refused with ERR_AUTH (`peer`: the name it gave), for the console and the log. */
-    onRefused(peer: string, address: string, reason: string): void
+    replicas: number | null
+    /**
+     * A peer refused with ERR_AUTH or ERR_REPLICAS_MISMATCH (`code`; `peer`: the name it gave),
+     * for the console and the log.
+     */
+    onRefused(peer: string, address: string, reason: string, code: RefusalCode): void
   }
   onHello(connection: Greeted): void
 }
@@ -110,8 +124,8 @@ export class HelloGate {
       done()
       const error = toWireError(err)
       closeWithError(socket, error, false)
-      if (error.code === 'ERR_AUTH' && reading.peer !== undefined)
-        this.#o.peerAuth.onRefused(reading.peer, address, error.message)
+      if (isRefusal(error.code) && reading.peer !== undefined)
+        this.#o.peerAuth.onRefused(reading.peer, address, error.message, error.code)
       this.#o.console.sessionClosed(
         { sessionId: '-', clientId: '?', remoteAddress: address },
         `${error.code}: ${error.message}`,
@@ -155,7 +169,7 @@ export class HelloGate {
   #step(reading: Reading, message: unknown): Hello | undefined {
     if (reading.proving) {
       reading.proving.check(message)
-      return reading.proving.hello
+      return this.#agreed(reading.proving.hello)
     }
     const parsed = helloSchema.safeParse(message)
     if (!parsed.success)
@@ -165,10 +179,18 @@ export class HelloGate {
     reading.peer = hello.id
     const { key, self } = this.#o.peerAuth
     const acceptance = acceptPeer(key, self, 'control', hello.id, hello.nonce)
-    if (acceptance.kind === 'open') return hello
+    if (acceptance.kind === 'open') return this.#agreed(hello)
     reading.proving = { hello, check: acceptance.check }
     reading.socket.write(encodeControl(acceptance.challenge))
     return undefined
+  }
+
+  /** A peer's hello, the key proven: it must keep as many copies as this server does. */
+  #agreed(hello: Hello): Hello {
+    const { self, replicas } = this.#o.peerAuth
+    const mismatch = replicasMismatch(self, replicas, hello.id, hello.replicas)
+    if (mismatch) throw mismatch
+    return hello
   }
 
   #refuse(socket: net.Socket, ip: string, why: PreHelloRefusal): void {

@@ -9,6 +9,7 @@ import type { FileIdentity, TempFile } from '../storage/temp-file.js'
 import { checkConditions, type Conditions } from './conditions.js'
 import { rememberHash } from './content-hash.js'
 import { withLock, type OpsContext } from './context.js'
+import { isHeldElsewhere, movedError, orMoved } from './moved.js'
 
 /** An operation with a body, as every front end describes it (the id is the binary protocol's). */
 export type BodyRequest =
@@ -37,13 +38,23 @@ export async function precheck(
       'ERR_LOCKED',
       `'${file.name}' is locked by ${owner} at ${ctx.config.serverName}`,
     )
-  if (req.op === 'create' && (await ctx.store.exists(file))) {
+  if (req.op === 'create' && ((await ctx.store.exists(file)) || isHeldElsewhere(ctx, file.name))) {
     throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
   }
   if ((req.op === 'write' || req.op === 'append') && !(await ctx.store.exists(file))) {
-    throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+    missing(ctx, req.op, file.name)
   }
   await checkConditions(ctx, file, conditions)
+}
+
+/**
+ * `write` or `append` of a name not on this disk: ERR_NOT_FOUND, unless other members hold it
+ * (partial replication). Then a write replaces it here (a new version, held here; placement
+ * moves it later), while an append, which needs the content, is ERR_MOVED.
+ */
+function missing(ctx: OpsContext, op: 'write' | 'append', name: string): void {
+  if (op === 'write' && isHeldElsewhere(ctx, name)) return
+  throw movedError(ctx, name) ?? new TandemError('ERR_NOT_FOUND', `no file '${name}'`)
 }
 
 /** Publish a sealed temp file according to the operation. `sha256` is of the body received. */
@@ -70,18 +81,20 @@ export async function commit(
           return { name: file.name, size: temp.size, mtime: Math.round(req.mtime) }
         break
       case 'create':
+        // A name held only at other members exists as much as one on this disk.
+        if (isHeldElsewhere(ctx, file.name))
+          throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
         await temp.publishExclusive(file.path)
         published = await ctx.store.identityOf(file)
         break
       case 'write':
-        if (!(await ctx.store.exists(file)))
-          throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)
+        if (!(await ctx.store.exists(file))) missing(ctx, 'write', file.name)
         await temp.adoptModeOf(file.path, file.mode)
         await temp.publish(file.path)
         published = await ctx.store.identityOf(file)
         break
       case 'append':
-        return ctx.store.appendFrom(file, temp)
+        return orMoved(ctx, file.name, () => ctx.store.appendFrom(file, temp))
     }
     return ctx.store.stat(file)
   }

@@ -7,6 +7,7 @@ import { TandemError } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import { contentHash } from './content-hash.js'
 import type { OpsContext } from './context.js'
+import { movedError } from './moved.js'
 
 export interface Conditions {
   /** Entity tags (SHA-256 hex) one of which the current content must have; '*': it must exist. */
@@ -21,12 +22,17 @@ export function hasConditions(c: Conditions | undefined): c is Conditions {
 
 /** Throws ERR_PRECONDITION unless `conditions` hold for `file` as it is now. Hold its lock. */
 export async function checkConditions(
-  ctx: Pick<OpsContext, 'store' | 'index'>,
+  ctx: Pick<OpsContext, 'store' | 'index' | 'config'>,
   file: ResolvedName,
   conditions: Conditions | undefined,
 ): Promise<void> {
   if (!hasConditions(conditions)) return
   const current = await currentTag(ctx, file)
+  // Held only at other members: the condition is theirs to check, on the content they hold.
+  if (current === undefined) {
+    const moved = movedError(ctx, file.name)
+    if (moved) throw moved
+  }
   const { ifMatch, ifNoneMatch } = conditions
   if (ifMatch !== undefined) {
     const holds =

@@ -5,6 +5,7 @@
  * nothing of frames, sockets or HTTP.
  */
 import type {
+  Holder,
   LockResult,
   LogEntry,
   StatusResult,
@@ -49,6 +50,13 @@ export interface IndexView {
   indexedHashes(): Map<string, IndexedHash>
   /** A request id recorded in the index (with an entry of this server's or a peer's). */
   request?(rid: string): RequestRecord | undefined
+  /**
+   * Partial replication: the members holding `name`'s version when the index lists it live but
+   * this disk holds no copy ([] when none is reachable); undefined when it is not such a name.
+   */
+  heldElsewhere?(name: string): Holder[] | undefined
+  /** The live names below `folder` ('' the root) the index lists with no copy on this disk. */
+  notHeldUnder?(folder: string): string[]
 }
 
 /** The main thread's request window (requests/request-gate.ts), as operations reach it. */

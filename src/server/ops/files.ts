@@ -15,6 +15,7 @@ import { removeFolder, renameFolderOp } from './folders.js'
 import { once } from './once.js'
 import { renameTarget } from '../index/request-window.js'
 import { forwardRequest, refuseConditions, ridOf } from './forwarding.js'
+import { hasNotHeldUnder, isHeldElsewhere, orMoved } from './moved.js'
 
 export async function rename(
   ctx: OpsContext,
@@ -49,8 +50,13 @@ async function renameNames(
     async () => {
       const from = await ctx.store.resolve(fromName, { follow: false })
       const to = await ctx.store.resolve(toName, { follow: false })
-      if ((await kindOf(from)) === 'folder') return { from, to }
-      await ctx.store.rename(from, to)
+      const kind = await kindOf(from)
+      if (kind === 'folder' || (kind === 'absent' && hasNotHeldUnder(ctx, from.name)))
+        return { from, to }
+      // A name held only at other members exists as much as one on this disk.
+      if (isHeldElsewhere(ctx, to.name))
+        throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+      await orMoved(ctx, from.name, () => ctx.store.rename(from, to))
       ctx.applied?.({ from: fromName, to: toName })
       return undefined
     },
@@ -90,7 +96,9 @@ async function removeName(
 ): Promise<DeleteResult> {
   const folder = await withLock(ctx, [name], 'write', async () => {
     const file = await ctx.store.resolve(name, { follow: false })
-    if ((await kindOf(file)) === 'folder') {
+    const kind = await kindOf(file)
+    // A folder whose files are all held at other members is still a folder here (index only).
+    if (kind === 'folder' || (kind === 'absent' && hasNotHeldUnder(ctx, file.name))) {
       if (!recursive)
         throw new TandemError(
           'ERR_IS_DIRECTORY',
@@ -101,7 +109,7 @@ async function removeName(
       return file
     }
     await checkConditions(ctx, file, conditions)
-    await ctx.store.delete(file)
+    await orMoved(ctx, file.name, () => ctx.store.delete(file))
     ctx.applied?.({ name })
     return undefined
   })

@@ -8,6 +8,7 @@ import { TandemError, type DeleteResult, type RenameResult } from '../../protoco
 import { deleteTree, entriesUnder, kindOf, renameFolder } from '../storage/folders.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { OpsContext } from './context.js'
+import { hasNotHeldUnder, isHeldElsewhere } from './moved.js'
 
 /** Lists taken under the locks that found new files (made meanwhile) before giving up. */
 const MAX_LOCK_ROUNDS = 5
@@ -17,9 +18,13 @@ export async function removeFolder(ctx: OpsContext, folder: ResolvedName): Promi
     ctx,
     folder,
     (names) => [folder.name, ...names],
-    async (names) => {
-      ctx.treeChange({ kind: 'delete', names })
-      const deleted = await deleteTree(ctx.store.jail, folder, names)
+    async ({ onDisk, elsewhere }) => {
+      // The names held only at other members are deleted in the index alone (tombstones).
+      ctx.treeChange({ kind: 'delete', names: [...onDisk, ...elsewhere] })
+      const deleted =
+        (onDisk.length > 0 || (await kindOf(folder)) === 'folder'
+          ? await deleteTree(ctx.store.jail, folder, onDisk)
+          : 0) + elsewhere.length
       ctx.applied?.({ name: folder.name, files: deleted, folder: true })
       return deleted
     },
@@ -43,18 +48,25 @@ export async function renameFolderOp(
     ctx,
     from,
     (names) => [from.name, to.name, ...names, ...names.map(moved)],
-    async (names) => {
+    async ({ onDisk, elsewhere }) => {
       // Resolved and checked again under the locks, right before the move: the paths then hold
       // no symlink swapped in since the first look (renameFolder looks at `to` too).
       const source = await ctx.store.resolve(from.name, { follow: false })
       const target = await ctx.store.resolve(to.name, { follow: false })
-      if (await ctx.store.exists(target))
+      // A name held only at other members exists as much as one on this disk.
+      if (
+        (await ctx.store.exists(target)) ||
+        isHeldElsewhere(ctx, to.name) ||
+        hasNotHeldUnder(ctx, to.name)
+      )
         throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+      const names = [...onDisk, ...elsewhere]
       ctx.treeChange({
         kind: 'rename',
         pairs: names.map((name) => ({ from: name, to: moved(name) })),
       })
-      await renameFolder(ctx.store.jail, source, target)
+      // The names held only at other members are renamed in the index alone.
+      if ((await kindOf(source)) === 'folder') await renameFolder(ctx.store.jail, source, target)
       ctx.applied?.({ from: from.name, to: to.name, files: names.length, folder: true })
       return names.length
     },
@@ -63,31 +75,46 @@ export async function renameFolderOp(
   return { from: from.name, to: to.name, files, folder: true }
 }
 
+/** A folder's files: those on this disk, and those the index lists as held at other members. */
+interface FolderEntries {
+  onDisk: string[]
+  elsewhere: string[]
+}
+
+async function folderEntries(ctx: OpsContext, folder: ResolvedName): Promise<FolderEntries> {
+  const onDisk = await entriesUnder(ctx.store.jail, folder)
+  const disk = new Set(onDisk)
+  const elsewhere = (ctx.index.notHeldUnder?.(folder.name) ?? []).filter((n) => !disk.has(n))
+  return { onDisk, elsewhere }
+}
+
 /**
  * Run `fn` with the folder's entries, holding write locks on `lockNames(entries)`. The entries
  * are listed, locked, and listed again under the locks: a file made in between (its lock not
- * taken) means another round, so that no file is ever changed without its lock.
+ * taken) means another round, so that no file is ever changed without its lock. A folder whose
+ * files are all held at other members (partial replication) need not be on this disk.
  */
 async function underLocks<T>(
   ctx: OpsContext,
   folder: ResolvedName,
   lockNames: (entries: string[]) => string[],
-  fn: (entries: string[]) => Promise<T>,
+  fn: (entries: FolderEntries) => Promise<T>,
 ): Promise<T> {
-  let entries = await entriesUnder(ctx.store.jail, folder)
+  const all = (e: FolderEntries): string[] => [...e.onDisk, ...e.elsewhere]
+  let entries = all(await folderEntries(ctx, folder))
   for (let round = 1; ; round++) {
     const locked = new Set(lockNames(entries))
     const release = await ctx.lock([...locked], 'write', 'folder')
     let acted = false // once `fn` runs, some of the names may have changed, even if it fails
     try {
-      if ((await kindOf(folder)) !== 'folder')
+      const now = await folderEntries(ctx, folder)
+      if ((await kindOf(folder)) !== 'folder' && now.elsewhere.length === 0)
         throw new TandemError('ERR_NOT_FOUND', `no folder '${folder.name}'`)
-      const now = await entriesUnder(ctx.store.jail, folder)
-      if (now.every((name) => locked.has(name))) {
+      if (all(now).every((name) => locked.has(name))) {
         acted = true
         return await fn(now)
       }
-      entries = now
+      entries = all(now)
     } finally {
       await release(acted)
     }

@@ -11,6 +11,7 @@ import {
   lockOwner,
   peerHoldings,
 } from '../index/peer-holdings.js'
+import { heldElsewhere, notHeldUnder } from '../index/holder-lookup.js'
 
 export function indexView(stateDir: string, self: string): IndexView {
   return {
@@ -20,5 +21,7 @@ export function indexView(stateDir: string, self: string): IndexView {
     knownHash: (name, identity) => knownHash(stateDir, name, identity),
     indexedHashes: () => indexedHashes(stateDir),
     request: (rid) => indexedRequest(stateDir, rid),
+    heldElsewhere: (name) => heldElsewhere(stateDir, name),
+    notHeldUnder: (folder) => notHeldUnder(stateDir, folder),
   }
 }

@@ -14,6 +14,7 @@ import type { IndexedHash } from '../index/peer-holdings.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import { listFiles } from '../storage/listing.js'
 import { withLock, type OpsContext } from './context.js'
+import { isHeldElsewhere } from './moved.js'
 
 /** A copy as first seen: this server's own carries its disk identity, to look its hash up. */
 interface Seen extends FileCopy {
@@ -113,10 +114,19 @@ function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
 }
 
-/** One row of the listing: a file on this server's disk (checked under its read lock). */
+/**
+ * One row of the listing: a file on this server's disk (checked under its read lock), or one the
+ * index lists as held at other members.
+ */
 export async function stat(ctx: OpsContext, req: { name: string }): Promise<FileRow> {
   const file = await ctx.store.resolve(req.name)
-  await withLock(ctx, [file.name], 'read', () => ctx.store.stat(file))
+  try {
+    await withLock(ctx, [file.name], 'read', () => ctx.store.stat(file))
+  } catch (err) {
+    // Held only at other members (partial replication): its row, with them as its servers.
+    if (!(err instanceof TandemError && err.code === 'ERR_NOT_FOUND')) throw err
+    if (!isHeldElsewhere(ctx, file.name)) throw err
+  }
   // The index is the row's position in the listing, as `ls` shows it.
   const row = (await list(ctx)).files.find((r) => r.name === file.name)
   if (!row) throw new TandemError('ERR_NOT_FOUND', `no file '${file.name}'`)

@@ -9,6 +9,7 @@ import type { FileInfo } from '../storage/file-store.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import { contentHash } from './content-hash.js'
 import { withLock, type OpsContext } from './context.js'
+import { orMoved } from './moved.js'
 
 export interface OpenedFile {
   readonly handle: FileHandle
@@ -18,9 +19,12 @@ export interface OpenedFile {
   readonly changedMs: number
 }
 
+/** Open `name` for reading; ERR_MOVED when the index lists it as held by other members. */
 export async function openFile(ctx: OpsContext, req: { name: string }): Promise<OpenedFile> {
   const file = await ctx.store.resolve(req.name)
-  return withLock(ctx, [file.name], 'read', () => ctx.store.openForRead(file))
+  return orMoved(ctx, file.name, () =>
+    withLock(ctx, [file.name], 'read', () => ctx.store.openForRead(file)),
+  )
 }
 
 /** The SHA-256 of the version `opened` reads (known, or read through the handle once). */

@@ -10,6 +10,12 @@
  * One entry that cannot be applied (a file/folder clash it cannot resolve, no space, a permission
  * error, a name this file system refuses) is set aside with its reason (set-aside.ts) and the rest
  * of the batch goes on; only a failure of the peer or of syncing as a whole fails the batch.
+ *
+ * Partial replication (--replicas, `placement`): a version's content is taken only where
+ * placement wants it, or where this server held the version it replaces; elsewhere the entry is
+ * recorded without a fingerprint ("known here, held elsewhere"), and deletes, renames and
+ * conflicts of files held elsewhere change the index only. The replication driver adds and
+ * removes copies through `takeCopy` and `dropCopy`, under the same locks and checks.
  */
 import { TandemError } from '../../protocol/index.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
@@ -19,6 +25,7 @@ import { fingerprintOf, probe } from '../watch/disk-probe.js'
 import type { Scanner } from '../watch/scanner.js'
 import type { BusyNames } from './busy-names.js'
 import type { BatchApplier, HeldFiles } from './held-files.js'
+import { Superseded } from './content-client.js'
 import { contentFor } from './content-source.js'
 import { Stale, expectDisk } from './disk-check.js'
 import { moveInto } from './move-into.js'
@@ -52,6 +59,16 @@ export interface ApplierOptions {
   bulk?: { begin(writes: number): void; end(): void; readonly active: boolean }
   /** Entries that cannot be applied are set aside here (without it, they fail the batch). */
   setAside?: SetAsideSink
+  /**
+   * Partial replication: whether this server should hold a version (its desired holders include
+   * it). Absent: every server holds every file (full mirroring).
+   */
+  placement?: { wants(entry: FileEntry): boolean }
+  /**
+   * A connected member to fetch from, by name (for content the delivering peer does not hold:
+   * it only passed the entry on). Undefined when it is not up.
+   */
+  sourceFor?(peer: string): PeerSource | undefined
 }
 
 export class Applier implements BatchApplier {
@@ -179,6 +196,14 @@ export class Applier implements BatchApplier {
         free.push(remote)
         continue
       }
+      // No copy here to hold still, and none wanted: recorded as for any file held elsewhere
+      // (queueing would fetch its content).
+      const placement = this.#o.placement
+      const local = this.#o.index.get(remote.name)
+      if (placement && !heldHere(local) && (remote.deleted || !placement.wants(remote))) {
+        free.push(remote)
+        continue
+      }
       // What changes nothing on disk passes: an echo of our own version (skip), the same
       // content (record). Queued, it would wait as an "update", and a peer that merged the
       // owner's edit would see every next edit as a conflict again.
@@ -229,17 +254,167 @@ export class Applier implements BatchApplier {
         ])
         return
       }
-      case 'take':
+      case 'take': {
+        const local = index.get(action.entry.name)
+        if (!this.#takesContent(action.entry, local))
+          return this.#busy([action.entry.name], () => this.#recordOnly([action.entry], [local]))
         return this.#busy([action.entry.name], () => this.#take(peer, action.entry))
-      case 'delete':
+      }
+      case 'delete': {
+        const local = index.get(action.entry.name)
+        if (heldElsewhere(local))
+          return this.#busy([action.entry.name], () => this.#recordOnly([action.entry], [local]))
         return this.#busy([action.entry.name], () => this.#delete(peer, action.entry))
-      case 'rename':
+      }
+      case 'rename': {
+        const [from, to] = [index.get(action.from.name), index.get(action.to.name)]
+        if (heldElsewhere(from))
+          return this.#busy([action.from.name, action.to.name], () =>
+            this.#recordOnly([action.to, action.from], [to, from]),
+          )
         return this.#busy([action.from.name, action.to.name], () =>
           this.#rename(peer, action.from, action.to),
         )
+      }
       case 'conflict':
+        // The local side is held elsewhere: nothing here to keep as the copy, so nothing is
+        // decided here. Its holders resolve the conflict (they keep the loser as its copy) and
+        // their merged entry, and the copy's, reach this server as any other change. Recording
+        // the merged winner here instead would let it reach the loser's holders before the
+        // copy exists (two holders cut apart, this server linked to both), and they would
+        // replace the losing version by the winner: the one copy of it gone.
+        if (heldElsewhere(index.get(action.entry.name))) return
         return this.#busy([action.entry.name, action.copyName], () => this.#conflict(peer, action))
     }
+  }
+
+  /**
+   * Whether this server takes `remote`'s content: always in full mirroring; with placement, when
+   * it wants that version or held the version it replaces (the replication driver moves it later).
+   */
+  #takesContent(remote: FileEntry, local: LocalEntry | undefined): boolean {
+    const placement = this.#o.placement
+    if (!placement) return true
+    return heldHere(local) || placement.wants(remote)
+  }
+
+  /**
+   * Store entries of files not held here, without a fingerprint: the disk is not touched. Under
+   * the names' write locks, the index must still be as planned and no file be at those names (one
+   * not indexed yet is scanned first, and then is a version of its own: nothing is hidden). User
+   * locks do not hold these back: there is no copy here to hold still.
+   */
+  async #recordOnly(
+    entries: readonly FileEntry[],
+    planned: readonly (LocalEntry | undefined)[],
+  ): Promise<void> {
+    const { index, store } = this.#o
+    const names = entries.map((e) => e.name)
+    const files = await Promise.all(names.map((name) => store.resolve(name, { follow: false })))
+    const release = await this.#o.lock(names)
+    try {
+      names.forEach((name, i) => this.#expectIndex(name, planned[i]))
+      for (const file of files)
+        if ((await probe(file.path)).kind === 'file') throw new Stale('a file here not indexed yet')
+      index.put(entries.map((entry) => ({ entry, fingerprint: null })))
+    } finally {
+      release()
+    }
+    for (const name of names) this.#o.scanner.settled(name)
+  }
+
+  /** The members that announced they hold this content, connected now, to fetch it from. */
+  #holders(entry: FileEntry): () => PeerSource[] {
+    return () => {
+      const sourceFor = this.#o.sourceFor
+      if (!sourceFor || !entry.hash) return []
+      return this.#o.index
+        .holdersOf(entry.name, entry.hash)
+        .map((peer) => sourceFor(peer))
+        .filter((source): source is PeerSource => source !== undefined)
+    }
+  }
+
+  /**
+   * Copy the index's current version of `name` here from `source` (or another member holding it),
+   * for the replication driver: the same checks as any take (temp file, SHA-256, fsync, the disk
+   * and the index unchanged under the write lock), then the same version stored again with its
+   * fingerprint, so the peers learn that this server holds it. 'stale': nothing to take (deleted,
+   * changed, held here already, no holder has that content now).
+   */
+  async takeCopy(source: PeerSource, name: string): Promise<'taken' | 'stale'> {
+    const { index, store } = this.#o
+    if (this.#stopped) throw new TandemError('ERR_SYNC_REFUSED', 'syncing has stopped')
+    const local = index.get(name)
+    if (!local || local.deleted || !local.hash || local.fingerprint) return 'stale'
+    if (!(await this.#o.rootPresent()))
+      throw new TandemError('ERR_SYNC_REFUSED', 'the data directory has vanished')
+    let result: 'taken' | 'stale' = 'stale'
+    await this.#busy([name], async () => {
+      try {
+        await ensureRoom(store.root, local.size, name)
+        const file = await store.resolve(name, { follow: false })
+        if ((await probe(file.path)).kind !== 'absent') return // the scanner looks at what is
+        const temp = await contentFor(index, store, source, local, file, this.#holders(local))
+        try {
+          const release = await this.#o.lock([name])
+          try {
+            this.#expectIndex(name, local)
+            await expectDisk(file.path, local)
+            await temp.adoptModeOf(file.path, file.mode)
+            await temp.publish(file.path)
+            index.restore(local, temp.identity ?? (await fingerprintOf(file.path)))
+          } finally {
+            release()
+          }
+        } finally {
+          await temp.discard()
+        }
+        this.#o.scanner.settled(name)
+        result = 'taken'
+      } catch (err) {
+        if (err instanceof Stale || isSuperseded(err)) return
+        throw err
+      }
+    })
+    return result
+  }
+
+  /**
+   * Remove this server's copy of `name` (surplus: the replication driver checked that enough
+   * other members hold it). Under the write lock, the index still as it was and the disk still as
+   * indexed; never a user-locked file. The index is told first: a crash between the two leaves a
+   * file the index says is held elsewhere, which the scanner finds again as held (same content),
+   * where the other order would leave a held file missing, recorded as deleted everywhere.
+   * 'stale': not held here, locked, or changed since.
+   */
+  async dropCopy(name: string): Promise<'dropped' | 'stale'> {
+    const { index, store } = this.#o
+    if (this.#stopped) throw new TandemError('ERR_SYNC_REFUSED', 'syncing has stopped')
+    const local = index.get(name)
+    const locked = (): boolean => this.#o.held?.held(name) ?? false
+    if (!local || local.deleted || !local.fingerprint || locked()) return 'stale'
+    let result: 'dropped' | 'stale' = 'stale'
+    await this.#busy([name], async () => {
+      const file = await store.resolve(name, { follow: false })
+      const release = await this.#o.lock([name])
+      try {
+        if (locked() || index.get(name)?.seq !== local.seq) return
+        try {
+          await expectDisk(file.path, local)
+        } catch (err) {
+          if (err instanceof Stale) return
+          throw err
+        }
+        index.restore(local, null)
+        await store.delete(file)
+        result = 'dropped'
+      } finally {
+        release()
+      }
+      this.#o.scanner.settled(name)
+    })
+    return result
   }
 
   async #busy(names: string[], fn: () => Promise<void>): Promise<void> {
@@ -272,7 +447,17 @@ export class Applier implements BatchApplier {
         detail: 'a folder of that name is here; the file is kept as the copy',
       })
     }
-    const temp = await contentFor(this.#o.index, this.#o.store, peer, entry, file)
+    let temp
+    try {
+      temp = await contentFor(this.#o.index, this.#o.store, peer, entry, file, this.#holders(entry))
+    } catch (err) {
+      // The peer only passed the entry on (it does not hold it) and no member holding it answers
+      // now: the entry is still recorded (every member lists every file), without content; the
+      // replication driver fetches it once a holder is back.
+      if (err instanceof Superseded && this.#o.placement && entry.held === false)
+        return this.#recordOnly([entry], [local])
+      throw err
+    }
     try {
       await this.#locked(peer, [entry.name], async () => {
         this.#expectIndex(entry.name, local)
@@ -340,7 +525,8 @@ export class Applier implements BatchApplier {
     const localCopy = index.get(a.copyName)
     await ensureRoom(store.root, a.remote.size, a.remote.name)
     // The content that travels is theirs: as the copy when we win, as the file when they win.
-    const temp = await contentFor(index, store, peer, a.remote, a.winner === 'local' ? copy : file)
+    const target = a.winner === 'local' ? copy : file
+    const temp = await contentFor(index, store, peer, a.remote, target, this.#holders(a.remote))
     let fingerprint
     try {
       fingerprint = await this.#locked(peer, [a.entry.name, a.copyName], async () => {
@@ -429,3 +615,13 @@ export class Applier implements BatchApplier {
 
 /** A name became user-locked between planning and writing: its entry is queued instead. */
 class Held extends Error {}
+
+/** A live file known here whose content is on other members (no fingerprint: not on this disk). */
+function heldElsewhere(local: LocalEntry | undefined): boolean {
+  return local !== undefined && !local.deleted && !local.fingerprint
+}
+
+/** A live file whose content is on this disk. */
+function heldHere(local: LocalEntry | undefined): boolean {
+  return local !== undefined && !local.deleted && local.fingerprint !== null
+}

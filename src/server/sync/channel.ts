@@ -21,7 +21,7 @@ export function send(framed: FramedSocket, message: PeerPush | Challenge): void 
 
 export function fail(
   framed: FramedSocket,
-  code: 'ERR_BAD_REQUEST' | 'ERR_SYNC_REFUSED' | 'ERR_AUTH',
+  code: 'ERR_BAD_REQUEST' | 'ERR_SYNC_REFUSED' | 'ERR_AUTH' | 'ERR_REPLICAS_MISMATCH',
   message: string,
 ): void {
   const error = new TandemError(code, message)

@@ -13,17 +13,23 @@ import type { ResolvedName } from '../storage/path-jail.js'
 import { TempFile } from '../storage/temp-file.js'
 import { fingerprintOf } from '../watch/disk-probe.js'
 import type { PeerSource } from './applier.js'
+import { Superseded } from './content-client.js'
 import { Stale } from './disk-check.js'
 
 const COPY_CHUNK = 1024 * 1024
 
-/** A sealed temp file beside `target` holding `entry`'s content. */
+/**
+ * A sealed temp file beside `target` holding `entry`'s content. When `peer` has no current copy
+ * (it only passed the entry on: with --replicas it may not hold the file), `others` — the members
+ * that announced they hold this content — are asked in turn before giving up.
+ */
 export async function contentFor(
   index: FileIndex,
   store: FileStore,
   peer: PeerSource,
   entry: FileEntry,
   target: ResolvedName,
+  others?: () => readonly PeerSource[],
 ): Promise<TempFile> {
   const hash = entry.hash
   if (!hash) throw new TandemError('ERR_INTERNAL', `no content to take for '${entry.name}'`)
@@ -38,6 +44,37 @@ export async function contentFor(
       await temp.discard() // changed since indexed: fetch instead
     }
   }
+  try {
+    return await fetchInto(peer, entry, hash, target, expected)
+  } catch (err) {
+    if (!(err instanceof Superseded) || !others) throw err
+    for (const other of others()) {
+      if (other.name === peer.name) continue
+      try {
+        return await fetchInto(other, entry, hash, target, expected)
+      } catch (next) {
+        // Not there either (changed, torn, gone): the next holder, else the first failure. A
+        // failure here (no space, a disk error) is this server's and is thrown.
+        const code = (next as { code?: unknown }).code
+        if (
+          !(next instanceof Superseded) &&
+          code !== 'ERR_INTEGRITY' &&
+          code !== 'ERR_PEER_UNREACHABLE'
+        )
+          throw next
+      }
+    }
+    throw err
+  }
+}
+
+async function fetchInto(
+  peer: PeerSource,
+  entry: FileEntry,
+  hash: string,
+  target: ResolvedName,
+  expected: { sha256: Buffer; size: number; mtimeMs: number },
+): Promise<TempFile> {
   const temp = await TempFile.create(target.path, target.name)
   try {
     await peer.fetch(entry.name, hash, entry.size, temp)

@@ -27,6 +27,7 @@ import { createExchangeServer, type ExchangeServer } from './exchange-server.js'
 import { Members, type MemberAdded, type MemberInput } from './members.js'
 import type { EngineReport, SyncState, SyncWorkerData } from './messages.js'
 import { PeerLink, type MemberSource } from './peer-link.js'
+import { Replication, type LinkUp } from './replication/replication.js'
 import type { PeerSource } from './peer-source.js'
 import { freeBytes } from './room.js'
 import { SetAside } from './set-aside.js'
@@ -57,6 +58,8 @@ export class SyncEngine {
   readonly #applier: Applier
   readonly #exchange: ExchangeServer
   readonly #members = new Members()
+  /** --replicas: placement, healing and rebalancing (absent: every member holds every file). */
+  readonly #replication: Replication | undefined
   readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
   #state: SyncState['sync'] = { state: 'starting' }
@@ -114,6 +117,8 @@ export class SyncEngine {
     })
     // A change here may unblock what waits: the same name, a folder above it, a file below it.
     index.onStored((entries) => this.#setAside.nudge(entries.map((e) => e.name)))
+    this.#replication = this.#replicationFor(data, index)
+    if (this.#replication) index.onStored(() => this.#replication?.nudge())
     this.#applier = new Applier({
       self: data.self,
       index,
@@ -125,6 +130,12 @@ export class SyncEngine {
       rootPresent: () => this.#rootPresent(),
       bulk: this.#bulk,
       setAside: this.#setAside,
+      ...(this.#replication ? { placement: this.#replication.placement } : {}),
+      // Content a peer only passed on (it does not hold it) comes from a member that does.
+      sourceFor: (peer) => {
+        const link = this.#members.byName(peer)
+        return link?.up ? link : undefined
+      },
       report: (r) =>
         host.tell({
           t: 'log',
@@ -145,7 +156,8 @@ export class SyncEngine {
       refusal: () => (this.#state.state === 'refused' ? (this.#state.reason ?? 'refused') : null),
       onClockReport: (peer, skewMs) => this.#clockSkew(peer, skewMs),
       clusterKey: data.clusterKey,
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
+      replicas: data.replicas,
+      onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       locks: this.#lockChanges,
       clients: () => this.#clients,
       warn,
@@ -205,6 +217,7 @@ export class SyncEngine {
     this.#following = true
     this.#members.startAll()
     this.#setAside.start()
+    this.#replication?.start()
   }
 
   status(): SyncState {
@@ -217,6 +230,7 @@ export class SyncEngine {
         seq: this.#index.seq,
         setAside: this.#setAside.list(),
       },
+      ...(this.#replication ? { placement: this.#replication.status() } : {}),
     }
   }
 
@@ -297,6 +311,7 @@ export class SyncEngine {
     this.#bulk.stop()
     this.#applier.stop()
     this.#setAside.stop()
+    this.#replication?.stop()
     this.#members.stopAll()
     this.#exchange.dropConnections()
     void this.#watcher?.close()
@@ -305,6 +320,7 @@ export class SyncEngine {
   async stop(): Promise<void> {
     this.#userLocks.stop()
     this.#setAside.stop()
+    this.#replication?.stop()
     this.#scanner.stop()
     this.#bulk.stop()
     this.#applier.stop()
@@ -324,18 +340,46 @@ export class SyncEngine {
       ...(m.name === undefined ? {} : { name: m.name }),
       self: this.#data.self,
       clusterKey: this.#data.clusterKey,
+      replicas: this.#data.replicas,
       index: this.#index,
       applier: this.#applier,
       peerTimeoutMs: this.#data.peerTimeoutMs,
       onNamed: (link, name) => this.#members.claim(link, name),
-      onUp: (peer) => tell({ t: 'log', op: 'member-joined', name: null, peer }),
-      onDown: (peer, reason) =>
-        tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason }),
+      onUp: (peer) => {
+        const link = this.#members.byName(peer)
+        if (link) this.#replication?.linkUp(linkUp(link))
+        tell({ t: 'log', op: 'member-joined', name: null, peer })
+      },
+      onDown: (peer, reason) => {
+        this.#replication?.linkDown(peer)
+        tell({ t: 'log', op: 'member-left', name: null, peer, detail: reason })
+      },
       onClockSkew: (peer, skewMs) => this.#clockSkew(peer, skewMs),
-      onRefused: (peer, reason) => this.#memberRefused(peer, reason),
+      onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       onLocks: (peer, locks) => this.#lockStore.replacePeerLocks(peer, locks),
       onNewEpoch: (peer) => this.#setAside.forgetPeer(peer),
       warn: (message) => tell({ t: 'warn', message }),
+    })
+  }
+
+  /** With --replicas: the member view, the Placement the applier asks, the healing driver. */
+  #replicationFor(data: SyncWorkerData, index: FileIndex): Replication | undefined {
+    if (data.replicas === null) return undefined
+    return new Replication({
+      self: data.self,
+      root: data.root,
+      replicas: data.replicas,
+      rereplicateAfterMs: data.rereplicateAfterMs,
+      db: this.#db,
+      index,
+      copies: () => this.#applier,
+      sourceFor: (peer) => {
+        const link = this.#members.byName(peer)
+        return link?.up ? link : undefined
+      },
+      report: (r) =>
+        this.#host.tell({ t: 'log', op: r.op, name: r.name, peer: r.peer, size: r.size }),
+      warn: (message) => this.#host.tell({ t: 'warn', message }),
     })
   }
 
@@ -368,15 +412,18 @@ export class SyncEngine {
     }
   }
 
-  /** A peer refused for the cluster key (ERR_AUTH), by either side: console and change log. */
-  #memberRefused(peer: string, reason: string): void {
+  /**
+   * A peer refused for the cluster key (ERR_AUTH) or another --replicas (ERR_REPLICAS_MISMATCH),
+   * by either side: console and change log.
+   */
+  #memberRefused(peer: string, reason: string, code: string = 'ERR_AUTH'): void {
     if (this.#refusals.shouldReport(peer, reason))
       this.#host.tell({
         t: 'log',
         op: 'member-refused',
         name: null,
         peer,
-        detail: `${reason} (ERR_AUTH)`,
+        detail: `${reason} (${code})`,
       })
   }
 
@@ -389,4 +436,9 @@ export class SyncEngine {
       detail: String(Math.round(skewMs)),
     })
   }
+}
+
+/** What replication records of a link that is up (the welcome's http and capacity, when sent). */
+function linkUp(link: PeerLink): LinkUp {
+  return { name: link.name, address: link.address, remote: link.remote ?? undefined }
 }

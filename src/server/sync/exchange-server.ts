@@ -13,6 +13,8 @@ import {
   acceptPeer,
   peerHelloSchema,
   peerRequestSchema,
+  replicasField,
+  replicasMismatch,
   toWireError,
   type ExchangeChannel,
   type PeerAcceptance,
@@ -39,8 +41,13 @@ export interface ExchangeOptions {
   onClockReport(peer: string, skewMs: number): void
   /** The cluster key every channel's peer must prove (null: none; see protocol/handshake.ts). */
   clusterKey: string | null
-  /** A peer refused with ERR_AUTH (the name its hello gave): for the console and the log. */
-  onRefused(peer: string, reason: string): void
+  /** --replicas, which an index channel's peer must share (null: a copy on every member). */
+  replicas: number | null
+  /**
+   * A peer refused with ERR_AUTH or ERR_REPLICAS_MISMATCH (`code`; `peer`: the name its hello
+   * gave): for the console and the log.
+   */
+  onRefused(peer: string, reason: string, code: string): void
   /** This server's user locks, told to each subscriber (after its catch-up, then on change). */
   locks?: LockChanges
   /** The clients this server serves now, told in each heartbeat. */
@@ -113,7 +120,7 @@ function open_(
 ): Channel | Step | undefined {
   const hello = peerHelloSchema.safeParse(message)
   if (!hello.success) return void fail(framed, 'ERR_BAD_REQUEST', 'expected a peer hello')
-  const { server: peer, channel, nonce } = hello.data
+  const { server: peer, channel, nonce, replicas } = hello.data
   // Two servers of one name would share a version-vector counter: their edits would look equal.
   if (peer === o.self)
     return void fail(framed, 'ERR_BAD_REQUEST', `a peer is named '${o.self}' like this server`)
@@ -123,7 +130,16 @@ function open_(
   } catch (err) {
     return void refuse(framed, o, peer, err)
   }
-  if (acceptance.kind === 'open') return welcome(framed, peer, channel, o)
+  // The key proven, an index channel's peer must keep as many copies as we do. A content
+  // channel is only opened by a link whose index channel was welcomed, and serves what the key
+  // already allows: it is not asked.
+  const agreed = (): Channel | undefined => {
+    const mismatch =
+      channel === 'index' ? replicasMismatch(o.self, o.replicas, peer, replicas) : null
+    if (mismatch) return void refuse(framed, o, peer, mismatch)
+    return welcome(framed, peer, channel, o)
+  }
+  if (acceptance.kind === 'open') return agreed()
   send(framed, acceptance.challenge)
   return (proof) => {
     try {
@@ -131,15 +147,22 @@ function open_(
     } catch (err) {
       return void refuse(framed, o, peer, err)
     }
-    return welcome(framed, peer, channel, o)
+    return agreed()
   }
 }
 
-/** A failed handshake: its code to the peer; an ERR_AUTH is reported (console, change log). */
+/**
+ * A failed handshake: its code to the peer; an ERR_AUTH or ERR_REPLICAS_MISMATCH is reported
+ * (console, change log).
+ */
 function refuse(framed: FramedSocket, o: ExchangeOptions, peer: string, err: unknown): void {
   const error = toWireError(err)
-  if (error.code === 'ERR_AUTH') o.onRefused(peer, error.message)
-  fail(framed, error.code === 'ERR_AUTH' ? 'ERR_AUTH' : 'ERR_BAD_REQUEST', error.message)
+  const code =
+    error.code === 'ERR_AUTH' || error.code === 'ERR_REPLICAS_MISMATCH'
+      ? error.code
+      : 'ERR_BAD_REQUEST'
+  if (code !== 'ERR_BAD_REQUEST') o.onRefused(peer, error.message, code)
+  fail(framed, code, error.message)
 }
 
 /** The handshake is done: welcome the peer and open its channel (or refuse: sync refused). */
@@ -152,7 +175,13 @@ function welcome(
   const refusal = o.refusal()
   if (refusal) return void fail(framed, 'ERR_SYNC_REFUSED', refusal)
   framed.limitControl(Limits.maxRequestControl)
-  send(framed, { type: 'peer-welcome', server: o.self, epoch: o.index.epoch, time: Date.now() })
+  send(framed, {
+    type: 'peer-welcome',
+    server: o.self,
+    epoch: o.index.epoch,
+    time: Date.now(),
+    ...replicasField(o.replicas),
+  })
   return channel === 'index' ? indexChannel(framed, peer, o) : contentChannel(framed, o)
 }
 
@@ -255,5 +284,9 @@ function wire(e: WireFileEntry): WireFileEntry {
     renamedFrom: e.renamedFrom ?? null,
     // The client request that made it (a rid and its answer): peers answer its replays.
     ...(e.request ? { request: e.request } : {}),
+    // Placement: the file's id and creator, and whether this server holds this version.
+    ...(e.fileId ? { fileId: e.fileId } : {}),
+    ...(e.creator ? { creator: e.creator } : {}),
+    ...(e.held === undefined ? {} : { held: e.held }),
   }
 }

@@ -9,6 +9,7 @@ import type {
   LocalChangeKind,
   MemberStatus,
   PeerStatus,
+  PlacementStatus,
   SyncStatus,
   UserLock,
 } from '../../protocol/index.js'
@@ -52,6 +53,8 @@ export interface SyncState {
   peers: PeerStatus[]
   members: MemberStatus[]
   sync: SyncStatus
+  /** With --replicas: the copies as this member sees them, and healing's progress. */
+  placement?: PlacementStatus
 }
 
 export type ToSync =

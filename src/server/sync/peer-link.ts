@@ -13,9 +13,12 @@ import {
   fileEntrySchema,
   isTandemError,
   peerPushSchema,
+  replicasField,
+  replicasMismatch,
   type MemberStatus,
   type PeerStatus,
   type PeerLock,
+  type RefusalCode,
   type WireFileEntry,
 } from '../../protocol/index.js'
 import type { FileIndex } from '../index/file-index.js'
@@ -25,7 +28,7 @@ import { Backlog } from './backlog.js'
 import { ContentClient } from './content-client.js'
 import { EntryQueue } from './entry-queue.js'
 import { FramedSocket } from './framed-socket.js'
-import { handshake } from './peer-handshake.js'
+import { handshake, type RemoteInfo } from './peer-handshake.js'
 
 const BACKOFF_MIN_MS = 200
 const BACKOFF_MAX_MS = 5_000
@@ -46,6 +49,8 @@ export interface PeerLinkOptions {
   self: string
   /** The cluster key this link proves and asks the peer to prove (null: none). */
   clusterKey: string | null
+  /** This server's --replicas, which the member must share (null or absent: every member). */
+  replicas?: number | null
   index: FileIndex
   applier: Applier
   /** No heartbeat (nor anything else) on the index channel for this long: the link is dead. */
@@ -57,11 +62,12 @@ export interface PeerLinkOptions {
   onNamed?(link: PeerLink, name: string): boolean
   onUp(peer: string): void
   onDown(peer: string, reason: string): void
-  /** The member refused us, or we it (ERR_AUTH): told once per run of refusals. */
-  onRefused?(peer: string, reason: string): void
+  /**
+   * The member refused us, or we it: for the cluster key (ERR_AUTH) or another --replicas
+   * (ERR_REPLICAS_MISMATCH), `code`. Told once per run of refusals.
+   */
+  onRefused?(peer: string, reason: string, code: RefusalCode): void
   onClockSkew(peer: string, skewMs: number): void
-  /** The peer could not prove the cluster key, or refused ours (ERR_AUTH). */
-  onRefused?(peer: string, reason: string): void
   /** The peer's user locks, as it announced them (they replace the earlier ones). */
   onLocks?(peer: string, locks: PeerLock[]): void
   /** The peer's index was made anew (a new epoch): it sends everything again, numbered anew. */
@@ -83,6 +89,8 @@ export class PeerLink implements PeerSource {
   /** A round has ended (up or not): the member is no longer just 'connecting'. */
   #tried = false
   #refused: string | null = null
+  /** What the last welcome told of the member (null until a handshake has). */
+  #remote: RemoteInfo | null = null
   #downReason: string | null = null
   /** The clients it serves, from its last heartbeat. */
   #clients: number | null = null
@@ -151,11 +159,28 @@ export class PeerLink implements PeerSource {
     )
   }
 
-  /** It refused us or we it (ERR_AUTH), seen elsewhere than this link's own rounds. */
-  refused(reason: string): void {
+  /**
+   * What the member's last welcome told: its --replicas, HTTP port and capacity (GiB); null
+   * until a handshake has. Kept while it is down (the figures of its last round).
+   */
+  get remote(): RemoteInfo | null {
+    return this.#remote
+  }
+
+  /** HOST:PORT of its HTTP API, on the host this link reaches it at (null: none, or not known). */
+  get httpAddress(): string | null {
+    const port = this.#remote?.http ?? null
+    return port === null ? null : `${this.#host}:${port}`
+  }
+
+  /**
+   * It refused us or we it (ERR_AUTH, or ERR_REPLICAS_MISMATCH: `code`), seen here or elsewhere
+   * than this link's own rounds.
+   */
+  refused(reason: string, code: RefusalCode = 'ERR_AUTH'): void {
     if (this.#refused === reason) return
     this.#refused = reason
-    this.#o.onRefused?.(this.name, reason)
+    this.#o.onRefused?.(this.name, reason, code)
   }
 
   start(): void {
@@ -261,6 +286,8 @@ export class PeerLink implements PeerSource {
       } catch (err) {
         reason = (err as Error).message
         if (isTandemError(err, 'ERR_AUTH')) this.refused(reason)
+        else if (isTandemError(err, 'ERR_REPLICAS_MISMATCH'))
+          this.refused(reason, 'ERR_REPLICAS_MISMATCH')
       }
       this.#markDown(reason)
       void this.#content?.then(
@@ -287,7 +314,8 @@ export class PeerLink implements PeerSource {
   /** One connected period: handshake, subscribe, apply until the link fails. */
   async #round(connected: () => void): Promise<void> {
     const key = this.#o.clusterKey
-    const hello = await handshake(this.#host, this.#port, this.#o.self, key)
+    const replicas = this.#o.replicas ?? null
+    const hello = await handshake(this.#host, this.#port, this.#o.self, key, replicas)
     if (hello.name === this.#o.self)
       throw new Error(
         `it is named '${hello.name}' like this server: give each server its own --name`,
@@ -302,6 +330,7 @@ export class PeerLink implements PeerSource {
     this.#lastHeard = null
     this.#syncPort = hello.syncPort
     this.#skew = hello.skewMs
+    this.#remote = { replicas: hello.replicas, http: hello.http, capacity: hello.capacity }
     if (Math.abs(hello.skewMs) > CLOCK_SKEW_WARN_MS) this.#o.onClockSkew(hello.name, hello.skewMs)
     const socket = net.connect({ host: this.#host, port: hello.syncPort })
     let failure: Error | undefined
@@ -315,8 +344,12 @@ export class PeerLink implements PeerSource {
           if (!parsed.success) return this.#index?.destroy(new Error('malformed message from peer'))
           this.#lastHeard = this.#lastContact = Date.now()
           const m = parsed.data
-          if (m.type === 'peer-welcome')
+          if (m.type === 'peer-welcome') {
+            // Checked again here: the control port and this one may be two servers' (a restart).
+            const mismatch = replicasMismatch(this.#o.self, replicas, m.server, m.replicas)
+            if (mismatch) return void this.#index?.destroy(mismatch)
             return this.#subscribe(m.server, m.epoch, hello.skewMs, connected)
+          }
           if (m.type === 'error') return void (failure = TandemError.fromWire(m.error as never))
           if (m.type === 'heartbeat') {
             if (m.clients !== undefined) this.#clients = m.clients
@@ -343,6 +376,7 @@ export class PeerLink implements PeerSource {
         server: this.#o.self,
         channel: 'index',
         ...auth.helloFields,
+        ...replicasField(replicas),
       })
     })
     const timeout = this.#o.peerTimeoutMs

@@ -2,6 +2,7 @@
  * What the scanner found at a name, and the index entries that record it: a new version (this
  * server's counter bumped), or a tombstone.
  */
+import { randomBytes } from 'node:crypto'
 import type { LocalChangeKind } from '../../protocol/index.js'
 import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
 import type { NewEntry } from '../index/file-index.js'
@@ -19,6 +20,27 @@ export type Finding =
     }
   | { kind: 'same'; name: string; seen: LocalEntry; fp: Fingerprint }
   | { kind: 'gone'; name: string; seen: LocalEntry }
+  /**
+   * A client's folder rename moved a file this server does not hold (known here, its content
+   * elsewhere): recorded in the index only, the new name with `source`'s content, no fingerprint.
+   */
+  | { kind: 'moved'; name: string; seen: LocalEntry | undefined; source: LocalEntry }
+
+/** Placement's identity of a file: stable across its new versions and renames. */
+export interface FileIdentityOf {
+  fileId: string | null
+  creator: string | null
+}
+
+/** A brand-new file's identity: 16 random bytes, and this server as its creator. */
+export function newFileId(self: string): FileIdentityOf {
+  return { fileId: randomBytes(16).toString('base64url'), creator: self }
+}
+
+/** The identity an entry carries (none for one indexed before file ids existed). */
+export function identityOf(e: { fileId?: string | null; creator?: string | null }): FileIdentityOf {
+  return { fileId: e.fileId ?? null, creator: e.creator ?? null }
+}
 
 /** A change another program made in the folder, as the change log tells it. */
 export interface LocalChange {
@@ -33,7 +55,8 @@ export interface LocalChange {
 export function newVersion(
   f: Extract<Finding, { kind: 'new' }>,
   self: string,
-  renamedFrom?: string,
+  renamedFrom: string | undefined,
+  identity: FileIdentityOf,
 ): NewEntry {
   const entry: Omit<FileEntry, 'seq'> = {
     name: f.name,
@@ -44,8 +67,32 @@ export function newVersion(
     version: bumpVector(f.seen?.version ?? {}, self),
     origin: self,
     renamedFrom: renamedFrom ?? null,
+    ...withIdentity(identity),
   }
   return { entry, fingerprint: f.fp }
+}
+
+/** The new name of a file moved while held elsewhere: its content and identity, no fingerprint. */
+export function movedVersion(f: Extract<Finding, { kind: 'moved' }>, self: string): NewEntry {
+  const entry: Omit<FileEntry, 'seq'> = {
+    name: f.name,
+    size: f.source.size,
+    mtime: f.source.mtime,
+    hash: f.source.hash,
+    deleted: false,
+    version: bumpVector(f.seen?.version ?? {}, self),
+    origin: self,
+    renamedFrom: f.source.name,
+    ...withIdentity(identityOf(f.source)),
+  }
+  return { entry, fingerprint: null }
+}
+
+function withIdentity(identity: FileIdentityOf): { fileId?: string; creator?: string } {
+  return {
+    ...(identity.fileId === null ? {} : { fileId: identity.fileId }),
+    ...(identity.creator === null ? {} : { creator: identity.creator }),
+  }
 }
 
 export function tombstone(seen: LocalEntry, self: string, now: number): NewEntry {

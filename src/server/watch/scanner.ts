@@ -23,10 +23,18 @@ import type { EntryRequest } from '../../protocol/index.js'
 import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import type { TreeChange } from '../index/tree-change.js'
 import { sameFingerprint } from '../index/entry.js'
-import type { FileIndex, NewEntry } from '../index/file-index.js'
+import { storedAgain, type FileIndex, type NewEntry } from '../index/file-index.js'
 import { DeletionGuard, type Emptied } from './deletion-guard.js'
 import { fingerprintOf, hashFile, isGone, probe, type Probe } from './disk-probe.js'
-import { newVersion, tombstone, type Finding, type LocalChange } from './findings.js'
+import {
+  identityOf,
+  movedVersion,
+  newFileId,
+  newVersion,
+  tombstone,
+  type Finding,
+  type LocalChange,
+} from './findings.js'
 import { OwnWrites } from './own-writes.js'
 import { TreeWalk, directoryExists } from './tree-walk.js'
 
@@ -107,10 +115,14 @@ export class Scanner {
     })
   }
 
-  /** Why the directory must not be synced: it vanished, or it is empty while the index lists files. */
+  /**
+   * Why the directory must not be synced: it vanished, or it is empty while the index lists files
+   * held here. Only held files count: a member that holds none of the cluster's files (partial
+   * replication, --replicas) has an empty directory by right.
+   */
   async emptied(): Promise<Emptied | null> {
     const { root, index } = this.#o
-    const known = index.liveCount()
+    const known = index.heldCount()
     if (!(await directoryExists(root)))
       return { vanished: true, reason: `the data directory ${root} has vanished` }
     if (known === 0) return null
@@ -120,7 +132,7 @@ export class Scanner {
     if (onDisk === 0 || (known >= NEARLY_EMPTY_MIN && onDisk < known * NEARLY_EMPTY_SHARE))
       return {
         vanished: false,
-        reason: `the data directory ${root} holds ${onDisk} file(s), but the index lists ${known}`,
+        reason: `the data directory ${root} holds ${onDisk} file(s), but the index lists ${known} held here`,
       }
     return null
   }
@@ -313,6 +325,12 @@ export class Scanner {
     const live = seen && !seen.deleted ? seen : undefined
     const full = this.#full(name)
     const before = probed ?? (await probe(full))
+    // Known here, held elsewhere (no fingerprint): no file at its name is no change. A client's
+    // folder delete or rename of it is recorded in the index only (#gone).
+    if (live && !live.fingerprint && before.kind !== 'file' && !this.#isExpected(name)) {
+      this.#goneAt.delete(name)
+      return []
+    }
     if (before.kind !== 'file') {
       this.#unstable.delete(name)
       this.#known.delete(name)
@@ -384,6 +402,7 @@ export class Scanner {
       return []
     }
     const told = this.#isExpected(name) ? this.#expected.get(name) : undefined
+    if (told && !live.fingerprint) return this.#movedElsewhere(live, told.to)
     if (told) {
       const renamed = told.to === undefined ? undefined : await this.#renamedTo(live, told.to)
       if (renamed || told.to === undefined) {
@@ -396,6 +415,20 @@ export class Scanner {
     if (waited < GONE_GRACE_MS) return this.#later(name, GONE_GRACE_MS - waited, false)
     this.#goneAt.delete(name)
     return [{ kind: 'gone', name, seen: live }]
+  }
+
+  /**
+   * A client's folder delete or rename of a file held elsewhere (no file here to see go): the
+   * tombstone, and for a rename the new name with the same content, in the index only.
+   */
+  #movedElsewhere(live: LocalEntry, to: string | undefined): Finding[] {
+    this.#goneAt.delete(live.name)
+    const gone: Finding = { kind: 'gone', name: live.name, seen: live }
+    if (to === undefined || !live.hash) return [gone]
+    const seen = this.#o.index.get(to)
+    // Something is at the new name here already (a file indexed there): only the old name goes.
+    if (seen && !seen.deleted) return [gone]
+    return [{ kind: 'moved', name: to, seen, source: live }, gone]
   }
 
   /**
@@ -437,6 +470,12 @@ export class Scanner {
       }
     // Found and held before this notice came (it is sent first, so hardly ever): let them pass.
     this.#guard.pass(names)
+    // Files known here but held elsewhere: nothing on this disk will change for them, so no event
+    // comes; they are looked at now and recorded in the index only.
+    for (const name of names) {
+      const entry = this.#o.index.get(name)
+      if (entry && !entry.deleted && !entry.fingerprint) this.hint(name)
+    }
   }
 
   /** Is `name` a file a client told it is deleting or renaming (and not long ago)? */
@@ -488,6 +527,7 @@ export class Scanner {
     // Renamed (the content is at its new name) or told by a client: not the guard's to judge.
     const renamed = new Set<string>()
     for (const f of all) if (f.kind === 'new' && f.renamedFrom) renamed.add(f.renamedFrom)
+    for (const f of all) if (f.kind === 'moved') renamed.add(f.source.name)
     const passes = (name: string): boolean => renamed.has(name) || this.#isExpected(name)
     const gone = all.filter((f) => f.kind === 'gone' && !passes(f.name)).map((f) => f.name)
     const admitted = new Set(this.#guard.admit(gone, await this.#folderGone(gone)))
@@ -514,8 +554,15 @@ export class Scanner {
         this.hint(f.name)
         continue
       }
-      if (f.kind === 'same') index.setFingerprint(f.name, f.fp)
-      else if (f.kind === 'gone') {
+      if (f.kind === 'same') {
+        // Known here but held elsewhere until now (the file appeared with that content): held
+        // from now on, and said so to the peers (the same version again, with a new seq).
+        if (f.seen.fingerprint) index.setFingerprint(f.name, f.fp)
+        else entries.push({ entry: storedAgain(f.seen), fingerprint: f.fp })
+      } else if (f.kind === 'moved') {
+        const notice = this.#own.matchNotice(f.name, null, since)
+        entries.push(withRequest(movedVersion(f, self), notice?.request))
+      } else if (f.kind === 'gone') {
         const notice = this.#own.matchNotice(f.name, null, since)
         const request = notice?.request ?? this.#recovered.get(f.name)
         entries.push(withRequest(tombstone(f.seen, self, this.#now()), request))
@@ -526,12 +573,23 @@ export class Scanner {
           f.seen && !f.seen.deleted ? undefined : (f.renamedFrom ?? goneByHash.get(f.hash))
         const notice = this.#own.matchNotice(f.name, f.fp, since)
         const request = notice?.request ?? this.#recovered.get(f.name)
-        entries.push(withRequest(newVersion(f, self, from), request))
+        entries.push(withRequest(newVersion(f, self, from, this.#identity(f, from)), request))
         if (!notice) found.push({ f, from })
       }
     }
     index.put(renamesTogether(entries))
     if (!this.#quiet) this.#confirm(localChanges(found, unexplainedGone), since)
+  }
+
+  /**
+   * Placement's identity for a new version: a known live name keeps its file's, a rename keeps
+   * its source's, anything else is a new file made here.
+   */
+  #identity(f: Extract<Finding, { kind: 'new' }>, from: string | undefined) {
+    if (f.seen && !f.seen.deleted) return identityOf(f.seen)
+    const source = from === undefined ? undefined : this.#o.index.get(from)
+    if (source && !source.deleted && source.fileId) return identityOf(source)
+    return newFileId(this.#o.self)
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   displayText,
   type MemberStatus,
   type PeerStatus,
+  type PlacementStatus,
   type RoleStatus,
   type SetAsideEntry,
   type StatusResult,
@@ -34,6 +35,7 @@ export function renderStatus(status: StatusResult): string {
   }
   if (status.role?.kind === 'secondary') lines.push(`role     ${secondaryLine(status.role)}`)
   lines.push(`sync     ${syncLine(status.sync)}`)
+  if (status.placement) lines.push(...placementLines(status.placement))
   // An older server tells its peers only.
   const members = (status.members as MemberStatus[] | undefined) ?? null
   if (members === null) {
@@ -91,6 +93,25 @@ function lockTable(locks: readonly UserLock[]): string[] {
     String(lock.queued),
   ])
   return renderTable(columns, rows)
+}
+
+/**
+ * `copies   K=2: 60 files, 41 held here, 3 under-replicated, 0 surplus` and, while healing or
+ * once it did something, `healing  2 queued; 19 copied (1.2 MiB), 0 dropped; last error: …`.
+ */
+export function placementLines(p: PlacementStatus): string[] {
+  const lines = [
+    `copies   K=${p.replicas}: ${plural(p.files, 'file')}, ${p.held} held here, ` +
+      `${p.underReplicated} under-replicated, ${p.surplus} surplus`,
+  ]
+  const h = p.healing
+  if (h.queued > 0 || h.copied > 0 || h.dropped > 0 || h.lastError !== undefined) {
+    const error = h.lastError === undefined ? '' : `; last error: ${displayText(h.lastError)}`
+    lines.push(
+      `healing  ${h.queued} queued; ${h.copied} copied (${humanSize(h.bytes)}), ${h.dropped} dropped${error}`,
+    )
+  }
+  return lines
 }
 
 function syncLine(sync: SyncStatus | undefined): string {
