@@ -16,7 +16,7 @@ import { BusyNames } from '../../src/server/sync/busy-names.js'
 import { Superseded } from '../../src/server/sync/content-client.js'
 import type { PeerSource } from '../../src/server/sync/peer-source.js'
 import { Scanner } from '../../src/server/watch/scanner.js'
-import { tempDir } from '../helpers/index.js'
+import { tempDir, waitFor } from '../helpers/index.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const T0 = 1_700_000_000_000
@@ -351,5 +351,26 @@ describe("the replication driver's copies", () => {
     expect(queued).toEqual(['B:v2']) // queued as B's update, its content from C
     expect(c.fetched).toBe(1)
     close()
+  })
+
+  it('a conflict copy gets the same placement id on both sides of the conflict', async () => {
+    const x = version('f.txt', { X: 1 }, 'from X')
+    const y = version('f.txt', { Y: 1 }, 'from Y', { mtime: T0 + 50 })
+    const copyOn = async (first: FileEntry, second: FileEntry) => {
+      const { index, applier, root, close } = setup({ wants: everything })
+      await applier.applyBatch(peer('P', ['from X', 'from Y']), [first])
+      await applier.applyBatch(peer('P', ['from X', 'from Y']), [second])
+      const copyName = fs.readdirSync(root).find((n) => n.includes('sync-conflict'))!
+      const copy = await waitFor(() => index.get(copyName), { what: 'the copy indexed' })
+      close()
+      return { copyName, fileId: copy.fileId, creator: copy.creator }
+    }
+    const here = await copyOn(x, y) // X's version held here loses: moved to the copy
+    const there = await copyOn(y, x) // X's version arrives and loses: fetched into the copy
+    expect(here.copyName).toMatch(/^f\.sync-conflict-\d{8}-\d{6}-X\.txt$/)
+    expect(there).toEqual(here)
+    expect(here.creator).toBe('X')
+    expect(here.fileId).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(here.fileId).not.toBe(x.fileId)
   })
 })

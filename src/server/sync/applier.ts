@@ -22,6 +22,7 @@ import type { FileEntry, LocalEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import { fingerprintOf, probe } from '../watch/disk-probe.js'
+import { conflictCopyId } from '../watch/findings.js'
 import type { Scanner } from '../watch/scanner.js'
 import type { BusyNames } from './busy-names.js'
 import type { BatchApplier, HeldFiles } from './held-files.js'
@@ -84,7 +85,7 @@ export class Applier implements BatchApplier {
       store: options.store,
       scanNow: (names) => options.scanner.scanNow(names),
       hint: (name) => options.scanner.hint(name),
-      ownState: (name) => options.scanner.ownState(name),
+      ownState: (name, identity) => options.scanner.ownState(name, identity),
       held: (name) => options.held?.held(name) ?? false,
       locked: (peer, names, fn) => this.#busyLocked(peer, names, fn),
     })
@@ -576,7 +577,8 @@ export class Applier implements BatchApplier {
           await temp.publish(file.path)
         }
         // The copy is indexed by the scanner, as a new file: it is this server's work, though.
-        await this.#o.scanner.ownState(a.copyName)
+        const loser = a.winner === 'local' ? a.remote : (local ?? a.remote)
+        await this.#o.scanner.ownState(a.copyName, conflictCopyId(loser, a.copyName))
         return fingerprintOf(file.path)
       })
     } finally {
