@@ -36,7 +36,14 @@ const legacyFileEntrySchema = z
     mtime: z.number().nonnegative(),
     hash: sha256Hex.nullable(),
     deleted: z.boolean(),
-    version: z.record(serverName, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER - 1)),
+    version: z.record(
+      serverName,
+      z
+        .number()
+        .int()
+        .nonnegative()
+        .max(Number.MAX_SAFE_INTEGER - 1),
+    ),
     origin: serverName,
     seq: z.number().int().nonnegative(),
     renamedFrom: canonicalName.nullable().optional(),

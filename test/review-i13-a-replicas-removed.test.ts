@@ -7,12 +7,7 @@
 // keeps its old share for good (and keeps answering ERR_MOVED for the rest).
 import { describe, it } from 'vitest'
 import { ClusterServer, showOutputOnFailure, waitPeersUp } from './helpers/index.js'
-import {
-  makeFiles,
-  putFiles,
-  startPlacementCluster,
-  waitCopies,
-} from './helpers/placement.js'
+import { makeFiles, putFiles, startPlacementCluster, waitCopies } from './helpers/placement.js'
 
 describe('review i13-a: --replicas removed from every member', () => {
   it('full mirroring again: every file on every disk', async () => {
