@@ -108,6 +108,11 @@ export class ReplicationDriver {
     this.#maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES
   }
 
+  /** Started and not stopped (nor ended: `untilAllHeld` once every file is held here). */
+  get active(): boolean {
+    return !this.#stopped
+  }
+
   start(): void {
     this.#stopped = false
     this.#schedule(0)
