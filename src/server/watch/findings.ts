@@ -2,7 +2,7 @@
  * What the scanner found at a name, and the index entries that record it: a new version (this
  * server's counter bumped), or a tombstone.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import type { LocalChangeKind } from '../../protocol/index.js'
 import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
 import type { NewEntry } from '../index/file-index.js'
@@ -35,6 +35,21 @@ export interface FileIdentityOf {
 /** A brand-new file's identity: 16 random bytes, and this server as its creator. */
 export function newFileId(self: string): FileIdentityOf {
   return { fileId: randomBytes(16).toString('base64url'), creator: self }
+}
+
+/**
+ * A conflict copy's identity, the same on every server that makes that copy (from the losing
+ * version's file and the copy's name; its creator the loser's server): the copies made on both
+ * sides of a conflict are then one file to placement, with one set of desired holders, instead
+ * of two random ids that placement would put in different places until the entries merge.
+ */
+export function conflictCopyId(
+  loser: { name: string; fileId?: string | null; origin: string },
+  copyName: string,
+): FileIdentityOf {
+  const key = `conflict-copy\0${loser.fileId ?? `name:${loser.name}`}\0${copyName}`
+  const digest = createHash('sha256').update(key).digest().subarray(0, 16)
+  return { fileId: digest.toString('base64url'), creator: loser.origin }
 }
 
 /** The identity an entry carries (none for one indexed before file ids existed). */
