@@ -2,7 +2,7 @@
  * What the scanner found at a name, and the index entries that record it: a new version (this
  * server's counter bumped), or a tombstone.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { LocalChangeKind } from '../../protocol/index.js'
 import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
 import type { NewEntry } from '../index/file-index.js'
@@ -32,9 +32,17 @@ export interface FileIdentityOf {
   creator: string | null
 }
 
-/** A brand-new file's identity: 16 random bytes, and this server as its creator. */
-export function newFileId(self: string): FileIdentityOf {
-  return { fileId: randomBytes(16).toString('base64url'), creator: self }
+/**
+ * A brand-new file's identity: this server as its creator, and an id computed from the creator
+ * and the name (base64url of SHA-256(creator \0 name), 22 characters), so that any member or
+ * client can compute the holders of a file that was never renamed from its name alone. The id is
+ * then kept by every later version and by renames. Two live files may share an id (a file
+ * renamed, then a new one made under its old name at the same server): they then share a
+ * placement, which is harmless — the id only chooses where copies go, it never names a file.
+ */
+export function newFileId(self: string, name: string): FileIdentityOf {
+  const digest = createHash('sha256').update(`${self}\0${name}`).digest()
+  return { fileId: digest.toString('base64url').slice(0, 22), creator: self }
 }
 
 /**

@@ -602,7 +602,7 @@ export class Scanner {
     if (source && !source.deleted && source.fileId) return identityOf(source)
     const copy = this.#copyIds.get(f.name)
     this.#copyIds.delete(f.name)
-    return copy ?? newFileId(this.#o.self)
+    return copy ?? newFileId(this.#o.self, f.name)
   }
 
   /**
