@@ -12,7 +12,8 @@
  *   - a burst: 1,000 uploads at one member; the largest share of their second copies that lands on
  *     one member. The fewest-files rule is measured with fresh counts (every placement sees the
  *     one before: the best case, impossible across servers) and with the counts of a heartbeat
- *     before the burst (what a member knows of the others while the burst is in flight).
+ *     before the burst (what a member knows of the others while the burst is in flight); and two
+ *     bursts at once, at A and at B, each placer with the counts of before them.
  *
  *   node benchmarks/run.mjs --only placement [--runs N]
  *   node benchmarks/placement.mjs [--runs N]
@@ -210,10 +211,29 @@ function burst(/** @type {any[]} */ files, /** @type {any} */ { desiredHolders, 
   const fresh = warm()
   const lagging = warm()
   const before = lagging.counts()
+  // Two bursts at once, 500 at A and 500 at B, interleaved: each placer sees the counts of before
+  // the bursts (the other's placements reach it a heartbeat later). The share of all second
+  // copies on one member: a third is even, and C gets at least half under any rule that spreads
+  // (A's go to B or C, B's to A or C).
+  const both = files.map((f, i) => ({ ...f, creator: i % 2 === 0 ? 'A' : 'B' }))
+  const twoPlacers = (/** @type {(f: any) => string[]} */ place) => {
+    const got = new Map()
+    for (const f of both) {
+      const second = place(f)[1]
+      got.set(second, (got.get(second) ?? 0) + 1)
+    }
+    return Math.max(...got.values()) / both.length
+  }
+  // Before them A and B hold 30 files each, C 20.
+  const two = warm()
+  for (let i = 0; i < 30; i++) two.place('A', 1, 1)
+  const twoBefore = two.counts()
   return {
     hrw: largest((f) => desiredHolders(f, members, K)),
     fewestFresh: largest((f) => fresh.place('A', f.size, K)),
     fewestLagging: largest((f) => lagging.place('A', f.size, K, before)),
+    twoHrw: twoPlacers((f) => desiredHolders(f, members, K)),
+    twoFewest: twoPlacers((f) => two.place(f.creator, f.size, K, twoBefore)),
   }
 }
 
@@ -230,7 +250,7 @@ export async function measurePlacement(config, log) {
     runs.push(r)
     const f = (/** @type {number} */ x) => round(x, 3)
     log(
-      `  run ${run} (seed ${seed}): bytes max/mean N=3 ${f(r.n3.hrw.bytes)} rendezvous, ${f(r.n3.fewest.bytes)} fewest-files; N=4 ${f(r.n4.hrw.bytes)} / ${f(r.n4.fewest.bytes)}; files N=3 ${f(r.n3.hrw.files)} / ${f(r.n3.fewest.files)}; 1:2:1 disks fill ${f(r.unequal.hrw)} / ${f(r.unequal.fewest)}; D joins: ${f(r.join.hrw.movedShare * 100)} % of copies move (minimum ${f(r.join.minimumShare * 100)} %); burst: ${f(r.burst.hrw * 100)} % / ${f(r.burst.fewestFresh * 100)} % fresh / ${f(r.burst.fewestLagging * 100)} % lagging on one member`,
+      `  run ${run} (seed ${seed}): bytes max/mean N=3 ${f(r.n3.hrw.bytes)} rendezvous, ${f(r.n3.fewest.bytes)} fewest-files; N=4 ${f(r.n4.hrw.bytes)} / ${f(r.n4.fewest.bytes)}; files N=3 ${f(r.n3.hrw.files)} / ${f(r.n3.fewest.files)}; 1:2:1 disks fill ${f(r.unequal.hrw)} / ${f(r.unequal.fewest)}; D joins: ${f(r.join.hrw.movedShare * 100)} % of copies move (minimum ${f(r.join.minimumShare * 100)} %); burst: ${f(r.burst.hrw * 100)} % / ${f(r.burst.fewestFresh * 100)} % fresh / ${f(r.burst.fewestLagging * 100)} % lagging on one member; two bursts at once ${f(r.burst.twoHrw * 100)} % / ${f(r.burst.twoFewest * 100)} % on one`,
     )
   }
   return { config: { files: 10_000, k: K, sizeBands: SIZE_BANDS, runs: config.runs }, runs }
@@ -307,6 +327,16 @@ export function placementRows(p) {
       med((r) => r.burst.hrw * 100),
       {
         baseline: med((r) => r.burst.fewestLagging * 100),
+        baselineName: 'fewest (lagging)',
+        target: 'report',
+      },
+    ),
+    row(
+      'bursts at A and B at once: most on one',
+      '%',
+      med((r) => r.burst.twoHrw * 100),
+      {
+        baseline: med((r) => r.burst.twoFewest * 100),
         baselineName: 'fewest (lagging)',
         target: 'report',
       },

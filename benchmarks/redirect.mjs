@@ -5,7 +5,8 @@
  * `--proxy-reads`.
  *   - binary client: `tandem --server B get` (ERR_MOVED, followed to A by the client itself) next
  *     to `tandem --server A get`, each a fresh CLI process as a user runs it (the process start is
- *     in both; the difference is the redirect);
+ *     in both; the difference is the redirect), and the same through the client library in this
+ *     process (server-pool.js, a new connection per get: no process start);
  *   - HTTP: GET at B (307 to A, followed: a second request) and at C (proxied from A: 200) next
  *     to GET at A, one connection per request;
  * for a 64 KiB file (latency) and a 64 MiB one (MiB/s), medians of the trials. Trials alternate
@@ -15,11 +16,12 @@
  */
 import { execFile } from 'node:child_process'
 import { randomFillSync } from 'node:crypto'
-import { rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { tempDir } from './lib/children.mjs'
+import { importDist } from './lib/dist.mjs'
 import { httpPortOf, startCluster, stopCluster, whileAlive } from './lib/cluster.mjs'
 import { TANDEM_BIN } from './lib/servers.mjs'
 import { MiB, median, round } from './lib/stats.mjs'
@@ -40,7 +42,7 @@ export async function measureRedirect(config, log) {
     runs.push(r)
     const s = r.summary
     log(
-      `  run ${run}: get ${config.smallSize / 1024} KiB p50 ${s.getDirect} ms at the holder, ${s.getMoved} ms redirected; HTTP p50 ${s.httpDirect} ms direct, ${s.http307} ms 307, ${s.httpProxy} ms proxied; ${config.bigSize / MiB} MiB: get ${s.bigGetDirect} / ${s.bigGetMoved} MiB/s, HTTP ${s.bigHttpDirect} / ${s.bigHttp307} / ${s.bigHttpProxy} MiB/s`,
+      `  run ${run}: get ${config.smallSize / 1024} KiB p50 ${s.getDirect} ms at the holder, ${s.getMoved} ms redirected (in-process ${s.libDirect} / ${s.libMoved} ms); HTTP p50 ${s.httpDirect} ms direct, ${s.http307} ms 307, ${s.httpProxy} ms proxied; ${config.bigSize / MiB} MiB: get ${s.bigGetDirect} / ${s.bigGetMoved} MiB/s, HTTP ${s.bigHttpDirect} / ${s.bigHttp307} / ${s.bigHttpProxy} MiB/s`,
     )
   }
   return { config, runs }
@@ -76,6 +78,19 @@ async function oneRun(config) {
         return true
       }, config.timeoutMs),
     )
+    // Only A holds them (else nothing is redirected, and the rows would measure direct reads); a
+    // surplus copy of the first moments is dropped by the rebalancer once the members' views rest.
+    const elsewhere = () =>
+      [b, c].flatMap((s) =>
+        [SMALL, BIG].filter((n) => existsSync(path.join(s.root, n))).map((n) => `${s.name}:${n}`),
+      )
+    const surplus = elsewhere()
+    await whileAlive(
+      cluster,
+      poll(async () => elsewhere().length === 0, config.timeoutMs).catch(() => {
+        throw new Error(`--replicas 1 should leave the files at A alone; still ${elsewhere()}`)
+      }),
+    )
     const target = (/** @type {string} */ name) => path.join(out, name)
     /** @type {Record<string, number[]>} */
     const t = { getDirect: [], getMoved: [], httpDirect: [], http307: [], httpProxy: [] }
@@ -94,11 +109,33 @@ async function oneRun(config) {
       await cli(port, ['get', name, file])
       if (statSync(file).size !== size) throw new Error(`get ${name}: another size`)
     }
+    // The client library in this process, a new pool (connection) per get: what the redirect
+    // costs without a process start around it.
+    const { ServerPool } = await importDist('client/server-pool.js')
+    const { downloadFile } = await importDist('client/transfer.js')
+    const libGet = async (
+      /** @type {number} */ port,
+      /** @type {string} */ name,
+      /** @type {number} */ size,
+    ) => {
+      const file = target(`lib-${port}-${name}`)
+      rmSync(file, { force: true })
+      const pool = new ServerPool([{ host: '127.0.0.1', port }], { clientId: 'bench-redirect-lib' })
+      try {
+        await pool.run((/** @type {any} */ conn) => downloadFile(conn, name, file))
+      } finally {
+        await pool.close()
+      }
+      if (statSync(file).size !== size) throw new Error(`get ${name}: another size`)
+    }
+    Object.assign(t, { libDirect: [], libMoved: [] })
     for (let i = 0; i < config.trials; i++) {
       await small('getDirect', () => get(a.port, SMALL, config.smallSize))
       await small('getMoved', () => get(b.port, SMALL, config.smallSize))
+      await small('libDirect', () => libGet(a.port, SMALL, config.smallSize))
+      await small('libMoved', () => libGet(b.port, SMALL, config.smallSize))
       await small('httpDirect', () => httpGet(httpA, SMALL, config.smallSize))
-      await small('http307', () => httpGet(httpB, SMALL, config.smallSize))
+      await small('http307', () => httpGet(httpB, SMALL, config.smallSize, 307))
       await small('httpProxy', () => httpGet(httpC, SMALL, config.smallSize))
     }
     const mibps = async (/** @type {string} */ key, /** @type {() => Promise<void>} */ f) => {
@@ -117,15 +154,18 @@ async function oneRun(config) {
       await mibps('bigGetDirect', () => get(a.port, BIG, config.bigSize))
       await mibps('bigGetMoved', () => get(b.port, BIG, config.bigSize))
       await mibps('bigHttpDirect', () => httpGet(httpA, BIG, config.bigSize))
-      await mibps('bigHttp307', () => httpGet(httpB, BIG, config.bigSize))
+      await mibps('bigHttp307', () => httpGet(httpB, BIG, config.bigSize, 307))
       await mibps('bigHttpProxy', () => httpGet(httpC, BIG, config.bigSize))
     }
     const p50 = (/** @type {number[]} */ v) => round(median(v))
     return {
+      surplusSeen: surplus,
       samples: t,
       summary: {
         getDirect: p50(t.getDirect ?? []),
         getMoved: p50(t.getMoved ?? []),
+        libDirect: p50(t.libDirect ?? []),
+        libMoved: p50(t.libMoved ?? []),
         httpDirect: p50(t.httpDirect ?? []),
         http307: p50(t.http307 ?? []),
         httpProxy: p50(t.httpProxy ?? []),
@@ -163,11 +203,12 @@ function cli(port, args) {
 /**
  * GET /api/v1/files/NAME on a fresh connection; a 307 is followed once (a new connection to its
  * Location). The body is counted, not kept.
- * @param {number} port @param {string} name @param {number} size @returns {Promise<void>}
+ * @param {number} port @param {string} name @param {number} size @param {number} [expect] the status the first answer must have
  */
-async function httpGet(port, name, size, follow = true) {
+async function httpGet(port, name, size, expect = 200) {
   const { status, location, bytes } = await request(`http://127.0.0.1:${port}/api/v1/files/${name}`)
-  if (status === 307 && follow && location) {
+  if (status !== expect) throw new Error(`GET ${name} at ${port}: ${status}, expected ${expect}`)
+  if (status === 307 && location) {
     const again = await request(location)
     if (again.status !== 200 || again.bytes !== size)
       throw new Error(`GET after 307: ${again.status}`)
@@ -222,6 +263,12 @@ export function redirectRows(r) {
       'ms',
       med((s) => s.getMoved),
       at((s) => s.getDirect),
+    ),
+    row(
+      '  in-process client, a connection per get',
+      'ms',
+      med((s) => s.libMoved),
+      at((s) => s.libDirect),
     ),
     row(
       `HTTP GET ${kib}: 307 followed`,

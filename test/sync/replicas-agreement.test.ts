@@ -3,7 +3,8 @@
 // refused at both ends — `status --json` lists the other as `refused` with a reason, the change
 // log has its member-refused row with ERR_REPLICAS_MISMATCH — and no file crosses. Two that agree
 // link (so the refusal is the mismatch's doing). The welcome a real server gives a peer says its
-// --replicas, HTTP port and disk capacity.
+// --replicas, HTTP port and disk capacity; a hand-made peer of another --replicas is refused on
+// the control port and on the file-exchange port's index channel, with nothing sent after.
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import type { LogEntry, MemberStatus } from '../../src/protocol/index.js'
@@ -140,6 +141,23 @@ describe('--replicas must agree', () => {
       const refusal = await other.nextControl(5_000)
       expect(refusal).toMatchObject({ type: 'error', error: { code: 'ERR_REPLICAS_MISMATCH' } })
       await other.closed
+    }
+    // The file-exchange port asks an index channel the same, and says its own in the welcome.
+    const index = { type: 'peer-hello', server: 'Z', channel: 'index' }
+    const exchange = await rawConnect(syncPort!)
+    await exchange.sendPreamble()
+    await exchange.sendControl({ ...index, replicas: 2 })
+    expect(await exchange.nextControl(5_000)).toMatchObject({ type: 'peer-welcome', replicas: 2 })
+    exchange.destroy()
+    for (const theirs of [{ replicas: 3 }, {}]) {
+      const other = await rawConnect(syncPort!)
+      await other.sendPreamble()
+      await other.sendControl({ ...index, ...theirs })
+      const refusal = await other.nextControl(5_000)
+      expect(refusal).toMatchObject({ type: 'error', error: { code: 'ERR_REPLICAS_MISMATCH' } })
+      // Nothing follows the refusal: no entries.
+      await other.closed
+      expect(other.frames.filter((f) => f.kind === 'control')).toHaveLength(1)
     }
     // It keeps serving.
     expect((await server.status()).sync).toBeDefined()

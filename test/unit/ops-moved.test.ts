@@ -3,10 +3,11 @@
 // needs its content, is ERR_EXISTS to a create and a rename onto it, is replaced here by a write,
 // and is carried index-only by a folder's delete and rename (the sync worker records those names).
 import { describe, expect, it } from 'vitest'
-import type { Holder } from '../../src/protocol/index.js'
+import { TandemError, type Holder } from '../../src/protocol/index.js'
 import { remove, rename } from '../../src/server/ops/files.js'
 import { list, stat } from '../../src/server/ops/listing.js'
 import { openFile } from '../../src/server/ops/read.js'
+import { lock } from '../../src/server/ops/user-locks.js'
 import { createOpsHarness, runBody } from '../helpers/ops-harness.js'
 
 const B: Holder = { name: 'B', address: '127.0.0.1:9002', http: '127.0.0.1:9082' }
@@ -51,6 +52,22 @@ describe('a file held at other members (ERR_MOVED)', () => {
     expect(h.exists('far.txt')).toBe(false)
     expect(h.exists('near.txt')).toBe(false)
     expect(h.treeChanges).toEqual([])
+  })
+
+  it('a user lock of it is taken at a holder: ERR_MOVED (the sync worker finds no file here)', async () => {
+    const h = createOpsHarness({
+      userLock: (request) => {
+        if (request.name === 'far.txt')
+          return Promise.reject(new TandemError('ERR_NOT_FOUND', "no file 'far.txt' at A"))
+        return Promise.resolve({ name: request.name, owner: 'alice', server: 'A' } as never)
+      },
+    })
+    h.data.elsewhere.set('far.txt', [B, C])
+    expect(await failure(lock(h.context(), { name: 'far.txt' }))).toMatchObject({
+      code: 'ERR_MOVED',
+      holders: [B, C],
+    })
+    expect(await failure(lock(h.context(), { name: 'near.txt' }))).toBe('ok')
   })
 
   it('a conditional write is checked by the holders: ERR_MOVED', async () => {

@@ -149,6 +149,16 @@ describe('replication planner: safety', () => {
     )
   })
 
+  it('copies the files with the fewest live copies first (healing before rebalancing)', () => {
+    fc.assert(
+      fc.property(membersArb, filesArb, replicasArb, (members, files, k) => {
+        const copies = plan(inputOf(members, files, k)).fetch.map((step) => step.copies)
+        expect(copies).toEqual([...copies].sort((x, y) => x - y))
+      }),
+      { numRuns: 200 },
+    )
+  })
+
   it('counts under-replicated and surplus files against min(K, candidates)', () => {
     const members: PlanMember[] = [
       { name: 'B', weight: 1, state: 'up' },

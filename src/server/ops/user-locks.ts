@@ -13,6 +13,7 @@ import {
 import type { OpsContext } from './context.js'
 import { forwardRequest, ridOf } from './forwarding.js'
 import { list } from './listing.js'
+import { orMoved } from './moved.js'
 import { once } from './once.js'
 
 /** What lock and unlock act on: a name, or an index of the listing (with the name seen there). */
@@ -37,7 +38,11 @@ export async function lock(
       const ttl = req.ttlSeconds === undefined ? {} : { ttlSeconds: req.ttlSeconds }
       return forwardRequest(c, c.forward, { op: 'lock', name, ...ttl, ...ridOf(req) }, { name })
     }
-    return (await c.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
+    // Held only at other members (--replicas): the lock is taken at a holder, where a write that
+    // reaches the file is queued or refused; every member learns of it as of any peer's lock.
+    return orMoved(c, name, async () => {
+      return (await c.userLock({ op: 'lock', name, ttlSeconds: req.ttlSeconds })) as LockResult
+    })
   })
 }
 

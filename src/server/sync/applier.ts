@@ -99,8 +99,13 @@ export class Applier implements BatchApplier {
     const aside = new Set<string>()
     const free = await this.#queueHeld(peer, remotes, aside)
     const actions = planBatch(free, (name) => index.get(name), self)
+    // Only what changes this disk counts (not a file recorded here but held elsewhere).
     const writes = actions.filter(
-      (a) => a.kind !== 'skip' && a.kind !== 'record' && a.kind !== 'keep',
+      (a) =>
+        a.kind !== 'skip' &&
+        a.kind !== 'record' &&
+        a.kind !== 'keep' &&
+        (a.kind !== 'take' || this.#takesContent(a.entry, index.get(a.entry.name))),
     )
     this.#o.bulk?.begin(writes.length)
     try {

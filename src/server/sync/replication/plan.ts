@@ -58,6 +58,8 @@ export interface FetchStep {
   size: number
   /** Up members that hold this version: where to copy it from. */
   from: string[]
+  /** Its live copies now (the fewest are copied first: healing before rebalancing). */
+  copies: number
 }
 
 export interface DropStep {
@@ -79,7 +81,7 @@ export interface Plan {
 
 /** What this member does about one file: its step, and how its copies stand. */
 export interface FileVerdict {
-  step: { kind: 'fetch'; from: string[] } | { kind: 'drop' } | null
+  step: { kind: 'fetch'; from: string[]; copies: number } | { kind: 'drop' } | null
   /** Live copies minus the copies wanted (negative: under-replicated, positive: surplus). */
   balance: number
 }
@@ -109,10 +111,18 @@ export function plan(input: PlanInput): Plan {
     if (verdict.balance > 0) result.surplus++
     const step = verdict.step
     if (step?.kind === 'fetch')
-      result.fetch.push({ name: file.name, hash: file.hash, size: file.size, from: step.from })
+      result.fetch.push({
+        name: file.name,
+        hash: file.hash,
+        size: file.size,
+        from: step.from,
+        copies: step.copies,
+      })
     else if (step?.kind === 'drop')
       result.drop.push({ name: file.name, hash: file.hash, size: file.size })
   }
+  // The files with the fewest live copies first: a file down to one copy before a rebalancing move.
+  result.fetch.sort((a, b) => a.copies - b.copies)
   return result
 }
 
@@ -139,7 +149,7 @@ function judge(
   const desired = input.desired(file, candidates, input.replicas)
   const mine = desired.includes(self)
   if (mine && !file.held && upHolders.length > 0)
-    return { step: { kind: 'fetch', from: upHolders }, balance }
+    return { step: { kind: 'fetch', from: upHolders, copies: live }, balance }
   const dropSafe =
     file.held &&
     !mine &&
