@@ -9,8 +9,8 @@ import {
   placementOf,
   putFiles,
   startPlacementCluster,
-  waitCopies,
   waitListingShowsHolders,
+  waitSettled,
   watchCopies,
 } from '../helpers/placement.js'
 
@@ -22,8 +22,7 @@ describe('placement: persistence', () => {
       extraArgs: ['--rereplicate-after', '60s'],
     })
     const expected = await putFiles(servers[0]!, makeFiles(24, 64 * 1024))
-    const placed = await waitCopies(servers, expected, { min: 2, max: 2 })
-    for (const server of servers) await waitListingShowsHolders(server, placed.holders)
+    const placed = await waitSettled(servers, servers, expected, { min: 2, max: 2 })
 
     await Promise.all(servers.map((server) => server.kill9()))
     const watch = watchCopies(servers, expected, { min: 2, max: 2 })
