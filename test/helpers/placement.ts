@@ -356,8 +356,9 @@ function listingDiffers(
 
 /**
  * Poll until the copies on the disks of `servers` are as `wanted` AND, at that same moment, the
- * listing of every member in `listers` (the live ones) shows those holders: a state the cluster
- * has settled in, not one it passes through (a conflict copy made by both holders, then moved).
+ * listing of every member in `listers` (the live ones) shows those holders and its status has
+ * nothing to copy or drop: a state the cluster has settled in, not one it passes through (a
+ * conflict copy made by both holders, then moved).
  * Then checks each lister's `ls --json` (the CLI) once more. Resolves with the copies.
  */
 export async function waitSettled(
@@ -375,6 +376,9 @@ export async function waitSettled(
         const wrong = listingDiffers(await server.list(), now.holders)
         if (wrong.length > 0)
           return `${server.name}'s listing to agree: ${wrong.slice(0, 3).join('; ')}`
+        const p = await placementOf(server)
+        if (p && (p.underReplicated > 0 || p.surplus > 0 || p.healing.queued > 0))
+          return `${server.name}'s status to show nothing to move: ${JSON.stringify(p)}`
       }
       return true
     },
