@@ -3,7 +3,8 @@
 // SHA-256, while the third member's index lists it live with no fingerprint ("known here, held
 // elsewhere") and its listing names the two holders. A new version, a rename and a delete at A
 // then reach every index, and the disks of the holders only: the third member's disk never gets
-// the file, and its inventory after a restart records nothing for it (no tombstone).
+// the file, and its inventory after a restart records nothing for it (no tombstone). A client's
+// folder mv and rm -r at a member holding only some of the files reach every disk and index.
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import Database from 'better-sqlite3'
@@ -137,5 +138,41 @@ describe('partial replication (--replicas 2, three servers on loopback)', () => 
         ),
       { timeoutMs: 15_000, what: 'the delete on every disk and in every index' },
     )
+  }, 90_000)
+
+  it("a client's folder mv and rm -r at a member holding only some of its files", async () => {
+    const servers = await startCluster(3, { extraArgs: ['--replicas', '2'] })
+    const [a, b, c] = servers
+    const names = Array.from({ length: 8 }, (_, i) => `dir/f${i}.txt`)
+    for (const name of names) await a.write(name, `content of ${name}\n`)
+    const before = new Map<string, string[]>()
+    for (const name of names)
+      before.set(name, (await onTwoDisks(servers, name, `content of ${name}\n`)).holders)
+    // Each file's second copy is at B or C: the one holding fewer knows at least half of them
+    // only by their entries. The folder is moved there, and deleted at the other.
+    const heldAt = (s: ClusterServer) => names.filter((n) => before.get(n)!.includes(s.name))
+    const [mover, remover] = heldAt(b).length <= heldAt(c).length ? [b, c] : [c, b]
+    expect(heldAt(mover).length).toBeLessThanOrEqual(names.length / 2)
+
+    await mover.cli('mv', 'dir', 'moved')
+    for (const name of names) {
+      const to = name.replace('dir/', 'moved/')
+      const now = await onTwoDisks(servers, to, `content of ${name}\n`)
+      expect(now.holders, to).toEqual(before.get(name)) // a rename moves no copy
+    }
+    await waitFor(() => servers.every((s) => names.every((n) => indexRow(s, n)?.deleted === 1)), {
+      what: 'the old names deleted in every index',
+    })
+
+    await remover.cli('rm', '-r', 'moved')
+    const moved = names.map((n) => n.replace('dir/', 'moved/'))
+    await waitFor(
+      () =>
+        servers.every((s) =>
+          moved.every((n) => !existsSync(s.file(n)) && indexRow(s, n)?.deleted === 1),
+        ),
+      { timeoutMs: 15_000, what: 'the folder gone from every disk and every index' },
+    )
+    for (const s of servers) expect((await s.status()).sync.state).toBe('running')
   }, 90_000)
 })

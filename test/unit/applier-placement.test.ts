@@ -10,13 +10,13 @@ import { openIndexDb } from '../../src/server/index/database.js'
 import type { FileEntry } from '../../src/server/index/entry.js'
 import { FileIndex } from '../../src/server/index/file-index.js'
 import { FileStore } from '../../src/server/storage/file-store.js'
-import type { TempFile } from '../../src/server/storage/temp-file.js'
+import { TempFile } from '../../src/server/storage/temp-file.js'
 import { Applier } from '../../src/server/sync/applier.js'
 import { BusyNames } from '../../src/server/sync/busy-names.js'
 import { Superseded } from '../../src/server/sync/content-client.js'
 import type { PeerSource } from '../../src/server/sync/peer-source.js'
 import { Scanner } from '../../src/server/watch/scanner.js'
-import { tempDir } from '../helpers/index.js'
+import { tempDir, waitFor } from '../helpers/index.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const T0 = 1_700_000_000_000
@@ -61,7 +61,13 @@ function version(
   }
 }
 
-function setup(options: { wants?: (e: FileEntry) => boolean; locked?: Set<string> } = {}) {
+function setup(
+  options: {
+    wants?: (e: FileEntry) => boolean
+    locked?: Set<string>
+    enqueue?: (source: PeerSource, entry: FileEntry) => Promise<void>
+  } = {},
+) {
   const base = tempDir('tandem-applier-placement-')
   const root = `${base}/root`
   fs.mkdirSync(root)
@@ -95,9 +101,11 @@ function setup(options: { wants?: (e: FileEntry) => boolean; locked?: Set<string
       ? {
           held: {
             held: (name: string) => options.locked!.has(name),
-            enqueue: async () => {
-              throw new Error('not queued in these tests')
-            },
+            enqueue:
+              options.enqueue ??
+              (async () => {
+                throw new Error('not queued in this test')
+              }),
           },
         }
       : {}),
@@ -309,5 +317,60 @@ describe("the replication driver's copies", () => {
     expect(read('l.txt')).toBe('l')
     expect(index.get('l.txt')?.fingerprint).not.toBeNull()
     close()
+  })
+
+  it("a user lock's queue keeps content a peer only passed on, from a member holding it", async () => {
+    const locked = new Set<string>()
+    const queued: string[] = []
+    const base = tempDir('tandem-queue-')
+    const { applier, sources, index, close } = setup({
+      wants: everything,
+      locked,
+      enqueue: async (source, entry) => {
+        const temp = await TempFile.create(`${base}/q`, entry.name)
+        try {
+          await source.fetch(entry.name, entry.hash!, entry.size, temp)
+          await temp.seal({
+            sha256: Buffer.from(entry.hash!, 'hex'),
+            size: entry.size,
+            mtimeMs: entry.mtime,
+          })
+          queued.push(`${source.name}:${fs.readFileSync(temp.path, 'utf8')}`)
+        } finally {
+          await temp.discard()
+        }
+      },
+    })
+    await applier.applyBatch(peer('C', ['v1']), [version('f.txt', { C: 1 }, 'v1')])
+    locked.add('f.txt')
+    const c = peer('C', ['v1', 'v2'])
+    sources.set('C', c)
+    const e = version('f.txt', { C: 2 }, 'v2', { held: false })
+    index.recordHoldings('C', [{ ...e, held: true }])
+    await applier.applyBatch(peer('B', []), [e])
+    expect(queued).toEqual(['B:v2']) // queued as B's update, its content from C
+    expect(c.fetched).toBe(1)
+    close()
+  })
+
+  it('a conflict copy gets the same placement id on both sides of the conflict', async () => {
+    const x = version('f.txt', { X: 1 }, 'from X')
+    const y = version('f.txt', { Y: 1 }, 'from Y', { mtime: T0 + 50 })
+    const copyOn = async (first: FileEntry, second: FileEntry) => {
+      const { index, applier, root, close } = setup({ wants: everything })
+      await applier.applyBatch(peer('P', ['from X', 'from Y']), [first])
+      await applier.applyBatch(peer('P', ['from X', 'from Y']), [second])
+      const copyName = fs.readdirSync(root).find((n) => n.includes('sync-conflict'))!
+      const copy = await waitFor(() => index.get(copyName), { what: 'the copy indexed' })
+      close()
+      return { copyName, fileId: copy.fileId, creator: copy.creator }
+    }
+    const here = await copyOn(x, y) // X's version held here loses: moved to the copy
+    const there = await copyOn(y, x) // X's version arrives and loses: fetched into the copy
+    expect(here.copyName).toMatch(/^f\.sync-conflict-\d{8}-\d{6}-X\.txt$/)
+    expect(there).toEqual(here)
+    expect(here.creator).toBe('X')
+    expect(here.fileId).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(here.fileId).not.toBe(x.fileId)
   })
 })

@@ -28,6 +28,7 @@ function setup(o: {
   desired: Record<string, string[]>
   view: MemberView
   copyDelayMs?: number
+  maxInFlight?: number
 }) {
   const state = new Map(o.files.map((f) => [f.name, { ...f, holders: [...f.holders] }]))
   let inFlight = 0
@@ -67,13 +68,14 @@ function setup(o: {
     report: () => undefined,
     warn: () => undefined,
     stableMs: 300,
+    ...(o.maxInFlight === undefined ? {} : { maxInFlight: o.maxInFlight }),
   })
   registerCleanup(() => driver.stop())
   return { driver, state, taken, dropped, maxInFlight: () => maxInFlight }
 }
 
 describe('replication driver', () => {
-  it('copies what this member should hold from an up holder, at most 2 at a time', async () => {
+  it('copies what this member should hold from an up holder, at most N at a time', async () => {
     const view = new MemberView({ self: 'A', graceMs: 60_000 })
     view.up('B', 1)
     const names = Array.from({ length: 7 }, (_, i) => `f${i}`)
@@ -81,6 +83,7 @@ describe('replication driver', () => {
       view,
       files: [...names.map((n) => file(n, false, ['B'])), file('elsewhere', false, ['B'])],
       desired: { ...Object.fromEntries(names.map((n) => [n, ['A', 'B']])), elsewhere: ['B', 'C'] },
+      maxInFlight: 2,
     })
     t.driver.start()
     await waitFor(() => t.taken.length === 7, { what: 'the 7 copies' })
@@ -113,6 +116,20 @@ describe('replication driver', () => {
     expect(t.state.get('b-lacks')!.held).toBe(true)
     expect(t.dropped).toEqual(['held-by-both'])
     expect(t.driver.status()).toMatchObject({ files: 2, held: 1, underReplicated: 0 })
+  })
+
+  it('keeps at most 8 MiB of copies in flight (a big file goes alone)', async () => {
+    const view = new MemberView({ self: 'A', graceMs: 60_000 })
+    view.up('B', 1)
+    const big = (name: string): PlanFile => ({ ...file(name, false, ['B']), size: 5 * 1024 ** 2 })
+    const t = setup({
+      view,
+      files: [big('big1'), big('big2'), big('big3')],
+      desired: { big1: ['A', 'B'], big2: ['A', 'B'], big3: ['A', 'B'] },
+    })
+    t.driver.start()
+    await waitFor(() => t.taken.length === 3, { what: 'the 3 copies' })
+    expect(t.maxInFlight()).toBe(1)
   })
 })
 
@@ -156,5 +173,14 @@ describe('members table and member view', () => {
     clock.now = 2_000
     view.up('C', 3)
     expect(view.stableSince()).toBe(2_000)
+    // A name first heard of now (a file's creator) is in its grace window from now, not from the start.
+    view.known('D', null)
+    expect(view.members().find((m) => m.name === 'D')).toEqual({
+      name: 'D',
+      weight: 1,
+      state: 'grace',
+    })
+    clock.now = 2_099
+    expect(view.members().find((m) => m.name === 'D')?.state).toBe('grace')
   })
 })

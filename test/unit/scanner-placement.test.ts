@@ -68,6 +68,8 @@ describe('placement ids', () => {
     const a = index.get('a.txt')!
     const b = index.get('b.txt')!
     expect(a.fileId).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    // Computed, not drawn: any member or client gets the same from the creator and the name.
+    expect(a.fileId).toBe(createHash('sha256').update('A\0a.txt').digest('base64url').slice(0, 22))
     expect(a.creator).toBe('A')
     expect(b.fileId).not.toBe(a.fileId)
 
@@ -87,7 +89,8 @@ describe('placement ids', () => {
     })
     expect(index.get('b.txt')?.deleted).toBe(true)
 
-    // A name deleted and made again is a new file.
+    // A name deleted and made again at the same server: the same id (it is computed from the
+    // creator and the name), a new version line.
     fs.rmSync(`${root}/a.txt`)
     await scanner.scanNow(['a.txt'])
     await sleep(30)
@@ -95,7 +98,7 @@ describe('placement ids', () => {
     expect(index.get('a.txt')?.deleted).toBe(true)
     fs.writeFileSync(`${root}/a.txt`, 'three')
     await scanner.scanNow(['a.txt'])
-    expect(index.get('a.txt')?.fileId).not.toBe(a.fileId)
+    expect(index.get('a.txt')).toMatchObject({ fileId: a.fileId, version: { A: 4 } })
     close()
   })
 

@@ -22,6 +22,7 @@ import type { FileEntry, LocalEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import { fingerprintOf, probe } from '../watch/disk-probe.js'
+import { conflictCopyId } from '../watch/findings.js'
 import type { Scanner } from '../watch/scanner.js'
 import type { BusyNames } from './busy-names.js'
 import type { BatchApplier, HeldFiles } from './held-files.js'
@@ -84,7 +85,7 @@ export class Applier implements BatchApplier {
       store: options.store,
       scanNow: (names) => options.scanner.scanNow(names),
       hint: (name) => options.scanner.hint(name),
-      ownState: (name) => options.scanner.ownState(name),
+      ownState: (name, identity) => options.scanner.ownState(name, identity),
       held: (name) => options.held?.held(name) ?? false,
       locked: (peer, names, fn) => this.#busyLocked(peer, names, fn),
     })
@@ -218,7 +219,7 @@ export class Applier implements BatchApplier {
         continue
       }
       try {
-        await locks.enqueue(peer, remote)
+        await locks.enqueue(this.#orHolders(peer, remote), remote)
       } catch (err) {
         // Changed there again before its content could be kept: the newer version is on its way
         // and is queued in its turn. Other failures of this entry set it aside (no space for
@@ -337,6 +338,38 @@ export class Applier implements BatchApplier {
         .holdersOf(entry.name, entry.hash)
         .map((peer) => sourceFor(peer))
         .filter((source): source is PeerSource => source !== undefined)
+    }
+  }
+
+  /**
+   * `peer`, or when it has no copy of `entry`'s content (it only passed the entry on), each
+   * connected member that announced holding it: for a user lock's queue, which keeps the content.
+   * Only a "no copy" answer moves on to the next (nothing was written into the temp file then).
+   */
+  #orHolders(peer: PeerSource, entry: FileEntry): PeerSource {
+    if (!this.#o.placement) return peer
+    const holders = this.#holders(entry)
+    return {
+      name: peer.name,
+      ...(peer.unlocks === undefined ? {} : { unlocks: peer.unlocks }),
+      ...(peer.generation === undefined ? {} : { generation: peer.generation }),
+      ...(peer.onReport ? { onReport: (r: SyncReport) => peer.onReport?.(r) } : {}),
+      fetch: async (name, hash, size, temp) => {
+        try {
+          return await peer.fetch(name, hash, size, temp)
+        } catch (err) {
+          if (!(err instanceof Superseded)) throw err
+          for (const other of holders()) {
+            if (other.name === peer.name) continue
+            try {
+              return await other.fetch(name, hash, size, temp)
+            } catch (next) {
+              if (!(next instanceof Superseded)) throw next
+            }
+          }
+          throw err
+        }
+      },
     }
   }
 
@@ -544,7 +577,8 @@ export class Applier implements BatchApplier {
           await temp.publish(file.path)
         }
         // The copy is indexed by the scanner, as a new file: it is this server's work, though.
-        await this.#o.scanner.ownState(a.copyName)
+        const loser = a.winner === 'local' ? a.remote : (local ?? a.remote)
+        await this.#o.scanner.ownState(a.copyName, conflictCopyId(loser, a.copyName))
         return fingerprintOf(file.path)
       })
     } finally {

@@ -215,6 +215,8 @@ export class SyncEngine {
     })
     await this.#userLocks.begin()
     this.#following = true
+    for (const link of this.#members.all())
+      if (link.knownName !== null) this.#replication?.known(link.knownName)
     this.#members.startAll()
     this.#setAside.start()
     this.#replication?.start()

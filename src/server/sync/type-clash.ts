@@ -20,7 +20,7 @@ import type { FileIndex } from '../index/file-index.js'
 import { mergeVectors } from '../index/version-vector.js'
 import type { FileStore } from '../storage/file-store.js'
 import { probe } from '../watch/disk-probe.js'
-import { tombstone } from '../watch/findings.js'
+import { conflictCopyId, tombstone, type FileIdentityOf } from '../watch/findings.js'
 import type { PeerSource } from './applier.js'
 import { conflictName } from './conflict-name.js'
 import { contentFor } from './content-source.js'
@@ -37,7 +37,7 @@ export interface ClashOptions {
   /** Hint the scanner (the copy is then indexed and mirrored as a new file). */
   hint(name: string): void
   /** The copy written here is the server's own work, not another program's (see the scanner). */
-  ownState?(name: string): Promise<void>
+  ownState?(name: string, identity?: FileIdentityOf): Promise<void>
   /** Is this name user-locked here? (A locked file is never moved aside.) */
   held(name: string): boolean
   /** Run `fn` with the names marked busy and under their write locks (for `peer`'s entry). */
@@ -87,7 +87,7 @@ export class TypeClash {
       await expectDisk(file.path, local)
       await expectDisk(copy.path, localCopy)
       await moveInto(file.path, copy.path)
-      await this.o.ownState?.(copyName)
+      await this.o.ownState?.(copyName, conflictCopyId(local, copyName))
       index.put([tombstone(local, self, Date.now())])
     })
     this.o.hint(copyName)
@@ -118,7 +118,7 @@ export class TypeClash {
         if (temp) {
           await expectDisk(copy.path, localCopy)
           await temp.publish(copy.path)
-          await this.o.ownState?.(copyName)
+          await this.o.ownState?.(copyName, conflictCopyId(entry, copyName))
         }
         index.put([tombstone(above(planned, entry), self, Date.now())])
       })

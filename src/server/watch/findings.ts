@@ -2,7 +2,7 @@
  * What the scanner found at a name, and the index entries that record it: a new version (this
  * server's counter bumped), or a tombstone.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { LocalChangeKind } from '../../protocol/index.js'
 import type { FileEntry, Fingerprint, LocalEntry } from '../index/entry.js'
 import type { NewEntry } from '../index/file-index.js'
@@ -32,9 +32,32 @@ export interface FileIdentityOf {
   creator: string | null
 }
 
-/** A brand-new file's identity: 16 random bytes, and this server as its creator. */
-export function newFileId(self: string): FileIdentityOf {
-  return { fileId: randomBytes(16).toString('base64url'), creator: self }
+/**
+ * A brand-new file's identity: this server as its creator, and an id computed from the creator
+ * and the name (base64url of SHA-256(creator \0 name), 22 characters), so that any member or
+ * client can compute the holders of a file that was never renamed from its name alone. The id is
+ * then kept by every later version and by renames. Two live files may share an id (a file
+ * renamed, then a new one made under its old name at the same server): they then share a
+ * placement, which is harmless — the id only chooses where copies go, it never names a file.
+ */
+export function newFileId(self: string, name: string): FileIdentityOf {
+  const digest = createHash('sha256').update(`${self}\0${name}`).digest()
+  return { fileId: digest.toString('base64url').slice(0, 22), creator: self }
+}
+
+/**
+ * A conflict copy's identity, the same on every server that makes that copy (from the losing
+ * version's file and the copy's name; its creator the loser's server): the copies made on both
+ * sides of a conflict are then one file to placement, with one set of desired holders, instead
+ * of two random ids that placement would put in different places until the entries merge.
+ */
+export function conflictCopyId(
+  loser: { name: string; fileId?: string | null; origin: string },
+  copyName: string,
+): FileIdentityOf {
+  const key = `conflict-copy\0${loser.fileId ?? `name:${loser.name}`}\0${copyName}`
+  const digest = createHash('sha256').update(key).digest().subarray(0, 16)
+  return { fileId: digest.toString('base64url'), creator: loser.origin }
 }
 
 /** The identity an entry carries (none for one indexed before file ids existed). */

@@ -32,6 +32,7 @@ import {
   newFileId,
   newVersion,
   tombstone,
+  type FileIdentityOf,
   type Finding,
   type LocalChange,
 } from './findings.js'
@@ -86,6 +87,8 @@ export class Scanner {
   readonly #goneAt = new Map<string, number>()
   readonly #failing = new Set<string>()
   readonly #known = new Map<string, { hash: string; fp: Fingerprint }>()
+  /** Conflict copies the applier wrote, and the identity each gets when indexed. */
+  readonly #copyIds = new Map<string, FileIdentityOf>()
   /** Old names a client is deleting or renaming (to `to`), until when that is expected. */
   readonly #expected = new Map<string, { to: string | undefined; until: number }>()
   #stopped = false
@@ -230,9 +233,17 @@ export class Scanner {
       this.#requests.delete(this.#requests.keys().next().value!)
   }
 
-  /** The applier wrote `name` without indexing it (a conflict copy): how it is now is its own. */
-  async ownState(name: string): Promise<void> {
+  /**
+   * The applier wrote `name` without indexing it (a conflict copy): how it is now is its own.
+   * `identity`: the placement identity the new file gets when it is indexed (a conflict copy's is
+   * the same on every server that makes it).
+   */
+  async ownState(name: string, identity?: FileIdentityOf): Promise<void> {
     this.#own.add(name, await fingerprintOf(this.#full(name)))
+    if (!identity) return
+    this.#copyIds.delete(name)
+    this.#copyIds.set(name, identity)
+    if (this.#copyIds.size > MAX_KNOWN) this.#copyIds.delete(this.#copyIds.keys().next().value!)
   }
 
   /** The applier stored `name` as the disk has it: notices about it from before are outdated. */
@@ -589,7 +600,9 @@ export class Scanner {
     if (f.seen && !f.seen.deleted) return identityOf(f.seen)
     const source = from === undefined ? undefined : this.#o.index.get(from)
     if (source && !source.deleted && source.fileId) return identityOf(source)
-    return newFileId(this.#o.self)
+    const copy = this.#copyIds.get(f.name)
+    this.#copyIds.delete(f.name)
+    return copy ?? newFileId(this.#o.self, f.name)
   }
 
   /**

@@ -36,10 +36,15 @@ export class MemberView {
     this.#changedAt = this.#startedAt
   }
 
-  /** A member remembered from an earlier run (the `members` table): down since this start. */
+  /**
+   * A member known by name but not seen up: one remembered from an earlier run (the `members`
+   * table, a link's name from before) is down since this start; one first heard of now (an
+   * entry's creator, relayed before its own link is up) is down since now. Either way it stays a
+   * candidate until given up, so every member places its files alike from the first moment.
+   */
   known(name: string, capacity: number | null): void {
     if (name === this.#o.self || this.#members.has(name)) return
-    this.#members.set(name, { up: false, downSince: this.#startedAt, capacity })
+    this.#members.set(name, { up: false, downSince: this.#now(), capacity })
     this.#changedAt = this.#now()
   }
 

@@ -31,6 +31,11 @@ export function placementFrom(o: PlacementOptions): Placement & {
     )
   return {
     desiredOf,
-    wants: (entry) => !entry.deleted && desiredOf(entry).includes(o.self),
+    wants: (entry) => {
+      if (entry.deleted) return false
+      // Its creator is a member, even when its entry came relayed before its own link is up.
+      if (entry.creator) o.view.known(entry.creator, null)
+      return desiredOf(entry).includes(o.self)
+    },
   }
 }

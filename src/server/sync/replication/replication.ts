@@ -86,6 +86,11 @@ export class Replication {
     this.#driver.nudge()
   }
 
+  /** A member known by name before any link to it is up (a link's name from an earlier run). */
+  known(name: string): void {
+    this.#view.known(name, this.records.get(name)?.capacity ?? null)
+  }
+
   linkDown(name: string): void {
     this.records.seen(name)
     this.#view.down(name)
