@@ -61,5 +61,5 @@ describe('placement: a member joins', () => {
         },
       )
     expect((await copiesOf(servers, expected)).holders).toEqual(after.holders)
-  }, 60_000)
+  }, 90_000)
 })

@@ -69,7 +69,7 @@ describe('placement: kill -9 while copies move', () => {
     await waitSettled(servers, servers, expected, { min: 2, max: 2, timeoutMs: 30_000 })
     const { violations } = await watch.stop()
     expect(violations).toEqual([])
-  }, 90_000)
+  }, 120_000)
 
   it('during rebalancing: kill -9 the joining member mid-copy; no copy lost, none torn; converges after restart', async () => {
     const servers = await startPlacementCluster({ members: 4, started: 3 })
@@ -96,7 +96,7 @@ describe('placement: kill -9 while copies move', () => {
     })
     const { violations } = await watch.stop()
     expect(violations, describeCopies(after)).toEqual([])
-  }, 90_000)
+  }, 120_000)
 
   it('during rebalancing: kill -9 a member as it drops its surplus copies; none lost, none torn; converges after restart', async () => {
     const servers = await startPlacementCluster({ members: 4, started: 3 })
@@ -132,7 +132,7 @@ describe('placement: kill -9 while copies move', () => {
     })
     const { violations } = await watch.stop()
     expect(violations, describeCopies(after)).toEqual([])
-  }, 90_000)
+  }, 120_000)
 })
 
 /** Regular files in `server`'s data directory (temp files left out). */
