@@ -20,6 +20,7 @@ interface HolderRow {
   peer: string
   address: string | null
   http: string | null
+  up: number | null
 }
 
 const readers = new Map<string, { db: IndexDb; queries: Queries | null }>()
@@ -27,8 +28,9 @@ const readers = new Map<string, { db: IndexDb; queries: Queries | null }>()
 /**
  * The members that hold the version of `name` the index lists, when the index lists it live
  * with no copy here; undefined when it is held here, deleted, or unknown. Members whose address
- * is not known are left out; the most recently seen come first. [] when no reachable holder is
- * known (the operation then says so).
+ * is not known are left out; those whose link from this server is up now come first, then those
+ * known down, each the most recently seen first. [] when no reachable holder is known (the
+ * operation then says so).
  */
 export function heldElsewhere(stateDir: string, name: string): Holder[] | undefined {
   const queries = queriesFor(stateDir)
@@ -41,8 +43,8 @@ export function heldElsewhere(stateDir: string, name: string): Holder[] | undefi
     .filter((h): h is HolderRow & { address: string } => h.address !== null && h.address !== '')
     .map((h) =>
       h.http
-        ? { name: h.peer, address: h.address, http: h.http }
-        : { name: h.peer, address: h.address },
+        ? { name: h.peer, address: h.address, http: h.http, up: h.up === 1 }
+        : { name: h.peer, address: h.address, up: h.up === 1 },
     )
 }
 
@@ -82,10 +84,10 @@ function prepare(db: IndexDb): Queries | null {
         'SELECT hash FROM files WHERE name = ? AND deleted = 0 AND fp_size IS NULL',
       ),
       holders: db.prepare(
-        `SELECT p.peer AS peer, m.address AS address, m.http AS http FROM peer_files p
+        `SELECT p.peer AS peer, m.address AS address, m.http AS http, m.up AS up FROM peer_files p
            LEFT JOIN members m ON m.name = p.peer
           WHERE p.name = ? AND p.hash = ? AND p.deleted = 0 AND p.held = 1
-          ORDER BY m.last_up IS NULL, m.last_up DESC, p.peer`,
+          ORDER BY m.up = 1 DESC, m.last_up IS NULL, m.last_up DESC, p.peer`,
       ),
       under: db.prepare(
         `SELECT name FROM files WHERE name >= ? AND name < ? AND deleted = 0 AND fp_size IS NULL
