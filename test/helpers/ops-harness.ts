@@ -333,7 +333,9 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       },
       log: (entry, keep) => record({ ...entry, client: clientId }, keep),
       published: (name, sha256, identity) => publications.push({ name, sha256, identity }),
-      treeChange: (change) => treeChanges.push(change),
+      treeChange: async (change) => {
+        treeChanges.push(change)
+      },
       readLog: (query) => crossing(async () => changeLog.query(query)),
       userLock: (request) => crossing(() => userLock(request, clientId)),
       status: () => crossing(status),
