@@ -136,9 +136,18 @@ export class FileIndex {
    * that the index says is held elsewhere, which the scanner finds again as held.
    */
   restoreDurably(entry: FileEntry, fingerprint: Fingerprint | null): FileEntry {
+    return this.putDurably([{ entry: storedAgain(entry), fingerprint }])[0]!
+  }
+
+  /**
+   * `put`, committed to stable storage before it returns (synchronous = FULL for this one
+   * transaction): for what no disk change would show again after a power cut (a client's delete
+   * or rename of files held elsewhere, answered once this returns).
+   */
+  putDurably(items: readonly NewEntry[]): FileEntry[] {
     this.#db.pragma('synchronous = FULL')
     try {
-      return this.restore(entry, fingerprint)
+      return this.put(items)
     } finally {
       this.#db.pragma('synchronous = NORMAL')
     }

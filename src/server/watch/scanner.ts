@@ -551,7 +551,8 @@ export class Scanner {
           })
       }
     }
-    index.put(renamesTogether(entries))
+    // Durable before the client is answered: after a power cut no disk change would tell them.
+    index.putDurably(renamesTogether(entries))
     if (!this.#quiet) this.#confirm(changes, since)
   }
 
