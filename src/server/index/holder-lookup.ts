@@ -12,6 +12,7 @@ import { openIndexReader } from './database.js'
 
 interface Queries {
   notHeld: Statement<[string], { hash: string | null }>
+  member: Statement<[string], { address: string | null; http: string | null }>
   holders: Statement<[string, string], HolderRow>
   under: Statement<[string, string], { name: string }>
 }
@@ -44,6 +45,16 @@ export function heldElsewhere(stateDir: string, name: string): Holder[] | undefi
         ? { name: h.peer, address: h.address, http: h.http }
         : { name: h.peer, address: h.address },
     )
+}
+
+/**
+ * Where a client reaches the member `name` (the `members` table: its control address, and its
+ * HTTP address when it serves HTTP); undefined when no address of it is known.
+ */
+export function memberAt(stateDir: string, name: string): Holder | undefined {
+  const row = queriesFor(stateDir)?.member.get(name)
+  if (!row?.address) return undefined
+  return row.http ? { name, address: row.address, http: row.http } : { name, address: row.address }
 }
 
 /**
@@ -81,6 +92,7 @@ function prepare(db: IndexDb): Queries | null {
       notHeld: db.prepare(
         'SELECT hash FROM files WHERE name = ? AND deleted = 0 AND fp_size IS NULL',
       ),
+      member: db.prepare('SELECT address, http FROM members WHERE name = ?'),
       holders: db.prepare(
         `SELECT p.peer AS peer, m.address AS address, m.http AS http FROM peer_files p
            LEFT JOIN members m ON m.name = p.peer
