@@ -3,7 +3,8 @@
  * K-1 of a weighted rendezvous hash over the members, weighted by disk capacity
  * (server/placement/desired.js) — next to the source design's — the creator plus the K-1 members
  * with the fewest files (server/placement/fewest-files.js) — on the same workload: 10,000 names of
- * mixed sizes (a seeded draw per run: most small, a few of hundreds of MiB). No server runs: the
+ * mixed sizes (a seeded draw per run: most small, a few of hundreds of MiB), each with the
+ * placement id a new name gets (from its creator and name). No server runs: the
  * rules are pure, and these are the numbers that decide between them.
  *   - balance: max/mean of bytes and of files per member, with 3 and 4 members (K = 2), every
  *     file created at a member drawn at random; with disks of 1:2:1, max/mean of how full each is;
@@ -18,7 +19,7 @@
  *   node benchmarks/run.mjs --only placement [--runs N]
  *   node benchmarks/placement.mjs [--runs N]
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { importDist } from './lib/dist.mjs'
@@ -52,11 +53,11 @@ function random(seed) {
 }
 
 /**
- * `count` files: a placement id like the scanner's (16 random bytes), a size from the mix.
- * @param {number} count @param {() => number} rand
- * @returns {{ name: string, fileId: string, size: number }[]}
+ * `count` files under `prefix` (a name of its own per draw), each with a size from the mix.
+ * @param {number} count @param {() => number} rand @param {string} prefix
+ * @returns {{ name: string, size: number }[]}
  */
-function workload(count, rand) {
+function workload(count, rand, prefix) {
   const files = []
   for (let i = 0; i < count; i++) {
     let pick = rand()
@@ -70,12 +71,24 @@ function workload(count, rand) {
     }
     const [, lo, hi] = /** @type {number[]} */ (band)
     const size = Math.round(Math.exp(Math.log(lo) + rand() * (Math.log(hi) - Math.log(lo))))
-    const fileId = Buffer.from(Array.from({ length: 16 }, () => Math.floor(rand() * 256))).toString(
-      'base64url',
-    )
-    files.push({ name: `f/${i}.bin`, fileId, size })
+    files.push({ name: `${prefix}/f${i}.bin`, size })
   }
   return files
+}
+
+/**
+ * `file` created at `creator`, with the placement id the scanner gives a new name:
+ * base64url(SHA-256(creator \0 name)), 22 characters.
+ * @param {{ name: string, size: number }} file @param {string} creator
+ */
+function at(file, creator) {
+  const fileId = createHash('sha256')
+    .update(creator)
+    .update('\0')
+    .update(file.name)
+    .digest('base64url')
+    .slice(0, 22)
+  return { ...file, creator, fileId }
 }
 
 /** Max over mean of the values. @param {Iterable<number>} values */
@@ -105,11 +118,11 @@ function tally(names, files, place) {
 function oneRun(seed, rules) {
   const { desiredHolders, FewestFiles } = rules
   const rand = random(seed)
-  const files = workload(10_000, rand)
+  const files = workload(10_000, rand, `draw-${seed}`)
   const result = /** @type {Record<string, any>} */ ({})
   for (const n of [3, 4]) {
     const names = ['A', 'B', 'C', 'D'].slice(0, n)
-    const created = files.map((f) => ({ ...f, creator: names[Math.floor(rand() * n)] }))
+    const created = files.map((f) => at(f, /** @type {string} */ (names[Math.floor(rand() * n)])))
     const members = names.map((name) => ({ name, weight: 100 }))
     const hrw = tally(names, created, (f) => desiredHolders(f, members, K))
     const fewest = new FewestFiles(names)
@@ -134,7 +147,7 @@ function unequalDisks(
   const disks = { A: 100, B: 200, C: 100 }
   const names = Object.keys(disks)
   const members = names.map((name) => ({ name, weight: disks[/** @type {'A'} */ (name)] }))
-  const created = files.map((f) => ({ ...f, creator: names[Math.floor(rand() * 3)] }))
+  const created = files.map((f) => at(f, /** @type {string} */ (names[Math.floor(rand() * 3)])))
   const fill = (/** @type {Map<string, number>} */ bytes) =>
     maxOverMean(names.map((n) => (bytes.get(n) ?? 0) / disks[/** @type {'A'} */ (n)]))
   const fewest = new FewestFiles(names)
@@ -156,7 +169,9 @@ function join(
 ) {
   const three = ['A', 'B', 'C'].map((name) => ({ name, weight: 100 }))
   const four = [...three, { name: 'D', weight: 100 }]
-  const created = files.map((f) => ({ ...f, creator: three[Math.floor(rand() * 3)]?.name }))
+  const created = files.map((f) =>
+    at(f, /** @type {string} */ (three[Math.floor(rand() * 3)]?.name)),
+  )
   let moved = 0
   let movedBytes = 0
   const totalBytes = created.reduce((a, f) => a + f.size * K, 0)
@@ -192,7 +207,7 @@ function join(
 function burst(/** @type {any[]} */ files, /** @type {any} */ { desiredHolders, FewestFiles }) {
   const names = ['A', 'B', 'C']
   const members = names.map((name) => ({ name, weight: 100 }))
-  const atA = files.map((f) => ({ ...f, creator: 'A' }))
+  const atA = files.map((f) => at(f, 'A'))
   const largest = (/** @type {(f: any) => string[]} */ place) => {
     const got = new Map()
     for (const f of atA) {
@@ -215,7 +230,7 @@ function burst(/** @type {any[]} */ files, /** @type {any} */ { desiredHolders, 
   // the bursts (the other's placements reach it a heartbeat later). The share of all second
   // copies on one member: a third is even, and C gets at least half under any rule that spreads
   // (A's go to B or C, B's to A or C).
-  const both = files.map((f, i) => ({ ...f, creator: i % 2 === 0 ? 'A' : 'B' }))
+  const both = files.map((f, i) => at(f, i % 2 === 0 ? 'A' : 'B'))
   const twoPlacers = (/** @type {(f: any) => string[]} */ place) => {
     const got = new Map()
     for (const f of both) {

@@ -7,6 +7,14 @@
 // deletes the file, and no entry anywhere names its content: the moved file is gone from the
 // cluster. (In full mirroring the file is on this disk at its new name, and the two versions of
 // the new name meet as a conflict: both kept.)
+//
+// Since the fix, the scanner stores the pair (moved entry and tombstone, one transaction) when it
+// is told, while the folder operation still holds the write locks of both names, and the client
+// is answered only after that: no applier write can come between the told rename and its record
+// any more, and a peer's later file at the new name meets the moved entry as a version (a
+// conflict, both kept). What is left of the window is a new name already live when the rename is
+// told (ops refuses that, but the scanner must not lose the file if it happens): the moved
+// version then goes to the conflict copy's name.
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -38,27 +46,58 @@ function elsewhere(name: string, text: string, over: Partial<FileEntry> = {}) {
 }
 
 describe('review i13-a: a folder rename of a file held elsewhere', () => {
-  it('keeps the moved content in the index when the new name got an entry meanwhile', async () => {
+  function setUp() {
     const base = tempDir('tandem-review-i13-a-moved-')
     fs.mkdirSync(`${base}/root`)
     const db = openIndexDb(`${base}/state`)
     const index = new FileIndex(db)
+    const warnings: string[] = []
     const scanner = new Scanner({
       root: `${base}/root`,
       index,
       self: 'A',
       busy: { has: () => false },
       refuse: () => undefined,
-      warn: () => undefined,
+      warn: (message) => warnings.push(message),
       now: () => Date.now() + 1_000,
     })
+    // old/report.txt is held at B and C, not here.
+    index.put([elsewhere('old/report.txt', 'the report')])
+    const liveWithMoved = () =>
+      index
+        .live()
+        .map((e) => index.get(e.name)!)
+        .filter((e) => e.hash === sha256('the report'))
+        .map((e) => e.name)
+    return { db, index, scanner, warnings, liveWithMoved }
+  }
+
+  it('records the pair when told, before the locks go (no applier write can come between)', () => {
+    const { db, index, scanner, liveWithMoved } = setUp()
     try {
-      // old/report.txt is held at B and C, not here.
-      index.put([elsewhere('old/report.txt', 'the report')])
-      // A client's `mv old new` here: ops/folders.ts tells the scanner first (treeChange) ...
+      // A client's `mv old new` here: ops/folders.ts tells the scanner first (treeChange) and
+      // waits for the answer, still holding both names' write locks.
       scanner.expect({ kind: 'rename', pairs: [{ from: 'old/report.txt', to: 'new/report.txt' }] })
-      // ... and once it lets the locks go, the applier records a peer's own new/report.txt (C made
-      // one at the same moment; it is not held here either) before the scanner's batch runs.
+      // Stored at once, both halves: an applier's later entry for new/report.txt (C made one at
+      // the same moment) finds a version there, not an empty name.
+      const moved = index.get('new/report.txt')
+      expect(moved?.hash).toBe(sha256('the report'))
+      expect(moved?.renamedFrom).toBe('old/report.txt')
+      expect(moved?.fileId).toBe('id-oldreporttxt')
+      expect(moved?.fingerprint).toBeNull()
+      expect(index.get('old/report.txt')?.deleted).toBe(true)
+      expect(liveWithMoved()).toEqual(['new/report.txt'])
+    } finally {
+      scanner.stop()
+      db.close()
+    }
+  })
+
+  it('keeps the moved content as a conflict copy when the new name is live already', async () => {
+    const { db, index, scanner, warnings, liveWithMoved } = setUp()
+    try {
+      // A peer's own new/report.txt (C made one; not held here either), recorded before the told
+      // rename reached the scanner.
       index.put([
         elsewhere('new/report.txt', "C's other report", {
           version: { C: 1 },
@@ -67,17 +106,19 @@ describe('review i13-a: a folder rename of a file held elsewhere', () => {
           creator: 'C',
         }),
       ])
+      scanner.expect({ kind: 'rename', pairs: [{ from: 'old/report.txt', to: 'new/report.txt' }] })
       await waitFor(() => index.get('old/report.txt')?.deleted === true, {
         what: 'the old name recorded as deleted',
       })
-      await scanner.scanNow(['new/report.txt'])
-      // The moved file's content must still be named by some live entry (the new name, or a
-      // conflict copy), else its holders delete the one version the user moved.
-      const live = index.live().map((e) => index.get(e.name)!)
-      expect(
-        live.filter((e) => e.hash === sha256('the report')).map((e) => e.name),
-        'live names with the moved content',
-      ).not.toEqual([])
+      await scanner.scanNow(['new/report.txt', 'new', 'old'])
+      // The moved file's content must still be named by some live entry (a conflict copy), else
+      // its holders delete the one version the user moved; C's file stays as it was.
+      const names = liveWithMoved()
+      expect(names, 'live names with the moved content').toHaveLength(1)
+      expect(names[0]).toMatch(/^new\/report\.sync-conflict-\d{8}-\d{6}-A\.txt$/)
+      expect(index.get(names[0]!)?.renamedFrom).toBe('old/report.txt')
+      expect(index.get('new/report.txt')?.hash).toBe(sha256("C's other report"))
+      expect(warnings.join('\n')).toContain("'new/report.txt' is taken")
     } finally {
       scanner.stop()
       db.close()

@@ -123,6 +123,11 @@ export interface Holder {
   address: string
   /** HOST:PORT of its HTTP API, when it serves one. */
   http?: string | undefined
+  /**
+   * Whether the answering server's link to it is up now (absent: not told). A holder known down
+   * is named after every holder that is up.
+   */
+  up?: boolean | undefined
 }
 
 /** The error class thrown by tandem code. It carries a stable code; compare codes, not messages. */

@@ -200,6 +200,7 @@ const wireErrorSchema = z.object({
         name: z.string().max(255),
         address: z.string().max(300),
         http: z.string().max(300).optional(),
+        up: z.boolean().optional(),
       }),
     )
     .max(64)

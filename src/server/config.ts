@@ -185,6 +185,17 @@ export function resolveConfig(options: unknown): ServerConfig {
   // The name is the instance's DNS label, which holds 63 bytes at most.
   if (o.cluster !== undefined && (o.name ?? DEFAULTS.name).length > 63)
     throw new ConfigError(`--cluster needs a server name (--name) of at most 63 characters`)
+  // A secondary mirrors everything from its primary and forwards every write there: a primary
+  // holding only some files could not take a write to another's file (nor serve its append).
+  if (
+    o.primary !== undefined &&
+    o.primary !== null &&
+    o.replicas !== undefined &&
+    o.replicas !== null
+  )
+    throw new ConfigError(
+      `--primary and --replicas do not go together: a secondary keeps a copy of every file its primary has`,
+    )
   const root = path.resolve(o.root ?? DEFAULTS.root)
   const controlPort = o.port ?? DEFAULTS.port
   if (o.primary !== undefined && o.primary === `${o.host ?? DEFAULTS.host}:${controlPort}`)

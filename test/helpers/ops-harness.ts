@@ -68,6 +68,8 @@ export interface OpsHarnessOptions {
   userLock?: (request: UserLockRequest, client: string) => Promise<LockResult | UnlockResult>
   /** Answers `status` instead of the harness's own. */
   status?: () => Promise<StatusResult>
+  /** Answers a `treeChange` (default: at once); the change is recorded either way. */
+  treeChange?: (change: TreeChange) => Promise<void>
 }
 
 /** What the sync worker's index would hold: set it freely. */
@@ -345,7 +347,10 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       },
       log: (entry, keep) => record({ ...entry, client: clientId }, keep),
       published: (name, sha256, identity) => publications.push({ name, sha256, identity }),
-      treeChange: (change) => treeChanges.push(change),
+      treeChange: async (change) => {
+        treeChanges.push(change)
+        await options.treeChange?.(change)
+      },
       readLog: (query) => crossing(async () => changeLog.query(query)),
       userLock: (request) => crossing(() => userLock(request, clientId)),
       status: () => crossing(status),

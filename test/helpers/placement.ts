@@ -201,7 +201,7 @@ export interface CopiesWanted {
   /** Default 30 s. */
   timeoutMs?: number
   /** A further condition on the copies (say what is missing, or return true). */
-  also?: (copies: Copies) => true | string
+  also?: (copies: Copies) => true | string | Promise<true | string>
   what?: string
 }
 
@@ -226,7 +226,7 @@ export async function waitCopies(
         else if (!counts.every((count) => count >= min && count <= max))
           missing = `every file with ${min === max ? min : `${min}..${max}`} copies`
         else {
-          const more = wanted.also?.(last) ?? true
+          const more = (await wanted.also?.(last)) ?? true
           if (more === true) return last
           missing = more
         }
@@ -298,14 +298,7 @@ export async function waitListingShowsHolders(
     return await waitFor(
       async () => {
         const rows = await lsJson(server)
-        const byName = new Map(rows.map((row) => [row.name, row]))
-        wrong = []
-        for (const [name, list] of holders) {
-          const row = byName.get(name)
-          const listed = row ? [...row.servers].sort().join(',') : 'not listed'
-          if (listed !== [...list].sort().join(','))
-            wrong.push(`${name}: ${listed} (disks: ${list.join(',')})`)
-        }
+        wrong = listingDiffers(rows, holders)
         return wrong.length === 0 && rows
       },
       { timeoutMs, intervalMs: 250, what: `${server.name}'s ls --json to show the holders` },
@@ -343,4 +336,57 @@ export interface PlacementStatusView {
 export async function placementOf(server: ClusterServer): Promise<PlacementStatusView | undefined> {
   const status = (await server.status()) as { placement?: PlacementStatusView }
   return status.placement
+}
+
+/** Where `rows` list an expected file with other holders than the disks (`holders`). */
+function listingDiffers(
+  rows: readonly FileRow[],
+  holders: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const byName = new Map(rows.map((row) => [row.name, row]))
+  const wrong: string[] = []
+  for (const [name, list] of holders) {
+    const row = byName.get(name)
+    const listed = row ? [...row.servers].sort().join(',') : 'not listed'
+    if (listed !== [...list].sort().join(','))
+      wrong.push(`${name}: ${listed} (disks: ${list.join(',')})`)
+  }
+  return wrong
+}
+
+/**
+ * Poll until the copies on the disks of `servers` are as `wanted` AND, at that same moment, the
+ * listing of every member in `listers` (the live ones) shows those holders and its status has
+ * nothing to copy or drop: a state the cluster has settled in, not one it passes through (a
+ * conflict copy made by both holders, then moved).
+ * Then checks each lister's `ls --json` (the CLI) once more. Resolves with the copies.
+ */
+export async function waitSettled(
+  servers: readonly ClusterServer[],
+  listers: readonly ClusterServer[],
+  expected: ReadonlyMap<string, string>,
+  wanted: CopiesWanted,
+): Promise<Copies> {
+  const copies = await waitCopies(servers, expected, {
+    ...wanted,
+    also: async (now) => {
+      const more = (await wanted.also?.(now)) ?? true
+      if (more !== true) return more
+      for (const server of listers) {
+        const wrong = listingDiffers(await server.list(), now.holders)
+        if (wrong.length > 0)
+          return `${server.name}'s listing to agree: ${wrong.slice(0, 3).join('; ')}`
+        const p = await placementOf(server)
+        if (p && (p.underReplicated > 0 || p.surplus > 0 || p.healing.queued > 0))
+          return `${server.name}'s status to show nothing to move: ${JSON.stringify(p)}`
+      }
+      return true
+    },
+  })
+  for (const server of listers) {
+    const wrong = listingDiffers(await lsJson(server), copies.holders)
+    if (wrong.length > 0)
+      throw new Error(`${server.name}'s ls --json differs from the disks:\n  ${wrong.join('\n  ')}`)
+  }
+  return copies
 }

@@ -333,7 +333,7 @@ export function injectSession(harness: OpsHarness, options: InjectOptions = {}):
         return
       case 'tree-change':
         harness.treeChanges.push(message.change)
-        return
+        return reply(message.req, undefined)
       case 'query':
         if (message.what === 'log') return reply(message.req, harness.changeLog.query(message))
         return reply(message.req, harness.status())

@@ -2,7 +2,7 @@
 // answers ERR_MOVED, and a holder (a plain node:http server) that serves the bytes. 307 to the
 // holder with the same path and query; with --proxy-reads (or a script's fetch) the holder's
 // answer streamed through, Range and all; never a proxy of a proxied request; a holder that is
-// down passes to the next.
+// down passes to the next; the 307 goes to a holder that is up, never to one known down.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
@@ -179,5 +179,39 @@ describe('ERR_MOVED over HTTP', () => {
     const refused = await fetch(`${noHttp}${PATH}`, { redirect: 'manual' })
     expect(refused.status).toBe(502)
     expect(await refused.text()).toContain('none of them serves HTTP')
+  })
+
+  it('the 307 goes to a holder up now, whatever the order; every holder known down: 502', async () => {
+    const b = await holder()
+    const dead = await deadPort()
+    const a = await member(
+      [
+        { name: 'C', address: '127.0.0.1:1', http: dead, up: false },
+        { name: 'B', address: '127.0.0.1:2', http: b.http, up: true },
+      ],
+      false,
+    )
+    const res = await fetch(`${a}${PATH}`, { redirect: 'manual' })
+    expect(res.status).toBe(307)
+    expect(res.headers.get('location')).toBe(`http://${b.http}${PATH}`)
+    // A proxied read tries the holder up first (the one known down is never asked here).
+    const proxied = await member(
+      [
+        { name: 'C', address: '127.0.0.1:1', http: dead, up: false },
+        { name: 'B', address: '127.0.0.1:2', http: b.http, up: true },
+      ],
+      true,
+    )
+    const read = await fetch(`${proxied}${PATH}`)
+    expect(read.status).toBe(200)
+    expect(Buffer.from(await read.arrayBuffer())).toEqual(CONTENT)
+
+    const allDown = await member(
+      [{ name: 'C', address: '127.0.0.1:1', http: dead, up: false }],
+      false,
+    )
+    const refused = await fetch(`${allDown}${PATH}`, { redirect: 'manual' })
+    expect(refused.status).toBe(502)
+    expect(await refused.text()).toContain('none of them is up now')
   })
 })

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises'
 import { describe, it } from 'vitest'
 import type { ClusterServer } from '../helpers/index.js'
 import { sha256Of } from '../helpers/index.js'
-import { startPlacementCluster, waitCopies, waitListingShowsHolders } from '../helpers/placement.js'
+import { startPlacementCluster, waitCopies, waitSettled } from '../helpers/placement.js'
 
 /** The conflict copy's expected name, computed here independently of the server's code. */
 function expectedConflictName(stem: string, ext: string, mtimeSeconds: number, server: string) {
@@ -60,13 +60,13 @@ describe('placement: conflicts between the two holders', () => {
         [name, sha256Of(edits.get(winner)!.content)],
         [copy, sha256Of(edits.get(loser)!.content)],
       ])
-      const settled = await waitCopies(servers, expected, {
+      // Settled, not passed through: both holders make the conflict copy, its own holders keep it.
+      await waitSettled(servers, servers, expected, {
         min: 2,
         max: 2,
-        timeoutMs: 20_000,
-        what: 'the winner and the conflict copy, each on 2 disks',
+        timeoutMs: 30_000,
+        what: 'the winner and the conflict copy, each on 2 disks, listed so everywhere',
       })
-      for (const server of servers) await waitListingShowsHolders(server, settled.holders)
     },
     60_000,
   )

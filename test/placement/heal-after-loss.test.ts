@@ -1,7 +1,7 @@
 // kill -9 of one member of three for good, --replicas 2, --rereplicate-after 2s: within the grace
 // period + 30 s every file has 2 live copies again, each checked by the SHA-256 of the file on
 // the disk, the files that were on the lost member copied anew from the one copy left; nothing
-// is dropped on the way, and `status` ends with nothing under-replicated.
+// is dropped on the way, and `status` shows the files under-replicated meanwhile, then none.
 import { describe, expect, it } from 'vitest'
 import type { ClusterServer } from '../helpers/index.js'
 import { waitFor } from '../helpers/index.js'
@@ -27,6 +27,19 @@ describe('placement: healing after a member is lost', () => {
     // Every disk, C's too: no member drops a copy while the lost one's files are copied anew.
     const watch = watchCopies([a, b, c], expected, { min: 2, max: 3 })
     await c.kill9()
+    // While C's files have one live copy, A's status counts them under-replicated.
+    const under = await waitFor(
+      async () => {
+        const count = (await placementOf(a))?.underReplicated ?? 0
+        return count > 0 && count
+      },
+      {
+        timeoutMs: REREPLICATE_AFTER_MS + 10_000,
+        intervalMs: 50,
+        what: 'A to show under-replicated files',
+      },
+    )
+    expect(under).toBeLessThanOrEqual(lost)
     await waitCopies([a, b], expected, {
       min: 2,
       timeoutMs: REREPLICATE_AFTER_MS + 30_000,
@@ -49,5 +62,7 @@ describe('placement: healing after a member is lost', () => {
       expect(placement.files).toBe(30)
       expect(placement.held).toBe(30)
     }
+    // B made the new copies, and says so.
+    expect((await placementOf(b))?.healing.copied).toBeGreaterThanOrEqual(lost)
   }, 60_000)
 })

@@ -30,7 +30,7 @@ function entry(name: string, over: Partial<FileEntry> = {}): Omit<FileEntry, 'se
 function open() {
   const dir = tempDir('tandem-index-placement-')
   const db = openIndexDb(dir)
-  return { index: new FileIndex(db), close: () => db.close(), dir }
+  return { index: new FileIndex(db), close: () => db.close(), dir, db }
 }
 
 describe('the index under partial replication', () => {
@@ -126,6 +126,19 @@ describe('the index under partial replication', () => {
     index.restore(index.get('f.txt')!, null)
     expect(index.get('f.txt')?.fingerprint).toBeNull()
     expect(index.since(again.seq, 10)[0]?.held).toBe(false)
+    close()
+  })
+
+  it('restoreDurably commits with synchronous = FULL, then goes back to NORMAL', () => {
+    const { index, close, db } = open()
+    index.put([{ entry: entry('f.txt', { fileId: 'id-1', creator: 'B' }), fingerprint: FP }])
+    const seen: number[] = []
+    // The level in force while the transaction commits: read by a listener, told inside put.
+    index.onStored(() => seen.push(db.pragma('synchronous', { simple: true }) as number))
+    index.restoreDurably(index.get('f.txt')!, null)
+    expect(seen).toEqual([2]) // FULL
+    expect(db.pragma('synchronous', { simple: true })).toBe(1) // NORMAL again
+    expect(index.get('f.txt')?.fingerprint).toBeNull()
     close()
   })
 })

@@ -1,7 +1,7 @@
 // The index queries behind ERR_MOVED (index/holder-lookup.ts), on a real index.db made by the
 // migrations: a live row with no fingerprint is held elsewhere, its holders are the peers whose
 // announced copy is that same version and held, reached at the addresses the members table
-// keeps, the most recently seen first.
+// keeps: those up now first, then those known down, each the most recently seen first.
 import { describe, expect, it } from 'vitest'
 import { openIndexDb } from '../../src/server/index/database.js'
 import { heldElsewhere, notHeldUnder } from '../../src/server/index/holder-lookup.js'
@@ -35,30 +35,43 @@ function index() {
          VALUES (?, ?, 5, 1000, ?, ?, ?)`,
       )
       .run(peer, name, hash, deleted ? 1 : 0, held ? 1 : 0)
-  const member = (name: string, address: string, http: string | null, lastUp: number | null) =>
+  const member = (
+    name: string,
+    address: string,
+    http: string | null,
+    lastUp: number | null,
+    up = true,
+  ) =>
     db
       .prepare(
-        'INSERT OR REPLACE INTO members (name, address, http, capacity, last_up) VALUES (?, ?, ?, 10, ?)',
+        'INSERT OR REPLACE INTO members (name, address, http, capacity, last_up, up) VALUES (?, ?, ?, 10, ?, ?)',
       )
-      .run(name, address, http, lastUp)
+      .run(name, address, http, lastUp, up ? 1 : 0)
   return { stateDir, file, peerFile, member }
 }
 
 describe('heldElsewhere', () => {
-  it('names the peers that hold the same version, most recently up first, with their addresses', () => {
+  it('names the peers that hold the same version, up ones first, with their addresses', () => {
     const ix = index()
     ix.file('far.txt', H1, { held: false })
     ix.peerFile('B', 'far.txt', H1)
     ix.peerFile('C', 'far.txt', H1)
+    ix.peerFile('G', 'far.txt', H1)
+    ix.peerFile('H', 'far.txt', H1)
     ix.peerFile('D', 'far.txt', H1, false) // knows of it, holds no copy
     ix.peerFile('E', 'far.txt', H2) // another version
     ix.peerFile('F', 'far.txt', H1, true, true) // deleted there
     ix.member('B', '127.0.0.1:9002', '127.0.0.1:9082', 1_000)
     ix.member('C', '127.0.0.1:9003', null, 2_000)
     for (const m of ['D', 'E', 'F']) ix.member(m, '127.0.0.1:9009', null, 3_000)
+    // Down: seen more recently than B and C (their links went down after B's and C's came up).
+    ix.member('G', '127.0.0.1:9007', '127.0.0.1:9087', 4_000, false)
+    ix.member('H', '127.0.0.1:9008', null, 5_000, false)
     expect(heldElsewhere(ix.stateDir, 'far.txt')).toEqual([
-      { name: 'C', address: '127.0.0.1:9003' },
-      { name: 'B', address: '127.0.0.1:9002', http: '127.0.0.1:9082' },
+      { name: 'C', address: '127.0.0.1:9003', up: true },
+      { name: 'B', address: '127.0.0.1:9002', http: '127.0.0.1:9082', up: true },
+      { name: 'H', address: '127.0.0.1:9008', up: false },
+      { name: 'G', address: '127.0.0.1:9007', http: '127.0.0.1:9087', up: false },
     ])
   })
 

@@ -8,6 +8,7 @@ import { remove, rename } from '../../src/server/ops/files.js'
 import { list, stat } from '../../src/server/ops/listing.js'
 import { openFile } from '../../src/server/ops/read.js'
 import { lock, unlock } from '../../src/server/ops/user-locks.js'
+import { waitFor } from '../helpers/index.js'
 import { createOpsHarness, runBody } from '../helpers/ops-harness.js'
 
 const B: Holder = { name: 'B', address: '127.0.0.1:9002', http: '127.0.0.1:9082' }
@@ -232,5 +233,44 @@ describe('a folder with files held at other members', () => {
       code: 'ERR_IS_DIRECTORY',
     })
     expect(h.exists('docs')).toBe(false)
+  })
+
+  it('rm -r and mv wait for the sync worker to store the tree change before acting and answering', async () => {
+    // The names held elsewhere leave no trace on this disk: the sync worker's record of them must
+    // be durable before the client hears "deleted" (a kill -9 right after would lose it).
+    let answer: (() => void) | undefined
+    const told = new Promise<void>((resolve) => (answer = resolve))
+    let failNext = false
+    const h = createOpsHarness({
+      treeChange: () => {
+        if (failNext)
+          return Promise.reject(new TandemError('ERR_SHUTTING_DOWN', 'the sync worker has stopped'))
+        return told
+      },
+    })
+    h.data.elsewhere.set('d/far.txt', [B, C])
+    h.writeFile('d/near.txt', 'near')
+    let answered = false
+    const removed = remove(h.context(), { name: 'd', recursive: true }).then((r) => {
+      answered = true
+      return r
+    })
+    await waitFor(() => h.treeChanges.length === 1, { what: 'the tree change told' })
+    // Told, not answered yet: nothing deleted here, no answer to the client.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(answered).toBe(false)
+    expect(h.readFile('d/near.txt').toString()).toBe('near')
+    answer!()
+    expect(await removed).toEqual({ name: 'd', files: 2, folder: true })
+    expect(h.exists('d')).toBe(false)
+    // The sync worker stopped (or could not store it): the operation fails before the disk is touched.
+    failNext = true
+    h.writeFile('e/near.txt', 'near')
+    h.data.elsewhere.set('e/far.txt', [B, C])
+    expect(await failure(rename(h.context(), { from: 'e', to: 'e2' }))).toMatchObject({
+      code: 'ERR_SHUTTING_DOWN',
+    })
+    expect(h.readFile('e/near.txt').toString()).toBe('near')
+    expect(h.exists('e2')).toBe(false)
   })
 })

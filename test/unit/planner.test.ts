@@ -9,7 +9,7 @@ import {
   mergeVectors,
   type VersionVector,
 } from '../../src/server/index/version-vector.js'
-import { conflictName } from '../../src/server/sync/conflict-name.js'
+import { conflictName } from '../../src/server/index/conflict-name.js'
 import { plan, planBatch } from '../../src/server/sync/planner.js'
 
 const H1 = '1'.repeat(64)

@@ -144,10 +144,20 @@ describe('members table and member view', () => {
     records.up({ name: 'B', address: '127.0.0.1:7002' }, 9)
     records.seen('B', 12)
     expect(readMemberRecords(db)).toEqual([
-      { name: 'B', address: '127.0.0.1:7002', http: '127.0.0.1:8001', capacity: 40, lastUp: 12 },
+      {
+        name: 'B',
+        address: '127.0.0.1:7002',
+        http: '127.0.0.1:8001',
+        capacity: 40,
+        lastUp: 12,
+        up: false,
+      },
     ])
     records.up({ name: 'B', address: '127.0.0.1:7002', http: null, capacity: null }, 20)
-    expect(records.get('B')).toMatchObject({ http: null, capacity: null, lastUp: 20 })
+    expect(records.get('B')).toMatchObject({ http: null, capacity: null, lastUp: 20, up: true })
+    // A new start: no link is up yet, whatever was recorded.
+    records.allDown()
+    expect(records.get('B')).toMatchObject({ lastUp: 20, up: false })
   })
 
   it('counts a member down since it went down (or since this start), given up after the grace', () => {

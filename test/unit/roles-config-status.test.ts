@@ -37,6 +37,12 @@ describe('roles: configuration', () => {
   it('a bad --primary, or this server itself, is refused', () => {
     expect(() => resolveConfig({ primary: 'no-port' })).toThrow(ConfigError)
     expect(() => resolveConfig({ primary: '127.0.0.1:9001', port: 9001 })).toThrow(/itself/)
+    // A secondary keeps every file its primary has: partial replication does not go with a role.
+    expect(() => resolveConfig({ primary: '10.0.0.1:8001', replicas: 2 })).toThrow(
+      /--primary and --replicas/,
+    )
+    expect(resolveConfig({ replicas: 2 }).replicas).toBe(2)
+    expect(() => resolveConfig({ replicas: 0 })).toThrow(ConfigError)
   })
 })
 

@@ -1,11 +1,12 @@
 /**
  * ERR_MOVED over HTTP (partial replication): the file is held at other members. The answer is a
- * 307 to the first holder's HTTP API with the same path and query (307 keeps the method and the
- * body, so a write or a delete is redone there), or the holder's answer to the same request,
- * passed through this server: for a read with `--proxy-reads`, and always for the web page's own
- * script fetches (its viewer, and its Delete, Rename, Lock and Unlock), which a browser would not
- * follow to another origin. A proxied request says so to the holder (X-Tandem-Proxied), which
- * then never proxies in turn: a stale view answers 307, passed on.
+ * 307 to the first holder that is up (this server's link to it is up now) and serves HTTP, with
+ * the same path and query (307 keeps the method and the body, so a write or a delete is redone
+ * there); ERR_PEER_UNREACHABLE when every such holder is known down. Or the holder's answer to the
+ * same request, passed through this server: for a read with `--proxy-reads`, and always for the
+ * web page's own script fetches (its viewer, and its Delete, Rename, Lock and Unlock), which a
+ * browser would not follow to another origin. A proxied request says so to the holder
+ * (X-Tandem-Proxied), which then never proxies in turn: a stale view answers 307, passed on.
  */
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebStream } from 'node:stream/web'
@@ -105,9 +106,20 @@ export async function answerMoved(
       code: 'ERR_PEER_UNREACHABLE',
       message: `${error.message}; none of them serves HTTP`,
     })
+  // Those known down last (the lookup lists them so already): a proxy tries them after the rest.
+  const upFirst = [
+    ...holders.filter((h) => h.up !== false),
+    ...holders.filter((h) => h.up === false),
+  ]
   if (shouldProxy(request.method, request.headers, proxyReads, request.body))
-    return proxyTo(request, reply, holders, error)
-  const location = holderUrl(holders[0]!, request.url)
+    return proxyTo(request, reply, upFirst, error)
+  const target = holders.find((h) => h.up !== false)
+  if (!target)
+    return sendError(reply, {
+      code: 'ERR_PEER_UNREACHABLE',
+      message: `${error.message}; none of them is up now`,
+    })
+  const location = holderUrl(target, request.url)
   return reply
     .code(307)
     .header('location', location)

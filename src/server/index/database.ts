@@ -110,7 +110,8 @@ const MIGRATIONS: readonly string[] = [
      address  TEXT NOT NULL,  -- HOST:PORT of its control port
      http     TEXT,           -- HOST:PORT of its HTTP API (NULL: none)
      capacity INTEGER,        -- its file system's size in GiB: its placement weight
-     last_up  INTEGER         -- ms since the epoch: last seen up
+     last_up  INTEGER,        -- ms since the epoch: last seen up (its link came up or went down)
+     up       INTEGER NOT NULL DEFAULT 0  -- 1: its link is up now (all 0 at each start)
    ) WITHOUT ROWID;`,
 ]
 

@@ -128,6 +128,22 @@ export class FileIndex {
     return this.put([{ entry: storedAgain(entry), fingerprint }])[0]!
   }
 
+  /**
+   * `restore`, committed to stable storage before it returns (synchronous = FULL for this one
+   * transaction): for a copy about to be deleted from the disk. With NORMAL, a power cut could keep
+   * the deletion and lose this commit, and the next start would find an indexed file missing and
+   * record it as deleted everywhere; with it on disk first, the worst case is a file still there
+   * that the index says is held elsewhere, which the scanner finds again as held.
+   */
+  restoreDurably(entry: FileEntry, fingerprint: Fingerprint | null): FileEntry {
+    this.#db.pragma('synchronous = FULL')
+    try {
+      return this.restore(entry, fingerprint)
+    } finally {
+      this.#db.pragma('synchronous = NORMAL')
+    }
+  }
+
   /** Entries with seq > `after`, oldest first, each saying whether this server holds it. */
   since(after: number, limit: number): FileEntry[] {
     return (this.#q.since.all(after, limit) as Row[]).map((row) => ({

@@ -12,7 +12,7 @@ import { openIndexReader } from './database.js'
 
 interface Queries {
   notHeld: Statement<[string], { hash: string | null }>
-  member: Statement<[string], { address: string | null; http: string | null }>
+  member: Statement<[string], { address: string | null; http: string | null; up: number | null }>
   holders: Statement<[string, string], HolderRow>
   under: Statement<[string, string], { name: string }>
 }
@@ -21,6 +21,7 @@ interface HolderRow {
   peer: string
   address: string | null
   http: string | null
+  up: number | null
 }
 
 const readers = new Map<string, { db: IndexDb; queries: Queries | null }>()
@@ -28,8 +29,9 @@ const readers = new Map<string, { db: IndexDb; queries: Queries | null }>()
 /**
  * The members that hold the version of `name` the index lists, when the index lists it live
  * with no copy here; undefined when it is held here, deleted, or unknown. Members whose address
- * is not known are left out; the most recently seen come first. [] when no reachable holder is
- * known (the operation then says so).
+ * is not known are left out; those whose link from this server is up now come first, then those
+ * known down, each the most recently seen first. [] when no reachable holder is known (the
+ * operation then says so).
  */
 export function heldElsewhere(stateDir: string, name: string): Holder[] | undefined {
   const queries = queriesFor(stateDir)
@@ -42,19 +44,23 @@ export function heldElsewhere(stateDir: string, name: string): Holder[] | undefi
     .filter((h): h is HolderRow & { address: string } => h.address !== null && h.address !== '')
     .map((h) =>
       h.http
-        ? { name: h.peer, address: h.address, http: h.http }
-        : { name: h.peer, address: h.address },
+        ? { name: h.peer, address: h.address, http: h.http, up: h.up === 1 }
+        : { name: h.peer, address: h.address, up: h.up === 1 },
     )
 }
 
 /**
  * Where a client reaches the member `name` (the `members` table: its control address, and its
- * HTTP address when it serves HTTP); undefined when no address of it is known.
+ * HTTP address when it serves HTTP, and whether this server's link to it is up now); undefined
+ * when no address of it is known.
  */
 export function memberAt(stateDir: string, name: string): Holder | undefined {
   const row = queriesFor(stateDir)?.member.get(name)
   if (!row?.address) return undefined
-  return row.http ? { name, address: row.address, http: row.http } : { name, address: row.address }
+  const up = row.up === 1
+  return row.http
+    ? { name, address: row.address, http: row.http, up }
+    : { name, address: row.address, up }
 }
 
 /**
@@ -92,12 +98,12 @@ function prepare(db: IndexDb): Queries | null {
       notHeld: db.prepare(
         'SELECT hash FROM files WHERE name = ? AND deleted = 0 AND fp_size IS NULL',
       ),
-      member: db.prepare('SELECT address, http FROM members WHERE name = ?'),
+      member: db.prepare('SELECT address, http, up FROM members WHERE name = ?'),
       holders: db.prepare(
-        `SELECT p.peer AS peer, m.address AS address, m.http AS http FROM peer_files p
+        `SELECT p.peer AS peer, m.address AS address, m.http AS http, m.up AS up FROM peer_files p
            LEFT JOIN members m ON m.name = p.peer
           WHERE p.name = ? AND p.hash = ? AND p.deleted = 0 AND p.held = 1
-          ORDER BY m.last_up IS NULL, m.last_up DESC, p.peer`,
+          ORDER BY m.up = 1 DESC, m.last_up IS NULL, m.last_up DESC, p.peer`,
       ),
       under: db.prepare(
         `SELECT name FROM files WHERE name >= ? AND name < ? AND deleted = 0 AND fp_size IS NULL

@@ -1,7 +1,8 @@
 /**
  * The `members` table of index.db: every member this server has linked with — its control
  * address (HOST:PORT), its HTTP address when it serves HTTP, its capacity in GiB (the placement
- * weight) and when it was last up. Written only by the sync worker, on each link-up and welcome;
+ * weight), whether its link is up now, and when it was last up. Written only by the sync worker:
+ * every member down at its start, then each link-up (with the welcome's fields) and link-down;
  * read by the replication view at start (a member remembered but not seen since counts as down
  * since this start) and by other threads through a read-only connection (`readMemberRecords`:
  * the holders' addresses of ERR_MOVED).
@@ -18,6 +19,8 @@ export interface MemberRecord {
   capacity: number | null
   /** ms since the epoch: when it was last up (linked). */
   lastUp: number | null
+  /** Its link from this server is up now. */
+  up: boolean
 }
 
 /** What a link-up tells of a member: an absent field keeps what was recorded. */
@@ -35,25 +38,34 @@ interface Row {
   http: string | null
   capacity: number | null
   last_up: number | null
+  up: number
 }
 
 export class MemberRecords {
   readonly #db: IndexDb
   readonly #up
   readonly #seen
+  readonly #allDown
 
   constructor(db: IndexDb) {
     this.#db = db
     this.#up = db.prepare(
-      `INSERT INTO members (name, address, http, capacity, last_up)
-       VALUES (@name, @address, @http, @capacity, @now)
+      `INSERT INTO members (name, address, http, capacity, last_up, up)
+       VALUES (@name, @address, @http, @capacity, @now, 1)
        ON CONFLICT (name) DO UPDATE SET
          address = excluded.address,
          http = CASE WHEN @httpTold THEN excluded.http ELSE members.http END,
          capacity = CASE WHEN @capacityTold THEN excluded.capacity ELSE members.capacity END,
-         last_up = excluded.last_up`,
+         last_up = excluded.last_up,
+         up = 1`,
     )
-    this.#seen = db.prepare('UPDATE members SET last_up = ? WHERE name = ?')
+    this.#seen = db.prepare('UPDATE members SET last_up = ?, up = 0 WHERE name = ?')
+    this.#allDown = db.prepare('UPDATE members SET up = 0 WHERE up <> 0')
+  }
+
+  /** No link is up yet (this server's start: a crash may have left members recorded up). */
+  allDown(): void {
+    this.#allDown.run()
   }
 
   /** `m` is up now (link-up, welcome). */
@@ -69,7 +81,7 @@ export class MemberRecords {
     })
   }
 
-  /** `name` was up until now (its link just went down). */
+  /** `name` was up until now (its link just went down): recorded down, last up now. */
   seen(name: string, now = Date.now()): void {
     this.#seen.run(now, name)
   }
@@ -87,7 +99,7 @@ export class MemberRecords {
 export function readMemberRecords(db: IndexDb): MemberRecord[] {
   try {
     const rows = db
-      .prepare('SELECT name, address, http, capacity, last_up FROM members ORDER BY name')
+      .prepare('SELECT name, address, http, capacity, last_up, up FROM members ORDER BY name')
       .all() as Row[]
     return rows.map((r) => ({
       name: r.name,
@@ -95,6 +107,7 @@ export function readMemberRecords(db: IndexDb): MemberRecord[] {
       http: r.http,
       capacity: r.capacity,
       lastUp: r.last_up,
+      up: r.up === 1,
     }))
   } catch {
     return []

@@ -83,7 +83,7 @@ export class MainServices {
       case 'published':
         return this.core.sync?.published(message.name, message.sha256, message.identity)
       case 'tree-change':
-        return this.core.sync?.treeChange(message.change)
+        return answer(this.toWorker, message.req, () => this.core.sync?.treeChange(message.change))
       case 'wrote':
         return this.core.sync?.wrote(message.states)
       case 'query':

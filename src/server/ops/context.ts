@@ -91,9 +91,11 @@ export interface OpsContext {
   published(name: string, sha256: string, identity: FileIdentity): void
   /**
    * Many files are about to be deleted or renamed together (a folder's), under their locks: the
-   * sync worker then records them as such (see TreeChange). Told before the change is made.
+   * sync worker then records them as such (see TreeChange). Told before the change is made;
+   * resolves once the sync worker has stored what needs no disk change (the files held only at
+   * other members: their tombstones or renames), so that the client is never answered first.
    */
-  treeChange(change: TreeChange): void
+  treeChange(change: TreeChange): Promise<void>
   /** Read the change log. */
   readLog(query: LogQuery): Promise<LogEntry[]>
   /** A user lock or unlock by this client, done by the main thread and the sync worker. */

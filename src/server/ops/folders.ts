@@ -20,7 +20,7 @@ export async function removeFolder(ctx: OpsContext, folder: ResolvedName): Promi
     (names) => [folder.name, ...names],
     async ({ onDisk, elsewhere }) => {
       // The names held only at other members are deleted in the index alone (tombstones).
-      ctx.treeChange({ kind: 'delete', names: [...onDisk, ...elsewhere] })
+      await ctx.treeChange({ kind: 'delete', names: [...onDisk, ...elsewhere] })
       const deleted =
         (onDisk.length > 0 || (await kindOf(folder)) === 'folder'
           ? await deleteTree(ctx.store.jail, folder, onDisk)
@@ -64,7 +64,7 @@ export async function renameFolderOp(
       const clash = clashElsewhere(ctx, to.name, 'ERR_EXISTS')
       if (clash) throw clash
       const names = [...onDisk, ...elsewhere]
-      ctx.treeChange({
+      await ctx.treeChange({
         kind: 'rename',
         pairs: names.map((name) => ({ from: name, to: moved(name) })),
       })

@@ -50,7 +50,7 @@ export function mainContext(
     },
     log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client }, record }),
     published: (name, sha256, identity) => link.post({ t: 'published', name, sha256, identity }),
-    treeChange: (change) => link.post({ t: 'tree-change', change }),
+    treeChange: (change) => link.call((req) => ({ t: 'tree-change', req, change })),
     readLog: (query) => link.call((req) => ({ t: 'query', req, what: 'log', ...query })),
     status: () => link.call<StatusResult>((req) => ({ t: 'query', req, what: 'status' })),
     userLock: (request) =>

@@ -423,7 +423,8 @@ export class Applier implements BatchApplier {
    * other members hold it). Under the write lock, the index still as it was and the disk still as
    * indexed; never a user-locked file. The index is told first: a crash between the two leaves a
    * file the index says is held elsewhere, which the scanner finds again as held (same content),
-   * where the other order would leave a held file missing, recorded as deleted everywhere.
+   * where the other order would leave a held file missing, recorded as deleted everywhere. That
+   * commit is made durable before the unlink (restoreDurably), so a power cut keeps the order too.
    * 'stale': not held here, locked, or changed since.
    */
   async dropCopy(name: string): Promise<'dropped' | 'stale'> {
@@ -444,7 +445,7 @@ export class Applier implements BatchApplier {
           if (err instanceof Stale) return
           throw err
         }
-        index.restore(local, null)
+        index.restoreDurably(local, null)
         await store.delete(file)
         result = 'dropped'
       } finally {

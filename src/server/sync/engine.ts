@@ -58,7 +58,10 @@ export class SyncEngine {
   readonly #applier: Applier
   readonly #exchange: ExchangeServer
   readonly #members = new Members()
-  /** --replicas: placement, healing and rebalancing (absent: every member holds every file). */
+  /**
+   * --replicas: placement, healing and rebalancing (absent: every member holds every file; without
+   * --replicas, present only while files held elsewhere are fetched back).
+   */
   readonly #replication: Replication | undefined
   readonly #refusals = new RefusalNotices()
   #watcher: Watcher | undefined
@@ -130,7 +133,9 @@ export class SyncEngine {
       rootPresent: () => this.#rootPresent(),
       bulk: this.#bulk,
       setAside: this.#setAside,
-      ...(this.#replication ? { placement: this.#replication.placement } : {}),
+      ...(this.#replication && data.replicas !== null
+        ? { placement: this.#replication.placement }
+        : {}),
       // Content a peer only passed on (it does not hold it) comes from a member that does.
       sourceFor: (peer) => {
         const link = this.#members.byName(peer)
@@ -223,6 +228,7 @@ export class SyncEngine {
   }
 
   status(): SyncState {
+    const placement = this.#replication?.status()
     return {
       peers: this.#members.status(),
       members: this.#members.members(),
@@ -232,7 +238,7 @@ export class SyncEngine {
         seq: this.#index.seq,
         setAside: this.#setAside.list(),
       },
-      ...(this.#replication ? { placement: this.#replication.status() } : {}),
+      ...(placement ? { placement } : {}),
     }
   }
 
@@ -364,9 +370,14 @@ export class SyncEngine {
     })
   }
 
-  /** With --replicas: the member view, the Placement the applier asks, the healing driver. */
+  /**
+   * With --replicas: the member view, the Placement the applier asks, the healing driver. Without
+   * it, only while the index lists files held elsewhere (--replicas was removed): the driver
+   * fetches them back, with every member desired. A server that holds every file it lists (as
+   * one that never ran with --replicas does) builds nothing.
+   */
   #replicationFor(data: SyncWorkerData, index: FileIndex): Replication | undefined {
-    if (data.replicas === null) return undefined
+    if (data.replicas === null && index.heldCount() >= index.liveCount()) return undefined
     return new Replication({
       self: data.self,
       root: data.root,

@@ -265,13 +265,18 @@ function sendEntries(
   send(framed, {
     type: 'entries',
     epoch: o.index.epoch,
-    entries: entries.map(wire),
+    entries: entries.map((e) => wire(e, o.replicas !== null)),
     seq: o.index.seq,
   })
 }
 
-/** Only the fields the wire schema knows (the index's rows carry local fingerprints too). */
-function wire(e: WireFileEntry): WireFileEntry {
+/**
+ * Only the fields the wire schema knows (the index's rows carry local fingerprints too). The
+ * placement fields go only with --replicas: a server without it speaks to one that predates
+ * partial replication exactly as before (that one's schema refuses fields it does not know, and
+ * would drop every entry), and an absent `held` means "held" to every receiver.
+ */
+function wire(e: WireFileEntry, placement: boolean): WireFileEntry {
   return {
     name: e.name,
     size: e.size,
@@ -285,8 +290,8 @@ function wire(e: WireFileEntry): WireFileEntry {
     // The client request that made it (a rid and its answer): peers answer its replays.
     ...(e.request ? { request: e.request } : {}),
     // Placement: the file's id and creator, and whether this server holds this version.
-    ...(e.fileId ? { fileId: e.fileId } : {}),
-    ...(e.creator ? { creator: e.creator } : {}),
-    ...(e.held === undefined ? {} : { held: e.held }),
+    ...(placement && e.fileId ? { fileId: e.fileId } : {}),
+    ...(placement && e.creator ? { creator: e.creator } : {}),
+    ...(placement && e.held !== undefined ? { held: e.held } : {}),
   }
 }

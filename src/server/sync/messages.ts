@@ -64,8 +64,11 @@ export type ToSync =
   | { t: 'status'; req: number }
   /** A client's upload published this content (the scanner need not hash it again). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
-  /** A client's folder delete or rename, about to happen (see TreeChange). */
-  | { t: 'tree-change'; change: TreeChange }
+  /**
+   * A client's folder delete or rename, about to happen (see TreeChange); replied once the files
+   * held only at other members are recorded (durably, before the client is answered).
+   */
+  | { t: 'tree-change'; req: number; change: TreeChange }
   /** What a client's write left at its names (not a change by another program). */
   | { t: 'wrote'; states: WrittenState[] }
   /** A client request (rid) applied, with its answer: the next notices for `names` carry it. */

@@ -12,7 +12,7 @@
  */
 import type { FileEntry } from '../index/entry.js'
 import { compareVectors, mergeVectors, bumpVector } from '../index/version-vector.js'
-import { conflictName } from './conflict-name.js'
+import { conflictName } from '../index/conflict-name.js'
 
 export type Action =
   /** Nothing to do: we have this version or a newer one. */

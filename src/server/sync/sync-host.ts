@@ -196,8 +196,14 @@ export class SyncHost {
     this.#post({ t: 'published', name, sha256, identity })
   }
 
-  treeChange(change: TreeChange): void {
-    this.#post({ t: 'tree-change', change })
+  /**
+   * A client's folder delete or rename, about to happen: resolves once the worker has stored the
+   * index-only part (the files held at other members), which the client's answer must follow.
+   */
+  treeChange(change: TreeChange): Promise<void> {
+    if (this.#stopped)
+      return Promise.reject(new TandemError('ERR_SHUTTING_DOWN', 'the sync worker has stopped'))
+    return this.#requests.call((req) => this.#post({ t: 'tree-change', req, change }))
   }
 
   /** What a client's write left on disk: the scanner must not take it for another program's. */

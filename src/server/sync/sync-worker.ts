@@ -50,7 +50,7 @@ function onMessage(engine: SyncEngine, m: ToSync): void {
     case 'published':
       return engine.published(m.name, m.sha256, m.identity)
     case 'tree-change':
-      return engine.treeChange(m.change)
+      return answer(post, m.req, () => engine.treeChange(m.change))
     case 'wrote':
       return engine.wrote(m.states)
     case 'request-done':

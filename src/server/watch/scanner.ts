@@ -36,6 +36,7 @@ import {
   type Finding,
   type LocalChange,
 } from './findings.js'
+import { conflictName } from '../index/conflict-name.js'
 import { OwnWrites } from './own-writes.js'
 import { TreeWalk, directoryExists } from './tree-walk.js'
 
@@ -430,16 +431,41 @@ export class Scanner {
 
   /**
    * A client's folder delete or rename of a file held elsewhere (no file here to see go): the
-   * tombstone, and for a rename the new name with the same content, in the index only.
+   * tombstone, and for a rename the new name with the same content, in the index only. The two
+   * are one unit: the old name never goes without the moved entry that keeps its content named
+   * (its holders delete their copy at the tombstone). When the new name is live already (ops
+   * refuses a move onto a known name, so hardly ever), the moved version goes to its conflict
+   * copy's name instead, as two versions of one name meeting would; when that is live too, the
+   * old name is left alone, with a warning.
    */
   #movedElsewhere(live: LocalEntry, to: string | undefined): Finding[] {
     this.#goneAt.delete(live.name)
     const gone: Finding = { kind: 'gone', name: live.name, seen: live }
-    if (to === undefined || !live.hash) return [gone]
-    const seen = this.#o.index.get(to)
-    // Something is at the new name here already (a file indexed there): only the old name goes.
-    if (seen && !seen.deleted) return [gone]
-    return [{ kind: 'moved', name: to, seen, source: live }, gone]
+    if (to === undefined) return [gone]
+    if (!live.hash) {
+      this.#expected.delete(live.name)
+      this.#o.warn(`'${live.name}' was not moved to '${to}' in the index: its content is unknown`)
+      return []
+    }
+    const free = (name: string): LocalEntry | undefined | false => {
+      const seen = this.#o.index.get(name)
+      return seen && !seen.deleted ? false : seen
+    }
+    let name = to
+    let seen = free(to)
+    if (seen === false) {
+      name = conflictName(to, live.mtime, this.#o.self)
+      seen = free(name)
+      if (seen === false) {
+        this.#expected.delete(live.name)
+        this.#o.warn(
+          `'${live.name}' (held at other members) was left at its name: '${to}' and '${name}' are taken`,
+        )
+        return []
+      }
+      this.#o.warn(`'${to}' is taken: '${live.name}' (held at other members) moved to '${name}'`)
+    }
+    return [{ kind: 'moved', name, seen, source: live }, gone]
   }
 
   /**
@@ -468,25 +494,65 @@ export class Scanner {
     const until = this.#now() + EXPECT_MS
     for (const [name, entry] of this.#expected)
       if (entry.until < this.#now()) this.#expected.delete(name)
+    const told =
+      change.kind === 'delete'
+        ? change.names.map((name) => ({ from: name, to: undefined }))
+        : change.pairs
     const names: string[] = []
-    if (change.kind === 'delete')
-      for (const name of change.names) {
-        this.#expected.set(name, { to: undefined, until })
-        names.push(name)
+    const elsewhere: Finding[] = []
+    for (const { from, to } of told) {
+      // Files known here but held elsewhere: nothing on this disk will change for them (no event
+      // comes, and no inventory after a crash would find a trace), so they are recorded now, in
+      // the index only, before the client is answered (the operation holds their write locks:
+      // nothing else changes these names meanwhile).
+      const entry = this.#o.index.get(from)
+      if (entry && !entry.deleted && !entry.fingerprint) {
+        elsewhere.push(...this.#movedElsewhere(entry, to))
+        continue
       }
-    else
-      for (const { from, to } of change.pairs) {
-        this.#expected.set(from, { to, until })
-        names.push(from)
-      }
+      this.#expected.set(from, { to, until })
+      names.push(from)
+    }
+    this.#recordElsewhere(elsewhere)
     // Found and held before this notice came (it is sent first, so hardly ever): let them pass.
     this.#guard.pass(names)
-    // Files known here but held elsewhere: nothing on this disk will change for them, so no event
-    // comes; they are looked at now and recorded in the index only.
-    for (const name of names) {
-      const entry = this.#o.index.get(name)
-      if (entry && !entry.deleted && !entry.fingerprint) this.hint(name)
+  }
+
+  /**
+   * Store a client's told deletions and renames of files held elsewhere (tombstones, moved
+   * pairs), at once and in one transaction. The client's notice for them comes as it lets its
+   * locks go: until then they are checked like any change (#confirm), which attaches the
+   * client's request (rid) once its notice is in, and reports nothing then.
+   */
+  #recordElsewhere(findings: readonly Finding[]): void {
+    if (findings.length === 0) return
+    const since = this.#own.tick
+    const { index, self } = this.#o
+    const entries: NewEntry[] = []
+    const changes: Unexplained[] = []
+    const moved = new Map<string, string>() // source → new name
+    for (const f of findings) if (f.kind === 'moved') moved.set(f.source.name, f.name)
+    for (const f of findings) {
+      if (f.kind === 'moved') {
+        entries.push(movedVersion(f, self))
+        changes.push({
+          change: { what: 'renamed', name: f.source.name, to: f.name, bytes: f.source.size },
+          states: [
+            { name: f.name, fp: null },
+            { name: f.source.name, fp: null },
+          ],
+        })
+      } else if (f.kind === 'gone') {
+        entries.push(tombstone(f.seen, self, this.#now()))
+        if (!moved.has(f.name))
+          changes.push({
+            change: { what: 'deleted', name: f.name, to: null, bytes: null },
+            states: [{ name: f.name, fp: null }],
+          })
+      }
     }
+    index.put(renamesTogether(entries))
+    if (!this.#quiet) this.#confirm(changes, since)
   }
 
   /** Is `name` a file a client told it is deleting or renaming (and not long ago)? */
@@ -555,14 +621,22 @@ export class Scanner {
     const done = new Set<string>()
     const found: { f: Extract<Finding, { kind: 'new' }>; from: string | undefined }[] = []
     const unexplainedGone = new Map<string, LocalEntry>()
+    // Someone (the applier) stored this name while we looked: our view is stale, look again.
+    const stale = (f: Finding): boolean =>
+      index.get(f.name)?.seq !== f.seen?.seq || this.#o.busy.has(f.name)
+    // A told rename of a file held elsewhere is one unit: its old name goes only with its moved
+    // entry (else the holders delete the one version, and no entry names its content).
+    const movedTo = new Map<string, Extract<Finding, { kind: 'moved' }>>()
+    for (const f of findings) if (f.kind === 'moved') movedTo.set(f.source.name, f)
     for (const f of findings) {
       if (done.has(f.name)) continue // found twice (a rename's source was also scanned itself)
       done.add(f.name)
       this.#known.delete(f.name) // what it told is used or outdated now
-      // Someone (the applier) stored this name while we looked: our view is stale, look again.
-      const current = index.get(f.name)
-      if (current?.seq !== f.seen?.seq || this.#o.busy.has(f.name)) {
+      const pair = f.kind === 'moved' ? f : f.kind === 'gone' ? movedTo.get(f.name) : undefined
+      const source = pair && { kind: 'gone' as const, name: pair.source.name, seen: pair.source }
+      if (stale(f) || (pair && source && (stale(pair) || stale(source)))) {
         this.hint(f.name)
+        if (pair) this.hint(pair.source.name)
         continue
       }
       if (f.kind === 'same') {

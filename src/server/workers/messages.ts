@@ -78,8 +78,11 @@ export type FromWorker =
   | { t: 'log'; entry: LogInput; record: boolean }
   /** A whole file published with this SHA-256 (told to the sync worker). */
   | { t: 'published'; name: string; sha256: string; identity: FileIdentity }
-  /** A folder's files about to be deleted or renamed together (told to the sync worker). */
-  | { t: 'tree-change'; change: TreeChange }
+  /**
+   * A folder's files about to be deleted or renamed together (told to the sync worker); replied
+   * once the sync worker stored the index-only part (files held at other members).
+   */
+  | { t: 'tree-change'; req: number; change: TreeChange }
   /** What a client's write left at its names, told under its lock (ops/own-writes.ts). */
   | { t: 'wrote'; states: WrittenState[] }
   | ({ t: 'query'; req: number; what: 'log' } & LogQuery)

@@ -56,7 +56,13 @@ export interface DriverReport {
 export interface DriverOptions {
   self: string
   selfWeight: number
-  replicas: number
+  /** --replicas (null: every member holds every file). */
+  replicas: number | null
+  /**
+   * End once every live file is held here (full mirroring after --replicas was removed: the
+   * files held elsewhere are fetched, then there is nothing left to do).
+   */
+  untilAllHeld?: boolean
   view: MemberView
   desired: DesiredHolders
   /** Every live file here with its holders, and one of them (holdings.ts). */
@@ -102,6 +108,11 @@ export class ReplicationDriver {
     this.#maxInFlightBytes = options.maxInFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES
   }
 
+  /** Started and not stopped (nor ended: `untilAllHeld` once every file is held here). */
+  get active(): boolean {
+    return !this.#stopped
+  }
+
   start(): void {
     this.#stopped = false
     this.#schedule(0)
@@ -121,10 +132,11 @@ export class ReplicationDriver {
     else this.#schedule(0)
   }
 
+  /** Its figures (`replicas` 0 without --replicas, whose status shows none of them). */
   status(): PlacementStatus {
     const last = this.#last
     return {
-      replicas: this.#o.replicas,
+      replicas: this.#o.replicas ?? 0,
       files: last?.files ?? 0,
       held: last?.held ?? 0,
       underReplicated: last?.underReplicated ?? 0,
@@ -162,6 +174,10 @@ export class ReplicationDriver {
     try {
       const made = this.#plan()
       this.#last = made
+      if (this.#o.untilAllHeld && made.held === made.files && this.#inFlight.size === 0) {
+        this.stop()
+        return
+      }
       this.#queue = made.fetch.filter((step) => !this.#inFlight.has(step.name))
       this.#pump()
       await this.#drops(made)

@@ -15,7 +15,8 @@ export interface Placement {
 export interface PlacementOptions {
   self: string
   selfWeight: number
-  replicas: number
+  /** --replicas (null: every member). */
+  replicas: number | null
   view: MemberView
   desired: DesiredHolders
 }

@@ -3,6 +3,11 @@
  * table at start, then the links' ups and downs), the Placement the applier asks, and the driver
  * that heals and rebalances. The engine builds it before the applier (which takes `placement`)
  * and hands it the applier afterwards (`copies`).
+ *
+ * Without --replicas (K null: every member holds every file) it is built only while the index
+ * lists files held elsewhere (the cluster ran with --replicas before): the driver then fetches
+ * each of them from a member that holds it (never a drop: every member is desired), and ends
+ * once every live file is held here. The members table is kept as with K, for ERR_MOVED meanwhile.
  */
 import type { FileEntry } from '../../index/entry.js'
 import type { IndexDb } from '../../index/database.js'
@@ -28,7 +33,8 @@ export interface ReplicationOptions {
   self: string
   /** The data directory (its file system's capacity is this member's weight). */
   root: string
-  replicas: number
+  /** --replicas (null: every member, while files held elsewhere are fetched back). */
+  replicas: number | null
   rereplicateAfterMs: number
   db: IndexDb
   index: LiveEntries
@@ -43,9 +49,14 @@ export class Replication {
   readonly records: MemberRecords
   readonly #view: MemberView
   readonly #driver: ReplicationDriver
+  readonly #replicas: number | null
 
   constructor(o: ReplicationOptions) {
+    this.#replicas = o.replicas
     this.records = new MemberRecords(o.db)
+    // No link is up yet: whatever an earlier run left recorded up (a crash) is down now, so that
+    // ERR_MOVED never names a member as up before its link is.
+    this.records.allDown()
     this.#view = new MemberView({ self: o.self, graceMs: o.rereplicateAfterMs })
     for (const m of this.records.all()) this.#view.known(m.name, m.capacity)
     const selfWeight = capacityGiB(o.root)
@@ -61,6 +72,7 @@ export class Replication {
       self: o.self,
       selfWeight,
       replicas: o.replicas,
+      untilAllHeld: o.replicas === null,
       view: this.#view,
       desired: desiredHolders,
       files: () => holdings.files(),
@@ -110,8 +122,9 @@ export class Replication {
     this.#driver.stop()
   }
 
-  status(): PlacementStatus {
-    return this.#driver.status()
+  /** With --replicas only (undefined without: full mirroring has no placement to show). */
+  status(): PlacementStatus | undefined {
+    return this.#replicas === null ? undefined : this.#driver.status()
   }
 }
 
