@@ -225,4 +225,90 @@ describe('files held elsewhere', () => {
     expect(entries[0]?.held).toBe(false)
     close()
   })
+
+  it("a client's told folder change of files held elsewhere is its own: no local-change once its notice is in", async () => {
+    const base = tempDir('tandem-scanner-placement-')
+    fs.mkdirSync(`${base}/root`)
+    const db = openIndexDb(`${base}/state`)
+    const index = new FileIndex(db)
+    const reported: string[] = []
+    let release: (() => void) | undefined
+    const locked = new Promise<void>((resolve) => (release = resolve))
+    const scanner = new Scanner({
+      root: `${base}/root`,
+      index,
+      self: 'A',
+      busy: { has: () => false },
+      refuse: () => undefined,
+      warn: () => undefined,
+      // The read locks wait for the client's write locks: its notice is in when they are granted.
+      confirm: async () => {
+        await locked
+        return () => undefined
+      },
+      localChange: (c) => reported.push(`${c.what} ${c.name}`),
+      now: () => Date.now() + 1_000,
+    })
+    try {
+      index.put([elsewhere('d/gone.txt', 'g'), elsewhere('e/moved.txt', 'm')])
+      scanner.expect({ kind: 'delete', names: ['d/gone.txt'] })
+      scanner.expect({ kind: 'rename', pairs: [{ from: 'e/moved.txt', to: 'e2/moved.txt' }] })
+      // Recorded when told, before the client's notice.
+      expect(index.get('d/gone.txt')?.deleted).toBe(true)
+      expect(index.get('e2/moved.txt')?.renamedFrom).toBe('e/moved.txt')
+      // The operation lets its locks go, with its notice (nothing at any of the names).
+      scanner.wrote(
+        ['d', 'd/gone.txt', 'e', 'e2', 'e/moved.txt', 'e2/moved.txt'].map((name) => ({
+          name,
+          identity: null,
+        })),
+      )
+      release!()
+      await sleep(50)
+      expect(reported).toEqual([])
+    } finally {
+      scanner.stop()
+      db.close()
+    }
+  })
+
+  it('a told rename whose moved entry cannot be stored yet (new name busy) keeps its old name too', async () => {
+    const base = tempDir('tandem-scanner-placement-')
+    fs.mkdirSync(`${base}/root/old`, { recursive: true })
+    const db = openIndexDb(`${base}/state`)
+    const index = new FileIndex(db)
+    const busy = new Set<string>()
+    const scanner = new Scanner({
+      root: `${base}/root`,
+      index,
+      self: 'A',
+      busy,
+      refuse: () => undefined,
+      warn: () => undefined,
+      now: () => Date.now() + 1_000,
+    })
+    try {
+      fs.writeFileSync(`${base}/root/old/x.txt`, 'x')
+      await scanner.scanNow(['old/x.txt'])
+      // Held here when told; its copy dropped before the scanner's batch (the file is gone from
+      // this disk, held elsewhere now), while the applier is busy at the new name.
+      scanner.expect({ kind: 'rename', pairs: [{ from: 'old/x.txt', to: 'new/x.txt' }] })
+      const { fingerprint, ...entry } = index.get('old/x.txt')!
+      expect(fingerprint).not.toBeNull()
+      index.restore(entry, null)
+      fs.rmSync(`${base}/root/old/x.txt`)
+      busy.add('new/x.txt')
+      await scanner.scanNow(['old/x.txt'])
+      // Neither half stored: the old name is not deleted without its moved entry.
+      expect(index.get('old/x.txt')?.deleted).toBe(false)
+      expect(index.get('new/x.txt')).toBeUndefined()
+      busy.delete('new/x.txt')
+      await scanner.scanNow(['old/x.txt'])
+      expect(index.get('old/x.txt')?.deleted).toBe(true)
+      expect(index.get('new/x.txt')).toMatchObject({ hash: sha256('x'), renamedFrom: 'old/x.txt' })
+    } finally {
+      scanner.stop()
+      db.close()
+    }
+  })
 })

@@ -5,6 +5,7 @@
  * anyone (a lock inside a folder holds the folder): nothing is deleted or moved then.
  */
 import { TandemError, type DeleteResult, type RenameResult } from '../../protocol/index.js'
+import type { TreeChange } from '../index/tree-change.js'
 import { deleteTree, entriesUnder, kindOf, renameFolder } from '../storage/folders.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { OpsContext } from './context.js'
@@ -20,7 +21,7 @@ export async function removeFolder(ctx: OpsContext, folder: ResolvedName): Promi
     (names) => [folder.name, ...names],
     async ({ onDisk, elsewhere }) => {
       // The names held only at other members are deleted in the index alone (tombstones).
-      await ctx.treeChange({ kind: 'delete', names: [...onDisk, ...elsewhere] })
+      await told(ctx, { kind: 'delete', names: [...onDisk, ...elsewhere] }, elsewhere)
       const deleted =
         (onDisk.length > 0 || (await kindOf(folder)) === 'folder'
           ? await deleteTree(ctx.store.jail, folder, onDisk)
@@ -64,10 +65,11 @@ export async function renameFolderOp(
       const clash = clashElsewhere(ctx, to.name, 'ERR_EXISTS')
       if (clash) throw clash
       const names = [...onDisk, ...elsewhere]
-      await ctx.treeChange({
-        kind: 'rename',
-        pairs: names.map((name) => ({ from: name, to: moved(name) })),
-      })
+      await told(
+        ctx,
+        { kind: 'rename', pairs: names.map((name) => ({ from: name, to: moved(name) })) },
+        elsewhere,
+      )
       // The names held only at other members are renamed in the index alone.
       if ((await kindOf(source)) === 'folder') await renameFolder(ctx.store.jail, source, target)
       ctx.applied?.({ from: from.name, to: to.name, files: names.length, folder: true })
@@ -127,6 +129,19 @@ async function underLocks<T>(
         `files keep appearing in '${folder.name}' while it is being locked; try again`,
       )
   }
+}
+
+/**
+ * Tell the sync worker, and wait for its answer. The names held only at other members change
+ * nothing on this disk: the sync worker's record is all there is of their delete or rename, so
+ * it must be stored before the operation acts and answers (if it cannot be, the operation fails
+ * with nothing changed). The files on this disk are found by the scanner anyway (at the next
+ * start's inventory, if the sync worker has stopped meanwhile): without names held elsewhere, a
+ * tree change that could not be told does not stop the operation, as before.
+ */
+async function told(ctx: OpsContext, change: TreeChange, elsewhere: string[]): Promise<void> {
+  const answered = ctx.treeChange(change)
+  await (elsewhere.length > 0 ? answered : answered.catch(() => undefined))
 }
 
 function plural(files: number): string {
