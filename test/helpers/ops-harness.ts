@@ -85,6 +85,8 @@ export interface IndexData {
    * members that hold it.
    */
   elsewhere: Map<string, Holder[]>
+  /** Where a client reaches each member (the members table), by name. */
+  members: Map<string, Holder>
 }
 
 /** A path-lock request the main thread granted or refused. */
@@ -170,7 +172,13 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
     db.close()
   })
 
-  const data: IndexData = { holdings: [], userLocks: [], hashes: new Map(), elsewhere: new Map() }
+  const data: IndexData = {
+    holdings: [],
+    userLocks: [],
+    hashes: new Map(),
+    elsewhere: new Map(),
+    members: new Map(),
+  }
   const userLockRequests: OpsHarness['userLockRequests'] = []
   const lockRequests: LockRequestRecord[] = []
   const publications: OpsHarness['publications'] = []
@@ -208,6 +216,10 @@ export function createOpsHarness(options: OpsHarnessOptions = {}): OpsHarness {
       [...data.elsewhere.keys()]
         .filter((name) => folder === '' || name.startsWith(`${folder}/`))
         .sort(),
+    member: (name) => {
+      const at = data.members.get(name)
+      return at && { ...at }
+    },
   }
 
   const lock = async (

@@ -123,7 +123,7 @@ describe('ERR_MOVED over HTTP', () => {
     expect(head.status).toBe(200)
     expect(head.headers.get('etag')).toBe('"abc"')
 
-    // Writes are never proxied: 307 keeps their method and body for the holder.
+    // A program's write is not proxied (only the page's own): 307 keeps its method and body.
     const put = await fetch(`${a}${PATH}`, { method: 'PUT', redirect: 'manual', body: 'x' })
     expect(put.status).toBe(307)
   })

@@ -7,7 +7,7 @@ import { TandemError, type Holder } from '../../src/protocol/index.js'
 import { remove, rename } from '../../src/server/ops/files.js'
 import { list, stat } from '../../src/server/ops/listing.js'
 import { openFile } from '../../src/server/ops/read.js'
-import { lock } from '../../src/server/ops/user-locks.js'
+import { lock, unlock } from '../../src/server/ops/user-locks.js'
 import { waitFor } from '../helpers/index.js'
 import { createOpsHarness, runBody } from '../helpers/ops-harness.js'
 
@@ -69,6 +69,34 @@ describe('a file held at other members (ERR_MOVED)', () => {
       holders: [B, C],
     })
     expect(await failure(lock(h.context(), { name: 'near.txt' }))).toBe('ok')
+  })
+
+  it('an unlock of a lock held at a peer (it was followed there) goes there: ERR_MOVED to that peer', async () => {
+    const h = withElsewhere('far.txt')
+    h.data.members.set('C', C)
+    h.data.userLocks.push({
+      name: 'far.txt',
+      server: 'C',
+      owner: 'alice',
+      since: 1,
+      expiresAt: null,
+      queued: 0,
+    })
+    const alice = h.context('alice')
+    // The lock is at C, not at the first holder B: the one peer that has it.
+    expect(await failure(unlock(alice, { name: 'far.txt' }))).toMatchObject({
+      code: 'ERR_MOVED',
+      holders: [C],
+    })
+    // No lock anywhere: not found, as before.
+    expect(await failure(unlock(alice, { name: 'near.txt' }))).toMatchObject({
+      code: 'ERR_NOT_FOUND',
+    })
+    // The peer's address unknown (no members row): not found here, as before.
+    h.data.members.clear()
+    expect(await failure(unlock(alice, { name: 'far.txt' }))).toMatchObject({
+      code: 'ERR_NOT_FOUND',
+    })
   })
 
   it('a conditional write is checked by the holders: ERR_MOVED', async () => {
@@ -187,6 +215,24 @@ describe('a folder with files held at other members', () => {
     })
     expect(h.readFile('d/near.txt').toString()).toBe('near')
     expect(h.treeChanges).toEqual([])
+  })
+
+  it('mv of a folder to below a file held elsewhere: ERR_EXISTS, nothing moved', async () => {
+    const h = withElsewhere('far.txt')
+    h.writeFile('d/near.txt', 'near')
+    expect(await failure(rename(h.context(), { from: 'd', to: 'far.txt/d' }))).toMatchObject({
+      code: 'ERR_EXISTS',
+    })
+    expect(h.readFile('d/near.txt').toString()).toBe('near')
+    expect(h.treeChanges).toEqual([])
+  })
+
+  it('a put over a folder held elsewhere is ERR_IS_DIRECTORY, as at a holder', async () => {
+    const h = withElsewhere('docs/far.txt')
+    expect(await failure(runBody(h.context(), { op: 'upload', name: 'docs' }, 'x'))).toMatchObject({
+      code: 'ERR_IS_DIRECTORY',
+    })
+    expect(h.exists('docs')).toBe(false)
   })
 
   it('rm -r and mv wait for the sync worker to store the tree change before acting and answering', async () => {

@@ -12,6 +12,7 @@ import { openIndexReader } from './database.js'
 
 interface Queries {
   notHeld: Statement<[string], { hash: string | null }>
+  member: Statement<[string], { address: string | null; http: string | null; up: number | null }>
   holders: Statement<[string, string], HolderRow>
   under: Statement<[string, string], { name: string }>
 }
@@ -49,6 +50,20 @@ export function heldElsewhere(stateDir: string, name: string): Holder[] | undefi
 }
 
 /**
+ * Where a client reaches the member `name` (the `members` table: its control address, and its
+ * HTTP address when it serves HTTP, and whether this server's link to it is up now); undefined
+ * when no address of it is known.
+ */
+export function memberAt(stateDir: string, name: string): Holder | undefined {
+  const row = queriesFor(stateDir)?.member.get(name)
+  if (!row?.address) return undefined
+  const up = row.up === 1
+  return row.http
+    ? { name, address: row.address, http: row.http, up }
+    : { name, address: row.address, up }
+}
+
+/**
  * The live names below the folder `folder` ('' for the root) that the index lists with no copy
  * on this disk, sorted: a folder operation here must carry them too (index-only).
  */
@@ -83,6 +98,7 @@ function prepare(db: IndexDb): Queries | null {
       notHeld: db.prepare(
         'SELECT hash FROM files WHERE name = ? AND deleted = 0 AND fp_size IS NULL',
       ),
+      member: db.prepare('SELECT address, http, up FROM members WHERE name = ?'),
       holders: db.prepare(
         `SELECT p.peer AS peer, m.address AS address, m.http AS http, m.up AS up FROM peer_files p
            LEFT JOIN members m ON m.name = p.peer

@@ -9,7 +9,7 @@ import type { FileIdentity, TempFile } from '../storage/temp-file.js'
 import { checkConditions, type Conditions } from './conditions.js'
 import { rememberHash } from './content-hash.js'
 import { withLock, type OpsContext } from './context.js'
-import { isHeldElsewhere, movedError, orMoved } from './moved.js'
+import { clashElsewhere, isHeldElsewhere, movedError, orMoved } from './moved.js'
 
 /** An operation with a body, as every front end describes it (the id is the binary protocol's). */
 export type BodyRequest =
@@ -41,6 +41,10 @@ export async function precheck(
   if (req.op === 'create' && ((await ctx.store.exists(file)) || isHeldElsewhere(ctx, file.name))) {
     throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
   }
+  if ((req.op === 'upload' || req.op === 'create') && !(await ctx.store.exists(file))) {
+    const clash = clashElsewhere(ctx, file.name, clashCode(req.op))
+    if (clash) throw clash
+  }
   if ((req.op === 'write' || req.op === 'append') && !(await ctx.store.exists(file))) {
     missing(ctx, req.op, file.name)
   }
@@ -55,6 +59,11 @@ export async function precheck(
 function missing(ctx: OpsContext, op: 'write' | 'append', name: string): void {
   if (op === 'write' && isHeldElsewhere(ctx, name)) return
   throw movedError(ctx, name) ?? new TandemError('ERR_NOT_FOUND', `no file '${name}'`)
+}
+
+/** What a file made over a folder held elsewhere is answered, as a holder's disk answers it. */
+function clashCode(op: 'upload' | 'create'): 'ERR_IS_DIRECTORY' | 'ERR_EXISTS' {
+  return op === 'upload' ? 'ERR_IS_DIRECTORY' : 'ERR_EXISTS'
 }
 
 /** Publish a sealed temp file according to the operation. `sha256` is of the body received. */
@@ -100,7 +109,15 @@ export async function commit(
   }
   const done = await withLock(ctx, names, 'write', async (): Promise<Committed> => {
     await checkConditions(ctx, file, conditions)
-    if (req.op !== 'append') created = !(await ctx.store.exists(file))
+    if (req.op !== 'append') {
+      // Not on this disk: a new name, unless other members hold it (then a new version of it).
+      created = !(await ctx.store.exists(file)) && !isHeldElsewhere(ctx, file.name)
+      // Nothing here: the index may still have a folder of that name, or a file on its path.
+      if (created && req.op !== 'write') {
+        const clash = clashElsewhere(ctx, file.name, clashCode(req.op))
+        if (clash) throw clash
+      }
+    }
     const info = await place()
     const committed = {
       result: { name: file.name, size: info.size, mtime: info.mtime, sha256 },

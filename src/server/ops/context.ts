@@ -57,6 +57,8 @@ export interface IndexView {
   heldElsewhere?(name: string): Holder[] | undefined
   /** The live names below `folder` ('' the root) the index lists with no copy on this disk. */
   notHeldUnder?(folder: string): string[]
+  /** Where a client reaches the member `name` (partial replication); undefined when unknown. */
+  member?(name: string): Holder | undefined
 }
 
 /** The main thread's request window (requests/request-gate.ts), as operations reach it. */

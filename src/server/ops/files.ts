@@ -15,7 +15,7 @@ import { removeFolder, renameFolderOp } from './folders.js'
 import { once } from './once.js'
 import { renameTarget } from '../index/request-window.js'
 import { forwardRequest, refuseConditions, ridOf } from './forwarding.js'
-import { hasNotHeldUnder, isHeldElsewhere, orMoved } from './moved.js'
+import { clashElsewhere, hasNotHeldUnder, isHeldElsewhere, orMoved } from './moved.js'
 
 export async function rename(
   ctx: OpsContext,
@@ -56,6 +56,11 @@ async function renameNames(
       // A name held only at other members exists as much as one on this disk.
       if (isHeldElsewhere(ctx, to.name))
         throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+      // Nor may it become a file where they have a folder, or a folder below their file.
+      if ((await kindOf(to)) === 'absent') {
+        const clash = clashElsewhere(ctx, to.name, 'ERR_EXISTS')
+        if (clash) throw clash
+      }
       await orMoved(ctx, from.name, () => ctx.store.rename(from, to))
       ctx.applied?.({ from: fromName, to: toName })
       return undefined

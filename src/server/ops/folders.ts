@@ -9,7 +9,7 @@ import type { TreeChange } from '../index/tree-change.js'
 import { deleteTree, entriesUnder, kindOf, renameFolder } from '../storage/folders.js'
 import type { ResolvedName } from '../storage/path-jail.js'
 import type { OpsContext } from './context.js'
-import { hasNotHeldUnder, isHeldElsewhere } from './moved.js'
+import { clashElsewhere, hasNotHeldUnder, isHeldElsewhere } from './moved.js'
 
 /** Lists taken under the locks that found new files (made meanwhile) before giving up. */
 const MAX_LOCK_ROUNDS = 5
@@ -61,6 +61,9 @@ export async function renameFolderOp(
         hasNotHeldUnder(ctx, to.name)
       )
         throw new TandemError('ERR_EXISTS', `'${to.name}' already exists`)
+      // Nor below a file held at other members (a folder made through it).
+      const clash = clashElsewhere(ctx, to.name, 'ERR_EXISTS')
+      if (clash) throw clash
       const names = [...onDisk, ...elsewhere]
       await told(
         ctx,

@@ -11,7 +11,7 @@ import {
   lockOwner,
   peerHoldings,
 } from '../index/peer-holdings.js'
-import { heldElsewhere, notHeldUnder } from '../index/holder-lookup.js'
+import { heldElsewhere, memberAt, notHeldUnder } from '../index/holder-lookup.js'
 
 export function indexView(stateDir: string, self: string): IndexView {
   return {
@@ -23,5 +23,6 @@ export function indexView(stateDir: string, self: string): IndexView {
     request: (rid) => indexedRequest(stateDir, rid),
     heldElsewhere: (name) => heldElsewhere(stateDir, name),
     notHeldUnder: (folder) => notHeldUnder(stateDir, folder),
+    member: (name) => memberAt(stateDir, name),
   }
 }

@@ -44,6 +44,34 @@ export function hasNotHeldUnder(ctx: Pick<OpsContext, 'index'>, name: string): b
   return (ctx.index.notHeldUnder?.(name).length ?? 0) > 0
 }
 
+/**
+ * What the index says is in the way of making the file `name` here when this disk shows nothing
+ * there: a folder of that name whose files are held at other members (`asFolder`: the code a
+ * holder's disk would answer, ERR_IS_DIRECTORY for a replacement, ERR_EXISTS for a create or a
+ * rename), or a part of its path that is a file held at other members (ERR_EXISTS, as a holder's
+ * disk answers). Undefined when nothing is. Without it a non-holder would make a file where the
+ * cluster has a folder, or a folder below a file, and the type-clash rule would then move one of
+ * them to a conflict copy on every member.
+ */
+export function clashElsewhere(
+  ctx: Pick<OpsContext, 'index'>,
+  name: string,
+  asFolder: 'ERR_IS_DIRECTORY' | 'ERR_EXISTS',
+): TandemError | undefined {
+  if (ctx.index.heldElsewhere === undefined) return undefined
+  if (hasNotHeldUnder(ctx, name))
+    return new TandemError(asFolder, `'${name}' is a folder (its files are held at other members)`)
+  for (let slash = name.indexOf('/'); slash !== -1; slash = name.indexOf('/', slash + 1)) {
+    const part = name.slice(0, slash)
+    if (isHeldElsewhere(ctx, part))
+      return new TandemError(
+        'ERR_EXISTS',
+        `'${name}' cannot be made: a part of its path ('${part}') is a file, held at other members`,
+      )
+  }
+  return undefined
+}
+
 /** Run `fn`; its ERR_NOT_FOUND for a name held elsewhere becomes ERR_MOVED. */
 export async function orMoved<T>(
   ctx: MovedContext,

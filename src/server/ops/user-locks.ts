@@ -56,8 +56,34 @@ export async function unlock(
       const force = req.force === undefined ? {} : { force: req.force }
       return forwardRequest(c, c.forward, { op: 'unlock', name, ...force, ...ridOf(req) }, { name })
     }
-    return (await c.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
+    return lockedElsewhere(c, name, async () => {
+      return (await c.userLock({ op: 'unlock', name, force: req.force })) as UnlockResult
+    })
   })
+}
+
+/**
+ * Run an unlock here; when this server has no lock on `name` but the index lists a peer's lock
+ * on it, ERR_MOVED naming that one peer instead, so that the client unlocks it where it is held.
+ * So a lock followed to a holder (partial replication) is released through the member it was
+ * asked at. The lock list is mirrored; where the peer is reached is known from the `members`
+ * table only (partial replication): without it, the ERR_NOT_FOUND stands.
+ */
+async function lockedElsewhere<T>(ctx: OpsContext, name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (!(err instanceof TandemError && err.code === 'ERR_NOT_FOUND')) throw err
+    const here = ctx.config.serverName
+    const theirs = ctx.index.locks().find((l) => l.name === name && l.server !== here)
+    const at = theirs && ctx.index.member?.(theirs.server)
+    if (!theirs || !at) throw err
+    throw new TandemError(
+      'ERR_MOVED',
+      `'${name}' is not locked at ${here}: its lock is at ${theirs.server}`,
+      { holders: [at] },
+    )
+  }
 }
 
 /** What a lock request names, as a replay must name it again. */
