@@ -9,31 +9,12 @@
 // Three real servers on loopback (--replicas 2, each the others' --peer).
 import { describe, expect, it } from 'vitest'
 import { cliAs } from './client/run-cli.js'
-import {
-  freePorts,
-  newServer,
-  showOutputOnFailure,
-  waitFor,
-  waitPeersUp,
-  type ClusterServer,
-} from './helpers/index.js'
+import { waitFor, type ClusterServer } from './helpers/index.js'
+import { startPlacementCluster } from './helpers/placement.js'
 
-async function startReplicated(): Promise<ClusterServer[]> {
-  const ports = await freePorts(6)
-  const servers = ['A', 'B', 'C'].map((name, i) =>
-    newServer({
-      name,
-      port: ports[i]!,
-      syncPort: ports[3 + i]!,
-      peers: ports.slice(0, 3).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`])),
-      extraArgs: ['--replicas', '2'],
-      http: true,
-    }),
-  )
-  showOutputOnFailure(servers)
-  await Promise.all(servers.map((s) => s.start()))
-  await Promise.all(servers.map((s) => waitPeersUp(s, 2, 20_000)))
-  return servers
+/** Three members on loopback, each the others' --peer, --replicas 2, HTTP on. */
+function startReplicated(): Promise<ClusterServer[]> {
+  return startPlacementCluster({ members: 3, http: true, fast: false })
 }
 
 describe('a user lock at a member without a copy (review i13 B)', () => {

@@ -11,35 +11,15 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import {
-  freePorts,
-  newServer,
-  sha256,
-  showOutputOnFailure,
-  waitFor,
-  waitPeersUp,
-  type ClusterServer,
-} from './helpers/index.js'
+import { sha256, waitFor, type ClusterServer } from './helpers/index.js'
 import { hasChromium, launchBrowser } from './http/browser.js'
+import { startPlacementCluster } from './helpers/placement.js'
 
 const CHROMIUM = hasChromium()
 
-async function startReplicated(): Promise<ClusterServer[]> {
-  const ports = await freePorts(6)
-  const servers = ['A', 'B', 'C'].map((name, i) =>
-    newServer({
-      name,
-      port: ports[i]!,
-      syncPort: ports[3 + i]!,
-      peers: ports.slice(0, 3).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`])),
-      extraArgs: ['--replicas', '2'],
-      http: true,
-    }),
-  )
-  showOutputOnFailure(servers)
-  await Promise.all(servers.map((s) => s.start()))
-  await Promise.all(servers.map((s) => waitPeersUp(s, 2, 20_000)))
-  return servers
+/** Three members on loopback, each the others' --peer, --replicas 2, HTTP on. */
+function startReplicated(): Promise<ClusterServer[]> {
+  return startPlacementCluster({ members: 3, http: true, fast: false })
 }
 
 describe.skipIf(!CHROMIUM)(

@@ -6,31 +6,17 @@
 // Three real servers on loopback (--replicas 2, each the others' --peer; --peer-timeout 1500ms so
 // that B is seen down quickly; the default --rereplicate-after 60s, so nothing heals meanwhile).
 import { describe, expect, it } from 'vitest'
-import {
-  freePorts,
-  newServer,
-  showOutputOnFailure,
-  waitFor,
-  waitPeersUp,
-  type ClusterServer,
-} from './helpers/index.js'
+import { waitFor, type ClusterServer } from './helpers/index.js'
+import { startPlacementCluster } from './helpers/placement.js'
 
-async function startReplicated(): Promise<ClusterServer[]> {
-  const ports = await freePorts(6)
-  const servers = ['A', 'B', 'C'].map((name, i) =>
-    newServer({
-      name,
-      port: ports[i]!,
-      syncPort: ports[3 + i]!,
-      peers: ports.slice(0, 3).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`])),
-      extraArgs: ['--replicas', '2', '--peer-timeout', '1500ms'],
-      http: true,
-    }),
-  )
-  showOutputOnFailure(servers)
-  await Promise.all(servers.map((s) => s.start()))
-  await Promise.all(servers.map((s) => waitPeersUp(s, 2, 20_000)))
-  return servers
+/** Three members on loopback, each the others' --peer, --replicas 2, HTTP on. */
+function startReplicated(): Promise<ClusterServer[]> {
+  return startPlacementCluster({
+    members: 3,
+    http: true,
+    fast: false,
+    extraArgs: ['--peer-timeout', '1500ms'],
+  })
 }
 
 describe('HTTP at a non-holder when a holder is down (review i13 B)', () => {

@@ -40,6 +40,8 @@ export interface PlacementClusterOptions {
   argsOf?: (name: string) => string[]
   /** Wait until the started members see each other up (default true). */
   waitUp?: boolean
+  /** The short grace periods of FAST_ARGS (default true); false: the servers' defaults. */
+  fast?: boolean
 }
 
 /**
@@ -62,7 +64,7 @@ export async function startPlacementCluster(
       peers: ports.slice(0, n).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`])),
       extraArgs: [
         ...(replicas === null ? [] : ['--replicas', String(replicas)]),
-        ...FAST_ARGS,
+        ...(options.fast === false ? [] : FAST_ARGS),
         ...(options.extraArgs ?? []),
         ...(options.argsOf?.(name) ?? []),
       ],

@@ -9,37 +9,21 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../client/run-cli.js'
-import {
-  freePorts,
-  newServer,
-  sha256,
-  showOutputOnFailure,
-  tempDir,
-  waitFor,
-  waitPeersUp,
-  type ClusterServer,
-} from '../helpers/index.js'
+import { sha256, tempDir, waitFor, type ClusterServer } from '../helpers/index.js'
+import { startPlacementCluster } from '../helpers/placement.js'
 
 const FILES = 12
 const CONVERGED_MS = 30_000
 
 /** A, B, C, each the others' --peer, --replicas 2; `proxy` names the one that proxies reads. */
-async function startReplicated(proxy: string): Promise<ClusterServer[]> {
-  const ports = await freePorts(6)
-  const servers = ['A', 'B', 'C'].map((name, i) =>
-    newServer({
-      name,
-      port: ports[i]!,
-      syncPort: ports[3 + i]!,
-      peers: ports.slice(0, 3).flatMap((port, j) => (j === i ? [] : [`127.0.0.1:${port}`])),
-      extraArgs: ['--replicas', '2', ...(name === proxy ? ['--proxy-reads'] : [])],
-      http: true,
-    }),
-  )
-  showOutputOnFailure(servers)
-  await Promise.all(servers.map((s) => s.start()))
-  await Promise.all(servers.map((s) => waitPeersUp(s, 2, 20_000)))
-  return servers
+/** Three members on loopback, each the others' --peer, --replicas 2, HTTP on. */
+function startReplicated(proxy: string): Promise<ClusterServer[]> {
+  return startPlacementCluster({
+    members: 3,
+    http: true,
+    fast: false,
+    argsOf: (name) => (name === proxy ? ['--proxy-reads'] : []),
+  })
 }
 
 /** Which servers' disks hold `name` with exactly `content`. */
