@@ -263,21 +263,43 @@ export function showOutputOnFailure(servers: readonly ClusterServer[]): void {
   }
 }
 
-/** Ports free right now: listen on port 0, read the port, close (all held open at once). */
+/**
+ * Ports below the kernel's ephemeral range (32768–60999 here): an outgoing connection of any test
+ * (clients, peers) takes its local port from that range, and one that took a port just handed
+ * out made the server meant for it fail with ERR_PORT_IN_USE. Drawn at random from below that
+ * range, each checked by listening on it, and never handed out twice by one test worker.
+ */
+const PORT_LOW = 20_000
+const PORT_HIGH = 32_767
+const handedOut = new Set<number>()
+
+function listenOn(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
+    const server = net.createServer()
+    server.once('error', () => resolve(undefined))
+    server.listen(port, '127.0.0.1', () => resolve(server))
+  })
+}
+
+/** `count` distinct ports free on 127.0.0.1 now (for servers started with them at once). */
 export async function freePorts(count: number): Promise<number[]> {
-  const listeners = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const server = net.createServer()
-          server.once('error', reject)
-          server.listen(0, '127.0.0.1', () => resolve(server))
-        }),
-    ),
-  )
-  const ports = listeners.map((server) => (server.address() as net.AddressInfo).port)
-  await Promise.all(listeners.map((server) => new Promise((resolve) => server.close(resolve))))
+  const ports: number[] = []
+  const held: net.Server[] = []
+  try {
+    for (let tries = 0; ports.length < count; tries++) {
+      if (tries > 10_000)
+        throw new Error(`no ${count} free ports found in ${PORT_LOW}–${PORT_HIGH}`)
+      const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1))
+      if (handedOut.has(port)) continue
+      const server = await listenOn(port)
+      if (!server) continue
+      held.push(server)
+      handedOut.add(port)
+      ports.push(port)
+    }
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))))
+  }
   return ports
 }
 
