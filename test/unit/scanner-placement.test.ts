@@ -12,30 +12,11 @@ import type { FileEntry } from '../../src/server/index/entry.js'
 import { FileIndex } from '../../src/server/index/file-index.js'
 import { Scanner } from '../../src/server/watch/scanner.js'
 import { tempDir } from '../helpers/index.js'
+import { scannerHarness } from '../helpers/scanner-harness.js'
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
-function setup() {
-  const base = tempDir('tandem-scanner-placement-')
-  fs.mkdirSync(`${base}/root`)
-  const db = openIndexDb(`${base}/state`)
-  const index = new FileIndex(db)
-  const refused: string[] = []
-  const scanner = new Scanner({
-    root: `${base}/root`,
-    index,
-    self: 'A',
-    busy: { has: () => false },
-    refuse: (reason) => refused.push(reason),
-    warn: () => undefined,
-    now: () => Date.now() + 1_000, // every file is settled
-  })
-  const close = () => {
-    scanner.stop()
-    db.close()
-  }
-  return { root: `${base}/root`, index, scanner, refused, close }
-}
+const setup = () => scannerHarness('tandem-scanner-placement-')
 
 /** A peer's version of `name` recorded here without its content (held elsewhere). */
 function elsewhere(name: string, text: string, over: Partial<FileEntry> = {}) {

@@ -4,32 +4,9 @@
 // tombstone right after its new entry. Real files, a real index database, in a temp dir.
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { openIndexDb } from '../../src/server/index/database.js'
-import { FileIndex } from '../../src/server/index/file-index.js'
-import { Scanner } from '../../src/server/watch/scanner.js'
-import { tempDir } from '../helpers/index.js'
+import { scannerHarness } from '../helpers/scanner-harness.js'
 
-function setup() {
-  const base = tempDir('tandem-scanner-')
-  fs.mkdirSync(`${base}/root`)
-  const db = openIndexDb(`${base}/state`)
-  const index = new FileIndex(db)
-  const refused: string[] = []
-  const scanner = new Scanner({
-    root: `${base}/root`,
-    index,
-    self: 'A',
-    busy: { has: () => false },
-    refuse: (reason) => refused.push(reason),
-    warn: () => undefined,
-    now: () => Date.now() + 1_000, // every file is settled
-  })
-  const close = () => {
-    scanner.stop()
-    db.close()
-  }
-  return { root: `${base}/root`, index, scanner, refused, close }
-}
+const setup = () => scannerHarness('tandem-scanner-')
 
 const names = (folder: string, n: number) =>
   Array.from({ length: n }, (_, i) => `${folder}/f${String(i).padStart(2, '0')}.txt`)
