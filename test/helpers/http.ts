@@ -403,3 +403,25 @@ export function expectAttachment(reply: HttpReply, name: string): void {
     expect(plain[1], value).not.toMatch(/["\\]/)
   }
 }
+
+/** Listen on a free loopback port, closed (connections too) at the test's cleanup: its HOST:PORT. */
+export async function listenForTest(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  registerCleanup(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  return `127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+/** HOST:PORT of a loopback port nothing listens on (it was free a moment ago). */
+export async function deadPort(): Promise<string> {
+  const server = http.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return `127.0.0.1:${port}`
+}

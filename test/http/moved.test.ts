@@ -9,6 +9,7 @@ import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { TandemError, type Holder } from '../../src/protocol/index.js'
 import { registerCleanup } from '../helpers/index.js'
+import { deadPort, listenForTest } from '../helpers/http.js'
 import { answerMoved, PROXIED_HEADER } from '../../src/server/http/moved.js'
 
 const CONTENT = Buffer.from('0123456789abcdef')
@@ -37,24 +38,7 @@ async function holder(): Promise<{ http: string; seen: http.IncomingHttpHeaders[
     res.writeHead(200, { ...headers, 'content-length': CONTENT.length })
     res.end(req.method === 'HEAD' ? undefined : CONTENT)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  registerCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return { http: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
-}
-
-/** A port nothing listens on. */
-async function deadPort(): Promise<string> {
-  const server = http.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return `127.0.0.1:${port}`
+  return { http: await listenForTest(server), seen }
 }
 
 /** The member that does not hold the file: every route answers ERR_MOVED naming `holders`. */
