@@ -155,66 +155,41 @@ function tandemArgs(env, args) {
 }
 
 /**
- * The command for one sample, the path it writes and how to check it.
+ * The command of one sample, the path it writes (removed before it, checked after it), and what
+ * to remove at the server afterwards.
  * @param {Env} env @param {Case} kind @param {Op} op @param {Variant} variant @param {number} run
  */
 function plan(env, kind, op, variant, run) {
-  const { src, daemon } = env
-  const fsync = variant === 'rsync -a --fsync' ? ['--fsync'] : []
-  const rsync = (/** @type {string} */ from, /** @type {string} */ to) => [
-    'rsync',
-    '-a',
-    ...fsync,
-    from,
-    to,
-  ]
-  const up = (/** @type {string} */ name) =>
-    path.join(/** @type {NonNullable<Env['daemon']>} */ (daemon).moduleDir, 'up', name)
-  if (kind === 'file') {
-    if (op === 'put') {
-      if (variant === 'tandem') {
-        const name = `up-r${run + 1}.bin`
-        return {
-          command: tandemArgs(env, ['put', src.file, name]),
-          target: path.join(env.root, name),
-          removeAfter: name,
-        }
-      }
-      return {
-        command: rsync(src.file, daemon?.url('up/big.bin') ?? ''),
-        target: up('big.bin'),
-        removeAfter: null,
-      }
-    }
-    const target = path.join(env.local, 'get.bin')
-    const command =
-      variant === 'tandem'
-        ? tandemArgs(env, ['get', 'src.bin', target])
-        : rsync(daemon?.url('src/big.bin') ?? '', target)
-    return { command, target, removeAfter: null }
-  }
+  const { src } = env
+  const daemon = /** @type {NonNullable<Env['daemon']>} */ (env.daemon)
+  const file = kind === 'file'
   if (op === 'put') {
+    const from = file ? src.file : src.folder
     if (variant === 'tandem') {
-      // A new name each run, no folder of that name on the server: put stores FOLDER as NAME.
-      const name = `up-small-r${run + 1}`
-      return {
-        command: tandemArgs(env, ['put', src.folder, name]),
-        target: path.join(env.root, name),
-        removeAfter: name,
-      }
+      // A new name each run, nothing of that name on the server: put stores SRC as NAME.
+      const name = file ? `up-r${run + 1}.bin` : `up-small-r${run + 1}`
+      const command = tandemArgs(env, ['put', from, name])
+      return { command, target: path.join(env.root, name), removeAfter: name }
     }
-    return {
-      command: rsync(`${src.folder}/`, daemon?.url('up/small/') ?? ''),
-      target: up('small'),
-      removeAfter: null,
-    }
+    const to = file ? 'up/big.bin' : 'up/small'
+    const command = rsyncArgs(variant, file ? from : `${from}/`, daemon.url(file ? to : `${to}/`))
+    return { command, target: path.join(daemon.moduleDir, to), removeAfter: null }
   }
-  const target = path.join(env.local, 'small')
+  const target = path.join(env.local, file ? 'get.bin' : 'small')
   const command =
     variant === 'tandem'
-      ? tandemArgs(env, ['get', 'src-small', target])
-      : rsync(daemon?.url('src/small/') ?? '', `${target}/`)
+      ? tandemArgs(env, ['get', file ? 'src.bin' : 'src-small', target])
+      : rsyncArgs(
+          variant,
+          daemon.url(file ? 'src/big.bin' : 'src/small/'),
+          file ? target : `${target}/`,
+        )
   return { command, target, removeAfter: null }
+}
+
+/** @param {Variant} variant @param {string} from @param {string} to */
+function rsyncArgs(variant, from, to) {
+  return ['rsync', '-a', ...(variant === 'rsync -a --fsync' ? ['--fsync'] : []), from, to]
 }
 
 /** @param {Env} env @param {Case} kind @param {Op} op @param {Variant} variant @param {number} run */

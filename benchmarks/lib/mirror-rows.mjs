@@ -136,15 +136,17 @@ function memoryRows(runs, count) {
   return rows
 }
 
-/** Server RSS once linked, before any file (issue 14: ≤ 80 MiB). @param {any[]} runs @param {string} name */
+/**
+ * Server RSS once linked and idle, before any file (issue 14: ≤ 80 MiB); results from before that
+ * reading existed give the RSS right after the link instead.
+ * @param {any[]} runs @param {string} name
+ */
 function idleRow(runs, name) {
-  const idle = median(
-    runs.map(
-      (r) => r.rss?.find((/** @type {any} */ x) => x.after === 'link')?.[`${name}rssMiB`] ?? NaN,
-    ),
-  )
+  const at = (/** @type {any} */ r, /** @type {string} */ phase) =>
+    r.rss?.find((/** @type {any} */ x) => x.after === phase)?.[`${name}rssMiB`]
+  const idle = median(runs.map((r) => at(r, 'link-idle') ?? at(r, 'link') ?? NaN))
   const { idleRssMiB } = MIRROR_TARGETS
-  return row(`  RSS once linked, before any file`, 'MiB', idle, {
+  return row(`  RSS once linked and idle, before any file`, 'MiB', idle, {
     target: `≤ ${idleRssMiB} MiB`,
     pass: idle <= idleRssMiB,
   })
