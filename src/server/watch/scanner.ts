@@ -51,6 +51,7 @@ const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
 const EXPECT_MS = 60_000 // how long a client's told folder change waits to be seen
 const REQUEST_WAIT_MS = 60_000 // how long a told request waits for its write's notice
 const MAX_REQUESTS = 10_000 // names with a told request waiting for its notice
+const WAIT_FOR_TOLD_BYTES = 1024 * 1024 // from this size, a client write under way is waited out
 
 export interface ScannerOptions {
   root: string
@@ -93,6 +94,7 @@ export class Scanner {
   /** Old names a client is deleting or renaming (to `to`), until when that is expected. */
   readonly #expected = new Map<string, { to: string | undefined; until: number }>()
   #stopped = false
+  #hashReads = 0
   /** The server's own writes, not to be reported as local changes. */
   readonly #own = new OwnWrites()
   /** Client requests (rids) told before their write's notice, by name. */
@@ -354,16 +356,17 @@ export class Scanner {
       const renamed = await this.#renameSource(name, before.fingerprint)
       if (renamed) return renamed
     }
-    const known = this.#known.get(name)
-    if (known && sameFingerprint(known.fp, before.fingerprint)) {
-      this.#known.delete(name)
-      return [this.#finding(name, seen, live, known.hash, before.fingerprint, before.mtimeMs)]
-    }
+    const told = this.#told(name, before.fingerprint)
+    if (told) return [this.#finding(name, seen, live, told, before.fingerprint, before.mtimeMs)]
     const settle = Math.min(SETTLE_MS * 2 ** (this.#unstable.get(name) ?? 0), MAX_SETTLE_MS)
     const age = this.#now() - before.ctimeMs
     if (age < settle) return this.#later(name, settle - age, false)
+    const toldLate = await this.#toldAfterWrite(name, before.fingerprint)
+    if (toldLate)
+      return [this.#finding(name, seen, live, toldLate, before.fingerprint, before.mtimeMs)]
     let hash: string
     try {
+      this.#hashReads++
       hash = await hashFile(full, before.fingerprint.size)
     } catch (err) {
       if (isGone(err)) return this.#later(name, 0, false)
@@ -379,6 +382,36 @@ export class Scanner {
     this.#unstable.delete(name)
     this.#failing.delete(name)
     return [this.#finding(name, seen, live, hash, before.fingerprint, before.mtimeMs)]
+  }
+
+  /** The hash a client's upload told for exactly this file at `name`, used up once taken. */
+  #told(name: string, fp: Fingerprint): string | undefined {
+    const known = this.#known.get(name)
+    if (!known || !sameFingerprint(known.fp, fp)) return undefined
+    this.#known.delete(name)
+    return known.hash
+  }
+
+  /**
+   * Before a big file is read: a client's write that is committing it holds its write lock, and
+   * tells the hash under that lock; a read lock (in the main thread's table, where the client's
+   * notices pass first) waits it out, and then its notice is in. Small files are read at once:
+   * the wait would cost about what reading them does.
+   */
+  async #toldAfterWrite(name: string, fp: Fingerprint): Promise<string | undefined> {
+    const confirm = this.#o.confirm
+    if (!confirm || fp.size < WAIT_FOR_TOLD_BYTES) return undefined
+    try {
+      ;(await confirm([name]))()
+    } catch {
+      return undefined // stopping, or the lock table gone: read it
+    }
+    return this.#told(name, fp)
+  }
+
+  /** Files read to hash them (for tests: what a told hash or an own write spared). */
+  get hashReads(): number {
+    return this.#hashReads
   }
 
   #finding(
