@@ -525,7 +525,8 @@ export class Applier implements BatchApplier {
           this.#notHeld(peer, [entry.name])
           this.#expectIndex(entry.name, local)
           await expectDisk(file.path, local)
-          await temp.adoptModeOf(file.path, file.mode)
+          // No file was indexed here, and the disk agrees: no mode to keep (and no stat for it).
+          await temp.adoptModeOf(file.path, heldHere(local) ? file.mode : null)
         },
       })
     } finally {
