@@ -69,6 +69,11 @@ export interface ScannerOptions {
   confirm?(names: readonly string[]): Promise<() => void>
   /** A change another program made in the folder (cp, an editor, rm), found and confirmed. */
   localChange?(change: LocalChange): void
+  /**
+   * `name` was found to be a folder, about to be read (`present`), or found to be something else
+   * (a file, nothing): the watcher watches folders as the scanner meets them.
+   */
+  folder?(name: string, present: boolean): void
   now?: () => number
 }
 
@@ -110,7 +115,7 @@ export class Scanner {
 
   constructor(options: ScannerOptions) {
     this.#o = options
-    this.#tree = new TreeWalk(options.root, options.warn)
+    this.#tree = new TreeWalk(options.root, options.warn, (name) => options.folder?.(name, true))
     this.#now = options.now ?? Date.now
     this.#guard = new DeletionGuard({
       emptied: () => this.emptied(),
@@ -289,6 +294,7 @@ export class Scanner {
     )
     for (const [i, name] of servable.entries()) {
       const p = probes[i]
+      if (name !== '' && p?.kind !== 'dir') this.#o.folder?.(name, false)
       if (p?.kind === 'dir') {
         for (const file of await this.walk(name)) add(file)
         const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
