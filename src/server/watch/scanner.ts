@@ -69,6 +69,11 @@ export interface ScannerOptions {
   confirm?(names: readonly string[]): Promise<() => void>
   /** A change another program made in the folder (cp, an editor, rm), found and confirmed. */
   localChange?(change: LocalChange): void
+  /**
+   * `name` was found to be a folder, about to be read (`present`), or found to be something else
+   * (a file, nothing): the watcher watches folders as the scanner meets them.
+   */
+  folder?(name: string, present: boolean): void
   now?: () => number
 }
 
@@ -110,7 +115,7 @@ export class Scanner {
 
   constructor(options: ScannerOptions) {
     this.#o = options
-    this.#tree = new TreeWalk(options.root, options.warn)
+    this.#tree = new TreeWalk(options.root, options.warn, (name) => options.folder?.(name, true))
     this.#now = options.now ?? Date.now
     this.#guard = new DeletionGuard({
       emptied: () => this.emptied(),
@@ -265,8 +270,11 @@ export class Scanner {
   async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
     const since = this.#own.tick
-    const files = [...(await this.#expand(names))]
-    const found = await eachConcurrently(files, ([name, seen]) => this.#examineSafely(name, seen))
+    const entries = new Map<string, LocalEntry>()
+    const files = [...(await this.#expand(names, entries))]
+    const found = await eachConcurrently(files, ([name, seen]) =>
+      this.#examineSafely(name, seen, entries.get(name)),
+    )
     await this.#commit(found.flat(), since)
   }
 
@@ -274,7 +282,10 @@ export class Scanner {
    * The names to examine, each with how it looked just now when that is known (examined without
    * a second lstat). A folder stands for the files under it, on disk and in the index.
    */
-  async #expand(names: readonly string[]): Promise<Map<string, Probe | undefined>> {
+  async #expand(
+    names: readonly string[],
+    entries: Map<string, LocalEntry>,
+  ): Promise<Map<string, Probe | undefined>> {
     const out = new Map<string, Probe | undefined>()
     const add = (name: string): void => {
       if (!out.has(name)) out.set(name, undefined)
@@ -289,10 +300,15 @@ export class Scanner {
     )
     for (const [i, name] of servable.entries()) {
       const p = probes[i]
+      if (name !== '' && p?.kind !== 'dir') this.#o.folder?.(name, false)
       if (p?.kind === 'dir') {
         for (const file of await this.walk(name)) add(file)
         const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
-        for (const entry of under) add(entry.name)
+        // Read once for the folder: the examination of each name then asks the index no more.
+        for (const entry of under) {
+          add(entry.name)
+          entries.set(entry.name, entry)
+        }
         continue
       }
       out.set(name, p)
@@ -319,9 +335,9 @@ export class Scanner {
    * A name that cannot be looked at (EACCES, ELOOP, EIO) is reported once and looked at again
    * later, waiting longer each time: it must not stop the scan of every other name.
    */
-  async #examineSafely(name: string, seen?: Probe): Promise<Finding[]> {
+  async #examineSafely(name: string, seen?: Probe, entry?: LocalEntry): Promise<Finding[]> {
     try {
-      return await this.#examine(name, seen)
+      return await this.#examine(name, seen, entry)
     } catch (err) {
       if (!this.#failing.has(name)) this.#o.warn(`cannot look at '${name}': ${String(err)}`)
       this.#failing.add(name)
@@ -333,9 +349,10 @@ export class Scanner {
     }
   }
 
-  async #examine(name: string, probed?: Probe): Promise<Finding[]> {
+  /** `indexed`: the name's live entry, when the caller read it from the index a moment ago. */
+  async #examine(name: string, probed?: Probe, indexed?: LocalEntry): Promise<Finding[]> {
     if (this.#o.busy.has(name)) return []
-    const seen = this.#o.index.get(name)
+    const seen = indexed ?? this.#o.index.get(name)
     const live = seen && !seen.deleted ? seen : undefined
     const full = this.#full(name)
     const before = probed ?? (await probe(full))
