@@ -2,7 +2,7 @@
  * Server addresses as users write them (HOST:PORT, [IPv6]:PORT), and what it means when one
  * cannot be reached.
  */
-import { TandemError } from '../protocol/index.js'
+import { TandemError } from '../protocol/client.js'
 
 export interface ServerAddress {
   host: string

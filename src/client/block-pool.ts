@@ -6,7 +6,7 @@
  *
  * Only hand a block out where its release can be tied to the moment nothing refers to it anymore.
  */
-import { Limits } from '../protocol/index.js'
+import { Limits } from '../protocol/client.js'
 
 export class BlockPool {
   readonly #idle: Buffer[] = []

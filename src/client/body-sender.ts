@@ -9,7 +9,7 @@
  */
 import { createHash, type Hash } from 'node:crypto'
 import type { Readable } from 'node:stream'
-import { encodeData, encodeEnd, Limits, SHA256_LENGTH } from '../protocol/index.js'
+import { encodeData, encodeEnd, Limits, SHA256_LENGTH } from '../protocol/client.js'
 import { readBlocks } from './block-pool.js'
 import { FileBody } from './file-body.js'
 

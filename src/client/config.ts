@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { formatAddress, isUnreachable, parseAddressList, type ServerAddress } from './address.js'
 import { connect, type ConnectOptions, type Connection } from './connection.js'
-import { isTandemError, TandemError } from '../protocol/index.js'
+import { isTandemError, TandemError } from '../protocol/client.js'
 
 export type { ServerAddress } from './address.js'
 

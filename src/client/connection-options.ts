@@ -1,5 +1,5 @@
 /** The options and callbacks of Connection's public methods (re-exported by connection.ts). */
-import type { TandemError } from '../protocol/index.js'
+import type { TandemError } from '../protocol/client.js'
 import type { Progress } from './body-sender.js'
 
 export interface ConnectOptions {

@@ -10,7 +10,6 @@
 import net from 'node:net'
 import type { Writable } from 'node:stream'
 import {
-  clientHello,
   encodeControl,
   encodePreamble,
   FrameDecoder,
@@ -20,6 +19,7 @@ import {
   type DeleteResult,
   type DownloadHeader,
   type FileRow,
+  type Hello,
   type ListResult,
   type LogEntry,
   type LogResult,
@@ -28,7 +28,7 @@ import {
   type StatusResult,
   type WireError,
   type WriteResult,
-} from '../protocol/index.js'
+} from '../protocol/client.js'
 import { DownloadReceiver, type DownloadOptions, type DownloadResult } from './download-receiver.js'
 import { formatAddress, unreachable } from './address.js'
 import type {
@@ -45,7 +45,7 @@ import { requestIdsFor, type RequestIds } from './request-ids.js'
 
 export type { BodySource, Progress } from './body-sender.js'
 export type { DownloadOptions, DownloadResult } from './download-receiver.js'
-export type { ServerLoad } from '../protocol/index.js'
+export type { ServerLoad } from '../protocol/client.js'
 export type {
   BodyOptions,
   CloseListener,
@@ -143,7 +143,12 @@ export class Connection {
       `no answer from ${conn.address} in ${timeoutMs} ms`,
     )
     const timer = setTimeout(() => conn.#fail(timeout), timeoutMs)
-    const hello = clientHello(options.clientId, CLIENT_SOFTWARE)
+    const hello: Hello = {
+      type: 'hello',
+      role: 'client',
+      id: options.clientId,
+      software: CLIENT_SOFTWARE,
+    }
     try {
       await new Promise<void>((resolve, reject) => {
         conn.#handshake = { resolve, reject }

@@ -9,7 +9,6 @@
  * records by DNS-SD stacks). Nothing is cached: only servers that answer now are returned, so a
  * server killed with kill -9 is not among them however long its records would live elsewhere.
  */
-import makeMdns from 'multicast-dns'
 import type { RemoteInfo } from 'node:dgram'
 import { MAX_DISCOVERED, parseAnnouncements, SERVICE_TYPE } from '../protocol/discovery-records.js'
 import type { ServerAddress } from './address.js'
@@ -31,10 +30,12 @@ export interface DiscoverOptions {
 const QUERIES_MS = [0, 250, 1000]
 
 /** The servers of `cluster` that answer within `timeoutMs` (empty if none). */
-export function discoverServers(
+export async function discoverServers(
   cluster: string,
   options: DiscoverOptions,
 ): Promise<DiscoveredServer[]> {
+  // Loaded here, not at start: only --cluster needs it (start-up time of every command).
+  const { default: makeMdns } = await import('multicast-dns')
   const iface = options.interface ?? null
   const mdns = makeMdns({
     bind: '0.0.0.0',

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto'
 import { WriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { TandemError, type DownloadHeader } from '../protocol/index.js'
+import { TandemError, type DownloadHeader } from '../protocol/client.js'
 import type { Progress } from './body-sender.js'
 import { writeBlocks } from './block-pool.js'
 

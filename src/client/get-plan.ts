@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { normalizeName, TandemError, type FileRow } from '../protocol/index.js'
+import { normalizeName, TandemError, type FileRow } from '../protocol/client.js'
 
 export interface GetItem {
   /** The name on the server, as listed. */

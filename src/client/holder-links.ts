@@ -5,7 +5,7 @@
  * the one error says why for each. A connection to a holder is opened once and kept for the
  * command's later work (a folder's files held at the same member go over one connection).
  */
-import { isTandemError, TandemError, type Holder } from '../protocol/index.js'
+import { isTandemError, TandemError, type Holder } from '../protocol/client.js'
 import { parseAddress, type ServerAddress } from './address.js'
 import type { RunOptions } from './link.js'
 

@@ -2,7 +2,7 @@
  * Failures of the local file system (the client's disk) as TandemErrors with the catalogue's
  * codes, so that the CLI and the menu report them like server errors: `error: ERR_NOT_FOUND: ...`.
  */
-import { TandemError } from '../protocol/index.js'
+import { TandemError } from '../protocol/client.js'
 
 const CODES: Record<string, { code: TandemError['code']; what: string }> = {
   ENOENT: { code: 'ERR_NOT_FOUND', what: 'no such local file or folder' },

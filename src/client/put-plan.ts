@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { normalizeName, TandemError } from '../protocol/index.js'
+import { normalizeName, TandemError } from '../protocol/client.js'
 import { localError } from './local-errors.js'
 
 export interface PutItem {

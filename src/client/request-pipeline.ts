@@ -6,7 +6,7 @@
  */
 import type net from 'node:net'
 import type { Writable } from 'node:stream'
-import { encodeControl } from '../protocol/index.js'
+import { encodeControl } from '../protocol/client.js'
 import { sendBody, type BodySource, type Progress } from './body-sender.js'
 import type { DownloadOptions } from './download-receiver.js'
 

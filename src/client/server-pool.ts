@@ -15,7 +15,7 @@
  * move either: the work runs again at a member that holds the file (holder-links.ts), and the
  * pool stays on its server.
  */
-import { isTandemError, TandemError } from '../protocol/index.js'
+import { isTandemError, TandemError } from '../protocol/client.js'
 import { formatAddress, type ServerAddress } from './address.js'
 import {
   connectFirst,
@@ -27,7 +27,7 @@ import type { Connection } from './connection.js'
 import type { Link, RunOptions } from './link.js'
 import { HolderLinks } from './holder-links.js'
 import { requestIdsFor } from './request-ids.js'
-import type { ServerLoad } from '../protocol/index.js'
+import type { ServerLoad } from '../protocol/client.js'
 
 /** What the pool needs of a connection (a Connection; tests give a stand-in). */
 export interface PoolConnection {

@@ -9,7 +9,7 @@
  * It takes any context with the listing cache's path (the CLI's CliContext is one), so that it
  * depends on nothing of the command line.
  */
-import { TandemError } from '../protocol/index.js'
+import { TandemError } from '../protocol/client.js'
 import type { Connection } from './connection.js'
 import { recallListing } from './listing-cache.js'
 

@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { Limits, TandemError, type WriteResult } from '../protocol/index.js'
+import { Limits, TandemError, type WriteResult } from '../protocol/client.js'
 import type { Connection, DownloadOptions, DownloadResult, Progress } from './connection.js'
 import { asLink, type Link } from './link.js'
 import { FileBody } from './file-body.js'
@@ -151,7 +151,34 @@ export async function downloadTarget(name: string, local: string | undefined): P
   return stat?.isDirectory() ? path.join(local, base) : local
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/**
+ * fsync of a folder after a rename into it, coalesced: callers that arrive while a sync of the
+ * same folder runs share the next one, which starts after they arrived (a `get` of a folder
+ * renames many files into it at once: a few folder syncs instead of one per file).
+ */
+const dirSyncs = new Map<string, { running: Promise<void>; next?: Promise<void> }>()
+
+function syncDirectory(dir: string): Promise<void> {
+  const state = dirSyncs.get(dir)
+  if (!state) {
+    const running = syncDirectoryOnce(dir).finally(() => {
+      const now = dirSyncs.get(dir)
+      if (now?.next) dirSyncs.set(dir, { running: now.next })
+      else dirSyncs.delete(dir)
+    })
+    dirSyncs.set(dir, { running })
+    return running
+  }
+  // One sync is under way (it may have started before our rename): wait for the one after it.
+  state.next ??= state.running
+    .then(() => syncDirectoryOnce(dir))
+    .finally(() => {
+      if (dirSyncs.get(dir)?.running === state.next) dirSyncs.delete(dir)
+    })
+  return state.next
+}
+
+async function syncDirectoryOnce(dir: string): Promise<void> {
   // Makes the rename itself durable; not every platform can fsync a directory, hence best effort.
   const handle = await fs.open(dir, 'r').catch(() => undefined)
   await handle?.sync().catch(() => {})

@@ -4,7 +4,7 @@
  * (`expect`), which lets the server refuse with ERR_LISTING_CHANGED when the index has come to
  * name another file.
  */
-import type { LockResult, UnlockResult } from '../protocol/index.js'
+import type { LockResult, UnlockResult } from '../protocol/client.js'
 import type { Connection } from './connection.js'
 
 export type LockTarget = { name: string } | { index: number; expect?: string }

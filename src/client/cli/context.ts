@@ -5,7 +5,7 @@
 import type { Readable, Writable } from 'node:stream'
 import { configDir, resolveClientId, resolveServers, resolveCluster } from '../config.js'
 import { listingCachePath } from '../listing-cache.js'
-import { displayText, TandemError } from '../../protocol/index.js'
+import { displayText, TandemError } from '../../protocol/client.js'
 import type { ServerAddress } from '../address.js'
 import type { Connection } from '../connection.js'
 import { discoverServers } from '../discovery.js'

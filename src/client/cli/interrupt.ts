@@ -5,7 +5,7 @@
  * server, and exits with 130 (128 + SIGINT, what a shell reports for a process that Ctrl+C
  * stopped) after one `error: ERR_INTERRUPTED: ...` line.
  */
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/client.js'
 import { interruptAgain } from '../signals.js'
 
 /** The exit status of a command stopped by Ctrl+C. */

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { CommanderError } from 'commander'
-import { displayText, TandemError } from '../../protocol/index.js'
+import { displayText, TandemError } from '../../protocol/client.js'
 import { rewriteLegacyArgs } from './argv.js'
 import { CliContext, type CliIo } from './context.js'
 import { UsageError } from './errors.js'

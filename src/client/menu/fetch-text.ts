@@ -4,7 +4,7 @@
  * peeking at a 10 GiB file costs no more than peeking at a small one.
  */
 import { Writable } from 'node:stream'
-import type { FileRow } from '../../protocol/index.js'
+import type { FileRow } from '../../protocol/client.js'
 import type { Session } from './session.js'
 import { waitWith } from './ui.js'
 

@@ -8,7 +8,7 @@
  * prompt goes back to the menu, and Ctrl+C while waiting on the network stops the transfer.
  */
 import { Separator } from '@inquirer/prompts'
-import { displayText } from '../../protocol/index.js'
+import { displayText } from '../../protocol/client.js'
 import { ACTION_GROUPS, type MenuAction } from './actions/index.js'
 import { pressAnyKey } from './key-press.js'
 import { choose } from './prompts.js'

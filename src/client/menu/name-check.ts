@@ -1,5 +1,5 @@
 /** Checking a stored name as it is typed, with the protocol's own rules, before anything is sent. */
-import { normalizeName } from '../../protocol/index.js'
+import { normalizeName } from '../../protocol/client.js'
 
 /** true, or why the name cannot be used (for an inquirer `validate`). */
 export function checkName(value: string): true | string {

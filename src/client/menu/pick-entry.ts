@@ -3,7 +3,7 @@
  * rename): the listing's files, and above each folder's first file a line for the folder itself
  * (its file count and size), in one searchable list. Folders are implied by the files in them.
  */
-import { displayText, type FileRow } from '../../protocol/index.js'
+import { displayText, type FileRow } from '../../protocol/client.js'
 import { shownName } from '../cli/render/copies.js'
 import { humanSize, plural } from '../cli/render/format.js'
 import { describeRow, fetchListing, fileChoiceLine, matching, pickerPageSize } from './pick-file.js'

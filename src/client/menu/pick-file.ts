@@ -2,7 +2,7 @@
  * Choosing a file on the server: the listing in a searchable list (type part of a name, or an
  * index), so nobody has to type a name exactly. Names are shown escaped (displayText).
  */
-import { displayText, type FileRow } from '../../protocol/index.js'
+import { displayText, type FileRow } from '../../protocol/client.js'
 import { copiesLine, DIFFERS, serversCell, shownName, shownSize } from '../cli/render/copies.js'
 import { localTime } from '../cli/render/format.js'
 import { describeLocks } from '../cli/render/locks.js'

@@ -8,7 +8,7 @@ import type { Dirent } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { displayText } from '../../protocol/index.js'
+import { displayText } from '../../protocol/client.js'
 import { humanSize } from '../cli/render/format.js'
 import { find } from './prompts.js'
 

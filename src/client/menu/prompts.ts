@@ -6,7 +6,7 @@
  */
 import { confirm, editor, input, search, select, Separator } from '@inquirer/prompts'
 import { styleText } from 'node:util'
-import { displayText } from '../../protocol/index.js'
+import { displayText } from '../../protocol/client.js'
 import { bold, cyan, green, say } from './ui.js'
 
 type KeyTip = [key: string, action: string]

@@ -8,7 +8,7 @@
  */
 import { connectFirst, resolveServers, type ServerAddress } from '../config.js'
 import type { Connection } from '../connection.js'
-import { isTandemError, TandemError } from '../../protocol/index.js'
+import { isTandemError, TandemError } from '../../protocol/client.js'
 import type { Link, RunOptions as LinkRunOptions } from '../link.js'
 import { HolderLinks } from '../holder-links.js'
 import { requestIdsFor } from '../request-ids.js'

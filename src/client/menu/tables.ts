@@ -4,7 +4,7 @@
  * holds what), and change-log entries in aligned columns, for the history and for live lines.
  * Every string from the server is shown escaped (displayText).
  */
-import { displayText, type FileRow, type LogEntry } from '../../protocol/index.js'
+import { displayText, type FileRow, type LogEntry } from '../../protocol/client.js'
 import {
   copiesLine,
   listingFooter,

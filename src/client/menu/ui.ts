@@ -6,7 +6,7 @@
  */
 import { styleText } from 'node:util'
 import ora from 'ora'
-import { displayText, TandemError } from '../../protocol/index.js'
+import { displayText, TandemError } from '../../protocol/client.js'
 
 type Style = Parameters<typeof styleText>[0]
 

@@ -11,6 +11,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { TandemError, normalizeName, toWireError, type WireError } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
+import { SMALL_BODY_BYTES, SmallBody, type SmallFile } from '../storage/small-file.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest, type Committed } from './body.js'
 import type { Conditions } from './conditions.js'
@@ -25,6 +26,11 @@ export class BodyReceiver {
   /** Settles when the target is checked and the temp file open (never rejects). */
   readonly #ready: Promise<void>
   #temp: TempFile | undefined
+  /** A small upload (storage/small-file.ts): held in memory, written whole at its end. */
+  #small: SmallBody | undefined
+  #sealed: SmallFile | undefined
+  /** The announced size of a small upload: more than that is refused at once (memory). */
+  readonly #smallLimit: number | undefined
   #file: ResolvedName | undefined
   #error: WireError | undefined
   /** Pieces not yet written: copies, and (once the temp file is open) views of the current chunk. */
@@ -57,6 +63,8 @@ export class BodyReceiver {
     this.requestId = requestId
     this.#req = req
     this.#conditions = conditions
+    const size = req?.op === 'upload' ? req.size : undefined
+    this.#smallLimit = size !== undefined && size <= SMALL_BODY_BYTES ? size : undefined
     this.#ready = prepare().catch((err: unknown) => this.#setError(err))
   }
 
@@ -95,6 +103,10 @@ export class BodyReceiver {
       if (claim) receiver.#ctx = claim.ctx
       await earlier
       await precheck(claim?.ctx ?? ctx, req, file, conditions)
+      if (receiver.#smallLimit !== undefined) {
+        if (!receiver.#discarded && !receiver.#error) receiver.#small = new SmallBody()
+        return
+      }
       const temp = await ctx.store.newTempFile(file)
       if (receiver.#discarded || receiver.#error) await temp.discard()
       else receiver.#temp = temp
@@ -152,12 +164,19 @@ export class BodyReceiver {
     if (this.#replay && this.#pieces.length === 0) return void this.#hashReplay([piece])
     if (this.#replay) return void this.#pieces.push(Buffer.from(piece))
     this.#received += piece.length
+    if (this.#smallLimit !== undefined && this.#received > this.#smallLimit)
+      return this.#setError(
+        new TandemError(
+          'ERR_INTEGRITY',
+          `'${this.name}': announced ${this.#smallLimit} bytes, received more`,
+        ),
+      )
     if (this.#hash) {
       // Forwarded: written out (and waited for) before the chunk goes back, so a view will do.
       this.#hash.update(piece)
       this.#pieces.push(piece)
       this.#holdsViews = true
-    } else if (this.#temp) {
+    } else if (this.#temp || this.#small) {
       this.#pieces.push(piece)
       this.#holdsViews = true
     } else {
@@ -189,19 +208,29 @@ export class BodyReceiver {
     try {
       await this.#flush()
       if (this.#replay) return this.#answerReplay(this.#replay)
-      if (this.#error || !this.#temp || !this.#req || !this.#file) {
+      if (this.#error || !(this.#temp || this.#small) || !this.#req || !this.#file) {
         throw TandemError.fromWire(
           this.#error ?? { code: 'ERR_INTERNAL', message: 'body without a target' },
         )
       }
       const upload = this.#req.op === 'upload' ? this.#req : undefined
-      const digest = await this.#temp.seal({ sha256, size: upload?.size, mtimeMs: upload?.mtime })
+      const expected = { sha256, size: upload?.size, mtimeMs: upload?.mtime }
+      let sealed: TempFile | SmallFile
+      let digest: string
+      if (this.#small) {
+        const small = await this.#small.seal(this.#file.path, this.#file.name, expected)
+        sealed = this.#sealed = small.file
+        digest = small.sha256
+      } else {
+        sealed = this.#temp!
+        digest = await this.#temp!.seal(expected)
+      }
       const claim = this.#claim
       const committed = await commit(
         claim?.ctx ?? ctx,
         this.#req,
         this.#file,
-        this.#temp,
+        sealed,
         digest,
         this.#conditions,
       )
@@ -285,7 +314,9 @@ export class BodyReceiver {
     this.#forwarded = undefined
     const temp = this.#temp
     this.#temp = undefined
+    this.#small = undefined
     await temp?.discard()
+    await this.#sealed?.discard()
     await this.#ready // a temp file opened after this call sees #discarded and is removed first
     this.#claim?.release() // a claim made while this waited
   }
@@ -297,7 +328,7 @@ export class BodyReceiver {
     this.#holdsViews = false
     if (pieces.length === 0 || this.#error) return
     if (this.#replay) return this.#hashReplay(pieces)
-    const sink = this.#forwarded ?? this.#temp
+    const sink = this.#forwarded ?? this.#temp ?? this.#small
     if (!sink) return
     try {
       await sink.write(pieces)

@@ -5,7 +5,7 @@
  */
 import { TandemError, type RequestOf, type WriteResult } from '../../protocol/index.js'
 import type { ResolvedName } from '../storage/path-jail.js'
-import type { FileIdentity, TempFile } from '../storage/temp-file.js'
+import type { FileIdentity } from '../storage/temp-file.js'
 import { checkConditions, type Conditions } from './conditions.js'
 import { rememberHash } from './content-hash.js'
 import { withLock, type OpsContext } from './context.js'
@@ -14,6 +14,16 @@ import { clashElsewhere, isHeldElsewhere, movedError, orMoved } from './moved.js
 /** An operation with a body, as every front end describes it (the id is the binary protocol's). */
 export type BodyRequest =
   RequestOf<'upload'> | RequestOf<'create'> | RequestOf<'write'> | RequestOf<'append'>
+
+/** A sealed temp file (storage/temp-file.ts, or small-file.ts for a small upload) to publish. */
+export interface SealedTemp {
+  readonly path: string
+  readonly size: number
+  readonly identity: FileIdentity | undefined
+  adoptModeOf(target: string, known?: number | null): Promise<void>
+  publish(target: string): Promise<void>
+  publishExclusive(target: string): Promise<void>
+}
 
 /** What a commit did: the result, and whether the name was new. */
 export interface Committed {
@@ -71,7 +81,7 @@ export async function commit(
   ctx: OpsContext,
   req: BodyRequest,
   file: ResolvedName,
-  temp: TempFile,
+  temp: SealedTemp,
   sha256: string,
   conditions?: Conditions,
 ): Promise<Committed> {

@@ -4,7 +4,7 @@
  * same directory runs share the next one (which starts after they arrived), so many small files
  * published at once cost a few directory syncs instead of one each.
  */
-import { open } from 'node:fs/promises'
+import { closeSync, fsync, openSync } from 'node:fs'
 
 type Waiter = { resolve: () => void; reject: (err: unknown) => void }
 
@@ -34,18 +34,24 @@ async function pump(dir: string): Promise<void> {
   active.delete(dir)
 }
 
+/**
+ * open and close are synchronous (read-only, microseconds); only the fsync waits in libuv's pool,
+ * where the file fsyncs of the same commits are.
+ */
 async function syncOnce(dir: string): Promise<void> {
-  let handle
+  let fd: number
   try {
-    handle = await open(dir, 'r')
+    fd = openSync(dir, 'r')
   } catch (err) {
     // Removed since (pruned after a later delete): nothing of ours is left in it to make durable.
     if ((err as { code?: string }).code === 'ENOENT') return
     throw err
   }
   try {
-    await handle.sync()
+    await new Promise<void>((resolve, reject) =>
+      fsync(fd, (err) => (err ? reject(err) : resolve())),
+    )
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }

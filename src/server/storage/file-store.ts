@@ -3,7 +3,7 @@
  * through the PathJail, every fs error through mapFsError. Knows nothing of sockets or frames.
  * Callers hold the per-path locks; this module only guarantees atomicity of each step.
  */
-import { existsSync, constants as fsConstants } from 'node:fs'
+import { existsSync, lstatSync, statSync, constants as fsConstants } from 'node:fs'
 import {
   copyFile,
   link,
@@ -56,18 +56,25 @@ export class FileStore {
    * The identity of the file at `file` now, and its ctime (which no program can set back, unlike
    * the mtime: a rewrite in place with the old size and mtime still changes it).
    */
-  async identityOf(file: ResolvedName): Promise<{ identity: FileIdentity; changedMs: number }> {
-    const st = await withFsErrors(file.name, () => stat(file.path))
-    return { identity: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, changedMs: st.ctimeMs }
+  identityOf(file: ResolvedName): Promise<{ identity: FileIdentity; changedMs: number }> {
+    // Synchronous, like exists(): a metadata call on a local disk takes microseconds, a trip
+    // through libuv's 4-thread pool (which the fsyncs of the commits in flight need) far more.
+    try {
+      const st = statSync(file.path)
+      const identity = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
+      return Promise.resolve({ identity, changedMs: st.ctimeMs })
+    } catch (err) {
+      return Promise.reject(mapFsError(err, file.name))
+    }
   }
 
-  async exists(file: ResolvedName): Promise<boolean> {
+  exists(file: ResolvedName): Promise<boolean> {
     try {
-      await lstat(file.path)
-      return true
+      lstatSync(file.path) // synchronous: see identityOf
+      return Promise.resolve(true)
     } catch (err) {
-      if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return false
-      throw mapFsError(err, file.name)
+      if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return Promise.resolve(false)
+      return Promise.reject(mapFsError(err, file.name))
     }
   }
 
@@ -107,7 +114,7 @@ export class FileStore {
    * Append the sealed `body` to `file` atomically: copy the file to a temp (a reflink where the
    * file system has them), add the body, fsync, rename over. The caller holds the write lock.
    */
-  async appendFrom(file: ResolvedName, body: TempFile): Promise<FileInfo> {
+  async appendFrom(file: ResolvedName, body: { path: string }): Promise<FileInfo> {
     const temp = tempPathFor(file.path)
     const source = await this.openForRead(file)
     try {

@@ -3,7 +3,8 @@
  * (normalizeName), then against the disk: neither the name, if it is a symlink, nor any folder
  * above it may really lie outside the root. Nothing outside the root is ever opened.
  */
-import { lstat, readlink, realpath } from 'node:fs/promises'
+import { lstatSync, realpathSync } from 'node:fs'
+import { readlink } from 'node:fs/promises'
 import path from 'node:path'
 import { TandemError, normalizeName } from '../../protocol/index.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
@@ -47,6 +48,9 @@ export class PathJail {
   /**
    * Two look-ups whatever the depth: the name itself (a symlink must lead inside the root), and
    * the real path of its folder (a symlinked folder anywhere above must lead inside the root).
+   * Both synchronous: read-only look-ups in the dentry cache take microseconds, while an async
+   * call waits for one of libuv's 4 pool threads, which the fsyncs of the writes in flight hold
+   * for milliseconds (one resolve per request: this was two waits per small file).
    */
   async #realPath(
     name: string,
@@ -56,7 +60,7 @@ export class PathJail {
     let st
     let mode: number | null | undefined
     try {
-      st = follow ? await lstat(full) : undefined
+      st = follow ? lstatSync(full) : undefined
       if (st?.isFile()) mode = st.mode & 0o7777
     } catch (err) {
       if (!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) throw mapFsError(err, name)
@@ -65,7 +69,7 @@ export class PathJail {
     if (st?.isSymbolicLink()) {
       let target: string
       try {
-        target = await realpath(full)
+        target = realpathSync.native(full)
       } catch {
         throw new TandemError('ERR_BAD_PATH', `'${name}' is a broken symlink`)
       }
@@ -74,16 +78,16 @@ export class PathJail {
     }
     const folder = path.dirname(full)
     if (folder === this.root) return { path: full, mode }
-    const realFolder = await this.#realFolder(folder, name)
+    const realFolder = this.#realFolder(folder, name)
     if (!this.contains(realFolder)) throw outside(name)
     return { path: path.join(realFolder, path.basename(full)), mode }
   }
 
   /** The real path of `folder`: its deepest existing ancestor resolved, plus the rest. */
-  async #realFolder(folder: string, name: string): Promise<string> {
+  #realFolder(folder: string, name: string): string {
     for (let probe = folder; ; probe = path.dirname(probe)) {
       try {
-        return path.join(await realpath(probe), path.relative(probe, folder))
+        return path.join(realpathSync.native(probe), path.relative(probe, folder))
       } catch (err) {
         if ((!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) || probe === this.root)
           throw mapFsError(err, name)

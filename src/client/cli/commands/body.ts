@@ -5,7 +5,7 @@ import {
   normalizeName,
   TandemError,
   type WriteResult,
-} from '../../../protocol/index.js'
+} from '../../../protocol/client.js'
 import { checkRemoteArgument, isIndexArgument, resolveRemote } from '../../targets.js'
 import type { CliContext } from '../context.js'
 import { UsageError } from '../errors.js'

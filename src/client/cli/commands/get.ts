@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises'
-import { displayText, normalizeName, TandemError } from '../../../protocol/index.js'
+import { displayText, normalizeName, TandemError } from '../../../protocol/client.js'
 import { findSource, type RemoteSource } from '../../get-plan.js'
 import { checkRemoteArgument, resolveRemotes } from '../../targets.js'
 import { getFiles, localError, planGet, type GetPlan, type GetResult } from '../../transfer.js'

@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../../protocol/index.js'
+import type { LogEntry } from '../../../protocol/client.js'
 import type { CliContext } from '../context.js'
 import { renderLog, renderLogEntry } from '../render/log.js'
 

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import { readRemoteDestination } from '../../put-plan.js'
 import { checkRemoteArgument, resolveRemote } from '../../targets.js'
 import type { CliContext } from '../context.js'

@@ -1,4 +1,4 @@
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import { readRemoteDestination } from '../../put-plan.js'
 import {
   planPut,

@@ -1,4 +1,4 @@
-import { displayText, TandemError, type DeleteResult } from '../../../protocol/index.js'
+import { displayText, TandemError, type DeleteResult } from '../../../protocol/client.js'
 import { checkRemoteArgument, resolveRemotes } from '../../targets.js'
 import type { CliContext } from '../context.js'
 import { plural } from '../render/format.js'

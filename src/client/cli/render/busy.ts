@@ -1,5 +1,5 @@
 /** The line that says why nothing happens yet while a busy server is waited for (CLI and menu). */
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import type { BusyWait } from '../../config.js'
 
 /**

@@ -4,7 +4,7 @@
  * version, B another), a line under the row says which server holds which size and time, and a
  * symlink is named as one. Everything from the server is escaped (displayText).
  */
-import { copyGroups, displayText, type FileCopy, type FileRow } from '../../../protocol/index.js'
+import { copyGroups, displayText, type FileCopy, type FileRow } from '../../../protocol/client.js'
 import { clockTime, humanSize, plural } from './format.js'
 
 /** The mark for copies that differ. */

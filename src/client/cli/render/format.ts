@@ -1,8 +1,8 @@
 /** Human forms of sizes, times and durations, shared by every renderer. */
-import { humanSize } from '../../../protocol/index.js'
+import { humanSize } from '../../../protocol/client.js'
 
 // One unit system with the server (its console, its messages): the formatter lives in protocol.
-export { humanShare, humanSize } from '../../../protocol/index.js'
+export { humanShare, humanSize } from '../../../protocol/client.js'
 
 /** Bytes per second as "12.3 MiB/s". */
 export function humanSpeed(bytes: number, elapsedMs: number): string {

@@ -4,7 +4,7 @@
  * Names and server names are shown escaped (displayText): one row per file, whatever its name,
  * plus, under a file whose copies differ ("A≠B"), one line saying which server holds what.
  */
-import type { FileRow } from '../../../protocol/index.js'
+import type { FileRow } from '../../../protocol/client.js'
 import { copiesLine, listingFooter, serversCell, shownName, shownSize, underRow } from './copies.js'
 import { localTime } from './format.js'
 import { describeLocks } from './locks.js'

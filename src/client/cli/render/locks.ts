@@ -9,7 +9,7 @@ import {
   type LockResult,
   type UnlockResult,
   type UserLock,
-} from '../../../protocol/index.js'
+} from '../../../protocol/client.js'
 import { clockTime, plural } from './format.js'
 
 const MARK = '🔒'

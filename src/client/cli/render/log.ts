@@ -1,5 +1,5 @@
 /** The human form of change-log entries: one line each, local time first, every string escaped. */
-import { displayText, type LogEntry } from '../../../protocol/index.js'
+import { displayText, type LogEntry } from '../../../protocol/client.js'
 import { humanShare, humanSize, localTime } from './format.js'
 
 /**

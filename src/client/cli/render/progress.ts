@@ -3,8 +3,9 @@
  * appears only after a short delay (small files finish without flicker) and is cleared at the end,
  * so the final summary line stands alone. When disabled (output piped), it draws nothing.
  */
-import cliProgress from 'cli-progress'
-import { displayText } from '../../../protocol/index.js'
+import { createRequire } from 'node:module'
+import type cliProgress from 'cli-progress'
+import { displayText } from '../../../protocol/client.js'
 import { humanSize, humanSpeed } from './format.js'
 
 const SHOW_AFTER_MS = 300
@@ -34,7 +35,9 @@ export function createProgress(
     update(done, total, name = label) {
       if (!bar) {
         if (Date.now() - started < SHOW_AFTER_MS) return
-        bar = new cliProgress.SingleBar({
+        // Loaded once a bar is shown, not at start (start-up time of every command).
+        const { SingleBar } = createRequire(import.meta.url)('cli-progress') as typeof cliProgress
+        bar = new SingleBar({
           stream,
           format: '{bar} {percentage}%  {done} / {all}  {speed}  {label}',
           barsize: 30,

@@ -7,7 +7,7 @@
  * client's start-up, and most commands never spin.
  */
 import type { Ora } from 'ora'
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 
 const SHOW_AFTER_MS = 300
 

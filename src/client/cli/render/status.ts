@@ -13,7 +13,7 @@ import {
   type StatusResult,
   type SyncStatus,
   type UserLock,
-} from '../../../protocol/index.js'
+} from '../../../protocol/client.js'
 import { clockTime, humanDuration, humanSize, localTime, plural } from './format.js'
 import { renderTable, type Column } from './table.js'
 

@@ -1,4 +1,4 @@
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import { humanSize, plural } from '../../cli/render/format.js'
 import { entryName, pickEntry } from '../pick-entry.js'
 import { yesNo } from '../prompts.js'

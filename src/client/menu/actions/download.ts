@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { displayText, type FileRow } from '../../../protocol/index.js'
+import { displayText, type FileRow } from '../../../protocol/client.js'
 import { humanDuration, humanSize, humanSpeed, plural } from '../../cli/render/format.js'
 import { createProgress } from '../../cli/render/progress.js'
 import { planFolder, type GetItem } from '../../get-plan.js'

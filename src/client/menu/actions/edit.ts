@@ -1,4 +1,4 @@
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import { humanSize } from '../../cli/render/format.js'
 import { fetchStart } from '../fetch-text.js'
 import { checkName, storedName } from '../name-check.js'

@@ -1,4 +1,4 @@
-import { displayText, type FileRow, type UserLock } from '../../../protocol/index.js'
+import { displayText, type FileRow, type UserLock } from '../../../protocol/client.js'
 import { plural } from '../../cli/render/format.js'
 import { lockEnd, renderUnlocked } from '../../cli/render/locks.js'
 import { lockFile, unlockFile } from '../../user-locks.js'

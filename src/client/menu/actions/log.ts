@@ -1,4 +1,4 @@
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import { plural } from '../../cli/render/format.js'
 import { logLine, targetOf } from '../tables.js'
 import { page } from '../pager.js'

@@ -1,4 +1,4 @@
-import { displayText, type FileRow } from '../../../protocol/index.js'
+import { displayText, type FileRow } from '../../../protocol/client.js'
 import { humanSize, localTime } from '../../cli/render/format.js'
 import { fetchStart } from '../fetch-text.js'
 import { pickFile } from '../pick-file.js'

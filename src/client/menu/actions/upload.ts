@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { displayText } from '../../../protocol/index.js'
+import { displayText } from '../../../protocol/client.js'
 import { humanDuration, humanSize, humanSpeed, localTime, plural } from '../../cli/render/format.js'
 import { createProgress } from '../../cli/render/progress.js'
 import { planPut, putFiles, type PutPlan } from '../../transfer.js'

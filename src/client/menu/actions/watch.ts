@@ -1,4 +1,4 @@
-import { displayText, type LogEntry, type TandemError } from '../../../protocol/index.js'
+import { displayText, type LogEntry, type TandemError } from '../../../protocol/client.js'
 import { waitForKey } from '../key-press.js'
 import { logLine } from '../tables.js'
 import { bold, dim, note, say, waitWith } from '../ui.js'
