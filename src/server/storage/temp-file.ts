@@ -195,10 +195,22 @@ export class TempFile {
 
   /** Rename over `target` (replacing it). The caller holds the target's write lock. */
   async publish(target: string): Promise<void> {
+    await this.rename(target)
+    try {
+      await fsyncDir(path.dirname(target))
+    } catch (err) {
+      throw await this.#publishError(err)
+    }
+  }
+
+  /**
+   * `publish` without the directory fsync: for a caller that renames many files and then fsyncs
+   * each of their folders once (it must, before it calls any of them stored).
+   */
+  async rename(target: string): Promise<void> {
     try {
       await rename(this.path, target)
       this.#done = true
-      await fsyncDir(path.dirname(target))
     } catch (err) {
       throw await this.#publishError(err)
     }
