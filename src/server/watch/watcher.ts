@@ -133,7 +133,7 @@ export class Watcher {
     let watcher: FSWatcher
     try {
       watcher = watch(this.#full(name), { persistent: false }, (event, file) =>
-        this.#event(name, event, file),
+        this.#event(name, event, file, watcher),
       )
     } catch (err) {
       this.#cannotWatch(name, err)
@@ -152,15 +152,30 @@ export class Watcher {
     return true
   }
 
-  #event(folder: string, event: string, file: string | Buffer | null): void {
+  #event(folder: string, event: string, file: string | Buffer | null, watcher: FSWatcher): void {
     if (this.#closed) return
     if (file === null) return this.#hint(folder)
     const base = file.toString()
     if (base.startsWith(TEMP_PREFIX)) return
-    // The root's own watch names the root itself when the root is removed or renamed.
-    if (folder === '' && event === 'rename' && base === path.basename(this.#o.root))
-      void this.#checkRoot()
+    // A folder's own watch names the folder itself when the folder is removed or renamed.
+    if (event === 'rename' && base === path.basename(this.#full(folder))) {
+      if (folder === '') void this.#checkRoot()
+      else this.#selfEvent(folder, watcher)
+    }
     this.#hint(folder === '' ? base : `${folder}/${base}`)
+  }
+
+  /**
+   * The watched folder itself may have gone (removed, or renamed away: its watch follows it), and
+   * a folder made again at its name is another one, with a watch of its own to be (the same inode
+   * number comes back often, so the disk cannot tell). The watch and those under it are let go and
+   * the scanner looks at the name again: it watches a folder there, and reads it after. Should the
+   * event have been a file of the folder's own name in it, that costs one more walk of the folder.
+   */
+  #selfEvent(name: string, watcher: FSWatcher): void {
+    if (this.#watches.get(name) !== watcher) return
+    this.folder(name, false)
+    this.#hint(name)
   }
 
   async #checkRoot(): Promise<void> {
