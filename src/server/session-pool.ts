@@ -1,0 +1,71 @@
+/**
+ * The pool of session workers. One thread starts with the server; the others start only once
+ * clients come: when a session begins and every thread started so far already runs one, the next
+ * thread is started at once with a task that does nothing (workers/warm-up.ts), so that it is
+ * ready for the next client. An idle server thus holds one session thread, not one per core
+ * (~15 MiB each; see ARCHITECTURE.md, "Memory"). Sessions go to an idle thread first, else to the
+ * least busy one, as with Piscina's own balancer.
+ */
+import { Piscina } from 'piscina'
+import { SMALL_YOUNG_GENERATION } from './workers/young-generation.js'
+
+const SESSION_WORKER = new URL('./session/worker.js', import.meta.url).href
+const WARM_UP = new URL('./workers/warm-up.js', import.meta.url).href
+
+type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
+
+export class SessionPool extends Piscina {
+  readonly #threads: number
+  #sessions = 0
+  #warming = false
+
+  constructor(threads: number, maxClients: number) {
+    // A session is a long-lived async task; a thread runs several at once.
+    const perThread = Math.ceil(maxClients / threads)
+    let pool: SessionPool | undefined
+    const balancer: Balancer = (task, workers) => {
+      let best: (typeof workers)[number] | null = null
+      for (const worker of workers) {
+        if (worker.currentUsage === 0) return worker
+        if (worker.currentUsage < perThread && (!best || worker.currentUsage < best.currentUsage))
+          best = worker
+      }
+      // A warm-up finds no idle thread: none, so that Piscina starts one and runs it there.
+      if (task.filename === WARM_UP && pool && pool.threads.length < threads) return null
+      return best
+    }
+    super({
+      filename: SESSION_WORKER,
+      minThreads: 1,
+      maxThreads: threads,
+      // A thread once started stays: the pool only grows, up to `threads`.
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: perThread,
+      // The default 'sync' atomics freeze a worker's timers and ports between tasks.
+      atomics: 'disabled',
+      resourceLimits: SMALL_YOUNG_GENERATION,
+      loadBalancer: balancer,
+    })
+    pool = this
+    this.#threads = threads
+  }
+
+  /** Run a session; start the next thread if every thread now has one. */
+  override run(task: unknown, options?: Parameters<Piscina['run']>[1]): Promise<unknown> {
+    const running = super.run(task, options)
+    this.#sessions++
+    void running.then(
+      () => this.#sessions--,
+      () => this.#sessions--,
+    )
+    const started = this.threads.length
+    if (!this.#warming && started < this.#threads && this.#sessions >= started) {
+      this.#warming = true
+      super
+        .run(undefined, { filename: WARM_UP })
+        .catch(() => undefined) // a thread that cannot start: Piscina's own handling, as before
+        .finally(() => (this.#warming = false))
+    }
+    return running
+  }
+}
