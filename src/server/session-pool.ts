@@ -6,11 +6,14 @@
  * (~15 MiB each; see ARCHITECTURE.md, "Memory"). Sessions go to an idle thread first, else to the
  * least busy one, as with Piscina's own balancer.
  */
+import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import { SMALL_YOUNG_GENERATION } from './workers/young-generation.js'
 
 const SESSION_WORKER = new URL('./session/worker.js', import.meta.url).href
 const WARM_UP = new URL('./workers/warm-up.js', import.meta.url).href
+/** As the balancer sees a task's file (Piscina gives it as a path). */
+const WARM_UP_PATH = fileURLToPath(WARM_UP)
 
 type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
 
@@ -19,10 +22,12 @@ export class SessionPool extends Piscina {
   #sessions = 0
   #warming = false
 
-  constructor(threads: number, maxClients: number) {
+  /** `filename`: the task's module (tests give their own; the server, the session worker). */
+  constructor(threads: number, maxClients: number, filename: string = SESSION_WORKER) {
     // A session is a long-lived async task; a thread runs several at once.
     const perThread = Math.ceil(maxClients / threads)
-    let pool: SessionPool | undefined
+    // How many threads there are (started or starting): known once the pool exists.
+    const threadCount = { now: (): number => threads }
     const balancer: Balancer = (task, workers) => {
       let best: (typeof workers)[number] | null = null
       for (const worker of workers) {
@@ -31,11 +36,11 @@ export class SessionPool extends Piscina {
           best = worker
       }
       // A warm-up finds no idle thread: none, so that Piscina starts one and runs it there.
-      if (task.filename === WARM_UP && pool && pool.threads.length < threads) return null
+      if (task.filename === WARM_UP_PATH && threadCount.now() < threads) return null
       return best
     }
     super({
-      filename: SESSION_WORKER,
+      filename,
       minThreads: 1,
       maxThreads: threads,
       // A thread once started stays: the pool only grows, up to `threads`.
@@ -46,7 +51,7 @@ export class SessionPool extends Piscina {
       resourceLimits: SMALL_YOUNG_GENERATION,
       loadBalancer: balancer,
     })
-    pool = this
+    threadCount.now = () => this.threads.length
     this.#threads = threads
   }
 
