@@ -73,6 +73,7 @@ async function oneRun(config, data, run, log) {
     rssAfter('link')
     log(`${tag}  linked after ${result.ready.firstLinkSec.toFixed(2)} s`)
     result.idleBeforeLatency = await whileAlive(cluster, waitIdle(a, b))
+    rssAfter('link-idle')
     result.latency = await whileAlive(cluster, measureLatency(a, b, config, log, tag))
     rssAfter('latency')
     const cpFirst = run % 2 === 0

@@ -3,7 +3,7 @@
  * benchmarks/results/bench-<timestamp>.json and results/latest.json with every raw sample and the
  * machine they ran on. See README.md for what each number means.
  *
- *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership|placement|placement-rules|heal|redirect] [--cpu-prof]
+ *   node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|cli|mirror|locks|http|roles|cluster|membership|placement|placement-rules|heal|redirect] [--cpu-prof]
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -20,6 +20,9 @@ import { measureMirror } from './mirror.mjs'
 import { lockRows } from './lib/lock-rows.mjs'
 import { measureLocks } from './locks.mjs'
 import { measureSmallFiles } from './small-files.mjs'
+// The user's path (issue 14): the CLI next to rsync and its daemon (cli.mjs, lib/rsync-daemon.mjs).
+import { measureCli } from './cli.mjs'
+import { cliRows } from './lib/cli-rows.mjs'
 // The HTTP front end (issue 5): http.mjs, lib/http-*.mjs, lib/curl.mjs.
 import { httpRows } from './lib/http-rows.mjs'
 import { measureHttp } from './http.mjs'
@@ -44,6 +47,7 @@ const SIZES = {
     clients: 9,
     smallCount: 1000,
     smallSize: 4096,
+    cli: { bigSize: 1024 * MiB, smallCount: 1000, smallSize: 4096 },
     mirror: {
       trials: 20,
       latencySize: 1024,
@@ -90,6 +94,7 @@ const SIZES = {
     clients: 9,
     smallCount: 200,
     smallSize: 4096,
+    cli: { bigSize: 64 * MiB, smallCount: 200, smallSize: 4096 },
     mirror: {
       trials: 5,
       latencySize: 1024,
@@ -133,6 +138,7 @@ const SIZES = {
 const ONLY = [
   'throughput',
   'small-files',
+  'cli',
   'mirror',
   'locks',
   'http',
@@ -157,7 +163,7 @@ function options() {
   })
   if (values.help) {
     process.stdout.write(
-      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|mirror|locks|http|roles|cluster|membership|placement|placement-rules|heal|redirect] [--cpu-prof]\n',
+      'usage: node benchmarks/run.mjs [--runs N] [--quick] [--only throughput|small-files|cli|mirror|locks|http|roles|cluster|membership|placement|placement-rules|heal|redirect] [--cpu-prof]\n',
     )
     process.exit(0)
   }
@@ -193,6 +199,7 @@ async function main() {
   )
   let throughput = null
   let smallFiles = null
+  let cli = null
   let mirror = null
   let locks = null
   let http = null
@@ -224,6 +231,13 @@ async function main() {
       },
       log,
     )
+  }
+  if (wanted('cli')) {
+    const c = opts.cli
+    log(
+      `\nthe command line next to rsync (daemon on 127.0.0.1): put and get of 1 × ${c.bigSize / MiB} MiB and of ${c.smallCount} × ${c.smallSize / 1024} KiB; tandem, rsync -a, rsync -a --fsync`,
+    )
+    cli = await measureCli({ ...c, runs: opts.runs, serverNodeArgs: opts.serverNodeArgs }, log)
   }
   if (wanted('mirror')) {
     const m = opts.mirror
@@ -299,6 +313,7 @@ async function main() {
   const rows = [
     ...(throughput ? throughputRows(throughput) : []),
     ...(smallFiles ? smallFileRows(smallFiles) : []),
+    ...(cli ? cliRows(cli) : []),
     ...(mirror ? mirrorRows(mirror) : []),
     ...(locks ? lockRows(locks) : []),
     ...(http ? httpRows(http) : []),
@@ -323,6 +338,7 @@ async function main() {
     summary: rows,
     throughput,
     smallFiles,
+    cli,
     mirror,
     locks,
     http,

@@ -100,6 +100,7 @@ async function mirrorCopy(a, b, opts) {
   const sinceStart = (/** @type {number | null} */ t) =>
     t === null ? null : round((t - copy.t0) / 1000, 4)
   const selfCpu = process.cpuUsage(self)
+  const cpuAtDone = { A: cpuTimes(a.pid), B: cpuTimes(b.pid) }
   const tandem = {
     timedOut: w.timedOut,
     fromCopyEndSec: w.timedOut ? Infinity : sinceEnd(w.done),
@@ -108,8 +109,8 @@ async function mirrorCopy(a, b, opts) {
     firstOnBSec: sinceStart(w.first),
     polls: w.polls,
     cpu: {
-      A: cpuDelta(before.A, cpuTimes(a.pid)),
-      B: cpuDelta(before.B, cpuTimes(b.pid)),
+      A: cpuDelta(before.A, cpuAtDone.A),
+      B: cpuDelta(before.B, cpuAtDone.B),
       benchSec: round((selfCpu.user + selfCpu.system) / 1e6, 3),
     },
     machine: machineBusy(before.machine, machineCpu()),
@@ -119,7 +120,21 @@ async function mirrorCopy(a, b, opts) {
     Object.assign(tandem, {
       progress: await progress.finish(copy.t0, opts.files?.length ?? 1, needle),
     })
-  return { tandem, memory: memory ? await memory.finish() : null }
+  // What the copy cost each server in all: from cp's start until both are idle again (B's watcher
+  // noticing what it pulled comes after B holds the files, and is part of the price).
+  const memoryOut = memory ? await memory.finish() : null
+  const settle = memoryOut
+    ? { sec: memoryOut.idleAfterSec, idle: memoryOut.wentIdle }
+    : await waitIdle(a, b)
+  Object.assign(tandem, {
+    cpuUntilIdle: {
+      A: cpuDelta(before.A, cpuTimes(a.pid)),
+      B: cpuDelta(before.B, cpuTimes(b.pid)),
+      idleAfterSec: settle.sec,
+      wentIdle: settle.idle,
+    },
+  })
+  return { tandem, memory: memoryOut }
 }
 
 /**

@@ -44,6 +44,36 @@ function cpuSeconds(stat) {
   return { user: Number(rest[11]) / CLK_TCK, system: Number(rest[12]) / CLK_TCK }
 }
 
+/**
+ * CPU seconds of the children that `pid` has waited for (cutime + cstime of /proc/PID/stat): each
+ * reaped child's own time plus that of every descendant it reaped in turn. A child still running
+ * counts nothing yet. `pid` 'self' is this benchmark process: Node reaps a child (waitpid) before
+ * it emits 'exit', so a reading around a spawn and its 'exit' holds exactly that child's CPU, as
+ * long as no other child exits in between.
+ * @param {number | 'self'} pid
+ */
+export function reapedChildrenCpuSec(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(rest[13]) + Number(rest[14])) / CLK_TCK
+}
+
+/** utime + stime of the process `pid` itself (all its threads), in seconds. @param {number} pid */
+export function ownCpuSec(pid) {
+  const { user, system } = cpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  return user + system
+}
+
+/**
+ * The pids of the live children of `pid` (a single-threaded parent: its main thread's
+ * /proc/PID/task/PID/children; a process that has exited but is not reaped yet still counts).
+ * @param {number} pid @returns {number[]}
+ */
+export function childPids(pid) {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+  return text === '' ? [] : text.split(/\s+/).map(Number)
+}
+
 /** CPU seconds used so far: the whole process (user, kernel), and its main thread. @param {number} pid */
 export function cpuTimes(pid) {
   const { user, system } = cpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'))

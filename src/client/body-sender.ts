@@ -5,7 +5,7 @@
  *
  * A local file (FileBody, what transfer.ts uploads) is read 1 MiB at a time into recycled blocks
  * and each read goes out as one data frame, header and payload in one vectored write; the next
- * read runs while the socket writes. Other bodies go out in frames of at most Limits.dataChunk.
+ * read runs while this block is hashed and the socket writes it. Other bodies go out in frames of at most Limits.dataChunk.
  */
 import { createHash, type Hash } from 'node:crypto'
 import type { Readable } from 'node:stream'
@@ -116,7 +116,6 @@ async function sendFile(s: Sending, file: FileBody): Promise<void> {
       if (s.io.isClosed()) return readBlocks.give(block)
       const sent = block
       const view = sent.subarray(0, length)
-      s.hash.update(view)
       done += length
       // A short read is the end of a regular file once the announced size is reached (and an
       // empty read always is), which spares small files a second read.
@@ -126,6 +125,8 @@ async function sendFile(s: Sending, file: FileBody): Promise<void> {
         reading = file.readInto(block)
         reading.catch(() => {}) // awaited (and its failure reported) at the top of the loop
       }
+      // Hashed once the next read is under way: a libuv thread reads while this one hashes.
+      s.hash.update(view)
       const frames = length > 0 ? encodeData(view) : []
       const end = more ? [] : [encodeEnd(s.hash.digest())]
       await s.io.write([...head, ...frames, ...end], () => readBlocks.give(sent))

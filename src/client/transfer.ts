@@ -14,6 +14,7 @@ import type { Connection, DownloadOptions, DownloadResult, Progress } from './co
 import { asLink, type Link } from './link.js'
 import { FileBody } from './file-body.js'
 import { localError } from './local-errors.js'
+import { SyncBehind } from './sync-behind.js'
 import type { GetItem } from './get-plan.js'
 import type { PutItem } from './put-plan.js'
 
@@ -83,12 +84,19 @@ export async function downloadFile(
     mode: 0o666,
     highWaterMark: Limits.dataChunk,
   })
+  let behind: SyncBehind | undefined
   try {
     await once(sink, 'open')
-    const { onProgress, onHeader } = options
+    const flusher = (behind = await SyncBehind.open(temp))
+    const { onHeader } = options
+    const onProgress: Progress = (done, total) => {
+      flusher.progress(done)
+      options.onProgress?.(done, total)
+    }
     const result = await conn.download(name, sink, { onProgress, onHeader })
     if (!sink.closed) await once(sink, 'close')
-    await sealFile(temp, result.mtime)
+    behind = undefined
+    await flusher.seal(result.mtime)
     if (options.noClobber) await linkNoClobber(temp, localPath)
     else await fs.rename(temp, localPath)
     await syncDirectory(dir)
@@ -98,6 +106,7 @@ export async function downloadFile(
     sink.on('error', () => {})
     sink.destroy()
     if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()))
+    await behind?.close()
     await fs.rm(temp, { force: true })
     throw localError(err, localPath)
   }
@@ -131,21 +140,6 @@ async function exists(local: string): Promise<boolean> {
     () => true,
     () => false,
   )
-}
-
-/**
- * fsync the finished temp file and give it the server's mtime. Through a second descriptor: a
- * stream over a FileHandle keeps the handle busy until the stream closes it, and fsync covers the
- * file's data whichever descriptor asks.
- */
-async function sealFile(file: string, mtime: number): Promise<void> {
-  const handle = await fs.open(file, 'r+')
-  try {
-    await handle.sync()
-    await handle.utimes(new Date(), new Date(mtime))
-  } finally {
-    await handle.close()
-  }
 }
 
 /** Where `get NAME [LOCAL]` writes: LOCAL, or inside LOCAL if it is a folder, or ./basename. */

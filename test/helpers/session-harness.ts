@@ -162,7 +162,7 @@ export function injectSession(harness: OpsHarness, options: InjectOptions = {}):
     if (!f) return
     fill = undefined
     inFlight += f.length
-    toWorker({ t: 'in', buf: f.buf, length: f.length }, [f.buf])
+    toWorker({ t: 'in', buf: f.buf, offset: 0, length: f.length }, [f.buf])
   }
   const deliver = (bytes: Uint8Array): void => {
     let offset = 0

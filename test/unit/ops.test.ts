@@ -121,6 +121,37 @@ describe('bodies: upload, create, write, append', () => {
     expect(h.locks.size).toBe(0)
   })
 
+  it('tells the published hash before the rename, while the write lock is held', async () => {
+    // The sync worker's scanner waits out a writer's lock before reading a big file: the notice
+    // must be in by then. And before the rename: its watcher event then finds the notice.
+    const h = createOpsHarness()
+    const ctx = h.context()
+    const seen: { op: string; locked: boolean; onDisk: boolean }[] = []
+    for (const op of ['upload', 'write', 'create'] as const) {
+      const name = `${op}.txt`
+      if (op === 'write') h.writeFile(name, 'old')
+      const told = {
+        ...ctx,
+        published: (n: string, sha256: string, identity: Parameters<typeof ctx.published>[2]) => {
+          const lock = h.locks.snapshot().find((l) => l.name === n)
+          seen.push({
+            op,
+            locked: (lock?.writers ?? 0) > 0,
+            onDisk: h.exists(n) && h.readFile(n).toString() === op,
+          })
+          ctx.published(n, sha256, identity)
+        },
+      }
+      await runBody(told, { op, name }, op)
+    }
+    expect(seen).toEqual([
+      { op: 'upload', locked: true, onDisk: false },
+      { op: 'write', locked: true, onDisk: false },
+      { op: 'create', locked: true, onDisk: false },
+    ])
+    expect(h.publications.map((p) => p.name)).toEqual(['upload.txt', 'write.txt', 'create.txt'])
+  })
+
   it('a body whose SHA-256 or size does not match is ERR_INTEGRITY and changes nothing', async () => {
     const h = createOpsHarness()
     h.writeFile('f.txt', 'old')

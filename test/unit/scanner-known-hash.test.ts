@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/index.js'
 
 const TOLD = 'a'.repeat(64)
 
-function setup() {
+function setup(confirm?: (names: readonly string[]) => Promise<() => void>) {
   const base = tempDir('tandem-scanner-')
   fs.mkdirSync(`${base}/root`)
   const db = openIndexDb(`${base}/state`)
@@ -24,6 +24,7 @@ function setup() {
     refuse: () => undefined,
     warn: () => undefined,
     now: () => Date.now() + 1_000, // every file is settled
+    ...(confirm ? { confirm } : {}),
   })
   return { root: `${base}/root`, index, scanner, close: () => db.close() }
 }
@@ -49,6 +50,44 @@ describe('hashes told by uploads', () => {
     await scanner.scanNow(['f.txt'])
     const real = createHash('sha256').update('rewritten\n').digest('hex')
     expect(index.get('f.txt')?.hash).toBe(real)
+    close()
+  })
+
+  it('are waited for when a big file is found while a client write holds its name', async () => {
+    // The client's commit tells its hash under its write lock; the scanner, finding the file
+    // first (its rename's event), waits that lock out with a read lock, and then takes the hash.
+    let release: () => void = () => undefined
+    const asked: string[][] = []
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const { root, index, scanner, close } = setup(async (names) => {
+      asked.push([...names])
+      await held
+      return () => undefined
+    })
+    fs.writeFileSync(`${root}/big.bin`, Buffer.alloc(2 * 1024 * 1024, 1))
+    fs.writeFileSync(`${root}/small.txt`, 'small\n')
+    const scanned = scanner.scanNow(['big.bin', 'small.txt'])
+    const deadline = Date.now() + 5_000
+    while (asked.length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(asked).toEqual([['big.bin']]) // a small file is read at once, never waited for
+    const st = fs.statSync(`${root}/big.bin`)
+    scanner.remember('big.bin', TOLD, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino })
+    release()
+    await scanned
+    expect(index.get('big.bin')?.hash).toBe(TOLD)
+    expect(index.get('small.txt')?.hash).toBe(createHash('sha256').update('small\n').digest('hex'))
+    expect(scanner.hashReads).toBe(1) // small.txt only: the big file was not read
+    close()
+  })
+
+  it('a big file no client told of is read once the wait is over', async () => {
+    const { root, index, scanner, close } = setup(() => Promise.resolve(() => undefined))
+    const data = Buffer.alloc(1024 * 1024, 2)
+    fs.writeFileSync(`${root}/big.bin`, data)
+    await scanner.scanNow(['big.bin'])
+    expect(index.get('big.bin')?.hash).toBe(createHash('sha256').update(data).digest('hex'))
+    expect(scanner.hashReads).toBe(1)
     close()
   })
 })

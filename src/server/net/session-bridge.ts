@@ -11,6 +11,7 @@ import type { ServerCore } from '../core.js'
 import { destroyAfterGrace } from './close-with-error.js'
 import type { Greeted } from './hello-gate.js'
 import { isServiceMessage, MainServices } from './main-services.js'
+import { readIntoBuffers } from './socket-reads.js'
 
 /**
  * Bytes handed to the worker and not yet consumed before the socket is paused: a share of one
@@ -23,11 +24,23 @@ const IN_WINDOW_MIN = 2 * 1024 * 1024 // 2 MiB
 const IN_WINDOW_MAX = 8 * 1024 * 1024 // 8 MiB
 
 /**
- * Socket bytes are gathered into pooled buffers of this size before they go to the worker: one
- * message per 256 KiB instead of one per 64 KiB socket read, and the worker hands each buffer back
- * for reuse, so no garbage piles up in the worker's heap.
+ * Socket bytes are read straight into pooled buffers of this size (socket-reads.ts), which go to
+ * the worker whole: one message per 256 KiB instead of one per 64 KiB socket read, and the worker
+ * hands each buffer back for reuse, so no garbage piles up in either heap. 256 KiB, not more:
+ * each buffer is one write into the temp file, and larger writes cost more here (block-pool.ts).
  */
 const IN_BUFFER_SIZE = 256 * 1024
+
+/**
+ * The buffer the socket reads into: bytes up to `length` are filled, those before `sent` already
+ * went to the worker as a copy (a turn of the event loop ended with the buffer part full).
+ */
+interface Fill {
+  buf: ArrayBuffer
+  view: Uint8Array
+  length: number
+  sent: number
+}
 
 export class SessionBridge {
   readonly sessionId: string
@@ -41,7 +54,9 @@ export class SessionBridge {
   #inFlight = 0
   #paused = false
   readonly #inPool: ArrayBuffer[] = []
-  #fill: { buf: ArrayBuffer; view: Uint8Array; length: number } | undefined
+  #fill: Fill | undefined
+  /** True once the socket reads into #fill itself (else: 'data' events, copied in). */
+  #direct = false
   #fillScheduled = false
   #sentBytes = 0
   #sentBufs: ArrayBuffer[] = []
@@ -67,11 +82,16 @@ export class SessionBridge {
       () => this.clientId,
     )
     port1.on('message', (message: FromWorker) => this.#onWorkerMessage(message))
-    socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk))
     socket.on('close', () => this.#onSocketClose())
     socket.on('error', () => undefined) // 'close' follows; a reset client is not a server error
     // Requests that came with the hello, read by the gate: the worker sees them first.
     if (greeted.rest.length > 0) this.#onSocketData(greeted.rest)
+    this.#direct = readIntoBuffers(
+      socket,
+      () => this.#readTarget(),
+      (bytes) => this.#onRead(bytes),
+    )
+    if (!this.#direct) socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk))
   }
 
   /** The worker task ended (normally or not). */
@@ -96,6 +116,7 @@ export class SessionBridge {
     if (!this.#taskDone && !this.#portClosed) this.#port.postMessage(message, transfer)
   }
 
+  /** Bytes that came as a 'data' event (the hello gate's rest, or reads without socket-reads). */
   #onSocketData(chunk: Buffer): void {
     let offset = 0
     while (offset < chunk.length) {
@@ -106,12 +127,32 @@ export class SessionBridge {
       offset += take
       if (fill.length === IN_BUFFER_SIZE) this.#flushIn()
     }
+    this.#afterRead()
+  }
+
+  /** Where the socket's next read goes: the free end of the current buffer. */
+  #readTarget(): Uint8Array {
+    const fill = (this.#fill ??= this.#newFill())
+    return fill.view.subarray(fill.length)
+  }
+
+  /** A read put `bytes` into the current buffer (#readTarget's view). */
+  #onRead(bytes: number): void {
+    const fill = this.#fill!
+    fill.length += bytes
+    // Transferred only here, between a read and the next #readTarget: the socket never reads
+    // into a buffer the worker owns.
+    if (fill.length === IN_BUFFER_SIZE) this.#flushIn()
+    this.#afterRead()
+  }
+
+  #afterRead(): void {
     // What the socket delivered in this turn of the event loop goes over in one message.
     if (this.#fill && !this.#fillScheduled) {
       this.#fillScheduled = true
       setImmediate(() => {
         this.#fillScheduled = false
-        this.#flushIn()
+        this.#flushPart()
       })
     }
     if (this.#inFlight > this.#window() && !this.#paused) {
@@ -125,17 +166,37 @@ export class SessionBridge {
     return Math.min(IN_WINDOW_MAX, Math.max(IN_WINDOW_MIN, share))
   }
 
-  #newFill(): { buf: ArrayBuffer; view: Uint8Array; length: number } {
+  #newFill(): Fill {
     const buf = this.#inPool.pop() ?? new ArrayBuffer(IN_BUFFER_SIZE)
-    return { buf, view: new Uint8Array(buf), length: 0 }
+    return { buf, view: new Uint8Array(buf), length: 0, sent: 0 }
   }
 
+  /** The current buffer goes to the worker (its bytes not sent yet as a copy). */
   #flushIn(): void {
     const fill = this.#fill
     if (!fill) return
     this.#fill = undefined
-    this.#inFlight += fill.length
-    this.#toWorker({ t: 'in', buf: fill.buf, length: fill.length }, [fill.buf])
+    const length = fill.length - fill.sent
+    this.#inFlight += length
+    this.#toWorker({ t: 'in', buf: fill.buf, offset: fill.sent, length }, [fill.buf])
+  }
+
+  /**
+   * The end of a turn: what the current buffer holds goes to the worker now. Read into directly,
+   * the buffer stays (the socket's next read lands in it): its new bytes go as a copy, in a
+   * pooled buffer of their own. At full speed reads fill buffers whole and this copies at most
+   * the last part of each turn.
+   */
+  #flushPart(): void {
+    if (!this.#direct) return this.#flushIn()
+    const fill = this.#fill
+    if (!fill || fill.length === fill.sent) return
+    const copy = this.#newFill()
+    copy.view.set(fill.view.subarray(fill.sent, fill.length))
+    const length = fill.length - fill.sent
+    fill.sent = fill.length
+    this.#inFlight += length
+    this.#toWorker({ t: 'in', buf: copy.buf, offset: 0, length }, [copy.buf])
   }
 
   #onSocketClose(): void {

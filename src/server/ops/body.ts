@@ -79,10 +79,19 @@ export async function commit(
   const names = [file.name, ctx.store.jail.nameOf(file.path)]
   let created = false
   let published: { identity: FileIdentity; changedMs: number } | undefined
+  // The temp file holds the whole content (not so for append): the sync worker can trust its hash
+  // for the file the rename leaves. Told before the rename, under the write lock: the rename's
+  // watcher event finds it in (a notice from after the lock's release came too late for a big
+  // file's scan, which then read the whole file again). It names the temp file's identity (inode,
+  // size, mtime), so a publish that fails leaves a notice that matches nothing.
+  const tellPublished = (): void => {
+    if (temp.identity) ctx.published(ctx.store.jail.nameOf(file.path), sha256, temp.identity)
+  }
   const place = async (): Promise<{ name: string; size: number; mtime: number }> => {
     switch (req.op) {
       case 'upload':
         await temp.adoptModeOf(file.path, file.mode)
+        tellPublished()
         await temp.publish(file.path)
         published = await ctx.store.identityOf(file)
         // The client gave the time (set on the file): no need to stat for it.
@@ -93,12 +102,14 @@ export async function commit(
         // A name held only at other members exists as much as one on this disk.
         if (isHeldElsewhere(ctx, file.name))
           throw new TandemError('ERR_EXISTS', `'${file.name}' already exists`)
+        tellPublished()
         await temp.publishExclusive(file.path)
         published = await ctx.store.identityOf(file)
         break
       case 'write':
         if (!(await ctx.store.exists(file))) missing(ctx, 'write', file.name)
         await temp.adoptModeOf(file.path, file.mode)
+        tellPublished()
         await temp.publish(file.path)
         published = await ctx.store.identityOf(file)
         break
@@ -126,13 +137,9 @@ export async function commit(
     ctx.applied?.(committed) // a request with a rid: recorded before the lock goes (once.ts)
     return committed
   })
-  // The temp file held the whole content (not so for append): the sync worker can trust its hash.
-  if (req.op !== 'append' && temp.identity) {
-    const real = ctx.store.jail.nameOf(file.path)
-    ctx.published(real, sha256, temp.identity)
-    // Remembered as published (its ctime is the rename's), for the next ETag and If-Match.
-    if (published) rememberHash(real, published.identity, published.changedMs, sha256)
-  }
+  // Remembered as published (its ctime is the rename's), for the next ETag and If-Match.
+  if (req.op !== 'append' && temp.identity && published)
+    rememberHash(ctx.store.jail.nameOf(file.path), published.identity, published.changedMs, sha256)
   ctx.log({ op: req.op, name: file.name, size: temp.size }, true)
   return done
 }

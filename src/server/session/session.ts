@@ -117,7 +117,7 @@ export class Session {
         const chunk = await this.#link.nextChunk()
         if (chunk === null || this.#state === 'closed') break
         try {
-          this.#decoder.push(Buffer.from(chunk.buf, 0, chunk.length))
+          this.#decoder.push(Buffer.from(chunk.buf, chunk.offset, chunk.length))
         } catch (err) {
           await this.#drainEvents() // what was valid before the bad bytes is still answered
           this.#fail(err)

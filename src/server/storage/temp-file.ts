@@ -108,19 +108,27 @@ export class TempFile {
     return this.#size
   }
 
-  /** Append pieces (one vectored write), hashing them on the way. */
+  /**
+   * Append pieces (one vectored write), hashing them on the way. The write is started first and
+   * the pieces are hashed while a libuv thread copies them into the page cache: the two only read
+   * the pieces, and this thread's hashing no longer waits for the disk's copy, nor that for it.
+   */
   async write(pieces: readonly Buffer[]): Promise<void> {
     const handle = this.#open()
+    let remaining = pieces.slice()
+    const first = remaining.length > 0 ? handle.writev(remaining) : undefined
+    first?.catch(() => undefined) // awaited below, after the hashing
     for (const piece of pieces) {
       this.#hash.update(piece)
       this.#size += piece.length
     }
     try {
-      let remaining = pieces.slice()
-      while (remaining.length > 0) {
-        const { bytesWritten } = await handle.writev(remaining)
+      let pending = first
+      while (pending) {
+        const { bytesWritten } = await pending
         remaining = dropWritten(remaining, bytesWritten)
         this.#unsynced += bytesWritten
+        pending = remaining.length > 0 ? handle.writev(remaining) : undefined
       }
     } catch (err) {
       throw mapFsError(err, this.#name)
@@ -195,10 +203,22 @@ export class TempFile {
 
   /** Rename over `target` (replacing it). The caller holds the target's write lock. */
   async publish(target: string): Promise<void> {
+    await this.rename(target)
+    try {
+      await fsyncDir(path.dirname(target))
+    } catch (err) {
+      throw await this.#publishError(err)
+    }
+  }
+
+  /**
+   * `publish` without the directory fsync: for a caller that renames many files and then fsyncs
+   * each of their folders once (it must, before it calls any of them stored).
+   */
+  async rename(target: string): Promise<void> {
     try {
       await rename(this.path, target)
       this.#done = true
-      await fsyncDir(path.dirname(target))
     } catch (err) {
       throw await this.#publishError(err)
     }

@@ -33,10 +33,16 @@ import { moveInto } from './move-into.js'
 import { concernsOneEntry, isSkippable, isSuperseded } from './entry-failures.js'
 import { namesOf, plan, planBatch, remotesOf, type Action } from './planner.js'
 import type { PeerSource, SetAsideSink, SyncReport } from './peer-source.js'
+import { ByteWindow } from './byte-window.js'
+import { FreshCheck } from './fresh-check.js'
+import { GroupCommit } from './group-commit.js'
 import { ensureRoom } from './room.js'
 import { TypeClash } from './type-clash.js'
 
-const CONCURRENCY = 16
+// Actions in flight at once, and the content they may carry together: a burst of small files is
+// fetched (pipelined) and published in groups of dozens, a big file goes more or less alone.
+const CONCURRENCY = 64
+const WINDOW_BYTES = 8 * 1024 * 1024
 const ATTEMPTS = 3
 
 export type { PeerSource, SetAsideSink, SyncReport } from './peer-source.js'
@@ -75,10 +81,15 @@ export interface ApplierOptions {
 export class Applier implements BatchApplier {
   readonly #o: ApplierOptions
   readonly #clash: TypeClash
+  readonly #commit: GroupCommit
+  /** The data directory's presence, checked before every action (coalesced: fresh-check.ts). */
+  readonly #root: FreshCheck<boolean>
   #stopped = false
 
   constructor(options: ApplierOptions) {
     this.#o = options
+    this.#commit = new GroupCommit({ lock: options.lock, index: options.index })
+    this.#root = new FreshCheck(() => options.rootPresent())
     this.#clash = new TypeClash({
       self: options.self,
       index: options.index,
@@ -128,9 +139,12 @@ export class Applier implements BatchApplier {
     let next = 0
     let failure: unknown
     const sink = this.#sink(peer)
+    const window = new ByteWindow(WINDOW_BYTES)
     const worker = async (): Promise<void> => {
       while (next < actions.length && failure === undefined) {
         const action = actions[next++]!
+        const bytes = contentBytes(action)
+        await window.take(bytes)
         try {
           await this.#withRetries(peer, action)
         } catch (err) {
@@ -140,6 +154,8 @@ export class Applier implements BatchApplier {
               aside.add(remote.name)
               sink.add(peer, remote, err)
             }
+        } finally {
+          window.give(bytes)
         }
       }
     }
@@ -244,7 +260,7 @@ export class Applier implements BatchApplier {
     if (this.#stopped) throw new TandemError('ERR_SYNC_REFUSED', 'syncing has stopped')
     // Writing into a data directory that vanished would create it again (temp files make their
     // folders), and the next start would then see a directory holding files and go on.
-    if (action.kind !== 'skip' && !(await this.#o.rootPresent()))
+    if (action.kind !== 'skip' && !(await this.#root.get()))
       throw new TandemError('ERR_SYNC_REFUSED', 'the data directory has vanished')
     switch (action.kind) {
       case 'skip':
@@ -385,7 +401,7 @@ export class Applier implements BatchApplier {
     if (this.#stopped) throw new TandemError('ERR_SYNC_REFUSED', 'syncing has stopped')
     const local = index.get(name)
     if (!local || local.deleted || !local.hash || local.fingerprint) return 'stale'
-    if (!(await this.#o.rootPresent()))
+    if (!(await this.#root.get()))
       throw new TandemError('ERR_SYNC_REFUSED', 'the data directory has vanished')
     let result: 'taken' | 'stale' = 'stale'
     await this.#busy([name], async () => {
@@ -498,18 +514,24 @@ export class Applier implements BatchApplier {
       throw err
     }
     try {
-      await this.#locked(peer, [entry.name], async () => {
-        this.#expectIndex(entry.name, local)
-        await expectDisk(file.path, local)
-        await temp.adoptModeOf(file.path, file.mode)
-        await temp.publish(file.path)
+      // Published with the other takes ready now: one lock request, one directory fsync per
+      // folder and one index transaction for the group (group-commit.ts).
+      await this.#commit.publish({
+        name: entry.name,
+        target: file.path,
+        temp,
+        entry,
+        check: async () => {
+          this.#notHeld(peer, [entry.name])
+          this.#expectIndex(entry.name, local)
+          await expectDisk(file.path, local)
+          // No file was indexed here, and the disk agrees: no mode to keep (and no stat for it).
+          await temp.adoptModeOf(file.path, heldHere(local) ? file.mode : null)
+        },
       })
     } finally {
       await temp.discard()
     }
-    // The renamed temp file is the file now: its identity is the fingerprint (no stat needed).
-    const fingerprint = temp.identity ?? (await fingerprintOf(file.path))
-    this.#o.index.put([{ entry, fingerprint }])
     this.#o.scanner.settled(entry.name)
     this.#report(peer, { op: 'sync-pull', name: entry.name, size: entry.size, peer: peer.name })
   }
@@ -644,13 +666,25 @@ export class Applier implements BatchApplier {
   async #locked<T>(peer: PeerSource, names: readonly string[], fn: () => Promise<T>): Promise<T> {
     const release = await this.#o.lock(names)
     try {
-      const locks = this.#o.held
-      if (locks && names.some((name) => name !== peer.unlocks && locks.held(name))) throw new Held()
+      this.#notHeld(peer, names)
       return await fn()
     } finally {
       release()
     }
   }
+
+  /** Under the names' write locks: none of them was locked by a user meanwhile (else Held). */
+  #notHeld(peer: PeerSource, names: readonly string[]): void {
+    const locks = this.#o.held
+    if (locks && names.some((name) => name !== peer.unlocks && locks.held(name))) throw new Held()
+  }
+}
+
+/** The content an action brings here (what the byte window counts). */
+function contentBytes(action: Action): number {
+  if (action.kind === 'take') return action.entry.deleted ? 0 : action.entry.size
+  if (action.kind === 'conflict') return action.remote.size
+  return 0
 }
 
 /** A name became user-locked between planning and writing: its entry is queued instead. */

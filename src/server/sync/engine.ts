@@ -94,6 +94,7 @@ export class SyncEngine {
       warn,
       confirm: (names) => lock(names, 'read'),
       localChange: (change) => host.tell({ t: 'local-change', ...change }),
+      folder: (name, present) => this.#watcher?.folder(name, present),
     })
     this.#lockStore = new UserLockStore(this.#db)
     this.#userLocks = new UserLocks({

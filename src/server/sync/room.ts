@@ -5,6 +5,7 @@
  */
 import { statfs } from 'node:fs/promises'
 import { TandemError, humanSize } from '../../protocol/index.js'
+import { FreshCheck } from './fresh-check.js'
 
 /** Bytes that an unprivileged writer may still use on the file system holding `dir`. */
 export async function freeBytes(dir: string): Promise<number> {
@@ -12,10 +13,22 @@ export async function freeBytes(dir: string): Promise<number> {
   return st.bavail * st.bsize
 }
 
+// Per folder: the actions of a burst ask together, and share one statfs (fresh-check.ts).
+const checks = new Map<string, FreshCheck<number>>()
+
+function freshFreeBytes(dir: string): Promise<number> {
+  let check = checks.get(dir)
+  if (!check) {
+    check = new FreshCheck(() => freeBytes(dir))
+    checks.set(dir, check)
+  }
+  return check.get()
+}
+
 /** Throws ERR_NO_SPACE, naming what is needed and what is free, when `bytes` cannot fit. */
 export async function ensureRoom(dir: string, bytes: number, name: string): Promise<void> {
   if (bytes === 0) return
-  const free = await freeBytes(dir).catch(() => Number.POSITIVE_INFINITY) // unknown: just try
+  const free = await freshFreeBytes(dir).catch(() => Number.POSITIVE_INFINITY) // unknown: just try
   if (bytes <= free) return
   throw new TandemError(
     'ERR_NO_SPACE',

@@ -50,16 +50,23 @@ export async function hashFile(full: string, sizeHint = READ_CHUNK): Promise<str
   )
   try {
     const hash = createHash('sha256')
+    // A short read is the end of a regular file: no further read to learn it (a small file is
+    // one read). Should the file grow meanwhile, the scanner's look after the read sees it.
+    const first = Buffer.allocUnsafe(chunkSize)
+    const { bytesRead: firstRead } = await handle.read(first, 0, chunkSize, null)
+    hash.update(first.subarray(0, firstRead))
+    if (firstRead < chunkSize) return hash.digest('hex')
     // Two buffers: the next chunk is read (in the thread pool) while this one is hashed.
-    let [current, spare] = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)]
+    let [current, spare] = [Buffer.allocUnsafe(chunkSize), first]
     let reading = handle.read(current, 0, chunkSize, null)
     for (;;) {
       const { bytesRead } = await reading
       if (bytesRead === 0) break
       const chunk = current
       ;[current, spare] = [spare, current]
-      reading = handle.read(current, 0, chunkSize, null)
+      if (bytesRead === chunkSize) reading = handle.read(current, 0, chunkSize, null)
       hash.update(chunk.subarray(0, bytesRead))
+      if (bytesRead < chunkSize) break
     }
     return hash.digest('hex')
   } finally {

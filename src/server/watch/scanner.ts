@@ -51,6 +51,7 @@ const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
 const EXPECT_MS = 60_000 // how long a client's told folder change waits to be seen
 const REQUEST_WAIT_MS = 60_000 // how long a told request waits for its write's notice
 const MAX_REQUESTS = 10_000 // names with a told request waiting for its notice
+const WAIT_FOR_TOLD_BYTES = 1024 * 1024 // from this size, a client write under way is waited out
 
 export interface ScannerOptions {
   root: string
@@ -68,6 +69,11 @@ export interface ScannerOptions {
   confirm?(names: readonly string[]): Promise<() => void>
   /** A change another program made in the folder (cp, an editor, rm), found and confirmed. */
   localChange?(change: LocalChange): void
+  /**
+   * `name` was found to be a folder, about to be read (`present`), or found to be something else
+   * (a file, nothing): the watcher watches folders as the scanner meets them.
+   */
+  folder?(name: string, present: boolean): void
   now?: () => number
 }
 
@@ -93,6 +99,7 @@ export class Scanner {
   /** Old names a client is deleting or renaming (to `to`), until when that is expected. */
   readonly #expected = new Map<string, { to: string | undefined; until: number }>()
   #stopped = false
+  #hashReads = 0
   /** The server's own writes, not to be reported as local changes. */
   readonly #own = new OwnWrites()
   /** Client requests (rids) told before their write's notice, by name. */
@@ -108,7 +115,7 @@ export class Scanner {
 
   constructor(options: ScannerOptions) {
     this.#o = options
-    this.#tree = new TreeWalk(options.root, options.warn)
+    this.#tree = new TreeWalk(options.root, options.warn, (name) => options.folder?.(name, true))
     this.#now = options.now ?? Date.now
     this.#guard = new DeletionGuard({
       emptied: () => this.emptied(),
@@ -263,8 +270,11 @@ export class Scanner {
   async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
     const since = this.#own.tick
-    const files = [...(await this.#expand(names))]
-    const found = await eachConcurrently(files, ([name, seen]) => this.#examineSafely(name, seen))
+    const entries = new Map<string, LocalEntry>()
+    const files = [...(await this.#expand(names, entries))]
+    const found = await eachConcurrently(files, ([name, seen]) =>
+      this.#examineSafely(name, seen, entries.get(name)),
+    )
     await this.#commit(found.flat(), since)
   }
 
@@ -272,7 +282,10 @@ export class Scanner {
    * The names to examine, each with how it looked just now when that is known (examined without
    * a second lstat). A folder stands for the files under it, on disk and in the index.
    */
-  async #expand(names: readonly string[]): Promise<Map<string, Probe | undefined>> {
+  async #expand(
+    names: readonly string[],
+    entries: Map<string, LocalEntry>,
+  ): Promise<Map<string, Probe | undefined>> {
     const out = new Map<string, Probe | undefined>()
     const add = (name: string): void => {
       if (!out.has(name)) out.set(name, undefined)
@@ -287,10 +300,15 @@ export class Scanner {
     )
     for (const [i, name] of servable.entries()) {
       const p = probes[i]
+      if (name !== '' && p?.kind !== 'dir') this.#o.folder?.(name, false)
       if (p?.kind === 'dir') {
         for (const file of await this.walk(name)) add(file)
         const under = name === '' ? this.#o.index.live() : this.#o.index.liveUnder(name)
-        for (const entry of under) add(entry.name)
+        // Read once for the folder: the examination of each name then asks the index no more.
+        for (const entry of under) {
+          add(entry.name)
+          entries.set(entry.name, entry)
+        }
         continue
       }
       out.set(name, p)
@@ -317,9 +335,9 @@ export class Scanner {
    * A name that cannot be looked at (EACCES, ELOOP, EIO) is reported once and looked at again
    * later, waiting longer each time: it must not stop the scan of every other name.
    */
-  async #examineSafely(name: string, seen?: Probe): Promise<Finding[]> {
+  async #examineSafely(name: string, seen?: Probe, entry?: LocalEntry): Promise<Finding[]> {
     try {
-      return await this.#examine(name, seen)
+      return await this.#examine(name, seen, entry)
     } catch (err) {
       if (!this.#failing.has(name)) this.#o.warn(`cannot look at '${name}': ${String(err)}`)
       this.#failing.add(name)
@@ -331,9 +349,10 @@ export class Scanner {
     }
   }
 
-  async #examine(name: string, probed?: Probe): Promise<Finding[]> {
+  /** `indexed`: the name's live entry, when the caller read it from the index a moment ago. */
+  async #examine(name: string, probed?: Probe, indexed?: LocalEntry): Promise<Finding[]> {
     if (this.#o.busy.has(name)) return []
-    const seen = this.#o.index.get(name)
+    const seen = indexed ?? this.#o.index.get(name)
     const live = seen && !seen.deleted ? seen : undefined
     const full = this.#full(name)
     const before = probed ?? (await probe(full))
@@ -354,16 +373,17 @@ export class Scanner {
       const renamed = await this.#renameSource(name, before.fingerprint)
       if (renamed) return renamed
     }
-    const known = this.#known.get(name)
-    if (known && sameFingerprint(known.fp, before.fingerprint)) {
-      this.#known.delete(name)
-      return [this.#finding(name, seen, live, known.hash, before.fingerprint, before.mtimeMs)]
-    }
+    const told = this.#told(name, before.fingerprint)
+    if (told) return [this.#finding(name, seen, live, told, before.fingerprint, before.mtimeMs)]
     const settle = Math.min(SETTLE_MS * 2 ** (this.#unstable.get(name) ?? 0), MAX_SETTLE_MS)
     const age = this.#now() - before.ctimeMs
     if (age < settle) return this.#later(name, settle - age, false)
+    const toldLate = await this.#toldAfterWrite(name, before.fingerprint)
+    if (toldLate)
+      return [this.#finding(name, seen, live, toldLate, before.fingerprint, before.mtimeMs)]
     let hash: string
     try {
+      this.#hashReads++
       hash = await hashFile(full, before.fingerprint.size)
     } catch (err) {
       if (isGone(err)) return this.#later(name, 0, false)
@@ -379,6 +399,36 @@ export class Scanner {
     this.#unstable.delete(name)
     this.#failing.delete(name)
     return [this.#finding(name, seen, live, hash, before.fingerprint, before.mtimeMs)]
+  }
+
+  /** The hash a client's upload told for exactly this file at `name`, used up once taken. */
+  #told(name: string, fp: Fingerprint): string | undefined {
+    const known = this.#known.get(name)
+    if (!known || !sameFingerprint(known.fp, fp)) return undefined
+    this.#known.delete(name)
+    return known.hash
+  }
+
+  /**
+   * Before a big file is read: a client's write that is committing it holds its write lock, and
+   * tells the hash under that lock; a read lock (in the main thread's table, where the client's
+   * notices pass first) waits it out, and then its notice is in. Small files are read at once:
+   * the wait would cost about what reading them does.
+   */
+  async #toldAfterWrite(name: string, fp: Fingerprint): Promise<string | undefined> {
+    const confirm = this.#o.confirm
+    if (!confirm || fp.size < WAIT_FOR_TOLD_BYTES) return undefined
+    try {
+      ;(await confirm([name]))()
+    } catch {
+      return undefined // stopping, or the lock table gone: read it
+    }
+    return this.#told(name, fp)
+  }
+
+  /** Files read to hash them (for tests: what a told hash or an own write spared). */
+  get hashReads(): number {
+    return this.#hashReads
   }
 
   #finding(

@@ -12,6 +12,8 @@ export class TreeWalk {
   constructor(
     readonly root: string,
     private readonly warn: (message: string) => void,
+    /** Told of each folder a walk meets ('' = the root), before it is read (the watcher's cue). */
+    private readonly onFolder: (name: string) => void = () => undefined,
   ) {}
 
   full(name: string): string {
@@ -22,6 +24,7 @@ export class TreeWalk {
   async files(dirName: string): Promise<string[]> {
     const out: string[] = []
     const visit = async (dir: string): Promise<void> => {
+      this.onFolder(path.relative(this.root, dir).split(path.sep).join('/'))
       let entries
       try {
         entries = await readdir(dir, { withFileTypes: true })

@@ -1,17 +1,21 @@
 /**
- * The watcher (chokidar 5): every event under the data directory becomes a hint to the scanner,
- * which decides from the disk what changed. Temp files are ignored; symlinks are not followed.
- * A periodic stat-only rescan is the safety net for anything the events miss (inotify overflow,
- * changes made while a folder was being set up).
+ * The watcher: one inotify watch per folder (Node's fs.watch, not recursive), every event under
+ * the data directory a hint to the scanner, which decides from the disk what changed. Temp files
+ * are ignored; symlinks are not followed. It never reads a folder because of an event: a folder
+ * is watched when the scanner meets it (its walk tells each folder before reading it), so a file
+ * made in a new folder is either in that walk or sends an event. A periodic stat-only rescan is
+ * the safety net for anything the events miss (inotify overflow, the watch limit reached).
  */
-import type { Stats } from 'node:fs'
+import { watch, type FSWatcher } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { watch, type FSWatcher } from 'chokidar'
 import { TEMP_PREFIX } from '../../protocol/index.js'
+import { isFsCode } from '../storage/fs-errors.js'
 import type { Scanner } from './scanner.js'
+import { directoryExists } from './tree-walk.js'
 
-const RESUME_RESCAN_MS = 500
-const NEW_FOLDER_LOOKS_MS = [250, 2_000]
+/** Names hinted while paused, kept to be hinted on resume; past this, the whole tree instead. */
+const MAX_HELD = 100_000
 
 export interface WatcherOptions {
   root: string
@@ -24,83 +28,154 @@ export interface WatcherOptions {
 }
 
 export class Watcher {
-  readonly #watcher: FSWatcher
-  readonly #rescan: NodeJS.Timeout
   readonly ready: Promise<void>
-  readonly #root: string
-  readonly #scanner: Pick<Scanner, 'hint'>
+  readonly #o: WatcherOptions
+  readonly #rescan: NodeJS.Timeout
+  /** Watched folders by name ('' = the root). */
+  readonly #watches = new Map<string, FSWatcher>()
   #paused = 0
-  #pausedDirs: string[] = []
+  /** Hints that came while paused; `undefined` once too many came (the whole tree then). */
+  #held: Set<string> | undefined = new Set()
+  #closed = false
+  #limitTold = false
 
   constructor(o: WatcherOptions) {
-    this.#root = o.root
-    this.#scanner = o.scanner
-    const nameOf = (full: string): string => path.relative(o.root, full).split(path.sep).join('/')
-    this.#watcher = watch(o.root, {
-      ignoreInitial: true,
-      followSymlinks: false,
-      // Report unlinks at once; the scanner's look at the disk handles editors' save-by-rename.
-      atomic: false,
-      // Folders only: a watcher per file (chokidar's way of reporting 'change') cost ~7 KiB each,
-      // 69 MiB for 10,000 files. The folders' own watches report every change to the files in
-      // them, by name (the 'raw' events below), which is all the scanner needs.
-      ignored: (p: string, stats?: Stats) =>
-        path.basename(p).startsWith(TEMP_PREFIX) || (stats?.isFile() ?? false),
-    })
-    const hint = (full: string): void => {
-      const name = nameOf(full)
-      if (name === '' || name.startsWith('..')) return
-      o.scanner.hint(name)
-    }
-    this.#watcher.on('raw', (_event, file: string | null, details: unknown) => {
-      const dir = (details as { watchedPath?: string } | undefined)?.watchedPath
-      if (!file || !dir || file.startsWith(TEMP_PREFIX)) return
-      hint(path.join(dir, file))
-    })
-    this.#watcher.on('add', hint).on('change', hint).on('unlink', hint)
-    this.#watcher.on('addDir', (full: string) => {
-      hint(full)
-      // chokidar reports a new folder, reads it, and only then watches it: files made in between
-      // send no event. Looking at the folder again once its watch is surely set up finds them.
-      for (const delay of NEW_FOLDER_LOOKS_MS) setTimeout(() => hint(full), delay).unref()
-    })
-    this.#watcher.on('unlinkDir', (full: string) => {
-      if (path.resolve(full) === path.resolve(o.root)) o.onRootLost()
-      else hint(full)
-    })
-    this.#watcher.on('error', (err: unknown) => o.warn(`watcher: ${String(err)}`))
-    this.ready = new Promise((resolve) => this.#watcher.once('ready', () => resolve()))
+    this.#o = o
+    this.ready = this.#watchTree()
     this.#rescan = setInterval(() => o.scanner.hint(''), o.rescanIntervalMs)
     this.#rescan.unref()
   }
 
+  /** Folders watched now (for tests and status). */
+  get watched(): number {
+    return this.#watches.size
+  }
+
   /**
-   * Stop watching while this server writes many files itself. chokidar re-reads a directory
-   * (an lstat per entry) after each change in it, back to back while changes keep coming: a bulk
-   * mirror of 1,000 files into one folder cost seconds of CPU. Paused, the writes cost nothing to
-   * watch; on resume a rescan finds whatever another program changed meanwhile.
+   * The scanner found `name` to be a folder (`present`), about to read it, or found something
+   * else there (a file, nothing). A new folder is watched before it is read; a folder that went
+   * is no longer watched, nor anything under it (a folder moved out of the tree still reports).
+   */
+  folder(name: string, present: boolean): void {
+    if (this.#closed) return
+    if (present) {
+      if (!this.#watches.has(name)) this.#watch(name)
+      return
+    }
+    if (!this.#watches.has(name)) return
+    const under = `${name}/`
+    for (const [folder, watcher] of this.#watches)
+      if (folder === name || folder.startsWith(under)) {
+        watcher.close()
+        this.#watches.delete(folder)
+      }
+  }
+
+  /**
+   * Hold back hints while this server writes many files itself (BulkMode): each applied file's
+   * event would have the scanner look at a name the applier is writing. On resume each name
+   * hinted meanwhile is hinted once; nothing another program did meanwhile is lost.
    */
   pause(): void {
-    if (this.#paused++ > 0) return
-    // Every folder, not just the root: unwatching the root leaves its sub-folders watched.
-    const root = this.#root
-    this.#pausedDirs = Object.keys(this.#watcher.getWatched()).filter(
-      (dir) => dir === root || dir.startsWith(root + path.sep),
-    )
-    this.#watcher.unwatch(this.#pausedDirs)
+    this.#paused++
   }
 
   resume(): void {
-    if (--this.#paused > 0) return
-    this.#watcher.add([this.#root, ...this.#pausedDirs])
-    this.#pausedDirs = []
-    this.#scanner.hint('')
-    // chokidar sets its watches up again in the background: look once more when it has.
-    setTimeout(() => this.#scanner.hint(''), RESUME_RESCAN_MS).unref()
+    if (this.#paused === 0 || --this.#paused > 0) return
+    const held = this.#held
+    this.#held = new Set()
+    if (!held) return this.#o.scanner.hint('')
+    for (const name of held) this.#o.scanner.hint(name)
   }
 
   async close(): Promise<void> {
+    this.#closed = true
     clearInterval(this.#rescan)
-    await this.#watcher.close()
+    for (const watcher of this.#watches.values()) watcher.close()
+    this.#watches.clear()
+    await Promise.resolve()
+  }
+
+  #hint(name: string): void {
+    if (this.#paused === 0) return this.#o.scanner.hint(name)
+    if (!this.#held) return
+    this.#held.add(name)
+    if (this.#held.size > MAX_HELD) this.#held = undefined
+  }
+
+  /** Watch every folder under the root, the root first (symlinks not followed). */
+  async #watchTree(): Promise<void> {
+    const visit = async (name: string): Promise<void> => {
+      if (this.#closed || !this.#watch(name)) return
+      let entries
+      try {
+        entries = await readdir(this.#full(name), { withFileTypes: true })
+      } catch {
+        return // gone meanwhile, or unreadable: its parent's events and the rescan cover it
+      }
+      for (const entry of entries)
+        if (entry.isDirectory() && !entry.name.startsWith(TEMP_PREFIX))
+          await visit(name === '' ? entry.name : `${name}/${entry.name}`)
+    }
+    await visit('')
+  }
+
+  /** Watch one folder; false when it cannot be (gone, unreadable, the watch limit reached). */
+  #watch(name: string): boolean {
+    if (this.#watches.has(name)) return true
+    let watcher: FSWatcher
+    try {
+      watcher = watch(this.#full(name), { persistent: false }, (event, file) =>
+        this.#event(name, event, file),
+      )
+    } catch (err) {
+      this.#cannotWatch(name, err)
+      return false
+    }
+    watcher.on('error', (err: unknown) => {
+      // The folder's watch broke (it went, mostly): forget it; the scanner meets it again if it
+      // is still there.
+      if (this.#watches.get(name) === watcher) this.#watches.delete(name)
+      watcher.close()
+      if (!this.#closed && !isFsCode(err, 'ENOENT')) this.#o.warn(`watcher: ${String(err)}`)
+      if (name === '') void this.#checkRoot()
+      this.#hint(name)
+    })
+    this.#watches.set(name, watcher)
+    return true
+  }
+
+  #event(folder: string, event: string, file: string | Buffer | null): void {
+    if (this.#closed) return
+    if (file === null) return this.#hint(folder)
+    const base = file.toString()
+    if (base.startsWith(TEMP_PREFIX)) return
+    // The root's own watch names the root itself when the root is removed or renamed.
+    if (folder === '' && event === 'rename' && base === path.basename(this.#o.root))
+      void this.#checkRoot()
+    this.#hint(folder === '' ? base : `${folder}/${base}`)
+  }
+
+  async #checkRoot(): Promise<void> {
+    if (!(await directoryExists(this.#o.root)) && !this.#closed) this.#o.onRootLost()
+  }
+
+  #cannotWatch(name: string, err: unknown): void {
+    if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return // gone meanwhile
+    if (isFsCode(err, 'ENOSPC') || isFsCode(err, 'EMFILE')) {
+      if (this.#limitTold) return
+      this.#limitTold = true
+      this.#o.warn(
+        `watcher: cannot watch more folders (${(err as { code?: string }).code}: the inotify watch limit, ` +
+          `fs.inotify.max_user_watches); changes in the folders not watched are found by the rescan ` +
+          `every ${Math.round(this.#o.rescanIntervalMs / 1000)} s`,
+      )
+      return
+    }
+    this.#o.warn(`watcher: cannot watch '${name}': ${String(err)}`)
+  }
+
+  #full(name: string): string {
+    return name === '' ? this.#o.root : path.join(this.#o.root, ...name.split('/'))
   }
 }

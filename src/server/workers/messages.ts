@@ -43,8 +43,8 @@ export type { UserLockRequest }
 
 /** Main → worker. */
 export type ToWorker =
-  /** Bytes from the socket: the first `length` bytes of `buf` (a pooled buffer: return it in `ack`). */
-  | { t: 'in'; buf: ArrayBuffer; length: number }
+  /** Bytes from the socket: `length` bytes of `buf` from `offset` (a pooled buffer: return it in `ack`). */
+  | { t: 'in'; buf: ArrayBuffer; offset: number; length: number }
   /** The socket ended or errored: stop, clean up, resolve the task. */
   | { t: 'closed' }
   /** Bytes of earlier `out` messages written to the socket (credit for more), and their buffers back for reuse. */

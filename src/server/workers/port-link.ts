@@ -16,9 +16,10 @@ const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
 /** Buffers the main thread handed back, kept for reuse (by exact size). */
 const SPARE_MAX = 8
 
-/** A chunk of socket bytes: the first `length` bytes of a pooled buffer owned by the main thread. */
+/** A chunk of socket bytes: `length` bytes from `offset` of a pooled buffer owned by the main thread. */
 export interface InChunk {
   buf: ArrayBuffer
+  offset: number
   length: number
 }
 
@@ -138,7 +139,7 @@ export class PortLink {
     switch (message.t) {
       case 'in':
         this.#handlers.onActivity()
-        return this.#pushInbox({ buf: message.buf, length: message.length })
+        return this.#pushInbox({ buf: message.buf, offset: message.offset, length: message.length })
       case 'sent':
         this.#handlers.onActivity()
         for (const buf of message.bufs) if (this.#spare.length < SPARE_MAX) this.#spare.push(buf)
