@@ -1,8 +1,8 @@
 /**
  * The pool of session workers. One thread starts with the server; the others start only once
- * clients come: when a session begins and every thread started so far already runs one, the next
- * thread is started at once with a task that does nothing (workers/warm-up.ts), so that it is
- * ready for the next client. An idle server thus holds one session thread, not one per core
+ * clients come: when a session begins and the sessions then outnumber the threads, the next
+ * thread is started with a task that does nothing (workers/warm-up.ts), so that it is ready for
+ * the clients after. The session that started it does not wait for it. An idle server thus holds one session thread, not one per core
  * (~15 MiB each; see ARCHITECTURE.md, "Memory"). Sessions go to an idle thread first, else to the
  * least busy one, as with Piscina's own balancer.
  */
@@ -55,7 +55,12 @@ export class SessionPool extends Piscina {
     this.#threads = threads
   }
 
-  /** Run a session; start the next thread if every thread now has one. */
+  /**
+   * Run a session; when sessions outnumber the threads (one thread runs two), start the next
+   * thread. Its warm-up task carries an AbortSignal, which makes Piscina keep it aside (its
+   * "skip queue") rather than in the queue that sessions would wait behind: sessions go on to
+   * the threads that run, and the new one takes the warm-up, then sessions, once it is ready.
+   */
   override run(task: unknown, options?: Parameters<Piscina['run']>[1]): Promise<unknown> {
     const running = super.run(task, options)
     this.#sessions++
@@ -64,10 +69,10 @@ export class SessionPool extends Piscina {
       () => this.#sessions--,
     )
     const started = this.threads.length
-    if (!this.#warming && started < this.#threads && this.#sessions >= started) {
+    if (!this.#warming && started < this.#threads && this.#sessions > started) {
       this.#warming = true
       super
-        .run(undefined, { filename: WARM_UP })
+        .run(undefined, { filename: WARM_UP, signal: new AbortController().signal })
         .catch(() => undefined) // a thread that cannot start: Piscina's own handling, as before
         .finally(() => (this.#warming = false))
     }

@@ -35,18 +35,21 @@ afterEach(async () => {
 })
 
 describe('SessionPool', () => {
-  it('starts one thread; the first session starts the next; nine sessions are all served', async () => {
+  it('starts one thread; a second session at once starts the next; nine sessions are all served', async () => {
     pool = new SessionPool(2, 9, TASK)
     const p = pool
     expect(p.threads.length).toBe(1)
     const first = await start(p)
+    expect(p.threads.length).toBe(1) // one client at a time needs one thread
+    const second = await start(p) // served at once, beside the first, while the next one starts
+    expect(second.thread).toBe(first.thread)
     // Started, and ready once its warm-up task is done.
     await until(() => p.threads.length === 2 && p.completed >= 1, 'the second thread')
-    const second = await start(p)
-    expect(second.thread).not.toBe(first.thread) // the idle new thread, not the busy one
+    const third = await start(p)
+    expect(third.thread).not.toBe(first.thread) // the idle new thread, not the busy one
     const rest: Running[] = []
-    for (let i = 0; i < 7; i++) rest.push(await start(p))
-    const all = [first, second, ...rest]
+    for (let i = 0; i < 6; i++) rest.push(await start(p))
+    const all = [first, second, third, ...rest]
     const perThread = new Map<number, number>()
     for (const r of all) perThread.set(r.thread, (perThread.get(r.thread) ?? 0) + 1)
     expect([...perThread.values()].sort()).toEqual([4, 5]) // ceil(9 / 2) at most on one
@@ -59,18 +62,22 @@ describe('SessionPool', () => {
     pool = new SessionPool(2, 9, TASK)
     const p = pool
     const first = await start(p)
-    await until(() => p.threads.length === 2 && p.completed >= 1, 'the second thread')
     const second = await start(p)
-    second.port.postMessage('exit')
-    await expect(second.done).rejects.toThrow(/exited/)
-    first.port.postMessage('end')
+    await until(() => p.threads.length === 2 && p.completed >= 1, 'the second thread')
+    const third = await start(p)
+    expect(third.thread).not.toBe(first.thread)
+    third.port.postMessage('exit')
+    await expect(third.done).rejects.toThrow(/exited/)
+    for (const r of [first, second]) r.port.postMessage('end')
     await expect(first.done).resolves.toBe(first.thread)
+    await expect(second.done).resolves.toBe(first.thread)
     const again = await start(p)
-    // (completed: warm-up, the crashed one, the first, the second warm-up)
-    await until(() => p.threads.length === 2 && p.completed >= 4, 'a second thread again')
+    const again2 = await start(p)
+    // (completed: warm-up, the crashed one, the first two, the second warm-up)
+    await until(() => p.threads.length === 2 && p.completed >= 5, 'a second thread again')
     const other = await start(p)
     expect(other.thread).not.toBe(again.thread)
-    for (const r of [again, other]) r.port.postMessage('end')
-    await Promise.all([again.done, other.done])
+    for (const r of [again, again2, other]) r.port.postMessage('end')
+    await Promise.all([again.done, again2.done, other.done])
   })
 })
