@@ -7,6 +7,8 @@
 const args = process.argv.slice(2)
 
 if (args[0] === 'serve') {
+  // Before the server's modules load: their loading would grow the main thread's young generation.
+  ;(await import('../server/workers/young-generation.js')).keepMainYoungGenerationSmall()
   const { main } = await import('../server/main.js')
   await main(args.slice(1))
 } else if (args[0] === 'help' && args[1] === 'serve') {

@@ -8,7 +8,7 @@ import { constants } from 'node:fs'
 import { access, mkdir, realpath, stat } from 'node:fs/promises'
 import type net from 'node:net'
 import { once } from 'node:events'
-import { Piscina } from 'piscina'
+import type { Piscina } from 'piscina'
 import type { ServerConfig } from './config.js'
 import { ServerConsole } from './console.js'
 import { ServerCore } from './core.js'
@@ -22,6 +22,7 @@ import { lockDirectory } from './state/directory-lock.js'
 import { removeLeftoverTempFiles } from './storage/listing.js'
 import { SyncHost } from './sync/sync-host.js'
 import { HttpHost } from './http/host.js'
+import { SessionPool } from './session-pool.js'
 import { directoryFailure, listenFailure } from './startup-errors.js'
 
 export interface RunningServer {
@@ -75,16 +76,7 @@ export async function startServer(
         flag: '--sync-port',
       })
     })
-    const pool = new Piscina({
-      filename: new URL('./session/worker.js', import.meta.url).href,
-      // All threads up front, so sessions spread over them (least busy first) from the start.
-      minThreads: config.workers,
-      maxThreads: config.workers,
-      // A session is a long-lived async task; a thread runs several at once.
-      concurrentTasksPerWorker: Math.ceil(config.maxClients / config.workers),
-      // The default 'sync' atomics freeze a worker's timers and ports between tasks.
-      atomics: 'disabled',
-    })
+    const pool = new SessionPool(config.workers, config.maxClients)
     const accept = createAcceptLoop(core, pool)
     const listener = accept.server
     try {

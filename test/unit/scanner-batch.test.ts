@@ -35,6 +35,29 @@ describe('a burst of new files', () => {
   })
 })
 
+describe('hints held while the server wrote (BulkMode)', () => {
+  it('a hint for an event the scanner looked past since is dropped; a later one is not', async () => {
+    const h = scannerHarness()
+    const file = `${h.root}/f.txt`
+    const eventAt = performance.now()
+    fs.writeFileSync(file, 'one\n')
+    await h.scanner.scanNow(['f.txt']) // looks after the event: covers it
+    // Changed again, but the hint given names the old event only: no look for it.
+    fs.writeFileSync(file, 'two, longer\n')
+    h.scanner.hint('f.txt', eventAt)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await h.scanner.scanNow([])
+    expect(h.index.get('f.txt')?.hash).toBe(sha('one\n'))
+    // The change's own event, after that look: looked at.
+    h.scanner.hint('f.txt', performance.now())
+    const deadline = Date.now() + 5_000
+    while (h.index.get('f.txt')?.hash !== sha('two, longer\n') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(h.index.get('f.txt')?.hash).toBe(sha('two, longer\n'))
+    h.close()
+  })
+})
+
 describe('hashFile', () => {
   it('hashes any size right, whatever size it was told', async () => {
     const h = scannerHarness()

@@ -10,6 +10,7 @@ import { TandemError, type WireError } from '../../protocol/index.js'
 import type { ServerCore } from '../core.js'
 import { isServiceMessage, MainServices } from '../net/main-services.js'
 import { unbatch } from '../workers/request-reply.js'
+import { SMALL_YOUNG_GENERATION } from '../workers/young-generation.js'
 import type { FromHttpWorker, HttpWorkerData, ToHttpWorker } from './messages.js'
 
 /** An HTTP worker that ends sooner than this after its start is not started again. */
@@ -192,7 +193,8 @@ type HttpThread = EventEmitter & Pick<Worker, 'postMessage' | 'terminate'>
  */
 function startThread(data: HttpWorkerData): HttpThread {
   const entry = new URL('./worker.js', import.meta.url)
-  if (process.env.TANDEM_HTTP_THREAD !== 'main') return new Worker(entry, { workerData: data })
+  if (process.env.TANDEM_HTTP_THREAD !== 'main')
+    return new Worker(entry, { workerData: data, resourceLimits: SMALL_YOUNG_GENERATION })
   return new InMainThread(data)
 }
 

@@ -5,7 +5,7 @@
  * since it was indexed is not sent (ERR_NOT_FOUND: its new version will be announced).
  */
 import { createHash } from 'node:crypto'
-import { constants as fsConstants } from 'node:fs'
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { Limits, TandemError } from '../../protocol/index.js'
 import { sameFingerprint, type LocalEntry } from '../index/entry.js'
@@ -44,48 +44,98 @@ export function contentChannel(framed: FramedSocket, o: ExchangeOptions): Channe
 }
 
 const READ_WHOLE = 256 * 1024
+/** Files indexed at up to this size are read with synchronous calls (readSmall). */
+const READ_AT_ONCE = 64 * 1024
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK
 const MAX_OUTSTANDING = 64 // fetches being prepared or answered on one channel
 
-/** An opened, checked copy of the content: read whole when small, else a handle to stream. */
-interface Prepared {
+/** An opened, checked copy of the content, to stream. */
+interface Opened {
   handle: FileHandle
   size: number
   mtime: number
-  whole?: Buffer
 }
 
+/** Read whole when small (nothing left open), else opened. */
+type Prepared = Opened | { size: number; mtime: number; whole: Buffer }
+
 async function prepare(o: ExchangeOptions, name: string, hash: string): Promise<Prepared | null> {
-  const sources = [o.index.get(name), ...o.index.byHash(hash)].filter(
-    (e): e is LocalEntry => !!e && !e.deleted && e.hash === hash,
-  )
-  for (const source of sources) {
-    const opened = await openIfCurrent(o, source)
-    if (!opened) continue
-    if (opened.size > READ_WHOLE) return opened
-    try {
-      const whole = Buffer.allocUnsafe(opened.size)
-      const { bytesRead } = await opened.handle.read(whole, 0, opened.size, 0)
-      return { ...opened, whole: whole.subarray(0, bytesRead) }
-    } finally {
-      await opened.handle.close()
-    }
+  // The file at that name first; other files with that content only when it is not current.
+  const named = o.index.get(name)
+  const usable = (e: LocalEntry | undefined): e is LocalEntry =>
+    !!e && !e.deleted && e.hash === hash
+  if (usable(named)) {
+    const first = await prepareFrom(o, named)
+    if (first) return first
+  }
+  for (const source of o.index.byHash(hash)) {
+    if (source.name === named?.name || !usable(source)) continue
+    const prepared = await prepareFrom(o, source)
+    if (prepared) return prepared
   }
   return null
 }
 
-/** Open a file if it is still as indexed (else null: it changed since, and will be announced). */
-async function openIfCurrent(o: ExchangeOptions, source: LocalEntry): Promise<Prepared | null> {
-  let path: string
+/** `source`'s content if its file is still as indexed: read whole when small, else opened. */
+async function prepareFrom(o: ExchangeOptions, source: LocalEntry): Promise<Prepared | null> {
+  if (source.size <= READ_AT_ONCE) return readSmall(o, source)
+  const opened = await openIfCurrent(o, source)
+  if (!opened || opened.size > READ_WHOLE) return opened
   try {
-    path = (await o.store.resolve(source.name, { follow: false })).path
+    const whole = Buffer.allocUnsafe(opened.size)
+    const { bytesRead } = await opened.handle.read(whole, 0, opened.size, 0)
+    return { size: opened.size, mtime: opened.mtime, whole: whole.subarray(0, bytesRead) }
+  } finally {
+    await opened.handle.close()
+  }
+}
+
+/**
+ * A small file (as indexed) read with synchronous calls: open, fstat, one read, close take a few
+ * microseconds each on a file in the page cache, where four round trips through the thread pool
+ * cost far more CPU than the calls themselves — and a burst of small files is what fetches are.
+ */
+async function readSmall(o: ExchangeOptions, source: LocalEntry): Promise<Prepared | null> {
+  const path = await resolved(o, source)
+  if (path === null) return null
+  let fd: number
+  try {
+    fd = openSync(path, OPEN_FLAGS)
+  } catch (err) {
+    if (isGone(err)) return null // gone or replaced since indexed: its change will be announced
+    throw err
+  }
+  try {
+    const st = fstatSync(fd)
+    const fp = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
+    // Grown past what is read at once: not as indexed, so not sent (announced again).
+    if (!st.isFile() || st.size > READ_WHOLE || !sameFingerprint(source.fingerprint, fp))
+      return null
+    const whole = Buffer.allocUnsafe(st.size)
+    const bytesRead = st.size === 0 ? 0 : readSync(fd, whole, 0, st.size, 0)
+    return { size: st.size, mtime: source.mtime, whole: whole.subarray(0, bytesRead) }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The path to read `source` at, or null when the name is not servable any more. */
+async function resolved(o: ExchangeOptions, source: LocalEntry): Promise<string | null> {
+  try {
+    return (await o.store.resolve(source.name, { follow: false })).path
   } catch (err) {
     if (isTandemError(err)) return null // not a servable name any more (a folder, a symlink out)
     throw err
   }
-  const flags = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK
+}
+
+/** Open a file if it is still as indexed (else null: it changed since, and will be announced). */
+async function openIfCurrent(o: ExchangeOptions, source: LocalEntry): Promise<Opened | null> {
+  const path = await resolved(o, source)
+  if (path === null) return null
   // Gone or replaced since indexed: null (its change will be announced). Anything else (EMFILE,
   // EIO) is thrown: the channel closes and the peer retries, rather than skip the file for good.
-  const handle = await open(path, flags).catch((err: unknown) => {
+  const handle = await open(path, OPEN_FLAGS).catch((err: unknown) => {
     if (isGone(err)) return undefined
     throw err
   })
@@ -117,7 +167,7 @@ async function answer(
   }
   send(framed, { type: 'content', id, ok: true, size: p.size, mtime: p.mtime })
   const hash = createHash('sha256')
-  if (p.whole) {
+  if ('whole' in p) {
     hash.update(p.whole)
     if (p.whole.length > 0) await framed.sendData(p.whole)
     return framed.sendEnd(hash.digest())

@@ -200,8 +200,8 @@ export class SyncEngine {
       root,
       // A change on disk may unblock what is set aside (a symlink or a folder in the way removed).
       scanner: {
-        hint: (name) => {
-          this.#scanner.hint(name)
+        hint: (name, since) => {
+          this.#scanner.hint(name, since)
           if (name !== '') this.#setAside.nudge([name])
         },
       },

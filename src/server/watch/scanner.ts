@@ -51,6 +51,7 @@ const MAX_KNOWN = 10_000 // hashes told by sessions, waiting for the scanner
 const EXPECT_MS = 60_000 // how long a client's told folder change waits to be seen
 const REQUEST_WAIT_MS = 60_000 // how long a told request waits for its write's notice
 const MAX_REQUESTS = 10_000 // names with a told request waiting for its notice
+const MAX_LOOKED = 100_000 // names whose last look is remembered (the latest ones)
 const WAIT_FOR_TOLD_BYTES = 1024 * 1024 // from this size, a client write under way is waited out
 
 export interface ScannerOptions {
@@ -100,6 +101,8 @@ export class Scanner {
   readonly #expected = new Map<string, { to: string | undefined; until: number }>()
   #stopped = false
   #hashReads = 0
+  /** performance.now() of the latest look at each name (see hint's `since`). */
+  readonly #looked = new Map<string, number>()
   /** The server's own writes, not to be reported as local changes. */
   readonly #own = new OwnWrites()
   /** Client requests (rids) told before their write's notice, by name. */
@@ -149,8 +152,10 @@ export class Scanner {
   }
 
   /** Something may have changed at `name` (a file or a folder). */
-  hint(name: string): void {
+  hint(name: string, since?: number): void {
     if (this.#stopped) return
+    // A change seen at `since` (performance.now()) that a later look at this file has covered.
+    if (since !== undefined && (this.#looked.get(name) ?? -Infinity) > since) return
     this.#pending.add(name)
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined
@@ -270,10 +275,11 @@ export class Scanner {
   async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
     const since = this.#own.tick
+    const started = performance.now()
     const entries = new Map<string, LocalEntry>()
     const files = [...(await this.#expand(names, entries))]
     const found = await eachConcurrently(files, ([name, seen]) =>
-      this.#examineSafely(name, seen, entries.get(name)),
+      this.#examineSafely(name, seen, entries.get(name), started),
     )
     await this.#commit(found.flat(), since)
   }
@@ -335,9 +341,14 @@ export class Scanner {
    * A name that cannot be looked at (EACCES, ELOOP, EIO) is reported once and looked at again
    * later, waiting longer each time: it must not stop the scan of every other name.
    */
-  async #examineSafely(name: string, seen?: Probe, entry?: LocalEntry): Promise<Finding[]> {
+  async #examineSafely(
+    name: string,
+    seen?: Probe,
+    entry?: LocalEntry,
+    probedAt?: number,
+  ): Promise<Finding[]> {
     try {
-      return await this.#examine(name, seen, entry)
+      return await this.#examine(name, seen, entry, probedAt)
     } catch (err) {
       if (!this.#failing.has(name)) this.#o.warn(`cannot look at '${name}': ${String(err)}`)
       this.#failing.add(name)
@@ -350,11 +361,17 @@ export class Scanner {
   }
 
   /** `indexed`: the name's live entry, when the caller read it from the index a moment ago. */
-  async #examine(name: string, probed?: Probe, indexed?: LocalEntry): Promise<Finding[]> {
+  async #examine(
+    name: string,
+    probed?: Probe,
+    indexed?: LocalEntry,
+    probedAt = performance.now(),
+  ): Promise<Finding[]> {
     if (this.#o.busy.has(name)) return []
     const seen = indexed ?? this.#o.index.get(name)
     const live = seen && !seen.deleted ? seen : undefined
     const full = this.#full(name)
+    this.#lookedAt(name, probed ? probedAt : performance.now())
     const before = probed ?? (await probe(full))
     // Known here, held elsewhere (no fingerprint): no file at its name is no change. A client's
     // folder delete or rename of it is recorded in the index only (#gone).
@@ -424,6 +441,13 @@ export class Scanner {
       return undefined // stopping, or the lock table gone: read it
     }
     return this.#told(name, fp)
+  }
+
+  /** When `name` was last looked at (its lstat began no earlier), kept for the latest names. */
+  #lookedAt(name: string, at: number): void {
+    this.#looked.delete(name)
+    this.#looked.set(name, at)
+    if (this.#looked.size > MAX_LOOKED) this.#looked.delete(this.#looked.keys().next().value!)
   }
 
   /** Files read to hash them (for tests: what a told hash or an own write spared). */

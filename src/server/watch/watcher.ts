@@ -34,8 +34,11 @@ export class Watcher {
   /** Watched folders by name ('' = the root). */
   readonly #watches = new Map<string, FSWatcher>()
   #paused = 0
-  /** Hints that came while paused; `undefined` once too many came (the whole tree then). */
-  #held: Set<string> | undefined = new Set()
+  /**
+   * Hints that came while paused, with when their last event came (performance.now());
+   * `undefined` once too many came (the whole tree then).
+   */
+  #held: Map<string, number> | undefined = new Map()
   #closed = false
   #limitTold = false
 
@@ -74,7 +77,8 @@ export class Watcher {
   /**
    * Hold back hints while this server writes many files itself (BulkMode): each applied file's
    * event would have the scanner look at a name the applier is writing. On resume each name
-   * hinted meanwhile is hinted once; nothing another program did meanwhile is lost.
+   * hinted meanwhile is hinted once, unless the scanner looked at it after its last event;
+   * nothing another program did meanwhile is lost.
    */
   pause(): void {
     this.#paused++
@@ -83,9 +87,11 @@ export class Watcher {
   resume(): void {
     if (this.#paused === 0 || --this.#paused > 0) return
     const held = this.#held
-    this.#held = new Set()
+    this.#held = new Map()
     if (!held) return this.#o.scanner.hint('')
-    for (const name of held) this.#o.scanner.hint(name)
+    // A name the scanner looked at after its last event (the applier hints what it wrote once
+    // done) needs no other look: the scanner drops those.
+    for (const [name, at] of held) this.#o.scanner.hint(name, at)
   }
 
   async close(): Promise<void> {
@@ -99,7 +105,8 @@ export class Watcher {
   #hint(name: string): void {
     if (this.#paused === 0) return this.#o.scanner.hint(name)
     if (!this.#held) return
-    this.#held.add(name)
+    this.#held.delete(name) // re-inserted: the map's order stays that of the last events
+    this.#held.set(name, performance.now())
     if (this.#held.size > MAX_HELD) this.#held = undefined
   }
 

@@ -1,0 +1,81 @@
+/**
+ * The pool of session workers. One thread starts with the server; the others start only once
+ * clients come: when a session begins and the sessions then outnumber the threads, the next
+ * thread is started with a task that does nothing (workers/warm-up.ts), so that it is ready for
+ * the clients after. The session that started it does not wait for it. An idle server thus holds one session thread, not one per core
+ * (~15 MiB each; see ARCHITECTURE.md, "Memory"). Sessions go to an idle thread first, else to the
+ * least busy one, as with Piscina's own balancer.
+ */
+import { fileURLToPath } from 'node:url'
+import { Piscina } from 'piscina'
+import { SMALL_YOUNG_GENERATION } from './workers/young-generation.js'
+
+const SESSION_WORKER = new URL('./session/worker.js', import.meta.url).href
+const WARM_UP = new URL('./workers/warm-up.js', import.meta.url).href
+/** As the balancer sees a task's file (Piscina gives it as a path). */
+const WARM_UP_PATH = fileURLToPath(WARM_UP)
+
+type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
+
+export class SessionPool extends Piscina {
+  readonly #threads: number
+  #sessions = 0
+  #warming = false
+
+  /** `filename`: the task's module (tests give their own; the server, the session worker). */
+  constructor(threads: number, maxClients: number, filename: string = SESSION_WORKER) {
+    // A session is a long-lived async task; a thread runs several at once.
+    const perThread = Math.ceil(maxClients / threads)
+    // How many threads there are (started or starting): known once the pool exists.
+    const threadCount = { now: (): number => threads }
+    const balancer: Balancer = (task, workers) => {
+      let best: (typeof workers)[number] | null = null
+      for (const worker of workers) {
+        if (worker.currentUsage === 0) return worker
+        if (worker.currentUsage < perThread && (!best || worker.currentUsage < best.currentUsage))
+          best = worker
+      }
+      // A warm-up finds no idle thread: none, so that Piscina starts one and runs it there.
+      if (task.filename === WARM_UP_PATH && threadCount.now() < threads) return null
+      return best
+    }
+    super({
+      filename,
+      minThreads: 1,
+      maxThreads: threads,
+      // A thread once started stays: the pool only grows, up to `threads`.
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: perThread,
+      // The default 'sync' atomics freeze a worker's timers and ports between tasks.
+      atomics: 'disabled',
+      resourceLimits: SMALL_YOUNG_GENERATION,
+      loadBalancer: balancer,
+    })
+    threadCount.now = () => this.threads.length
+    this.#threads = threads
+  }
+
+  /**
+   * Run a session; when sessions outnumber the threads (one thread runs two), start the next
+   * thread. Its warm-up task carries an AbortSignal, which makes Piscina keep it aside (its
+   * "skip queue") rather than in the queue that sessions would wait behind: sessions go on to
+   * the threads that run, and the new one takes the warm-up, then sessions, once it is ready.
+   */
+  override run(task: unknown, options?: Parameters<Piscina['run']>[1]): Promise<unknown> {
+    const running = super.run(task, options)
+    this.#sessions++
+    void running.then(
+      () => this.#sessions--,
+      () => this.#sessions--,
+    )
+    const started = this.threads.length
+    if (!this.#warming && started < this.#threads && this.#sessions > started) {
+      this.#warming = true
+      super
+        .run(undefined, { filename: WARM_UP, signal: new AbortController().signal })
+        .catch(() => undefined) // a thread that cannot start: Piscina's own handling, as before
+        .finally(() => (this.#warming = false))
+    }
+    return running
+  }
+}
