@@ -6,8 +6,7 @@
 // each while it waits for the next: the group holds 'a.txt' while it waits for 'm.txt', so a
 // client's read of 'a.txt' waits (and fails at its own bound) and 'a.txt' is not stored, although
 // nothing is in its way. Before group commit each take locked its own name alone.
-// KNOWN BUG (it.fails): the fix is not small (a lock request that takes what is free and leaves
-// the rest for a later group, or one request per name); see the review's report.
+// Fixed: each publication asks for its own name's lock; the granted ones form the group.
 import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -46,7 +45,7 @@ async function sealed(root: string, name: string, body: string): Promise<Publica
 }
 
 describe('a group commit waiting for one name (review of issue 14)', () => {
-  it.fails('neither holds the others from a client nor keeps them from the disk', async () => {
+  it('neither holds the others from a client nor keeps them from the disk', async () => {
     const root = tempDir('tandem-review-i14-group-')
     const db = openIndexDb(tempDir('tandem-review-i14-group-state-'))
     const index = new FileIndex(db)

@@ -1,7 +1,7 @@
 // Group commit (sync/group-commit.ts), on real temp files and a real index.db: publications that
-// are ready together take one lock request and one index transaction; one whose own check fails,
-// or whose folder vanished before its rename, is rejected alone while the others are stored; two
-// of one name are never in one group.
+// are ready together each ask for their own name's lock (in one turn) and share one index
+// transaction; one whose lock, own check fails, or whose folder vanished before its rename, is
+// rejected alone while the others are stored; two of one name are never in one group.
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -55,7 +55,7 @@ async function sealed(root: string, name: string, body: string): Promise<Publica
 }
 
 describe('group commit', () => {
-  it('one lock request and one transaction per group; a failed one is left out alone', async () => {
+  it('a lock request per name and one transaction per group; a failed one is left out alone', async () => {
     const { root, index, commit, locks, stored, close } = setup()
     const pubs = await Promise.all(
       ['a/1.txt', 'a/2.txt', 'b/3.txt', 'c/4.txt', 'a/5.txt'].map((n) => sealed(root, n, n)),
@@ -73,7 +73,7 @@ describe('group commit', () => {
     ])
     expect(String((results[1] as PromiseRejectedResult).reason)).toContain('changed on disk')
     expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_NOT_FOUND' })
-    expect(locks).toEqual([['a/1.txt', 'a/2.txt', 'b/3.txt', 'c/4.txt', 'a/5.txt']])
+    expect(locks).toEqual([['a/1.txt'], ['a/2.txt'], ['b/3.txt'], ['c/4.txt'], ['a/5.txt']])
     expect(stored.map((batch) => batch.map((e) => e.name))).toEqual([
       ['a/1.txt', 'b/3.txt', 'a/5.txt'],
     ])
@@ -100,27 +100,36 @@ describe('group commit', () => {
     const second = await sealed(root, 'x.txt', 'second')
     const other = await sealed(root, 'y.txt', 'other')
     await Promise.all([first, second, other].map((p) => commit.publish(p)))
-    expect(locks).toEqual([['x.txt', 'y.txt'], ['x.txt']])
+    expect(locks).toEqual([['x.txt'], ['y.txt'], ['x.txt']])
     expect(await fs.readFile(path.join(root, 'x.txt'), 'utf8')).toBe('second')
     expect(index.get('x.txt')?.size).toBe('second'.length)
     close()
   })
 
-  it('a lock that cannot be had fails the whole group, nothing renamed', async () => {
+  it('a lock that cannot be had fails its own file only, nothing renamed over it', async () => {
     const root = tempDir('tandem-group-commit-')
     const db = openIndexDb(tempDir('tandem-group-commit-state-'))
     const index = new FileIndex(db)
+    const stored: string[][] = []
+    index.onStored((entries) => stored.push(entries.map((e) => e.name)))
     const commit = new GroupCommit({
       index,
-      lock: () => Promise.reject(Object.assign(new Error('timed out'), { code: 'ERR_TIMEOUT' })),
+      lock: (names) =>
+        names.includes('p.txt')
+          ? Promise.reject(Object.assign(new Error('timed out'), { code: 'ERR_TIMEOUT' }))
+          : Promise.resolve(() => undefined),
     })
     const pubs = await Promise.all(['p.txt', 'q.txt'].map((n) => sealed(root, n, n)))
     const results = await Promise.allSettled(pubs.map((p) => commit.publish(p)))
-    expect(results.every((r) => r.status === 'rejected')).toBe(true)
-    expect((await fs.readdir(root)).filter((n) => !n.startsWith('.tandem-tmp-'))).toEqual([])
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled'])
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_TIMEOUT' })
+    expect((await fs.readdir(root)).filter((n) => !n.startsWith('.tandem-tmp-'))).toEqual([
+      'q.txt',
+    ])
     expect(index.get('p.txt')).toBeUndefined()
+    expect(stored).toEqual([['q.txt']])
     for (const p of pubs) await p.temp.discard()
-    expect(await fs.readdir(root)).toEqual([])
+    expect(await fs.readdir(root)).toEqual(['q.txt'])
     db.close()
   })
 })

@@ -1,14 +1,21 @@
 /**
  * Group commit of the applier's sealed temp files: the takes whose content is ready together are
- * published together. One write-lock request to the main thread for all their names; under it
- * each one's own checks and its rename; then one directory fsync per folder; then, the locks let
- * go, one index transaction for all of them. So a burst of small files costs a lock round trip, a
- * directory fsync and a commit per group, not per file, and no file is indexed as held here
- * before its rename is durable (temp file fsynced and checked before it is handed over here).
+ * published together. Each asks the main thread for its own name's write lock (the requests of
+ * one turn leave as one message, and their grants come back together); the ones granted by the
+ * time the group is formed go in it: under their locks each one's own checks and its rename; then
+ * one directory fsync per folder; then, the locks let go, one index transaction for all of them.
+ * So a burst of small files costs a directory fsync and a commit per group, not per file, and no
+ * file is indexed as held here before its rename is durable (temp file fsynced and checked before
+ * it is handed over here).
  *
- * A group is what is waiting when the previous one ends (or, when idle, what arrives in one turn
- * of the event loop): a lone file waits no longer than a setImmediate. One file's failure (its
- * checks, its rename, its folder's fsync) is its own: the others of the group go on.
+ * A name whose lock is held a while (a client's long append) waits alone: its request holds no
+ * other name, and its grant, when it comes, joins a later group. (One request for the group's
+ * names would hold every name sorted before it while waiting, from clients and from the disk.)
+ *
+ * A group is what has been granted when the previous one ends (or, when idle, what is granted in
+ * one turn of the event loop): a lone file waits no longer than its lock and a setImmediate. One
+ * file's failure (its lock, its checks, its rename, its folder's fsync) is its own: the others of
+ * the group go on.
  */
 import path from 'node:path'
 import type { FileEntry } from '../index/entry.js'
@@ -17,7 +24,7 @@ import { fsyncDir } from '../storage/dir-sync.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { fingerprintOf } from '../watch/disk-probe.js'
 
-/** Names per lock request: bounds one request's wait and the work done under it. */
+/** Names per group: bounds the work done under its locks and one index transaction. */
 const MAX_GROUP = 256
 
 export interface Publication {
@@ -36,13 +43,20 @@ interface Waiting {
   p: Publication
   resolve(stored: FileEntry): void
   reject(err: unknown): void
+  /** Its write lock, once granted. */
+  release?: () => void
   failed?: { err: unknown }
 }
 
 export class GroupCommit {
   readonly #lock: (names: readonly string[]) => Promise<() => void>
   readonly #index: FileIndex
+  /** Not asked for yet (a second of one name waits for the first to be done). */
   #waiting: Waiting[] = []
+  /** Granted, waiting for a group. */
+  #ready: Waiting[] = []
+  /** Names asked for and not done yet: one publication of a name at a time. */
+  readonly #asked = new Set<string>()
   #running = false
   #scheduled = false
 
@@ -55,12 +69,16 @@ export class GroupCommit {
   publish(p: Publication): Promise<FileEntry> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ p, resolve, reject })
-      if (this.#running || this.#scheduled) return
-      this.#scheduled = true
-      setImmediate(() => {
-        this.#scheduled = false
-        void this.#pump()
-      })
+      this.#schedule()
+    })
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      void this.#pump()
     })
   }
 
@@ -68,35 +86,48 @@ export class GroupCommit {
     if (this.#running) return
     this.#running = true
     try {
-      while (this.#waiting.length > 0) await this.#flush(this.#takeGroup())
+      for (;;) {
+        this.#ask()
+        if (this.#ready.length === 0) break // the grants to come start the next group
+        await this.#flush(this.#ready.splice(0, MAX_GROUP))
+      }
     } finally {
       this.#running = false
     }
   }
 
-  /** Up to MAX_GROUP waiting publications of distinct names (a second of one name waits). */
-  #takeGroup(): Waiting[] {
-    const names = new Set<string>()
-    const group: Waiting[] = []
+  /** Ask for the lock of each waiting publication whose name is not asked for already. */
+  #ask(): void {
     const rest: Waiting[] = []
     for (const w of this.#waiting) {
-      if (group.length < MAX_GROUP && !names.has(w.p.name)) {
-        names.add(w.p.name)
-        group.push(w)
-      } else rest.push(w)
+      const name = w.p.name
+      if (this.#asked.has(name)) {
+        rest.push(w)
+        continue
+      }
+      this.#asked.add(name)
+      this.#lock([name]).then(
+        (release) => {
+          w.release = release
+          this.#ready.push(w)
+          this.#schedule()
+        },
+        (err: unknown) => {
+          this.#done(name)
+          w.reject(err)
+        },
+      )
     }
     this.#waiting = rest
-    return group
+  }
+
+  /** `name`'s publication is over: the next one of that name may ask for its lock. */
+  #done(name: string): void {
+    this.#asked.delete(name)
+    if (this.#waiting.some((w) => w.p.name === name)) this.#schedule()
   }
 
   async #flush(group: Waiting[]): Promise<void> {
-    let release: () => void
-    try {
-      release = await this.#lock(group.map((w) => w.p.name))
-    } catch (err) {
-      for (const w of group) w.reject(err)
-      return
-    }
     try {
       await Promise.all(
         group.map(async (w) => {
@@ -126,7 +157,7 @@ export class GroupCommit {
         }),
       )
     } finally {
-      release()
+      for (const w of group) w.release?.()
     }
     const done = group.filter((w) => !w.failed)
     try {
@@ -143,5 +174,6 @@ export class GroupCommit {
       for (const w of done) w.reject(err)
     }
     for (const w of group) if (w.failed) w.reject(w.failed.err)
+    for (const w of group) this.#done(w.p.name)
   }
 }
