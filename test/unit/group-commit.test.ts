@@ -123,9 +123,7 @@ describe('group commit', () => {
     const results = await Promise.allSettled(pubs.map((p) => commit.publish(p)))
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled'])
     expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_TIMEOUT' })
-    expect((await fs.readdir(root)).filter((n) => !n.startsWith('.tandem-tmp-'))).toEqual([
-      'q.txt',
-    ])
+    expect((await fs.readdir(root)).filter((n) => !n.startsWith('.tandem-tmp-'))).toEqual(['q.txt'])
     expect(index.get('p.txt')).toBeUndefined()
     expect(stored).toEqual([['q.txt']])
     for (const p of pubs) await p.temp.discard()
