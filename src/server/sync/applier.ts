@@ -63,7 +63,13 @@ export interface ApplierOptions {
   /** User locks: a held name's updates are queued (with their content) instead of applied. */
   held?: HeldFiles
   /** Told of each batch's writes: many of them pause the watcher (see BulkMode). */
-  bulk?: { begin(writes: number): void; end(): void; readonly active: boolean }
+  bulk?: {
+    begin(writes: number): void
+    end(): void
+    readonly active: boolean
+    /** While active, the watcher holds hints: this one is given with them on resume. */
+    hint(name: string): void
+  }
   /** Entries that cannot be applied are set aside here (without it, they fail the batch). */
   setAside?: SetAsideSink
   /**
@@ -478,11 +484,13 @@ export class Applier implements BatchApplier {
     try {
       await fn()
     } finally {
-      // Anything that changed meanwhile is seen now (in bulk mode, by the rescan on resume).
-      const rescanLater = this.#o.bulk?.active ?? false
+      // Anything that changed meanwhile is seen now; in bulk mode once the watcher resumes (the
+      // scanner passed the name over while busy, and an event from before the pause is not held).
+      const bulk = this.#o.bulk?.active ? this.#o.bulk : undefined
       for (const name of names) {
         busy.delete(name)
-        if (!rescanLater) scanner.hint(name)
+        if (bulk) bulk.hint(name)
+        else scanner.hint(name)
       }
     }
   }

@@ -84,6 +84,7 @@ export class SyncEngine {
     this.#bulk = new BulkMode(
       () => this.#watcher?.pause(),
       () => this.#watcher?.resume(),
+      (name) => (this.#watcher ? this.#watcher.notice(name) : this.#scanner.hint(name)),
     )
     this.#scanner = new Scanner({
       root: data.root,

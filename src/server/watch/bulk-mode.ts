@@ -17,11 +17,18 @@ export class BulkMode {
   constructor(
     private readonly pause: () => void,
     private readonly resume: () => void,
+    /** A name to look at: held while paused, given once on resume (Watcher.notice). */
+    private readonly notice: (name: string) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
   get active(): boolean {
     return this.#active
+  }
+
+  /** Something may have changed at `name`: looked at now, or once the watcher resumes. */
+  hint(name: string): void {
+    this.notice(name)
   }
 
   /** A batch with `writes` file changes starts. */

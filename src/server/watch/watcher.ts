@@ -94,6 +94,14 @@ export class Watcher {
     for (const [name, at] of held) this.#o.scanner.hint(name, at)
   }
 
+  /**
+   * Something may have changed at `name` that no event will tell (the applier let go of a name the
+   * scanner passed over while it was busy): hinted now, or held with the events while paused.
+   */
+  notice(name: string): void {
+    if (!this.#closed) this.#hint(name)
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     clearInterval(this.#rescan)
