@@ -122,7 +122,9 @@ describe('exactly once across members', () => {
     await waitFor(() => !a.running, { what: 'A killed by the hook' })
     a.env = {}
     await a.start()
-    // A's startup inventory finds the append its crash kept from the index, with its rid.
+    // A's startup inventory finds the append its crash kept from the index, with its rid (or,
+    // when A's scanner had indexed it before the rid's notice came, stores that entry again with
+    // the rid): B learns the rid with the change, before the file is there.
     await waitFile([a, b], 'log.txt', `start\n${LINE}`)
     const replay = await call(
       b,

@@ -87,4 +87,31 @@ describe('a request id in the index', () => {
     expect(reported).toEqual([]) // the server's own write, not a local change
     close()
   })
+  it('indexed before its notice, then a crash: the restart inventory stores the entry again with the rid', async () => {
+    const { root, index, scanner, close } = setup()
+    fs.writeFileSync(`${root}/f.txt`, 'abc')
+    await scanner.scanNow(['f.txt']) // the scanner was quicker; the notice died with the process
+    const first = index.get('f.txt')!
+    expect(first.request).toBeUndefined()
+    scanner.stop()
+    // The restart: the main thread's record (tandem.db) tells the request, the disk is unchanged.
+    const restarted = new Scanner({
+      root,
+      index,
+      self: 'A',
+      busy: { has: () => false },
+      refuse: () => undefined,
+      warn: () => undefined,
+      now: () => Date.now() + 1_000,
+    })
+    restarted.recover([{ request: REQUEST, names: ['f.txt'] }])
+    await restarted.inventory()
+    const again = index.get('f.txt')!
+    expect(again.request).toEqual(REQUEST)
+    expect(again.version).toEqual(first.version) // the same version, announced again
+    expect(again.seq).toBeGreaterThan(first.seq)
+    expect(index.requests.get('c:1')).toMatchObject({ op: 'append', origin: 'A' })
+    restarted.stop()
+    close()
+  })
 })

@@ -167,6 +167,9 @@ export class SyncEngine {
       onRefused: (peer, reason, code) => this.#memberRefused(peer, reason, code),
       locks: this.#lockChanges,
       clients: () => this.#clients,
+      // A peer back (a restart) that dials us first: our link to it, asleep in its backoff (up
+      // to 5 s, peer-link.ts), tries again now rather than leave its changes unfetched so long.
+      onPeerUp: (peer) => this.#members.byName(peer)?.retryNow(),
       warn,
     })
     for (const address of data.peers) this.#members.add(this.#link({ address, source: 'static' }))

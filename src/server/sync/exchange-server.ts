@@ -52,6 +52,8 @@ export interface ExchangeOptions {
   locks?: LockChanges
   /** The clients this server serves now, told in each heartbeat. */
   clients?(): number
+  /** `peer` opened an index channel here (its handshake passed): it is up, whatever our link says. */
+  onPeerUp?(peer: string): void
   warn(message: string): void
 }
 
@@ -182,7 +184,9 @@ function welcome(
     time: Date.now(),
     ...replicasField(o.replicas),
   })
-  return channel === 'index' ? indexChannel(framed, peer, o) : contentChannel(framed, o)
+  if (channel !== 'index') return contentChannel(framed, o)
+  o.onPeerUp?.(peer)
+  return indexChannel(framed, peer, o)
 }
 
 function indexChannel(framed: FramedSocket, peer: string, o: ExchangeOptions): Channel {

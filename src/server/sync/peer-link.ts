@@ -143,6 +143,11 @@ export class PeerLink implements PeerSource {
     if (!this.#up) this.#wake?.()
   }
 
+  /** It was heard from (it dialed us): if down and waiting out its backoff, try again now. */
+  retryNow(): void {
+    if (!this.#up) this.#wake?.()
+  }
+
   /** It is reached at `address` too (kept after the one in use). */
   alsoAt(address: string): void {
     if (!this.#addresses.includes(address))

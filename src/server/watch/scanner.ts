@@ -214,11 +214,31 @@ export class Scanner {
     this.#quiet = this.#o.index.seq === 0
     try {
       await this.scanNow([...names])
+      await this.#recoveredIndexed()
     } finally {
       this.#quiet = false
       this.#recovered.clear()
     }
     return { onDisk: onDisk.length }
+  }
+
+  /**
+   * A recovered request whose change the inventory found already indexed, without its rid: the
+   * scanner was quicker than the write's notice, and the crash came before that notice got in
+   * (#lateRequest never ran). The entry is stored again with the request, as a late notice would
+   * have done; else the peers never learn the rid, and a replay at one of them applies it again.
+   */
+  async #recoveredIndexed(): Promise<void> {
+    for (const [name, request] of this.#recovered) {
+      if (this.#o.index.requests.get(request.rid) || this.#o.busy.has(name)) continue
+      let fp: Fingerprint | null
+      try {
+        fp = await fingerprintOf(this.#full(name))
+      } catch {
+        continue // cannot be looked at: reported by the scan already
+      }
+      this.#lateRequest(name, fp, request)
+    }
   }
 
   /** What a client's operation left at these names (told under its lock): the server's own. */
