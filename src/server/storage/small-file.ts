@@ -15,13 +15,12 @@
  * stat) are synchronous: a few microseconds, against a wait in the pool behind the fsyncs.
  */
 import { createHash } from 'node:crypto'
-import { fstatSync, statSync } from 'node:fs'
-import { chmod, link, open, rename, unlink, type FileHandle } from 'node:fs/promises'
-import path from 'node:path'
+import { fstatSync } from 'node:fs'
+import { open, unlink, type FileHandle } from 'node:fs/promises'
 import { TandemError } from '../../protocol/index.js'
-import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
-import { inFreshParent, tempPathFor, type FileIdentity } from './temp-file.js'
+import { PublishableFile } from './sealed-file.js'
+import { dropWritten, inFreshParent, tempPathFor, type FileIdentity } from './temp-file.js'
 
 /** Bodies up to this size (announced by an upload) take the small-file path. */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -73,16 +72,12 @@ export class SmallBody {
 }
 
 /** A sealed temp file of the small-file path; published like a TempFile. */
-export class SmallFile {
-  readonly path: string
+export class SmallFile extends PublishableFile {
   readonly size: number
   readonly identity: FileIdentity
-  readonly #name: string
-  #done = false
 
   private constructor(tempPath: string, name: string, size: number, identity: FileIdentity) {
-    this.path = tempPath
-    this.#name = name
+    super(tempPath, name)
     this.size = size
     this.identity = identity
   }
@@ -128,84 +123,9 @@ export class SmallFile {
       throw mapFsError(err, name)
     }
   }
-
-  /** Give the temp file the mode of the file it replaces (see TempFile.adoptModeOf). */
-  async adoptModeOf(target: string, known?: number | null): Promise<void> {
-    if (known === null) return // nothing was there when the name was resolved
-    let mode: number
-    try {
-      mode = known ?? statSync(target).mode & 0o7777
-    } catch {
-      return // nothing to replace (or not readable): keep the default
-    }
-    if (mode !== 0o644)
-      await chmod(this.path, mode).catch((err: unknown) => {
-        throw mapFsError(err, this.#name)
-      })
-  }
-
-  /** Rename over `target` (replacing it), then fsync its folder. The caller holds the lock. */
-  async publish(target: string): Promise<void> {
-    try {
-      await rename(this.path, target)
-    } catch (err) {
-      throw await this.#publishError(err)
-    }
-    this.#done = true
-    await fsyncDir(path.dirname(target)).catch((err: unknown) => {
-      throw mapFsError(err, this.#name)
-    })
-  }
-
-  /** Publish only if `target` does not exist (ERR_EXISTS otherwise), with a hard link. */
-  async publishExclusive(target: string): Promise<void> {
-    try {
-      await link(this.path, target)
-    } catch (err) {
-      throw await this.#publishError(err)
-    }
-    this.#done = true
-    await removeQuietly(this.path)
-    await fsyncDir(path.dirname(target)).catch((err: unknown) => {
-      throw mapFsError(err, this.#name)
-    })
-  }
-
-  /** Remove the temp file unless it was published (idempotent, never throws). */
-  async discard(): Promise<void> {
-    if (!this.#done) await removeQuietly(this.path)
-    this.#done = true
-  }
-
-  /** The folder went away between the temp file's creation and its rename: nothing was stored. */
-  async #publishError(err: unknown): Promise<unknown> {
-    if (isFsCode(err, 'ENOENT')) {
-      this.#done = true
-      const folder = path.posix.dirname(this.#name)
-      const what =
-        folder === '.' ? 'its temporary file was removed' : `the folder '${folder}' was removed`
-      await removeQuietly(this.path)
-      return new TandemError(
-        'ERR_NOT_FOUND',
-        `${what} while '${this.#name}' was being stored; nothing was stored (send it again)`,
-      )
-    }
-    return mapFsError(err, this.#name)
-  }
 }
 
 /** Remove `file`; gone already (or its folder is) is fine: nothing of ours is left. */
 async function removeQuietly(file: string): Promise<void> {
   await unlink(file).catch(() => undefined)
-}
-
-function dropWritten(pieces: Buffer[], written: number): Buffer[] {
-  let index = 0
-  while (index < pieces.length && written >= pieces[index]!.length) {
-    written -= pieces[index]!.length
-    index++
-  }
-  const rest = pieces.slice(index)
-  if (written > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(written)
-  return rest
 }

@@ -6,11 +6,12 @@
  * next startup removes.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { chmod, open, link, mkdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
 import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
+import { PublishableFile } from './sealed-file.js'
 
 /**
  * Create something in `target`'s folder, making the folder when it is missing. Tried first as is
@@ -45,13 +46,6 @@ async function makeFolder(dir: string): Promise<void> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  )
-}
-
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
 }
@@ -69,21 +63,17 @@ export interface FileIdentity {
   ino: number
 }
 
-export class TempFile {
-  readonly path: string
+export class TempFile extends PublishableFile {
   /** Set by seal(): the file's size, mtime and inode, as the published file will have them. */
   identity: FileIdentity | undefined
-  readonly #name: string
   #handle: FileHandle | undefined
   readonly #hash: Hash = createHash('sha256')
   #size = 0
-  #done = false
   #unsynced = 0
   #syncing: Promise<void> | undefined
 
   private constructor(tempPath: string, name: string, handle: FileHandle) {
-    this.path = tempPath
-    this.#name = name
+    super(tempPath, name)
     this.#handle = handle
   }
 
@@ -131,7 +121,7 @@ export class TempFile {
         pending = remaining.length > 0 ? handle.writev(remaining) : undefined
       }
     } catch (err) {
-      throw mapFsError(err, this.#name)
+      throw mapFsError(err, this.name)
     }
     if (this.#unsynced >= SYNC_BEHIND_BYTES && !this.#syncing) {
       this.#unsynced = 0
@@ -163,110 +153,30 @@ export class TempFile {
       this.identity = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
     } catch (err) {
       await this.discard()
-      throw mapFsError(err, this.#name)
+      throw mapFsError(err, this.name)
     }
     await this.#close()
     if (expected.sha256 && !digest.equals(expected.sha256)) {
       await this.discard()
       throw new TandemError(
         'ERR_INTEGRITY',
-        `SHA-256 of '${this.#name}' does not match what the client sent`,
+        `SHA-256 of '${this.name}' does not match what the client sent`,
       )
     }
     if (expected.size !== undefined && expected.size !== this.#size) {
       await this.discard()
       throw new TandemError(
         'ERR_INTEGRITY',
-        `'${this.#name}': announced ${expected.size} bytes, received ${this.#size}`,
+        `'${this.name}': announced ${expected.size} bytes, received ${this.#size}`,
       )
     }
     return digest.toString('hex')
   }
 
-  /**
-   * Give the temp file the mode of the file it replaces (a 0600 file stays 0600), where it differs
-   * from the default 0644. The caller holds the target's write lock.
-   */
-  async adoptModeOf(target: string, known?: number | null): Promise<void> {
-    let mode: number
-    if (known === null) return // nothing was there when the name was resolved
-    try {
-      mode = known ?? (await stat(target)).mode & 0o7777
-    } catch {
-      return // nothing to replace (or not readable): keep the default
-    }
-    if (mode !== 0o644)
-      await chmod(this.path, mode).catch((err: unknown) => {
-        throw mapFsError(err, this.#name)
-      })
-  }
-
-  /** Rename over `target` (replacing it). The caller holds the target's write lock. */
-  async publish(target: string): Promise<void> {
-    await this.rename(target)
-    try {
-      await fsyncDir(path.dirname(target))
-    } catch (err) {
-      throw await this.#publishError(err)
-    }
-  }
-
-  /**
-   * `publish` without the directory fsync: for a caller that renames many files and then fsyncs
-   * each of their folders once (it must, before it calls any of them stored).
-   */
-  async rename(target: string): Promise<void> {
-    try {
-      await rename(this.path, target)
-      this.#done = true
-    } catch (err) {
-      throw await this.#publishError(err)
-    }
-  }
-
-  /**
-   * The temp file is made beside its target when the body starts, and no lock is held while the
-   * body arrives: a folder renamed or deleted meanwhile takes the temp file with it. Said so
-   * plainly (nothing was stored), rather than as a missing file.
-   */
-  async #publishError(err: unknown): Promise<unknown> {
-    if (isFsCode(err, 'ENOENT') && !(await exists(this.path))) {
-      this.#done = true // nothing left here to discard
-      const folder = path.posix.dirname(this.#name)
-      const what =
-        folder === '.'
-          ? 'its temporary file was removed'
-          : `the folder '${folder}' was renamed or deleted`
-      return new TandemError(
-        'ERR_NOT_FOUND',
-        `${what} while '${this.#name}' was arriving; nothing was stored (send it again)`,
-      )
-    }
-    return mapFsError(err, this.#name)
-  }
-
-  /** Publish only if `target` does not exist (ERR_EXISTS otherwise), atomically, with a hard link. */
-  async publishExclusive(target: string): Promise<void> {
-    try {
-      await link(this.path, target)
-    } catch (err) {
-      throw await this.#publishError(err)
-    }
-    this.#done = true
-    await unlink(this.path).catch(() => undefined)
-    await fsyncDir(path.dirname(target))
-  }
-
-  /** Remove the temp file (idempotent, never throws). */
-  async discard(): Promise<void> {
+  /** Close, then remove the temp file unless it was published (idempotent, never throws). */
+  override async discard(): Promise<void> {
     await this.#close().catch(() => undefined)
-    if (this.#done) return
-    this.#done = true
-    await unlink(this.path)
-      .catch((err: unknown) => {
-        if (!isFsCode(err, 'ENOENT')) throw err
-      })
-      .catch(() => undefined)
+    await super.discard()
   }
 
   #open(): FileHandle {
@@ -282,7 +192,8 @@ export class TempFile {
   }
 }
 
-function dropWritten(pieces: Buffer[], written: number): Buffer[] {
+/** The pieces (or their tails) a partial writev left unwritten. */
+export function dropWritten(pieces: Buffer[], written: number): Buffer[] {
   let index = 0
   while (index < pieces.length && written >= pieces[index]!.length) {
     written -= pieces[index]!.length
