@@ -14,6 +14,7 @@ import {
   type PutProgress,
 } from '../../src/client/transfer.js'
 import { planFolder } from '../../src/client/get-plan.js'
+import { SYNC_BEHIND_BYTES } from '../../src/client/sync-behind.js'
 import { readRemoteDestination } from '../../src/client/put-plan.js'
 import { TandemError, type FileRow } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
@@ -161,6 +162,25 @@ describe('downloadFile', () => {
     expect(await codeOf(downloadFile(c, 'a', target))).toBe('ERR_INTEGRITY')
     expect(await fs.readFile(target, 'utf8')).toBe('old')
     expect(await fs.readdir(dir)).toEqual(['a'])
+  })
+
+  // Past SYNC_BEHIND_BYTES twice: the temp file is flushed in the background through a second
+  // descriptor while the body arrives. Whole when it checks out; when it does not, the temp file
+  // is gone and that descriptor is closed too (none left open by the failed download).
+  it('a body over the background-sync threshold arrives whole, and a failed one leaves no descriptor open', async () => {
+    const content = randomBytes(2 * SYNC_BEHIND_BYTES + 12_345)
+    const c = await setup()
+    fake.server!.files.set('big', content)
+    const dir = tempDir()
+    await downloadFile(c, 'big', path.join(dir, 'big'))
+    expect((await fs.readFile(path.join(dir, 'big'))).equals(content)).toBe(true)
+    await fake.teardown()
+    const bad = await setup({ badDownloadHash: true })
+    fake.server!.files.set('big', content)
+    const fds = (await fs.readdir('/proc/self/fd')).length
+    expect(await codeOf(downloadFile(bad, 'big', path.join(dir, 'other')))).toBe('ERR_INTEGRITY')
+    expect(await fs.readdir(dir)).toEqual(['big'])
+    expect((await fs.readdir('/proc/self/fd')).length).toBeLessThanOrEqual(fds)
   })
 
   it('fails with ERR_NOT_FOUND into a missing folder', async () => {
