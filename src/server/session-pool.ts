@@ -17,10 +17,17 @@ const WARM_UP_PATH = fileURLToPath(WARM_UP)
 
 type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>
 
+/** How long destroy() waits for threads still starting (or loading the warm-up) at most. */
+const START_WAIT_MS = 10_000
+
 export class SessionPool extends Piscina {
   readonly #threads: number
   #sessions = 0
   #warming = false
+  /** The warm-up is on a thread (loading its module or running), not waiting in the queue. */
+  readonly #warmUp: { posted: boolean }
+  /** Threads that have started (Piscina's 'workerCreate' comes once a thread is ready). */
+  readonly #ready = new Set<unknown>()
 
   /** `filename`: the task's module (tests give their own; the server, the session worker). */
   constructor(threads: number, maxClients: number, filename: string = SESSION_WORKER) {
@@ -28,15 +35,21 @@ export class SessionPool extends Piscina {
     const perThread = Math.ceil(maxClients / threads)
     // How many threads there are (started or starting): known once the pool exists.
     const threadCount = { now: (): number => threads }
+    const warmUp = { posted: false }
     const balancer: Balancer = (task, workers) => {
+      const isWarmUp = task.filename === WARM_UP_PATH
       let best: (typeof workers)[number] | null = null
       for (const worker of workers) {
-        if (worker.currentUsage === 0) return worker
+        if (worker.currentUsage === 0) {
+          if (isWarmUp) warmUp.posted = true
+          return worker
+        }
         if (worker.currentUsage < perThread && (!best || worker.currentUsage < best.currentUsage))
           best = worker
       }
       // A warm-up finds no idle thread: none, so that Piscina starts one and runs it there.
-      if (task.filename === WARM_UP_PATH && threadCount.now() < threads) return null
+      if (isWarmUp && threadCount.now() < threads) return null
+      if (isWarmUp && best) warmUp.posted = true
       return best
     }
     super({
@@ -53,6 +66,26 @@ export class SessionPool extends Piscina {
     })
     threadCount.now = () => this.threads.length
     this.#threads = threads
+    this.#warmUp = warmUp
+    this.on('workerCreate', (worker: unknown) => this.#ready.add(worker))
+    this.on('workerDestroy', (worker: unknown) => this.#ready.delete(worker))
+  }
+
+  /**
+   * Terminate the threads, once none is still starting or loading the warm-up's module: Node
+   * aborts the whole process (a V8 fatal error, "IsGraphAsync must be used on an instantiated
+   * module") when a thread is terminated while it instantiates a module. A thread started by the
+   * last clients may still be starting when the server stops. Bounded: a thread that never
+   * starts is terminated after START_WAIT_MS anyway.
+   */
+  override async destroy(): Promise<void> {
+    const deadline = Date.now() + START_WAIT_MS
+    while (
+      (this.#ready.size < this.threads.length || (this.#warming && this.#warmUp.posted)) &&
+      Date.now() < deadline
+    )
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    return super.destroy()
   }
 
   /**
@@ -74,7 +107,10 @@ export class SessionPool extends Piscina {
       super
         .run(undefined, { filename: WARM_UP, signal: new AbortController().signal })
         .catch(() => undefined) // a thread that cannot start: Piscina's own handling, as before
-        .finally(() => (this.#warming = false))
+        .finally(() => {
+          this.#warming = false
+          this.#warmUp.posted = false
+        })
     }
     return running
   }
