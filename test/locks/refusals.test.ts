@@ -45,8 +45,11 @@ describe('user locks: who may do what', () => {
     await waitLock(a, 'plan.txt', 'A', 1)
     expect(await fs.readFile(a.file('plan.txt'), 'utf8')).toBe('base\nowner line\n')
 
-    const done = await ok<UnlockResult>(alice.call('unlock', { name: 'plan.txt' }))
-    expect(done.applied).toBeGreaterThanOrEqual(1)
+    await ok<UnlockResult>(alice.call('unlock', { name: 'plan.txt' }))
+    // How many it applied need not be ≥ 1: when B met the owner's edit as a conflict before its
+    // own edit was queued here, what waited was B's resolution, whose plan.txt is A's own version
+    // (already here: nothing to apply), and B's edit arrives as the conflict copy. Both edits
+    // survive either way: that is checked below.
     await waitUnlocked(a, 'plan.txt')
     const tree = await waitConverged([a, b])
     // Both edits survive: in the file, or one of them in a conflict copy.
