@@ -7,42 +7,16 @@
 // client's read of 'a.txt' waits (and fails at its own bound) and 'a.txt' is not stored, although
 // nothing is in its way. Before group commit each take locked its own name alone.
 // Fixed: each publication asks for its own name's lock; the granted ones form the group.
-import { createHash } from 'node:crypto'
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openIndexDb } from '../src/server/index/database.js'
 import { FileIndex } from '../src/server/index/file-index.js'
 import { LockManager } from '../src/server/locks/lock-manager.js'
-import { TempFile } from '../src/server/storage/temp-file.js'
-import { GroupCommit, type Publication } from '../src/server/sync/group-commit.js'
+import { GroupCommit } from '../src/server/sync/group-commit.js'
 import { tempDir } from './helpers/index.js'
+import { sealedPublication as sealed } from './helpers/sealed-publication.js'
 
 const SYNC_LOCK_TIMEOUT_MS = 120_000 // sync/sync-host.ts
 const CLIENT_WAIT_MS = 1_000 // a client's bound (10 s in config.ts), shorter for the test
-
-async function sealed(root: string, name: string, body: string): Promise<Publication> {
-  const target = path.join(root, name)
-  const temp = await TempFile.create(target, name)
-  await temp.write([Buffer.from(body)])
-  const sha256 = createHash('sha256').update(body).digest()
-  await temp.seal({ sha256, size: body.length, mtimeMs: 1_000 })
-  return {
-    name,
-    target,
-    temp,
-    entry: {
-      name,
-      size: body.length,
-      mtime: 1_000,
-      hash: sha256.toString('hex'),
-      deleted: false,
-      version: { F: 1 },
-      origin: 'F',
-      renamedFrom: null,
-    },
-    check: () => Promise.resolve(),
-  }
-}
 
 describe('a group commit waiting for one name (review of issue 14)', () => {
   it('neither holds the others from a client nor keeps them from the disk', async () => {

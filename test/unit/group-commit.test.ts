@@ -2,16 +2,15 @@
 // are ready together each ask for their own name's lock (in one turn) and share one index
 // transaction; one whose lock, own check fails, or whose folder vanished before its rename, is
 // rejected alone while the others are stored; two of one name are never in one group.
-import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openIndexDb } from '../../src/server/index/database.js'
 import type { FileEntry } from '../../src/server/index/entry.js'
 import { FileIndex } from '../../src/server/index/file-index.js'
-import { TempFile } from '../../src/server/storage/temp-file.js'
-import { GroupCommit, type Publication } from '../../src/server/sync/group-commit.js'
+import { GroupCommit } from '../../src/server/sync/group-commit.js'
 import { tempDir } from '../helpers/index.js'
+import { sealedPublication as sealed } from '../helpers/sealed-publication.js'
 
 function setup() {
   const root = tempDir('tandem-group-commit-')
@@ -28,30 +27,6 @@ function setup() {
     },
   })
   return { root, index, commit, locks, stored, close: () => db.close() }
-}
-
-async function sealed(root: string, name: string, body: string): Promise<Publication> {
-  const target = path.join(root, name)
-  const temp = await TempFile.create(target, name)
-  await temp.write([Buffer.from(body)])
-  const sha256 = createHash('sha256').update(body).digest()
-  await temp.seal({ sha256, size: body.length, mtimeMs: 1_000 })
-  return {
-    name,
-    target,
-    temp,
-    entry: {
-      name,
-      size: body.length,
-      mtime: 1_000,
-      hash: sha256.toString('hex'),
-      deleted: false,
-      version: { F: 1 },
-      origin: 'F',
-      renamedFrom: null,
-    },
-    check: () => Promise.resolve(),
-  }
 }
 
 describe('group commit', () => {

@@ -16,11 +16,11 @@
  */
 import { createHash } from 'node:crypto'
 import { fstatSync } from 'node:fs'
-import { open, unlink, type FileHandle } from 'node:fs/promises'
+import { unlink } from 'node:fs/promises'
 import { TandemError } from '../../protocol/index.js'
-import { isFsCode, mapFsError } from './fs-errors.js'
+import { mapFsError } from './fs-errors.js'
 import { PublishableFile } from './sealed-file.js'
-import { dropWritten, inFreshParent, tempPathFor, type FileIdentity } from './temp-file.js'
+import { dropWritten, openTempBeside, type FileIdentity } from './temp-file.js'
 
 /** Bodies up to this size (announced by an upload) take the small-file path. */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -88,19 +88,7 @@ export class SmallFile extends PublishableFile {
     pieces: readonly Buffer[],
     mtimeMs: number | undefined,
   ): Promise<SmallFile> {
-    const tempPath = tempPathFor(target)
-    let handle: FileHandle
-    try {
-      handle = await inFreshParent(target, () => open(tempPath, 'wx', 0o644))
-    } catch (err) {
-      // A folder on the way is a file: something exists where the name needs a folder.
-      if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
-        throw new TandemError(
-          'ERR_EXISTS',
-          `'${name}' cannot be made: a part of its path is a file, not a folder`,
-        )
-      throw mapFsError(err, name)
-    }
+    const { tempPath, handle } = await openTempBeside(target, name)
     let size = 0
     try {
       for (let rest = pieces.slice(); rest.length > 0;) {

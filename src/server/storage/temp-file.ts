@@ -46,6 +46,27 @@ async function makeFolder(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Open a new temp file beside `target` (creating missing parent folders); `name` is for errors.
+ * A part of the path that is a file is ERR_EXISTS: something is where the name needs a folder.
+ */
+export async function openTempBeside(
+  target: string,
+  name: string,
+): Promise<{ tempPath: string; handle: FileHandle }> {
+  const tempPath = tempPathFor(target)
+  try {
+    return { tempPath, handle: await inFreshParent(target, () => open(tempPath, 'wx', 0o644)) }
+  } catch (err) {
+    if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
+      throw new TandemError(
+        'ERR_EXISTS',
+        `'${name}' cannot be made: a part of its path is a file, not a folder`,
+      )
+    throw mapFsError(err, name)
+  }
+}
+
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
 }
@@ -79,19 +100,8 @@ export class TempFile extends PublishableFile {
 
   /** Create a temp file beside `target` (creating missing parent folders). `name` is for errors. */
   static async create(target: string, name: string): Promise<TempFile> {
-    const tempPath = tempPathFor(target)
-    try {
-      const handle = await inFreshParent(target, () => open(tempPath, 'wx', 0o644))
-      return new TempFile(tempPath, name, handle)
-    } catch (err) {
-      // A folder on the way is a file: something exists where the name needs a folder.
-      if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
-        throw new TandemError(
-          'ERR_EXISTS',
-          `'${name}' cannot be made: a part of its path is a file, not a folder`,
-        )
-      throw mapFsError(err, name)
-    }
+    const { tempPath, handle } = await openTempBeside(target, name)
+    return new TempFile(tempPath, name, handle)
   }
 
   get size(): number {
