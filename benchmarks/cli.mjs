@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks'
 import { spawnTracked, tempDir } from './lib/children.mjs'
 import { placeFile, writeRandomFile, writeSmallFiles } from './lib/data-files.mjs'
 import { waitIdle } from './lib/mirror-copy.mjs'
-import { cpuTimes, reapedChildrenCpuSec } from './lib/proc-stats.mjs'
+import { cpuTimes, machineBusy, machineCpu, reapedChildrenCpuSec } from './lib/proc-stats.mjs'
 import { ensureRsync, startRsyncDaemon } from './lib/rsync-daemon.mjs'
 import { hashFd } from './lib/mirror-wait.mjs'
 import { startTandem, TANDEM_BIN, tandemDirs } from './lib/servers.mjs'
@@ -203,8 +203,16 @@ async function sample(env, kind, op, variant, run) {
     variant === 'tandem'
       ? tandemCpu(env.server.pid)
       : daemonCpu(/** @type {NonNullable<Env['daemon']>} */ (env.daemon))
+  const machineBefore = machineCpu()
   const timed = await timeCommand(p.command)
   const server = await serverCpu()
+  // What is still in the page cache goes to the disk now, timed: rsync -a leaves its write-back
+  // to the kernel's threads after it exits (not counted in its CPU), tandem's fsyncs do it inside
+  // its own threads (counted). Wall to disk and the machine's CPU up to here compare like for like.
+  const t0 = performance.now()
+  execFileSync('sync')
+  const syncSec = (performance.now() - t0) / 1000
+  const machine = machineBusy(machineBefore, machineCpu())
   if (kind === 'file') checkBigFile(env, p.target, `${variant} ${op}`)
   else checkFolder(p.target, env.src.files)
   if (p.removeAfter) await timeCommand(tandemArgs(env, ['rm', '-r', p.removeAfter]))
@@ -223,6 +231,8 @@ async function sample(env, kind, op, variant, run) {
       ? { serverCpuAfterExitSec: round(server.afterExitSec, 3) }
       : {}),
     clientCpuSec: round(timed.cpuSec, 3),
+    syncSec: round(syncSec, 4),
+    machineCpuSec: machine.busyCoreSec,
     idleBefore: idle,
   }
 }

@@ -21,6 +21,9 @@ export function cliRows(cli) {
   return rows
 }
 
+/** Seconds until a sample's bytes were on the disk: the command, then a sync. @param {any} s */
+const toDisk = (s) => s.wallSec + (s.syncSec ?? NaN)
+
 /** @param {{ config: any, samples: any[] }} cli @param {'file' | 'folder'} kind @param {'put' | 'get'} op */
 function caseRows(cli, kind, op) {
   const of = (/** @type {string} */ variant) =>
@@ -76,5 +79,13 @@ function caseRows(cli, kind, op) {
     ),
     cpu(`  client CPU ${perText} (tandem CLI / rsync)`, (s) => s.clientCpuSec),
     cpu(`  server + client CPU ${perText}`, (s) => s.serverCpuSec + s.clientCpuSec),
+    // Like for like: until the bytes are on the disk (a sync after the command), and the whole
+    // machine's CPU until then, kernel write-back threads included (other load on the machine
+    // counts too: compare within a run).
+    row(`  to disk (command, then sync): tandem vs rsync -a`, 's', med('tandem', toDisk), {
+      baseline: med('rsync -a', toDisk),
+      baselineName: 'rsync -a',
+    }),
+    cpu(`  machine CPU ${perText}, write-back included`, (s) => s.machineCpuSec ?? NaN),
   ]
 }
