@@ -82,7 +82,7 @@ function caseRows(cli, kind, op) {
     // Like for like: until the bytes are on the disk (a sync after the command), and the whole
     // machine's CPU until then, kernel write-back threads included (other load on the machine
     // counts too: compare within a run).
-    row(`  to disk (command, then sync): tandem vs rsync -a`, 's', med('tandem', toDisk), {
+    row(`  seconds to disk (command + sync; lower is better)`, 's', med('tandem', toDisk), {
       baseline: med('rsync -a', toDisk),
       baselineName: 'rsync -a',
     }),
