@@ -33,6 +33,23 @@ function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
 }
 
+/**
+ * The hex SHA-256 of `name` at `identity` when it is known without reading the file (this
+ * thread's recent writes and hashes, else the index unless `trustIndex` is false).
+ */
+export function knownContentHash(
+  ctx: Pick<OpsContext, 'index'>,
+  name: string,
+  identity: FileIdentity,
+  changedMs: number,
+  trustIndex = true,
+): string | undefined {
+  const mine = recent.get(name)
+  if (mine && mine.changedMs === changedMs && sameIdentity(mine.identity, identity))
+    return mine.sha256
+  return trustIndex ? ctx.index.knownHash(name, identity) : undefined
+}
+
 /** The hex SHA-256 of the file open as `handle`, whose identity is `identity`. */
 export async function contentHash(
   ctx: Pick<OpsContext, 'index'>,
@@ -46,11 +63,8 @@ export async function contentHash(
    */
   trustIndex = true,
 ): Promise<string> {
-  const mine = recent.get(name)
-  if (mine && mine.changedMs === changedMs && sameIdentity(mine.identity, identity))
-    return mine.sha256
-  const indexed = trustIndex ? ctx.index.knownHash(name, identity) : undefined
-  if (indexed) return indexed
+  const known = knownContentHash(ctx, name, identity, changedMs, trustIndex)
+  if (known) return known
   const sha256 = await hashOpened(handle, identity.size, name)
   rememberHash(name, identity, changedMs, sha256)
   return sha256

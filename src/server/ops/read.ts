@@ -7,7 +7,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { FileInfo } from '../storage/file-store.js'
 import type { FileIdentity } from '../storage/temp-file.js'
-import { contentHash } from './content-hash.js'
+import { contentHash, knownContentHash, rememberHash } from './content-hash.js'
 import { withLock, type OpsContext } from './context.js'
 import { orMoved } from './moved.js'
 
@@ -30,6 +30,20 @@ export async function openFile(ctx: OpsContext, req: { name: string }): Promise<
 /** The SHA-256 of the version `opened` reads (known, or read through the handle once). */
 export function hashOf(ctx: OpsContext, opened: OpenedFile): Promise<string> {
   return contentHash(ctx, opened.info.name, opened.handle, opened.identity, opened.changedMs)
+}
+
+/**
+ * The SHA-256 of the version `opened` reads when it is known without reading it (see
+ * knownContentHash), else undefined: the sender hashes the bytes as it sends them, and tells
+ * `remember` the result once it sent them all.
+ */
+export function knownHashOf(opened: OpenedFile, ctx: OpsContext): string | undefined {
+  return knownContentHash(ctx, opened.info.name, opened.identity, opened.changedMs)
+}
+
+/** A whole version's SHA-256, hashed while it was sent: known next time without a read. */
+export function rememberSent(opened: OpenedFile, sha256: string): void {
+  rememberHash(opened.info.name, opened.identity, opened.changedMs, sha256)
 }
 
 /** What the client said the bytes are for: a look at the file, or a copy it keeps. */

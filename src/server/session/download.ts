@@ -15,7 +15,7 @@ import {
 } from '../../protocol/index.js'
 import type { FileHandle } from 'node:fs/promises'
 import type { OpsContext } from '../ops/context.js'
-import { openFile, readEnded } from '../ops/read.js'
+import { knownHashOf, openFile, readEnded, rememberSent } from '../ops/read.js'
 import type { FileInfo } from '../storage/file-store.js'
 import { mapFsError } from '../storage/fs-errors.js'
 
@@ -25,6 +25,15 @@ import { mapFsError } from '../storage/fs-errors.js'
  * client more); the end-to-end time decides.
  */
 const DOWNLOAD_FRAME = Limits.dataChunk // 256 KiB
+
+/**
+ * From this size up, a file whose SHA-256 is known (this thread hashed or wrote that version, or
+ * the index has it for the same size, mtime and inode) is sent without hashing it again: the end
+ * frame carries the known hash, and the client's check of the bytes against it is the proof.
+ * A file changed in place under the same fingerprint then fails the client's check
+ * (ERR_INTEGRITY) rather than arriving unchecked. Below it, the look-up costs more than the hash.
+ */
+const KNOWN_HASH_FROM = 1024 * 1024
 
 export interface BodyOut {
   send(buffers: readonly Uint8Array[]): void
@@ -41,13 +50,16 @@ export async function openDownload(
   ctx: OpsContext,
   req: RequestOf<'download'>,
 ): Promise<{ header: DownloadHeader; stream: (out: BodyOut) => Promise<void> }> {
-  const { handle, info } = await openFile(ctx, req)
+  const opened = await openFile(ctx, req)
+  const { handle, info } = opened
   return {
     header: { name: info.name, size: info.size, mtime: info.mtime },
     stream: async (out) => {
       const sent = { bytes: 0 }
       try {
-        await streamBody(ctx, handle, info, out, sent)
+        const known = info.size >= KNOWN_HASH_FROM ? knownHashOf(opened, ctx) : undefined
+        const sha256 = await streamBody(ctx, handle, info, out, sent, known)
+        if (sha256 && !known) rememberSent(opened, sha256)
       } finally {
         await handle.close()
         // A body that broke off (the client left, a read error) is told with what it moved.
@@ -63,8 +75,9 @@ async function streamBody(
   info: FileInfo,
   out: BodyOut,
   sent: { bytes: number },
-): Promise<void> {
-  const hash = createHash('sha256')
+  known: string | undefined,
+): Promise<string | undefined> {
+  const hash = known === undefined ? createHash('sha256') : undefined
   // Send exactly the size announced in the header, even if the file is appended to meanwhile.
   const readFrame = async (position: number): Promise<{ frame: Buffer; length: number }> => {
     const want = Math.min(DOWNLOAD_FRAME, info.size - position)
@@ -85,14 +98,18 @@ async function streamBody(
     return read
   }
   let next = info.size > 0 ? ahead(0) : undefined
+  let whole = true
   while (next) {
     const { frame, length } = await next
-    if (length === 0) break // truncated under us (by another program): the client's size check says so
+    if (length === 0) {
+      whole = false // truncated under us (by another program): the client's size check says so
+      break
+    }
     position += length
     // Read ahead while this frame is hashed and sent.
     next = position < info.size ? ahead(position) : undefined
     const payload = frame.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + length)
-    hash.update(payload)
+    hash?.update(payload)
     frame.writeUInt32BE(length, 0)
     frame.writeUInt8(FrameType.Data, 4)
     // A whole frame buffer is transferred as is; a short last one goes as a (copied) view.
@@ -100,9 +117,11 @@ async function streamBody(
     await out.whenWritable()
     if (ctx.signal.aborted) {
       await next?.catch(() => undefined)
-      return
+      return undefined
     }
     sent.bytes = position
   }
-  out.send([encodeEnd(hash.digest())])
+  const digest = hash ? hash.digest() : Buffer.from(known!, 'hex')
+  out.send([encodeEnd(digest)])
+  return whole ? digest.toString('hex') : undefined
 }
