@@ -9,13 +9,20 @@
  *   node benchmarks/profile.mjs http-upload|http-download [MiB] [--keep DIR]   (one curl transfer)
  *   node benchmarks/profile.mjs http-heartbeat|http-list [seconds] [--keep DIR] (autocannon, 50
  *     connections; http-list with 1,000 files in the root)
+ *   node benchmarks/profile.mjs mirror [files] [KiB each] [--keep DIR]   (two servers, A and B,
+ *     each the other's peer: `cp -r` of that many files (default 10,000 × 1 KiB) into A's
+ *     directory, until B holds them all; both servers profiled, A's files and B's told apart by pid)
  *
  * --client profiles the client processes as well.
  */
-import { readFileSync, readdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { cleanupAll, installExitHooks, tempDir } from './lib/children.mjs'
+import { startCluster, stopCluster } from './lib/cluster.mjs'
+import { waitTree } from './lib/mirror-wait.mjs'
 import { ClientPool } from './lib/client-pool.mjs'
 import { curl } from './lib/curl.mjs'
 import { httpLoad } from './lib/http-load.mjs'
@@ -32,10 +39,19 @@ async function main() {
     options: { keep: { type: 'string' }, client: { type: 'boolean', default: false } },
   })
   const op = positionals[0] ?? 'upload'
-  if (!['upload', 'download', 'put', ...HTTP_OPS].includes(op))
-    throw new Error(`first argument: upload, download, put or ${HTTP_OPS.join(', ')}`)
+  if (!['upload', 'download', 'put', 'mirror', ...HTTP_OPS].includes(op))
+    throw new Error(`first argument: upload, download, put, mirror or ${HTTP_OPS.join(', ')}`)
   const dir = tempDir('tandem-bench-prof-')
   const profiles = values.keep ?? path.join(dir, 'profiles')
+  if (op === 'mirror') {
+    await profileMirror(
+      Number(positionals[1] ?? 10_000),
+      Number(positionals[2] ?? 1),
+      dir,
+      profiles,
+    )
+    return
+  }
   const { root, state } = tandemDirs('tandem-bench-ptandem-')
   if (HTTP_OPS.includes(op)) {
     await profileHttp(op, positionals[1], { dir, root, state, profiles })
@@ -148,6 +164,40 @@ function putJobs(dir, count) {
   const folder = path.join(dir, 'small')
   writeSmallFiles(folder, count, 4096)
   return [{ op: 'put', folder, as: 'small' }]
+}
+
+/**
+ * `cp -r` of `count` files of `kib` KiB into A's directory, until B holds them all (both servers
+ * under --cpu-prof).
+ * @param {number} count @param {number} kib @param {string} dir @param {string} profiles
+ */
+async function profileMirror(count, kib, dir, profiles) {
+  const files = writeSmallFiles(path.join(dir, 'many'), count, kib * 1024)
+  const cluster = await startCluster({ nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profiles}`] })
+  const [a, b] = /** @type {[any, any]} */ (cluster)
+  try {
+    writeFileSync(path.join(a.root, 'keep.txt'), 'keep')
+    const ready = await waitTree(b.root, [{ name: 'keep.txt', data: Buffer.from('keep') }], {
+      timeoutMs: 60_000,
+    })
+    if (ready.timedOut) throw new Error('A and B did not link within 60 s')
+    const t0 = performance.now()
+    execFileSync('cp', ['-r', path.join(dir, 'many'), path.join(a.root, 'many')])
+    const copied = performance.now()
+    const w = await waitTree(path.join(b.root, 'many'), files, {
+      intervalMs: 20,
+      timeoutMs: 300_000,
+    })
+    if (w.timedOut) throw new Error(`B did not hold all ${count} files within 300 s`)
+    process.stdout.write(
+      `A pid ${a.pid}, B pid ${b.pid}: cp -r ${count} × ${kib} KiB ${round((copied - t0) / 1000, 2)} s, B holds all ${round((w.done - copied) / 1000, 2)} s after cp ended\n`,
+    )
+  } finally {
+    await stopCluster(cluster)
+  }
+  for (const file of readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile')))
+    summarise(path.join(profiles, file))
+  cleanupAll()
 }
 
 /** Print the functions with the most self time in one profile. @param {string} file */

@@ -4,6 +4,7 @@
  * stored entry gets the next value of this server's change sequence, so a peer asks only for what
  * changed since it last looked. Also keeps each peer's progress and what each peer holds.
  */
+import type { Statement } from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import type { FileEntry, Fingerprint, LocalEntry } from './entry.js'
 import type { IndexDb } from './database.js'
@@ -274,15 +275,18 @@ export class FileIndex {
     if (this.peerNameAt(address) !== name) this.#setMeta(`peer-name:${address}`, name)
   }
 
+  // Prepared once: a peer's ack reads and writes its meta row on every batch it applies.
+  #metaGet: Statement<[string], { value: string }> | undefined
+  #metaSet: Statement<[string, string]> | undefined
+
   #meta(key: string): string | undefined {
-    return (
-      this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-        { value: string } | undefined
-    )?.value
+    this.#metaGet ??= this.#db.prepare('SELECT value FROM meta WHERE key = ?')
+    return this.#metaGet.get(key)?.value
   }
 
   #setMeta(key: string, value: string): string {
-    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+    this.#metaSet ??= this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)')
+    this.#metaSet.run(key, value)
     return value
   }
 }

@@ -6,6 +6,7 @@
  * next startup removes.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto'
+import { fstatSync } from 'node:fs'
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
@@ -159,7 +160,7 @@ export class TempFile extends PublishableFile {
       if (expected.mtimeMs !== undefined)
         await handle.utimes(Date.now() / 1000, expected.mtimeMs / 1000) // seconds: keeps sub-ms precision
       await handle.sync()
-      const st = await handle.stat()
+      const st = fstatSync(handle.fd) // read-only: synchronous, as small-file.ts does
       this.identity = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }
     } catch (err) {
       await this.discard()

@@ -21,6 +21,8 @@ interface Pending {
   temp: TempFile
   header?: { size: number; mtime: number }
   received?: number
+  /** This body's writes, in order (each body has its own chain: bodies are written at once). */
+  writing?: Promise<void>
   resolve(header: { size: number; mtime: number }): void
   reject(err: Error): void
 }
@@ -32,7 +34,6 @@ export class ContentClient {
   readonly #framed: FramedSocket
   readonly #queue: Pending[] = []
   #nextId = 0
-  #writing: Promise<void> = Promise.resolve()
   #unwritten = 0
   #failure: Error | undefined
   #welcomed: Promise<void>
@@ -180,7 +181,7 @@ export class ContentClient {
     this.#gathered = []
     this.#gatheredBytes = 0
     if (bytes === 0) return
-    this.#writing = this.#writing.then(async () => {
+    head.writing = (head.writing ?? Promise.resolve()).then(async () => {
       try {
         await head.temp.write(pieces)
       } catch (err) {
@@ -196,7 +197,7 @@ export class ContentClient {
     if (!head?.header) return this.#broken('end without a header')
     this.#writeGathered(head)
     const header = head.header
-    this.#writing = this.#writing.then(() => head.resolve(header))
+    void (head.writing ?? Promise.resolve()).then(() => head.resolve(header))
   }
 
   /** A step of the handshake (protocol/handshake.ts); false when the peer is refused (ERR_AUTH). */

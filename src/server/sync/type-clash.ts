@@ -12,7 +12,7 @@
  * copy), or a peer's file inside a folder arrives where that folder's name is a file here (the
  * file here is moved to its copy first).
  */
-import { lstat } from 'node:fs/promises'
+import { lstatSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { TandemError } from '../../protocol/index.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
@@ -52,7 +52,8 @@ export class TypeClash {
     const parts = name.split('/')
     for (let i = 1; i < parts.length; i++) {
       const above = parts.slice(0, i).join('/')
-      const st = await lstat(path.join(this.o.store.root, above)).catch(() => null)
+      // A read-only look-up: synchronous (see disk-probe.ts), once per folder level.
+      const st = lstatOrNull(path.join(this.o.store.root, above))
       if (!st || !st.isDirectory()) return st?.isFile() ? above : null
     }
     return null
@@ -134,4 +135,12 @@ export class TypeClash {
 function above(local: LocalEntry | undefined, remote: FileEntry): LocalEntry {
   const version = local ? mergeVectors(local.version, remote.version) : remote.version
   return { ...(local ?? remote), version, fingerprint: null }
+}
+
+function lstatOrNull(full: string): Stats | null {
+  try {
+    return lstatSync(full)
+  } catch {
+    return null
+  }
 }

@@ -19,6 +19,8 @@
  * is then in), so that the server's own work is never reported as one.
  */
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { EntryRequest } from '../../protocol/index.js'
 import type { Fingerprint, LocalEntry } from '../index/entry.js'
 import type { TreeChange } from '../index/tree-change.js'
@@ -891,6 +893,13 @@ function localChanges(
   return changes
 }
 
+/**
+ * The longest the examining of a batch runs without letting the thread's event loop take a turn.
+ * A small file is looked at and hashed with synchronous calls (disk-probe.ts): without a turn, a
+ * scan of thousands of them would hold the peers' sockets and timers (heartbeats) until its end.
+ */
+const YIELD_AFTER_MS = 5
+
 /** `fn` over `items`, CONCURRENCY at a time, results in order. */
 async function eachConcurrently<T, R>(
   items: readonly T[],
@@ -898,10 +907,16 @@ async function eachConcurrently<T, R>(
 ): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
+  let turn = performance.now()
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const i = next++
       results[i] = await fn(items[i]!)
+      // Every worker that finds the time up waits for the turn; the first one back starts a new one.
+      if (performance.now() - turn >= YIELD_AFTER_MS) {
+        await nextTurn()
+        turn = Math.max(turn, performance.now())
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker))

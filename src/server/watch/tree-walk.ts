@@ -2,7 +2,8 @@
  * The data directory as names: the regular files under a folder (temp files skipped, names
  * tandem cannot serve reported once and skipped), and a name's path on disk.
  */
-import { readdir, stat } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { TEMP_PREFIX, normalizeName } from '../../protocol/index.js'
 
@@ -69,7 +70,8 @@ export class TreeWalk {
 
 export async function directoryExists(dir: string): Promise<boolean> {
   try {
-    return (await stat(dir)).isDirectory()
+    // A read-only look-up: synchronous (see disk-probe.ts); asked before every mirrored change.
+    return statSync(dir).isDirectory()
   } catch {
     return false
   }
