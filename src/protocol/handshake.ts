@@ -20,7 +20,6 @@
  * ERR_REPLICAS_MISMATCH once the key is proven (`replicasMismatch`).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { z } from 'zod'
 import { TandemError } from './errors.js'
 
 /** The shortest cluster key accepted (bytes): shorter ones are refused at startup. */
@@ -31,31 +30,78 @@ const PROOF_BYTES = 32 // SHA-256
 /** Domain separation: a MAC made for anything else never passes for a proof. */
 const PROOF_LABEL = 'tandem cluster key proof v1'
 
+/*
+ * The hello, peer-hello, challenge and proof are checked by hand, not with zod: the main thread
+ * and the sync worker read them, and zod costs every thread that loads it ~6 MiB resident
+ * (ARCHITECTURE.md, "Memory"). Each check is a strict object's (unknown keys refused); the
+ * callers answer a failure with their own error. (The welcome, read by clients and peer links
+ * with the other server messages, is in messages.ts.)
+ */
+
+/** What a check returns: the message as the type says, or a failure (its caller says why). */
+export type Checked<T> = { success: true; data: T } | { success: false }
+
+/** A message check with zod's `safeParse` shape, for the few shapes read before a session. */
+export interface MessageCheck<T> {
+  safeParse(value: unknown): Checked<T>
+}
+
+type Record_ = Record<string, unknown>
+
+function strictCheck<T>(keys: readonly string[], valid: (m: Record_) => boolean): MessageCheck<T> {
+  return {
+    safeParse(value) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return { success: false }
+      const m = value as Record_
+      for (const key of Object.keys(m)) if (!keys.includes(key)) return { success: false }
+      if (!valid(m)) return { success: false }
+      // A copy without absent (undefined) fields, as zod's parse gave.
+      const data: Record_ = {}
+      for (const key of keys) if (m[key] !== undefined) data[key] = m[key]
+      return { success: true, data: data as T }
+    },
+  }
+}
+
+const isText = (v: unknown, min: number, max: number): v is string =>
+  typeof v === 'string' && v.length >= min && v.length <= max
 /** 32 bytes in standard base64 (44 characters, one '=' of padding). */
-const base64Of32 = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, '32 bytes, base64')
-const serverName = z.string().min(1).max(64)
+const isBase64Of32 = (v: unknown): boolean =>
+  typeof v === 'string' && /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(v)
+const isServerName = (v: unknown): boolean => isText(v, 1, 64)
 /** `--replicas`: the copies of each file a cluster keeps; absent from a message = every member. */
-const replicas = z.number().int().min(1).max(64)
+export const isReplicas = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 64
+const optional = (v: unknown, check: (v: unknown) => boolean): boolean =>
+  v === undefined || check(v)
 
 // ---- control port ---------------------------------------------------------------------------
 
-export const helloSchema = z
-  .strictObject({
-    type: z.literal('hello'),
-    role: z.enum(['client', 'peer']),
-    /** The client id (or peer server name). */
-    id: z.string().min(1).max(128),
-    software: z.string().max(128).optional(),
-    /** A peer that holds a cluster key: its nonce (the server answers with a challenge). */
-    nonce: base64Of32.optional(),
-    /** A peer's --replicas (absent: a copy on every member). */
-    replicas: replicas.optional(),
-  })
-  .refine((h) => h.role === 'peer' || (h.nonce === undefined && h.replicas === undefined), {
-    message: 'only a peer sends a nonce or replicas',
-    path: ['role'],
-  })
-export type Hello = z.infer<typeof helloSchema>
+export interface Hello {
+  type: 'hello'
+  role: 'client' | 'peer'
+  /** The client id (or peer server name). */
+  id: string
+  software?: string
+  /** A peer that holds a cluster key: its nonce (the server answers with a challenge). */
+  nonce?: string
+  /** A peer's --replicas (absent: a copy on every member). */
+  replicas?: number
+}
+
+export const helloSchema: MessageCheck<Hello> = strictCheck<Hello>(
+  ['type', 'role', 'id', 'software', 'nonce', 'replicas'],
+  (h) =>
+    h.type === 'hello' &&
+    (h.role === 'client' || h.role === 'peer') &&
+    isText(h.id, 1, 128) &&
+    optional(h.software, (v) => isText(v, 0, 128)) &&
+    optional(h.nonce, isBase64Of32) &&
+    optional(h.replicas, isReplicas) &&
+    // Only a peer sends a nonce or replicas.
+    (h.role === 'peer' || (h.nonce === undefined && h.replicas === undefined)),
+)
 
 /**
  * What the control port's welcome adds for a peer: where to exchange files, the clock, and what
@@ -88,27 +134,6 @@ export interface Welcome {
   sync?: PeerSyncInfo
 }
 
-export const welcomeSchema = z.object({
-  type: z.literal('welcome'),
-  server: z.object({ name: z.string(), version: z.string() }),
-  sessionId: z.string(),
-  // A malformed load is taken as none (the client then takes the server as it comes).
-  load: z
-    .object({ clients: z.number().int().nonnegative(), maxClients: z.number().int().positive() })
-    .optional()
-    .catch(undefined),
-  sync: z
-    .object({
-      port: z.number(),
-      time: z.number(),
-      replicas: replicas.optional(),
-      // Malformed placement figures are taken as unknown; a malformed --replicas is not.
-      http: z.number().int().min(1).max(65535).nullable().optional().catch(undefined),
-      capacity: z.number().int().min(1).optional().catch(undefined),
-    })
-    .optional(),
-})
-
 /** A client's hello. */
 export function clientHello(id: string, software?: string): Hello {
   return software === undefined
@@ -120,16 +145,25 @@ export function clientHello(id: string, software?: string): Hello {
 
 export type ExchangeChannel = 'index' | 'content'
 
-export const peerHelloSchema = z.strictObject({
-  type: z.literal('peer-hello'),
-  server: serverName,
-  channel: z.enum(['index', 'content']),
+export interface PeerHello {
+  type: 'peer-hello'
+  server: string
+  channel: ExchangeChannel
   /** As in the control port's hello: the peer holds a cluster key. */
-  nonce: base64Of32.optional(),
+  nonce?: string
   /** As in the control port's hello: its --replicas (absent: a copy on every member). */
-  replicas: replicas.optional(),
-})
-export type PeerHello = z.infer<typeof peerHelloSchema>
+  replicas?: number
+}
+
+export const peerHelloSchema: MessageCheck<PeerHello> = strictCheck<PeerHello>(
+  ['type', 'server', 'channel', 'nonce', 'replicas'],
+  (h) =>
+    h.type === 'peer-hello' &&
+    isServerName(h.server) &&
+    (h.channel === 'index' || h.channel === 'content') &&
+    optional(h.nonce, isBase64Of32) &&
+    optional(h.replicas, isReplicas),
+)
 
 export interface PeerWelcome {
   type: 'peer-welcome'
@@ -184,20 +218,32 @@ export function replicasMismatch(
 /** Which connection a proof is for: the control-port handshake or one file-exchange channel. */
 export type AuthChannel = 'control' | ExchangeChannel
 
-export const challengeSchema = z.strictObject({
-  type: z.literal('challenge'),
+export interface Challenge {
+  type: 'challenge'
   /** The acceptor's server name (bound into both proofs). */
-  server: serverName,
-  nonce: base64Of32,
-  proof: z.string().max(256),
-})
-export type Challenge = z.infer<typeof challengeSchema>
+  server: string
+  nonce: string
+  proof: string
+}
 
-export const proofSchema = z.strictObject({
-  type: z.literal('proof'),
-  proof: z.string().max(256),
-})
-export type Proof = z.infer<typeof proofSchema>
+export const challengeSchema: MessageCheck<Challenge> = strictCheck<Challenge>(
+  ['type', 'server', 'nonce', 'proof'],
+  (c) =>
+    c.type === 'challenge' &&
+    isServerName(c.server) &&
+    isBase64Of32(c.nonce) &&
+    isText(c.proof, 0, 256),
+)
+
+export interface Proof {
+  type: 'proof'
+  proof: string
+}
+
+export const proofSchema: MessageCheck<Proof> = strictCheck<Proof>(
+  ['type', 'proof'],
+  (p) => p.type === 'proof' && isText(p.proof, 0, 256),
+)
 
 /** Everything a proof is bound to. */
 export interface ProofContext {

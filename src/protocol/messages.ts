@@ -6,7 +6,7 @@
  */
 import { z } from 'zod'
 import { TandemError, type WireError } from './errors.js'
-import { welcomeSchema, type Welcome } from './handshake.js'
+import type { Welcome } from './handshake.js'
 
 const requestId = z.number().int().nonnegative()
 const name = z.string().min(1).max(8192)
@@ -204,6 +204,30 @@ const wireErrorSchema = z.object({
       }),
     )
     .max(64)
+    .optional(),
+})
+
+/** `--replicas` in a welcome (handshake.ts checks it in a hello: isReplicas). */
+const replicas = z.number().int().min(1).max(64)
+
+export const welcomeSchema = z.object({
+  type: z.literal('welcome'),
+  server: z.object({ name: z.string(), version: z.string() }),
+  sessionId: z.string(),
+  // A malformed load is taken as none (the client then takes the server as it comes).
+  load: z
+    .object({ clients: z.number().int().nonnegative(), maxClients: z.number().int().positive() })
+    .optional()
+    .catch(undefined),
+  sync: z
+    .object({
+      port: z.number(),
+      time: z.number(),
+      replicas: replicas.optional(),
+      // Malformed placement figures are taken as unknown; a malformed --replicas is not.
+      http: z.number().int().min(1).max(65535).nullable().optional().catch(undefined),
+      capacity: z.number().int().min(1).optional().catch(undefined),
+    })
     .optional(),
 })
 

@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { z } from 'zod'
-import { CLUSTER_KEY_MIN_BYTES } from '../protocol/index.js'
+import { CLUSTER_KEY_MIN_BYTES } from '../protocol/handshake.js'
 
 export const DEFAULTS = {
   name: os.hostname().split('.')[0] || 'tandem',
@@ -58,56 +57,180 @@ export const DEFAULTS = {
 /** The offset of the default HTTP port from the control port (8001 → 8081). */
 export const HTTP_PORT_OFFSET = 80
 
-const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT')
-const port = z.number().int().min(0).max(65535)
+/**
+ * The options' checks, written out (not zod: the main thread would load it for this alone, ~6 MiB
+ * resident; see ARCHITECTURE.md, "Memory"). Their messages are zod's, which they replaced
+ * (test/unit/config-checks.test.ts compares the two).
+ */
+type Check = (value: unknown) => { path: string; message: string } | undefined
 
-export const optionsSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64')
-    .optional(),
-  root: z.string().min(1).optional(),
-  host: z.string().min(1).optional(),
-  port: port.optional(),
-  syncPort: port.optional(),
-  http: z.boolean().optional(),
-  httpPort: port.optional(),
-  maxHttpConnections: z.number().int().min(1).max(100_000).optional(),
-  httpHeadersTimeoutMs: z.number().int().min(100).optional(),
-  peers: z.array(hostPort).optional(),
-  maxClients: z.number().int().min(1).max(1000).optional(),
-  workers: z.number().int().min(0).max(64).optional(),
-  stateDir: z.string().min(1).optional(),
-  idleTimeoutMs: z.number().int().min(100).optional(),
-  helloTimeoutMs: z.number().int().min(100).optional(),
-  maxPreHelloPerAddress: z.number().int().min(1).max(10_000).optional(),
-  maxPreHello: z.number().int().min(1).max(10_000).optional(),
-  lockTimeoutMs: z.number().int().min(1).optional(),
+const fail = (message: string, path = ''): { path: string; message: string } => ({ path, message })
+
+/** How zod names a value of the wrong type. */
+function received(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  if (typeof value === 'number') return Number.isFinite(value) ? 'number' : String(value) // NaN, Infinity
+  if (value instanceof Date) return 'Date'
+  return typeof value
+}
+
+const wrongType = (expected: string, value: unknown): { path: string; message: string } =>
+  fail(`Invalid input: expected ${expected}, received ${received(value)}`)
+
+function int(min: number, max = Infinity): Check {
+  return (v) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return wrongType('number', v)
+    if (!Number.isInteger(v)) return fail('Invalid input: expected int, received number')
+    // (zod's int() is a safe integer)
+    if (v < Number.MIN_SAFE_INTEGER)
+      return fail(`Too small: expected int to be >=${Number.MIN_SAFE_INTEGER}`)
+    if (v > Number.MAX_SAFE_INTEGER)
+      return fail(`Too big: expected int to be <=${Number.MAX_SAFE_INTEGER}`)
+    if (v < min) return fail(`Too small: expected number to be >=${min}`)
+    if (v > max) return fail(`Too big: expected number to be <=${max}`)
+    return undefined
+  }
+}
+
+function text(pattern?: RegExp, message?: string): Check {
+  return (v) => {
+    if (typeof v !== 'string') return wrongType('string', v)
+    if (pattern && !pattern.test(v)) return fail(message ?? 'Invalid string')
+    return undefined
+  }
+}
+
+const nonEmpty: Check = (v) =>
+  typeof v !== 'string'
+    ? wrongType('string', v)
+    : v.length < 1
+      ? fail('Too small: expected string to have >=1 characters')
+      : undefined
+
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : wrongType('boolean', v))
+
+const nullable =
+  (check: Check): Check =>
+  (v) =>
+    v === null ? undefined : check(v)
+
+function list(item: Check): Check {
+  return (v) => {
+    if (!Array.isArray(v)) return wrongType('array', v)
+    for (let i = 0; i < v.length; i++) {
+      const issue = item(v[i])
+      if (issue) return fail(issue.message, issue.path ? `${i}.${issue.path}` : String(i))
+    }
+    return undefined
+  }
+}
+
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/
+const ipv4 =
+  (message: string): Check =>
+  (v) =>
+    typeof v === 'string' && IPV4.test(v) ? undefined : fail(message)
+
+const hostPort = text(/^[^\s:]+:\d{1,5}$/, 'expected HOST:PORT')
+const port = int(0, 65535)
+
+/** Every option, in the order they are checked (as zod did: the first problem is reported). */
+const OPTION_CHECKS: Record<keyof ServerOptions, Check> = {
+  name: text(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, ".", "_" or "-", at most 64'),
+  root: nonEmpty,
+  host: nonEmpty,
+  port,
+  syncPort: port,
+  http: bool,
+  httpPort: port,
+  maxHttpConnections: int(1, 100_000),
+  httpHeadersTimeoutMs: int(100),
+  peers: list(hostPort),
+  maxClients: int(1, 1000),
+  workers: int(0, 64),
+  stateDir: nonEmpty,
+  idleTimeoutMs: int(100),
+  helloTimeoutMs: int(100),
+  maxPreHelloPerAddress: int(1, 10_000),
+  maxPreHello: int(1, 10_000),
+  lockTimeoutMs: int(1),
   /** Heartbeats come each second: under 1.5 s a busy member would flap. */
-  peerTimeoutMs: z.number().int().min(1_500).max(3_600_000).optional(),
-  shutdownGraceMs: z.number().int().min(0).optional(),
-  requestWindow: z.number().int().min(1).max(1_000_000).optional(),
-  requestWindowAgeMs: z.number().int().min(1_000).optional(),
-  cluster: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,63}$/, 'letters, digits, ".", "_" or "-", at most 63')
-    .optional(),
-  clusterInterface: z.ipv4('expected the IPv4 address of an interface').optional(),
+  peerTimeoutMs: int(1_500, 3_600_000),
+  shutdownGraceMs: int(0),
+  requestWindow: int(1, 1_000_000),
+  requestWindowAgeMs: int(1_000),
+  cluster: text(/^[A-Za-z0-9._-]{1,63}$/, 'letters, digits, ".", "_" or "-", at most 63'),
+  clusterInterface: ipv4('expected the IPv4 address of an interface'),
   /** The cluster key itself (--cluster-key reads it from a file; TANDEM_CLUSTER_KEY gives it). */
-  clusterKey: z.string().optional(),
+  clusterKey: text(),
   /** The primary's control port: this server is then its secondary (roles). */
-  primary: hostPort.nullable().optional(),
+  primary: nullable(hostPort),
   /** Copies of each file (partial replication); null or absent: every member holds every file. */
-  replicas: z.number().int().min(1).max(64).nullable().optional(),
-  rereplicateAfterMs: z
-    .number()
-    .int()
-    .min(1_000)
-    .max(30 * 86_400_000)
-    .optional(),
-  proxyReads: z.boolean().optional(),
-})
-export type ServerOptions = z.infer<typeof optionsSchema>
+  replicas: nullable(int(1, 64)),
+  rereplicateAfterMs: int(1_000, 30 * 86_400_000),
+  proxyReads: bool,
+}
+
+/** The options as given (flags, a --config file): all optional; `undefined` is absent. */
+export interface ServerOptions {
+  name?: string
+  root?: string
+  host?: string
+  port?: number
+  syncPort?: number
+  http?: boolean
+  httpPort?: number
+  maxHttpConnections?: number
+  httpHeadersTimeoutMs?: number
+  peers?: string[]
+  maxClients?: number
+  workers?: number
+  stateDir?: string
+  idleTimeoutMs?: number
+  helloTimeoutMs?: number
+  maxPreHelloPerAddress?: number
+  maxPreHello?: number
+  lockTimeoutMs?: number
+  peerTimeoutMs?: number
+  shutdownGraceMs?: number
+  requestWindow?: number
+  requestWindowAgeMs?: number
+  cluster?: string
+  clusterInterface?: string
+  clusterKey?: string
+  primary?: string | null
+  replicas?: number | null
+  rereplicateAfterMs?: number
+  proxyReads?: boolean
+}
+
+/** The first problem with `raw` as options (its path, dotted, and zod's message), if any. */
+export function checkOptions(
+  raw: unknown,
+): { ok: true; options: ServerOptions } | { ok: false; path: string; message: string } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, ...wrongType('object', raw) }
+  const record = raw as Record<string, unknown>
+  const options: Record<string, unknown> = {}
+  for (const [key, check] of Object.entries(OPTION_CHECKS)) {
+    const value = record[key]
+    if (value === undefined) continue
+    const issue = check(value)
+    if (issue)
+      return { ok: false, path: issue.path ? `${key}.${issue.path}` : key, message: issue.message }
+    options[key] = Array.isArray(value) ? [...(value as unknown[])] : value
+  }
+  const unknown = Object.keys(record).filter((key) => !Object.hasOwn(OPTION_CHECKS, key))
+  if (unknown.length > 0)
+    return {
+      ok: false,
+      path: '',
+      message: `Unrecognized key${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => JSON.stringify(k)).join(', ')}`,
+    }
+  return { ok: true, options: options as ServerOptions }
+}
 
 export interface ServerConfig {
   readonly name: string
@@ -170,14 +293,9 @@ export class ConfigError extends Error {
 
 /** Validate options and fill defaults. Throws ConfigError naming the bad option. */
 export function resolveConfig(options: unknown): ServerConfig {
-  const parsed = optionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new ConfigError(
-      `invalid option ${issue?.path.join('.') || ''}: ${issue?.message ?? 'invalid'}`,
-    )
-  }
-  const { http, httpPort, ...o } = parsed.data
+  const parsed = checkOptions(options)
+  if (!parsed.ok) throw new ConfigError(`invalid option ${parsed.path}: ${parsed.message}`)
+  const { http, httpPort, ...o } = parsed.options
   if (o.cluster !== undefined && o.clusterKey === undefined)
     throw new ConfigError(
       `--cluster ${o.cluster} needs a cluster key: --cluster-key FILE or TANDEM_CLUSTER_KEY (the same on every member)`,
@@ -258,8 +376,7 @@ export function readConfigFile(file: string): ServerOptions {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
   }
-  const parsed = optionsSchema.safeParse(raw)
-  if (!parsed.success)
-    throw new ConfigError(`config file ${file}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-  return parsed.data
+  const parsed = checkOptions(raw)
+  if (!parsed.ok) throw new ConfigError(`config file ${file}: ${parsed.message}`)
+  return parsed.options
 }

@@ -10,13 +10,9 @@
  * longest first, so that the code, the verb and the numbers stay; a message too long for that (a
  * warning that explains) goes on over indented lines rather than being cut, its names whole.
  */
-import {
-  displayText,
-  humanShare,
-  humanSize,
-  type LocalChangeKind,
-  type LogEntry,
-} from '../protocol/index.js'
+import { displayText } from '../protocol/display-text.js'
+import type { LocalChangeKind, LogEntry } from '../protocol/messages.js'
+import { humanShare, humanSize } from '../protocol/units.js'
 
 export interface SessionView {
   sessionId: string

@@ -2,7 +2,9 @@
  * The main thread's shared state: config, per-path locks, change log, console, admission and the
  * live sessions. Session bridges call into it; it knows nothing of frames.
  */
-import { PROTOCOL_VERSION, TandemError, type StatusResult } from '../protocol/index.js'
+import { PROTOCOL_VERSION } from '../protocol/constants.js'
+import { TandemError } from '../protocol/errors.js'
+import type { StatusResult } from '../protocol/messages.js'
 import { roleStatus } from './forward/role-status.js'
 import { knownLocks } from './index/peer-holdings.js'
 import { mirroredAddresses, type ServerConfig } from './config.js'

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { displayText } from '../protocol/index.js'
+import { displayText } from '../protocol/display-text.js'
 import { ConfigError, readConfigFile, resolveConfig, type ServerOptions } from './config.js'
 import { describeFailure } from './console.js'
 import { DURATION_FORMS, parseDurationMs } from './duration.js'

@@ -1,10 +1,11 @@
 /**
- * The pool of session workers. One thread starts with the server; the others start only once
- * clients come: when a session begins and the sessions then outnumber the threads, the next
- * thread is started with a task that does nothing (workers/warm-up.ts), so that it is ready for
- * the clients after. The session that started it does not wait for it. An idle server thus holds one session thread, not one per core
- * (~15 MiB each; see ARCHITECTURE.md, "Memory"). Sessions go to an idle thread first, else to the
- * least busy one, as with Piscina's own balancer.
+ * The pool of session workers. No thread starts with the server: the first starts with the first
+ * session, which waits for it (~95 ms here: the thread and the session code it loads), and the
+ * next when a session begins and the sessions then outnumber the threads: it is started with a
+ * task that does nothing (workers/warm-up.ts), so that it is ready for the clients after; the
+ * session that started it does not wait for it. A server no client has used thus holds no session
+ * thread (~15 MiB each; see ARCHITECTURE.md, "Memory"), and a started thread stays. Sessions go
+ * to an idle thread first, else to the least busy one, as with Piscina's own balancer.
  */
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
@@ -54,7 +55,7 @@ export class SessionPool extends Piscina {
     }
     super({
       filename,
-      minThreads: 1,
+      minThreads: 0,
       maxThreads: threads,
       // A thread once started stays: the pool only grows, up to `threads`.
       idleTimeout: Infinity,

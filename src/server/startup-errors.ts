@@ -4,7 +4,7 @@
  * server holds (ERR_STATE_LOCKED), bad options (ERR_USAGE). main.ts prints `error: CODE: message`
  * and exits; a person learns what to change, never a stack trace (TANDEM_DEBUG=1 adds it).
  */
-import { TandemError, type ErrorCode } from '../protocol/index.js'
+import { TandemError, type ErrorCode } from '../protocol/errors.js'
 import { ConfigError } from './config.js'
 import { DirectoryLockedError } from './state/directory-lock.js'
 

@@ -10,8 +10,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod'
-import http from 'node:http'
-import type { Socket } from 'node:net'
+import type http from 'node:http'
 import { TandemError, type StatusResult } from '../../protocol/index.js'
 import { describeFailure } from '../console.js'
 import type { OpsContext } from '../ops/context.js'
@@ -26,26 +25,36 @@ import type { MainLink } from './main-link.js'
 import type { HttpWorkerData } from './messages.js'
 import { answerMoved } from './moved.js'
 import { registerPage } from './page.js'
+import { answerClientError } from './http-server.js'
 import { sendError, wireErrorOf } from './replies.js'
 import { clientIdOf, crossSiteRefusal } from './request-parts.js'
 import { apiRoutes } from './routes/api.js'
 import { bodyRoutes } from './routes/bodies.js'
 import { sourceRoutes } from './routes/source.js'
 
-/** Headers larger than this are refused by Node's parser (431). */
-const MAX_HEADER_BYTES = 16 * 1024
 const HEARTBEAT_STATUS_MS = 500
 /** Clients whose operations' context is kept for their next request. */
 const MAX_CONTEXTS = 1024
 
 export interface HttpApp {
   readonly app: FastifyInstance
+  /** Serves one request of the server. */
+  readonly handler: http.RequestListener
   /** From now on new requests get 503 ERR_SHUTTING_DOWN (those in flight go on). */
   refuseNewRequests(): void
 }
 
-export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<HttpApp> {
+/**
+ * Build the app on `server` (created and listening already: http-server.ts). It does not listen
+ * itself: the caller feeds it the server's requests through `handler`, and closes the server.
+ */
+export async function buildApp(
+  data: HttpWorkerData,
+  main: MainLink,
+  server: http.Server,
+): Promise<HttpApp> {
   let stopping = false
+  let onRequest: http.RequestListener | undefined
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
@@ -55,18 +64,10 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
     clientErrorHandler: answerClientError,
     routerOptions: { maxParamLength: 8192, ignoreTrailingSlash: false },
     serverFactory: (handler) => {
-      const server = http.createServer(
-        {
-          maxHeaderSize: MAX_HEADER_BYTES,
-          headersTimeout: data.headersTimeoutMs,
-          requestTimeout: 0, // a big upload takes as long as it takes; silence is the limit
-          keepAliveTimeout: Math.min(5_000, data.idleTimeoutMs),
-          connectionsCheckingInterval: Math.min(1_000, data.headersTimeoutMs),
-        },
-        handler,
-      )
-      server.setTimeout(data.idleTimeoutMs)
-      server.maxConnections = data.maxConnections
+      // Until now the server answered refused requests itself; fastify's listener (the same
+      // function) is added right after this returns, synchronously: never both, never neither.
+      server.off('clientError', answerClientError)
+      onRequest = handler
       return server
     },
   })
@@ -191,24 +192,6 @@ export async function buildApp(data: HttpWorkerData, main: MainLink): Promise<Ht
   apiRoutes(app, parts)
   registerPage(app)
   await app.register(bodyRoutes)
-  return { app, refuseNewRequests: () => (stopping = true) }
-}
-
-/**
- * A request Node's parser refused before fastify saw it (headers too large or too slow, bad
- * syntax): answered in the same JSON as every error, then closed.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (!socket.writable) return void socket.destroy()
-  const [status, code, message] =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'ERR_TOO_LARGE', 'the request headers are over 16 KiB']
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'ERR_TIMEOUT', 'the request headers did not arrive in time']
-        : [400, 'ERR_BAD_REQUEST', 'the request is not valid HTTP/1.1']
-  const body = JSON.stringify({ error: { code, message } })
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
+  await app.ready()
+  return { app, handler: onRequest!, refuseNewRequests: () => (stopping = true) }
 }

@@ -6,7 +6,7 @@
  */
 import { EventEmitter, once } from 'node:events'
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
-import { TandemError, type WireError } from '../../protocol/index.js'
+import { TandemError, type WireError } from '../../protocol/errors.js'
 import type { ServerCore } from '../core.js'
 import { isServiceMessage, MainServices } from '../net/main-services.js'
 import { unbatch } from '../workers/request-reply.js'

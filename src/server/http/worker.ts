@@ -2,16 +2,28 @@
  * The HTTP worker's entry: a plain worker_thread that listens on the HTTP port itself and serves
  * the fastify app. It asks the main thread for locks, log records, queries, user locks and
  * client slots (MainLink); file work — reading, hashing, writing, fsync — happens here.
+ *
+ * The port is bound at start, by a bare node:http server (http-server.ts); the app (fastify and
+ * its plugins, the routes, the operations layer, zod: ~20 MiB resident) is loaded when the first
+ * connection comes, so that a server nobody uses over HTTP does not hold it. The server parses
+ * the first requests as it always does; those that arrive while the app loads wait for it, in
+ * their order, their bodies unread (see ARCHITECTURE.md, "Memory").
  */
-import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { buildApp } from './app.js'
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import type { HttpApp } from './app.js'
+import { answerClientError, createHttpServer } from './http-server.js'
 import { MainLink } from './main-link.js'
-import { endAllStreams } from './routes/events.js'
-import { bodiesSettled } from './transfer.js'
 import type { HttpWorkerData } from './messages.js'
 
 if (!isMainThread) await serveHttp(workerData as HttpWorkerData, parentPort!, () => process.exit(0))
+
+/** The app and what a shutdown needs of the modules it loaded. */
+interface Loaded extends HttpApp {
+  endAllStreams(): void
+  bodiesSettled(): Promise<void>
+}
 
 /**
  * Serve HTTP, talking to the main thread's HttpHost over `port`; `exit` ends the thread after a
@@ -23,27 +35,63 @@ export async function serveHttp(
   exit: () => void,
 ): Promise<void> {
   const main = new MainLink(port)
-  const { app, refuseNewRequests } = await buildApp(data, main)
+  const server = createHttpServer(data)
+  server.on('clientError', answerClientError) // until the app's own listener takes over
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
+  let loading: Promise<Loaded> | undefined
+  // A load that fails is an unhandled rejection: the thread ends, and HttpHost restarts it.
+  const load = (): Promise<Loaded> =>
+    (loading ??= loadApp(data, main, server).then((loaded) => {
+      handler = loaded.handler
+      return loaded
+    }))
+  server.on('connection', () => void load())
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (handler) return handler(req, res)
+    // Queued behind the load, in arrival order (promise callbacks run in the order they were added).
+    void load().then((loaded) => loaded.handler(req, res))
+  })
   try {
-    await app.listen({ port: data.port, host: data.host })
-    main.post({ t: 'listening', port: (app.server.address() as AddressInfo).port })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ port: data.port, host: data.host }, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    main.post({ t: 'listening', port: (server.address() as AddressInfo).port })
   } catch (err) {
     const e = err as NodeJS.ErrnoException
     main.post({ t: 'listen-failed', message: e.message, code: e.code })
   }
   main.onShutdown(() => {
     // No new connections; idle ones close; requests in flight finish within the grace period.
-    refuseNewRequests()
-    const closing = app.close()
-    endAllStreams() // held event streams never end by themselves
-    const force = setTimeout(() => app.server.closeAllConnections(), data.shutdownGraceMs)
-    void closing
-      .then(() => bodiesSettled()) // a body cut off by the close removes its temp file first
-      .finally(() => {
-        clearTimeout(force)
-        main.flush()
-        port.close()
-        exit()
-      })
+    const serverClosed = new Promise((resolve) => server.close(resolve))
+    server.closeIdleConnections()
+    const force = setTimeout(() => server.closeAllConnections(), data.shutdownGraceMs)
+    const appClosed = loading?.then(async (loaded) => {
+      loaded.refuseNewRequests()
+      const closing = loaded.app.close()
+      loaded.endAllStreams() // held event streams never end by themselves
+      await closing
+      await serverClosed
+      await loaded.bodiesSettled() // a body cut off by the close removes its temp file first
+    })
+    void (appClosed ?? serverClosed).finally(() => {
+      clearTimeout(force)
+      main.flush()
+      port.close()
+      exit()
+    })
   })
+}
+
+async function loadApp(data: HttpWorkerData, main: MainLink, server: Server): Promise<Loaded> {
+  const [{ buildApp }, { endAllStreams }, { bodiesSettled }] = await Promise.all([
+    import('./app.js'),
+    import('./routes/events.js'),
+    import('./transfer.js'),
+  ])
+  const app = await buildApp(data, main, server)
+  return { ...app, endAllStreams, bodiesSettled }
 }

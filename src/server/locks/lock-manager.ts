@@ -8,7 +8,7 @@
  * No I/O here; the timer functions are injected so tests can drive time.
  */
 import { Semaphore } from 'async-mutex'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 
 /** Readers that may hold one path at once. Small on purpose: release cost grows with it. */
 const MAX_READERS = 64

@@ -4,7 +4,7 @@
  * rename of a locked file even by its owner (who unlocks first), and the same for a folder's
  * delete or rename (a lock inside a folder holds the whole folder). Pure: the locks are given.
  */
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 
 /**
  * The operation asking, when a user lock's owner may not do it either: 'rename' (a file), 'folder'

@@ -10,12 +10,8 @@
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
 import type { Piscina } from 'piscina'
-import {
-  encodeControl,
-  replicasField,
-  type ServerLoad,
-  type Welcome,
-} from '../../protocol/index.js'
+import { encodeControl } from '../../protocol/frame-encoder.js'
+import { replicasField, type ServerLoad, type Welcome } from '../../protocol/handshake.js'
 import { syncLine } from '../console.js'
 import type { ServerCore } from '../core.js'
 import type { SessionTask } from '../workers/messages.js'

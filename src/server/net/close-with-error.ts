@@ -1,6 +1,7 @@
 /** How a connection on the control port is answered with a connection-level error and closed. */
 import type net from 'node:net'
-import { encodeControl, encodePreamble, type WireError } from '../../protocol/index.js'
+import type { WireError } from '../../protocol/errors.js'
+import { encodeControl, encodePreamble } from '../../protocol/frame-encoder.js'
 
 /** How long a connection the server closed may linger for the other side to close its side. */
 export const CLOSE_GRACE_MS = 2_000

@@ -12,20 +12,17 @@
  * (and proof) goes to `onHello` with the bytes read past it.
  */
 import type net from 'node:net'
+import { Limits, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { TandemError, toWireError } from '../../protocol/errors.js'
+import { FrameDecoder } from '../../protocol/frame-decoder.js'
+import { encodeControl, encodePreamble } from '../../protocol/frame-encoder.js'
 import {
-  FrameDecoder,
-  Limits,
-  PROTOCOL_VERSION,
-  TandemError,
   acceptPeer,
-  encodeControl,
-  encodePreamble,
   helloSchema,
   replicasMismatch,
-  toWireError,
   type Hello,
   type RefusalCode,
-} from '../../protocol/index.js'
+} from '../../protocol/handshake.js'
 import type { ServerConsole } from '../console.js'
 import type { PreHelloLimits, PreHelloRefusal } from './admission.js'
 import { closeWithError } from './close-with-error.js'

@@ -5,7 +5,8 @@
  * holds is remembered by token and released when the worker's side ends, so a crashed task or
  * thread never leaks one.
  */
-import { TandemError, toWireError, type LogEntry } from '../../protocol/index.js'
+import { TandemError, toWireError } from '../../protocol/errors.js'
+import type { LogEntry } from '../../protocol/messages.js'
 import type { ServerCore } from '../core.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
 import { answer, Tokens } from '../workers/request-reply.js'

@@ -9,7 +9,8 @@
  *   gives up (`abandon`; also when its worker's side ends).
  * A rid reused for another request (another op or name) is refused with ERR_BAD_REQUEST.
  */
-import { TandemError, type EntryRequest } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
+import type { EntryRequest } from '../../protocol/peer-messages.js'
 import { openIndexReader, type IndexDb } from '../index/database.js'
 import {
   describeTarget,

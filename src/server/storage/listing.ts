@@ -6,7 +6,7 @@
 import type { Dirent } from 'node:fs'
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import { TEMP_PREFIX } from '../../protocol/index.js'
+import { TEMP_PREFIX } from '../../protocol/names.js'
 import type { FileInfo } from './file-store.js'
 import type { PathJail } from './path-jail.js'
 import type { FileIdentity } from './temp-file.js'

@@ -3,8 +3,10 @@
  * the shared lock table, records its reports (console, change log, followers) and relays status.
  */
 import { Worker } from 'node:worker_threads'
-import type { EntryRequest, UserLock, WireError } from '../../protocol/index.js'
-import { TandemError } from '../../protocol/index.js'
+import type { WireError } from '../../protocol/errors.js'
+import type { UserLock } from '../../protocol/messages.js'
+import type { EntryRequest } from '../../protocol/peer-messages.js'
+import { TandemError } from '../../protocol/errors.js'
 import type { ServerConfig } from '../config.js'
 import {
   clockSkewText,

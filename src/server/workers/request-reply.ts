@@ -6,7 +6,8 @@
  * session bridge ⇄ session worker (PortLink), HttpHost ⇄ the HTTP worker (MainLink) and
  * SyncHost ⇄ the sync worker, in both directions.
  */
-import { TandemError, toWireError, type WireError } from '../../protocol/index.js'
+// (errors.js, not the index: the HTTP worker loads this module before its app, without zod)
+import { TandemError, toWireError, type WireError } from '../../protocol/errors.js'
 
 /** The answer to a numbered request. */
 export type Reply =
