@@ -14,7 +14,6 @@ import type { ResolvedName } from '../storage/path-jail.js'
 import { SMALL_BODY_BYTES, SmallBody, type SmallFile } from '../storage/small-file.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { commit, precheck, type BodyRequest, type Committed } from './body.js'
-import type { PublishGroup } from './publish-group.js'
 import type { Conditions } from './conditions.js'
 import type { OpsContext } from './context.js'
 import { claimRequest, type Claim } from './once.js'
@@ -54,8 +53,6 @@ export class BodyReceiver {
   #hash: Hash | undefined
   /** At a secondary: whether the name was new, as this server's copy shows it (HTTP's 201). */
   #created = false
-  /** A session's group of small uploads published together (ops/publish-group.ts). */
-  #group: PublishGroup | undefined
 
   private constructor(
     requestId: number,
@@ -87,7 +84,6 @@ export class BodyReceiver {
     req: BodyRequest,
     settled: (name: string) => Promise<void> = async () => undefined,
     conditions?: Conditions,
-    group?: PublishGroup,
   ): BodyReceiver {
     // At a secondary the body leaves at once (its order with the next requests is kept), rid and
     // all: the primary, which applies it, answers a replay of it (ops/once.ts there).
@@ -116,7 +112,6 @@ export class BodyReceiver {
       else receiver.#temp = temp
     })
     receiver.#ctx = ctx
-    receiver.#group = group
     return receiver
   }
 
@@ -231,22 +226,16 @@ export class BodyReceiver {
         digest = await this.#temp!.seal(expected)
       }
       const claim = this.#claim
-      // A small upload waits (sealed) for its group to start: see ops/publish-group.ts.
-      const leave = this.#small && this.#group ? await this.#group.join() : undefined
-      try {
-        const committed = await commit(
-          claim?.ctx ?? ctx,
-          this.#req,
-          this.#file,
-          sealed,
-          digest,
-          this.#conditions,
-        )
-        await claim?.finished(committed)
-        return committed
-      } finally {
-        leave?.()
-      }
+      const committed = await commit(
+        claim?.ctx ?? ctx,
+        this.#req,
+        this.#file,
+        sealed,
+        digest,
+        this.#conditions,
+      )
+      await claim?.finished(committed)
+      return committed
     } finally {
       await this.discard()
     }

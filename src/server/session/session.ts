@@ -31,7 +31,6 @@ import { BodyReceiver } from '../ops/body-receiver.js'
 import type { IndexView, OpsContext } from '../ops/context.js'
 import { indexView } from '../ops/index-view.js'
 import { CommitPipeline } from './commit-pipeline.js'
-import { PublishGroup } from '../ops/publish-group.js'
 import { BodyBroken, NO_RESPONSE, runRequest, type Outbound } from './dispatch.js'
 import { linkOutbound, mainContext } from './link-adapters.js'
 
@@ -59,8 +58,6 @@ export class Session {
    * in memory until sealed: at most 64 × 64 KiB = 4 MiB a session.
    */
   readonly #commits = new CommitPipeline(COMMITS_IN_FLIGHT)
-  /** Small uploads sealed together are published together (ops/publish-group.ts). */
-  readonly #publishGroup = new PublishGroup()
   #shutdownRequested = false
   /** This side closed the connection with an error (not the client going away). */
   #failed = false
@@ -178,12 +175,8 @@ export class Session {
     }
     if (this.#shutdownRequested) return this.#refuseWhileStopping(request)
     if (BODY_OPS.has(request.op)) {
-      this.#body = BodyReceiver.open(
-        this.#context(),
-        request as BodyRequest,
-        (name) => this.#commits.settled(name),
-        undefined,
-        this.#publishGroup,
+      this.#body = BodyReceiver.open(this.#context(), request as BodyRequest, (name) =>
+        this.#commits.settled(name),
       )
       return
     }
