@@ -1,18 +1,23 @@
 // The main thread's request window: a rid in flight makes a second asker wait; a record answers a
 // replay; a failure or a worker's end lets a waiting replay run; a rid reused for another request
 // is refused; the per-client bound keeps the newest. A real tandem.db in a temp dir.
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { RequestGate } from '../../src/server/requests/request-gate.js'
 import { openDatabase } from '../../src/server/state/database.js'
 import { tempDir } from '../helpers/index.js'
 
-function gate(perClient = 1_000, total?: number) {
+function gateAndDb(perClient = 1_000, total?: number) {
   const db = openDatabase(tempDir('tandem-gate-'))
-  return new RequestGate(db, 'A', () => undefined, {
+  const g = new RequestGate(db, 'A', () => undefined, {
     perClient,
     maxAgeMs: 60_000,
     ...(total === undefined ? {} : { total }),
   })
+  return { g, db }
+}
+
+function gate(perClient = 1_000, total?: number) {
+  return gateAndDb(perClient, total).g
 }
 
 const tag = (rid: string, target = 'f.txt') => ({ rid, op: 'append', target })
@@ -97,5 +102,43 @@ describe('request gate', () => {
     expect(kept.length).toBeLessThanOrEqual(20)
     expect(kept[0]).toBe('made-up-25:1')
     expect(await g.begin(tag('made-up-1:1'), {})).toEqual({ replay: false })
+  })
+
+  it('the doneSoon calls of one turn are recorded in one transaction, then each is settled', async () => {
+    const { g, db } = gateAndDb()
+    const transactions = vi.spyOn(db, 'transaction')
+    const owner = {}
+    for (let i = 1; i <= 5; i++) await g.begin(tag(`c:${i}`, `f${i}`), owner)
+    const replay = g.begin(tag('c:3', 'f3'), {})
+    const records = [1, 2, 3, 4, 5].map((i) => g.doneSoon(tag(`c:${i}`, `f${i}`), { i }, [`f${i}`]))
+    // Not recorded yet (the turn has not ended): the replay still waits.
+    expect(g.recent(10)).toEqual([])
+    expect((await Promise.all(records)).map((r) => r.result)).toEqual([
+      { i: 1 },
+      { i: 2 },
+      { i: 3 },
+      { i: 4 },
+      { i: 5 },
+    ])
+    expect(transactions).toHaveBeenCalledTimes(1)
+    expect(await replay).toEqual({ replay: true, result: { i: 3 } })
+    expect(g.recent(10).map((r) => r.request.rid)).toEqual(['c:5', 'c:4', 'c:3', 'c:2', 'c:1'])
+  })
+
+  it('a record of a turn that cannot be stored fails alone; the others are recorded', async () => {
+    const g = gate()
+    const owner = {}
+    for (const rid of ['c:1', 'c:2', 'c:3']) await g.begin(tag(rid), owner)
+    const outcomes = await Promise.allSettled([
+      g.doneSoon(tag('c:1'), { ok: 1 }, ['f.txt']),
+      g.doneSoon(tag('c:2'), { bad: 1n }, ['f.txt']), // JSON cannot hold a BigInt
+      g.doneSoon(tag('c:3'), { ok: 3 }, ['f.txt']),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(await g.begin(tag('c:1'), {})).toEqual({ replay: true, result: { ok: 1 } })
+    expect(await g.begin(tag('c:3'), {})).toEqual({ replay: true, result: { ok: 3 } })
+    // The failed one was never recorded: once its owner gives it up, it may run again.
+    g.abandon('c:2', owner)
+    expect(await g.begin(tag('c:2'), {})).toEqual({ replay: false })
   })
 })

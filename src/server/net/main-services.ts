@@ -133,14 +133,13 @@ export class MainServices {
         else this.toWorker({ t: 'reply', req, value })
       }, fail)
     }
-    try {
-      const record = gate.done(message.tag, message.result, message.names)
-      // Told before the write's own notice (sent next on this port): its entry carries the rid.
+    // Recorded with the other records of this turn (one commit), replied once committed.
+    gate.doneSoon(message.tag, message.result, message.names).then((record) => {
+      // Told before the write's own notice (the worker sends it once answered): its entry
+      // carries the rid.
       if (message.names.length > 0) this.core.sync?.requestDone(record, message.names)
       this.toWorker({ t: 'reply', req, value: null })
-    } catch (err) {
-      fail(err)
-    }
+    }, fail)
   }
 
   async #lock(message: Extract<ServiceMessage, { t: 'lock' }>): Promise<void> {

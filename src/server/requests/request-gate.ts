@@ -30,6 +30,18 @@ export interface RecoveredRequest {
 
 export type Begun = { replay: true; result: unknown } | { replay: false }
 
+/** One applied request to record (RequestGate.doneMany). */
+export interface DoneRequest {
+  tag: RequestTag
+  result: unknown
+  names?: readonly string[]
+}
+
+interface Queued extends DoneRequest {
+  resolve(record: EntryRequest): void
+  reject(err: unknown): void
+}
+
 interface InFlight {
   tag: RequestTag
   owner: object
@@ -39,6 +51,9 @@ interface InFlight {
 export class RequestGate {
   readonly #own: RequestTable
   readonly #inFlight = new Map<string, InFlight>()
+  readonly #db: Db
+  /** `doneSoon` calls of this turn of the event loop, recorded together at its end. */
+  #queued: Queued[] = []
 
   constructor(
     db: Db,
@@ -47,6 +62,7 @@ export class RequestGate {
     private readonly index: () => IndexDb | undefined,
     private readonly bounds: RequestWindowBounds,
   ) {
+    this.#db = db
     this.#own = new RequestTable(db, bounds)
   }
 
@@ -70,14 +86,63 @@ export class RequestGate {
 
   /** The request was applied with this result: recorded (durably) before its client hears. */
   done(tag: RequestTag, result: unknown, names: readonly string[] = []): EntryRequest {
-    this.#own.record({ ...tag, result, origin: this.self, names: [...names] })
-    this.#settle(tag.rid)
-    return {
-      ...tag,
-      op: tag.op as EntryRequest['op'],
-      result: result as EntryRequest['result'],
-      at: Date.now(),
+    return this.doneMany([{ tag, result, names }])[0]!
+  }
+
+  /**
+   * Several requests applied: recorded in ONE transaction (one commit instead of one each: the
+   * commit is most of what a record costs), then each rid is settled, in order. All or none.
+   */
+  doneMany(requests: readonly DoneRequest[]): EntryRequest[] {
+    const at = Date.now()
+    const record = (): void => {
+      for (const { tag, result, names = [] } of requests)
+        this.#own.record({ ...tag, result, origin: this.self, names: [...names] })
     }
+    if (requests.length === 1) record()
+    else this.#db.transaction(record)()
+    return requests.map(({ tag, result }) => {
+      this.#settle(tag.rid)
+      return {
+        ...tag,
+        op: tag.op as EntryRequest['op'],
+        result: result as EntryRequest['result'],
+        at,
+      }
+    })
+  }
+
+  /**
+   * `done`, with every other `doneSoon` of this turn of the event loop (the workers' messages
+   * that reached the main thread in it) in one transaction, recorded at the turn's end
+   * (setImmediate). Resolves once the record is committed, so what waits for it (the lock's
+   * release, the client's answer) still comes after. Should that transaction fail, each request
+   * is recorded alone and fails (or not) with its own error.
+   */
+  doneSoon(tag: RequestTag, result: unknown, names: readonly string[] = []): Promise<EntryRequest> {
+    return new Promise((resolve, reject) => {
+      if (this.#queued.length === 0) setImmediate(() => this.#flush())
+      this.#queued.push({ tag, result, names, resolve, reject })
+    })
+  }
+
+  #flush(): void {
+    const queued = this.#queued
+    this.#queued = []
+    let records: EntryRequest[] | undefined
+    try {
+      records = this.doneMany(queued)
+    } catch {
+      for (const q of queued) {
+        try {
+          q.resolve(this.done(q.tag, q.result, q.names))
+        } catch (err) {
+          q.reject(err)
+        }
+      }
+      return
+    }
+    queued.forEach((q, i) => q.resolve(records[i]!))
   }
 
   /**

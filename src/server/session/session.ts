@@ -37,6 +37,8 @@ import { linkOutbound, mainContext } from './link-adapters.js'
 type DecoderEvent =
   { k: 'control'; message: unknown } | { k: 'data'; piece: Buffer } | { k: 'end'; sha256: Buffer }
 
+/** Commits in flight per session (see #commits). */
+const COMMITS_IN_FLIGHT = 64
 export class Session {
   readonly #task: SessionTask
   readonly #link: PortLink
@@ -49,8 +51,13 @@ export class Session {
   readonly #client: Hello
   #body: BodyReceiver | undefined
   #busy = false
-  /** Bodies being fsynced and published while the next ones arrive. */
-  readonly #commits = new CommitPipeline(16)
+  /**
+   * Bodies being fsynced and published while the next ones arrive. 64: a `put` of 1,000 × 4 KiB
+   * cost the server 1.5 ms of CPU a file against 1.9 ms with 16 (more of each turn's messages,
+   * rid records, change-log entries and directory fsyncs are then shared). Small bodies are held
+   * in memory until sealed: at most 64 × 64 KiB = 4 MiB a session.
+   */
+  readonly #commits = new CommitPipeline(COMMITS_IN_FLIGHT)
   #shutdownRequested = false
   /** This side closed the connection with an error (not the client going away). */
   #failed = false
