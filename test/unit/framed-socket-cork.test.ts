@@ -2,11 +2,9 @@
 // written together (corked until the check phase), and still arrive whole and in order — control
 // messages, small and big data pieces and end frames mixed — and a lone frame is not held back.
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
-import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FramedSocket } from '../../src/server/sync/framed-socket.js'
-import { waitFor } from '../helpers/index.js'
+import { socketPair, waitFor } from '../helpers/index.js'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -16,13 +14,7 @@ afterEach(() => {
 type Got = { control: unknown } | { data: Buffer } | { end: Buffer }
 
 async function pair(): Promise<{ sender: FramedSocket; got: Got[]; writes: () => number }> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as net.AddressInfo).port
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>
-  const client = net.connect(port, '127.0.0.1')
-  const [socket] = await accepted
+  const { client, accepted: socket, close } = await socketPair()
   const got: Got[] = []
   const receiver = new FramedSocket(
     socket,
@@ -46,7 +38,7 @@ async function pair(): Promise<{ sender: FramedSocket; got: Got[]; writes: () =>
   cleanups.push(() => {
     sender.destroy()
     receiver.destroy()
-    server.close()
+    close()
   })
   return { sender, got, writes: () => writes }
 }

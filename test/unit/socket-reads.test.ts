@@ -1,11 +1,12 @@
 // socket-reads.ts on real loopback sockets: an accepted socket switched (from a 'data' handler, as
 // the session bridge is) to reading into the caller's buffers delivers every byte once and in
 // order, across buffer ends, pauses and resumes, and its 'end' and 'close' still come.
-import net from 'node:net'
+import type net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readIntoBuffers } from '../../src/server/net/socket-reads.js'
+import { socketPair } from '../helpers/index.js'
 
 const cleanups: (() => void)[] = []
 afterEach(() => {
@@ -13,19 +14,9 @@ afterEach(() => {
 })
 
 async function pair(): Promise<{ client: net.Socket; accepted: net.Socket }> {
-  const server = net.createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const port = (server.address() as net.AddressInfo).port
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>
-  const client = net.connect(port, '127.0.0.1')
-  const [socket] = await accepted
-  cleanups.push(() => {
-    client.destroy()
-    socket.destroy()
-    server.close()
-  })
-  return { client, accepted: socket }
+  const sockets = await socketPair()
+  cleanups.push(sockets.close)
+  return sockets
 }
 
 describe('readIntoBuffers', () => {
