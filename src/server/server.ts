@@ -163,6 +163,7 @@ async function stop(
   await closed
   await httpStopped
   await pool.destroy()
+  core.requests?.flushNow() // the last turn's request ids, before the sync worker and the db go
   await core.sync?.stop()
   await closeState()
   core.console.info('stopped')

@@ -125,6 +125,21 @@ describe('request gate', () => {
     expect(g.recent(10).map((r) => r.request.rid)).toEqual(['c:5', 'c:4', 'c:3', 'c:2', 'c:1'])
   })
 
+  it('an owner that ends (or gives up) with its record still queued: the record goes in first', async () => {
+    for (const giveUp of ['endOwner', 'abandon'] as const) {
+      const g = gate()
+      const owner = {}
+      expect(await g.begin(tag('c:1'), owner)).toEqual({ replay: false })
+      const replay = g.begin(tag('c:1'), {}) // a reconnected client's replay, waiting
+      const recorded = g.doneSoon(tag('c:1'), { n: 1 }, ['f.txt'])
+      // The worker's side ends in the same turn (its thread died right after it sent the record).
+      if (giveUp === 'endOwner') g.endOwner(owner)
+      else g.abandon('c:1', owner)
+      expect(await replay, giveUp).toEqual({ replay: true, result: { n: 1 } })
+      expect((await recorded).result).toEqual({ n: 1 })
+    }
+  })
+
   it('a record of a turn that cannot be stored fails alone; the others are recorded', async () => {
     const g = gate()
     const owner = {}

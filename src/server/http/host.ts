@@ -137,6 +137,10 @@ export class HttpHost {
       case 'leave':
         if (this.clients.delete(message.client)) this.core.admission.release()
         return
+      case 'app-failed':
+        return this.core.console.warn(
+          `HTTP: the web app could not be loaded (${message.message}); its requests are answered ERR_INTERNAL until a later connection loads it`,
+        )
       default:
         return
     }

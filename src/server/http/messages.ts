@@ -34,6 +34,8 @@ export type FromHttpWorker =
   | { t: 'leave'; client: string }
   | { t: 'listening'; port: number }
   | { t: 'listen-failed'; message: string; code: string | undefined }
+  /** The app could not be loaded (its requests are answered ERR_INTERNAL; tried again later). */
+  | { t: 'app-failed'; message: string }
 
 /**
  * Main → worker: a session worker's messages. (The answer to `admit` is a reply whose value is

@@ -39,17 +39,32 @@ export async function serveHttp(
   server.on('clientError', answerClientError) // until the app's own listener takes over
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   let loading: Promise<Loaded> | undefined
-  // A load that fails is an unhandled rejection: the thread ends, and HttpHost restarts it.
-  const load = (): Promise<Loaded> =>
-    (loading ??= loadApp(data, main, server).then((loaded) => {
+  // A load that fails is told to the main thread once, its requests are answered ERR_INTERNAL,
+  // and a connection after LOAD_RETRY_MS tries again (a passing failure, EMFILE say, is not
+  // final; a broken build keeps failing, and every request hears why).
+  const load = (): Promise<Loaded> => {
+    if (loading) return loading
+    const attempt = loadApp(data, main, server).then((loaded) => {
       handler = loaded.handler
       return loaded
-    }))
-  server.on('connection', () => void load())
+    })
+    loading = attempt
+    attempt.catch((err: unknown) => {
+      main.post({ t: 'app-failed', message: String(err) })
+      setTimeout(() => {
+        if (loading === attempt) loading = undefined
+      }, LOAD_RETRY_MS).unref()
+    })
+    return attempt
+  }
+  server.on('connection', () => void load().catch(() => undefined))
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (handler) return handler(req, res)
     // Queued behind the load, in arrival order (promise callbacks run in the order they were added).
-    void load().then((loaded) => loaded.handler(req, res))
+    load().then(
+      (loaded) => loaded.handler(req, res),
+      (err: unknown) => answerUnloaded(res, err),
+    )
   })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -69,14 +84,17 @@ export async function serveHttp(
     const serverClosed = new Promise((resolve) => server.close(resolve))
     server.closeIdleConnections()
     const force = setTimeout(() => server.closeAllConnections(), data.shutdownGraceMs)
-    const appClosed = loading?.then(async (loaded) => {
-      loaded.refuseNewRequests()
-      const closing = loaded.app.close()
-      loaded.endAllStreams() // held event streams never end by themselves
-      await closing
-      await serverClosed
-      await loaded.bodiesSettled() // a body cut off by the close removes its temp file first
-    })
+    const appClosed = loading?.then(
+      async (loaded) => {
+        loaded.refuseNewRequests()
+        const closing = loaded.app.close()
+        loaded.endAllStreams() // held event streams never end by themselves
+        await closing
+        await serverClosed
+        await loaded.bodiesSettled() // a body cut off by the close removes its temp file first
+      },
+      () => serverClosed, // never loaded: nothing of the app to close
+    )
     void (appClosed ?? serverClosed).finally(() => {
       clearTimeout(force)
       main.flush()
@@ -84,6 +102,25 @@ export async function serveHttp(
       exit()
     })
   })
+}
+
+/** How long after a failed load of the app the next connection tries again. */
+const LOAD_RETRY_MS = 5_000
+
+/** A request the app could not be loaded for: the same JSON as every error, then closed. */
+function answerUnloaded(res: ServerResponse, err: unknown): void {
+  const body = JSON.stringify({
+    error: {
+      code: 'ERR_INTERNAL',
+      message: `the HTTP front end could not be loaded: ${String(err)}`,
+    },
+  })
+  res.writeHead(500, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  })
+  res.end(body)
 }
 
 async function loadApp(data: HttpWorkerData, main: MainLink, server: Server): Promise<Loaded> {

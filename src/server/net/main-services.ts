@@ -110,6 +110,8 @@ export class MainServices {
   /** The worker's side ended: every lock it holds is released, following stops. */
   end(): void {
     this.#ended = true
+    // A record the worker sent before it ended is in before its locks go (and its rid is given up).
+    this.core.requests?.flushNow()
     this.#locks.releaseAll()
     this.#unfollow?.()
     this.#unfollow = undefined
@@ -134,12 +136,15 @@ export class MainServices {
       }, fail)
     }
     // Recorded with the other records of this turn (one commit), replied once committed.
-    gate.doneSoon(message.tag, message.result, message.names).then((record) => {
-      // Told before the write's own notice (the worker sends it once answered): its entry
-      // carries the rid.
-      if (message.names.length > 0) this.core.sync?.requestDone(record, message.names)
-      this.toWorker({ t: 'reply', req, value: null })
-    }, fail)
+    gate
+      .doneSoon(message.tag, message.result, message.names)
+      .then((record) => {
+        // Told before the write's own notice (the worker sends it once answered): its entry
+        // carries the rid.
+        if (message.names.length > 0) this.core.sync?.requestDone(record, message.names)
+        this.toWorker({ t: 'reply', req, value: null })
+      })
+      .catch(fail)
   }
 
   async #lock(message: Extract<ServiceMessage, { t: 'lock' }>): Promise<void> {

@@ -99,8 +99,7 @@ export class RequestGate {
       for (const { tag, result, names = [] } of requests)
         this.#own.record({ ...tag, result, origin: this.self, names: [...names] })
     }
-    if (requests.length === 1) record()
-    else this.#db.transaction(record)()
+    this.#db.transaction(record)()
     return requests.map(({ tag, result }) => {
       this.#settle(tag.rid)
       return {
@@ -126,8 +125,18 @@ export class RequestGate {
     })
   }
 
+  /**
+   * Record what `doneSoon` queued now, not at the turn's end: before a worker's rids are given
+   * up (a queued record released first would let a waiting replay apply its request again) and
+   * before the database closes.
+   */
+  flushNow(): void {
+    this.#flush()
+  }
+
   #flush(): void {
     const queued = this.#queued
+    if (queued.length === 0) return
     this.#queued = []
     let records: EntryRequest[] | undefined
     try {
@@ -164,11 +173,14 @@ export class RequestGate {
 
   /** The request failed or was not applied: a waiting replay may run it now. */
   abandon(rid: string, owner: object): void {
+    if (this.#inFlight.get(rid)?.owner !== owner) return
+    this.#flush() // a record of it still queued is in first: then a replay finds it
     if (this.#inFlight.get(rid)?.owner === owner) this.#settle(rid)
   }
 
-  /** A worker's side ended: what it held is given up. */
+  /** A worker's side ended: what it held is given up (what it recorded is committed first). */
   endOwner(owner: object): void {
+    this.#flush()
     for (const [rid, running] of this.#inFlight) if (running.owner === owner) this.#settle(rid)
   }
 

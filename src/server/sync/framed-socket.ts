@@ -154,6 +154,7 @@ export class FramedSocket {
 
   destroy(error?: Error): void {
     this.#error ??= error
+    this.#flush() // what was whole and corked leaves first (the other side need not ask again)
     this.socket.destroy()
   }
 }

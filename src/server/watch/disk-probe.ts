@@ -55,7 +55,11 @@ const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O
 
 /** Hex SHA-256 of a regular file (never follows a symlink, never blocks on a FIFO). */
 export async function hashFile(full: string, sizeHint = READ_CHUNK): Promise<string> {
-  if (sizeHint < HASH_AT_ONCE) return hashSmall(full, sizeHint)
+  if (sizeHint < HASH_AT_ONCE) {
+    const small = hashSmall(full, sizeHint)
+    if (small !== undefined) return small
+    sizeHint = HASH_AT_ONCE // it grew: hashed whole below, without holding the thread
+  }
   // Small files get small buffers (a 4 KiB file needs no 1 MiB one, let alone two).
   const chunkSize = Math.max(1, Math.min(READ_CHUNK, sizeHint + 1))
   const handle = await open(full, OPEN_FLAGS)
@@ -89,21 +93,24 @@ export async function hashFile(full: string, sizeHint = READ_CHUNK): Promise<str
  * A small file hashed with synchronous calls (as the content server reads one): open, one read,
  * close take microseconds on a file in the page cache — a file the scanner was just told of —
  * where three round trips through the thread pool cost the sync worker several times that (a
- * `cp -r` of 10,000 files into the folder was 1.5 s of its CPU). Reads until the end, so a file
- * grown since it was seen is hashed whole (the scanner's look after the read sees the change).
+ * `cp -r` of 10,000 files into the folder was 1.5 s of its CPU). Reads at most one byte more
+ * than the size it was seen with, never following a file that grows (that would hold the thread,
+ * its sockets and heartbeats, for as long as the file grows): undefined when there is more, and
+ * the caller hashes it with asynchronous reads.
  */
-function hashSmall(full: string, sizeHint: number): string {
+function hashSmall(full: string, sizeHint: number): string | undefined {
   const fd = openSync(full, OPEN_FLAGS)
   try {
     const hash = createHash('sha256')
-    const buf = Buffer.allocUnsafe(Math.max(1, sizeHint + 1))
-    for (;;) {
-      const bytesRead = readSync(fd, buf, 0, buf.length, null)
+    const buf = Buffer.allocUnsafe(sizeHint + 1)
+    let filled = 0
+    while (filled < buf.length) {
+      const bytesRead = readSync(fd, buf, filled, buf.length - filled, null)
       if (bytesRead === 0) break
-      hash.update(buf.subarray(0, bytesRead))
-      if (bytesRead < buf.length) break
+      filled += bytesRead
     }
-    return hash.digest('hex')
+    if (filled === buf.length) return undefined // larger than it was seen
+    return hash.update(buf.subarray(0, filled)).digest('hex')
   } finally {
     closeSync(fd)
   }
