@@ -34,8 +34,8 @@ export function hashOf(ctx: OpsContext, opened: OpenedFile): Promise<string> {
 
 /**
  * The SHA-256 of the version `opened` reads when it is known without reading it (see
- * knownContentHash), else undefined: the sender hashes the bytes as it sends them, and tells
- * `remember` the result once it sent them all.
+ * knownContentHash), else undefined: the sender hashes the bytes as it sends them, and gives
+ * `rememberSent` the result once it sent them all.
  */
 export function knownHashOf(opened: OpenedFile, ctx: OpsContext): string | undefined {
   return knownContentHash(ctx, opened.info.name, opened.identity, opened.changedMs)

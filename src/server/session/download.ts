@@ -57,9 +57,10 @@ export async function openDownload(
     stream: async (out) => {
       const sent = { bytes: 0 }
       try {
-        const known = info.size >= KNOWN_HASH_FROM ? knownHashOf(opened, ctx) : undefined
+        const big = info.size >= KNOWN_HASH_FROM
+        const known = big ? knownHashOf(opened, ctx) : undefined
         const sha256 = await streamBody(ctx, handle, info, out, sent, known)
-        if (sha256 && !known) rememberSent(opened, sha256)
+        if (big && sha256 && !known) rememberSent(opened, sha256)
       } finally {
         await handle.close()
         // A body that broke off (the client left, a read error) is told with what it moved.
