@@ -4,7 +4,7 @@
  * first connection comes (worker.ts). The server's limits and its answer to requests Node's
  * parser refuses are set here, so that they hold before the app is loaded as after.
  */
-import http from 'node:http'
+import http, { type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { HttpWorkerData } from './messages.js'
 
@@ -38,9 +38,25 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'ERR_TIMEOUT', 'the request headers did not arrive in time']
         : [400, 'ERR_BAD_REQUEST', 'the request is not valid HTTP/1.1']
-  const body = JSON.stringify({ error: { code, message } })
+  const body = errorBody(code, message)
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   )
+}
+
+/** A request the app could not be loaded for (worker.ts): ERR_INTERNAL, then closed. */
+export function answerUnloaded(res: ServerResponse, err: unknown): void {
+  const body = errorBody('ERR_INTERNAL', `the HTTP front end could not be loaded: ${String(err)}`)
+  res.writeHead(500, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  })
+  res.end(body)
+}
+
+/** The JSON every HTTP error is answered with. */
+function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } })
 }

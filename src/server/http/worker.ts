@@ -13,7 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { HttpApp } from './app.js'
-import { answerClientError, createHttpServer } from './http-server.js'
+import { answerClientError, answerUnloaded, createHttpServer } from './http-server.js'
 import { MainLink } from './main-link.js'
 import type { HttpWorkerData } from './messages.js'
 
@@ -106,22 +106,6 @@ export async function serveHttp(
 
 /** How long after a failed load of the app the next connection tries again. */
 const LOAD_RETRY_MS = 5_000
-
-/** A request the app could not be loaded for: the same JSON as every error, then closed. */
-function answerUnloaded(res: ServerResponse, err: unknown): void {
-  const body = JSON.stringify({
-    error: {
-      code: 'ERR_INTERNAL',
-      message: `the HTTP front end could not be loaded: ${String(err)}`,
-    },
-  })
-  res.writeHead(500, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    connection: 'close',
-  })
-  res.end(body)
-}
 
 async function loadApp(data: HttpWorkerData, main: MainLink, server: Server): Promise<Loaded> {
   const [{ buildApp }, { endAllStreams }, { bodiesSettled }] = await Promise.all([
