@@ -1,7 +1,12 @@
 // A real binary Session driven in-process through its MessagePort (test/helpers/session-harness.ts),
 // answered by an OpsHarness as the main thread would: no socket, no worker pool.
 import { describe, expect, it } from 'vitest'
-import { FRAME_HEADER_LENGTH, encodeControl, encodeData } from '../../src/protocol/index.js'
+import {
+  FRAME_HEADER_LENGTH,
+  encodeControl,
+  encodeData,
+  type LogEntry,
+} from '../../src/protocol/index.js'
 import { createOpsHarness, runBody, sha256Hex } from '../helpers/ops-harness.js'
 import { injectSession } from '../helpers/session-harness.js'
 
@@ -170,6 +175,29 @@ describe('a session driven by inject', () => {
     expect(s.events.map((e) => [e.op, e.name, e.client])).toEqual([
       ['upload', 'after.txt', 'carol'],
     ])
+  })
+
+  it('follows from the history on: an entry recorded while the history is read is sent once', async () => {
+    const h = createOpsHarness()
+    const s = injectSession(h)
+    const query = h.changeLog.query.bind(h.changeLog)
+    // The main thread answers the history, with one entry recorded just before the read (so it
+    // is in the history too) and one just after it, before the session could ask again.
+    h.changeLog.query = (q) => {
+      h.changeLog.append({ op: 'upload', name: 'in-history.txt' })
+      const entries = query(q)
+      h.changeLog.append({ op: 'upload', name: 'after-read.txt' })
+      h.changeLog.flush()
+      return entries
+    }
+    const answer = await s.request({ op: 'log', follow: true })
+    expect(answer).toMatchObject({ ok: true, result: { entries: [{ name: 'in-history.txt' }] } })
+    h.changeLog.query = query
+    await runBody(h.context('carol'), { op: 'upload', name: 'later.txt' }, 'l')
+    await s.waitFor(
+      (m) => m.type === 'event' && (m as { event: LogEntry }).event.name === 'later.txt',
+    )
+    expect(s.events.map((e) => e.name)).toEqual(['after-read.txt', 'later.txt'])
   })
 
   it('ends when the client closes, releasing what it held', async () => {

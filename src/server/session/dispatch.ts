@@ -3,7 +3,7 @@
  * through the BodyReceiver instead (see session.ts). The operations themselves live in ops/; this
  * file only adapts them to the protocol's requests and answers.
  */
-import type { LogResult, Request } from '../../protocol/index.js'
+import type { LogEntry, LogResult, Request } from '../../protocol/index.js'
 import type { OpsContext } from '../ops/context.js'
 import { remove, rename } from '../ops/files.js'
 import { list, stat } from '../ops/listing.js'
@@ -16,8 +16,11 @@ export const NO_RESPONSE = Symbol('no response')
 /** How a handler reaches the client beyond returning a result. */
 export interface Outbound extends BodyOut {
   sendMessage(message: unknown): void
-  /** Send each new change-log entry as an `event` message from now on. */
-  follow(): void
+  /**
+   * Following the change log: `begin` before the history is read (entries recorded meanwhile are
+   * held), `live` once it is sent (the held ones it lacks, then each new one, as `event`s).
+   */
+  follow: { begin(): void; live(history: readonly LogEntry[]): void }
 }
 
 export async function runRequest(ctx: OpsContext, req: Request, out: Outbound): Promise<unknown> {
@@ -42,10 +45,11 @@ export async function runRequest(ctx: OpsContext, req: Request, out: Outbound): 
       return NO_RESPONSE
     }
     case 'log': {
+      if (!req.follow) return { entries: await ctx.readLog({ limit: req.limit ?? 50 }) }
+      out.follow.begin()
       const result: LogResult = { entries: await ctx.readLog({ limit: req.limit ?? 50 }) }
-      if (!req.follow) return result
       out.sendMessage({ type: 'response', id: req.id, ok: true, result })
-      out.follow()
+      out.follow.live(result.entries)
       return NO_RESPONSE
     }
     case 'status':

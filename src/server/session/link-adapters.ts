@@ -65,12 +65,16 @@ export function mainContext(
   }
 }
 
-export function linkOutbound(link: PortLink, sendMessage: (message: unknown) => void): Outbound {
+export function linkOutbound(
+  link: PortLink,
+  sendMessage: (message: unknown) => void,
+  follow: Outbound['follow'],
+): Outbound {
   return {
     sendMessage,
     send: (buffers) => link.send(buffers),
     whenWritable: () => link.whenWritable(),
     takeBuffer: (size) => link.takeBuffer(size),
-    follow: () => link.post({ t: 'follow' }),
+    follow,
   }
 }

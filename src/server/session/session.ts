@@ -33,6 +33,7 @@ import { indexView } from '../ops/index-view.js'
 import { CommitPipeline } from './commit-pipeline.js'
 import { BodyBroken, NO_RESPONSE, runRequest, type Outbound } from './dispatch.js'
 import { linkOutbound, mainContext } from './link-adapters.js'
+import { LogFollow } from './log-follow.js'
 
 type DecoderEvent =
   { k: 'control'; message: unknown } | { k: 'data'; piece: Buffer } | { k: 'end'; sha256: Buffer }
@@ -62,6 +63,11 @@ export class Session {
   /** This side closed the connection with an error (not the client going away). */
   #failed = false
   #lastActivity = Date.now()
+  /** `log --follow` on this connection: its change-log entries, sent as `event` messages. */
+  readonly #follow = new LogFollow(
+    (entry) => this.#send({ type: 'event', event: entry }),
+    () => this.#link.post({ t: 'follow' }),
+  )
   /** Requests the server itself is working on (an unlock applying its queue): not idle. */
   #serverWork = 0
   /** At a secondary: this client's link to the primary, where its writes go (roles). */
@@ -102,7 +108,7 @@ export class Session {
   }
 
   onEvent(entry: LogEntry): void {
-    this.#send({ type: 'event', event: entry })
+    this.#follow.push(entry)
   }
 
   onShutdown(): void {
@@ -297,7 +303,7 @@ export class Session {
   }
 
   #outbound(): Outbound {
-    return linkOutbound(this.#link, (message) => this.#send(message))
+    return linkOutbound(this.#link, (message) => this.#send(message), this.#follow)
   }
 
   #context(): OpsContext {
