@@ -20,7 +20,7 @@ export interface Outbound extends BodyOut {
    * Following the change log: `begin` before the history is read (entries recorded meanwhile are
    * held), `live` once it is sent (the held ones it lacks, then each new one, as `event`s).
    */
-  follow: { begin(): void; live(history: readonly LogEntry[]): void }
+  follow: { begin(): void; live(history: readonly LogEntry[]): void; abandon(): void }
 }
 
 export async function runRequest(ctx: OpsContext, req: Request, out: Outbound): Promise<unknown> {
@@ -47,7 +47,12 @@ export async function runRequest(ctx: OpsContext, req: Request, out: Outbound): 
     case 'log': {
       if (!req.follow) return { entries: await ctx.readLog({ limit: req.limit ?? 50 }) }
       out.follow.begin()
-      const result: LogResult = { entries: await ctx.readLog({ limit: req.limit ?? 50 }) }
+      const result: LogResult = {
+        entries: await ctx.readLog({ limit: req.limit ?? 50 }).catch((err: unknown) => {
+          out.follow.abandon() // the request fails: nothing held for it, nothing sent
+          throw err
+        }),
+      }
       out.sendMessage({ type: 'response', id: req.id, ok: true, result })
       out.follow.live(result.entries)
       return NO_RESPONSE

@@ -13,6 +13,8 @@ export class LogFollow {
   /** Live entries held while a history is being read and sent. */
   #held: LogEntry[] | undefined
   #last = -1
+  /** A follow request whose history could not be read: its entries are dropped. */
+  #off = false
 
   constructor(send: (entry: LogEntry) => void, subscribe: () => void) {
     this.#send = send
@@ -22,6 +24,7 @@ export class LogFollow {
   /** Start holding live entries (call before the history is read). */
   begin(): void {
     this.#held ??= []
+    this.#off = false
     if (this.#subscribed) return
     this.#subscribed = true
     this.#subscribe()
@@ -35,13 +38,19 @@ export class LogFollow {
     for (const entry of held) this.push(entry)
   }
 
+  /** The history could not be read (the request failed): hold nothing, send nothing. */
+  abandon(): void {
+    this.#held = undefined
+    this.#off = true
+  }
+
   /** A new entry from the log (only arrives once subscribed). */
   push(entry: LogEntry): void {
     if (this.#held) {
       this.#held.push(entry)
       return
     }
-    if (entry.seq <= this.#last) return
+    if (this.#off || entry.seq <= this.#last) return
     this.#last = entry.seq
     this.#send(entry)
   }
