@@ -90,6 +90,21 @@ describe('request gate', () => {
     expect(g.recent()[0]!.names).toEqual(['f.txt'])
   })
 
+  it('prunes a client every tenth of its bound: never more than that past it, the newest kept', async () => {
+    const g = gate(20)
+    for (let seq = 1; seq <= 45; seq++) {
+      await g.begin(tag(`w:${seq}`), {})
+      g.done(tag(`w:${seq}`), { seq }, ['f.txt'])
+      const kept = g.recent(100).map((r) => r.request.rid)
+      expect(kept.length).toBeLessThanOrEqual(20 + 2)
+      expect(kept[0]).toBe(`w:${seq}`)
+    }
+    // 45 records, pruned at the 2nd, 4th, … 44th: the newest 20 and the one after the last prune.
+    expect(g.recent(100)).toHaveLength(21)
+    expect(await g.begin(tag('w:25'), {})).toEqual({ replay: true, result: { seq: 25 } })
+    expect(await g.begin(tag('w:24'), {})).toEqual({ replay: false })
+  })
+
   it('keeps at most its total in all, however many clients the rids name', async () => {
     const g = gate(1_000, 10)
     for (let client = 1; client <= 25; client++) {

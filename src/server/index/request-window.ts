@@ -9,8 +9,8 @@
  * - `tandem.db` (the main thread): this server's own rids, written before the client is answered
  *   (requests/request-gate.ts), so a crash between the commit and the reply keeps it even when the
  *   scanner has not indexed the change yet.
- * Bounded per client (the rid's client part): the newest `perClient` rids and none older than
- * `maxAgeMs`; and in all, the newest `TOTAL_RIDS` (a rid's client part is whatever the client
+ * Bounded per client (the rid's client part): the newest `perClient` rids (pruned every tenth
+ * of that, so a client holds up to a fifth more for a while) and none older than `maxAgeMs`; and in all, the newest `TOTAL_RIDS` (a rid's client part is whatever the client
  * sends, so many made-up clients must not grow the tables for a whole day). A replay past the
  * window is a new request.
  */
@@ -84,8 +84,17 @@ interface Row {
   names: string | null
 }
 
-/** Prune by age at most this often (the per-client bound is kept on every insert). */
+/** Prune by age at most this often. */
 const AGE_PRUNE_EVERY_MS = 60_000
+/**
+ * A client's bound is enforced every tenth of it (its own records since its last prune), so a
+ * client may hold up to that many rids past its bound. Pruning costs a walk of the client's
+ * `perClient` newest rows in the index; on every insert it was a fifth of the main thread's time
+ * during a `put` of many small files.
+ */
+const CLIENT_PRUNE_FRACTION = 10
+/** Clients whose records since their last prune are counted (past this, the counts start over). */
+const CLIENTS_COUNTED = 10_000
 
 /** The table in one database, for its writing thread. */
 export class RequestTable {
@@ -94,6 +103,8 @@ export class RequestTable {
   readonly #now: () => number
   #agePrunedAt = 0
   #sinceTotalPrune = 0
+  /** Per client: records since its last prune. */
+  readonly #sinceClientPrune = new Map<string, number>()
   #lastAt = 0
 
   constructor(db: IndexDb, bounds: RequestWindowBounds = REQUEST_WINDOW, now = Date.now) {
@@ -135,7 +146,7 @@ export class RequestTable {
       at,
       names: request.names && request.names.length > 0 ? JSON.stringify(request.names) : null,
     })
-    this.#q.pruneClient.run({ client, keep: Math.max(0, this.#bounds.perClient - 1) })
+    this.#pruneClient(client)
     const total = this.#bounds.total ?? TOTAL_RIDS
     if (++this.#sinceTotalPrune >= Math.min(TOTAL_PRUNE_EVERY, total)) {
       this.#sinceTotalPrune = 0
@@ -145,6 +156,18 @@ export class RequestTable {
       this.#agePrunedAt = at
       this.#q.pruneAge.run(at - this.#bounds.maxAgeMs)
     }
+  }
+
+  #pruneClient(client: string): void {
+    const { perClient } = this.#bounds
+    const since = (this.#sinceClientPrune.get(client) ?? 0) + 1
+    if (since < Math.max(1, Math.floor(perClient / CLIENT_PRUNE_FRACTION))) {
+      if (this.#sinceClientPrune.size >= CLIENTS_COUNTED) this.#sinceClientPrune.clear()
+      this.#sinceClientPrune.set(client, since)
+      return
+    }
+    this.#sinceClientPrune.delete(client)
+    this.#q.pruneClient.run({ client, keep: Math.max(0, perClient - 1) })
   }
 
   get(rid: string): RequestRecord | undefined {
