@@ -45,10 +45,7 @@ export class PortLink {
 
   constructor(port: MessagePort, handlers: PortLinkHandlers) {
     this.#handlers = handlers
-    this.#outbox = new Outbox(
-      (message, transfer) => port.postMessage(message, transfer),
-      endOfTurn,
-    )
+    this.#outbox = new Outbox((message, transfer) => port.postMessage(message, transfer), endOfTurn)
     port.on('message', (message: ToWorker | Batch<ToWorker>) => {
       for (const one of unbatch(message)) this.#onMessage(one)
     })
