@@ -48,8 +48,13 @@ export function named(text: string | null | undefined): string {
   return `${OPEN}${plain}${CLOSE}`
 }
 
+/** How long a console line may wait for others to go out with it, and how many may wait. */
+const FLUSH_MS = 50
+const FLUSH_LINES = 512
+
 export class ServerConsole {
   #lines: string[] = []
+  #timer: NodeJS.Timeout | undefined
 
   /** `out` receives a batch of whole lines (each ending in a newline). */
   constructor(
@@ -73,13 +78,19 @@ export class ServerConsole {
   }
 
   #push(line: string): void {
-    // Lines of one turn of the event loop go out in one write (a burst of small uploads would
-    // otherwise cost a synchronous write per file).
-    if (this.#lines.length === 0) setImmediate(() => this.flush())
+    // Lines of up to FLUSH_MS go out in one write: a burst of small uploads would otherwise cost
+    // a synchronous write to stdout (a pipe, under a supervisor) per file, or per turn of the
+    // event loop, which is about the same when each file ends in a turn of its own.
+    if (this.#lines.length === 0) this.#timer = setTimeout(this.#flush, FLUSH_MS).unref()
     this.#lines.push(`${line}\n`)
+    if (this.#lines.length >= FLUSH_LINES) this.flush()
   }
 
+  readonly #flush = (): void => this.flush()
+
   flush(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
     if (this.#lines.length === 0) return
     const text = this.#lines.join('')
     this.#lines = []

@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net'
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
+import { endOfTurn, Outbox } from '../workers/request-reply.js'
 import type { ServerCore } from '../core.js'
 import { destroyAfterGrace } from './close-with-error.js'
 import type { Greeted } from './hello-gate.js'
@@ -53,6 +54,11 @@ export class SessionBridge {
   readonly #core: ServerCore
   readonly #port: MessagePort
   readonly workerPort: MessagePort
+  /**
+   * Messages for the worker (lock grants, replies, events, byte chunks), sent together at the end
+   * of this turn of the event loop: a pipelined burst's replies cost one postMessage, not one each.
+   */
+  readonly #outbox: Outbox<ToWorker>
   #inFlight = 0
   #paused = false
   readonly #inPool: ArrayBuffer[] = []
@@ -77,6 +83,9 @@ export class SessionBridge {
     const { port1, port2 } = new MessageChannel()
     this.#port = port1
     this.workerPort = port2
+    this.#outbox = new Outbox((message, transfer) => {
+      if (!this.#taskDone && !this.#portClosed) this.#port.postMessage(message, transfer)
+    }, endOfTurn)
     // The client is the one that said hello on this socket, whatever a message claims.
     this.#services = new MainServices(
       core,
@@ -115,7 +124,16 @@ export class SessionBridge {
   }
 
   #toWorker(message: ToWorker, transfer?: ArrayBuffer[]): void {
-    if (!this.#taskDone && !this.#portClosed) this.#port.postMessage(message, transfer)
+    if (!this.#taskDone && !this.#portClosed) this.#outbox.post(message, transfer)
+  }
+
+  /**
+   * Bytes for the worker leave now, with what was queued before them: the worker waits for them,
+   * and the callers already run at the end of a turn (or hand over a whole buffer).
+   */
+  #bytesToWorker(message: ToWorker, transfer: ArrayBuffer[]): void {
+    this.#toWorker(message, transfer)
+    this.#outbox.flush()
   }
 
   /** Bytes that came as a 'data' event (the hello gate's rest, or reads without socket-reads). */
@@ -181,7 +199,7 @@ export class SessionBridge {
     this.#fill = undefined
     const length = fill.length - fill.sent
     this.#inFlight += length
-    this.#toWorker({ t: 'in', buf: fill.buf, offset: fill.sent, length }, [fill.buf])
+    this.#bytesToWorker({ t: 'in', buf: fill.buf, offset: fill.sent, length }, [fill.buf])
   }
 
   /**
@@ -199,7 +217,7 @@ export class SessionBridge {
     const length = fill.length - fill.sent
     fill.sent = fill.length
     this.#inFlight += length
-    this.#toWorker({ t: 'in', buf: copy.buf, offset: 0, length }, [copy.buf])
+    this.#bytesToWorker({ t: 'in', buf: copy.buf, offset: 0, length }, [copy.buf])
   }
 
   #onSocketClose(): void {
@@ -261,7 +279,7 @@ export class SessionBridge {
         const bufs = this.#sentBufs
         this.#sentBytes = 0
         this.#sentBufs = []
-        this.#toWorker({ t: 'sent', bytes, bufs }, bufs)
+        this.#bytesToWorker({ t: 'sent', bytes, bufs }, bufs)
       })
     }
     this.#sentBytes += buf.byteLength

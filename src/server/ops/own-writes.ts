@@ -6,7 +6,7 @@
  * the main thread, in order), which is how the scanner knows for sure. Every front end's context
  * does this in its lock (session/link-adapters.ts), so no operation can forget it.
  */
-import { lstat } from 'node:fs/promises'
+import { lstatSync } from 'node:fs'
 import path from 'node:path'
 import type { FileIdentity } from '../storage/temp-file.js'
 
@@ -16,22 +16,24 @@ export interface WrittenState {
   identity: FileIdentity | null
 }
 
-/** How each name looks now (not following symlinks); names that cannot be looked at are left out. */
-export async function writtenStates(
-  root: string,
-  names: readonly string[],
-): Promise<WrittenState[]> {
+/**
+ * How each name looks now (not following symlinks); names that cannot be looked at are left out.
+ * Synchronous: an lstat of a name just written is answered from the dentry and inode caches in
+ * microseconds, while an async one waits for one of libuv's 4 pool threads, which the fsyncs of
+ * the writes in flight hold for milliseconds (one wait per small file in a `put`).
+ */
+export function writtenStates(root: string, names: readonly string[]): WrittenState[] {
   const states: WrittenState[] = []
   for (const name of new Set(names)) {
     try {
-      const st = await lstat(path.join(root, ...name.split('/')))
+      const st = lstatSync(path.join(root, ...name.split('/')), { throwIfNoEntry: false })
       states.push({
         name,
-        identity: st.isFile() ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null,
+        identity: st?.isFile() ? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } : null,
       })
     } catch (err) {
       const code = (err as { code?: unknown }).code
-      if (code === 'ENOENT' || code === 'ENOTDIR') states.push({ name, identity: null })
+      if (code === 'ENOTDIR') states.push({ name, identity: null })
     }
   }
   return states

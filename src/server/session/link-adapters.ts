@@ -41,10 +41,7 @@ export function mainContext(
       // operation that failed before writing tells nothing: it must not pass another program's
       // change made just before it off as the server's own.
       return async (wrote = true) => {
-        if (wrote) {
-          const states = await writtenStates(base.store.root, names).catch(() => [])
-          link.post({ t: 'wrote', states })
-        }
+        if (wrote) link.post({ t: 'wrote', states: writtenStates(base.store.root, names) })
         link.post({ t: 'unlock', token })
       }
     },

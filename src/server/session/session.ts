@@ -72,6 +72,8 @@ export class Session {
   #serverWork = 0
   /** At a secondary: this client's link to the primary, where its writes go (roles). */
   readonly #forward: PrimaryLink | ForwardingLoop | undefined
+  #ctx: OpsContext | undefined
+  #out: Outbound | undefined
 
   constructor(task: SessionTask) {
     this.#task = task
@@ -303,10 +305,15 @@ export class Session {
   }
 
   #outbound(): Outbound {
-    return linkOutbound(this.#link, (message) => this.#send(message), this.#follow)
+    return (this.#out ??= linkOutbound(this.#link, (message) => this.#send(message), this.#follow))
   }
 
+  /** The session's OpsContext: the same for each of its requests, so built once. */
   #context(): OpsContext {
+    return (this.#ctx ??= this.#newContext())
+  }
+
+  #newContext(): OpsContext {
     const ctx = mainContext(this.#link, {
       config: this.#task.config,
       store: this.#store,

@@ -70,10 +70,10 @@ export class FileStore {
 
   exists(file: ResolvedName): Promise<boolean> {
     try {
-      lstatSync(file.path) // synchronous: see identityOf
-      return Promise.resolve(true)
+      // Synchronous (see identityOf); nothing there is no exception.
+      return Promise.resolve(lstatSync(file.path, { throwIfNoEntry: false }) !== undefined)
     } catch (err) {
-      if (isFsCode(err, 'ENOENT') || isFsCode(err, 'ENOTDIR')) return Promise.resolve(false)
+      if (isFsCode(err, 'ENOTDIR')) return Promise.resolve(false)
       return Promise.reject(mapFsError(err, file.name))
     }
   }

@@ -60,10 +60,12 @@ export class PathJail {
     let st
     let mode: number | null | undefined
     try {
-      st = follow ? lstatSync(full) : undefined
-      if (st?.isFile()) mode = st.mode & 0o7777
+      // Nothing there (a new file: the common case of an upload) is no exception.
+      st = follow ? lstatSync(full, { throwIfNoEntry: false }) : undefined
+      if (follow && st === undefined) mode = null
+      else if (st?.isFile()) mode = st.mode & 0o7777
     } catch (err) {
-      if (!isFsCode(err, 'ENOENT') && !isFsCode(err, 'ENOTDIR')) throw mapFsError(err, name)
+      if (!isFsCode(err, 'ENOTDIR')) throw mapFsError(err, name)
       mode = null
     }
     if (st?.isSymbolicLink()) {

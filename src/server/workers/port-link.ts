@@ -2,14 +2,15 @@
  * The worker's end of a connection's MessagePort: bytes in as a queue, bytes out with credit-based
  * flow control, request/reply calls to the main thread (locks, queries), and notifications.
  *
- * Everything the worker says in one turn (socket bytes, acknowledgements, lock requests, log
- * lines) leaves as one message, in order: a pipelined burst of small requests costs a few
- * postMessage calls, not several per request.
+ * Everything the worker says in one turn of its event loop (socket bytes, acknowledgements, lock
+ * requests, log lines) leaves as one message, in order, at the turn's end (setImmediate): a
+ * pipelined burst of small requests costs one postMessage a turn, not several per request. The
+ * main thread batches its side the same way (session-bridge.ts).
  */
 import type { MessagePort } from 'node:worker_threads'
 import type { LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from './messages.js'
-import { Outbox, Requests } from './request-reply.js'
+import { endOfTurn, Outbox, Requests, unbatch, type Batch } from './request-reply.js'
 
 /** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
 const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
@@ -34,7 +35,7 @@ export class PortLink {
   readonly #handlers: PortLinkHandlers
   readonly #inbox: InChunk[] = []
   #inboxWaiter: ((chunk: InChunk | null) => void) | undefined
-  /** Messages for the main thread, sent together at the end of this microtask. */
+  /** Messages for the main thread, sent together at the end of this turn of the event loop. */
   readonly #outbox: Outbox<FromWorker>
   #unsent = 0
   #drainWaiters: (() => void)[] = []
@@ -44,8 +45,10 @@ export class PortLink {
 
   constructor(port: MessagePort, handlers: PortLinkHandlers) {
     this.#handlers = handlers
-    this.#outbox = new Outbox((message, transfer) => port.postMessage(message, transfer))
-    port.on('message', (message: ToWorker) => this.#onMessage(message))
+    this.#outbox = new Outbox((message, transfer) => port.postMessage(message, transfer), endOfTurn)
+    port.on('message', (message: ToWorker | Batch<ToWorker>) => {
+      for (const one of unbatch(message)) this.#onMessage(one)
+    })
   }
 
   get closed(): boolean {

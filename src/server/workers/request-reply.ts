@@ -1,8 +1,8 @@
 /**
  * Main thread ⇄ worker traffic, written once: numbered requests with a pending map (the caller's
  * side), answers as `reply` / `reply-failed` with the error as a WireError (the answerer's side),
- * tokens for what one side holds for the other (a path lock's release), and per-microtask
- * batching (everything one side says in one microtask leaves as one message). Used by the
+ * tokens for what one side holds for the other (a path lock's release), and batching (everything
+ * one side says in one microtask, or in one turn of the event loop, leaves as one message). Used by the
  * session bridge ⇄ session worker (PortLink), HttpHost ⇄ the HTTP worker (MainLink) and
  * SyncHost ⇄ the sync worker, in both directions.
  */
@@ -110,23 +110,39 @@ export class Tokens {
   }
 }
 
+/** When an Outbox sends what was said: at the end of the microtask, or of the loop's turn. */
+export type FlushScheduler = (flush: () => void) => void
+
+/** The end of this turn of the event loop (after its I/O callbacks and all their microtasks). */
+export const endOfTurn: FlushScheduler = (flush) => void setImmediate(flush)
+
 /**
- * Messages said in one microtask leave as one postMessage (a batch when several), with the
- * buffers to transfer. `last()` lets a sender merge into the message still queued (bytes, acks).
+ * Messages said before the scheduled flush leave as one postMessage (a batch when several), with
+ * the buffers to transfer. By default the flush ends the microtask; with `endOfTurn`, the loop's
+ * turn, so a pipelined burst (many messages that arrive together, each answered in its own
+ * microtask chain) leaves as one message. `last()` lets a sender merge into the message still
+ * queued (bytes, acks).
  */
 export class Outbox<M extends { t: string }> {
   #queue: M[] = []
   #transfer: ArrayBuffer[] = []
   #scheduled = false
+  readonly #flush = (): void => {
+    this.#scheduled = false
+    this.flush()
+  }
 
-  constructor(private readonly send: (message: M | Batch<M>, transfer: ArrayBuffer[]) => void) {}
+  constructor(
+    private readonly send: (message: M | Batch<M>, transfer: ArrayBuffer[]) => void,
+    private readonly schedule: FlushScheduler = queueMicrotask,
+  ) {}
 
   post(message: M, transfer?: readonly ArrayBuffer[]): void {
     this.#queue.push(message)
     if (transfer) this.#transfer.push(...transfer)
     if (this.#scheduled) return
     this.#scheduled = true
-    queueMicrotask(() => this.flush())
+    this.schedule(this.#flush)
   }
 
   /** The message queued last (not sent yet), to merge into. */
@@ -139,9 +155,8 @@ export class Outbox<M extends { t: string }> {
     this.#transfer.push(...buffers)
   }
 
-  /** Send what is queued now. */
+  /** Send what is queued now (the scheduled flush still comes, and sends what was said since). */
   flush(): void {
-    this.#scheduled = false
     const queue = this.#queue
     const transfer = this.#transfer
     if (queue.length === 0) return
