@@ -46,7 +46,7 @@ async function state(): Promise<State> {
   channel ??= new BroadcastChannel('idle-collect-test')
   const c = channel
   const answer = new Promise<State>((resolve) => {
-    c.onmessage = (m) => resolve((m as MessageEvent<State>).data)
+    c.onmessage = (m: unknown) => resolve((m as { data: State }).data)
   })
   c.postMessage('state')
   return answer
