@@ -1,0 +1,19 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const PROBE = fileURLToPath(new URL('../helpers/young-generation-probe.mjs', import.meta.url))
+
+describe('young generation', () => {
+  it('keeps semi-space growth factor 1 after worker threads start (V8 resets it for each new isolate)', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [PROBE], { timeout: 30_000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    )
+    const { main, worker } = JSON.parse(out) as { main: number; worker: number }
+    // Growth factor 2 would double them while they allocate: 32 MiB (main), 8 (the 8 MiB worker).
+    expect(main).toBeLessThanOrEqual(2)
+    expect(worker).toBeLessThanOrEqual(2)
+  })
+})
