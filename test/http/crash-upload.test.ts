@@ -85,7 +85,9 @@ describe('kill -9 during an HTTP upload', () => {
     for (let i = 0; i < 4; i++) await upload.write(Buffer.alloc(MiB, 0x74))
     await waitFor(() => tempBytes(server.root) > 0, { timeoutMs: 15_000, what: 'the temp file' })
     const exit = server.stop('SIGTERM')
-    // While it stops: a new request is refused (503 ERR_SHUTTING_DOWN), or finds no listener.
+    // Once it says it stops (a request sent with the signal may still be served before the
+    // signal is handled): a new request is refused (503 ERR_SHUTTING_DOWN), or finds no listener.
+    await waitFor(() => server.output().includes('stopping:'), { what: 'the server to stop' })
     const late = await httpRequest(base, '/list', { clientId: 'late' }).catch(() => undefined)
     if (late !== undefined) {
       expect(late.status, late.text).toBe(503)

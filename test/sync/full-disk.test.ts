@@ -42,7 +42,9 @@ describe.skipIf(!canMountTmpfs())('a full disk', () => {
       expect(fs.readFileSync(`${b.root}/small-${n}.txt`, 'utf8')).toBe(`small ${n}\n`)
     expect(fs.existsSync(`${b.root}/big.bin`)).toBe(false)
     expect((await b.status()).peers.find((p) => p.name === 'A')?.state).toBe('up')
-    expect(b.output()).toContain('set aside big.bin from A')
+    await waitFor(() => b.output().includes('set aside big.bin from A'), {
+      what: "B's console to say big.bin is set aside",
+    })
     // B keeps serving clients meanwhile.
     expect(await b.list()).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: 'small-1.txt' })]),

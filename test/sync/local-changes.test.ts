@@ -75,7 +75,9 @@ describe('local changes: another program’s, not the server’s own', () => {
     await waitFor(() => /local-change {2}copied\.txt {2}created, 21 B/.test(human.stdout()), {
       what: 'the human line',
     })
-    expect(server.output()).toContain('◆ on disk here: created copied.txt (21 B)')
+    await waitFor(() => server.output().includes('◆ on disk here: created copied.txt (21 B)'), {
+      what: 'the server console line',
+    })
   })
 
   it('edits, removals and renames on disk are each one entry; what a peer sends is none', async () => {

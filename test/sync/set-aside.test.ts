@@ -67,7 +67,9 @@ describe('an entry that cannot be applied here', () => {
     expect(aside.peer).toBe('A')
     expect(aside.code).toMatch(/^ERR_/)
     expect(aside.attempts).toBeGreaterThanOrEqual(1)
-    expect(b.output()).toContain('set aside blocked/inner.txt from A')
+    await waitFor(() => b.output().includes('set aside blocked/inner.txt from A'), {
+      what: "B's console to say it set the entry aside",
+    })
     // Later changes of A still arrive, and A is 'up' at B, nothing behind.
     for (const n of [1, 2, 3]) fs.writeFileSync(`${a.root}/after-${n}.txt`, `after ${n}\n`)
     await waitFor(async () => [1, 2, 3].every((n) => fs.existsSync(`${b.root}/after-${n}.txt`)), {
@@ -94,6 +96,8 @@ describe('an entry that cannot be applied here', () => {
     })
     expect(fs.readFileSync(`${b.root}/blocked/inner.txt`, 'utf8')).toBe('inner\n')
     await waitFor(async () => (await setAsideAt(b)).length === 0, { what: 'set-aside cleared' })
-    expect(b.output()).toContain('blocked/inner.txt from A is no longer set aside')
+    await waitFor(() => b.output().includes('blocked/inner.txt from A is no longer set aside'), {
+      what: "B's console to say it is no longer set aside",
+    })
   }, 90_000)
 })
