@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs'
 import { chmod, link, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
 

@@ -4,7 +4,9 @@
  * pauses while the disk is behind). The caller seals the temp file against the expected hash.
  */
 import net from 'node:net'
-import { PeerConnector, TandemError, peerPushSchema } from '../../protocol/index.js'
+import { PeerConnector } from '../../protocol/handshake.js'
+import { TandemError } from '../../protocol/errors.js'
+import { peerPushSchema } from '../../protocol/peer-messages.js'
 import type { TempFile } from '../storage/temp-file.js'
 import { FramedSocket } from './framed-socket.js'
 

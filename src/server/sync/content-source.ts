@@ -4,7 +4,7 @@
  * temp file beside the target, fsynced and checked against the hash, with the version's mtime.
  */
 import type { FileHandle } from 'node:fs/promises'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'

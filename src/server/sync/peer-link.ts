@@ -9,18 +9,18 @@
 import net from 'node:net'
 import {
   PeerConnector,
-  TandemError,
-  fileEntrySchema,
-  isTandemError,
-  peerPushSchema,
   replicasField,
   replicasMismatch,
-  type MemberStatus,
-  type PeerStatus,
-  type PeerLock,
   type RefusalCode,
+} from '../../protocol/handshake.js'
+import { TandemError, isTandemError } from '../../protocol/errors.js'
+import {
+  fileEntrySchema,
+  peerPushSchema,
+  type PeerLock,
   type WireFileEntry,
-} from '../../protocol/index.js'
+} from '../../protocol/peer-messages.js'
+import type { MemberStatus, PeerStatus } from '../../protocol/messages.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { TempFile } from '../storage/temp-file.js'
 import type { Applier, PeerSource } from './applier.js'
@@ -439,7 +439,7 @@ export class PeerLink implements PeerSource {
       if (parsed.success) valid.push(parsed.data)
       else
         this.#o.warn(
-          `ignored an invalid entry from ${this.name}: ${parsed.error.issues[0]?.message ?? 'malformed'} (${JSON.stringify(item).slice(0, 120)})`,
+          `ignored an invalid entry from ${this.name}: ${parsed.reason} (${JSON.stringify(item).slice(0, 120)})`,
         )
     }
     return valid

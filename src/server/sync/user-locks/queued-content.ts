@@ -7,7 +7,7 @@
 import { open, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { TandemError } from '../../../protocol/index.js'
+import { TandemError } from '../../../protocol/errors.js'
 import type { FileEntry } from '../../index/entry.js'
 import type { FileIndex } from '../../index/file-index.js'
 import type { FileStore } from '../../storage/file-store.js'
