@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto'
 import { fstatSync } from 'node:fs'
 import { unlink } from 'node:fs/promises'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import { mapFsError } from './fs-errors.js'
 import { PublishableFile } from './sealed-file.js'
 import { dropWritten, openTempBeside, type FileIdentity } from './temp-file.js'

@@ -22,7 +22,7 @@ import {
 } from '../../protocol/peer-messages.js'
 import type { MemberStatus, PeerStatus } from '../../protocol/messages.js'
 import type { FileIndex } from '../index/file-index.js'
-import type { TempFile } from '../storage/temp-file.js'
+import type { ContentSink } from '../storage/sealed-file.js'
 import type { Applier, PeerSource } from './applier.js'
 import { Backlog } from './backlog.js'
 import { ContentClient } from './content-client.js'
@@ -254,7 +254,7 @@ export class PeerLink implements PeerSource {
     name: string,
     hash: string,
     size: number,
-    temp: TempFile,
+    temp: ContentSink,
   ): Promise<{ size: number; mtime: number }> {
     let client = await this.#contentClient()
     if (client.closed) {
