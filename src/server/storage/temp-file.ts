@@ -6,9 +6,10 @@
  * next startup removes.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { fstatSync } from 'node:fs'
+import { fstatSync, open as openFd } from 'node:fs'
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { TEMP_PREFIX } from '../../protocol/names.js'
 import { TandemError } from '../../protocol/errors.js'
 import { fsyncDir } from './dir-sync.js'
@@ -60,13 +61,36 @@ export async function openTempBeside(
   try {
     return { tempPath, handle: await inFreshParent(target, () => open(tempPath, 'wx', 0o644)) }
   } catch (err) {
-    if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
-      throw new TandemError(
-        'ERR_EXISTS',
-        `'${name}' cannot be made: a part of its path is a file, not a folder`,
-      )
-    throw mapFsError(err, name)
+    throw openFailure(err, name)
   }
+}
+
+const openFdAsync = promisify(openFd)
+
+/**
+ * As openTempBeside, with a bare file descriptor (no FileHandle: the small-file path's few calls
+ * on it are made and closed at once). The open itself stays asynchronous (it creates the file).
+ */
+export async function openTempFdBeside(
+  target: string,
+  name: string,
+): Promise<{ tempPath: string; fd: number }> {
+  const tempPath = tempPathFor(target)
+  try {
+    return { tempPath, fd: await inFreshParent(target, () => openFdAsync(tempPath, 'wx', 0o644)) }
+  } catch (err) {
+    throw openFailure(err, name)
+  }
+}
+
+/** What a failed open of a temp file is to the caller. */
+function openFailure(err: unknown, name: string): unknown {
+  if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
+    return new TandemError(
+      'ERR_EXISTS',
+      `'${name}' cannot be made: a part of its path is a file, not a folder`,
+    )
+  return mapFsError(err, name)
 }
 
 export function tempPathFor(target: string): string {
