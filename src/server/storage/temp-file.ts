@@ -93,8 +93,19 @@ function openFailure(err: unknown, name: string): unknown {
   return mapFsError(err, name)
 }
 
+/**
+ * Temp file names: a random salt drawn once per thread, then a counter (no random bytes per
+ * file). The salt keeps threads and restarts apart (48 bits); the counter keeps this thread's
+ * names apart; 'wx' would refuse a name taken anyway.
+ */
+const TEMP_SALT = randomBytes(6).toString('hex')
+let tempCounter = 0
+
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+  return path.join(
+    path.dirname(target),
+    `${TEMP_PREFIX}${TEMP_SALT}${(tempCounter++).toString(36)}`,
+  )
 }
 
 /**
