@@ -20,7 +20,7 @@
  * ERR_REPLICAS_MISMATCH once the key is proven (`replicasMismatch`).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { TandemError } from './errors.js'
+import { TandemError, type Holder, type WireError } from './errors.js'
 
 /** The shortest cluster key accepted (bytes): shorter ones are refused at startup. */
 export const CLUSTER_KEY_MIN_BYTES = 16
@@ -34,8 +34,8 @@ const PROOF_LABEL = 'tandem cluster key proof v1'
  * The hello, peer-hello, challenge and proof are checked by hand, not with zod: the main thread
  * and the sync worker read them, and zod costs every thread that loads it ~6 MiB resident
  * (ARCHITECTURE.md, "Memory"). Each check is a strict object's (unknown keys refused); the
- * callers answer a failure with their own error. (The welcome, read by clients and peer links
- * with the other server messages, is in messages.ts.)
+ * callers answer a failure with their own error. (The welcome, read by clients with the other
+ * server messages, is in messages.ts; a peer reads it with controlReplySchema, below.)
  */
 
 /** What a check returns: the message as the type says, or a failure (its caller says why). */
@@ -132,6 +132,104 @@ export interface Welcome {
   load?: ServerLoad
   /** To a peer only: its file-exchange port and clock (the peer then closes this connection). */
   sync?: PeerSyncInfo
+}
+
+/**
+ * What a peer reads on the control port after its hello: the welcome, or an error; any other
+ * server message (a response, an event) is no answer to a peer ('other'). Checked as messages.ts's
+ * serverMessageSchema checks every server message (a malformed load, HTTP port or capacity is
+ * taken as absent; a malformed --replicas is not), by hand: the sync worker reads it.
+ */
+export type ControlReply = Welcome | { type: 'error'; error: WireError } | { type: 'other' }
+
+export const controlReplySchema: MessageCheck<ControlReply> = {
+  safeParse(value) {
+    const data = isFields(value) ? controlReply(value) : undefined
+    return data ? { success: true, data } : { success: false }
+  },
+}
+
+const isFields = (v: unknown): v is Record_ =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+const isCount = (v: unknown, min: number): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= min
+
+function controlReply(m: Record_): ControlReply | undefined {
+  switch (m.type) {
+    case 'welcome':
+      return welcomeOf(m)
+    case 'response':
+      if (!isNumber(m.id)) return undefined
+      // A result must be there (of any value).
+      if (m.ok === true) return Object.hasOwn(m, 'result') ? { type: 'other' } : undefined
+      return m.ok === false && wireErrorOf(m.error) ? { type: 'other' } : undefined
+    case 'error': {
+      const error = wireErrorOf(m.error)
+      return error ? { type: 'error', error } : undefined
+    }
+    case 'event':
+      return isFields(m.event) ? { type: 'other' } : undefined
+    default:
+      return undefined
+  }
+}
+
+function welcomeOf(m: Record_): Welcome | undefined {
+  const server = m.server
+  if (!isFields(server) || typeof server.name !== 'string' || typeof server.version !== 'string')
+    return undefined
+  if (typeof m.sessionId !== 'string') return undefined
+  const welcome: Welcome = {
+    type: 'welcome',
+    server: { name: server.name, version: server.version },
+    sessionId: m.sessionId,
+  }
+  const load = m.load
+  if (isFields(load) && isCount(load.clients, 0) && isCount(load.maxClients, 1))
+    welcome.load = { clients: load.clients, maxClients: load.maxClients }
+  if (m.sync === undefined) return welcome
+  const sync = m.sync
+  if (!isFields(sync) || !isNumber(sync.port) || !isNumber(sync.time)) return undefined
+  if (!optional(sync.replicas, isReplicas)) return undefined
+  const info: PeerSyncInfo = { port: sync.port, time: sync.time }
+  if (sync.replicas !== undefined) info.replicas = sync.replicas as number
+  const http = sync.http
+  if (http === null || (isCount(http, 1) && http <= 65_535)) info.http = http
+  if (isCount(sync.capacity, 1)) info.capacity = sync.capacity
+  welcome.sync = info
+  return welcome
+}
+
+/** A wire error as the server message schema reads it (unknown fields dropped). */
+function wireErrorOf(v: unknown): WireError | undefined {
+  if (!isFields(v) || typeof v.code !== 'string' || typeof v.message !== 'string') return undefined
+  const error = { code: v.code, message: v.message } as WireError
+  if (v.retryAfterMs !== undefined) {
+    if (!isNumber(v.retryAfterMs)) return undefined
+    error.retryAfterMs = v.retryAfterMs
+  }
+  if (v.holders !== undefined) {
+    if (!Array.isArray(v.holders) || v.holders.length > 64) return undefined
+    const holders: Holder[] = []
+    for (const h of v.holders as unknown[]) {
+      const holder = holderOf(h)
+      if (!holder) return undefined
+      holders.push(holder)
+    }
+    error.holders = holders
+  }
+  return error
+}
+
+function holderOf(h: unknown): Holder | undefined {
+  if (!isFields(h) || !isText(h.name, 0, 255) || !isText(h.address, 0, 300)) return undefined
+  if (!optional(h.http, (v) => isText(v, 0, 300))) return undefined
+  if (!optional(h.up, (v) => typeof v === 'boolean')) return undefined
+  const holder: Holder = { name: h.name, address: h.address }
+  if (h.http !== undefined) holder.http = h.http as string
+  if (h.up !== undefined) holder.up = h.up as boolean
+  return holder
 }
 
 /** A client's hello. */

@@ -16,7 +16,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises'
 import path from 'node:path'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
 import { PathJail, type ResolvedName } from './path-jail.js'
 import { fsyncDir } from './dir-sync.js'

@@ -2,7 +2,7 @@
  * The one place where Node's fs error codes become tandem error codes. Everything above the
  * storage layer sees only TandemErrors.
  */
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 
 const FS_CODE_MAP: Record<string, (name: string) => TandemError> = {
   ENOENT: (name) => new TandemError('ERR_NOT_FOUND', `no file '${name}'`),

@@ -6,7 +6,8 @@
 import { lstatSync, realpathSync } from 'node:fs'
 import { readlink } from 'node:fs/promises'
 import path from 'node:path'
-import { TandemError, normalizeName } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
+import { normalizeName } from '../../protocol/names.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
 
 export interface ResolvedName {

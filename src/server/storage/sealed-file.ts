@@ -7,9 +7,17 @@
 import { statSync } from 'node:fs'
 import { chmod, link, rename, unlink } from 'node:fs/promises'
 import path from 'node:path'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
+
+/**
+ * Where received content is written: a TempFile (straight to disk, piece by piece) or a small
+ * body held whole in memory (small-file.ts's SmallBody) until it is checked and written in one go.
+ */
+export interface ContentSink {
+  write(pieces: readonly Buffer[]): Promise<void>
+}
 
 export abstract class PublishableFile {
   readonly path: string

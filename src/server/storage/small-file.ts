@@ -8,19 +8,26 @@
  * several fsyncs at once and the file system's journal commits them together; the directory
  * fsyncs are coalesced (dir-sync.ts).
  *
- * Calls that change metadata (open with O_CREAT, futimes, rename, link) stay asynchronous:
- * made synchronous on the session's thread they were measured to block it for 0.3–3 ms per file
- * while other fsyncs ran (ext4: a new journal handle waits while a commit is being locked; a
- * create waits for the folder's lock while the watcher reads it). Read-only look-ups (fstat,
- * stat) are synchronous: a few microseconds, against a wait in the pool behind the fsyncs.
+ * The file is written through one bare descriptor (no FileHandle): open, write, futimes, fsync,
+ * fstat, close. Calls that change metadata (open with O_CREAT, futimes, rename, link) and the
+ * fsync stay asynchronous: made synchronous on the session's thread the metadata calls were
+ * measured to block it for 0.3–3 ms per file while other fsyncs ran (ext4: a new journal handle
+ * waits while a commit is being locked; a create waits for the folder's lock while the watcher
+ * reads it). The rest is synchronous, each a few microseconds against a wait in the pool behind
+ * the fsyncs: the write of at most SMALL_BODY_BYTES (a copy into the page cache), the read-only
+ * look-ups (fstat, stat), and the close after the fsync (nothing left to flush).
  */
 import { createHash } from 'node:crypto'
-import { fstatSync } from 'node:fs'
+import { closeSync, fstatSync, fsync, futimes, writevSync } from 'node:fs'
 import { unlink } from 'node:fs/promises'
-import { TandemError } from '../../protocol/index.js'
+import { promisify } from 'node:util'
+import { TandemError } from '../../protocol/errors.js'
 import { mapFsError } from './fs-errors.js'
 import { PublishableFile } from './sealed-file.js'
-import { dropWritten, openTempBeside, type FileIdentity } from './temp-file.js'
+import { dropWritten, openTempFdBeside, type FileIdentity } from './temp-file.js'
+
+const futimesAsync = promisify(futimes)
+const fsyncAsync = promisify(fsync)
 
 /** Bodies up to this size (announced by an upload) take the small-file path. */
 export const SMALL_BODY_BYTES = 64 * 1024
@@ -88,28 +95,38 @@ export class SmallFile extends PublishableFile {
     pieces: readonly Buffer[],
     mtimeMs: number | undefined,
   ): Promise<SmallFile> {
-    const { tempPath, handle } = await openTempBeside(target, name)
+    const { tempPath, fd } = await openTempFdBeside(target, name)
+    let open = true
     let size = 0
     try {
       for (let rest = pieces.slice(); rest.length > 0;) {
-        const { bytesWritten } = await handle.writev(rest)
-        size += bytesWritten
-        rest = dropWritten(rest, bytesWritten)
+        const written = writevSync(fd, rest)
+        size += written
+        rest = dropWritten(rest, written)
       }
-      if (mtimeMs !== undefined) await handle.utimes(Date.now() / 1000, mtimeMs / 1000)
-      await handle.sync()
-      const st = fstatSync(handle.fd)
-      await handle.close()
+      if (mtimeMs !== undefined) await futimesAsync(fd, Date.now() / 1000, mtimeMs / 1000)
+      await fsyncAsync(fd)
+      const st = fstatSync(fd)
+      open = false
+      closeSync(fd)
       return new SmallFile(tempPath, name, size, {
         size: st.size,
         mtimeMs: st.mtimeMs,
         ino: st.ino,
       })
     } catch (err) {
-      await handle.close().catch(() => undefined)
+      if (open) closeQuietly(fd)
       await removeQuietly(tempPath)
       throw mapFsError(err, name)
     }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // Closed either way: nothing is left to do with it.
   }
 }
 

@@ -6,10 +6,12 @@
  * next startup removes.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto'
-import { fstatSync } from 'node:fs'
+import { fstatSync, open as openFd } from 'node:fs'
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
-import { TEMP_PREFIX, TandemError } from '../../protocol/index.js'
+import { promisify } from 'node:util'
+import { TEMP_PREFIX } from '../../protocol/names.js'
+import { TandemError } from '../../protocol/errors.js'
 import { fsyncDir } from './dir-sync.js'
 import { isFsCode, mapFsError } from './fs-errors.js'
 import { PublishableFile } from './sealed-file.js'
@@ -59,17 +61,51 @@ export async function openTempBeside(
   try {
     return { tempPath, handle: await inFreshParent(target, () => open(tempPath, 'wx', 0o644)) }
   } catch (err) {
-    if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
-      throw new TandemError(
-        'ERR_EXISTS',
-        `'${name}' cannot be made: a part of its path is a file, not a folder`,
-      )
-    throw mapFsError(err, name)
+    throw openFailure(err, name)
   }
 }
 
+const openFdAsync = promisify(openFd)
+
+/**
+ * As openTempBeside, with a bare file descriptor (no FileHandle: the small-file path's few calls
+ * on it are made and closed at once). The open itself stays asynchronous (it creates the file).
+ */
+export async function openTempFdBeside(
+  target: string,
+  name: string,
+): Promise<{ tempPath: string; fd: number }> {
+  const tempPath = tempPathFor(target)
+  try {
+    return { tempPath, fd: await inFreshParent(target, () => openFdAsync(tempPath, 'wx', 0o644)) }
+  } catch (err) {
+    throw openFailure(err, name)
+  }
+}
+
+/** What a failed open of a temp file is to the caller. */
+function openFailure(err: unknown, name: string): unknown {
+  if (isFsCode(err, 'ENOTDIR') || isFsCode(err, 'EEXIST'))
+    return new TandemError(
+      'ERR_EXISTS',
+      `'${name}' cannot be made: a part of its path is a file, not a folder`,
+    )
+  return mapFsError(err, name)
+}
+
+/**
+ * Temp file names: a random salt drawn once per thread, then a counter (no random bytes per
+ * file). The salt keeps threads and restarts apart (48 bits); the counter keeps this thread's
+ * names apart; 'wx' would refuse a name taken anyway.
+ */
+const TEMP_SALT = randomBytes(6).toString('hex')
+let tempCounter = 0
+
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+  return path.join(
+    path.dirname(target),
+    `${TEMP_PREFIX}${TEMP_SALT}${(tempCounter++).toString(36)}`,
+  )
 }
 
 /**

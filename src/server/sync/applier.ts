@@ -17,7 +17,7 @@
  * conflicts of files held elsewhere change the index only. The replication driver adds and
  * removes copies through `takeCopy` and `dropCopy`, under the same locks and checks.
  */
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'

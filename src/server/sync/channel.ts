@@ -2,12 +2,9 @@
  * What the file-exchange port's channels share: one channel per peer connection, and how a
  * message or a refusal is sent on it.
  */
-import {
-  TandemError,
-  type Challenge,
-  type PeerPush,
-  type PeerRequest,
-} from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
+import type { Challenge } from '../../protocol/handshake.js'
+import type { PeerPush, PeerRequest } from '../../protocol/peer-messages.js'
 import type { FramedSocket } from './framed-socket.js'
 
 export interface Channel {

@@ -1,11 +1,14 @@
 /**
  * A content channel to one peer's file-exchange port: pipelined fetches by name and SHA-256,
  * answered in order, each body written straight into a temp file (with backpressure: the socket
- * pauses while the disk is behind). The caller seals the temp file against the expected hash.
+ * pauses while the disk is behind), or for a small one into a body held in memory
+ * (content-source.ts). The caller seals either against the expected hash.
  */
 import net from 'node:net'
-import { PeerConnector, TandemError, peerPushSchema } from '../../protocol/index.js'
-import type { TempFile } from '../storage/temp-file.js'
+import { PeerConnector } from '../../protocol/handshake.js'
+import { TandemError } from '../../protocol/errors.js'
+import { peerPushSchema } from '../../protocol/peer-messages.js'
+import type { ContentSink } from '../storage/sealed-file.js'
 import { FramedSocket } from './framed-socket.js'
 
 const PAUSE_ABOVE = 8 * 1024 * 1024 // bytes received but not yet on disk
@@ -18,7 +21,7 @@ export class Superseded extends TandemError {}
 interface Pending {
   id: number
   size: number
-  temp: TempFile
+  temp: ContentSink
   header?: { size: number; mtime: number }
   received?: number
   /** This body's writes, in order (each body has its own chain: bodies are written at once). */
@@ -115,7 +118,7 @@ export class ContentClient {
     name: string,
     hash: string,
     size: number,
-    temp: TempFile,
+    temp: ContentSink,
   ): Promise<{ size: number; mtime: number }> {
     if (this.#framed.closed)
       return Promise.reject(new TandemError('ERR_PEER_UNREACHABLE', 'content link closed'))

@@ -2,14 +2,19 @@
  * Where a mirrored version's content comes from: a file here with the same SHA-256 when there is
  * one still as indexed (a copy, a rename already seen), else the peer. Either way it lands in a
  * temp file beside the target, fsynced and checked against the hash, with the version's mtime.
+ * A small version (at most SMALL_BODY_BYTES) fetched from a peer is held in memory whole, checked,
+ * then written in one go (storage/small-file.ts), as a small upload is: no descriptor is held while
+ * it arrives, and its bytes are hashed once and written by one call.
  */
 import type { FileHandle } from 'node:fs/promises'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { ResolvedName } from '../storage/path-jail.js'
+import type { ContentSink } from '../storage/sealed-file.js'
+import { SMALL_BODY_BYTES, SmallBody, type SmallFile } from '../storage/small-file.js'
 import { TempFile } from '../storage/temp-file.js'
 import { fingerprintOf } from '../watch/disk-probe.js'
 import type { PeerSource } from './applier.js'
@@ -17,6 +22,9 @@ import { Superseded } from './content-client.js'
 import { Stale } from './disk-check.js'
 
 const COPY_CHUNK = 1024 * 1024
+
+/** A sealed temp file: streamed (TempFile) or written whole (SmallFile); published alike. */
+export type SealedTemp = TempFile | SmallFile
 
 /**
  * A sealed temp file beside `target` holding `entry`'s content. When `peer` has no current copy
@@ -30,7 +38,7 @@ export async function contentFor(
   entry: FileEntry,
   target: ResolvedName,
   others?: () => readonly PeerSource[],
-): Promise<TempFile> {
+): Promise<SealedTemp> {
   const hash = entry.hash
   if (!hash) throw new TandemError('ERR_INTERNAL', `no content to take for '${entry.name}'`)
   const expected = { sha256: Buffer.from(hash, 'hex'), size: entry.size, mtimeMs: entry.mtime }
@@ -74,7 +82,14 @@ async function fetchInto(
   hash: string,
   target: ResolvedName,
   expected: { sha256: Buffer; size: number; mtimeMs: number },
-): Promise<TempFile> {
+): Promise<SealedTemp> {
+  if (entry.size <= SMALL_BODY_BYTES) {
+    // Checked (size, SHA-256) before anything touches the disk; then temp file, fsync, and the
+    // caller's rename, as for any other.
+    const body = new SmallBody()
+    await peer.fetch(entry.name, hash, entry.size, body)
+    return (await body.seal(target.path, target.name, expected)).file
+  }
   const temp = await TempFile.create(target.path, target.name)
   try {
     await peer.fetch(entry.name, hash, entry.size, temp)
@@ -99,7 +114,7 @@ async function copyLocal(store: FileStore, source: LocalEntry, temp: TempFile): 
 }
 
 /** Copy an open file, from its current position to its end, into a temp file. */
-export async function copyInto(handle: FileHandle, temp: TempFile): Promise<void> {
+export async function copyInto(handle: FileHandle, temp: ContentSink): Promise<void> {
   for (;;) {
     const buf = Buffer.allocUnsafe(COPY_CHUNK)
     const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)

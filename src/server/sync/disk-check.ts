@@ -2,7 +2,7 @@
  * Before the applier changes a name, the disk must still look as the index last saw it: else a
  * local change has not been scanned yet, and applying would overwrite it unseen.
  */
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import type { LocalEntry } from '../index/entry.js'
 import { sameFingerprint } from '../index/entry.js'
 import { probe } from '../watch/disk-probe.js'

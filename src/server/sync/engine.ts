@@ -7,8 +7,8 @@
  */
 import { once } from 'node:events'
 import type net from 'node:net'
-import { TandemError } from '../../protocol/index.js'
-import type { EntryRequest } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
+import type { EntryRequest } from '../../protocol/peer-messages.js'
 import { RefusalNotices } from '../refusal-notices.js'
 import { openIndexDb, type IndexDb } from '../index/database.js'
 import { FileIndex } from '../index/file-index.js'

@@ -8,19 +8,18 @@
  * cannot prove it gets ERR_AUTH and never an entry or a byte.
  */
 import net from 'node:net'
+import { Limits } from '../../protocol/constants.js'
 import {
-  Limits,
   acceptPeer,
   peerHelloSchema,
-  peerRequestSchema,
   replicasField,
   replicasMismatch,
-  toWireError,
   type ExchangeChannel,
   type PeerAcceptance,
-  type WireFileEntry,
-} from '../../protocol/index.js'
-import type { UserLock } from '../../protocol/index.js'
+} from '../../protocol/handshake.js'
+import { peerRequestSchema, type WireFileEntry } from '../../protocol/peer-messages.js'
+import { toWireError } from '../../protocol/errors.js'
+import type { UserLock } from '../../protocol/messages.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { LockChanges } from './user-locks/lock-changes.js'
 import type { FileStore } from '../storage/file-store.js'

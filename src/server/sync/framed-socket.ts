@@ -7,17 +7,15 @@
  * control port does.
  */
 import type net from 'node:net'
+import { FrameDecoder } from '../../protocol/frame-decoder.js'
+import { Limits, PROTOCOL_VERSION } from '../../protocol/constants.js'
+import { TandemError, toWireError } from '../../protocol/errors.js'
 import {
-  FrameDecoder,
-  Limits,
-  PROTOCOL_VERSION,
-  TandemError,
   encodeControl,
   encodeData,
   encodeEnd,
   encodePreamble,
-  toWireError,
-} from '../../protocol/index.js'
+} from '../../protocol/frame-encoder.js'
 
 /** How long a connection closed on bad input may linger for the other side to close its side. */
 const CLOSE_GRACE_MS = 2_000

@@ -21,7 +21,7 @@ import path from 'node:path'
 import type { FileEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import { fsyncDir } from '../storage/dir-sync.js'
-import type { TempFile } from '../storage/temp-file.js'
+import type { SealedTemp } from './content-source.js'
 import { fingerprintOf } from '../watch/disk-probe.js'
 
 /** Names per group: bounds the work done under its locks and one index transaction. */
@@ -32,7 +32,7 @@ export interface Publication {
   /** The absolute path the temp file is renamed to. */
   target: string
   /** Sealed: fsynced, its SHA-256 and size checked. */
-  temp: TempFile
+  temp: SealedTemp
   /** Stored once the rename is durable, with the published file's fingerprint. */
   entry: Omit<FileEntry, 'seq'>
   /** Under the name's write lock, before the rename: throws to leave this one out. */

@@ -9,12 +9,11 @@
 import net from 'node:net'
 import {
   PeerConnector,
-  TandemError,
-  isTandemError,
   replicasField,
   replicasMismatch,
-  serverMessageSchema,
-} from '../../protocol/index.js'
+  controlReplySchema,
+} from '../../protocol/handshake.js'
+import { TandemError, isTandemError } from '../../protocol/errors.js'
 import { FramedSocket } from './framed-socket.js'
 
 const CONNECT_TIMEOUT_MS = 5_000
@@ -96,10 +95,10 @@ function welcomed(
   self: string,
   replicas: number | null,
 ): HandshakeResult {
-  const parsed = serverMessageSchema.safeParse(message)
+  const parsed = controlReplySchema.safeParse(message)
   if (!parsed.success) throw new Error('malformed welcome')
   const m = parsed.data
-  if (m.type === 'error') throw TandemError.fromWire(m.error as never)
+  if (m.type === 'error') throw TandemError.fromWire(m.error)
   if (m.type !== 'welcome' || !m.sync) throw new Error('not a tandem peer')
   auth.welcomed(m.server.name)
   const theirs = m.sync.replicas ?? null

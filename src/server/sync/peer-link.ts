@@ -9,20 +9,20 @@
 import net from 'node:net'
 import {
   PeerConnector,
-  TandemError,
-  fileEntrySchema,
-  isTandemError,
-  peerPushSchema,
   replicasField,
   replicasMismatch,
-  type MemberStatus,
-  type PeerStatus,
-  type PeerLock,
   type RefusalCode,
+} from '../../protocol/handshake.js'
+import { TandemError, isTandemError } from '../../protocol/errors.js'
+import {
+  fileEntrySchema,
+  peerPushSchema,
+  type PeerLock,
   type WireFileEntry,
-} from '../../protocol/index.js'
+} from '../../protocol/peer-messages.js'
+import type { MemberStatus, PeerStatus } from '../../protocol/messages.js'
 import type { FileIndex } from '../index/file-index.js'
-import type { TempFile } from '../storage/temp-file.js'
+import type { ContentSink } from '../storage/sealed-file.js'
 import type { Applier, PeerSource } from './applier.js'
 import { Backlog } from './backlog.js'
 import { ContentClient } from './content-client.js'
@@ -254,7 +254,7 @@ export class PeerLink implements PeerSource {
     name: string,
     hash: string,
     size: number,
-    temp: TempFile,
+    temp: ContentSink,
   ): Promise<{ size: number; mtime: number }> {
     let client = await this.#contentClient()
     if (client.closed) {
@@ -439,7 +439,7 @@ export class PeerLink implements PeerSource {
       if (parsed.success) valid.push(parsed.data)
       else
         this.#o.warn(
-          `ignored an invalid entry from ${this.name}: ${parsed.error.issues[0]?.message ?? 'malformed'} (${JSON.stringify(item).slice(0, 120)})`,
+          `ignored an invalid entry from ${this.name}: ${parsed.reason} (${JSON.stringify(item).slice(0, 120)})`,
         )
     }
     return valid

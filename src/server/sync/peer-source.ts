@@ -3,7 +3,7 @@
  * tells what it did, and where it sets aside what it cannot apply yet.
  */
 import type { FileEntry } from '../index/entry.js'
-import type { TempFile } from '../storage/temp-file.js'
+import type { ContentSink } from '../storage/sealed-file.js'
 
 /** Where a peer's content comes from. */
 export interface PeerSource {
@@ -21,7 +21,8 @@ export interface PeerSource {
     name: string,
     hash: string,
     size: number,
-    temp: TempFile,
+    /** A temp file, or a small body held in memory (content-source.ts). */
+    temp: ContentSink,
   ): Promise<{ size: number; mtime: number }>
 }
 

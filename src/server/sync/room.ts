@@ -4,7 +4,8 @@
  * it needs, and tried again when space is freed.
  */
 import { statfsSync } from 'node:fs'
-import { TandemError, humanSize } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
+import { humanSize } from '../../protocol/units.js'
 import { FreshCheck } from './fresh-check.js'
 
 /** Bytes that an unprivileged writer may still use on the file system holding `dir`. */

@@ -14,7 +14,7 @@
  */
 import { lstatSync, type Stats } from 'node:fs'
 import path from 'node:path'
-import { TandemError } from '../../protocol/index.js'
+import { TandemError } from '../../protocol/errors.js'
 import type { FileEntry, LocalEntry } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import { mergeVectors } from '../index/version-vector.js'

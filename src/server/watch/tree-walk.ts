@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { TEMP_PREFIX, normalizeName } from '../../protocol/index.js'
+import { TEMP_PREFIX, normalizeName } from '../../protocol/names.js'
 
 export class TreeWalk {
   readonly #badNames = new Set<string>()

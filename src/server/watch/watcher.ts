@@ -9,7 +9,7 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { TEMP_PREFIX } from '../../protocol/index.js'
+import { TEMP_PREFIX } from '../../protocol/names.js'
 import { isFsCode } from '../storage/fs-errors.js'
 import type { Scanner } from './scanner.js'
 import { directoryExists } from './tree-walk.js'

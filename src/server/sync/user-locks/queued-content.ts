@@ -7,11 +7,11 @@
 import { open, readdir, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { TandemError } from '../../../protocol/index.js'
+import { TandemError } from '../../../protocol/errors.js'
 import type { FileEntry } from '../../index/entry.js'
 import type { FileIndex } from '../../index/file-index.js'
 import type { FileStore } from '../../storage/file-store.js'
-import type { TempFile } from '../../storage/temp-file.js'
+import type { ContentSink } from '../../storage/sealed-file.js'
 import type { PeerSource } from '../peer-source.js'
 import { contentFor, copyInto } from '../content-source.js'
 
@@ -49,7 +49,7 @@ export class QueuedContent {
     const stored = file && path.join(this.#dir, file)
     return {
       name: peer,
-      fetch: async (name, hash, size, temp: TempFile) => {
+      fetch: async (name, hash, size, temp: ContentSink) => {
         const handle = stored ? await open(stored, 'r').catch(() => undefined) : undefined
         if (!handle) {
           if (fallback) return fallback.fetch(name, hash, size, temp)

@@ -16,7 +16,8 @@
  *   the queue is applied to the tombstone (a queued modification beats the delete, as the planner
  *   rules for any concurrent modification and delete).
  */
-import { TandemError, type UserLock } from '../../../protocol/index.js'
+import { TandemError } from '../../../protocol/errors.js'
+import type { UserLock } from '../../../protocol/messages.js'
 import type { FileEntry } from '../../index/entry.js'
 import type { FileIndex } from '../../index/file-index.js'
 import { compareVectors } from '../../index/version-vector.js'
