@@ -9,6 +9,8 @@ const args = process.argv.slice(2)
 if (args[0] === 'serve') {
   // Before the server's modules load: their loading would grow the main thread's young generation.
   ;(await import('../server/workers/young-generation.js')).keepMainYoungGenerationSmall()
+  // Before any worker starts: each then has V8's gc() for its idle collect.
+  ;(await import('../server/workers/idle-collect.js')).exposeGcToWorkers()
   const { main } = await import('../server/main.js')
   await main(args.slice(1))
 } else if (args[0] === 'help' && args[1] === 'serve') {

@@ -123,6 +123,10 @@ export async function startServer(
     const startup = held.join('')
     held = undefined
     out(startup)
+    // The console's last lines wait up to 50 ms: they still go out if the process exits at once
+    // (process.exit after a failed stop, an uncaught exception).
+    const flushOnExit = (): void => console.flush()
+    process.on('exit', flushOnExit)
     return {
       config,
       address: { host: config.host, port: bound.port },
@@ -131,6 +135,9 @@ export async function startServer(
           core.changeLog.flush()
           db.close()
           await releaseDirectory()
+        }).finally(() => {
+          console.flush()
+          process.off('exit', flushOnExit)
         }),
     }
   } catch (err) {

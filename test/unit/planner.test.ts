@@ -58,6 +58,22 @@ describe('version vectors', () => {
     )
   })
 
+  it('a server named __proto__ or constructor is a counter like any other', () => {
+    // As a peer's entry arrives: JSON.parse makes "__proto__" an own key.
+    const theirs = JSON.parse('{"__proto__": 3, "constructor": 2, "A": 1}') as VersionVector
+    const mine: VersionVector = { A: 2 }
+    const merged = mergeVectors(mine, theirs)
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype)
+    expect(Object.entries(merged).sort()).toEqual([
+      ['A', 2],
+      ['__proto__', 3],
+      ['constructor', 2],
+    ])
+    expect(compareVectors(merged, theirs)).toBe('greater')
+    expect(compareVectors(merged, mine)).toBe('greater')
+    expect(compareVectors(bumpVector(merged, '__proto__'), merged)).toBe('greater')
+  })
+
   it('missing counters count as zero', () => {
     expect(compareVectors({ A: 0 }, {})).toBe('equal')
     expect(compareVectors({ A: 1 }, { B: 1 })).toBe('concurrent')

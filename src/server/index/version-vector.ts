@@ -29,8 +29,16 @@ export function compareVectors(a: VersionVector, b: VersionVector): Ordering {
 /** The element-wise maximum: a version that has seen both. */
 export function mergeVectors(a: VersionVector, b: VersionVector): VersionVector {
   const merged: Record<string, number> = { ...a }
-  for (const [key, value] of Object.entries(b))
-    merged[key] = Math.max(Object.hasOwn(merged, key) ? (merged[key] ?? 0) : 0, value)
+  for (const [key, value] of Object.entries(b)) {
+    const mine = Object.hasOwn(merged, key) ? (merged[key] ?? 0) : 0
+    // Defined, not assigned: for a server named __proto__ an assignment would set the prototype.
+    Object.defineProperty(merged, key, {
+      value: Math.max(mine, value),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+  }
   return merged
 }
 

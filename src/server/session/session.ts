@@ -145,14 +145,18 @@ export class Session {
       }
     } finally {
       clearInterval(idleTimer)
-      await this.#commits.settled() // a commit under way finishes (its client may be gone)
-      this.#abort.abort()
-      // A body still arriving when the connection ended: an interrupted upload.
-      await this.#body?.abandon()
-      this.#forward?.close()
-      // The main thread closes the port once the socket is closed; closing it here could drop
-      // bytes still queued on it.
-      this.#link.closeConnection('session ended')
+      try {
+        await this.#commits.settled() // a commit under way finishes (its client may be gone)
+        this.#abort.abort()
+        // A body still arriving when the connection ended: an interrupted upload.
+        await this.#body?.abandon()
+        this.#forward?.close()
+      } finally {
+        // Whatever happened above: what is queued for the main thread (replies, unlocks, log
+        // lines) leaves now, before the task's end does. The main thread closes the port once
+        // the socket is closed; closing it here could drop bytes still queued on it.
+        this.#link.closeConnection('session ended')
+      }
     }
   }
 

@@ -121,10 +121,14 @@ export class FileStore {
       // Copy the file just opened and checked (through its /proc link where there is one), not
       // whatever the name points to a moment later.
       const from = HAVE_PROC_FD ? `/proc/self/fd/${source.handle.fd}` : file.path
+      // A new temp file (EXCL: never one planted at its name, nor through a symlink there), opened
+      // again without following a symlink that replaced it since.
       await withFsErrors(file.name, () =>
-        copyFile(from, temp, fsConstants.COPYFILE_FICLONE),
+        copyFile(from, temp, fsConstants.COPYFILE_FICLONE | fsConstants.COPYFILE_EXCL),
       ).finally(() => source.handle.close())
-      const out = await withFsErrors(file.name, () => open(temp, 'a'))
+      const out = await withFsErrors(file.name, () =>
+        open(temp, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW),
+      )
       try {
         await copyInto(body.path, out, file.name)
         await withFsErrors(file.name, () => out.sync())

@@ -30,14 +30,26 @@ export interface IdleCollectOptions {
 let exposedGc: (() => void) | undefined
 
 /**
- * V8's gc(), without `--expose-gc` on the command line: the flag, set at run time, gives every
- * context created after it a `gc` global; a new (throw-away) context hands it over. Asked for
- * once per thread, at the first collect.
+ * Called on the main thread before any worker starts (bin/tandem.ts): every thread started after
+ * it has V8's `gc` global, without `--expose-gc` on the command line.
+ */
+export function exposeGcToWorkers(): void {
+  v8.setFlagsFromString('--expose-gc')
+}
+
+/**
+ * V8's gc(): the thread's global when the flag was set before it started; otherwise (a collector
+ * in a thread started without it, as in tests) the flag is set now and a new, throw-away context
+ * hands it over. Looked up once per thread, at the first collect.
  */
 export function fullGc(): void {
   if (!exposedGc) {
-    v8.setFlagsFromString('--expose-gc')
-    exposedGc = vm.runInNewContext('gc') as () => void
+    const global = (globalThis as { gc?: () => void }).gc
+    if (global) exposedGc = global
+    else {
+      v8.setFlagsFromString('--expose-gc')
+      exposedGc = vm.runInNewContext('gc') as () => void
+    }
   }
   exposedGc()
 }
