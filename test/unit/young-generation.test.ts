@@ -12,8 +12,11 @@ describe('young generation', () => {
       ),
     )
     const { main, worker } = JSON.parse(out) as { main: number; worker: number }
-    // Growth factor 2 would double them while they allocate: 32 MiB (main), 8 (the 8 MiB worker).
-    expect(main).toBeLessThanOrEqual(2)
-    expect(worker).toBeLessThanOrEqual(2)
+    // Growth factor 2 doubles them while they allocate: 32 MiB (main), 8 (the 8 MiB worker), in
+    // every run, idle or loaded. Factor 1 keeps them at 2 MiB on an idle machine; with two busy
+    // loops beside it the worker was seen once at 4 MiB in 3 runs of 8 (why is not known; a
+    // doubling before the factor is set back, at most), so 4 is the bound.
+    expect(main).toBeLessThanOrEqual(4)
+    expect(worker).toBeLessThanOrEqual(4)
   })
 })
