@@ -13,6 +13,8 @@ import type { Outbound } from './dispatch.js'
 export interface MainCaller {
   call<T>(make: (req: number) => FromWorker): Promise<T>
   post(message: FromWorker): void
+  /** Send what is queued now (a link that batches by turn; one that sends at once has none). */
+  flush?(): void
 }
 
 /**
@@ -43,6 +45,11 @@ export function mainContext(
       return async (wrote = true) => {
         if (wrote) link.post({ t: 'wrote', states: writtenStates(base.store.root, names) })
         link.post({ t: 'unlock', token })
+        // Now, not at the turn's end: the notice takes the write's request id to the sync worker
+        // (and so to the peers). Until it is in, a peer that got the change from the watcher would
+        // apply a replay of it again; a crash in between would leave that window open until this
+        // server restarts.
+        if (wrote) link.flush?.()
       }
     },
     log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client }, record }),

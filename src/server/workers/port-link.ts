@@ -132,6 +132,11 @@ export class PortLink {
     return this.#requests.call<T>((req) => this.#outbox.post(make(req)))
   }
 
+  /** Send what is queued now, not at the end of this turn. */
+  flush(): void {
+    this.#outbox.flush()
+  }
+
   /** Flush queued bytes, then ask the main thread to close the socket. */
   closeConnection(reason: string): void {
     this.#outbox.post({ t: 'close', reason })
