@@ -43,13 +43,14 @@ export function mainContext(
       // operation that failed before writing tells nothing: it must not pass another program's
       // change made just before it off as the server's own.
       return async (wrote = true) => {
-        if (wrote) link.post({ t: 'wrote', states: writtenStates(base.store.root, names) })
+        if (!wrote) return link.post({ t: 'unlock', token })
+        link.post({ t: 'wrote', states: writtenStates(base.store.root, names) })
         link.post({ t: 'unlock', token })
         // Now, not at the turn's end: the notice takes the write's request id to the sync worker
         // (and so to the peers). Until it is in, a peer that got the change from the watcher would
         // apply a replay of it again; a crash in between would leave that window open until this
         // server restarts.
-        if (wrote) link.flush?.()
+        link.flush?.()
       }
     },
     log: (entry, record) => link.post({ t: 'log', entry: { ...entry, client }, record }),

@@ -140,7 +140,7 @@ export class PortLink {
   /** Flush queued bytes, then ask the main thread to close the socket. */
   closeConnection(reason: string): void {
     this.#outbox.post({ t: 'close', reason })
-    this.#outbox.flush()
+    this.flush()
   }
 
   #onMessage(message: ToWorker): void {
