@@ -17,6 +17,7 @@ import type { ChangeLog, LogInput } from './state/change-log.js'
 import type { RequestGate } from './requests/request-gate.js'
 import type { SyncHost } from './sync/sync-host.js'
 import type { HttpHost } from './http/host.js'
+import { IdleCollector } from './workers/idle-collect.js'
 import type { UserLockRequest } from './workers/messages.js'
 import { VERSION } from './version.js'
 
@@ -34,6 +35,13 @@ export class ServerCore {
   http: HttpHost | undefined
   /** Request ids applied at most once (ops/once.ts asks it), once started. */
   requests: RequestGate | undefined
+  /**
+   * One full GC shortly after the last binary session has gone, as in a session thread: the
+   * socket's bytes travel in pooled 256 KiB buffers that reach the old space, and each ended
+   * session's pool was left for a full GC that a heap this small hardly ever needs (tens of MiB
+   * of dead buffers stayed resident into the next clients' transfers).
+   */
+  readonly #idleCollector = new IdleCollector()
 
   get syncPort(): number {
     return this.sync?.syncPort ?? 0
@@ -51,11 +59,13 @@ export class ServerCore {
   }
 
   sessionAdmitted(session: SessionBridge): void {
+    this.#idleCollector.begin()
     this.console.admitted(session, this.admission.count, this.admission.max)
   }
 
   sessionClosed(session: SessionBridge): void {
     if (!this.sessions.delete(session)) return
+    this.#idleCollector.end()
     this.admission.release()
     this.console.left(session, this.admission.count, this.admission.max)
   }

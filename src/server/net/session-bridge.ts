@@ -45,6 +45,11 @@ interface Fill {
   sent: number
 }
 
+function exactFill(length: number): Fill {
+  const buf = new ArrayBuffer(length)
+  return { buf, view: new Uint8Array(buf), length: 0, sent: 0 }
+}
+
 export class SessionBridge {
   readonly sessionId: string
   readonly remoteAddress: string
@@ -212,9 +217,12 @@ export class SessionBridge {
     if (!this.#direct) return this.#flushIn()
     const fill = this.#fill
     if (!fill || fill.length === fill.sent) return
-    const copy = this.#newFill()
-    copy.view.set(fill.view.subarray(fill.sent, fill.length))
     const length = fill.length - fill.sent
+    // A short part gets a buffer of its own size: with many clients each turn's part is a single
+    // read (tens of KiB), and 256 KiB pooled buffers held that much memory four times over while
+    // the window counted only the bytes.
+    const copy = length > IN_BUFFER_SIZE / 2 ? this.#newFill() : exactFill(length)
+    copy.view.set(fill.view.subarray(fill.sent, fill.length))
     fill.sent = fill.length
     this.#inFlight += length
     this.#bytesToWorker({ t: 'in', buf: copy.buf, offset: 0, length }, [copy.buf])

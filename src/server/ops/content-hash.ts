@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
 import { mapFsError } from '../storage/fs-errors.js'
+import { READ_BUFFER_BYTES, withReadBuffer } from '../storage/read-buffers.js'
 import type { FileIdentity } from '../storage/temp-file.js'
 import type { OpsContext } from './context.js'
 
@@ -70,12 +71,20 @@ export async function contentHash(
   return sha256
 }
 
-const CHUNK = 1024 * 1024
-
 /** Hash `size` bytes of an open file by position (the handle's own position is left alone). */
 async function hashOpened(handle: FileHandle, size: number, name: string): Promise<string> {
+  if (size >= READ_BUFFER_BYTES)
+    return withReadBuffer((buffer) => hashWith(buffer, handle, size, name))
+  return hashWith(Buffer.allocUnsafe(Math.max(1, size)), handle, size, name)
+}
+
+async function hashWith(
+  buffer: Buffer,
+  handle: FileHandle,
+  size: number,
+  name: string,
+): Promise<string> {
   const hash = createHash('sha256')
-  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, size)))
   let position = 0
   try {
     while (position < size) {

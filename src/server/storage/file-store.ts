@@ -19,6 +19,7 @@ import path from 'node:path'
 import { TandemError } from '../../protocol/errors.js'
 import { isFsCode, mapFsError, withFsErrors } from './fs-errors.js'
 import { PathJail, type ResolvedName } from './path-jail.js'
+import { withReadBuffer } from './read-buffers.js'
 import { fsyncDir } from './dir-sync.js'
 import { TempFile, inFreshParent, tempPathFor, type FileIdentity } from './temp-file.js'
 
@@ -200,12 +201,13 @@ export class FileStore {
 async function copyInto(source: string, out: FileHandle, name: string): Promise<void> {
   const input = await withFsErrors(name, () => open(source, 'r'))
   try {
-    const buffer = Buffer.allocUnsafe(1024 * 1024)
-    for (;;) {
-      const { bytesRead } = await input.read(buffer, 0, buffer.length, null)
-      if (bytesRead === 0) return
-      await withFsErrors(name, () => out.write(buffer, 0, bytesRead))
-    }
+    await withReadBuffer(async (buffer) => {
+      for (;;) {
+        const { bytesRead } = await input.read(buffer, 0, buffer.length, null)
+        if (bytesRead === 0) return
+        await withFsErrors(name, () => out.write(buffer, 0, bytesRead))
+      }
+    })
   } finally {
     await input.close()
   }

@@ -13,6 +13,7 @@ import { sameFingerprint } from '../index/entry.js'
 import type { FileIndex } from '../index/file-index.js'
 import type { FileStore } from '../storage/file-store.js'
 import type { ResolvedName } from '../storage/path-jail.js'
+import { withReadBuffer } from '../storage/read-buffers.js'
 import type { ContentSink } from '../storage/sealed-file.js'
 import { SMALL_BODY_BYTES, SmallBody, type SmallFile } from '../storage/small-file.js'
 import { TempFile } from '../storage/temp-file.js'
@@ -20,8 +21,6 @@ import { fingerprintOf } from '../watch/disk-probe.js'
 import type { PeerSource } from './applier.js'
 import { Superseded } from './content-client.js'
 import { Stale } from './disk-check.js'
-
-const COPY_CHUNK = 1024 * 1024
 
 /** A sealed temp file: streamed (TempFile) or written whole (SmallFile); published alike. */
 export type SealedTemp = TempFile | SmallFile
@@ -115,10 +114,11 @@ async function copyLocal(store: FileStore, source: LocalEntry, temp: TempFile): 
 
 /** Copy an open file, from its current position to its end, into a temp file. */
 export async function copyInto(handle: FileHandle, temp: ContentSink): Promise<void> {
-  for (;;) {
-    const buf = Buffer.allocUnsafe(COPY_CHUNK)
-    const { bytesRead } = await handle.read(buf, 0, COPY_CHUNK, null)
-    if (bytesRead === 0) return
-    await temp.write([buf.subarray(0, bytesRead)])
-  }
+  await withReadBuffer(async (buf) => {
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null)
+      if (bytesRead === 0) return
+      await temp.write([buf.subarray(0, bytesRead)])
+    }
+  })
 }

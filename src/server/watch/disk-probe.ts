@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises'
 import { closeSync, constants as fsConstants, lstatSync, openSync, readSync } from 'node:fs'
 import type { Fingerprint } from '../index/entry.js'
 import { isFsCode } from '../storage/fs-errors.js'
+import { giveBackReadBuffer, READ_BUFFER_BYTES, takeReadBuffer } from '../storage/read-buffers.js'
 
 export type Probe =
   | { kind: 'file'; fingerprint: Fingerprint; ctimeMs: number; mtimeMs: number }
@@ -48,7 +49,7 @@ export async function fingerprintOf(full: string): Promise<Fingerprint | null> {
   return p.kind === 'file' ? p.fingerprint : null
 }
 
-const READ_CHUNK = 1024 * 1024
+const READ_CHUNK = READ_BUFFER_BYTES
 /** Files seen at up to this size are hashed with synchronous calls (hashSmall). */
 const HASH_AT_ONCE = 64 * 1024
 const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK
@@ -67,12 +68,17 @@ export async function hashFile(full: string, sizeHint = READ_CHUNK): Promise<str
     const hash = createHash('sha256')
     // A short read is the end of a regular file: no further read to learn it (a small file is
     // one read). Should the file grow meanwhile, the scanner's look after the read sees it.
-    const first = Buffer.allocUnsafe(chunkSize)
+    const buffer = (): Buffer =>
+      chunkSize === READ_CHUNK ? takeReadBuffer() : Buffer.allocUnsafe(chunkSize)
+    const first = buffer()
     const { bytesRead: firstRead } = await handle.read(first, 0, chunkSize, null)
     hash.update(first.subarray(0, firstRead))
-    if (firstRead < chunkSize) return hash.digest('hex')
+    if (firstRead < chunkSize) {
+      giveBackReadBuffer(first)
+      return hash.digest('hex')
+    }
     // Two buffers: the next chunk is read (in the thread pool) while this one is hashed.
-    let [current, spare] = [Buffer.allocUnsafe(chunkSize), first]
+    let [current, spare] = [buffer(), first]
     let reading = handle.read(current, 0, chunkSize, null)
     for (;;) {
       const { bytesRead } = await reading
@@ -83,6 +89,9 @@ export async function hashFile(full: string, sizeHint = READ_CHUNK): Promise<str
       hash.update(chunk.subarray(0, bytesRead))
       if (bytesRead < chunkSize) break
     }
+    // No read is in flight here (one that threw may still be: those buffers are left to the GC).
+    giveBackReadBuffer(current)
+    giveBackReadBuffer(spare)
     return hash.digest('hex')
   } finally {
     await handle.close()

@@ -79,14 +79,24 @@ export class IdleCollector {
 
   /** Run one session: counted while it runs; the last to end schedules the collect. */
   async around<T>(session: () => Promise<T>): Promise<T> {
-    this.#sessions++
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+    this.begin()
     try {
       return await session()
     } finally {
-      if (--this.#sessions === 0) this.#schedule()
+      this.end()
     }
+  }
+
+  /** A session began (each begin is paired with one end): no collect while any runs. */
+  begin(): void {
+    this.#sessions++
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  /** A session ended: the last to end schedules the collect. */
+  end(): void {
+    if (--this.#sessions === 0) this.#schedule()
   }
 
   #schedule(): void {
