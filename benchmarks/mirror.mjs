@@ -57,6 +57,9 @@ function prepareData(/** @type {MirrorConfig} */ config) {
   return { smallDir, manyDir, bigFile, small, many, big: { sha256 } }
 }
 
+/** How long the linked servers stay idle before their settled RSS is read. */
+const SETTLED_IDLE_MS = 15_000
+
 /** @param {MirrorConfig} config @param {ReturnType<typeof prepareData>} data @param {number} run @param {(line: string) => void} log */
 async function oneRun(config, data, run, log) {
   const tag = `  run ${run + 1}/${config.runs}`
@@ -74,6 +77,10 @@ async function oneRun(config, data, run, log) {
     log(`${tag}  linked after ${result.ready.firstLinkSec.toFixed(2)} s`)
     result.idleBeforeLatency = await whileAlive(cluster, waitIdle(a, b))
     rssAfter('link-idle')
+    // And once idle for a while: V8 shrinks an idle thread's heap (its memory reducer) about ten
+    // seconds after the allocations stop; this is what an idle server holds.
+    await whileAlive(cluster, new Promise((resolve) => setTimeout(resolve, SETTLED_IDLE_MS)))
+    rssAfter('link-settled')
     result.latency = await whileAlive(cluster, measureLatency(a, b, config, log, tag))
     rssAfter('latency')
     const cpFirst = run % 2 === 0

@@ -130,26 +130,32 @@ function memoryRows(runs, count) {
       ),
       row(`  RSS when idle after`, 'MiB', median(mems.map((m) => m[name].idleRssMiB))),
       // The same server linked but holding no file yet: what the 10,000 files added to.
-      idleRow(runs, name),
+      ...idleRows(runs, name),
     )
   }
   return rows
 }
 
 /**
- * Server RSS once linked and idle, before any file (issue 14: ≤ 80 MiB); results from before that
- * reading existed give the RSS right after the link instead.
+ * Server RSS once linked and idle, before any file: at once (results from before that reading
+ * existed give the RSS right after the link instead), and after 15 s more of idleness, what an
+ * idle server holds (issue 14: ≤ 80 MiB).
  * @param {any[]} runs @param {string} name
+ * @returns {import('./summary.mjs').Row[]}
  */
-function idleRow(runs, name) {
+function idleRows(runs, name) {
   const at = (/** @type {any} */ r, /** @type {string} */ phase) =>
     r.rss?.find((/** @type {any} */ x) => x.after === phase)?.[`${name}rssMiB`]
   const idle = median(runs.map((r) => at(r, 'link-idle') ?? at(r, 'link') ?? NaN))
+  const settled = median(runs.map((r) => at(r, 'link-settled') ?? NaN))
   const { idleRssMiB } = MIRROR_TARGETS
-  return row(`  RSS once linked and idle, before any file`, 'MiB', idle, {
-    target: `≤ ${idleRssMiB} MiB`,
-    pass: idle <= idleRssMiB,
-  })
+  return [
+    row(`  RSS once linked and idle, before any file`, 'MiB', idle),
+    row(`  RSS once linked and idle 15 s, before any file`, 'MiB', settled, {
+      target: `≤ ${idleRssMiB} MiB`,
+      pass: settled <= idleRssMiB,
+    }),
+  ]
 }
 
 /** @param {{ config: any, runs: any[] }} mirror @returns {import('./summary.mjs').Row[]} */
