@@ -231,6 +231,7 @@ export class Scanner {
    * have done; else the peers never learn the rid, and a replay at one of them applies it again.
    */
   async #recoveredIndexed(): Promise<void> {
+    const again: NewEntry[] = []
     for (const [name, request] of this.#recovered) {
       if (this.#o.index.requests.get(request.rid) || this.#o.busy.has(name)) continue
       let fp: Fingerprint | null
@@ -239,8 +240,10 @@ export class Scanner {
       } catch {
         continue // cannot be looked at: reported by the scan already
       }
-      this.#lateRequest(name, fp, request)
+      const entry = this.#lateRequest(name, fp, request)
+      if (entry) again.push(entry)
     }
+    this.#o.index.put(again)
   }
 
   /** What a client's operation left at these names (told under its lock): the server's own. */
@@ -788,15 +791,28 @@ export class Scanner {
     const names = [...new Set(changes.flatMap((c) => c.states.map((s) => s.name)))]
     confirm(names).then(
       (release) => {
+        const again = new Map<string, NewEntry>() // a name in two changes is stored again once
         const left = changes.filter(
           (c) =>
             !c.states.every((s) => {
               const notice = this.#own.matchNotice(s.name, s.fp, since, true)
-              if (notice?.request) this.#lateRequest(s.name, s.fp, notice.request)
+              const entry = notice?.request && this.#lateRequest(s.name, s.fp, notice.request)
+              if (entry && !again.has(s.name)) again.set(s.name, entry)
               return notice !== undefined
             }),
         )
-        release()
+        // One transaction for the batch (a put of many small files had one per file here: the
+        // watcher is often quicker than the writes' notices).
+        try {
+          this.#o.index.put([...again.values()])
+        } catch (err) {
+          // The index closed at stop, or a disk error: the entries keep no rid (a replay of
+          // those requests at a peer would apply again), said rather than thrown from here.
+          if (!this.#stopped)
+            this.#o.warn(`could not record requests on their entries: ${String(err)}`)
+        } finally {
+          release()
+        }
         for (const c of left) report(c.change)
       },
       // Stopping, or the lock table gone: what was found is still reported.
@@ -806,15 +822,15 @@ export class Scanner {
 
   /**
    * A client request's notice that came after its change was indexed (the scanner was quicker):
-   * the entry is stored again with the request, unchanged otherwise (same version, a new seq),
-   * so that the peers still learn the rid and its answer.
+   * the entry to store again with the request, unchanged otherwise (same version, a new seq),
+   * so that the peers still learn the rid and its answer. The caller stores a batch at once.
    */
-  #lateRequest(name: string, fp: Fingerprint | null, request: EntryRequest): void {
+  #lateRequest(name: string, fp: Fingerprint | null, request: EntryRequest): NewEntry | undefined {
     const entry = this.#o.index.get(name)
-    if (!entry || entry.request || entry.origin !== this.#o.self) return
-    if (entry.deleted ? fp !== null : !sameFingerprint(entry.fingerprint, fp)) return
+    if (!entry || entry.request || entry.origin !== this.#o.self) return undefined
+    if (entry.deleted ? fp !== null : !sameFingerprint(entry.fingerprint, fp)) return undefined
     const { fingerprint, ...rest } = entry // its seq is replaced by the next one
-    this.#o.index.put([{ entry: { ...rest, request }, fingerprint }])
+    return { entry: { ...rest, request }, fingerprint }
   }
 
   /** Has a folder that held one of these names vanished (the root included)? */
