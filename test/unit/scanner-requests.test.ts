@@ -17,7 +17,7 @@ const REQUEST: EntryRequest = {
   at: 1,
 }
 
-function setup() {
+function setup(warnings: string[] = []) {
   const base = tempDir('tandem-scanner-rid-')
   fs.mkdirSync(`${base}/root`)
   const db = openIndexDb(`${base}/state`)
@@ -25,18 +25,19 @@ function setup() {
   const reported: unknown[] = []
   let release = (): void => undefined
   let confirmed!: Promise<void>
+  let released = 0
   const scanner = new Scanner({
     root: `${base}/root`,
     index,
     self: 'A',
     busy: { has: () => false },
     refuse: () => undefined,
-    warn: () => undefined,
+    warn: (message) => warnings.push(message),
     now: () => Date.now() + 1_000, // every file is settled
     // The client's write is "still under way" until the test lets it go.
     confirm: () => {
       confirmed = new Promise<void>((resolve) => (release = resolve))
-      return confirmed.then(() => () => undefined)
+      return confirmed.then(() => () => void released++)
     },
     localChange: (change) => reported.push(change),
   })
@@ -51,6 +52,7 @@ function setup() {
     identity,
     reported,
     letGo: () => release(),
+    released: () => released,
     close: () => db.close(),
   }
 }
@@ -87,6 +89,40 @@ describe('a request id in the index', () => {
     expect(reported).toEqual([]) // the server's own write, not a local change
     close()
   })
+  it('late notices for a batch of files: the entries are stored again in one transaction', async () => {
+    const { root, index, scanner, identity, reported, letGo, close } = setup()
+    const names = ['a.txt', 'b.txt', 'c.txt']
+    for (const name of names) fs.writeFileSync(`${root}/${name}`, name)
+    await scanner.scanNow(names)
+    const stores: string[][] = []
+    index.onStored((entries) => stores.push(entries.map((e) => e.name)))
+    names.forEach((name, i) => {
+      const request = { ...REQUEST, rid: `c:${i + 1}`, target: name }
+      scanner.requestDone(request, [name])
+      scanner.wrote([{ name, identity: identity(name) }])
+    })
+    letGo()
+    await waitFor(() => stores.length > 0, { what: 'the entries stored again' })
+    expect(stores).toEqual([names])
+    for (const [i, name] of names.entries())
+      expect(index.get(name)?.request?.rid).toBe(`c:${i + 1}`)
+    expect(reported).toEqual([])
+    close()
+  })
+
+  it('the index failing while late notices are stored: warned of, the lock released', async () => {
+    const warnings: string[] = []
+    const { root, scanner, identity, letGo, released, close } = setup(warnings)
+    fs.writeFileSync(`${root}/f.txt`, 'abc')
+    await scanner.scanNow(['f.txt'])
+    scanner.requestDone(REQUEST, ['f.txt'])
+    scanner.wrote([{ name: 'f.txt', identity: identity('f.txt') }])
+    close() // its look-ups and stores throw from now on
+    letGo()
+    await waitFor(() => released() === 1, { what: 'the confirm lock released' })
+    expect(warnings).toEqual([expect.stringMatching(/^late requests not stored on their entries/)])
+  })
+
   it('indexed before its notice, then a crash: the restart inventory stores the entry again with the rid', async () => {
     const { root, index, scanner, close } = setup()
     fs.writeFileSync(`${root}/f.txt`, 'abc')

@@ -231,15 +231,20 @@ export class Scanner {
    * have done; else the peers never learn the rid, and a replay at one of them applies it again.
    */
   async #recoveredIndexed(): Promise<void> {
-    const again: NewEntry[] = []
+    // Look at the files first: the checks and the store then run in one synchronous pass, so a
+    // change indexed while a look-up was awaited is never written over with an older entry.
+    const found: { name: string; fp: Fingerprint | null; request: EntryRequest }[] = []
     for (const [name, request] of this.#recovered) {
       if (this.#o.index.requests.get(request.rid) || this.#o.busy.has(name)) continue
-      let fp: Fingerprint | null
       try {
-        fp = await fingerprintOf(this.#full(name))
+        found.push({ name, fp: await fingerprintOf(this.#full(name)), request })
       } catch {
-        continue // cannot be looked at: reported by the scan already
+        // cannot be looked at: reported by the scan already
       }
+    }
+    const again: NewEntry[] = []
+    for (const { name, fp, request } of found) {
+      if (this.#o.index.requests.get(request.rid) || this.#o.busy.has(name)) continue
       const entry = this.#lateRequest(name, fp, request)
       if (entry) again.push(entry)
     }
@@ -791,25 +796,26 @@ export class Scanner {
     const names = [...new Set(changes.flatMap((c) => c.states.map((s) => s.name)))]
     confirm(names).then(
       (release) => {
-        const again = new Map<string, NewEntry>() // a name in two changes is stored again once
-        const left = changes.filter(
-          (c) =>
-            !c.states.every((s) => {
-              const notice = this.#own.matchNotice(s.name, s.fp, since, true)
-              const entry = notice?.request && this.#lateRequest(s.name, s.fp, notice.request)
-              if (entry && !again.has(s.name)) again.set(s.name, entry)
-              return notice !== undefined
-            }),
-        )
-        // One transaction for the batch (a put of many small files had one per file here: the
-        // watcher is often quicker than the writes' notices).
+        let left = changes // what no notice explains: all of it unless the look-ups get through
         try {
+          const again = new Map<string, NewEntry>() // a name in two changes is stored again once
+          left = changes.filter(
+            (c) =>
+              !c.states.every((s) => {
+                const notice = this.#own.matchNotice(s.name, s.fp, since, true)
+                const entry = notice?.request && this.#lateRequest(s.name, s.fp, notice.request)
+                if (entry && !again.has(s.name)) again.set(s.name, entry)
+                return notice !== undefined
+              }),
+          )
+          // One transaction for the batch (a put of many small files had one per file here:
+          // the watcher is often quicker than the writes' notices).
           this.#o.index.put([...again.values()])
         } catch (err) {
-          // The index closed at stop, or a disk error: the entries keep no rid (a replay of
+          // The index closed at stop, or a disk error: entries may keep no rid (a replay of
           // those requests at a peer would apply again), said rather than thrown from here.
           if (!this.#stopped)
-            this.#o.warn(`could not record requests on their entries: ${String(err)}`)
+            this.#o.warn(`late requests not stored on their entries: ${String(err)}`)
         } finally {
           release()
         }
