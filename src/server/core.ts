@@ -65,9 +65,16 @@ export class ServerCore {
 
   sessionClosed(session: SessionBridge): void {
     if (!this.sessions.delete(session)) return
-    this.#idleCollector.end()
     this.admission.release()
     this.console.left(session, this.admission.count, this.admission.max)
+  }
+
+  /**
+   * A session's socket has closed and its worker task has ended, its last messages taken: the
+   * buffers it pooled and the ones its worker handed back are garbage now.
+   */
+  sessionFinished(): void {
+    this.#idleCollector.end()
   }
 
   /** An operation done by a session: printed, and kept in the change log when `record`. */

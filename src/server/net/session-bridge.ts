@@ -210,8 +210,9 @@ export class SessionBridge {
   /**
    * The end of a turn: what the current buffer holds goes to the worker now. Read into directly,
    * the buffer stays (the socket's next read lands in it): its new bytes go as a copy, in a
-   * pooled buffer of their own. At full speed reads fill buffers whole and this copies at most
-   * the last part of each turn.
+   * buffer of their own (a pooled one when they fill more than half of it, else one of their
+   * exact size). At full speed reads fill buffers whole and this copies at most the last part
+   * of each turn.
    */
   #flushPart(): void {
     if (!this.#direct) return this.#flushIn()
@@ -247,6 +248,9 @@ export class SessionBridge {
     this.#releaseAll()
     this.#portClosed = true
     this.#port.close()
+    this.#inPool.length = 0
+    // After the last acks: the buffers they handed back are among what the collect frees.
+    this.#core.sessionFinished()
   }
 
   #onWorkerMessage(message: FromWorker): void {
@@ -297,6 +301,7 @@ export class SessionBridge {
   #onAck(bytes: number, bufs: ArrayBuffer[]): void {
     for (const buf of bufs)
       if (
+        !this.#socketClosed && // no more reads: nothing to pool for
         this.#inPool.length < this.#window() / IN_BUFFER_SIZE + 2 &&
         buf.byteLength === IN_BUFFER_SIZE
       )
