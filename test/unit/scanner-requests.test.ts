@@ -120,7 +120,9 @@ describe('a request id in the index', () => {
     close() // its look-ups and stores throw from now on
     letGo()
     await waitFor(() => released() === 1, { what: 'the confirm lock released' })
-    expect(warnings).toEqual([expect.stringMatching(/^late requests not stored on their entries/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/^could not finish storing late requests on their entries/),
+    ])
   })
 
   it('indexed before its notice, then a crash: the restart inventory stores the entry again with the rid', async () => {

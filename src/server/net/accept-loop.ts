@@ -154,10 +154,15 @@ function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
       primary: config.primary,
     },
   }
-  const running: Promise<void> = pool.run(task, { transferList: [bridge.workerPort] }).then(
-    () => bridge.taskSettled(),
-    (err: unknown) => bridge.taskSettled(err ?? new Error('session task failed')),
-  )
+  const running: Promise<void> = pool
+    .run(task, { transferList: [bridge.workerPort] })
+    .then(
+      () => bridge.taskSettled(),
+      (err: unknown) => bridge.taskSettled(err ?? new Error('session task failed')),
+    )
+    // The session's last messages failed to apply (a full disk under the change log): said,
+    // and the server goes on serving the others.
+    .catch((err: unknown) => console.error(`[session ${sessionId}] could not finish:`, err))
   core.tasks.add(running)
   void running.finally(() => core.tasks.delete(running))
 }

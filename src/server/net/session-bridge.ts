@@ -29,7 +29,8 @@ const IN_WINDOW_MIN = 512 * 1024 // 512 KiB
 /**
  * Socket bytes are read straight into pooled buffers of this size (socket-reads.ts), which go to
  * the worker whole: one message per 256 KiB instead of one per 64 KiB socket read, and the worker
- * hands each buffer back for reuse, so no garbage piles up in either heap. 256 KiB, not more:
+ * hands each buffer back for reuse, so little garbage piles up in either heap (a turn's short
+ * part goes in a buffer of its own size, left to the GC: #flushPart). 256 KiB, not more:
  * each buffer is one write into the temp file, and larger writes cost more here (block-pool.ts).
  */
 const IN_BUFFER_SIZE = 256 * 1024
@@ -238,19 +239,22 @@ export class SessionBridge {
   }
 
   #maybeFinish(): void {
-    if (!this.#socketClosed || !this.#taskDone) return
-    // Piscina reports the task's end on another port, so messages the worker queued just before
-    // (a last log line, an unlock) may still wait on this one: take them first.
-    for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
-      this.#onWorkerMessage(m.message as FromWorker)
+    if (!this.#socketClosed || !this.#taskDone || this.#portClosed) return
+    try {
+      // Piscina reports the task's end on another port, so messages the worker queued just
+      // before (a last log line, an unlock) may still wait on this one: take them first.
+      for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
+        this.#onWorkerMessage(m.message as FromWorker)
+      }
+      // Only now: until its task ends, the worker may still be inside a locked step.
+      this.#releaseAll()
+    } finally {
+      this.#portClosed = true
+      this.#port.close()
+      this.#inPool.length = 0
+      // After the last acks: the buffers they handed back are among what the collect frees.
+      this.#core.sessionFinished()
     }
-    // Only now: until its task ends, the worker may still be inside a locked step.
-    this.#releaseAll()
-    this.#portClosed = true
-    this.#port.close()
-    this.#inPool.length = 0
-    // After the last acks: the buffers they handed back are among what the collect frees.
-    this.#core.sessionFinished()
   }
 
   #onWorkerMessage(message: FromWorker): void {

@@ -5,13 +5,18 @@
  * heaps that rarely need one, so each hashed or copied file used to leave its buffers resident
  * for a long while: a sync worker that hashed eleven big files at start held 23 MiB of dead
  * buffers through the nine-client uploads that came next. Reused, a thread keeps at most
- * MAX_SPARE of them. See ARCHITECTURE.md, "Memory".
+ * MAX_SPARE of them, and lets them go once it has read nothing for SPARE_IDLE_MS (or when its
+ * idle collect runs, workers/idle-collect.ts), so an idle thread holds none. See ARCHITECTURE.md,
+ * "Memory".
  */
 
 export const READ_BUFFER_BYTES = 1024 * 1024
-const MAX_SPARE = 4
+export const MAX_SPARE = 4
+/** How long after the last buffer came back the spare ones are let go. */
+export const SPARE_IDLE_MS = 2_000
 
 const spare: Buffer[] = []
+let dropTimer: NodeJS.Timeout | undefined
 
 /** A buffer of READ_BUFFER_BYTES (contents undefined). */
 export function takeReadBuffer(): Buffer {
@@ -20,8 +25,25 @@ export function takeReadBuffer(): Buffer {
 
 /** Give a buffer back: only once no read into it (and no write from it) is still in flight. */
 export function giveBackReadBuffer(buf: Buffer): void {
-  if (buf.length === READ_BUFFER_BYTES && spare.length < MAX_SPARE && !spare.includes(buf))
-    spare.push(buf)
+  if (buf.length !== READ_BUFFER_BYTES || spare.length >= MAX_SPARE || spare.includes(buf)) return
+  spare.push(buf)
+  if (dropTimer) dropTimer.refresh()
+  else {
+    dropTimer = setTimeout(dropSpareReadBuffers, SPARE_IDLE_MS)
+    dropTimer.unref() // a thread's spare buffers never keep it alive
+  }
+}
+
+/** The spare buffers are let go (garbage for the next full collection). */
+export function dropSpareReadBuffers(): void {
+  spare.length = 0
+  clearTimeout(dropTimer)
+  dropTimer = undefined
+}
+
+/** How many buffers wait for reuse (for tests). */
+export function spareReadBuffers(): number {
+  return spare.length
 }
 
 /**

@@ -232,7 +232,8 @@ export class Scanner {
    */
   async #recoveredIndexed(): Promise<void> {
     // Look at the files first: the checks and the store then run in one synchronous pass, so a
-    // change indexed while a look-up was awaited is never written over with an older entry.
+    // change indexed while a look-up was awaited is never written over with an older entry. A
+    // request that wrote several names (a rename) is stored on each of them, as the scan does.
     const found: { name: string; fp: Fingerprint | null; request: EntryRequest }[] = []
     for (const [name, request] of this.#recovered) {
       if (this.#o.index.requests.get(request.rid) || this.#o.busy.has(name)) continue
@@ -794,36 +795,43 @@ export class Scanner {
     const confirm = this.#o.confirm
     if (!confirm) return changes.forEach((c) => report(c.change))
     const names = [...new Set(changes.flatMap((c) => c.states.map((s) => s.name)))]
-    confirm(names).then(
-      (release) => {
-        let left = changes // what no notice explains: all of it unless the look-ups get through
-        try {
-          const again = new Map<string, NewEntry>() // a name in two changes is stored again once
-          left = changes.filter(
-            (c) =>
-              !c.states.every((s) => {
-                const notice = this.#own.matchNotice(s.name, s.fp, since, true)
-                const entry = notice?.request && this.#lateRequest(s.name, s.fp, notice.request)
-                if (entry && !again.has(s.name)) again.set(s.name, entry)
-                return notice !== undefined
-              }),
-          )
-          // One transaction for the batch (a put of many small files had one per file here:
-          // the watcher is often quicker than the writes' notices).
-          this.#o.index.put([...again.values()])
-        } catch (err) {
-          // The index closed at stop, or a disk error: entries may keep no rid (a replay of
-          // those requests at a peer would apply again), said rather than thrown from here.
-          if (!this.#stopped)
-            this.#o.warn(`late requests not stored on their entries: ${String(err)}`)
-        } finally {
-          release()
-        }
-        for (const c of left) report(c.change)
-      },
-      // Stopping, or the lock table gone: what was found is still reported.
-      () => changes.forEach((c) => report(c.change)),
-    )
+    confirm(names)
+      .then(
+        (release) => {
+          let left = changes // what no notice explains: all of it unless the look-ups get through
+          try {
+            const again = new Map<string, NewEntry>() // a name in two changes is stored again once
+            left = changes.filter(
+              (c) =>
+                !c.states.every((s) => {
+                  const notice = this.#own.matchNotice(s.name, s.fp, since, true)
+                  const entry = notice?.request && this.#lateRequest(s.name, s.fp, notice.request)
+                  if (entry && !again.has(s.name)) again.set(s.name, entry)
+                  return notice !== undefined
+                }),
+            )
+            // One transaction for the batch (a put of many small files had one per file here:
+            // the watcher is often quicker than the writes' notices).
+            this.#o.index.put([...again.values()])
+          } catch (err) {
+            // The index closed at stop, or a disk error: entries may keep no rid (a replay of
+            // those requests at a peer would apply again), said rather than thrown from here.
+            if (!this.#stopped)
+              this.#o.warn(
+                `could not finish storing late requests on their entries: ${String(err)}`,
+              )
+          } finally {
+            release()
+          }
+          for (const c of left) report(c.change)
+        },
+        // Stopping, or the lock table gone: what was found is still reported.
+        () => changes.forEach((c) => report(c.change)),
+      )
+      .catch((err: unknown) => {
+        // A report that could not be passed on: said, never an unhandled rejection in the worker.
+        if (!this.#stopped) this.#o.warn(`local changes not reported: ${String(err)}`)
+      })
   }
 
   /**

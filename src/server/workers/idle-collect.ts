@@ -1,16 +1,19 @@
 /**
- * A session thread's garbage collection once its last session has ended. A session's bytes travel
+ * A thread's garbage collection once its last session has ended: each session thread's, and the
+ * main thread's after its last binary session (core.ts). A session's bytes travel
  * in transferred ArrayBuffers (socket reads, file blocks), off the V8 heap: a thread's small heap
  * (1 MiB semi-spaces, workers/young-generation.ts) hardly ever needs a major GC, and only a major
  * GC frees the ArrayBuffers that reached the old space. After a busy session a thread could thus
  * keep tens of MiB of dead buffers resident while it sat idle, and the next clients' buffers
  * came on top of them. So when the thread's last session ends, the thread waits IDLE_MS (a client
  * that reconnects at once does not pay for it) and, if it still has no session and holds more
- * than MIN_BYTES of ArrayBuffers, runs one full GC (~10 ms for a session thread's heap). Never
- * while a session runs. See ARCHITECTURE.md, "Memory".
+ * than MIN_BYTES of ArrayBuffers, lets its spare read buffers go (storage/read-buffers.ts) and runs
+ * one full GC (~10 ms for a session thread's heap). Never while a session runs. See
+ * ARCHITECTURE.md, "Memory".
  */
 import v8 from 'node:v8'
 import vm from 'node:vm'
+import { dropSpareReadBuffers } from '../storage/read-buffers.js'
 
 /** How long after the last session ends the thread collects. */
 export const IDLE_MS = 200
@@ -23,7 +26,7 @@ export interface IdleCollectOptions {
   minBytes?: number
   /** Bytes of ArrayBuffers this thread holds (its isolate's, not the process's). */
   arrayBufferBytes?: () => number
-  /** A full GC. */
+  /** A full GC (by default after letting the spare read buffers go). */
   collect?: () => void
 }
 
@@ -69,7 +72,12 @@ export class IdleCollector {
     this.#idleMs = options.idleMs ?? IDLE_MS
     this.#minBytes = options.minBytes ?? MIN_BYTES
     this.#arrayBufferBytes = options.arrayBufferBytes ?? (() => process.memoryUsage().arrayBuffers)
-    this.#collect = options.collect ?? fullGc
+    this.#collect =
+      options.collect ??
+      (() => {
+        dropSpareReadBuffers()
+        fullGc()
+      })
   }
 
   /** Whether a collect is waiting for its IDLE_MS (only ever with no session running). */
