@@ -147,10 +147,14 @@ function idleRows(runs, name) {
   const at = (/** @type {any} */ r, /** @type {string} */ phase) =>
     r.rss?.find((/** @type {any} */ x) => x.after === phase)?.[`${name}rssMiB`]
   const idle = median(runs.map((r) => at(r, 'link-idle') ?? at(r, 'link') ?? NaN))
-  const settled = median(runs.map((r) => at(r, 'link-settled') ?? NaN))
+  const readings = runs.map((r) => at(r, 'link-settled')).filter((x) => x !== undefined)
   const { idleRssMiB } = MIRROR_TARGETS
+  const first = row(`  RSS once linked and idle, before any file`, 'MiB', idle)
+  // Results saved before the settled reading existed have the first row only.
+  if (readings.length === 0) return [first]
+  const settled = median(readings)
   return [
-    row(`  RSS once linked and idle, before any file`, 'MiB', idle),
+    first,
     row(`  RSS once linked and idle 15 s, before any file`, 'MiB', settled, {
       target: `≤ ${idleRssMiB} MiB`,
       pass: settled <= idleRssMiB,
