@@ -26,7 +26,6 @@ function setup(warnings: string[] = []) {
   let release = (): void => undefined
   let confirmed!: Promise<void>
   let released = 0
-  let asks = 0
   const scanner = new Scanner({
     root: `${base}/root`,
     index,
@@ -37,7 +36,6 @@ function setup(warnings: string[] = []) {
     now: () => Date.now() + 1_000, // every file is settled
     // The client's write is "still under way" until the test lets it go.
     confirm: () => {
-      asks++
       confirmed = new Promise<void>((resolve) => (release = resolve))
       return confirmed.then(() => () => void released++)
     },
@@ -55,7 +53,6 @@ function setup(warnings: string[] = []) {
     reported,
     letGo: () => release(),
     released: () => released,
-    asked: () => asks > 0,
     close: () => db.close(),
   }
 }
@@ -92,40 +89,6 @@ describe('a request id in the index', () => {
     expect(reported).toEqual([]) // the server's own write, not a local change
     close()
   })
-  it('an upload the watcher sees before its notice waits for the write, then is stored once with its request', async () => {
-    const { root, index, scanner, identity, reported, letGo, released, asked, close } = setup()
-    const stores: (EntryRequest | null | undefined)[] = []
-    index.onStored((entries) => stores.push(...entries.map((e) => e.request)))
-    fs.writeFileSync(`${root}/f.txt`, 'abc')
-    // Told under the write lock before the rename, then the watcher's hint.
-    scanner.remember('f.txt', 'hash-of-abc', identity('f.txt'))
-    scanner.hint('f.txt')
-    await waitFor(() => released() === 0 && asked(), { what: 'the wait for the write' })
-    await scanner.scanNow([]) // the watcher's scan is over: nothing stored meanwhile
-    expect(index.get('f.txt')).toBeUndefined()
-    scanner.requestDone(REQUEST, ['f.txt'])
-    scanner.wrote([{ name: 'f.txt', identity: identity('f.txt') }])
-    letGo()
-    const entry = await waitFor(() => index.get('f.txt'), { what: 'the entry stored' })
-    expect(entry.request).toEqual(REQUEST)
-    expect(entry.hash).toBe('hash-of-abc') // the told hash: the file was not read
-    expect(stores).toEqual([REQUEST]) // once, not once without the request and again with it
-    expect(reported).toEqual([])
-    close()
-  })
-
-  it('an upload whose notice never comes is stored all the same once the write is over', async () => {
-    const { root, index, scanner, identity, letGo, asked, close } = setup()
-    fs.writeFileSync(`${root}/f.txt`, 'abc')
-    scanner.remember('f.txt', 'hash-of-abc', identity('f.txt'))
-    scanner.hint('f.txt')
-    await waitFor(() => asked(), { what: 'the wait for the write' })
-    letGo() // the write failed after the rename: no notice
-    const entry = await waitFor(() => index.get('f.txt'), { what: 'the entry stored' })
-    expect(entry.request).toBeUndefined()
-    close()
-  })
-
   it('late notices for a batch of files: the entries are stored again in one transaction', async () => {
     const { root, index, scanner, identity, reported, letGo, close } = setup()
     const names = ['a.txt', 'b.txt', 'c.txt']

@@ -76,11 +76,6 @@ export class OwnWrites {
     return this.matchNotice(name, fp, since, lateOnly) !== undefined
   }
 
-  /** Is there a notice of `fp` at `name` (nothing is used up)? */
-  has(name: string, fp: Fingerprint | null): boolean {
-    return this.#expected.get(name)?.some((n) => sameFingerprint(n.fp, fp)) ?? false
-  }
-
   /** As match, and returns the notice matched (its request, when a client's request wrote it). */
   matchNotice(
     name: string,

@@ -113,12 +113,6 @@ export class Scanner {
   #recovered = new Map<string, EntryRequest>()
   /** True during the first inventory of an empty index: every file is "new" then, none changed. */
   #quiet = false
-  /** Client uploads seen before their write's notice, waiting for its lock to go (#awaitsNotice). */
-  readonly #awaiting = new Set<string>()
-  /** Names queued for the next confirm of #awaiting. */
-  #toConfirm: string[] = []
-  /** Names whose wait is over: their next examination stores what it finds. */
-  readonly #waited = new Set<string>()
 
   readonly #guard: DeletionGuard
 
@@ -169,7 +163,7 @@ export class Scanner {
       this.#timer = undefined
       const names = [...this.#pending]
       this.#pending.clear()
-      this.#running = this.#running.then(() => this.#scanSafely(names, true))
+      this.#running = this.#running.then(() => this.#scanSafely(names))
     }, BATCH_DELAY_MS)
   }
 
@@ -309,18 +303,14 @@ export class Scanner {
   }
 
   /** Scan names (folders expand to the files in them and the index names under them). */
-  /**
-   * `awaitWrites` (the watcher's scans): a client upload whose write is still under way is stored
-   * once that write is over (#awaitsNotice), not at once; an explicit scan stores what it finds.
-   */
-  async scan(names: readonly string[], awaitWrites = false): Promise<void> {
+  async scan(names: readonly string[]): Promise<void> {
     if (this.#stopped) return
     const since = this.#own.tick
     const started = performance.now()
     const entries = new Map<string, LocalEntry>()
     const files = [...(await this.#expand(names, entries))]
     const found = await eachConcurrently(files, ([name, seen]) =>
-      this.#examineSafely(name, seen, entries.get(name), started, awaitWrites),
+      this.#examineSafely(name, seen, entries.get(name), started),
     )
     await this.#commit(found.flat(), since)
   }
@@ -370,9 +360,9 @@ export class Scanner {
   }
 
   /** A scan that fails (the index closed at stop, a disk error) is reported; later ones go on. */
-  async #scanSafely(names: readonly string[], awaitWrites = false): Promise<void> {
+  async #scanSafely(names: readonly string[]): Promise<void> {
     try {
-      await this.scan(names, awaitWrites)
+      await this.scan(names)
     } catch (err) {
       if (!this.#stopped) this.#o.warn(`scan failed: ${String(err)}`)
     }
@@ -387,10 +377,9 @@ export class Scanner {
     seen?: Probe,
     entry?: LocalEntry,
     probedAt?: number,
-    awaitWrites = false,
   ): Promise<Finding[]> {
     try {
-      return await this.#examine(name, seen, entry, probedAt, awaitWrites)
+      return await this.#examine(name, seen, entry, probedAt)
     } catch (err) {
       if (!this.#failing.has(name)) this.#o.warn(`cannot look at '${name}': ${String(err)}`)
       this.#failing.add(name)
@@ -408,7 +397,6 @@ export class Scanner {
     probed?: Probe,
     indexed?: LocalEntry,
     probedAt = performance.now(),
-    awaitWrites = false,
   ): Promise<Finding[]> {
     if (this.#o.busy.has(name)) return []
     const seen = indexed ?? this.#o.index.get(name)
@@ -433,8 +421,6 @@ export class Scanner {
       const renamed = await this.#renameSource(name, before.fingerprint)
       if (renamed) return renamed
     }
-    if (awaitWrites && this.#awaitsNotice(name, before.fingerprint)) return []
-    this.#waited.delete(name)
     const told = this.#told(name, before.fingerprint)
     if (told) return [this.#finding(name, seen, live, told, before.fingerprint, before.mtimeMs)]
     const settle = Math.min(SETTLE_MS * 2 ** (this.#unstable.get(name) ?? 0), MAX_SETTLE_MS)
@@ -461,45 +447,6 @@ export class Scanner {
     this.#unstable.delete(name)
     this.#failing.delete(name)
     return [this.#finding(name, seen, live, hash, before.fingerprint, before.mtimeMs)]
-  }
-
-  /**
-   * Is this file a client's upload whose write is still under way? It told its content before the
-   * rename, under its write lock (remember), and the write's notice — its request id among it —
-   * comes once the request is recorded, just before the lock goes. The watcher is often quicker:
-   * the entry was then stored twice, at once without the request and again with it when the
-   * notice came (#confirm). Instead the name waits for the lock (one confirm for the names found
-   * in a turn, outside the scan chain, which a client's tree change may be waiting for) and is
-   * examined again then, its notice in: one entry, with the request. Once per write: the next
-   * look stores what it finds, notice or not.
-   */
-  #awaitsNotice(name: string, fp: Fingerprint): boolean {
-    if (this.#awaiting.has(name)) return true // examined again once the wait is over
-    if (this.#waited.has(name) || this.#quiet || !this.#o.confirm) return false
-    const known = this.#known.get(name)
-    if (!known || !sameFingerprint(known.fp, fp) || this.#own.has(name, fp)) return false
-    this.#awaiting.add(name)
-    if (this.#toConfirm.push(name) === 1) setImmediate(() => this.#confirmWrites())
-    return true
-  }
-
-  #confirmWrites(): void {
-    const names = this.#toConfirm
-    this.#toConfirm = []
-    const again = (): void => {
-      for (const name of names) {
-        this.#awaiting.delete(name)
-        this.#waited.add(name)
-        this.hint(name)
-      }
-      // Names whose next look never came to the question (gone, or indexed meanwhile).
-      if (this.#waited.size > MAX_KNOWN) this.#waited.clear()
-    }
-    // Stopping, or the lock table gone: looked at again all the same (a stopped scanner won't).
-    this.#o.confirm!(names).then((release) => {
-      release()
-      again()
-    }, again)
   }
 
   /** The hash a client's upload told for exactly this file at `name`, used up once taken. */
