@@ -110,12 +110,16 @@ export class MainServices {
   /** The worker's side ended: every lock it holds is released, following stops. */
   end(): void {
     this.#ended = true
-    // A record the worker sent before it ended is in before its locks go (and its rid is given up).
-    this.core.requests?.flushNow()
-    this.#locks.releaseAll()
-    this.#unfollow?.()
-    this.#unfollow = undefined
-    this.core.requests?.endOwner(this)
+    try {
+      // A record the worker sent before it ended is in before its locks go (and its rid is given
+      // up). A record that cannot be written (a full disk) must not keep the locks held.
+      this.core.requests?.flushNow()
+    } finally {
+      this.#locks.releaseAll()
+      this.#unfollow?.()
+      this.#unfollow = undefined
+      this.core.requests?.endOwner(this)
+    }
   }
 
   /** The request window (requests/request-gate.ts): this object owns what its worker begins. */

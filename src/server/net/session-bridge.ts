@@ -242,18 +242,26 @@ export class SessionBridge {
     if (!this.#socketClosed || !this.#taskDone || this.#portClosed) return
     try {
       // Piscina reports the task's end on another port, so messages the worker queued just
-      // before (a last log line, an unlock) may still wait on this one: take them first.
+      // before (a last log line, an unlock) may still wait on this one: take them first, each
+      // on its own (a log row that cannot be written must not keep an unlock from being done).
       for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
-        this.#onWorkerMessage(m.message as FromWorker)
+        try {
+          this.#onWorkerMessage(m.message as FromWorker)
+        } catch (err) {
+          console.error(`[session ${this.sessionId}] a last message failed:`, err)
+        }
       }
-      // Only now: until its task ends, the worker may still be inside a locked step.
-      this.#releaseAll()
     } finally {
-      this.#portClosed = true
-      this.#port.close()
-      this.#inPool.length = 0
-      // After the last acks: the buffers they handed back are among what the collect frees.
-      this.#core.sessionFinished()
+      try {
+        // Only now: until its task ends, the worker may still be inside a locked step.
+        this.#releaseAll()
+      } finally {
+        this.#portClosed = true
+        this.#port.close()
+        this.#inPool.length = 0
+        // After the last acks: the buffers they handed back are among what the collect frees.
+        this.#core.sessionFinished()
+      }
     }
   }
 

@@ -1,0 +1,94 @@
+// The main thread's half of a session (net/session-bridge.ts) at its end: the worker's last
+// messages are taken, its locks released and the idle collector told, once — even when one of
+// those last messages fails (a change-log row that cannot be written on a full disk). A real
+// bridge on a real loopback socket, a real lock table; the rest of the server core is a stand-in.
+import net from 'node:net'
+import type { MessagePort } from 'node:worker_threads'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { LockManager } from '../../src/server/locks/lock-manager.js'
+import { SessionBridge } from '../../src/server/net/session-bridge.js'
+import type { ServerCore } from '../../src/server/core.js'
+import type { Greeted } from '../../src/server/net/hello-gate.js'
+
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup()
+  vi.restoreAllMocks()
+})
+
+/** A connected pair on 127.0.0.1: the server's side (the bridge's) and the client's. */
+async function socketPair(): Promise<{ served: net.Socket; client: net.Socket }> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => server.close())
+  const { port } = server.address() as net.AddressInfo
+  const served = new Promise<net.Socket>((resolve) => server.once('connection', resolve))
+  const client = net.connect(port, '127.0.0.1')
+  cleanups.push(() => client.destroy())
+  return { served: await served, client }
+}
+
+/** The first message of kind `t` the bridge sends the worker (its turn's batch unpacked). */
+function nextFromBridge(port: MessagePort, t: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { t: string; messages?: { t: string }[] }): void => {
+      const all = message.t === 'batch' ? (message.messages ?? []) : [message]
+      const found = all.find((m) => m.t === t)
+      if (!found) return
+      port.off('message', onMessage)
+      resolve(found as Record<string, unknown>)
+    }
+    port.on('message', onMessage)
+  })
+}
+
+describe('a session bridge at its end', () => {
+  it('releases the locks and tells the collector once, though a last message fails', async () => {
+    const locks = new LockManager()
+    let finished = 0
+    const core = {
+      sessions: new Set(),
+      locks,
+      config: { lockTimeoutMs: 5_000 },
+      userLockRefusal: () => undefined,
+      record: () => {
+        throw new Error('SQLITE_FULL: database or disk is full')
+      },
+      requests: undefined,
+      console: { sessionClosed: () => undefined },
+      sessionClosed: () => undefined,
+      sessionFinished: () => finished++,
+    } as unknown as ServerCore
+    const { served, client } = await socketPair()
+    const greeted = {
+      socket: served,
+      address: '127.0.0.1:1',
+      hello: { id: 'alice' },
+      rest: Buffer.alloc(0),
+    } as unknown as Greeted
+    const bridge = new SessionBridge(greeted, 's1', core)
+    const worker = bridge.workerPort
+    cleanups.push(() => worker.close())
+    const failures = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+
+    const granted = nextFromBridge(worker, 'reply')
+    worker.postMessage({ t: 'lock', req: 1, names: ['a.txt'], mode: 'write', client: 'alice' })
+    expect(await granted).toMatchObject({ t: 'reply', req: 1 })
+
+    // The bridge's own 'close' listener came first: the socket is closed, the task not yet ended.
+    const closed = new Promise((resolve) => served.once('close', resolve))
+    client.end()
+    await closed
+    expect(finished).toBe(0)
+    // The worker's last message, still on the port when its task is reported ended.
+    worker.postMessage({ t: 'log', entry: { op: 'upload', name: 'a.txt' }, record: true })
+    expect(() => bridge.taskSettled()).not.toThrow()
+    bridge.taskSettled() // told twice: finished once all the same
+
+    expect(finished).toBe(1)
+    expect(failures).toHaveBeenCalledWith('[session s1] a last message failed:', expect.any(Error))
+    // The write lock went with the session: another writer gets it at once.
+    const release = await locks.acquire(['a.txt'], 'write', 1_000)
+    release()
+  })
+})
