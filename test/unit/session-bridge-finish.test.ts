@@ -46,6 +46,7 @@ describe('a session bridge at its end', () => {
   it('releases the locks and tells the collector once, though a last message fails', async () => {
     const locks = new LockManager()
     let finished = 0
+    const notices: unknown[] = []
     const core = {
       sessions: new Set(),
       locks,
@@ -58,6 +59,7 @@ describe('a session bridge at its end', () => {
       console: { sessionClosed: () => undefined },
       sessionClosed: () => undefined,
       sessionFinished: () => finished++,
+      sync: { wrote: (states: unknown) => notices.push(states) },
     } as unknown as ServerCore
     const { served, client } = await socketPair()
     const greeted = {
@@ -80,12 +82,21 @@ describe('a session bridge at its end', () => {
     client.end()
     await closed
     expect(finished).toBe(0)
-    // The worker's last message, still on the port when its task is reported ended.
-    worker.postMessage({ t: 'log', entry: { op: 'upload', name: 'a.txt' }, record: true })
+    // The worker's last turn, still on the port when its task is reported ended: one batch, whose
+    // first message fails; the write's notice after it must still get through.
+    const states = [{ name: 'a.txt', identity: null }]
+    worker.postMessage({
+      t: 'batch',
+      messages: [
+        { t: 'log', entry: { op: 'upload', name: 'a.txt' }, record: true },
+        { t: 'wrote', states },
+      ],
+    })
     expect(() => bridge.taskSettled()).not.toThrow()
     bridge.taskSettled() // told twice: finished once all the same
 
     expect(finished).toBe(1)
+    expect(notices).toEqual([states])
     expect(failures).toHaveBeenCalledWith('[session s1] a last message failed:', expect.any(Error))
     // The write lock went with the session: another writer gets it at once.
     const release = await locks.acquire(['a.txt'], 'write', 1_000)

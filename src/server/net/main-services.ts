@@ -112,7 +112,8 @@ export class MainServices {
     this.#ended = true
     try {
       // A record the worker sent before it ended is in before its locks go (and its rid is given
-      // up). A record that cannot be written (a full disk) must not keep the locks held.
+      // up). One that cannot be written fails its own request; whatever else might throw here
+      // must not keep the locks held.
       this.core.requests?.flushNow()
     } finally {
       this.#locks.releaseAll()

@@ -240,29 +240,31 @@ export class SessionBridge {
 
   #maybeFinish(): void {
     if (!this.#socketClosed || !this.#taskDone || this.#portClosed) return
-    try {
-      // Piscina reports the task's end on another port, so messages the worker queued just
-      // before (a last log line, an unlock) may still wait on this one: take them first, each
-      // on its own (a log row that cannot be written must not keep an unlock from being done).
-      for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
+    // Piscina reports the task's end on another port, so messages the worker queued just before
+    // (a last log line, an unlock) may still wait on this one: take them first, each on its own,
+    // a turn's batch unpacked (a log row that cannot be written on a full disk must not keep a
+    // later notice or unlock from being done). Never throws: it runs from the socket's 'close'.
+    for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
+      const message = m.message as FromWorker
+      for (const one of message.t === 'batch' ? message.messages : [message]) {
         try {
-          this.#onWorkerMessage(m.message as FromWorker)
+          this.#onWorkerMessage(one)
         } catch (err) {
           console.error(`[session ${this.sessionId}] a last message failed:`, err)
         }
       }
-    } finally {
-      try {
-        // Only now: until its task ends, the worker may still be inside a locked step.
-        this.#releaseAll()
-      } finally {
-        this.#portClosed = true
-        this.#port.close()
-        this.#inPool.length = 0
-        // After the last acks: the buffers they handed back are among what the collect frees.
-        this.#core.sessionFinished()
-      }
     }
+    try {
+      // Only now: until its task ends, the worker may still be inside a locked step.
+      this.#releaseAll()
+    } catch (err) {
+      console.error(`[session ${this.sessionId}] could not release what it held:`, err)
+    }
+    this.#portClosed = true
+    this.#port.close()
+    this.#inPool.length = 0
+    // After the last acks: the buffers they handed back are among what the collect frees.
+    this.#core.sessionFinished()
   }
 
   #onWorkerMessage(message: FromWorker): void {
