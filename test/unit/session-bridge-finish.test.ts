@@ -1,7 +1,8 @@
 // The main thread's half of a session (net/session-bridge.ts) at its end: the worker's last
 // messages are taken, its locks released and the idle collector told, once — even when one of
-// those last messages fails (a change-log row that cannot be written on a full disk). A real
-// bridge on a real loopback socket, a real lock table; the rest of the server core is a stand-in.
+// those last messages fails (its handler throws; the change log itself keeps a row it cannot
+// write for later, so the failure is made here by the stand-in core). A real bridge on a real
+// loopback socket, a real lock table; the rest of the server core is a stand-in.
 import net from 'node:net'
 import type { MessagePort } from 'node:worker_threads'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -53,7 +54,7 @@ describe('a session bridge at its end', () => {
       config: { lockTimeoutMs: 5_000 },
       userLockRefusal: () => undefined,
       record: () => {
-        throw new Error('SQLITE_FULL: database or disk is full')
+        throw new Error('a handler failed')
       },
       requests: undefined,
       console: { sessionClosed: () => undefined },

@@ -160,8 +160,8 @@ function handOver(core: ServerCore, pool: Piscina, greeted: Greeted): void {
       () => bridge.taskSettled(),
       (err: unknown) => bridge.taskSettled(err ?? new Error('session task failed')),
     )
-    // The session's last messages failed to apply (a full disk under the change log): said,
-    // and the server goes on serving the others.
+    // The session's finish failed (it catches what it knows of; this is for anything else):
+    // said, and the server goes on serving the others.
     .catch((err: unknown) => console.error(`[session ${sessionId}] could not finish:`, err))
   core.tasks.add(running)
   void running.finally(() => core.tasks.delete(running))

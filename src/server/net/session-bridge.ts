@@ -242,8 +242,8 @@ export class SessionBridge {
     if (!this.#socketClosed || !this.#taskDone || this.#portClosed) return
     // Piscina reports the task's end on another port, so messages the worker queued just before
     // (a last log line, an unlock) may still wait on this one: take them first, each on its own,
-    // a turn's batch unpacked (a log row that cannot be written on a full disk must not keep a
-    // later notice or unlock from being done). Never throws: it runs from the socket's 'close'.
+    // a turn's batch unpacked (one whose handler throws must not keep a later notice or unlock
+    // from being done, nor the release below). Never throws: it runs from the socket's 'close'.
     for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
       const message = m.message as FromWorker
       for (const one of message.t === 'batch' ? message.messages : [message]) {
