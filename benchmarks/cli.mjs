@@ -25,6 +25,7 @@ import { spawnTracked, tempDir } from './lib/children.mjs'
 import { placeFile, writeRandomFile, writeSmallFiles } from './lib/data-files.mjs'
 import { waitIdle } from './lib/mirror-copy.mjs'
 import { cpuTimes, machineBusy, machineCpu, reapedChildrenCpuSec } from './lib/proc-stats.mjs'
+import { equalFreeMemory } from './lib/machine.mjs'
 import { ensureRsync, startRsyncDaemon } from './lib/rsync-daemon.mjs'
 import { hashFd } from './lib/mirror-wait.mjs'
 import { startTandem, TANDEM_BIN, tandemDirs } from './lib/servers.mjs'
@@ -199,6 +200,8 @@ async function sample(env, kind, op, variant, run) {
   rmSync(p.target, { recursive: true, force: true })
   execFileSync('sync')
   const idle = await waitIdle(env.server)
+  // Each big sample starts with as much just-freed memory as it will fill (lib/machine.mjs).
+  if (kind === 'file') equalFreeMemory(env.config.bigSize * 1.1)
   const serverCpu =
     variant === 'tandem'
       ? tandemCpu(env.server.pid)

@@ -1,4 +1,4 @@
-/** What the numbers were measured on: recorded with every result file. */
+/** What the numbers were measured on (recorded with every result file), and the machine made equal for each sample. */
 import { execFileSync } from 'node:child_process'
 import { statfsSync } from 'node:fs'
 import os from 'node:os'
@@ -31,4 +31,21 @@ export function machineInfo() {
     gitCommit: git(['rev-parse', 'HEAD']),
     gitDirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
   }
+}
+
+/**
+ * Give the next command the same free memory as every other: a child process fills `bytes` of
+ * anonymous memory and exits, so that at least that much was freed a moment ago. On a VM whose
+ * balloon hands freed memory back to the host (free page reporting, a few seconds after it is
+ * freed), the first touch of a page the host took back costs a fault in the host: measured here,
+ * a 1 GiB `rsync` get took 0.99 s right after another command's file was removed and 3.43 s
+ * after a pause, and the benchmark's order had handed such pauses to some variants more than to
+ * others. Anonymous memory, so that no write size is favoured (freed file pages come back in the
+ * folio sizes they were written in). Costs about 0.9 s a GiB.
+ * @param {number} bytes
+ */
+export function equalFreeMemory(bytes) {
+  execFileSync(process.execPath, ['-e', `Buffer.alloc(${Math.ceil(bytes)}, 1)`], {
+    stdio: 'ignore',
+  })
 }
