@@ -16,6 +16,12 @@ import { endOfTurn, Outbox, Requests, unbatch, type Batch } from './request-repl
 const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
 /** Buffers the main thread handed back, kept for reuse (by exact size). */
 const SPARE_MAX = 8
+/**
+ * Only buffers this large are kept: a download's whole frames. Smaller ones (a small file's body,
+ * copies of control frames) are left to the collector, or they would fill the spares and crowd
+ * out the frames worth reusing.
+ */
+const SPARE_MIN_BYTES = 64 * 1024
 
 /** A chunk of socket bytes: `length` bytes from `offset` of a pooled buffer owned by the main thread. */
 export interface InChunk {
@@ -150,7 +156,9 @@ export class PortLink {
         return this.#pushInbox({ buf: message.buf, offset: message.offset, length: message.length })
       case 'sent':
         this.#handlers.onActivity()
-        for (const buf of message.bufs) if (this.#spare.length < SPARE_MAX) this.#spare.push(buf)
+        for (const buf of message.bufs)
+          if (buf.byteLength >= SPARE_MIN_BYTES && this.#spare.length < SPARE_MAX)
+            this.#spare.push(buf)
         return this.#onSent(message.bytes)
       case 'reply':
       case 'reply-failed':
