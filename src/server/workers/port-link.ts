@@ -8,20 +8,22 @@
  * main thread batches its side the same way (session-bridge.ts).
  */
 import type { MessagePort } from 'node:worker_threads'
-import type { LogEntry } from '../../protocol/index.js'
+import { FRAME_HEADER_LENGTH, Limits, type LogEntry } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from './messages.js'
 import { endOfTurn, Outbox, Requests, unbatch, type Batch } from './request-reply.js'
 
 /** Unsent bytes (posted to main, not yet written to the socket) before senders wait. */
 const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
-/** Buffers the main thread handed back, kept for reuse (by exact size). */
-const SPARE_MAX = 8
 /**
- * Only buffers this large are kept: a download's whole frames. Smaller ones (a small file's body,
- * copies of control frames) are left to the collector, or they would fill the spares and crowd
- * out the frames worth reusing.
+ * Buffers the main thread hands back once the socket has written them are kept for reuse only if
+ * they are a download's whole frame (session/download.ts), the one size asked for again and
+ * again; any other (a listing's control frame, a small file's body, a last short frame) is left
+ * to the collector. At most SPARE_MAX, let go SPARE_IDLE_MS after the last frame was taken, so
+ * that a connection that downloaded once does not hold them for the rest of its life.
  */
-const SPARE_MIN_BYTES = 64 * 1024
+export const SPARE_BYTES = FRAME_HEADER_LENGTH + Limits.maxData
+export const SPARE_MAX = 4
+export const SPARE_IDLE_MS = 2_000
 
 /** A chunk of socket bytes: `length` bytes from `offset` of a pooled buffer owned by the main thread. */
 export interface InChunk {
@@ -46,6 +48,8 @@ export class PortLink {
   #unsent = 0
   #drainWaiters: (() => void)[] = []
   readonly #spare: ArrayBuffer[] = []
+  #spareTimer: NodeJS.Timeout | undefined
+  #lastTake = 0
   readonly #requests = new Requests()
   #closed = false
 
@@ -86,9 +90,28 @@ export class PortLink {
 
   /** A buffer of `size` bytes to fill and `send` whole: a returned one when there is one. */
   takeBuffer(size: number): Buffer {
-    const index = this.#spare.findIndex((b) => b.byteLength === size)
-    const buf = index >= 0 ? this.#spare.splice(index, 1)[0]! : new ArrayBuffer(size)
-    return Buffer.from(buf)
+    if (size !== SPARE_BYTES) return Buffer.from(new ArrayBuffer(size))
+    this.#lastTake = Date.now()
+    return Buffer.from(this.#spare.pop() ?? new ArrayBuffer(size))
+  }
+
+  /** How many returned buffers are kept for reuse (for tests). */
+  get spareCount(): number {
+    return this.#spare.length
+  }
+
+  #keepSpare(buf: ArrayBuffer): void {
+    if (buf.byteLength !== SPARE_BYTES || this.#spare.length >= SPARE_MAX || this.#closed) return
+    this.#spare.push(buf)
+    this.#spareTimer ??= setTimeout(this.#dropIdleSpares, SPARE_IDLE_MS).unref()
+  }
+
+  readonly #dropIdleSpares = (): void => {
+    this.#spareTimer = undefined
+    const idle = Date.now() - this.#lastTake
+    if (idle >= SPARE_IDLE_MS) this.#spare.length = 0
+    else if (this.#spare.length > 0)
+      this.#spareTimer = setTimeout(this.#dropIdleSpares, SPARE_IDLE_MS - idle).unref()
   }
 
   /**
@@ -156,9 +179,7 @@ export class PortLink {
         return this.#pushInbox({ buf: message.buf, offset: message.offset, length: message.length })
       case 'sent':
         this.#handlers.onActivity()
-        for (const buf of message.bufs)
-          if (buf.byteLength >= SPARE_MIN_BYTES && this.#spare.length < SPARE_MAX)
-            this.#spare.push(buf)
+        for (const buf of message.bufs) this.#keepSpare(buf)
         return this.#onSent(message.bytes)
       case 'reply':
       case 'reply-failed':
@@ -194,6 +215,8 @@ export class PortLink {
   #onClosed(): void {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#spareTimer)
+    this.#spare.length = 0
     this.#handlers.onClosed()
     this.#pushInbox(null)
     this.#wakeWriters()
