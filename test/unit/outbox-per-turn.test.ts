@@ -1,16 +1,11 @@
 // Per-turn batching of main ⇄ worker messages (request-reply.ts's Outbox with endOfTurn, as the
 // PortLink and the session bridge use it): what one side says across several microtasks of one
 // turn of the event loop leaves as one postMessage; what it says in the next turn, in the next.
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
-import { afterEach, describe, expect, it } from 'vitest'
-import { PortLink } from '../../src/server/workers/port-link.js'
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import { describe, expect, it } from 'vitest'
+import { linkedPortLink } from '../helpers/port-link.js'
 import { endOfTurn, Outbox, type Batch } from '../../src/server/workers/request-reply.js'
 import type { FromWorker } from '../../src/server/workers/messages.js'
-
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c()
-})
 
 /** The end of this turn (an immediate queued after the outbox's own flush runs after it). */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -88,17 +83,7 @@ describe('Outbox with endOfTurn', () => {
 
 describe('PortLink over a real MessageChannel', () => {
   it("a turn's requests, log lines and acks reach the main thread's port as one message", async () => {
-    const { port1: main, port2: worker } = new MessageChannel()
-    const link = new PortLink(worker, {
-      onEvent: () => undefined,
-      onShutdown: () => undefined,
-      onActivity: () => undefined,
-      onClosed: () => undefined,
-    })
-    cleanups.push(() => {
-      main.close()
-      worker.close()
-    })
+    const { link, main } = linkedPortLink()
     // A pipelined burst: each request's work is its own microtask chain.
     const replies = [1, 2, 3].map((i) =>
       Promise.resolve()

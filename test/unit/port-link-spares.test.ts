@@ -2,36 +2,13 @@
 // the main thread are reused; buffers of any other size (a listing, a small file, a short last
 // frame) are not kept, so they cannot crowd the frames out or pile up; the spares are let go once
 // no frame has been taken for a while, and when the connection closes. Over a real MessageChannel.
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import { afterEach, describe, expect, it } from 'vitest'
+import type { MessagePort } from 'node:worker_threads'
+import { describe, expect, it } from 'vitest'
 import type { FromWorker, ToWorker } from '../../src/server/workers/messages.js'
-import {
-  PortLink,
-  SPARE_BYTES,
-  SPARE_IDLE_MS,
-  SPARE_MAX,
-} from '../../src/server/workers/port-link.js'
+import { SPARE_BYTES, SPARE_IDLE_MS, SPARE_MAX } from '../../src/server/workers/port-link.js'
 import { unbatch, type Batch } from '../../src/server/workers/request-reply.js'
-
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup()
-})
-
-function linked(): { link: PortLink; main: MessagePort } {
-  const { port1: main, port2: worker } = new MessageChannel()
-  const link = new PortLink(worker, {
-    onEvent: () => undefined,
-    onShutdown: () => undefined,
-    onActivity: () => undefined,
-    onClosed: () => undefined,
-  })
-  cleanups.push(() => {
-    main.close()
-    worker.close()
-  })
-  return { link, main }
-}
+import { waitFor } from '../helpers/index.js'
+import { linkedPortLink } from '../helpers/port-link.js'
 
 /** Play the main thread: take the worker's next 'out' message and hand its buffers back written. */
 async function writeAndHandBack(main: MessagePort): Promise<number> {
@@ -46,49 +23,43 @@ async function writeAndHandBack(main: MessagePort): Promise<number> {
   return bufs.length
 }
 
-/** Poll until `check` holds (the link's messages arrive asynchronously). */
-async function until(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 describe('PortLink spare buffers', () => {
   it('reuses a whole frame handed back, and keeps no buffer of another size', async () => {
-    const { link, main } = linked()
+    const { link, main } = linkedPortLink()
     const frame = link.takeBuffer(SPARE_BYTES)
     frame[0] = 0xab // a fresh ArrayBuffer is zero-filled: the mark shows reuse
     const small = link.takeBuffer(70 * 1024)
     const listing = link.takeBuffer(2 * SPARE_BYTES)
     link.send([frame, small, listing])
     expect(await writeAndHandBack(main)).toBe(3)
-    await until(() => link.spareCount === 1, 'the frame kept as a spare')
+    await waitFor(() => link.spareCount === 1, { what: 'the frame kept as a spare' })
     expect(link.takeBuffer(SPARE_BYTES)[0]).toBe(0xab)
     expect(link.spareCount).toBe(0)
     expect(link.takeBuffer(SPARE_BYTES)[0]).toBe(0) // none left: a fresh one
   })
 
   it(`keeps at most ${SPARE_MAX}, lets them go when no frame is taken for a while`, async () => {
-    const { link, main } = linked()
+    const { link, main } = linkedPortLink()
     const frames = Array.from({ length: SPARE_MAX + 2 }, () => link.takeBuffer(SPARE_BYTES))
     const lastTaken = Date.now()
     link.send(frames)
     await writeAndHandBack(main)
-    await until(() => link.spareCount === SPARE_MAX, 'the spares kept')
-    await until(() => link.spareCount === 0, 'the idle spares let go', SPARE_IDLE_MS + 5_000)
+    await waitFor(() => link.spareCount === SPARE_MAX, { what: 'the spares kept' })
+    await waitFor(() => link.spareCount === 0, {
+      what: 'the idle spares let go',
+      timeoutMs: SPARE_IDLE_MS + 5_000,
+    })
     expect(Date.now() - lastTaken).toBeGreaterThanOrEqual(SPARE_IDLE_MS - 50)
   })
 
   it('lets the spares go when the connection closes, and keeps none after', async () => {
-    const { link, main } = linked()
+    const { link, main } = linkedPortLink()
     link.send([link.takeBuffer(SPARE_BYTES)])
     await writeAndHandBack(main)
-    await until(() => link.spareCount === 1, 'the frame kept as a spare')
+    await waitFor(() => link.spareCount === 1, { what: 'the frame kept as a spare' })
     const closed: ToWorker = { t: 'closed' }
     main.postMessage(closed)
-    await until(() => link.closed, 'the close')
+    await waitFor(() => link.closed, { what: 'the close' })
     expect(link.spareCount).toBe(0)
   })
 })
