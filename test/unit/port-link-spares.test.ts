@@ -10,7 +10,10 @@ import { unbatch, type Batch } from '../../src/server/workers/request-reply.js'
 import { waitFor } from '../helpers/index.js'
 import { linkedPortLink } from '../helpers/port-link.js'
 
-/** Play the main thread: take the worker's next 'out' message and hand its buffers back written. */
+/**
+ * Play the main thread: take the worker's next message and hand its 'out' buffers back written.
+ * Each test sends in one turn, so one message carries them all.
+ */
 async function writeAndHandBack(main: MessagePort): Promise<number> {
   const bufs = await new Promise<ArrayBuffer[]>((resolve) => {
     main.once('message', (message: FromWorker | Batch<FromWorker>) => {
@@ -52,7 +55,27 @@ describe('PortLink spare buffers', () => {
     expect(Date.now() - lastTaken).toBeGreaterThanOrEqual(SPARE_IDLE_MS - 50)
   })
 
-  it('lets the spares go when the connection closes, and keeps none after', async () => {
+  it('keeps them while a download goes on taking frames, even across the idle time', async () => {
+    const { link, main } = linkedPortLink()
+    const started = Date.now()
+    let mark = 1
+    const first = link.takeBuffer(SPARE_BYTES)
+    first[0] = mark
+    link.send([first])
+    await writeAndHandBack(main)
+    // A slow download: a frame every 400 ms, for longer than the idle time.
+    while (Date.now() - started < SPARE_IDLE_MS + 1_000) {
+      await waitFor(() => link.spareCount === 1, { what: 'the frame handed back' })
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      const frame = link.takeBuffer(SPARE_BYTES)
+      expect(frame[0]).toBe(mark) // the spare, not a fresh buffer
+      frame[0] = ++mark
+      link.send([frame])
+      await writeAndHandBack(main)
+    }
+  })
+
+  it('lets the spares go when the connection closes', async () => {
     const { link, main } = linkedPortLink()
     link.send([link.takeBuffer(SPARE_BYTES)])
     await writeAndHandBack(main)

@@ -91,7 +91,7 @@ export class PortLink {
   /** A buffer of `size` bytes to fill and `send` whole: a returned one when there is one. */
   takeBuffer(size: number): Buffer {
     if (size !== SPARE_BYTES) return Buffer.from(new ArrayBuffer(size))
-    this.#lastTake = Date.now()
+    this.#lastTake = performance.now()
     return Buffer.from(this.#spare.pop() ?? new ArrayBuffer(size))
   }
 
@@ -108,7 +108,7 @@ export class PortLink {
 
   readonly #dropIdleSpares = (): void => {
     this.#spareTimer = undefined
-    const idle = Date.now() - this.#lastTake
+    const idle = performance.now() - this.#lastTake
     if (idle >= SPARE_IDLE_MS) this.#spare.length = 0
     else if (this.#spare.length > 0)
       this.#spareTimer = setTimeout(this.#dropIdleSpares, SPARE_IDLE_MS - idle).unref()
@@ -216,6 +216,7 @@ export class PortLink {
     if (this.#closed) return
     this.#closed = true
     clearTimeout(this.#spareTimer)
+    this.#spareTimer = undefined
     this.#spare.length = 0
     this.#handlers.onClosed()
     this.#pushInbox(null)
