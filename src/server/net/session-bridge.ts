@@ -98,7 +98,7 @@ export class SessionBridge {
       (m) => this.#toWorker(m),
       () => this.clientId,
     )
-    port1.on('message', (message: FromWorker) => this.#onWorkerMessage(message))
+    port1.on('message', (message: FromWorker) => this.#dispatch(message, 'running'))
     socket.on('close', () => this.#onSocketClose())
     socket.on('error', () => undefined) // 'close' follows; a reset client is not a server error
     // Requests that came with the hello, read by the gate: the worker sees them first.
@@ -244,16 +244,8 @@ export class SessionBridge {
     // (a last log line, an unlock) may still wait on this one: take them first, each on its own,
     // a turn's batch unpacked (one whose handler throws must not keep a later notice or unlock
     // from being done, nor the release below). Never throws: it runs from the socket's 'close'.
-    for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port)) {
-      const message = m.message as FromWorker
-      for (const one of message.t === 'batch' ? message.messages : [message]) {
-        try {
-          this.#onWorkerMessage(one)
-        } catch (err) {
-          console.error(`[session ${this.sessionId}] a last message failed:`, err)
-        }
-      }
-    }
+    for (let m = receiveMessageOnPort(this.#port); m; m = receiveMessageOnPort(this.#port))
+      this.#dispatch(m.message as FromWorker, 'finishing')
     try {
       // Only now: until its task ends, the worker may still be inside a locked step.
       this.#releaseAll()
@@ -267,12 +259,31 @@ export class SessionBridge {
     this.#core.sessionFinished()
   }
 
+  /**
+   * A message from the worker, a turn's batch unpacked, each on its own: a handler that throws
+   * (a bug) fails its own session, not the main thread, which serves every other client. While
+   * the session runs, its socket is destroyed (the worker's task then ends, and the finish
+   * releases what the session held: a call it was waiting on will never be answered); at the
+   * finish, the rest of the messages are still handled.
+   */
+  #dispatch(message: FromWorker, phase: 'running' | 'finishing'): void {
+    for (const one of message.t === 'batch' ? message.messages : [message]) {
+      try {
+        this.#onWorkerMessage(one)
+      } catch (err) {
+        if (phase === 'finishing') {
+          console.error(`[session ${this.sessionId}] a last message failed:`, err)
+          continue
+        }
+        console.error(`[session ${this.sessionId}] a '${one.t}' message failed; closing:`, err)
+        this.#socket.destroy()
+      }
+    }
+  }
+
   #onWorkerMessage(message: FromWorker): void {
     if (isServiceMessage(message)) return this.#services.handle(message)
     switch (message.t) {
-      case 'batch':
-        for (const inner of message.messages) this.#onWorkerMessage(inner)
-        return
       case 'out':
         return this.#write(message.bufs)
       case 'ack':
