@@ -27,6 +27,7 @@ async function socketPair(): Promise<{ served: net.Socket; client: net.Socket }>
   const { port } = server.address() as net.AddressInfo
   const served = new Promise<net.Socket>((resolve) => server.once('connection', resolve))
   const client = net.connect(port, '127.0.0.1')
+  client.on('error', () => undefined) // a reset when the bridge destroys its side is expected
   cleanups.push(() => client.destroy())
   return { served: await served, client }
 }
@@ -71,6 +72,11 @@ async function failingBridge(): Promise<{
     sessionClosed: () => undefined,
     sessionFinished: () => finished++,
     sync: { wrote: (states: unknown) => notices.push(states) },
+    changeLog: {
+      query: () => {
+        throw new Error('the log cannot be read')
+      },
+    },
   } as unknown as ServerCore
   const { served, client } = await socketPair()
   const greeted = {
@@ -149,5 +155,15 @@ describe('a session bridge at its end', () => {
     expect(finished()).toBe(1)
     const release = await locks.acquire(['a.txt'], 'write', 1_000)
     release()
+  })
+
+  it('a request that fails is answered with its error, and the session goes on', async () => {
+    const { worker, served } = await failingBridge()
+    const answered = nextFromBridge(worker, 'reply-failed')
+    worker.postMessage({ t: 'query', req: 7, what: 'log' })
+    expect(await answered).toMatchObject({ t: 'reply-failed', req: 7 })
+    // Not a reason to close: the worker was told, and waits on nothing.
+    await lockA(worker)
+    expect(served.destroyed).toBe(false)
   })
 })

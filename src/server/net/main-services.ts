@@ -89,11 +89,7 @@ export class MainServices {
         return this.core.sync?.wrote(message.states)
       case 'query':
         if (message.what === 'log')
-          return this.toWorker({
-            t: 'reply',
-            req: message.req,
-            value: this.core.changeLog.query(message),
-          })
+          return answer(this.toWorker, message.req, () => this.core.changeLog.query(message))
         return answer(this.toWorker, message.req, () => this.core.status())
       case 'request-begin':
       case 'request-done':

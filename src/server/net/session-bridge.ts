@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net'
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import { toWireError } from '../../protocol/index.js'
 import type { FromWorker, ToWorker } from '../workers/messages.js'
 import { endOfTurn, Outbox } from '../workers/request-reply.js'
 import type { ServerCore } from '../core.js'
@@ -261,27 +262,33 @@ export class SessionBridge {
 
   /**
    * A message from the worker, a turn's batch unpacked, each on its own: a handler that throws
-   * (a bug) fails its own session, not the main thread, which serves every other client. While
-   * the session runs, its socket is destroyed (the worker's task then ends, and the finish
-   * releases what the session held: a call it was waiting on will never be answered); at the
-   * finish, the rest of the messages are still handled.
+   * (a bug) fails its own session, not the main thread, which serves every other client. A
+   * request among them is answered with the error, so the worker never waits on it. While the
+   * session runs, its socket is destroyed (the worker's task then ends, and the finish releases
+   * what the session held); at the finish, the rest of the messages are still handled.
    */
   #dispatch(message: FromWorker, phase: 'running' | 'finishing'): void {
     for (const one of message.t === 'batch' ? message.messages : [message]) {
+      if (one.t === 'batch') {
+        this.#dispatch(one, phase) // none is made today (Outbox batches are flat): never dropped
+        continue
+      }
       try {
         this.#onWorkerMessage(one)
       } catch (err) {
+        if ('req' in one && typeof one.req === 'number')
+          this.#toWorker({ t: 'reply-failed', req: one.req, error: toWireError(err) })
         if (phase === 'finishing') {
           console.error(`[session ${this.sessionId}] a last message failed:`, err)
-          continue
+        } else if (!this.#socket.destroyed) {
+          console.error(`[session ${this.sessionId}] a '${one.t}' message failed; closing:`, err)
+          this.#socket.destroy()
         }
-        console.error(`[session ${this.sessionId}] a '${one.t}' message failed; closing:`, err)
-        this.#socket.destroy()
       }
     }
   }
 
-  #onWorkerMessage(message: FromWorker): void {
+  #onWorkerMessage(message: Exclude<FromWorker, { t: 'batch' }>): void {
     if (isServiceMessage(message)) return this.#services.handle(message)
     switch (message.t) {
       case 'out':
