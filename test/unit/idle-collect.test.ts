@@ -75,7 +75,10 @@ describe('idle collect (session threads)', () => {
     await end(b)
     s = await until((x) => x.collects === 1, 'the collect after the last session')
     expect(s.scheduled).toBe(false)
-    expect(s.arrayBuffers).toBeLessThan(MIN_BYTES)
+    // V8 frees the buffers' memory on a thread of its own after the collect: polled (an idle
+    // thread that was not collected keeps them; a full run at load saw 16 MiB just after it).
+    s = await until((x) => x.arrayBuffers < MIN_BYTES, "the ArrayBuffers' memory freed")
+    expect(s.collects).toBe(1)
   })
 
   it('a session that starts before the collect cancels it; a thread holding little skips it', async () => {
