@@ -14,6 +14,7 @@ import type { Connection, DownloadOptions, DownloadResult, Progress } from './co
 import { asLink, type Link } from './link.js'
 import { FileBody } from './file-body.js'
 import { localError } from './local-errors.js'
+import { SMALL_DOWNLOAD_BYTES, SmallFileSink } from './small-file-sink.js'
 import { SyncBehind } from './sync-behind.js'
 import type { GetItem } from './get-plan.js'
 import type { PutItem } from './put-plan.js'
@@ -60,6 +61,11 @@ export interface DownloadFileOptions {
    * fails if something is there (then ERR_EXISTS, and the temp file is removed).
    */
   noClobber?: boolean
+  /**
+   * The size the file was planned at (a listing's): up to SMALL_DOWNLOAD_BYTES, the temp file is
+   * written with synchronous calls (small-file-sink.ts). Any size still arrives whole.
+   */
+  plannedSize?: number
 }
 
 /**
@@ -79,6 +85,8 @@ export async function downloadFile(
     dir,
     `.${path.basename(localPath)}.tandem-part-${randomBytes(4).toString('hex')}`,
   )
+  if (options.plannedSize !== undefined && options.plannedSize <= SMALL_DOWNLOAD_BYTES)
+    return downloadSmall(conn, name, localPath, temp, options)
   const sink = createWriteStream(temp, {
     flags: 'wx',
     mode: 0o666,
@@ -97,10 +105,7 @@ export async function downloadFile(
     if (!sink.closed) await once(sink, 'close')
     behind = undefined
     await flusher.seal(result.mtime)
-    if (options.noClobber) await linkNoClobber(temp, localPath)
-    else await fs.rename(temp, localPath)
-    await syncDirectory(dir)
-    return { ...result, path: localPath }
+    return await publish(temp, localPath, result, options)
   } catch (err) {
     // A write still in flight may fail once the stream is destroyed: that is expected here.
     sink.on('error', () => {})
@@ -110,6 +115,41 @@ export async function downloadFile(
     await fs.rm(temp, { force: true })
     throw localError(err, localPath)
   }
+}
+
+/** downloadFile's path for a small file: the temp file written synchronously, fsynced in the pool. */
+async function downloadSmall(
+  conn: Connection,
+  name: string,
+  localPath: string,
+  temp: string,
+  options: DownloadFileOptions,
+): Promise<DownloadResult & { path: string }> {
+  let sink: SmallFileSink | undefined
+  try {
+    sink = new SmallFileSink(temp)
+    const { onHeader, onProgress } = options
+    const result = await conn.download(name, sink, { onProgress, onHeader, end: false })
+    await sink.seal(result.mtime)
+    return await publish(temp, localPath, result, options)
+  } catch (err) {
+    sink?.destroy()
+    await fs.rm(temp, { force: true })
+    throw localError(err, localPath)
+  }
+}
+
+/** The checked, synced temp file takes the target's name; then the folder is synced. */
+async function publish(
+  temp: string,
+  localPath: string,
+  result: DownloadResult,
+  options: DownloadFileOptions,
+): Promise<DownloadResult & { path: string }> {
+  if (options.noClobber) await linkNoClobber(temp, localPath)
+  else await fs.rename(temp, localPath)
+  await syncDirectory(path.dirname(localPath))
+  return { ...result, path: localPath }
 }
 
 /**
@@ -365,6 +405,7 @@ export async function getFiles(
       const file = await link.run((conn) =>
         downloadFile(conn, item.name, item.local, {
           noClobber,
+          plannedSize: item.size,
           onHeader: (header) => {
             // A replay's header may differ from the first attempt's: resize from the last known.
             batch.resize({ ...item, size }, header.size)

@@ -14,10 +14,12 @@ import {
   type PutProgress,
 } from '../../src/client/transfer.js'
 import { planFolder } from '../../src/client/get-plan.js'
+import { SMALL_DOWNLOAD_BYTES } from '../../src/client/small-file-sink.js'
 import { SYNC_BEHIND_BYTES } from '../../src/client/sync-behind.js'
 import { readRemoteDestination } from '../../src/client/put-plan.js'
 import { TandemError, type FileRow } from '../../src/protocol/index.js'
 import { tempDir } from '../helpers/index.js'
+import { canMountTmpfs, mountTmpfs } from '../helpers/tmpfs.js'
 import { codeOf, fakeServerFixture } from './fake-server.js'
 
 const fake = fakeServerFixture('t')
@@ -189,6 +191,71 @@ describe('downloadFile', () => {
     expect(await codeOf(downloadFile(c, 'a', path.join(tempDir(), 'no', 'a')))).toBe(
       'ERR_NOT_FOUND',
     )
+  })
+})
+
+// A file planned small (a listing's size up to SMALL_DOWNLOAD_BYTES) is written synchronously,
+// fsynced in the pool: the same promises as the write-stream path.
+describe('downloadFile, planned small', () => {
+  it('writes the file whole with its mtime and leaves no temp file, even if it grew', async () => {
+    const c = await setup()
+    const small = randomBytes(4096)
+    const grown = randomBytes(3 * 1024 * 1024 + 7) // planned at 10 bytes, 3 MiB by now
+    fake.server!.files.set('s', small).set('g', grown)
+    const dir = tempDir()
+    await downloadFile(c, 's', path.join(dir, 's'), { plannedSize: small.length })
+    await downloadFile(c, 'g', path.join(dir, 'g'), { plannedSize: 10 })
+    expect((await fs.readFile(path.join(dir, 's'))).equals(small)).toBe(true)
+    expect((await fs.readFile(path.join(dir, 'g'))).equals(grown)).toBe(true)
+    expect((await fs.stat(path.join(dir, 's'))).mtimeMs).toBe(1) // the server's mtime
+    expect((await fs.readdir(dir)).sort()).toEqual(['g', 's'])
+  })
+
+  it('on a SHA-256 mismatch keeps the old target, and leaves no temp file nor descriptor', async () => {
+    const c = await setup({ badDownloadHash: true })
+    fake.server!.files.set('a', Buffer.from('new content'))
+    const dir = tempDir()
+    const target = path.join(dir, 'a')
+    await fs.writeFile(target, 'old')
+    const fds = (await fs.readdir('/proc/self/fd')).length
+    const got = downloadFile(c, 'a', target, { plannedSize: SMALL_DOWNLOAD_BYTES })
+    expect(await codeOf(got)).toBe('ERR_INTEGRITY')
+    expect(await fs.readFile(target, 'utf8')).toBe('old')
+    expect(await fs.readdir(dir)).toEqual(['a'])
+    expect((await fs.readdir('/proc/self/fd')).length).toBeLessThanOrEqual(fds)
+  })
+
+  it('fails with ERR_NOT_FOUND into a missing folder, and ERR_EXISTS with noClobber', async () => {
+    const c = await setup()
+    fake.server!.files.set('a', Buffer.from('x'))
+    const missing = downloadFile(c, 'a', path.join(tempDir(), 'no', 'a'), { plannedSize: 1 })
+    expect(await codeOf(missing)).toBe('ERR_NOT_FOUND')
+    const dir = tempDir()
+    await fs.writeFile(path.join(dir, 'a'), 'mine')
+    const kept = downloadFile(c, 'a', path.join(dir, 'a'), { plannedSize: 1, noClobber: true })
+    expect(await codeOf(kept)).toBe('ERR_EXISTS')
+    expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('mine')
+    expect(await fs.readdir(dir)).toEqual(['a'])
+  })
+})
+
+describe.skipIf(!canMountTmpfs())('downloadFile, planned small, onto a full disk', () => {
+  it('is ERR_NO_SPACE, leaves no temp file nor descriptor, and keeps the old target', async () => {
+    const c = await setup()
+    fake.server!.files.set('a', randomBytes(16 * 1024))
+    const dir = tempDir()
+    mountTmpfs(dir, 1)
+    await fs.writeFile(path.join(dir, 'a'), 'old')
+    // Fill the disk: whatever is left of its 1 MiB goes to one file.
+    const fill = await fs.open(path.join(dir, 'fill'), 'w')
+    await fill.write(Buffer.alloc(2 * 1024 * 1024)).catch(() => undefined)
+    await fill.close()
+    const fds = (await fs.readdir('/proc/self/fd')).length
+    const got = downloadFile(c, 'a', path.join(dir, 'a'), { plannedSize: 16 * 1024 })
+    expect(await codeOf(got)).toBe('ERR_NO_SPACE')
+    expect((await fs.readdir(dir)).sort()).toEqual(['a', 'fill'])
+    expect(await fs.readFile(path.join(dir, 'a'), 'utf8')).toBe('old')
+    expect((await fs.readdir('/proc/self/fd')).length).toBeLessThanOrEqual(fds)
   })
 })
 
