@@ -1,4 +1,7 @@
-/** What the numbers were measured on (recorded with every result file), and the machine made equal for each sample. */
+/**
+ * What the numbers were measured on (recorded with every result file), and the machine's memory
+ * made the same for each sample.
+ */
 import { execFileSync } from 'node:child_process'
 import { statfsSync } from 'node:fs'
 import os from 'node:os'
