@@ -41,7 +41,7 @@ describe('PortLink spare buffers', () => {
     expect(link.takeBuffer(SPARE_BYTES)[0]).toBe(0) // none left: a fresh one
   })
 
-  it(`keeps at most ${SPARE_MAX}, lets them go when no frame is taken for a while`, async () => {
+  it(`keeps at most ${SPARE_MAX}, lets them go when none has come back for a while`, async () => {
     const { link, main } = linkedPortLink()
     const frames = Array.from({ length: SPARE_MAX + 2 }, () => link.takeBuffer(SPARE_BYTES))
     const lastTaken = Date.now()

@@ -10,40 +10,33 @@
  * "Memory".
  */
 
+import { SparePool } from './spare-pool.js'
+
 export const READ_BUFFER_BYTES = 1024 * 1024
 export const MAX_SPARE = 4
 /** How long after the last buffer came back the spare ones are let go. */
 export const SPARE_IDLE_MS = 2_000
 
-const spare: Buffer[] = []
-let dropTimer: NodeJS.Timeout | undefined
+const spare = new SparePool<Buffer>(READ_BUFFER_BYTES, MAX_SPARE, SPARE_IDLE_MS)
 
 /** A buffer of READ_BUFFER_BYTES (contents undefined). */
 export function takeReadBuffer(): Buffer {
-  return spare.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
+  return spare.take() ?? Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
 }
 
 /** Give a buffer back: only once no read into it (and no write from it) is still in flight. */
 export function giveBackReadBuffer(buf: Buffer): void {
-  if (buf.length !== READ_BUFFER_BYTES || spare.length >= MAX_SPARE || spare.includes(buf)) return
-  spare.push(buf)
-  if (dropTimer) dropTimer.refresh()
-  else {
-    dropTimer = setTimeout(dropSpareReadBuffers, SPARE_IDLE_MS)
-    dropTimer.unref() // a thread's spare buffers never keep it alive
-  }
+  spare.give(buf)
 }
 
 /** The spare buffers are let go (garbage for the next full collection). */
 export function dropSpareReadBuffers(): void {
-  spare.length = 0
-  clearTimeout(dropTimer)
-  dropTimer = undefined
+  spare.drop()
 }
 
 /** How many buffers wait for reuse (for tests). */
 export function spareReadBuffers(): number {
-  return spare.length
+  return spare.count
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 import { FRAME_HEADER_LENGTH, Limits, type LogEntry } from '../../protocol/index.js'
+import { SparePool } from '../storage/spare-pool.js'
 import type { FromWorker, ToWorker } from './messages.js'
 import { endOfTurn, Outbox, Requests, unbatch, type Batch } from './request-reply.js'
 
@@ -18,7 +19,7 @@ const OUT_HIGH_WATER = 2 * 1024 * 1024 // 2 MiB
  * Buffers the main thread hands back once the socket has written them are kept for reuse only if
  * they are a download's whole frame (session/download.ts), the one size asked for again and
  * again; any other (a listing's control frame, a small file's body, a last short frame) is left
- * to the collector. At most SPARE_MAX, let go SPARE_IDLE_MS after the last frame was taken, so
+ * to the collector. At most SPARE_MAX, let go SPARE_IDLE_MS after the last one came back, so
  * that a connection that downloaded once does not hold them for the rest of its life.
  */
 export const SPARE_BYTES = FRAME_HEADER_LENGTH + Limits.maxData
@@ -47,9 +48,7 @@ export class PortLink {
   readonly #outbox: Outbox<FromWorker>
   #unsent = 0
   #drainWaiters: (() => void)[] = []
-  readonly #spare: ArrayBuffer[] = []
-  #spareTimer: NodeJS.Timeout | undefined
-  #lastTake = 0
+  readonly #spare = new SparePool<ArrayBuffer>(SPARE_BYTES, SPARE_MAX, SPARE_IDLE_MS)
   readonly #requests = new Requests()
   #closed = false
 
@@ -90,28 +89,13 @@ export class PortLink {
 
   /** A buffer of `size` bytes to fill and `send` whole: a returned one when there is one. */
   takeBuffer(size: number): Buffer {
-    if (size !== SPARE_BYTES) return Buffer.from(new ArrayBuffer(size))
-    this.#lastTake = performance.now()
-    return Buffer.from(this.#spare.pop() ?? new ArrayBuffer(size))
+    const spare = size === SPARE_BYTES ? this.#spare.take() : undefined
+    return Buffer.from(spare ?? new ArrayBuffer(size))
   }
 
   /** How many returned buffers are kept for reuse (for tests). */
   get spareCount(): number {
-    return this.#spare.length
-  }
-
-  #keepSpare(buf: ArrayBuffer): void {
-    if (buf.byteLength !== SPARE_BYTES || this.#spare.length >= SPARE_MAX || this.#closed) return
-    this.#spare.push(buf)
-    this.#spareTimer ??= setTimeout(this.#dropIdleSpares, SPARE_IDLE_MS).unref()
-  }
-
-  readonly #dropIdleSpares = (): void => {
-    this.#spareTimer = undefined
-    const idle = performance.now() - this.#lastTake
-    if (idle >= SPARE_IDLE_MS) this.#spare.length = 0
-    else if (this.#spare.length > 0)
-      this.#spareTimer = setTimeout(this.#dropIdleSpares, SPARE_IDLE_MS - idle).unref()
+    return this.#spare.count
   }
 
   /**
@@ -179,7 +163,7 @@ export class PortLink {
         return this.#pushInbox({ buf: message.buf, offset: message.offset, length: message.length })
       case 'sent':
         this.#handlers.onActivity()
-        for (const buf of message.bufs) this.#keepSpare(buf)
+        if (!this.#closed) for (const buf of message.bufs) this.#spare.give(buf)
         return this.#onSent(message.bytes)
       case 'reply':
       case 'reply-failed':
@@ -215,9 +199,7 @@ export class PortLink {
   #onClosed(): void {
     if (this.#closed) return
     this.#closed = true
-    clearTimeout(this.#spareTimer)
-    this.#spareTimer = undefined
-    this.#spare.length = 0
+    this.#spare.drop()
     this.#handlers.onClosed()
     this.#pushInbox(null)
     this.#wakeWriters()
